@@ -1,0 +1,70 @@
+"""Builds the FastAPI app: routes, static files, error handlers, and the run manager."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from backend import __version__
+from backend.hub import Hub
+from backend.routes import meta, pages, runs, stream
+from backend.runs import RunManager
+from backend.settings import Settings
+from backend.store import Store
+from engine.supervisor import warm_up
+from frontend import STATIC_DIR
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store(settings.data_dir)
+        store.mark_interrupted()
+        app.state.manager = RunManager(settings, store, Hub(settings.viewer_queue_batches))
+        await asyncio.to_thread(warm_up)  # the forkserver imports torch once, now
+        try:
+            yield
+        finally:
+            app.state.manager.shutdown()
+            store.close()
+
+    app = FastAPI(title="DistLab", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    for module in (meta, runs, stream, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Any:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
+            return JSONResponse({"detail": f"request body larger than "
+                                           f"{settings.max_body_bytes} bytes"}, status_code=413)
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def readable_422(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [_plain_error(e) for e in exc.errors()]
+        detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"]
+                           for e in errors)
+        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
+
+    return app
+
+
+def _plain_error(error: dict[str, Any]) -> dict[str, Any]:
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    message = str(error.get("msg", "invalid value"))
+    message = message.removeprefix("Value error, ")
+    if error.get("type") == "extra_forbidden":
+        message = "unknown field (not allowed)"
+    return {"field": ".".join(loc), "message": message, "type": error.get("type")}

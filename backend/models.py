@@ -1,0 +1,74 @@
+"""What the browser sends, what the API returns. The engine gets ``engine.config.RunConfig``.
+
+Limits come from ``engine.config`` so the API and the engine never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from engine import config as limits
+
+Strategy = Literal["single", "data_parallel"]
+Dataset = Literal["spirals", "moons", "blobs"]
+Action = Literal["pause", "resume", "step", "stop", "set_pace"]
+
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+Pace = Field(default=None, ge=limits.MIN_PACE, le=limits.MAX_PACE,
+             description="steps per second; null = full speed")
+
+
+class RunCreate(BaseModel):
+    """A run as the browser asks for it."""
+
+    model_config = _STRICT
+
+    strategy: Strategy = "data_parallel"
+    workers: int = Field(4, ge=1, le=limits.MAX_WORKERS)
+    steps: int = Field(200, ge=1, le=limits.MAX_STEPS)
+    batch_size: int = Field(32, ge=1, le=limits.MAX_BATCH_SIZE)
+    lr: float = Field(0.1, gt=0, le=limits.MAX_LR)
+    seed: int = Field(0, ge=0, le=limits.MAX_SEED)
+    pace: float | None = Pace
+    model: Literal["mlp"] = "mlp"
+    dataset: Dataset = "spirals"
+    backend: Literal["auto", "gloo", "nccl"] = "auto"
+    detail: bool = False
+
+    @model_validator(mode="after")
+    def _engine_rules(self) -> RunCreate:
+        # Cross-field rules (single ⇒ 1 worker, enough samples, …) live in the engine.
+        self.to_engine()
+        return self
+
+    def to_engine(self) -> limits.RunConfig:
+        return limits.RunConfig(**self.model_dump())
+
+
+class ControlRequest(BaseModel):
+    model_config = _STRICT
+
+    action: Action
+    pace: float | None = Pace
+
+
+class WorkerPublic(BaseModel):
+    rank: int
+    pid: int | None
+    role: str
+    device: str
+    status: str
+
+
+class RunPublic(BaseModel):
+    id: str
+    status: str
+    config: dict[str, Any]
+    created_at: float
+    finished_at: float | None = None
+    step: int = 0
+    workers: list[WorkerPublic] = []
+    summary: dict[str, Any] | None = None
+    error: str | None = None

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from backend.deps import Manager, RunId, not_found
+from backend.models import ControlRequest, RunCreate, RunPublic
+from backend.runs import RunLimitError, RunNotLiveError
+
+router = APIRouter(prefix="/api/runs", tags=["runs"])
+
+
+@router.post("", status_code=201, response_model=RunPublic)
+async def create_run(body: RunCreate, manager: Manager) -> dict[str, Any]:
+    try:
+        run = await manager.start(body.to_engine())
+    except RunLimitError as exc:
+        raise HTTPException(status_code=429, detail=str(exc)) from exc
+    except ValueError as exc:  # e.g. nccl asked for on a machine without GPUs
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    return run.public()
+
+
+@router.get("", response_model=list[RunPublic])
+def list_runs(manager: Manager, limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:
+    return manager.list(limit)
+
+
+@router.get("/{run_id}", response_model=RunPublic)
+def get_run(run_id: RunId, manager: Manager) -> dict[str, Any]:
+    run = manager.get(run_id)
+    if run is None:
+        raise not_found(run_id)
+    return run
+
+
+@router.post("/{run_id}/control")
+def control_run(run_id: RunId, body: ControlRequest, manager: Manager) -> dict[str, Any]:
+    if not manager.exists(run_id):
+        raise not_found(run_id)
+    if body.action == "set_pace" and "pace" not in body.model_fields_set:
+        raise HTTPException(status_code=422,
+                            detail="set_pace needs a pace (steps per second, or null)")
+    try:
+        run = manager.control(run_id, body.action, body.pace)
+    except RunNotLiveError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    return {"ok": True, "status": run.status}
+
+
+@router.get("/{run_id}/events")
+def run_events(
+    run_id: RunId,
+    manager: Manager,
+    after: int = Query(0, ge=0, description="return events with seq > after"),
+    limit: int = Query(1000, ge=1, le=10_000),
+) -> list[dict[str, Any]]:
+    if not manager.exists(run_id):
+        raise not_found(run_id)
+    return manager.events_after(run_id, after, limit)

@@ -1,0 +1,207 @@
+"""The run manager: starts runs, relays control, persists events and fans them out.
+
+Events arrive on a supervisor's monitor thread; they are handed to the event loop with
+``call_soon_threadsafe`` so that all run state, the hub and the viewers' backlogs are
+touched only from the loop — which is what makes ``?after=`` resumes gapless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.hub import Hub, Viewer
+from backend.settings import Settings
+from backend.store import LIVE_STATUSES, Store
+from engine.config import RunConfig
+from engine.events import FINAL_STATUSES
+from engine.supervisor import RunSupervisor, resolve_backend
+
+KEEP_FINISHED_IN_MEMORY = 32
+
+
+class RunLimitError(Exception):
+    """Too many runs or workers are live; the client should retry later (HTTP 429)."""
+
+
+class RunNotLiveError(Exception):
+    """A control action on a run that has ended (HTTP 409)."""
+
+
+@dataclass(eq=False)
+class LiveRun:
+    id: str
+    config: RunConfig
+    created_at: float
+    supervisor: RunSupervisor | None = None
+    status: str = "starting"
+    step: int = 0
+    finished_at: float | None = None
+    summary: dict[str, Any] | None = None
+    error: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    workers: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "status": self.status, "config": self.config.to_dict(),
+            "created_at": self.created_at, "finished_at": self.finished_at,
+            "step": self.step, "workers": [self.workers[r] for r in sorted(self.workers)],
+            "summary": self.summary, "error": self.error,
+        }
+
+
+class RunManager:
+    def __init__(self, settings: Settings, store: Store, hub: Hub) -> None:
+        self.settings = settings
+        self.store = store
+        self.hub = hub
+        self.runs: dict[str, LiveRun] = {}  # started by this process, newest last
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # ---------------------------------------------------------------- starting
+    async def start(self, config: RunConfig) -> LiveRun:
+        self._loop = asyncio.get_running_loop()
+        active = [r for r in self.runs.values() if r.live]
+        if len(active) >= self.settings.max_active_runs:
+            raise RunLimitError(f"{len(active)} runs are already live (the limit is "
+                                f"{self.settings.max_active_runs}); try again when one ends")
+        busy = sum(r.config.workers for r in active)
+        if busy + config.workers > self.settings.max_active_workers:
+            raise RunLimitError(f"{busy} worker processes are busy; {config.workers} more "
+                                f"would exceed the limit of {self.settings.max_active_workers}")
+        resolve_backend(config.backend, config.workers)  # ValueError → 422 before a run exists
+
+        run_id = uuid.uuid4().hex[:12]
+        run = LiveRun(id=run_id, config=config, created_at=time.time())
+        run.created_at = self.store.create_run(run_id, config.to_dict(), run.status)
+        self.runs[run_id] = run
+        run.supervisor = RunSupervisor(config, run_id=run_id,
+                                       on_events=lambda evs: self._from_thread(run_id, evs))
+        try:
+            await asyncio.to_thread(run.supervisor.start)
+        except Exception:
+            pass  # the supervisor has emitted run_finished(failed) with the reason
+        self._evict_old()
+        return run
+
+    def _from_thread(self, run_id: str, events: list[dict[str, Any]]) -> None:
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._ingest, run_id, events)
+
+    def _ingest(self, run_id: str, events: list[dict[str, Any]]) -> None:
+        run = self.runs.get(run_id)
+        if run is None:
+            return
+        run.events.extend(events)
+        self.store.append_events(run_id, events)
+        before = (run.status, run.step, len(run.workers))
+        for event in events:
+            self._apply(run, event)
+        if (run.status, run.step // 50, len(run.workers)) != (before[0], before[1] // 50,
+                                                              before[2]) or not run.live:
+            self._persist(run)
+        self.hub.publish(run_id, events)
+
+    @staticmethod
+    def _apply(run: LiveRun, event: dict[str, Any]) -> None:
+        kind = event["type"]
+        if kind == "worker_started":
+            run.workers[event["rank"]] = {"rank": event["rank"], "pid": event["pid"],
+                                          "role": event["role"], "device": event["device"],
+                                          "status": "running"}
+            if len(run.workers) == run.config.workers and run.status == "starting":
+                run.status = "running"
+        elif kind == "step":
+            run.step = max(run.step, event["step"])
+        elif kind == "control" and run.live:
+            if event["action"] in ("pause", "step"):
+                run.status = "paused"
+            elif event["action"] == "resume":
+                run.status = "running"
+        elif kind == "run_finished":
+            run.status = event["status"]
+            run.error = event["error"]
+            run.summary = event["summary"]
+            run.finished_at = time.time()
+            for worker in run.workers.values():
+                worker["status"] = "exited"
+
+    def _persist(self, run: LiveRun) -> None:
+        self.store.update_run(run.id, status=run.status, step=run.step,
+                              workers=list(run.workers.values()), summary=run.summary,
+                              error=run.error, finished_at=run.finished_at)
+
+    def _evict_old(self) -> None:
+        ended = [r for r in self.runs.values() if not r.live]
+        for run in ended[:-KEEP_FINISHED_IN_MEMORY]:
+            del self.runs[run.id]  # the store has them
+
+    # ----------------------------------------------------------------- control
+    def control(self, run_id: str, action: str, pace: float | None) -> LiveRun:
+        run = self.runs.get(run_id)
+        if run is None or not run.live or run.supervisor is None:
+            raise RunNotLiveError(f"run {run_id} is not live; only live runs take controls")
+        try:
+            run.supervisor.control(action, pace)
+        except RuntimeError as exc:
+            raise RunNotLiveError(str(exc)) from exc
+        return run
+
+    # ------------------------------------------------------------------- reads
+    def get(self, run_id: str) -> dict[str, Any] | None:
+        run = self.runs.get(run_id)
+        if run is not None:
+            return run.public()
+        return self.store.get_run(run_id)
+
+    def list(self, limit: int = 50) -> list[dict[str, Any]]:
+        runs = {r["id"]: r for r in self.store.list_runs(limit)}
+        for run in self.runs.values():
+            runs[run.id] = run.public()  # memory is fresher than the store
+        return sorted(runs.values(), key=lambda r: r["created_at"], reverse=True)[:limit]
+
+    def events_after(self, run_id: str, after: int, limit: int | None = None
+                     ) -> list[dict[str, Any]]:
+        run = self.runs.get(run_id)
+        if run is not None:
+            # seq is gapless from 1, so "seq > after" is a slice.
+            return run.events[after: None if limit is None else after + limit]
+        return self.store.events_after(run_id, after, limit)
+
+    def subscribe(self, run_id: str, after: int
+                  ) -> tuple[list[dict[str, Any]], Viewer | None] | None:
+        """The events after ``after`` plus, for a live run, a viewer for the rest.
+
+        Runs on the event loop with no ``await`` in between, so no event can slip between
+        the backlog and the live queue. ``None``: not in memory, read the store instead.
+        """
+        run = self.runs.get(run_id)
+        if run is None:
+            return None
+        backlog = run.events[after:]
+        return backlog, (self.hub.subscribe(run_id) if run.live else None)
+
+    def exists(self, run_id: str) -> bool:
+        return run_id in self.runs or self.store.get_run(run_id) is not None
+
+    # ---------------------------------------------------------------- shutdown
+    def shutdown(self) -> None:
+        """Server going down: kill every live run's workers and record why."""
+        for run in self.runs.values():
+            if run.live and run.supervisor is not None:
+                run.supervisor.kill()
+                run.status = "interrupted"
+                run.error = "the server shut down during the run"
+                run.finished_at = time.time()
+                self._persist(run)
+
+
+__all__ = ["FINAL_STATUSES", "LiveRun", "RunLimitError", "RunManager", "RunNotLiveError"]

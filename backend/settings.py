@@ -1,0 +1,24 @@
+"""Server settings, from ``DISTLAB_*`` environment variables or the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DISTLAB_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("data")
+    """Where the SQLite store of runs and events lives."""
+    max_active_runs: int = 4
+    """Runs live at once; more get HTTP 429 (a 2-core machine cannot do more justice)."""
+    max_active_workers: int = 24
+    """Worker processes live at once, over all runs."""
+    max_body_bytes: int = 64 * 1024
+    """Larger request bodies are refused with 413 before they are parsed."""
+    viewer_queue_batches: int = 512
+    """A WebSocket viewer this many batches behind is dropped (it can resume)."""

@@ -1,0 +1,144 @@
+"""``distlab``: run scenarios headless, list them, or serve the web lab."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.config import RunConfig
+from engine.scenarios import SCENARIOS, get_scenario
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="distlab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a scenario headless and write its event log")
+    run.add_argument("scenario", help="scenario name (see `distlab scenarios`)")
+    run.add_argument("--workers", type=int, help="number of worker processes")
+    run.add_argument("--steps", type=int, help="training steps")
+    run.add_argument("--lr", type=float, help="learning rate")
+    run.add_argument("--batch-size", type=int, help="samples per worker per step")
+    run.add_argument("--seed", type=int, help="random seed")
+    run.add_argument("--pace", type=float, help="steps per second (default: full speed)")
+    run.add_argument("--detail", action="store_true", help="emit per-message comm events")
+    run.add_argument("--out", type=Path, help="write the event log here (JSON lines)")
+
+    sub.add_parser("scenarios", help="list the preset scenarios")
+
+    serve = sub.add_parser("serve", help="serve the web lab")
+    serve.add_argument("--host", default=os.environ.get("DISTLAB_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("DISTLAB_PORT", "8000")))
+    serve.add_argument("--data-dir", default=os.environ.get("DISTLAB_DATA_DIR"))
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "scenarios":
+            return _list_scenarios()
+        if args.command == "run":
+            return _run(args)
+        return _serve(args)
+    except ValueError as exc:
+        print(f"distlab: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _list_scenarios() -> int:
+    for make in SCENARIOS.values():
+        s = make()
+        c = s.config
+        print(f"{s.name:28} {c.strategy:14} workers={c.workers:<2} steps={c.steps:<5} "
+              f"{s.title['en']}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from engine.runner import run_headless  # imports torch: only when running
+
+    base = get_scenario(args.scenario).config
+    overrides: dict[str, Any] = {
+        k: v for k, v in {"workers": args.workers, "steps": args.steps, "lr": args.lr,
+                          "batch_size": args.batch_size, "seed": args.seed}.items()
+        if v is not None
+    }
+    overrides["pace"] = args.pace  # the CLI runs at full speed unless asked
+    if args.detail:
+        overrides["detail"] = True
+    if "workers" in overrides and overrides["workers"] > 1 and base.strategy == "single":
+        raise ValueError("scenario uses strategy 'single', which runs on one worker")
+    config = dataclasses.replace(base, **overrides)
+    RunConfig.from_dict(config.to_dict())  # re-validate after the overrides
+
+    out = open(args.out, "w", encoding="utf-8") if args.out else None  # noqa: SIM115
+    bar = _ProgressBar(config.steps)
+    try:
+        def on_event(event: dict[str, Any]) -> None:
+            if out is not None:
+                out.write(json.dumps(event) + "\n")
+            if event["type"] == "step" and event["rank"] == 0:
+                bar.update(event["step"], event["loss"])
+
+        log = run_headless(config, on_event=on_event)
+    finally:
+        bar.close()
+        if out is not None:
+            out.close()
+    final = log[-1]
+    summary = final["summary"]
+    print(f"{final['status']}: {summary['steps_completed']} steps, "
+          f"final loss {summary['final_loss']}, {summary['steps_per_s']} steps/s, "
+          f"first step after {summary['startup_s']} s"
+          + (f", log in {args.out}" if args.out else ""))
+    if final["error"]:
+        print(f"error: {final['error']}", file=sys.stderr)
+    return 0 if final["status"] == "finished" else 1
+
+
+class _ProgressBar:
+    """A dependency-free progress bar on stderr (redrawn at most every 1 %)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.shown = -1
+        self.tty = sys.stderr.isatty()
+
+    def update(self, step: int, loss: float) -> None:
+        pct = step * 100 // self.total
+        if pct == self.shown:
+            return
+        self.shown = pct
+        filled = pct * 30 // 100
+        line = f"[{'#' * filled}{'.' * (30 - filled)}] {step}/{self.total} loss {loss:.4f}"
+        if self.tty:
+            sys.stderr.write("\r" + line)
+        elif pct % 10 == 0:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.tty and self.shown >= 0:
+            sys.stderr.write("\n")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from backend.main import create_app
+    from backend.settings import Settings
+
+    overrides = {"host": args.host, "port": args.port}
+    if args.data_dir:
+        overrides["data_dir"] = Path(args.data_dir)
+    settings = Settings(**overrides)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                ws_max_size=64 * 1024, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

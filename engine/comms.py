@@ -1,0 +1,109 @@
+"""Every byte a strategy moves goes through here.
+
+The wrappers time each operation and count bytes, so every strategy gets accurate
+``comm_ms``, ``bytes_sent``/``bytes_recv`` and (in detail mode) one ``comm`` event per
+message for free. Keeping the wire apart from the algorithm follows picotron's split of
+``pipeline_parallel.py`` from ``pp_communications.py``.
+
+Byte counts for the process group's *built-in* collectives are what the textbook
+algorithm moves, because gloo does not report its traffic: an all-reduce is counted as a
+ring all-reduce (each rank sends and receives 2(n-1)/n of the tensor), a broadcast as a
+flat one (the root sends the tensor to each of the n-1 others). The UI says so.
+
+References: Patarasuk & Yuan, "Bandwidth optimal all-reduce algorithms for clusters of
+workstations", JPDC 2009 (the ring all-reduce and its 2(n-1)/n cost).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from engine.topology import Topology
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+@dataclass(slots=True)
+class CommStats:
+    """Communication of one rank during one step."""
+
+    comm_ms: float = 0.0
+    wait_ms: float = 0.0
+    bytes_sent: int = 0
+    bytes_recv: int = 0
+
+
+class Comms:
+    """Timed, byte-counting wrappers around torch.distributed for one rank."""
+
+    def __init__(
+        self, topo: Topology, *, emit_comm: Callable[..., None] | None = None
+    ) -> None:
+        self.topo = topo
+        # Called once per message in detail mode, as emit_comm(op=..., src=..., ...).
+        self._emit_comm = emit_comm
+        self.stats = CommStats()
+
+    def take_stats(self) -> CommStats:
+        """Return this step's numbers and start counting afresh."""
+        stats, self.stats = self.stats, CommStats()
+        return stats
+
+    def all_reduce_sum(self, tensor: torch.Tensor) -> None:
+        """In-place sum over all ranks with the process group's own algorithm."""
+        n = self.topo.world_size
+        if n == 1:
+            return
+        start = time.perf_counter()
+        dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+        elapsed_ms = (time.perf_counter() - start) * 1e3
+        ring_bytes = 2 * (n - 1) * tensor.numel() * tensor.element_size() // n
+        self._account(elapsed_ms, sent=ring_bytes, recv=ring_bytes)
+        self._message("all_reduce", self.topo.ring_next, ring_bytes, elapsed_ms)
+
+    def broadcast(self, tensor: torch.Tensor, src: int) -> None:
+        n = self.topo.world_size
+        if n == 1:
+            return
+        start = time.perf_counter()
+        dist.broadcast(tensor, src=src)
+        elapsed_ms = (time.perf_counter() - start) * 1e3
+        num_bytes = tensor.numel() * tensor.element_size()
+        if self.topo.rank == src:
+            self._account(elapsed_ms, sent=num_bytes * (n - 1), recv=0)
+            for dst in range(n):
+                if dst != src:
+                    self._message("broadcast", dst, num_bytes, elapsed_ms)
+        else:
+            self._account(elapsed_ms, sent=0, recv=num_bytes)
+
+    def agree_max(self, flags: torch.Tensor) -> None:
+        """Control plane: element-wise max of small flags over all ranks.
+
+        Used so that every rank makes the same stop/pause decision at the same step. Its
+        time is waiting for the slowest peer, so it is counted as ``wait_ms``, and its few
+        bytes are not counted as training traffic.
+        """
+        if self.topo.world_size == 1:
+            return
+        start = time.perf_counter()
+        dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+        self.stats.wait_ms += (time.perf_counter() - start) * 1e3
+
+    def _account(self, elapsed_ms: float, *, sent: int, recv: int) -> None:
+        self.stats.comm_ms += elapsed_ms
+        self.stats.bytes_sent += sent
+        self.stats.bytes_recv += recv
+
+    def _message(self, op: str, dst: int | None, num_bytes: int, elapsed_ms: float) -> None:
+        if self._emit_comm is not None:
+            self._emit_comm(
+                op=op, src=self.topo.rank, dst=dst, bytes=num_bytes, chunk=None,
+                algo="builtin", duration_ms=round(elapsed_ms, 4),
+            )

@@ -1,0 +1,130 @@
+"""Run configuration: what a user may ask the engine to do, with its allowed ranges.
+
+This module is deliberately free of torch so the backend can validate configs (and build
+its API models from the same limits) without importing the engine's heavy parts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STRATEGIES = ("single", "data_parallel")
+DATASETS = ("spirals", "moons", "blobs")
+MODELS = ("mlp",)
+BACKENDS = ("auto", "gloo", "nccl")
+
+# Inclusive limits. The backend builds its request model from these, so the HTTP 422
+# messages and the engine's ValueErrors always agree.
+MAX_WORKERS = 8
+MAX_STEPS = 5000
+MAX_BATCH_SIZE = 512
+MAX_LR = 10.0
+MIN_PACE = 0.2  # steps per second; slower than this is indistinguishable from paused
+MAX_PACE = 50.0  # faster than this, a human cannot follow; use pace=None (full speed)
+MAX_SEED = 2**31 - 1
+MIN_TIMEOUT_S = 2.0
+MAX_TIMEOUT_S = 120.0
+
+
+@dataclass(kw_only=True, slots=True)
+class RunConfig:
+    """One training run. Every field is validated in ``__post_init__``."""
+
+    strategy: str = "data_parallel"
+    """Name of the training strategy (see ``engine.strategies.STRATEGIES``)."""
+    workers: int = 4
+    """Number of worker processes (ranks) in the process group."""
+    steps: int = 200
+    """Number of optimizer steps every rank takes."""
+    batch_size: int = 32
+    """Samples per worker per step; the global batch is ``workers * batch_size``."""
+    lr: float = 0.1
+    """SGD learning rate."""
+    seed: int = 0
+    """Seeds data generation, sharding and model initialisation: same seed, same run."""
+    pace: float | None = None
+    """Steps per second, coordinated across ranks; ``None`` runs at full speed."""
+    model: str = "mlp"
+    """Model architecture."""
+    dataset: str = "spirals"
+    """Synthetic 2-D data set."""
+    backend: str = "auto"
+    """``gloo`` (CPU), ``nccl`` (one GPU per worker) or ``auto`` (nccl when possible)."""
+    detail: bool = False
+    """Emit one ``comm`` event per message (for animation); costs a little speed."""
+    num_samples: int = 1024
+    """Size of the synthetic data set, shared out disjointly among the ranks."""
+    hidden: int = 32
+    """Width of the MLP's two hidden layers."""
+    timeout_s: float = 10.0
+    """Process-group timeout: a collective waiting longer than this fails the run."""
+    boundary_every: int | None = None
+    """Emit the decision boundary every this many steps; ``None`` picks a sensible value."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Reserved for strategies added later; must be empty for now."""
+
+    def __post_init__(self) -> None:
+        _check_choice("strategy", self.strategy, STRATEGIES)
+        _check_choice("dataset", self.dataset, DATASETS)
+        _check_choice("model", self.model, MODELS)
+        _check_choice("backend", self.backend, BACKENDS)
+        _check_int("workers", self.workers, 1, MAX_WORKERS)
+        _check_int("steps", self.steps, 1, MAX_STEPS)
+        _check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
+        _check_int("seed", self.seed, 0, MAX_SEED)
+        _check_int("num_samples", self.num_samples, 16, 100_000)
+        _check_int("hidden", self.hidden, 1, 1024)
+        _check_number("lr", self.lr, 0.0, MAX_LR, low_open=True)
+        _check_number("timeout_s", self.timeout_s, MIN_TIMEOUT_S, MAX_TIMEOUT_S)
+        if self.pace is not None:
+            _check_number("pace", self.pace, MIN_PACE, MAX_PACE)
+        if self.boundary_every is not None:
+            _check_int("boundary_every", self.boundary_every, 1, MAX_STEPS)
+        if not isinstance(self.detail, bool):
+            raise ValueError("detail must be true or false")
+        if self.extra:
+            raise ValueError(f"unknown extra settings: {sorted(self.extra)}")
+        if self.strategy == "single" and self.workers != 1:
+            raise ValueError("strategy 'single' is the one-process reference: workers must be 1")
+        if self.num_samples < self.workers * self.batch_size:
+            raise ValueError(
+                f"num_samples ({self.num_samples}) must be at least workers × batch_size "
+                f"({self.workers * self.batch_size}) so every rank has a full batch"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown config fields: {sorted(unknown)}")
+        return cls(**data)
+
+
+def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer (got {value!r})")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high} (got {value})")
+
+
+def _check_number(
+    name: str, value: object, low: float, high: float, *, low_open: bool = False
+) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number (got {value!r})")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number (got {value})")
+    too_low = value <= low if low_open else value < low
+    if too_low or value > high:
+        bound = f"greater than {low}" if low_open else f"at least {low}"
+        raise ValueError(f"{name} must be {bound} and at most {high} (got {value})")

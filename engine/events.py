@@ -1,0 +1,92 @@
+"""The event log: everything the engine says, typed and versioned.
+
+The UI is a pure function of this log, so live view, replay, scrubbing and export all come
+from one mechanism. Every event carries the envelope ``seq`` (per run, from 1, gapless),
+``type``, ``run_id``, ``t`` (seconds since run start), ``rank`` and ``step``.
+
+Workers build events without ``seq``/``run_id``; the supervisor stamps those on arrival,
+which is what makes ``seq`` gapless across all ranks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+ENVELOPE: dict[str, str] = {
+    "seq": "int: per run, from 1, gapless, strictly increasing",
+    "type": "str: one of the event types below",
+    "run_id": "str",
+    "t": "float: seconds since the run started",
+    "rank": "int | null: the rank that emitted it (null for run-level events)",
+    "step": "int | null: the training step it belongs to (from 1)",
+}
+
+EVENT_TYPES: dict[str, dict[str, str]] = {
+    "run_started": {
+        "config": "object: the run configuration",
+        "world_size": "int: number of ranks",
+        "backend": "str: gloo | nccl",
+        "num_params": "int: model parameters per replica",
+        "schema_version": "int",
+        "strategy": "str",
+        "dataset": "object: name, num_classes, extent [xmin,xmax,ymin,ymax], "
+        "points [[x, y, label, shard_rank], ...]",
+    },
+    "worker_started": {
+        "pid": "int: OS process id of the worker",
+        "role": "str: worker | server",
+        "device": "str: cpu | cuda:N",
+        "host": "str",
+        "shard_size": "int: samples in this rank's shard",
+    },
+    "step": {
+        "loss": "float: this rank's loss on its own batch",
+        "grad_norm": "float: L2 norm of the gradient this rank applied",
+        "compute_ms": "float: forward + backward + update",
+        "comm_ms": "float: time inside communication calls",
+        "wait_ms": "float: time waiting for peers at the step barrier",
+        "bytes_sent": "int", "bytes_recv": "int",
+        "param_checksum": "float: float64 sum of all parameters after the update",
+        "param_hash": "str: hash of the raw parameter bytes (bitwise identity)",
+        "lr": "float", "samples": "int: samples this rank processed this step",
+        "t_start": "float: when this rank started the step (s since run start)",
+        "events_dropped": "int: events this rank could not queue so far",
+    },
+    "comm": {
+        "op": "str: all_reduce | broadcast",
+        "src": "int", "dst": "int | null",
+        "bytes": "int", "chunk": "int | null",
+        "algo": "str: builtin (the process group's own algorithm)",
+        "duration_ms": "float",
+    },
+    "boundary": {
+        "grid": "object: nx, ny, extent, probs (ny*nx P(class 1), row-major from ymin)",
+    },
+    "control": {
+        "action": "str: pause | resume | step | stop | set_pace",
+        "pace": "float | null: steps per second after the action",
+    },
+    "run_finished": {
+        "status": "str: finished | stopped | failed",
+        "error": "str | null",
+        "summary": "object: steps_completed, wall_s, steps_per_s, final_loss, "
+        "events_dropped",
+    },
+}
+
+FINAL_STATUSES = ("finished", "stopped", "failed")
+
+
+def make_event(
+    type_: str, *, t: float, rank: int | None = None, step: int | None = None, **fields: Any
+) -> dict[str, Any]:
+    """Build an event without ``seq``/``run_id`` (the supervisor adds those)."""
+    assert type_ in EVENT_TYPES, f"unknown event type {type_!r}"
+    return {"type": type_, "t": round(t, 6), "rank": rank, "step": step, **fields}
+
+
+def schema() -> dict[str, Any]:
+    """The schema served at ``GET /api/schema/events``."""
+    return {"version": SCHEMA_VERSION, "envelope": ENVELOPE, "types": EVENT_TYPES}

@@ -1,0 +1,58 @@
+"""The small models the lab trains, and helpers every strategy shares."""
+
+from __future__ import annotations
+
+import hashlib
+
+import torch
+from torch import nn
+
+
+def build_model(name: str, hidden: int, seed: int) -> nn.Module:
+    """A seeded model: every rank that calls this with the same seed gets the same weights."""
+    if name != "mlp":
+        raise ValueError(f"unknown model {name!r}")
+    torch.manual_seed(seed)
+    # Tanh rather than ReLU: smooth decision boundaries that are pleasant to watch.
+    return nn.Sequential(
+        nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 2)
+    )
+
+
+def num_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def flat_params(model: nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+
+def param_checksum(model: nn.Module) -> float:
+    """float64 sum of every parameter: equal across replicas that are in sync."""
+    return float(sum(p.detach().double().sum() for p in model.parameters()))
+
+
+def param_hash(model: nn.Module) -> str:
+    """A short hash of the raw parameter bytes, for bitwise identity."""
+    raw = flat_params(model).cpu().numpy().tobytes()
+    return hashlib.blake2b(raw, digest_size=8).hexdigest()
+
+
+@torch.no_grad()
+def boundary_grid(
+    model: nn.Module, extent: tuple[float, float, float, float], n: int = 40
+) -> dict[str, object]:
+    """P(class 1) on an n×n grid over the data's extent, for the UI's decision boundary."""
+    xmin, xmax, ymin, ymax = extent
+    device = next(model.parameters()).device
+    xs = torch.linspace(xmin, xmax, n, device=device)
+    ys = torch.linspace(ymin, ymax, n, device=device)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")  # row-major from ymin
+    points = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
+    probs = torch.softmax(model(points), dim=1)[:, 1]
+    return {
+        "nx": n,
+        "ny": n,
+        "extent": [round(v, 4) for v in extent],
+        "probs": [round(p, 3) for p in probs.cpu().tolist()],
+    }

@@ -1,0 +1,80 @@
+"""The small interface every strategy implements: ``setup(ctx)`` and ``train_step(step)``."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.comms import Comms
+from engine.config import RunConfig
+from engine.data import Dataset, batch_indices
+from engine.topology import Topology
+
+
+@dataclass(slots=True)
+class WorkerContext:
+    """Everything a strategy may use, built once by the worker."""
+
+    config: RunConfig
+    topo: Topology
+    comms: Comms
+    model: nn.Module
+    data: Dataset
+    shard: torch.Tensor  # indices of the samples this rank owns
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = batch_indices(self.shard, step, self.config.batch_size, self.config.seed,
+                            self.topo.rank)
+        return self.data.x[idx].to(self.topo.device), self.data.y[idx].to(self.topo.device)
+
+
+@dataclass(slots=True)
+class StepResult:
+    loss: float
+    grad_norm: float
+    compute_ms: float
+    samples: int
+
+
+class Strategy(Protocol):
+    def setup(self, ctx: WorkerContext) -> None: ...
+
+    def train_step(self, step: int) -> StepResult: ...
+
+
+def local_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Forward and backward on one batch; leaves the mean-loss gradient in ``p.grad``."""
+    model.zero_grad(set_to_none=False)
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    return float(loss.detach())
+
+
+@torch.no_grad()
+def sgd_update(model: nn.Module, lr: float) -> float:
+    """Plain SGD, ``p ← p − lr·g``; returns the norm of the gradient applied."""
+    sq = 0.0
+    for p in model.parameters():
+        sq += float(p.grad.double().pow(2).sum())
+        p.add_(p.grad, alpha=-lr)
+    return sq**0.5
+
+
+class Stopwatch:
+    """Accumulates milliseconds across several timed sections of one step."""
+
+    def __init__(self) -> None:
+        self.ms = 0.0
+        self._start = 0.0
+
+    def __enter__(self) -> Stopwatch:
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.ms += (time.perf_counter() - self._start) * 1e3

@@ -1,0 +1,330 @@
+"""The run supervisor: owns a run's worker processes from start to teardown.
+
+It picks a free rendezvous port itself (a ``TCPStore`` on port 0, never a fixed 29500),
+starts N workers through a forkserver with torch preloaded, relays control messages,
+stamps every event with a gapless ``seq``, watches exit codes, and makes sure that every
+process it started is dead when the run ends — finished, stopped, failed, or abandoned.
+
+Workers die with their supervisor three ways: ``PR_SET_PDEATHSIG`` (the forkserver, their
+parent, exits when the process that started it dies), end-of-file on their control pipe,
+and multiprocessing's own termination of daemonic children at interpreter exit.
+
+The supervisor has no threads of its own besides one monitor thread; ``on_events`` is
+called from that thread (and from ``control``'s caller) with the supervisor's lock held,
+so callbacks see events in ``seq`` order. Keep the callback short.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import multiprocessing.forkserver
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from engine import data as datasets
+from engine.config import RunConfig
+from engine.events import SCHEMA_VERSION, make_event
+from engine.model import build_model, num_params
+from engine.worker import WorkerSpec, worker_main
+
+OnEvents = Callable[[list[dict[str, Any]]], None]
+CONTROL_ACTIONS = ("pause", "resume", "step", "stop", "set_pace")
+STORE_HOST = "127.0.0.1"
+GRACE_S = 5.0  # how long finished/stopped workers get to exit before SIGKILL
+
+_CTX = mp.get_context("forkserver")
+_CTX.set_forkserver_preload(["engine.worker"])
+
+
+def warm_up() -> None:
+    """Start the forkserver and let it finish ``import torch`` now, not on the first run."""
+    multiprocessing.forkserver.ensure_running()
+    probe = _CTX.Process(target=_noop, daemon=True)  # served only once the preload is done
+    probe.start()
+    probe.join()
+
+
+def _noop() -> None:
+    pass
+
+
+def resolve_backend(requested: str, world_size: int) -> tuple[str, list[str]]:
+    """gloo on CPU; nccl when CUDA offers at least one GPU per worker."""
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if requested == "nccl" and gpus < world_size:
+        raise ValueError(f"backend nccl needs one GPU per worker: {world_size} workers, "
+                         f"{gpus} GPUs")
+    if requested == "nccl" or (requested == "auto" and gpus >= world_size):
+        return "nccl", [f"cuda:{r}" for r in range(world_size)]
+    return "gloo", ["cpu"] * world_size
+
+
+@dataclass(slots=True)
+class WorkerHandle:
+    rank: int
+    process: Any  # multiprocessing.Process (forkserver flavour)
+    events: Connection
+    control: Connection
+    device: str
+    status: str = "starting"  # starting | running | done | failed | killed
+    pid: int | None = None
+    last_step: int = 0
+    last_loss: float | None = None
+    dropped: int = 0
+    events_open: bool = True
+
+
+@dataclass(slots=True)
+class _Outcome:
+    status: str | None = None
+    error: str | None = None
+    first_step_t: float | None = None
+    last_step_t: float | None = None
+    failed_ranks: list[int] = field(default_factory=list)
+
+
+class RunSupervisor:
+    def __init__(self, config: RunConfig, *, run_id: str, on_events: OnEvents) -> None:
+        self.config = config
+        self.run_id = run_id
+        self._on_events = on_events
+        self._lock = threading.RLock()
+        self._seq = 0
+        self._t0 = 0.0
+        self._workers: list[WorkerHandle] = []
+        self._outcome = _Outcome()
+        self._stop_requested = False
+        self._finished = threading.Event()
+        self._monitor: threading.Thread | None = None
+        self._store: dist.TCPStore | None = None
+        self.backend = ""
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        """Spawn the workers and return; the run goes on in the background."""
+        config = self.config
+        try:
+            self.backend, devices = resolve_backend(config.backend, config.workers)
+            self._t0 = time.monotonic()
+            # Port 0: the OS picks a free port, so concurrent runs never collide.
+            self._store = dist.TCPStore(STORE_HOST, 0, config.workers, is_master=True,
+                                        wait_for_workers=False,
+                                        timeout=timedelta(seconds=config.timeout_s))
+            self._emit_run_started()
+            for rank in range(config.workers):
+                self._workers.append(self._spawn(rank, devices[rank], self._store.port))
+        except Exception as exc:
+            self._kill_all()
+            self._finish("failed", f"could not start the run: {type(exc).__name__}: {exc}")
+            raise
+        self._monitor = threading.Thread(target=self._watch, name=f"run-{self.run_id}",
+                                         daemon=True)
+        self._monitor.start()
+
+    def _spawn(self, rank: int, device: str, port: int) -> WorkerHandle:
+        ev_recv, ev_send = _CTX.Pipe(duplex=False)
+        ctl_recv, ctl_send = _CTX.Pipe(duplex=False)
+        spec = WorkerSpec(rank=rank, world_size=self.config.workers,
+                          config=self.config.to_dict(), backend=self.backend, device=device,
+                          store_host=STORE_HOST, store_port=port, t0=self._t0)
+        proc = _CTX.Process(target=worker_main, args=(spec, ev_send, ctl_recv),
+                            name=f"distlab-{self.run_id}-rank{rank}", daemon=True)
+        proc.start()
+        # Close our copies of the child's ends: EOF then really means "the other side died".
+        ev_send.close()
+        ctl_recv.close()
+        return WorkerHandle(rank=rank, process=proc, events=ev_recv, control=ctl_send,
+                            device=device, pid=proc.pid)
+
+    def control(self, action: str, pace: float | None = None) -> None:
+        """Relay a user's control action to every rank (they agree on it per step)."""
+        if action not in CONTROL_ACTIONS:
+            raise ValueError(f"unknown control action {action!r}")
+        if action == "set_pace" and pace is not None:
+            RunConfig(**{**self.config.to_dict(), "pace": pace})  # validates the range
+        with self._lock:
+            if self._finished.is_set():
+                raise RuntimeError("the run has already ended")
+            if action == "stop":
+                self._stop_requested = True
+            if action == "set_pace":
+                self.config.pace = pace
+            for w in self._workers:
+                if w.status in ("starting", "running"):
+                    try:
+                        w.control.send({"action": action, "pace": pace})
+                    except OSError:
+                        pass  # that worker is dying; the monitor reports it
+            self._emit([make_event("control", t=self._now(), action=action,
+                                   pace=self.config.pace)])
+
+    def stop(self) -> None:
+        try:
+            self.control("stop")
+        except RuntimeError:
+            pass
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._finished.wait(timeout)
+
+    def kill(self) -> None:
+        """Abandon the run now: SIGKILL every worker (used on server shutdown)."""
+        self._stop_requested = True
+        self._kill_all()
+
+    @property
+    def finished(self) -> bool:
+        return self._finished.is_set()
+
+    @property
+    def status(self) -> str:
+        return self._outcome.status or "running"
+
+    def workers(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{"rank": w.rank, "pid": w.pid, "role": "worker", "device": w.device,
+                     "status": w.status} for w in self._workers]
+
+    # ------------------------------------------------------------------- monitor
+    def _watch(self) -> None:
+        try:
+            self._watch_loop()
+        except Exception as exc:  # a bug here must not leave workers behind
+            self._outcome.error = f"supervisor error: {exc}"
+        self._kill_all()
+        for w in self._workers:
+            w.process.join(timeout=GRACE_S)
+            w.events.close()
+            w.control.close()
+        self._store = None
+        out = self._outcome
+        if out.status is None:
+            out.status = "failed" if out.error else ("stopped" if self._stop_requested
+                                                     and self._steps_done() < self.config.steps
+                                                     else "finished")
+        self._finish(out.status, out.error)
+
+    def _watch_loop(self) -> None:
+        deadline: float | None = None
+        while True:
+            live = [w for w in self._workers if w.events_open]
+            if not live:
+                return
+            ready = wait([w.events for w in live], timeout=0.5)
+            for w in live:
+                if w.events in ready:
+                    self._read(w)
+            if any(w.status == "failed" for w in self._workers):
+                return  # one rank down means the synchronous run cannot go on
+            if all(w.status == "done" for w in self._workers):
+                return
+            if self._stop_requested and deadline is None:
+                deadline = time.monotonic() + self.config.timeout_s + GRACE_S
+            if deadline is not None and time.monotonic() > deadline:
+                self._outcome.error = "workers did not stop in time; killed"
+                return
+
+    def _read(self, w: WorkerHandle) -> None:
+        try:
+            batch = w.events.recv()
+        except (EOFError, OSError):
+            w.events_open = False
+            if w.status != "done":
+                w.process.join(timeout=1.0)
+                self._fail(w, f"rank {w.rank} (pid {w.pid}) exited unexpectedly "
+                              f"with code {w.process.exitcode}")
+            return
+        events = []
+        for message in batch:
+            kind = message["type"]
+            if kind == "_done":
+                w.status = "done"
+            elif kind == "_error":
+                self._fail(w, message["error"])
+            else:
+                events.append(message)
+                self._observe(w, message)
+        if events:
+            self._emit(events)
+
+    def _observe(self, w: WorkerHandle, event: dict[str, Any]) -> None:
+        if event["type"] == "worker_started":
+            w.status = "running"
+        elif event["type"] == "step":
+            w.last_step = event["step"]
+            w.last_loss = event["loss"]
+            w.dropped = event["events_dropped"]
+            out = self._outcome
+            if out.first_step_t is None:
+                out.first_step_t = event["t_start"]
+            out.last_step_t = event["t"]
+
+    def _fail(self, w: WorkerHandle, error: str) -> None:
+        w.status = "failed"
+        if self._outcome.error is None:
+            self._outcome.error = error
+            self._outcome.status = "failed"
+
+    # ------------------------------------------------------------------- helpers
+    def _kill_all(self) -> None:
+        for w in self._workers:
+            if w.process.is_alive():
+                w.process.kill()  # SIGKILL works on frozen (SIGSTOPped) processes too
+                if w.status not in ("done", "failed"):
+                    w.status = "killed"
+
+    def _steps_done(self) -> int:
+        return min((w.last_step for w in self._workers), default=0)
+
+    def _now(self) -> float:
+        return time.monotonic() - self._t0
+
+    def _emit(self, events: list[dict[str, Any]]) -> None:
+        with self._lock:
+            for event in events:
+                self._seq += 1
+                event["seq"] = self._seq
+                event["run_id"] = self.run_id
+            self._on_events(events)
+
+    def _emit_run_started(self) -> None:
+        config = self.config
+        dataset = datasets.make_dataset(config.dataset, config.num_samples, config.seed)
+        model = build_model(config.model, config.hidden, config.seed)
+        self._emit([make_event(
+            "run_started", t=self._now(), config=config.to_dict(),
+            world_size=config.workers, backend=self.backend, num_params=num_params(model),
+            schema_version=SCHEMA_VERSION, strategy=config.strategy,
+            dataset={"name": dataset.name, "num_classes": dataset.num_classes,
+                     "extent": [round(v, 4) for v in dataset.extent()],
+                     "points": datasets.points_for_ui(dataset, config.workers, config.seed)},
+        )])
+
+    def _finish(self, status: str, error: str | None) -> None:
+        with self._lock:
+            if self._finished.is_set():
+                return
+            out = self._outcome
+            losses = [w.last_loss for w in self._workers if w.last_loss is not None]
+            steps_done = self._steps_done()
+            train_s = ((out.last_step_t or 0) - (out.first_step_t or 0)) if steps_done else 0
+            summary = {
+                "steps_completed": steps_done,
+                "wall_s": round(self._now(), 4),
+                "startup_s": round(out.first_step_t, 4) if out.first_step_t else None,
+                "steps_per_s": round(steps_done / train_s, 2) if train_s > 0 else None,
+                "final_loss": round(sum(losses) / len(losses), 6) if losses else None,
+                "events_dropped": sum(w.dropped for w in self._workers),
+            }
+            self._outcome.status = status
+            self._emit([make_event("run_finished", t=self._now(), status=status,
+                                   error=error, summary=summary)])
+            self._finished.set()

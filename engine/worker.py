@@ -1,0 +1,217 @@
+"""One worker process: joins the process group, trains, and reports every step.
+
+Started by the supervisor through a forkserver that has already imported torch (this
+module is preloaded there), so starting a worker costs a fork, not an ``import torch``.
+
+Two pipes connect a worker to its supervisor, one per direction, each private to this
+worker (a killed worker can corrupt only its own pipe, never a shared queue):
+
+- events: the training loop puts events on a bounded in-process queue and a sender thread
+  writes them to the pipe, so emitting never blocks training; when the queue is full the
+  event is dropped and counted (``events_dropped`` in the next step event);
+- control: a reader thread applies pause/resume/step/stop/pace messages. End-of-file on it
+  means the supervisor is gone, and the worker exits at once: no orphans.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import queue
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+from multiprocessing.connection import Connection
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from engine import data as datasets
+from engine.comms import Comms
+from engine.config import RunConfig
+from engine.control import ControlState, StepGate
+from engine.events import make_event
+from engine.model import boundary_grid, build_model, param_checksum, param_hash
+from engine.strategies import STRATEGIES
+from engine.strategies.base import WorkerContext
+from engine.topology import Topology
+
+EVENT_QUEUE_SIZE = 20_000
+SEND_BATCH = 256
+PR_SET_PDEATHSIG = 1
+EXIT_SUPERVISOR_GONE = 70
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSpec:
+    """What the supervisor tells a worker (pickled to the new process)."""
+
+    rank: int
+    world_size: int
+    config: dict[str, Any]
+    backend: str
+    device: str
+    store_host: str
+    store_port: int
+    t0: float  # supervisor's time.monotonic() at run start (system-wide clock on Linux)
+
+
+class EventSender:
+    """Non-blocking emit: a bounded queue drained by a background thread into the pipe."""
+
+    def __init__(self, conn: Connection, t0: float) -> None:
+        self.conn = conn
+        self.t0 = t0
+        self.dropped = 0
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(EVENT_QUEUE_SIZE)
+        self._thread = threading.Thread(target=self._drain, name="event-sender", daemon=True)
+        self._thread.start()
+
+    def now(self) -> float:
+        return time.monotonic() - self.t0
+
+    def emit(self, type_: str, **fields: Any) -> None:
+        self.put(make_event(type_, t=self.now(), **fields))
+
+    def put(self, message: dict[str, Any]) -> None:
+        try:
+            self._queue.put_nowait(message)
+        except queue.Full:
+            self.dropped += 1
+
+    def close(self) -> None:
+        """Flush everything queued so far (control messages included), then stop."""
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _drain(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < SEND_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            done = batch[-1] is None
+            batch = [m for m in batch if m is not None]
+            try:
+                if batch:
+                    self.conn.send(batch)
+            except OSError:
+                os._exit(EXIT_SUPERVISOR_GONE)
+            if done:
+                return
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to SIGKILL us when our parent (the forkserver) dies."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:  # not Linux: the control-pipe lifeline below still applies
+        pass
+
+
+def _read_control(conn: Connection, control: ControlState) -> None:
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            os._exit(EXIT_SUPERVISOR_GONE)  # the supervisor is gone: never linger
+        control.apply(message)
+
+
+def worker_main(spec: WorkerSpec, events_conn: Connection, control_conn: Connection) -> None:
+    _die_with_parent()
+    config = RunConfig.from_dict(spec.config)
+    sender = EventSender(events_conn, spec.t0)
+    control = ControlState(config.pace)
+    threading.Thread(
+        target=_read_control, args=(control_conn, control), name="control", daemon=True
+    ).start()
+    torch.set_num_threads(1)  # N workers share a few cores; oversubscription only hurts
+    try:
+        _train(spec, config, sender, control)
+        sender.put({"type": "_done", "rank": spec.rank})
+    except Exception as exc:  # reported to the supervisor, which fails the run
+        sender.put({
+            "type": "_error", "rank": spec.rank,
+            "error": f"rank {spec.rank}: {type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+        })
+        sender.close()
+        sys.exit(1)
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    sender.close()
+
+
+def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
+           control: ControlState) -> None:
+    rank, world = spec.rank, spec.world_size
+    if spec.device.startswith("cuda"):
+        torch.cuda.set_device(spec.device)
+    timeout = timedelta(seconds=config.timeout_s)
+    store = dist.TCPStore(spec.store_host, spec.store_port, world, is_master=False,
+                          timeout=timeout)
+    dist.init_process_group(spec.backend, store=store, rank=rank, world_size=world,
+                            timeout=timeout)
+    topo = Topology(rank=rank, world_size=world, backend=spec.backend, device=spec.device)
+
+    dataset = datasets.make_dataset(config.dataset, config.num_samples, config.seed)
+    shard = datasets.shard_indices(config.num_samples, rank, world, config.seed)
+    sender.emit("worker_started", rank=rank, pid=os.getpid(), role="worker",
+                device=spec.device, host=socket.gethostname(), shard_size=len(shard))
+
+    step_now = 0
+
+    def emit_comm(**fields: Any) -> None:
+        sender.emit("comm", rank=rank, step=step_now or None, **fields)
+
+    comms = Comms(topo, emit_comm=emit_comm if config.detail else None)
+    model = build_model(config.model, config.hidden, config.seed).to(spec.device)
+    ctx = WorkerContext(config=config, topo=topo, comms=comms, model=model, data=dataset,
+                        shard=shard)
+    strategy = STRATEGIES[config.strategy]()
+    strategy.setup(ctx)
+    comms.take_stats()  # set-up traffic (the initial broadcast) is not step 1's
+
+    gate = StepGate(control, comms, spec.device)
+    extent = dataset.extent()
+    for step in range(1, config.steps + 1):
+        if not gate.wait_for_next_step():
+            return
+        t_start = sender.now()
+        step_now = step
+        result = strategy.train_step(step)
+        stats = comms.take_stats()
+        sender.emit(
+            "step", rank=rank, step=step, loss=round(result.loss, 6),
+            grad_norm=round(result.grad_norm, 6), compute_ms=round(result.compute_ms, 4),
+            comm_ms=round(stats.comm_ms, 4), wait_ms=round(stats.wait_ms, 4),
+            bytes_sent=stats.bytes_sent, bytes_recv=stats.bytes_recv,
+            param_checksum=param_checksum(model), param_hash=param_hash(model),
+            lr=config.lr, samples=result.samples,
+            # The step began with the barrier wait that preceded the compute.
+            t_start=round(t_start - stats.wait_ms / 1e3, 6),
+            events_dropped=sender.dropped,
+        )
+        if topo.is_leader and _boundary_due(config, control, step):
+            sender.emit("boundary", rank=rank, step=step, grid=boundary_grid(model, extent))
+
+
+def _boundary_due(config: RunConfig, control: ControlState, step: int) -> bool:
+    if step == config.steps:
+        return True
+    every = config.boundary_every
+    if every is None:
+        # At human pace every step is worth drawing; at full speed ~50 frames per run.
+        every = 1 if control.pace else max(1, config.steps // 50)
+    return step % every == 0
