@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            app.state.manager.shutdown()
+            await app.state.manager.shutdown()
             store.close()
 
     app = FastAPI(title="DistLab", version=__version__, lifespan=lifespan)

@@ -8,6 +8,7 @@ touched only from the loop — which is what makes ``?after=`` resumes gapless.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -85,23 +86,25 @@ class RunManager:
         self.runs[run_id] = run
         run.supervisor = RunSupervisor(config, run_id=run_id,
                                        on_events=lambda evs: self._from_thread(run_id, evs))
-        try:
+        # On failure the supervisor has already emitted run_finished(failed) with the reason.
+        with contextlib.suppress(Exception):
             await asyncio.to_thread(run.supervisor.start)
-        except Exception:
-            pass  # the supervisor has emitted run_finished(failed) with the reason
         self._evict_old()
         return run
 
     def _from_thread(self, run_id: str, events: list[dict[str, Any]]) -> None:
+        # Persist right here, in the supervisor's thread (the store's queue is thread-safe),
+        # so events are kept even if the event loop is already gone at shutdown.
+        self.store.append_events(run_id, events)
         assert self._loop is not None
-        self._loop.call_soon_threadsafe(self._ingest, run_id, events)
+        with contextlib.suppress(RuntimeError):  # loop closed: the server is exiting
+            self._loop.call_soon_threadsafe(self._ingest, run_id, events)
 
     def _ingest(self, run_id: str, events: list[dict[str, Any]]) -> None:
         run = self.runs.get(run_id)
         if run is None:
             return
         run.events.extend(events)
-        self.store.append_events(run_id, events)
         before = (run.status, run.step, len(run.workers))
         for event in events:
             self._apply(run, event)
@@ -193,15 +196,19 @@ class RunManager:
         return run_id in self.runs or self.store.get_run(run_id) is not None
 
     # ---------------------------------------------------------------- shutdown
-    def shutdown(self) -> None:
+    async def shutdown(self) -> None:
         """Server going down: kill every live run's workers and record why."""
-        for run in self.runs.values():
-            if run.live and run.supervisor is not None:
-                run.supervisor.kill()
-                run.status = "interrupted"
-                run.error = "the server shut down during the run"
-                run.finished_at = time.time()
-                self._persist(run)
+        live = [r for r in self.runs.values() if r.live and r.supervisor is not None]
+        for run in live:
+            run.supervisor.kill("the server shut down during the run")
+        for run in live:
+            await asyncio.to_thread(run.supervisor.wait, 10)
+        await asyncio.sleep(0)  # let the last queued events reach memory and viewers
+        for run in live:
+            run.status = "interrupted"
+            run.error = "the server shut down during the run"
+            run.finished_at = time.time()
+            self._persist(run)
 
 
 __all__ = ["FINAL_STATUSES", "LiveRun", "RunLimitError", "RunManager", "RunNotLiveError"]

@@ -16,6 +16,7 @@ so callbacks see events in ``seq`` order. Keep the callback short.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import multiprocessing.forkserver
 import threading
@@ -159,25 +160,25 @@ class RunSupervisor:
                 self.config.pace = pace
             for w in self._workers:
                 if w.status in ("starting", "running"):
-                    try:
+                    # OSError: that worker is dying; the monitor reports it.
+                    with contextlib.suppress(OSError):
                         w.control.send({"action": action, "pace": pace})
-                    except OSError:
-                        pass  # that worker is dying; the monitor reports it
             self._emit([make_event("control", t=self._now(), action=action,
                                    pace=self.config.pace)])
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):
             self.control("stop")
-        except RuntimeError:
-            pass
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._finished.wait(timeout)
 
-    def kill(self) -> None:
+    def kill(self, reason: str = "the run was abandoned") -> None:
         """Abandon the run now: SIGKILL every worker (used on server shutdown)."""
-        self._stop_requested = True
+        with self._lock:
+            self._stop_requested = True
+            if self._outcome.error is None:
+                self._outcome.status, self._outcome.error = "stopped", reason
         self._kill_all()
 
     @property

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from backend import __version__
 from backend.deps import Manager
+from backend.models import RunCreate
 from engine.events import schema
 from engine.scenarios import SCENARIOS
 
@@ -20,7 +21,14 @@ def health(manager: Manager) -> dict[str, Any]:
 
 @router.get("/scenarios")
 def scenarios() -> list[dict[str, Any]]:
-    return [make().to_dict() for make in SCENARIOS.values()]
+    """Presets, with their config in the shape ``POST /api/runs`` accepts."""
+    out = []
+    for make in SCENARIOS.values():
+        scenario = make().to_dict()
+        scenario["config"] = {k: v for k, v in scenario["config"].items()
+                              if k in RunCreate.model_fields}
+        out.append(scenario)
+    return out
 
 
 @router.get("/schema/events")

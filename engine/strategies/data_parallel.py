@@ -25,7 +25,11 @@ from __future__ import annotations
 import torch
 
 from engine.strategies.base import (
-    StepResult, Stopwatch, WorkerContext, local_gradients, sgd_update,
+    StepResult,
+    Stopwatch,
+    WorkerContext,
+    local_gradients,
+    sgd_update,
 )
 
 

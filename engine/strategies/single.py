@@ -7,7 +7,11 @@ parameters, step for step, as this strategy on the N workers' batches concatenat
 from __future__ import annotations
 
 from engine.strategies.base import (
-    StepResult, Stopwatch, WorkerContext, local_gradients, sgd_update,
+    StepResult,
+    Stopwatch,
+    WorkerContext,
+    local_gradients,
+    sgd_update,
 )
 
 
