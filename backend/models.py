@@ -29,7 +29,7 @@ class RunCreate(BaseModel):
     workers: int = Field(4, ge=1, le=limits.MAX_WORKERS)
     steps: int = Field(200, ge=1, le=limits.MAX_STEPS)
     batch_size: int = Field(32, ge=1, le=limits.MAX_BATCH_SIZE)
-    lr: float = Field(0.1, gt=0, le=limits.MAX_LR)
+    lr: float = Field(0.5, gt=0, le=limits.MAX_LR)
     seed: int = Field(0, ge=0, le=limits.MAX_SEED)
     pace: float | None = Pace
     model: Literal["mlp"] = "mlp"

@@ -40,7 +40,7 @@ class RunConfig:
     """Number of optimizer steps every rank takes."""
     batch_size: int = 32
     """Samples per worker per step; the global batch is ``workers * batch_size``."""
-    lr: float = 0.1
+    lr: float = 0.5
     """SGD learning rate."""
     seed: int = 0
     """Seeds data generation, sharding and model initialisation: same seed, same run."""

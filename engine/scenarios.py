@@ -37,7 +37,7 @@ def data_parallel_4() -> Scenario:
         },
         # 5 steps/s: slow enough to follow every all-reduce in a lecture hall.
         config=RunConfig(strategy="data_parallel", workers=4, steps=150, batch_size=32,
-                         lr=0.3, pace=5.0, detail=True),
+                         lr=0.6, pace=5.0, detail=True),
     )
 
 
@@ -51,7 +51,7 @@ def single_reference() -> Scenario:
             "zh": "单进程、批大小 128，与 4 个进程 × 32 的全局批相同。"
                   "与 4 进程运行的损失曲线对比：两者一致。",
         },
-        config=RunConfig(strategy="single", workers=1, steps=150, batch_size=128, lr=0.3,
+        config=RunConfig(strategy="single", workers=1, steps=150, batch_size=128, lr=0.6,
                          pace=5.0),
     )
 
@@ -67,7 +67,7 @@ def data_parallel_full_speed() -> Scenario:
         },
         # Full speed with the per-message detail off keeps instrumentation cheap.
         config=RunConfig(strategy="data_parallel", workers=2, steps=1000, batch_size=32,
-                         lr=0.3, pace=None),
+                         lr=0.6, pace=None),
     )
 
 
@@ -82,7 +82,7 @@ def data_parallel_8_moons() -> Scenario:
                   "每个样本分摊的通信越多；时间线显示时间花在哪里。",
         },
         config=RunConfig(strategy="data_parallel", workers=8, steps=120, batch_size=8,
-                         lr=0.3, dataset="moons", pace=4.0, detail=True),
+                         lr=0.6, dataset="moons", pace=4.0, detail=True),
     )
 
 

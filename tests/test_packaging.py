@@ -1,0 +1,44 @@
+"""What can be checked of packaging without Docker or a fresh machine."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_dockerfile_serves_the_same_entry_point_on_port_8000() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    assert 'CMD ["distlab", "serve"]' in text
+    assert "DISTLAB_PORT=8000" in text and "EXPOSE 8000" in text
+    assert "DISTLAB_HOST=0.0.0.0" in text
+    # The CPU build of torch is installed before the project, from the CPU index.
+    torch_line = next(i for i, line in enumerate(text.splitlines()) if "whl/cpu" in line)
+    project_line = next(i for i, line in enumerate(text.splitlines())
+                        if line.startswith("RUN pip install ."))
+    assert torch_line < project_line
+
+
+def test_console_script_and_torch_range() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "distlab"
+    assert project["scripts"]["distlab"] == "engine.cli:main"
+    torch_req = next(d for d in project["dependencies"] if d.startswith("torch"))
+    assert ">=" in torch_req and "==" not in torch_req  # a range; the Makefile pins
+
+
+def test_makefile_pins_torch_in_a_variable_and_readme_shows_both_commands() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^TORCH_SPEC \?= torch==\d", makefile, re.M)
+    assert re.search(r"^serve:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+    readme = (ROOT / "README.md").read_text()
+    assert "make serve" in readme and "make test" in readme
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_frontend_files_ship_with_the_package() -> None:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "frontend*" in data["packages"]["find"]["include"]
+    assert any("static" in p for p in data["package-data"]["frontend"])
