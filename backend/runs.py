@@ -21,8 +21,6 @@ from engine.config import RunConfig
 from engine.events import FINAL_STATUSES
 from engine.supervisor import RunSupervisor, resolve_backend
 
-KEEP_FINISHED_IN_MEMORY = 32
-
 
 class RunLimitError(Exception):
     """Too many runs or workers are live; the client should retry later (HTTP 429)."""
@@ -64,8 +62,9 @@ class RunManager:
         self.settings = settings
         self.store = store
         self.hub = hub
-        self.runs: dict[str, LiveRun] = {}  # started by this process, newest last
+        self.runs: dict[str, LiveRun] = {}  # live (and just-ended) runs; the rest: store
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # ---------------------------------------------------------------- starting
     async def start(self, config: RunConfig) -> LiveRun:
@@ -89,7 +88,6 @@ class RunManager:
         # On failure the supervisor has already emitted run_finished(failed) with the reason.
         with contextlib.suppress(Exception):
             await asyncio.to_thread(run.supervisor.start)
-        self._evict_old()
         return run
 
     def _from_thread(self, run_id: str, events: list[dict[str, Any]]) -> None:
@@ -112,6 +110,10 @@ class RunManager:
                                                               before[2]) or not run.live:
             self._persist(run)
         self.hub.publish(run_id, events)
+        if not run.live:
+            task = asyncio.get_running_loop().create_task(self._retire(run))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     @staticmethod
     def _apply(run: LiveRun, event: dict[str, Any]) -> None:
@@ -142,10 +144,10 @@ class RunManager:
                               workers=list(run.workers.values()), summary=run.summary,
                               error=run.error, finished_at=run.finished_at)
 
-    def _evict_old(self) -> None:
-        ended = [r for r in self.runs.values() if not r.live]
-        for run in ended[:-KEEP_FINISHED_IN_MEMORY]:
-            del self.runs[run.id]  # the store has them
+    async def _retire(self, run: LiveRun) -> None:
+        """Once an ended run is safely in the store, free its memory; reads go there."""
+        await asyncio.to_thread(self.store.flush)
+        self.runs.pop(run.id, None)
 
     # ----------------------------------------------------------------- control
     def control(self, run_id: str, action: str, pace: float | None) -> LiveRun:
