@@ -65,11 +65,11 @@ class WorkerSpec:
 class EventSender:
     """Non-blocking emit: a bounded queue drained by a background thread into the pipe."""
 
-    def __init__(self, conn: Connection, t0: float) -> None:
+    def __init__(self, conn: Connection, t0: float, queue_size: int = EVENT_QUEUE_SIZE) -> None:
         self.conn = conn
         self.t0 = t0
         self.dropped = 0
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(EVENT_QUEUE_SIZE)
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(queue_size)
         self._thread = threading.Thread(target=self._drain, name="event-sender", daemon=True)
         self._thread.start()
 
