@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from backend import __version__
 from backend.hub import Hub
+from backend.limits import BodySizeLimit
 from backend.routes import meta, pages, runs, stream
 from backend.runs import RunManager
 from backend.settings import Settings
@@ -43,13 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Any:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
-            return JSONResponse({"detail": f"request body larger than "
-                                           f"{settings.max_body_bytes} bytes"}, status_code=413)
-        return await call_next(request)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
     async def readable_422(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -141,7 +141,7 @@ class RunManager:
 
     def _persist(self, run: LiveRun) -> None:
         self.store.update_run(run.id, status=run.status, step=run.step,
-                              workers=list(run.workers.values()), summary=run.summary,
+                              workers=run.public()["workers"], summary=run.summary,
                               error=run.error, finished_at=run.finished_at)
 
     async def _retire(self, run: LiveRun) -> None:
@@ -150,36 +150,36 @@ class RunManager:
         self.runs.pop(run.id, None)
 
     # ----------------------------------------------------------------- control
-    def control(self, run_id: str, action: str, pace: float | None) -> LiveRun:
+    async def control(self, run_id: str, action: str, pace: float | None) -> None:
         run = self.runs.get(run_id)
         if run is None or not run.live or run.supervisor is None:
             raise RunNotLiveError(f"run {run_id} is not live; only live runs take controls")
         try:
-            run.supervisor.control(action, pace)
+            # Off the loop: the supervisor's lock may be held while workers are spawned.
+            await asyncio.to_thread(run.supervisor.control, action, pace)
         except RuntimeError as exc:
             raise RunNotLiveError(str(exc)) from exc
-        return run
 
     # ------------------------------------------------------------------- reads
-    def get(self, run_id: str) -> dict[str, Any] | None:
+    async def get(self, run_id: str) -> dict[str, Any] | None:
         run = self.runs.get(run_id)
         if run is not None:
             return run.public()
-        return self.store.get_run(run_id)
+        return await asyncio.to_thread(self.store.get_run, run_id)
 
-    def list(self, limit: int = 50) -> list[dict[str, Any]]:
-        runs = {r["id"]: r for r in self.store.list_runs(limit)}
-        for run in self.runs.values():
-            runs[run.id] = run.public()  # memory is fresher than the store
+    async def list(self, limit: int = 50) -> list[dict[str, Any]]:
+        live = [run.public() for run in self.runs.values()]  # on the loop: a consistent view
+        runs = {r["id"]: r for r in await asyncio.to_thread(self.store.list_runs, limit)}
+        runs.update({r["id"]: r for r in live})  # memory is fresher than the store
         return sorted(runs.values(), key=lambda r: r["created_at"], reverse=True)[:limit]
 
-    def events_after(self, run_id: str, after: int, limit: int | None = None
-                     ) -> list[dict[str, Any]]:
+    async def events_after(self, run_id: str, after: int, limit: int | None = None
+                           ) -> list[dict[str, Any]]:
         run = self.runs.get(run_id)
         if run is not None:
             # seq is gapless from 1, so "seq > after" is a slice.
             return run.events[after: None if limit is None else after + limit]
-        return self.store.events_after(run_id, after, limit)
+        return await asyncio.to_thread(self.store.events_after, run_id, after, limit)
 
     def subscribe(self, run_id: str, after: int
                   ) -> tuple[list[dict[str, Any]], Viewer | None] | None:
@@ -194,15 +194,18 @@ class RunManager:
         backlog = run.events[after:]
         return backlog, (self.hub.subscribe(run_id) if run.live else None)
 
-    def exists(self, run_id: str) -> bool:
-        return run_id in self.runs or self.store.get_run(run_id) is not None
+    async def exists(self, run_id: str) -> bool:
+        return run_id in self.runs or await self.get(run_id) is not None
+
+    def live_count(self) -> int:
+        return sum(r.live for r in self.runs.values())
 
     # ---------------------------------------------------------------- shutdown
     async def shutdown(self) -> None:
         """Server going down: kill every live run's workers and record why."""
         live = [r for r in self.runs.values() if r.live and r.supervisor is not None]
         for run in live:
-            run.supervisor.kill("the server shut down during the run")
+            run.supervisor.kill("the server shut down during the run", status="interrupted")
         for run in live:
             await asyncio.to_thread(run.supervisor.wait, 10)
         await asyncio.sleep(0)  # let the last queued events reach memory and viewers

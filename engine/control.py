@@ -2,13 +2,15 @@
 
 A rank that pauses while a peer has already entered the step's all-reduce would leave
 that peer waiting until the process-group timeout kills the run. So ranks never act on a
-control message alone: at the start of every step they *agree* on it with a tiny
-all-reduce(MAX) of two flags, ``[stop, blocked]``. If any rank wants to stop, all stop at
-this step; if any rank is paused (and has no single-step token), all wait — each in its
-own process, outside any collective, so a pause can last as long as the user likes.
+control message alone. The supervisor numbers its control messages (1, 2, 3, …) and sends
+every message to every rank. At the start of each step the ranks agree, with a tiny
+all-reduce(MAX), on *how many* messages to act on; each rank then applies exactly that
+prefix of the message sequence (waiting the few milliseconds for any it has not received
+yet). Identical messages applied in identical order give an identical state on every
+rank, so every rank makes the same decision: run the step, wait, or stop.
 
-Every rank receives the same control messages in the same order (the supervisor sends
-them to all), so their local states converge and the agreement always terminates.
+While paused, each rank waits in its own process — outside any collective — for the next
+message, so a pause can last as long as the user likes.
 """
 
 from __future__ import annotations
@@ -23,57 +25,63 @@ from engine.comms import Comms
 
 
 class ControlState:
-    """This rank's view of the user's controls, updated by the control-reader thread."""
+    """This rank's control messages: received by a reader thread, applied by the trainer."""
 
     def __init__(self, pace: float | None) -> None:
         self._cond = threading.Condition()
+        self._inbox: dict[int, dict[str, Any]] = {}  # seq -> message, not yet applied
+        self.received_seq = 0
+        self.applied_seq = 0
         self.pace = pace
         self.paused = False
         self.stop = False
         self.step_tokens = 0
 
-    def apply(self, message: dict[str, Any]) -> None:
-        action = message["action"]
+    # ------------------------------------------------------- reader thread
+    def receive(self, message: dict[str, Any]) -> None:
         with self._cond:
-            if action == "pause":
-                self.paused = True
-            elif action == "resume":
-                self.paused = False
-                self.step_tokens = 0
-            elif action == "step":
-                self.paused = True  # a single step always leaves the run paused
-                self.step_tokens += 1
-            elif action == "stop":
-                self.stop = True
-            elif action == "set_pace":
-                self.pace = message.get("pace")
+            self._inbox[message["seq"]] = message
+            self.received_seq = max(self.received_seq, message["seq"])
             self._cond.notify_all()
+
+    # ------------------------------------------------------- trainer thread
+    def apply_through(self, seq: int) -> None:
+        """Apply messages up to ``seq`` in order, waiting for any still in flight."""
+        with self._cond:
+            while self.applied_seq < seq:
+                nxt = self.applied_seq + 1
+                self._cond.wait_for(lambda n=nxt: n in self._inbox)
+                self._apply(self._inbox.pop(nxt))
+                self.applied_seq = nxt
+
+    def _apply(self, message: dict[str, Any]) -> None:
+        action = message["action"]
+        if action == "pause":
+            self.paused = True
+        elif action == "resume":
+            self.paused = False
+            self.step_tokens = 0
+        elif action == "step":
+            self.paused = True  # a single step always leaves the run paused
+            self.step_tokens += 1
+        elif action == "stop":
+            self.stop = True
+        elif action == "set_pace":
+            self.pace = message.get("pace")
 
     def can_go(self) -> bool:
         return not self.paused or self.step_tokens > 0
 
     def sleep_until(self, deadline: float) -> None:
-        """Pace: sleep until ``deadline`` (monotonic), waking early for stop or pause."""
+        """Pace: sleep until ``deadline`` (monotonic), waking early on any new message."""
         with self._cond:
-            while not self.stop and self.can_go():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return
-                self._cond.wait(remaining)
+            seen = self.received_seq
+            self._cond.wait_for(lambda: self.received_seq > seen,
+                                timeout=max(0.0, deadline - time.monotonic()))
 
-    def wait_until_can_go(self) -> None:
+    def wait_for_new_message(self) -> None:
         with self._cond:
-            while not self.stop and not self.can_go():
-                self._cond.wait()
-
-    def flags(self) -> torch.Tensor:
-        with self._cond:
-            return torch.tensor([int(self.stop), int(not self.can_go())], dtype=torch.int32)
-
-    def take_token_if_paused(self) -> None:
-        with self._cond:
-            if self.paused and self.step_tokens > 0:
-                self.step_tokens -= 1
+            self._cond.wait_for(lambda: self.received_seq > self.applied_seq)
 
 
 class StepGate:
@@ -89,17 +97,18 @@ class StepGate:
         """Block until all ranks may run the next step; False means all ranks stop."""
         control = self.control
         while True:
-            pace = control.pace
-            if pace and self._last_start is not None:
-                control.sleep_until(self._last_start + 1.0 / pace)
-            flags = control.flags().to(self.device)
-            self.comms.agree_max(flags)
-            stop, blocked = (bool(v) for v in flags.tolist())
-            if stop:
+            if control.pace and self._last_start is not None:
+                control.sleep_until(self._last_start + 1.0 / control.pace)
+            agreed = torch.tensor([control.received_seq], dtype=torch.int64,
+                                  device=self.device)
+            self.comms.agree_max(agreed)
+            control.apply_through(int(agreed.item()))
+            if control.stop:
                 return False
-            if not blocked:
-                control.take_token_if_paused()
+            if control.can_go():
+                if control.paused:
+                    control.step_tokens -= 1
                 self._last_start = time.monotonic()
                 return True
-            control.wait_until_can_go()
+            control.wait_for_new_message()  # paused: wait here, not inside a collective
             self._last_start = None  # after a pause, the next step starts at once

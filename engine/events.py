@@ -69,14 +69,14 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "pace": "float | null: steps per second after the action",
     },
     "run_finished": {
-        "status": "str: finished | stopped | failed",
+        "status": "str: finished | stopped | failed | interrupted (the server shut down)",
         "error": "str | null",
         "summary": "object: steps_completed, wall_s, steps_per_s, final_loss, "
         "events_dropped",
     },
 }
 
-FINAL_STATUSES = ("finished", "stopped", "failed")
+FINAL_STATUSES = ("finished", "stopped", "failed", "interrupted")
 
 
 def make_event(

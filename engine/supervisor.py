@@ -9,9 +9,11 @@ Workers die with their supervisor three ways: ``PR_SET_PDEATHSIG`` (the forkserv
 parent, exits when the process that started it dies), end-of-file on their control pipe,
 and multiprocessing's own termination of daemonic children at interpreter exit.
 
-The supervisor has no threads of its own besides one monitor thread; ``on_events`` is
-called from that thread (and from ``control``'s caller) with the supervisor's lock held,
-so callbacks see events in ``seq`` order. Keep the callback short.
+Threads: one reader per worker (blocking reads of its event pipe, so a worker frozen
+half-way through a message stalls only its own reader) and one monitor that consumes what
+the readers deliver, enforces deadlines and tears down. ``on_events`` is called from the
+monitor (and from ``control``'s caller) with the supervisor's lock held, so callbacks see
+events in ``seq`` order. Keep the callback short.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import multiprocessing.forkserver
+import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from typing import Any
 
 import torch
@@ -89,7 +92,9 @@ class _Outcome:
     error: str | None = None
     first_step_t: float | None = None
     last_step_t: float | None = None
-    failed_ranks: list[int] = field(default_factory=list)
+
+
+_EOF = None  # what a reader thread delivers when its worker's pipe closes
 
 
 class RunSupervisor:
@@ -101,34 +106,42 @@ class RunSupervisor:
         self._seq = 0
         self._t0 = 0.0
         self._workers: list[WorkerHandle] = []
+        self._controls: list[dict[str, Any]] = []  # every control message, numbered from 1
+        self._inbox: queue.Queue[tuple[WorkerHandle, list[dict[str, Any]] | None]] = (
+            queue.Queue())
         self._outcome = _Outcome()
         self._stop_requested = False
         self._finished = threading.Event()
-        self._monitor: threading.Thread | None = None
         self._store: dist.TCPStore | None = None
         self.backend = ""
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> None:
-        """Spawn the workers and return; the run goes on in the background."""
+        """Spawn the workers and return; the run goes on in the background.
+
+        Holds the lock throughout, so a control message sent meanwhile waits and then
+        reaches every rank, and no event can precede ``run_started``.
+        """
         config = self.config
-        try:
-            self.backend, devices = resolve_backend(config.backend, config.workers)
-            self._t0 = time.monotonic()
-            # Port 0: the OS picks a free port, so concurrent runs never collide.
-            self._store = dist.TCPStore(STORE_HOST, 0, config.workers, is_master=True,
-                                        wait_for_workers=False,
-                                        timeout=timedelta(seconds=config.timeout_s))
-            self._emit_run_started()
-            for rank in range(config.workers):
-                self._workers.append(self._spawn(rank, devices[rank], self._store.port))
-        except Exception as exc:
-            self._kill_all()
-            self._finish("failed", f"could not start the run: {type(exc).__name__}: {exc}")
-            raise
-        self._monitor = threading.Thread(target=self._watch, name=f"run-{self.run_id}",
-                                         daemon=True)
-        self._monitor.start()
+        with self._lock:
+            try:
+                self.backend, devices = resolve_backend(config.backend, config.workers)
+                self._t0 = time.monotonic()
+                # Port 0: the OS picks a free port, so concurrent runs never collide.
+                self._store = dist.TCPStore(STORE_HOST, 0, config.workers, is_master=True,
+                                            wait_for_workers=False,
+                                            timeout=timedelta(seconds=config.timeout_s))
+                self._emit_run_started()
+                for rank in range(config.workers):
+                    self._workers.append(self._spawn(rank, devices[rank], self._store.port))
+            except Exception as exc:
+                self._teardown()
+                self._finish("failed", f"could not start the run: {type(exc).__name__}: {exc}")
+                raise
+        for w in self._workers:
+            threading.Thread(target=self._read_events, args=(w,), daemon=True,
+                             name=f"run-{self.run_id}-read{w.rank}").start()
+        threading.Thread(target=self._watch, name=f"run-{self.run_id}", daemon=True).start()
 
     def _spawn(self, rank: int, device: str, port: int) -> WorkerHandle:
         ev_recv, ev_send = _CTX.Pipe(duplex=False)
@@ -158,11 +171,13 @@ class RunSupervisor:
                 self._stop_requested = True
             if action == "set_pace":
                 self.config.pace = pace
+            message = {"seq": len(self._controls) + 1, "action": action, "pace": pace}
+            self._controls.append(message)
             for w in self._workers:
                 if w.status in ("starting", "running"):
                     # OSError: that worker is dying; the monitor reports it.
                     with contextlib.suppress(OSError):
-                        w.control.send({"action": action, "pace": pace})
+                        w.control.send(message)
             self._emit([make_event("control", t=self._now(), action=action,
                                    pace=self.config.pace)])
 
@@ -173,21 +188,17 @@ class RunSupervisor:
     def wait(self, timeout: float | None = None) -> bool:
         return self._finished.wait(timeout)
 
-    def kill(self, reason: str = "the run was abandoned") -> None:
-        """Abandon the run now: SIGKILL every worker (used on server shutdown)."""
+    def kill(self, reason: str = "the run was abandoned", status: str = "stopped") -> None:
+        """Abandon the run now: SIGKILL every worker (e.g. on server shutdown)."""
         with self._lock:
             self._stop_requested = True
             if self._outcome.error is None:
-                self._outcome.status, self._outcome.error = "stopped", reason
+                self._outcome.status, self._outcome.error = status, reason
         self._kill_all()
 
     @property
     def finished(self) -> bool:
         return self._finished.is_set()
-
-    @property
-    def status(self) -> str:
-        return self._outcome.status or "running"
 
     def workers(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -195,34 +206,31 @@ class RunSupervisor:
                      "status": w.status} for w in self._workers]
 
     # ------------------------------------------------------------------- monitor
+    def _read_events(self, w: WorkerHandle) -> None:
+        while True:
+            try:
+                batch = w.events.recv()
+            except (EOFError, OSError):
+                w.events.close()
+                self._inbox.put((w, _EOF))
+                return
+            self._inbox.put((w, batch))
+
     def _watch(self) -> None:
         try:
             self._watch_loop()
         except Exception as exc:  # a bug here must not leave workers behind
             self._outcome.error = f"supervisor error: {exc}"
-        self._kill_all()
-        for w in self._workers:
-            w.process.join(timeout=GRACE_S)
-            w.events.close()
-            w.control.close()
-        self._store = None
+        self._teardown()
         out = self._outcome
         if out.status is None:
-            out.status = "failed" if out.error else ("stopped" if self._stop_requested
-                                                     and self._steps_done() < self.config.steps
-                                                     else "finished")
+            stopped_early = self._stop_requested and self._steps_done() < self.config.steps
+            out.status = "failed" if out.error else ("stopped" if stopped_early else "finished")
         self._finish(out.status, out.error)
 
     def _watch_loop(self) -> None:
         deadline: float | None = None
         while True:
-            live = [w for w in self._workers if w.events_open]
-            if not live:
-                return
-            ready = wait([w.events for w in live], timeout=0.5)
-            for w in live:
-                if w.events in ready:
-                    self._read(w)
             if any(w.status == "failed" for w in self._workers):
                 return  # one rank down means the synchronous run cannot go on
             if all(w.status == "done" for w in self._workers):
@@ -230,19 +238,26 @@ class RunSupervisor:
             if self._stop_requested and deadline is None:
                 deadline = time.monotonic() + self.config.timeout_s + GRACE_S
             if deadline is not None and time.monotonic() > deadline:
-                self._outcome.error = "workers did not stop in time; killed"
+                if self._outcome.error is None:
+                    self._outcome.error = "workers did not stop in time; killed"
                 return
+            try:
+                w, batch = self._inbox.get(timeout=0.25)
+            except queue.Empty:
+                continue
+            if batch is _EOF:
+                self._on_eof(w)
+            else:
+                self._on_batch(w, batch)
 
-    def _read(self, w: WorkerHandle) -> None:
-        try:
-            batch = w.events.recv()
-        except (EOFError, OSError):
-            w.events_open = False
-            if w.status != "done":
-                w.process.join(timeout=1.0)
-                self._fail(w, f"rank {w.rank} (pid {w.pid}) exited unexpectedly "
-                              f"with code {w.process.exitcode}")
-            return
+    def _on_eof(self, w: WorkerHandle) -> None:
+        w.events_open = False
+        if w.status != "done":
+            w.process.join(timeout=1.0)
+            self._fail(w, f"rank {w.rank} (pid {w.pid}) exited unexpectedly "
+                          f"with code {w.process.exitcode}")
+
+    def _on_batch(self, w: WorkerHandle, batch: list[dict[str, Any]]) -> None:
         events = []
         for message in batch:
             kind = message["type"]
@@ -275,6 +290,18 @@ class RunSupervisor:
             self._outcome.status = "failed"
 
     # ------------------------------------------------------------------- helpers
+    def _teardown(self) -> None:
+        """Give exiting workers a moment, SIGKILL the rest, release pipes and the store."""
+        grace_until = time.monotonic() + GRACE_S
+        for w in self._workers:
+            if w.status == "done":
+                w.process.join(timeout=max(0.0, grace_until - time.monotonic()))
+        self._kill_all()
+        for w in self._workers:
+            w.process.join(timeout=GRACE_S)
+            w.control.close()  # reader threads see EOF on events once the worker is gone
+        self._store = None
+
     def _kill_all(self) -> None:
         for w in self._workers:
             if w.process.is_alive():

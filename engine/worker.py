@@ -79,7 +79,11 @@ class EventSender:
     def emit(self, type_: str, **fields: Any) -> None:
         self.put(make_event(type_, t=self.now(), **fields))
 
-    def put(self, message: dict[str, Any]) -> None:
+    def put(self, message: dict[str, Any], *, essential: bool = False) -> None:
+        """Queue without waiting; ``essential`` messages (done/error) wait for room."""
+        if essential:
+            self._queue.put(message)
+            return
         try:
             self._queue.put_nowait(message)
         except queue.Full:
@@ -124,7 +128,7 @@ def _read_control(conn: Connection, control: ControlState) -> None:
             message = conn.recv()
         except (EOFError, OSError):
             os._exit(EXIT_SUPERVISOR_GONE)  # the supervisor is gone: never linger
-        control.apply(message)
+        control.receive(message)
 
 
 def worker_main(spec: WorkerSpec, events_conn: Connection, control_conn: Connection) -> None:
@@ -138,13 +142,13 @@ def worker_main(spec: WorkerSpec, events_conn: Connection, control_conn: Connect
     torch.set_num_threads(1)  # N workers share a few cores; oversubscription only hurts
     try:
         _train(spec, config, sender, control)
-        sender.put({"type": "_done", "rank": spec.rank})
+        sender.put({"type": "_done", "rank": spec.rank}, essential=True)
     except Exception as exc:  # reported to the supervisor, which fails the run
         sender.put({
             "type": "_error", "rank": spec.rank,
             "error": f"rank {spec.rank}: {type(exc).__name__}: {exc}",
             "traceback": traceback.format_exc(),
-        })
+        }, essential=True)
         sender.close()
         sys.exit(1)
     finally:

@@ -141,6 +141,16 @@ def test_hostile_requests_do_not_hurt_the_server(client: TestClient) -> None:
     assert client.get("/api/runs/0123456789ab").status_code == 404
     assert client.get("/api/runs/0123456789ab/events").status_code == 404
     assert client.get("/api/runs/0123456789ab/events?after=-1").status_code == 422
+    assert client.get("/api/runs/0123456789ab/events?after=99999999999999999999"
+                      ).status_code == 422
+
+    def chunks():  # no Content-Length: the limit must count what arrives
+        for _ in range(40):
+            yield b" " * 4096
+        yield b'{"workers": 2}'
+
+    assert client.post("/api/runs", content=chunks(),
+                       headers={"content-type": "application/json"}).status_code == 413
     assert client.post("/api/runs/0123456789ab/control",
                        json={"action": "stop"}).status_code == 404
     run = client.post("/api/runs", json={"workers": 1, "strategy": "single",

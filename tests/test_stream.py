@@ -73,7 +73,8 @@ def test_messages_from_clients_are_ignored(client: TestClient) -> None:
 
 @pytest.mark.parametrize("path", ["/ws/runs/0123456789ab", "/ws/runs/nope",
                                   "/ws/runs/0123456789ab?after=-3",
-                                  "/ws/runs/0123456789ab?after=abc"])
+                                  "/ws/runs/0123456789ab?after=abc",
+                                  "/ws/runs/0123456789ab?after=²"])
 def test_bad_stream_requests_are_closed_with_a_reason(client: TestClient, path: str) -> None:
     with client.websocket_connect(path) as ws, pytest.raises(WebSocketDisconnect) as closed:
         ws.receive_json()

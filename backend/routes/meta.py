@@ -14,9 +14,8 @@ router = APIRouter(prefix="/api", tags=["meta"])
 
 
 @router.get("/health")
-def health(manager: Manager) -> dict[str, Any]:
-    live = [r for r in manager.runs.values() if r.live]
-    return {"status": "ok", "version": __version__, "live_runs": len(live)}
+async def health(manager: Manager) -> dict[str, Any]:
+    return {"status": "ok", "version": __version__, "live_runs": manager.live_count()}
 
 
 @router.get("/scenarios")

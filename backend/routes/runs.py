@@ -23,41 +23,44 @@ async def create_run(body: RunCreate, manager: Manager) -> dict[str, Any]:
 
 
 @router.get("", response_model=list[RunPublic])
-def list_runs(manager: Manager, limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:
-    return manager.list(limit)
+async def list_runs(manager: Manager, limit: int = Query(50, ge=1, le=500)
+                    ) -> list[dict[str, Any]]:
+    return await manager.list(limit)
 
 
 @router.get("/{run_id}", response_model=RunPublic)
-def get_run(run_id: RunId, manager: Manager) -> dict[str, Any]:
-    run = manager.get(run_id)
+async def get_run(run_id: RunId, manager: Manager) -> dict[str, Any]:
+    run = await manager.get(run_id)
     if run is None:
         raise not_found(run_id)
     return run
 
 
 @router.post("/{run_id}/control")
-def control_run(run_id: RunId, body: ControlRequest, manager: Manager) -> dict[str, Any]:
-    if not manager.exists(run_id):
+async def control_run(run_id: RunId, body: ControlRequest, manager: Manager
+                      ) -> dict[str, Any]:
+    if not await manager.exists(run_id):
         raise not_found(run_id)
     if body.action == "set_pace" and "pace" not in body.model_fields_set:
         raise HTTPException(status_code=422,
                             detail="set_pace needs a pace (steps per second, or null)")
     try:
-        run = manager.control(run_id, body.action, body.pace)
+        await manager.control(run_id, body.action, body.pace)
     except RunNotLiveError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
-    return {"ok": True, "status": run.status}
+    # The new status shows once the ranks have agreed on the action (a `control` event).
+    return {"ok": True, "action": body.action}
 
 
 @router.get("/{run_id}/events")
-def run_events(
+async def run_events(
     run_id: RunId,
     manager: Manager,
-    after: int = Query(0, ge=0, description="return events with seq > after"),
+    after: int = Query(0, ge=0, le=2**62, description="return events with seq > after"),
     limit: int = Query(1000, ge=1, le=10_000),
 ) -> list[dict[str, Any]]:
-    if not manager.exists(run_id):
+    if not await manager.exists(run_id):
         raise not_found(run_id)
-    return manager.events_after(run_id, after, limit)
+    return await manager.events_after(run_id, after, limit)

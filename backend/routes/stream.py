@@ -33,7 +33,7 @@ async def stream_run(ws: WebSocket, run_id: str) -> None:
     if after is None:
         await ws.close(CLOSE_POLICY, "after must be a non-negative integer")
         return
-    if not re.fullmatch(RUN_ID_PATTERN, run_id) or not manager.exists(run_id):
+    if not re.fullmatch(RUN_ID_PATTERN, run_id) or not await manager.exists(run_id):
         await ws.close(CLOSE_POLICY, f"no run with id {run_id[:40]}")
         return
 
@@ -90,7 +90,7 @@ def _ends(events: list[dict[str, Any]]) -> bool:
 
 
 def _parse_after(raw: str) -> int | None:
-    if not raw.isdigit() or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
         return None
     return int(raw)
 
