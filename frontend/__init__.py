@@ -1,3 +1,5 @@
+"""DistLab browser frontend: a Jinja2 page plus static ES modules (no build step)."""
+
 from pathlib import Path
 
 FRONTEND_DIR = Path(__file__).parent

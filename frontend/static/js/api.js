@@ -1,0 +1,135 @@
+// api.js — HTTP helpers and the run event stream (WebSocket with resume-by-seq).
+
+/** fetch + JSON. Never throws for HTTP errors: returns {ok, status, data}. */
+export async function request(method, path, body) {
+  const opts = { method, headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    opts.headers["Content-Type"] = "application/json";
+    opts.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, opts);
+  } catch (err) {
+    return { ok: false, status: 0, data: { detail: String(err && err.message ? err.message : err) } };
+  }
+  let data = null;
+  const text = await res.text();
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = { detail: text };
+    }
+  }
+  return { ok: res.ok, status: res.status, data };
+}
+
+export const getScenarios = () => request("GET", "/api/scenarios");
+export const listRuns = () => request("GET", "/api/runs");
+export const getRun = (id) => request("GET", `/api/runs/${encodeURIComponent(id)}`);
+export const createRun = (config) => request("POST", "/api/runs", config);
+export const controlRun = (id, action, extra = {}) =>
+  request("POST", `/api/runs/${encodeURIComponent(id)}/control`, { action, ...extra });
+
+/** A readable message from an error body ({detail: str} or FastAPI's [{msg, loc}]). */
+export function errorMessage(data, fallback = "") {
+  if (!data) return fallback;
+  const d = data.detail;
+  if (typeof d === "string" && d) return d;
+  if (Array.isArray(d) && d.length) {
+    return d
+      .map((x) => (x && x.msg ? `${(x.loc || []).filter((p) => p !== "body").join(".")}: ${x.msg}` : String(x)))
+      .join("; ");
+  }
+  return fallback;
+}
+
+/**
+ * Follow a run's events over WebSocket. Each message is a JSON array of events.
+ * On an unexpected close it reconnects with `?after=<last seq seen>` (backoff 0.5 s .. 5 s).
+ * It stops after `run_finished` has been seen, after an application close code (4xxx),
+ * when `shouldReconnect()` resolves false, or when `close()` is called. The client never sends anything.
+ *
+ * @returns {{close(): void}}
+ */
+export function followRun(runId, { after = 0, onEvents, onState, onEnd, shouldReconnect } = {}) {
+  let lastSeq = after;
+  let finished = false;
+  let closed = false;
+  let ws = null;
+  let delay = 500;
+  let timer = null;
+
+  const url = () => {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    return `${proto}//${location.host}/ws/runs/${encodeURIComponent(runId)}?after=${lastSeq}`;
+  };
+
+  const connect = () => {
+    if (closed) return;
+    onState?.("connecting");
+    ws = new WebSocket(url());
+    ws.onopen = () => {
+      delay = 500;
+      onState?.("open");
+    };
+    ws.onmessage = (msg) => {
+      if (closed) return;
+      let batch;
+      try {
+        batch = JSON.parse(msg.data);
+      } catch {
+        return;
+      }
+      if (!Array.isArray(batch)) batch = [batch];
+      const fresh = batch.filter((e) => e && typeof e.seq === "number" && e.seq > lastSeq);
+      if (!fresh.length) return;
+      lastSeq = fresh[fresh.length - 1].seq;
+      if (fresh.some((e) => e.type === "run_finished")) finished = true;
+      onEvents?.(fresh);
+    };
+    ws.onclose = (ev) => {
+      ws = null;
+      if (closed) return;
+      if (finished || (ev.code >= 4000 && ev.code < 5000)) {
+        closed = true;
+        onState?.("closed");
+        onEnd?.({ finished, code: ev.code, reason: ev.reason });
+        return;
+      }
+      const retry = () => {
+        if (closed) return;
+        onState?.("reconnecting");
+        timer = setTimeout(connect, delay);
+        delay = Math.min(delay * 2, 5000);
+      };
+      if (!shouldReconnect) return retry();
+      // e.g. a run marked "interrupted" will never send run_finished: ask first.
+      Promise.resolve(shouldReconnect({ code: ev.code, lastSeq }))
+        .catch(() => true)
+        .then((again) => {
+          if (closed) return;
+          if (again) return retry();
+          closed = true;
+          onState?.("closed");
+          onEnd?.({ finished, code: ev.code, reason: ev.reason });
+        });
+    };
+    ws.onerror = () => {
+      // onclose follows; reconnect happens there.
+    };
+  };
+
+  connect();
+  return {
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      if (ws) ws.close(1000);
+    },
+    get lastSeq() {
+      return lastSeq;
+    },
+  };
+}

@@ -1,0 +1,139 @@
+// boundary.js — the model's decision boundary on the 2-D data set.
+// Background: P(class 1) on the grid of the newest `boundary` event at or before the
+// shown step. Points: filled by label, ringed by the rank whose shard holds them.
+
+import { getLang, t } from "./i18n.js";
+import { classColor, probRGB, rankColor } from "./palette.js";
+
+export function createBoundary(canvas, noteEl, legendEl) {
+  let drawnKey = "";
+  let legendKey = "";
+
+  function renderLegend(ds) {
+    if (!legendEl) return;
+    const numClasses = ds ? ds.num_classes || 2 : 2;
+    const ranks = ds ? [...new Set(ds.points.map((p) => p[3]).filter((r) => r != null))].sort((a, b) => a - b) : [];
+    const k = `${getLang()}|${numClasses}|${ranks.join(",")}`;
+    if (k === legendKey) return;
+    legendKey = k;
+    const sw = (fill, ring, label) =>
+      `<span class="lg-item"><span class="lg-dot" style="background:${fill};box-shadow:0 0 0 2.5px ${ring}"></span>${label}</span>`;
+    const parts = [];
+    for (let c = 0; c < numClasses; c++) parts.push(sw(classColor(c), "#fff", t("boundary.class", { c })));
+    parts.push(`<span class="lg-item"><span class="lg-heat"></span>${t("boundary.heat")}</span>`);
+    const rankParts = ranks.map((r) => sw("#fff", rankColor(r), String(r)));
+    legendEl.innerHTML =
+      `<div class="lg-row">${parts.join("")}</div>` +
+      (rankParts.length ? `<div class="lg-row"><span class="lg-note">${t("boundary.ring")}:</span>${rankParts.join("")}</div>` : "") +
+      `<div class="lg-row lg-strong">${t("boundary.shards")}</div>`;
+  }
+
+  let heat = null; // offscreen canvas of the current grid
+  let heatStep = null;
+
+  function render(state, { force = false } = {}) {
+    const ds = state.dataset;
+    const b = state.boundary;
+    const box = canvas.getBoundingClientRect();
+    const dpr = window.devicePixelRatio || 1;
+    const cw = Math.max(100, Math.round(box.width || 300));
+    const ch = Math.max(100, Math.round(box.height || 300));
+    renderLegend(ds);
+    const key = `${getLang()}|${state.runId}|${ds ? ds.points.length : 0}|${b ? b.step : -1}|${cw}x${ch}@${dpr}`;
+    if (!force && key === drawnKey) return;
+    drawnKey = key;
+    canvas.width = Math.round(cw * dpr);
+    canvas.height = Math.round(ch * dpr);
+    canvas.dataset.boundaryStep = b ? String(b.step) : "";
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, cw, ch);
+    if (!ds || !Array.isArray(ds.points)) {
+      ctx.fillStyle = "#666";
+      ctx.font = "14px system-ui, sans-serif";
+      ctx.textAlign = "center";
+      ctx.fillText(t("boundary.empty"), cw / 2, ch / 2);
+      if (noteEl) noteEl.textContent = "";
+      return;
+    }
+    const ext = ds.extent || (b && b.grid.extent) || [-1, 1, -1, 1];
+    const [xmin, xmax, ymin, ymax] = ext;
+    // square plot area, centred
+    const pad = 6;
+    const side = Math.min(cw, ch) - 2 * pad;
+    const ox = (cw - side) / 2;
+    const oy = (ch - side) / 2;
+    const px = (x) => ox + ((x - xmin) / (xmax - xmin)) * side;
+    const py = (y) => oy + side - ((y - ymin) / (ymax - ymin)) * side;
+
+    ctx.fillStyle = "#f4f4f4";
+    ctx.fillRect(ox, oy, side, side);
+    if (b && b.grid && Array.isArray(b.grid.probs)) {
+      const { nx, ny, probs } = b.grid;
+      const gext = b.grid.extent || ext;
+      if (!heat || heatStep !== b) {
+        heat = document.createElement("canvas");
+        heat.width = nx;
+        heat.height = ny;
+        const hctx = heat.getContext("2d");
+        const img = hctx.createImageData(nx, ny);
+        for (let j = 0; j < ny; j++) {
+          // probs are row-major from the ymin row; canvas rows go top-down.
+          const row = ny - 1 - j;
+          for (let i = 0; i < nx; i++) {
+            const [r, g, bl] = probRGB(probs[j * nx + i]);
+            const o = (row * nx + i) * 4;
+            img.data[o] = r;
+            img.data[o + 1] = g;
+            img.data[o + 2] = bl;
+            img.data[o + 3] = 255;
+          }
+        }
+        hctx.putImageData(img, 0, 0);
+        heatStep = b;
+      }
+      ctx.save();
+      ctx.imageSmoothingEnabled = true;
+      ctx.imageSmoothingQuality = "high";
+      // grid values are at cell centres spanning the grid extent
+      const gx0 = px(gext[0]);
+      const gx1 = px(gext[1]);
+      const gy0 = py(gext[3]);
+      const gy1 = py(gext[2]);
+      ctx.beginPath();
+      ctx.rect(ox, oy, side, side);
+      ctx.clip();
+      ctx.drawImage(heat, gx0, gy0, gx1 - gx0, gy1 - gy0);
+      ctx.restore();
+    }
+    // points: ring = shard owner, fill = label
+    const rad = side > 420 ? 4.2 : side > 260 ? 3.4 : 2.8;
+    for (const p of ds.points) {
+      const [x, y, label, shard] = p;
+      const cx = px(x);
+      const cy = py(y);
+      ctx.beginPath();
+      ctx.arc(cx, cy, rad + 1.8, 0, 2 * Math.PI);
+      ctx.fillStyle = shard == null ? "#ffffff" : rankColor(shard);
+      ctx.fill();
+      ctx.beginPath();
+      ctx.arc(cx, cy, rad, 0, 2 * Math.PI);
+      ctx.fillStyle = classColor(label);
+      ctx.fill();
+      ctx.lineWidth = 0.8;
+      ctx.strokeStyle = "#ffffff";
+      ctx.stroke();
+    }
+    ctx.strokeStyle = "#444";
+    ctx.lineWidth = 1;
+    ctx.strokeRect(ox + 0.5, oy + 0.5, side - 1, side - 1);
+    if (noteEl) noteEl.textContent = b ? t("boundary.asOf", { step: b.step }) : t("boundary.waiting");
+  }
+
+  function invalidate() {
+    drawnKey = "";
+    legendKey = "";
+  }
+
+  return { render, invalidate };
+}

@@ -1,0 +1,434 @@
+// state.js — the model of the UI: a pure reducer from DistLab events to view state.
+//
+// No DOM, no I/O, no clocks. `applyEvent(state, event)` never mutates `state`; it
+// returns a new object. Views read the state only through the selectors at the bottom.
+//
+// Per-rank histories can hold tens of thousands of step records, so copying arrays on
+// every event would make a replay quadratic. They are append-only "logs" that share one
+// backing array between versions: a log is `{items, length}` and every reader looks at
+// `items[0 .. length)` only. Appending to the newest version pushes onto the shared
+// array (older versions keep their shorter `length` and see nothing new); appending to
+// an older version copies first. Observably pure, O(1) amortised.
+
+/** Event types this reducer understands. Checked against engine/events.py by
+ *  tests/test_frontend_contract.py. Any other type is ignored (forward compatible). */
+export const HANDLED_EVENT_TYPES = [
+  "run_started",
+  "worker_started",
+  "step",
+  "comm",
+  "boundary",
+  "control",
+  "run_finished",
+];
+
+/** Engine event types the UI knows about but deliberately does not show yet. */
+export const IGNORED_EVENT_TYPES = [];
+
+export const LIVE_STATUSES = ["starting", "running", "paused"];
+export const TERMINAL_STATUSES = ["finished", "stopped", "failed", "interrupted"];
+
+export const STEP_FIELDS = [
+  "loss",
+  "grad_norm",
+  "compute_ms",
+  "comm_ms",
+  "wait_ms",
+  "bytes_sent",
+  "bytes_recv",
+  "param_checksum",
+  "param_hash",
+  "lr",
+  "samples",
+  "t_start",
+  "events_dropped",
+];
+
+const MAX_COMM_MESSAGES = 64;
+
+// ---------------------------------------------------------------- append-only log
+
+export function emptyLog() {
+  return { items: [], length: 0 };
+}
+
+export function logAppend(log, item) {
+  let items = log.items;
+  if (items.length !== log.length) items = items.slice(0, log.length);
+  items.push(item);
+  return { items, length: log.length + 1 };
+}
+
+export function logTruncate(log, length) {
+  return { items: log.items, length: Math.max(0, Math.min(length, log.length)) };
+}
+
+export function logAt(log, i) {
+  return i >= 0 && i < log.length ? log.items[i] : undefined;
+}
+
+export function logLast(log) {
+  return log.length ? log.items[log.length - 1] : undefined;
+}
+
+export function logToArray(log) {
+  return log.items.slice(0, log.length);
+}
+
+/** Index of the first record whose .step >= step (records are sorted by step). */
+function lowerBound(log, step) {
+  let lo = 0;
+  let hi = log.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (log.items[mid].step < step) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// ---------------------------------------------------------------- reducer
+
+export function initialState() {
+  return {
+    runId: null,
+    status: "starting",
+    config: null,
+    worldSize: 0,
+    backend: null,
+    numParams: null,
+    schemaVersion: null,
+    strategy: null,
+    dataset: null,
+    workers: {}, // rank -> {rank, pid, role, device, host, shardSize, status}
+    history: {}, // rank -> log of step records, sorted by step
+    lastStep: 0,
+    lastSeq: 0,
+    t: 0,
+    boundary: null, // {step, t, grid}
+    comm: null, // {step, count, bytes, messages: [...]} for the newest step with comm events
+    numCommEvents: 0,
+    pace: undefined,
+    lastControl: null,
+    summary: null,
+    error: null,
+    finished: false,
+    numEvents: 0,
+    numUnknown: 0,
+  };
+}
+
+function isNum(x) {
+  return typeof x === "number" && Number.isFinite(x);
+}
+
+function workerStatusFromRun(status) {
+  return status === "finished" || status === "stopped" || status === "failed" ? status : "finished";
+}
+
+/** Pure: returns the state after `event`. Unknown types only bump counters. */
+export function applyEvent(state, event) {
+  if (!event || typeof event !== "object") return state;
+  const seq = isNum(event.seq) ? event.seq : state.lastSeq;
+  const base = {
+    ...state,
+    lastSeq: Math.max(state.lastSeq, seq),
+    t: isNum(event.t) ? Math.max(state.t, event.t) : state.t,
+    numEvents: state.numEvents + 1,
+  };
+  const rank = event.rank;
+  switch (event.type) {
+    case "run_started": {
+      const config = event.config || null;
+      return {
+        ...base,
+        runId: event.run_id ?? state.runId,
+        config,
+        worldSize: event.world_size ?? (config ? config.workers : 0) ?? 0,
+        backend: event.backend ?? null,
+        numParams: event.num_params ?? null,
+        schemaVersion: event.schema_version ?? null,
+        strategy: event.strategy ?? (config ? config.strategy : null),
+        dataset: event.dataset ?? null,
+        pace: config && "pace" in config ? config.pace : state.pace,
+        status: state.status === "starting" ? "running" : state.status,
+      };
+    }
+    case "worker_started": {
+      if (!Number.isInteger(rank)) return base;
+      const running = state.status === "paused" ? "paused" : "running";
+      return {
+        ...base,
+        workers: {
+          ...state.workers,
+          [rank]: {
+            rank,
+            pid: event.pid ?? null,
+            role: event.role ?? "worker",
+            device: event.device ?? null,
+            host: event.host ?? null,
+            shardSize: event.shard_size ?? null,
+            status: state.finished ? workerStatusFromRun(state.status) : running,
+          },
+        },
+      };
+    }
+    case "step": {
+      if (!Number.isInteger(rank) || !Number.isInteger(event.step)) return base;
+      const rec = { step: event.step, t: event.t, rank };
+      for (const f of STEP_FIELDS) if (f in event) rec[f] = event[f];
+      let log = state.history[rank] || emptyLog();
+      const last = logLast(log);
+      // A step number that goes backwards means the rank rolled back (e.g. restored
+      // from a checkpoint): forget the records it replaces.
+      if (last && last.step >= rec.step) log = logTruncate(log, lowerBound(log, rec.step));
+      log = logAppend(log, rec);
+      return {
+        ...base,
+        history: { ...state.history, [rank]: log },
+        lastStep: Math.max(state.lastStep, event.step),
+        status: state.status === "starting" ? "running" : state.status,
+      };
+    }
+    case "comm": {
+      if (!Number.isInteger(event.step)) return base;
+      const msg = {
+        rank,
+        op: event.op ?? null,
+        src: event.src ?? rank ?? null,
+        dst: event.dst ?? null,
+        bytes: event.bytes ?? 0,
+        chunk: event.chunk ?? null,
+        algo: event.algo ?? null,
+        duration_ms: event.duration_ms ?? null,
+      };
+      const prev = state.comm;
+      if (prev && prev.step > event.step) return { ...base, numCommEvents: state.numCommEvents + 1 };
+      const same = prev && prev.step === event.step;
+      const messages = same ? prev.messages.slice(-(MAX_COMM_MESSAGES - 1)) : [];
+      messages.push(msg);
+      return {
+        ...base,
+        numCommEvents: state.numCommEvents + 1,
+        comm: {
+          step: event.step,
+          count: (same ? prev.count : 0) + 1,
+          bytes: (same ? prev.bytes : 0) + (isNum(msg.bytes) ? msg.bytes : 0),
+          messages,
+        },
+      };
+    }
+    case "boundary": {
+      if (!event.grid) return base;
+      // Keep the newest step, whatever order the events were applied in.
+      if (state.boundary && isNum(event.step) && state.boundary.step > event.step) return base;
+      return { ...base, boundary: { step: event.step ?? 0, t: event.t, grid: event.grid } };
+    }
+    case "control": {
+      const action = event.action;
+      let status = state.status;
+      let workers = state.workers;
+      if (!state.finished) {
+        if (action === "pause") status = "paused";
+        else if (action === "resume") status = "running";
+        if (status !== state.status) {
+          workers = {};
+          for (const [r, w] of Object.entries(state.workers)) workers[r] = { ...w, status };
+        }
+      }
+      return {
+        ...base,
+        status,
+        workers,
+        pace: action === "set_pace" ? (event.pace ?? null) : state.pace,
+        lastControl: { action, pace: event.pace ?? null, t: event.t, seq },
+      };
+    }
+    case "run_finished": {
+      const status = event.status || "finished";
+      const workers = {};
+      for (const [r, w] of Object.entries(state.workers)) {
+        workers[r] = { ...w, status: workerStatusFromRun(status) };
+      }
+      return {
+        ...base,
+        status,
+        workers,
+        finished: true,
+        error: event.error ?? null,
+        summary: event.summary ?? null,
+      };
+    }
+    default:
+      return { ...base, numUnknown: state.numUnknown + 1 };
+  }
+}
+
+// ---------------------------------------------------------------- folding / scrubbing
+
+/** First seq of an event whose step is beyond `uptoStep` (Infinity if none). */
+function firstSeqBeyond(events, uptoStep) {
+  for (const e of events) {
+    if (e.step != null && e.step > uptoStep) return e.seq;
+  }
+  return Infinity;
+}
+
+function included(e, uptoStep, beyondSeq) {
+  return e.step != null ? e.step <= uptoStep : e.seq < beyondSeq;
+}
+
+/**
+ * State of the run "as of step `uptoStep`": every event with a step <= uptoStep, and
+ * every step-less event (start, control, finish) that came before the first event of a
+ * later step. `uptoStep` null/undefined means all events. `events` in seq order.
+ */
+export function reduceEvents(events, uptoStep, state = initialState()) {
+  if (uptoStep == null || uptoStep === Infinity) {
+    for (const e of events) state = applyEvent(state, e);
+    return state;
+  }
+  const beyond = firstSeqBeyond(events, uptoStep);
+  for (const e of events) if (included(e, uptoStep, beyond)) state = applyEvent(state, e);
+  return state;
+}
+
+/** Events in reduceEvents(.., toStep) but not in reduceEvents(.., fromStep); fromStep < toStep.
+ *  Folding them onto the fromStep state gives the toStep state (used by replay). */
+export function eventsBetween(events, fromStep, toStep) {
+  const b0 = firstSeqBeyond(events, fromStep);
+  const b1 = firstSeqBeyond(events, toStep);
+  return events.filter((e) => included(e, toStep, b1) && !included(e, fromStep, b0));
+}
+
+// ---------------------------------------------------------------- selectors
+
+/** Ranks to show: 0..worldSize-1, plus any rank that spoke. */
+export function ranksOf(state) {
+  const set = new Set();
+  for (let r = 0; r < (state.worldSize || 0); r++) set.add(r);
+  for (const r of Object.keys(state.workers)) set.add(Number(r));
+  for (const r of Object.keys(state.history)) set.add(Number(r));
+  return [...set].sort((a, b) => a - b);
+}
+
+export function latestRecord(state, rank) {
+  const log = state.history[rank];
+  return log ? logLast(log) : undefined;
+}
+
+export function recordAt(state, rank, step) {
+  const log = state.history[rank];
+  if (!log) return undefined;
+  const rec = logAt(log, lowerBound(log, step));
+  return rec && rec.step === step ? rec : undefined;
+}
+
+/** Newest step that every rank has reported (0 if none). */
+export function completeStep(state) {
+  const ranks = ranksOf(state);
+  if (!ranks.length) return 0;
+  let min = Infinity;
+  for (const r of ranks) {
+    const rec = latestRecord(state, r);
+    min = Math.min(min, rec ? rec.step : 0);
+  }
+  return min === Infinity ? 0 : min;
+}
+
+/** Do all ranks hold identical parameters after step `step`? true / false / null (unknown). */
+export function replicasIdentical(state, step) {
+  const ranks = ranksOf(state);
+  if (!ranks.length || !step) return null;
+  const recs = ranks.map((r) => recordAt(state, r, step));
+  if (recs.some((x) => !x)) return null;
+  const first = recs[0];
+  return recs.every((x) => {
+    if (x.param_hash != null && first.param_hash != null) return x.param_hash === first.param_hash;
+    return x.param_checksum === first.param_checksum;
+  });
+}
+
+/** Summary of one step across ranks, for the narration and the topology. */
+export function stepSummary(state, step) {
+  const ranks = ranksOf(state);
+  const records = ranks.map((r) => recordAt(state, r, step) || null);
+  const got = records.filter(Boolean);
+  const sum = (f) => got.reduce((a, x) => a + (isNum(x[f]) ? x[f] : 0), 0);
+  const max = (f) => got.reduce((a, x) => Math.max(a, isNum(x[f]) ? x[f] : 0), 0);
+  return {
+    step,
+    ranks,
+    records,
+    complete: got.length === ranks.length && ranks.length > 0,
+    identical: replicasIdentical(state, step),
+    bytesSent: sum("bytes_sent"),
+    commMs: max("comm_ms"),
+    computeMs: max("compute_ms"),
+    waitMs: max("wait_ms"),
+    meanLoss: got.length ? sum("loss") / got.length : null,
+  };
+}
+
+/** Loss curves: one per rank plus the mean over ranks (only at steps every rank reported). */
+export function lossSeries(state) {
+  const ranks = ranksOf(state);
+  const perRank = [];
+  const acc = new Map();
+  for (const r of ranks) {
+    const log = state.history[r] || emptyLog();
+    const x = new Array(log.length);
+    const y = new Array(log.length);
+    for (let i = 0; i < log.length; i++) {
+      const rec = log.items[i];
+      x[i] = rec.step;
+      y[i] = rec.loss;
+      const a = acc.get(rec.step);
+      if (a) {
+        a.sum += rec.loss;
+        a.n += 1;
+      } else acc.set(rec.step, { sum: rec.loss, n: 1 });
+    }
+    perRank.push({ rank: r, x, y });
+  }
+  const steps = [...acc.keys()].filter((s) => acc.get(s).n === ranks.length).sort((a, b) => a - b);
+  return {
+    ranks: perRank,
+    mean: { x: steps, y: steps.map((s) => acc.get(s).sum / acc.get(s).n) },
+  };
+}
+
+/** The last `numSteps` steps of every rank, for the swimlanes. */
+export function timelineWindow(state, numSteps = 30) {
+  const ranks = ranksOf(state);
+  const last = state.lastStep;
+  const from = Math.max(1, last - numSteps + 1);
+  let t0 = Infinity;
+  let t1 = -Infinity;
+  const lanes = ranks.map((r) => {
+    const log = state.history[r] || emptyLog();
+    const recs = [];
+    for (let i = lowerBound(log, from); i < log.length; i++) {
+      const rec = log.items[i];
+      recs.push(rec);
+      const start = isNum(rec.t_start) ? rec.t_start : rec.t;
+      t0 = Math.min(t0, start);
+      t1 = Math.max(t1, rec.t);
+    }
+    return { rank: r, recs };
+  });
+  if (t0 === Infinity) {
+    t0 = 0;
+    t1 = 0;
+  }
+  return { fromStep: from, toStep: last, lanes, t0, t1 };
+}
+
+/** Dataset points and newest boundary grid as of the state's steps. */
+export function boundaryView(state) {
+  return { dataset: state.dataset, boundary: state.boundary };
+}
+
+export function isLive(status) {
+  return LIVE_STATUSES.includes(status);
+}

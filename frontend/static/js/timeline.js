@@ -1,0 +1,163 @@
+// timeline.js — swimlanes, one per rank, for the last ~30 steps.
+//
+// Each step of each rank is laid out from its measured start (`t_start`): wait, then
+// compute, then comm, back to back. Whatever is left until the step's event time `t` is
+// idle (pace sleep) and stays blank. In "idle removed" mode every step gets a slot as
+// wide as its slowest rank's busy time, so short segments stay visible at slow paces.
+
+import { t, fmtNum } from "./i18n.js";
+import { timelineWindow } from "./state.js";
+
+export const TIMELINE_STEPS = 30;
+const SEGMENTS = ["wait", "compute", "comm"];
+
+function esc(s) {
+  return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+}
+
+function niceTicks(lo, hi, count = 5) {
+  const span = hi - lo;
+  if (!(span > 0)) return [lo];
+  const raw = span / count;
+  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => span / s <= count) || 10 * mag;
+  const ticks = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-12; v += step) ticks.push(v);
+  return ticks;
+}
+
+const msOf = (rec, seg) => {
+  const v = rec[`${seg}_ms`];
+  return Number.isFinite(v) && v > 0 ? v : 0;
+};
+
+/** Pure layout: returns [{rank, step, seg, x0, x1}] in "time units" plus the axis range. */
+export function layoutSegments(win, mode = "wall") {
+  const out = [];
+  if (mode === "compact") {
+    // Slot per step = slowest rank's busy time (ms); idle removed.
+    const steps = new Map();
+    for (const lane of win.lanes) {
+      for (const rec of lane.recs) {
+        const busy = SEGMENTS.reduce((a, s) => a + msOf(rec, s), 0);
+        steps.set(rec.step, Math.max(steps.get(rec.step) || 0, busy));
+      }
+    }
+    const order = [...steps.keys()].sort((a, b) => a - b);
+    const start = new Map();
+    let acc = 0;
+    const gap = order.length ? Math.max(...steps.values()) * 0.08 : 0;
+    for (const s of order) {
+      start.set(s, acc);
+      acc += steps.get(s) + gap;
+    }
+    for (const lane of win.lanes) {
+      for (const rec of lane.recs) {
+        let x = start.get(rec.step);
+        for (const seg of SEGMENTS) {
+          const ms = msOf(rec, seg);
+          if (ms > 0) out.push({ rank: lane.rank, step: rec.step, seg, ms, x0: x, x1: x + ms });
+          x += ms;
+        }
+      }
+    }
+    return { segs: out, lo: 0, hi: Math.max(acc - gap, 1e-9), unit: "ms", stepStarts: start };
+  }
+  const stepStarts = new Map();
+  for (const lane of win.lanes) {
+    for (const rec of lane.recs) {
+      let x = Number.isFinite(rec.t_start) ? rec.t_start : rec.t;
+      if (!stepStarts.has(rec.step) || x < stepStarts.get(rec.step)) stepStarts.set(rec.step, x);
+      for (const seg of SEGMENTS) {
+        const ms = msOf(rec, seg);
+        if (ms > 0) out.push({ rank: lane.rank, step: rec.step, seg, ms, x0: x, x1: x + ms / 1000 });
+        x += ms / 1000;
+      }
+    }
+  }
+  const hi = Math.max(win.t1, ...out.map((s) => s.x1), win.t0 + 1e-6);
+  return { segs: out, lo: win.t0, hi, unit: "s", stepStarts };
+}
+
+export function createTimeline(svg, axisLabelEl) {
+  let mode = "wall";
+  let large = false;
+  let lastState = null;
+
+  function render(state) {
+    lastState = state;
+    const box = svg.getBoundingClientRect();
+    const Wd = Math.max(240, Math.round(box.width || 600));
+    const Ht = Math.max(140, Math.round(box.height || 260));
+    svg.setAttribute("viewBox", `0 0 ${Wd} ${Ht}`);
+    const win = timelineWindow(state, TIMELINE_STEPS);
+    const lanes = win.lanes;
+    if (axisLabelEl) axisLabelEl.textContent = mode === "wall" ? t("timeline.axisWall") : t("timeline.axisCompact");
+    if (!lanes.length) {
+      svg.innerHTML = `<text x="${Wd / 2}" y="${Ht / 2}" text-anchor="middle" class="empty-text">${esc(t("timeline.empty"))}</text>`;
+      return;
+    }
+    const fs = large ? 16 : 12;
+    const left = large ? 84 : 64;
+    const right = 10;
+    const top = fs + 4; // room for the step numbers above the lanes
+    const bottom = large ? 30 : 24;
+    const laneH = (Ht - top - bottom) / lanes.length;
+    const { segs, lo, hi, unit, stepStarts } = layoutSegments(win, mode);
+    const span = hi - lo || 1;
+    const sx = (v) => left + ((v - lo) / span) * (Wd - left - right);
+    const parts = [];
+    // lanes
+    lanes.forEach((lane, i) => {
+      const y = top + i * laneH;
+      parts.push(`<rect class="lane-bg${i % 2 ? " odd" : ""}" x="${left}" y="${y.toFixed(1)}" width="${Wd - left - right}" height="${laneH.toFixed(1)}"/>`);
+      parts.push(
+        `<text class="lane-label" x="${left - 8}" y="${(y + laneH / 2 + fs * 0.35).toFixed(1)}" text-anchor="end" font-size="${fs}">${esc(t("topo.rank", { rank: lane.rank }))}</text>`,
+      );
+    });
+    // step starts (thin guides) and step numbers every few steps
+    const every = Math.max(1, Math.ceil(stepStarts.size / 6));
+    [...stepStarts.entries()].forEach(([step, x]) => {
+      const px = sx(x).toFixed(1);
+      parts.push(`<line class="step-guide" x1="${px}" x2="${px}" y1="${top - 4}" y2="${Ht - bottom}"/>`);
+      if (step % every === 0) {
+        parts.push(`<text class="step-label" x="${(+px + 2).toFixed(1)}" y="${fs}" font-size="${fs - 2}">${step}</text>`);
+      }
+    });
+    // segments
+    const rowOf = new Map(lanes.map((l, i) => [l.rank, i]));
+    const segH = Math.max(4, laneH * 0.56);
+    for (const s of segs) {
+      const x0 = sx(s.x0);
+      const w = Math.max(1.5, sx(s.x1) - x0);
+      const y = top + rowOf.get(s.rank) * laneH + (laneH - segH) / 2;
+      const label = `${t("topo.rank", { rank: s.rank })} · ${t("topo.step", { step: s.step })} · ${t("timeline." + s.seg)} ${fmtNum(s.ms, 3)} ms`;
+      parts.push(
+        `<rect class="seg seg-${s.seg}" data-step="${s.step}" data-rank="${s.rank}" x="${x0.toFixed(2)}" y="${y.toFixed(1)}" width="${w.toFixed(2)}" height="${segH.toFixed(1)}"><title>${esc(label)}</title></rect>`,
+      );
+    }
+    // axis
+    const axisY = Ht - bottom;
+    parts.push(`<line class="axis" x1="${left}" x2="${Wd - right}" y1="${axisY}" y2="${axisY}"/>`);
+    for (const v of niceTicks(lo, hi, Math.max(3, Math.floor((Wd - left) / 110)))) {
+      const px = sx(v).toFixed(1);
+      const txt = unit === "s" ? `${fmtNum(v, 3)} s` : `${fmtNum(v, 3)} ms`;
+      parts.push(`<line class="tick" x1="${px}" x2="${px}" y1="${axisY}" y2="${axisY + 4}"/>`);
+      parts.push(`<text class="tick-label" x="${px}" y="${axisY + 4 + fs}" text-anchor="middle" font-size="${fs - 1}">${esc(txt)}</text>`);
+    }
+    svg.innerHTML = parts.join("");
+    svg.dataset.fromStep = String(win.fromStep);
+    svg.dataset.toStep = String(win.toStep);
+  }
+
+  function setMode(m) {
+    mode = m === "compact" ? "compact" : "wall";
+    if (lastState) render(lastState);
+  }
+
+  function setLarge(v) {
+    large = !!v;
+  }
+
+  return { render, setMode, setLarge, get mode() { return mode; } };
+}

@@ -1,0 +1,166 @@
+"""The frontend agrees with the engine and the API, and both languages are complete.
+
+The frontend is plain ES modules with no build step, so these checks read the sources:
+- the event types the reducer handles are the engine's (``engine.events.EVENT_TYPES``);
+- the step fields it copies exist in the schema;
+- the run form sends exactly the fields ``POST /api/runs`` accepts;
+- the ``en`` and ``zh`` catalogs have the same keys and placeholders, and every key the
+  page and the modules use exists.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from backend.models import RunCreate
+from engine.config import DATASETS, STRATEGIES
+from engine.events import EVENT_TYPES, FINAL_STATUSES
+from frontend import STATIC_DIR, TEMPLATES_DIR
+
+JS = STATIC_DIR / "js"
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def _js_string_array(source: str, name: str) -> list[str]:
+    match = re.search(rf"export const {name} = \[(.*?)\];", source, re.S)
+    assert match, f"{name} not found"
+    return re.findall(r'"([^"]+)"', match.group(1))
+
+
+def _catalogs() -> dict[str, dict[str, str]]:
+    source = _read(JS / "i18n.js")
+    found = re.findall(r"/\*CATALOG:(\w+)\*/\s*(\{.*?\})\s*/\*END CATALOG:\1\*/", source, re.S)
+    return {lang: json.loads(body) for lang, body in found}
+
+
+# ---------------------------------------------------------------- events
+
+
+def test_reducer_handles_exactly_the_engine_event_types() -> None:
+    source = _read(JS / "state.js")
+    handled = set(_js_string_array(source, "HANDLED_EVENT_TYPES"))
+    ignored = set(_js_string_array(source, "IGNORED_EVENT_TYPES"))
+    engine = set(EVENT_TYPES)
+    assert handled - engine == set(), "the reducer handles types the engine never emits"
+    assert engine - handled - ignored == set(), (
+        "new engine event types: handle them in state.js or list them in IGNORED_EVENT_TYPES"
+    )
+    assert not handled & ignored
+    cases = set(re.findall(r'case "(\w+)":', source))
+    assert cases == handled, "HANDLED_EVENT_TYPES must list the reducer's switch cases"
+
+
+def test_step_fields_read_by_the_reducer_exist_in_the_schema() -> None:
+    fields = set(_js_string_array(_read(JS / "state.js"), "STEP_FIELDS"))
+    assert fields <= set(EVENT_TYPES["step"])
+
+
+def test_terminal_statuses_cover_the_engine() -> None:
+    terminal = set(_js_string_array(_read(JS / "state.js"), "TERMINAL_STATUSES"))
+    assert set(FINAL_STATUSES) <= terminal
+    assert "interrupted" in terminal
+
+
+# ---------------------------------------------------------------- run form
+
+
+def test_form_sends_exactly_the_api_fields() -> None:
+    source = _read(JS / "controls.js")
+    body = re.search(r"export const DEFAULT_CONFIG = \{(.*?)\};", source, re.S)
+    assert body
+    keys = set(re.findall(r"^\s*(\w+):", body.group(1), re.M))
+    assert keys == set(RunCreate.model_fields)
+
+
+def test_form_choices_match_the_engine() -> None:
+    html = _read(TEMPLATES_DIR / "index.html")
+    strategy = re.search(r'<select id="f-strategy".*?</select>', html, re.S)
+    dataset = re.search(r'<select id="f-dataset".*?</select>', html, re.S)
+    assert strategy and dataset
+    assert re.findall(r'value="(\w+)"', strategy.group(0)) == list(STRATEGIES)
+    assert re.findall(r'value="(\w+)"', dataset.group(0)) == list(DATASETS)
+
+
+# ---------------------------------------------------------------- i18n
+
+
+def test_both_catalogs_have_the_same_keys() -> None:
+    cats = _catalogs()
+    assert set(cats) == {"en", "zh"}
+    assert set(cats["en"]) == set(cats["zh"])
+    assert len(cats["en"]) > 50
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_catalog_values_are_non_empty(lang: str) -> None:
+    assert all(isinstance(v, str) and v.strip() for v in _catalogs()[lang].values())
+
+
+def test_placeholders_agree_between_languages() -> None:
+    cats = _catalogs()
+    for key, en in cats["en"].items():
+        assert set(re.findall(r"\{(\w+)\}", en)) == set(
+            re.findall(r"\{(\w+)\}", cats["zh"][key])
+        ), key
+
+
+def test_chinese_catalog_is_translated() -> None:
+    zh = _catalogs()["zh"]
+    cjk = [k for k, v in zh.items() if re.search(r"[\u4e00-\u9fff]", v)]
+    assert len(cjk) > 0.8 * len(zh)
+
+
+def test_every_used_key_exists() -> None:
+    keys = set(_catalogs()["en"])
+    html = _read(TEMPLATES_DIR / "index.html")
+    used = set(re.findall(r'data-i18n(?:-html|-title|-aria)?="([\w.]+)"', html))
+    for path in JS.glob("*.js"):
+        used |= set(re.findall(r'\bt\(\s*"([\w.]+)"\s*[,)]', _read(path)))
+    # keys built at run time: "status." + status, "dataset." + name, "timeline." + segment
+    statuses = {
+        "none",
+        "starting",
+        "running",
+        "paused",
+        "finished",
+        "stopped",
+        "failed",
+        "interrupted",
+    }
+    used |= {f"status.{s}" for s in statuses}
+    used |= {f"dataset.{d}" for d in DATASETS}
+    used |= {f"strategy.{s}" for s in STRATEGIES}
+    used |= {f"timeline.{s}" for s in ("wait", "compute", "comm")}
+    assert used - keys == set()
+
+
+def test_page_hooks_exist() -> None:
+    html = _read(TEMPLATES_DIR / "index.html")
+    for testid in (
+        "start-run",
+        "pause-run",
+        "step-run",
+        "stop-run",
+        "run-status",
+        "topology",
+        "loss-chart",
+        "timeline",
+        "boundary",
+        "scrubber",
+        "go-live",
+        "narration",
+        "form-error",
+        "run-list",
+        "lang-toggle",
+    ):
+        assert f'data-testid="{testid}"' in html, testid
+    # Plotly is served locally and loaded before the modules; no CDN anywhere.
+    assert html.index("/vendor/plotly.min.js") < html.index("/static/js/main.js")
+    assert "http://" not in html and "https://" not in html
