@@ -36,10 +36,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-# Debian's Chromium for the browser tests (Playwright's own download does not work offline).
+# Debian's Chromium for the browser tests (Playwright's own download does not work offline),
+# and a CJK font so that screenshots of the Chinese page show characters, not boxes.
 browser:
-	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && \
-		$(SUDO) apt-get install -y -q chromium; }
+	@{ test -x /usr/bin/chromium && fc-list :lang=zh | grep -q .; } || { \
+		$(SUDO) apt-get update -q && \
+		$(SUDO) apt-get install -y -q chromium fonts-wqy-microhei; }
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

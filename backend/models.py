@@ -36,6 +36,7 @@ class RunCreate(BaseModel):
     dataset: Dataset = "spirals"
     backend: Literal["auto", "gloo", "nccl"] = "auto"
     detail: bool = False
+    allreduce: Literal["builtin", "ring", "tree", "naive"] = "builtin"
 
     @model_validator(mode="after")
     def _engine_rules(self) -> RunCreate:

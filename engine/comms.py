@@ -5,6 +5,10 @@ The wrappers time each operation and count bytes, so every strategy gets accurat
 message for free. Keeping the wire apart from the algorithm follows picotron's split of
 ``pipeline_parallel.py`` from ``pp_communications.py``.
 
+Hand-written collectives (``engine/collectives.py``) are built from one primitive,
+``exchange`` (send to one peer and/or receive from another at the same time), whose bytes
+are counted exactly and whose every message is a ``comm`` event.
+
 Byte counts for the process group's *built-in* collectives are what the textbook
 algorithm moves, because gloo does not report its traffic: an all-reduce is counted as a
 ring all-reduce (each rank sends and receives 2(n-1)/n of the tensor), a broadcast as a
@@ -49,6 +53,7 @@ class Comms:
         # Called once per message in detail mode, as emit_comm(op=..., src=..., ...).
         self._emit_comm = emit_comm
         self.stats = CommStats()
+        self.algo = "builtin"  # the collective algorithm in use, named in ``comm`` events
 
     def take_stats(self) -> CommStats:
         """Return this step's numbers and start counting afresh."""
@@ -83,6 +88,38 @@ class Comms:
         else:
             self._account(elapsed_ms, sent=0, recv=num_bytes)
 
+    def exchange(
+        self,
+        *,
+        send: torch.Tensor | None = None,
+        dst: int | None = None,
+        recv: torch.Tensor | None = None,
+        src: int | None = None,
+        op: str,
+        chunk: int | None = None,
+    ) -> None:
+        """Send ``send`` to ``dst`` while receiving ``recv`` from ``src`` (either optional).
+
+        Both are posted before either is waited on, so a ring of ranks that all send to
+        their right and receive from their left cannot deadlock.
+        """
+        start = time.perf_counter()
+        requests = []
+        if send is not None:
+            assert dst is not None and dst != self.topo.rank
+            requests.append(dist.isend(send.contiguous(), dst))
+        if recv is not None:
+            assert src is not None and src != self.topo.rank and recv.is_contiguous()
+            requests.append(dist.irecv(recv, src))
+        for request in requests:
+            request.wait()
+        elapsed_ms = (time.perf_counter() - start) * 1e3
+        sent = send.numel() * send.element_size() if send is not None else 0
+        got = recv.numel() * recv.element_size() if recv is not None else 0
+        self._account(elapsed_ms, sent=sent, recv=got)
+        if send is not None:  # one event per message, from its sender
+            self._message(op, dst, sent, elapsed_ms, chunk=chunk, algo=self.algo)
+
     def agree_max(self, flags: torch.Tensor) -> None:
         """Control plane: element-wise max of small flags over all ranks.
 
@@ -101,9 +138,10 @@ class Comms:
         self.stats.bytes_sent += sent
         self.stats.bytes_recv += recv
 
-    def _message(self, op: str, dst: int | None, num_bytes: int, elapsed_ms: float) -> None:
+    def _message(self, op: str, dst: int | None, num_bytes: int, elapsed_ms: float, *,
+                 chunk: int | None = None, algo: str = "builtin") -> None:
         if self._emit_comm is not None:
             self._emit_comm(
-                op=op, src=self.topo.rank, dst=dst, bytes=num_bytes, chunk=None,
-                algo="builtin", duration_ms=round(elapsed_ms, 4),
+                op=op, src=self.topo.rank, dst=dst, bytes=num_bytes, chunk=chunk,
+                algo=algo, duration_ms=round(elapsed_ms, 4),
             )

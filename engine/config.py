@@ -14,6 +14,7 @@ STRATEGIES = ("single", "data_parallel")
 DATASETS = ("spirals", "moons", "blobs")
 MODELS = ("mlp",)
 BACKENDS = ("auto", "gloo", "nccl")
+ALL_REDUCE_ALGORITHMS = ("builtin", "ring", "tree", "naive")
 
 # Inclusive limits. The backend builds its request model from these, so the HTTP 422
 # messages and the engine's ValueErrors always agree.
@@ -54,6 +55,9 @@ class RunConfig:
     """``gloo`` (CPU), ``nccl`` (one GPU per worker) or ``auto`` (nccl when possible)."""
     detail: bool = False
     """Emit one ``comm`` event per message (for animation); costs a little speed."""
+    allreduce: str = "builtin"
+    """How gradients are all-reduced: the process group's own algorithm (``builtin``) or
+    one written out over point-to-point messages (``ring``, ``tree``, ``naive``)."""
     num_samples: int = 1024
     """Size of the synthetic data set, shared out disjointly among the ranks."""
     hidden: int = 32
@@ -70,6 +74,7 @@ class RunConfig:
         _check_choice("dataset", self.dataset, DATASETS)
         _check_choice("model", self.model, MODELS)
         _check_choice("backend", self.backend, BACKENDS)
+        _check_choice("allreduce", self.allreduce, ALL_REDUCE_ALGORITHMS)
         _check_int("workers", self.workers, 1, MAX_WORKERS)
         _check_int("steps", self.steps, 1, MAX_STEPS)
         _check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)

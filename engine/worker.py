@@ -133,6 +133,9 @@ def _read_control(conn: Connection, control: ControlState) -> None:
 
 def worker_main(spec: WorkerSpec, events_conn: Connection, control_conn: Connection) -> None:
     _die_with_parent()
+    # Ctrl+C in a terminal signals the whole process group; the supervisor, not the
+    # keyboard, decides when a worker ends (and records why).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     config = RunConfig.from_dict(spec.config)
     sender = EventSender(events_conn, spec.t0)
     control = ControlState(config.pace)

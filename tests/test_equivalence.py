@@ -72,6 +72,13 @@ def test_data_parallel_equals_single_process_on_concatenated_batch(world: int) -
     _check_against_reference(config, world)
 
 
+@pytest.mark.parametrize("algorithm", ["ring", "tree", "naive"])
+def test_hand_written_all_reduce_trains_exactly_like_the_reference(algorithm: str) -> None:
+    config = RunConfig(strategy="data_parallel", workers=3, steps=10, batch_size=16,
+                       lr=0.5, seed=2, allreduce=algorithm)
+    _check_against_reference(config, 3)
+
+
 def test_reference_would_catch_a_wrong_average() -> None:
     """The comparison above can fail: doubling the lr (as if grads were summed) differs."""
     config = RunConfig(strategy="data_parallel", workers=2, steps=5, batch_size=16, lr=0.5)

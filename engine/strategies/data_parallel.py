@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import torch
 
+from engine.collectives import all_reduce
 from engine.strategies.base import (
     StepResult,
     Stopwatch,
@@ -49,7 +50,8 @@ class DataParallelNaive:
             loss = local_gradients(ctx.model, x, y)
             grads = [p.grad for p in ctx.model.parameters()]
             flat = torch.cat([g.reshape(-1) for g in grads])
-        ctx.comms.all_reduce_sum(flat)  # timed and counted by comms, not compute
+        # Timed and counted by comms, not compute; config.allreduce picks the algorithm.
+        all_reduce(ctx.comms, flat, ctx.config.allreduce)
         with compute:
             flat /= ctx.topo.world_size  # sum of means → mean over the global batch
             _unflatten_into(flat, grads)
