@@ -20,6 +20,17 @@ Pace = Field(default=None, ge=limits.MIN_PACE, le=limits.MAX_PACE,
              description="steps per second; null = full speed")
 
 
+class LinkOverride(BaseModel):
+    """One modelled link that differs from the network's default."""
+
+    model_config = _STRICT
+
+    src: int = Field(ge=0, le=limits.MAX_WORKERS - 1)
+    dst: int = Field(ge=0, le=limits.MAX_WORKERS - 1)
+    latency_us: float = Field(ge=0, le=1e7)
+    bandwidth_gbps: float = Field(gt=0, le=1e5)
+
+
 class RunCreate(BaseModel):
     """A run as the browser asks for it."""
 
@@ -37,6 +48,10 @@ class RunCreate(BaseModel):
     backend: Literal["auto", "gloo", "nccl"] = "auto"
     detail: bool = False
     allreduce: Literal["builtin", "ring", "tree", "naive"] = "builtin"
+    network: Literal["1gbe", "10gbe", "100g_ib", "slow_link", "custom"] | None = None
+    latency_us: float | None = Field(None, ge=0, le=1e7)
+    bandwidth_gbps: float | None = Field(None, gt=0, le=1e5)
+    links: list[LinkOverride] = Field(default_factory=list, max_length=64)
 
     @model_validator(mode="after")
     def _engine_rules(self) -> RunCreate:

@@ -28,9 +28,11 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from engine.network import NetworkModel, ring_all_reduce_ms
 from engine.topology import Topology
 
 Emit = Callable[[dict[str, Any]], None]
+_CLOCK_TAG = 1  # point-to-point tag of the modelled-clock messages (payloads use tag 0)
 
 
 @dataclass(slots=True)
@@ -39,6 +41,7 @@ class CommStats:
 
     comm_ms: float = 0.0
     wait_ms: float = 0.0
+    modelled_ms: float | None = None  # on the network model's clock, when there is one
     bytes_sent: int = 0
     bytes_recv: int = 0
 
@@ -47,17 +50,23 @@ class Comms:
     """Timed, byte-counting wrappers around torch.distributed for one rank."""
 
     def __init__(
-        self, topo: Topology, *, emit_comm: Callable[..., None] | None = None
+        self, topo: Topology, *, emit_comm: Callable[..., None] | None = None,
+        network: NetworkModel | None = None,
     ) -> None:
         self.topo = topo
         # Called once per message in detail mode, as emit_comm(op=..., src=..., ...).
         self._emit_comm = emit_comm
-        self.stats = CommStats()
+        self.network = network
         self.algo = "builtin"  # the collective algorithm in use, named in ``comm`` events
+        self.stats = self._fresh_stats()
+
+    def _fresh_stats(self) -> CommStats:
+        # Every rank starts a step's communication at modelled time 0.
+        return CommStats(modelled_ms=0.0 if self.network else None)
 
     def take_stats(self) -> CommStats:
         """Return this step's numbers and start counting afresh."""
-        stats, self.stats = self.stats, CommStats()
+        stats, self.stats = self.stats, self._fresh_stats()
         return stats
 
     def all_reduce_sum(self, tensor: torch.Tensor) -> None:
@@ -68,9 +77,19 @@ class Comms:
         start = time.perf_counter()
         dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
         elapsed_ms = (time.perf_counter() - start) * 1e3
-        ring_bytes = 2 * (n - 1) * tensor.numel() * tensor.element_size() // n
+        num_bytes = tensor.numel() * tensor.element_size()
+        ring_bytes = 2 * (n - 1) * num_bytes // n
         self._account(elapsed_ms, sent=ring_bytes, recv=ring_bytes)
-        self._message("all_reduce", self.topo.ring_next, ring_bytes, elapsed_ms)
+        modelled = None
+        if self.network is not None and self.stats.modelled_ms is not None:
+            # We cannot see inside the built-in algorithm: charge the ring formula over
+            # the slowest link of the ring.
+            slowest = max((self.network.link(r, (r + 1) % n) for r in range(n)),
+                          key=lambda link: link.transfer_ms(num_bytes))
+            modelled = ring_all_reduce_ms(n, num_bytes, slowest)
+            self.stats.modelled_ms += modelled
+        self._message("all_reduce", self.topo.ring_next, ring_bytes, elapsed_ms,
+                      modelled_ms=modelled)
 
     def broadcast(self, tensor: torch.Tensor, src: int) -> None:
         n = self.topo.world_size
@@ -105,11 +124,20 @@ class Comms:
         """
         start = time.perf_counter()
         requests = []
+        modelled = self.network is not None
+        # With a network model each message is preceded by its departure time on the
+        # sender's modelled clock (8 bytes of instrumentation, not counted as traffic).
+        depart = torch.tensor([self.stats.modelled_ms or 0.0], dtype=torch.float64)
+        arrival_clock = torch.zeros(1, dtype=torch.float64)
         if send is not None:
             assert dst is not None and dst != self.topo.rank
+            if modelled:
+                requests.append(dist.isend(depart, dst, tag=_CLOCK_TAG))
             requests.append(dist.isend(send.contiguous(), dst))
         if recv is not None:
             assert src is not None and src != self.topo.rank and recv.is_contiguous()
+            if modelled:
+                requests.append(dist.irecv(arrival_clock, src, tag=_CLOCK_TAG))
             requests.append(dist.irecv(recv, src))
         for request in requests:
             request.wait()
@@ -117,8 +145,20 @@ class Comms:
         sent = send.numel() * send.element_size() if send is not None else 0
         got = recv.numel() * recv.element_size() if recv is not None else 0
         self._account(elapsed_ms, sent=sent, recv=got)
+        transfer_ms = None
+        if self.network is not None and self.stats.modelled_ms is not None:
+            now = self.stats.modelled_ms
+            done = now
+            if send is not None:
+                transfer_ms = self.network.link(self.topo.rank, dst).transfer_ms(sent)
+                done = now + transfer_ms
+            if recv is not None:
+                link = self.network.link(src, self.topo.rank)
+                done = max(done, max(now, float(arrival_clock)) + link.transfer_ms(got))
+            self.stats.modelled_ms = done
         if send is not None:  # one event per message, from its sender
-            self._message(op, dst, sent, elapsed_ms, chunk=chunk, algo=self.algo)
+            self._message(op, dst, sent, elapsed_ms, chunk=chunk, algo=self.algo,
+                          modelled_ms=transfer_ms, modelled_start_ms=float(depart))
 
     def agree_max(self, flags: torch.Tensor) -> None:
         """Control plane: element-wise max of small flags over all ranks.
@@ -139,9 +179,14 @@ class Comms:
         self.stats.bytes_recv += recv
 
     def _message(self, op: str, dst: int | None, num_bytes: int, elapsed_ms: float, *,
-                 chunk: int | None = None, algo: str = "builtin") -> None:
-        if self._emit_comm is not None:
-            self._emit_comm(
-                op=op, src=self.topo.rank, dst=dst, bytes=num_bytes, chunk=chunk,
-                algo=algo, duration_ms=round(elapsed_ms, 4),
-            )
+                 chunk: int | None = None, algo: str = "builtin",
+                 modelled_ms: float | None = None,
+                 modelled_start_ms: float | None = None) -> None:
+        if self._emit_comm is None:
+            return
+        fields: dict[str, Any] = {}
+        if modelled_ms is not None:
+            fields = {"modelled_ms": round(modelled_ms, 6),
+                      "modelled_start_ms": round(modelled_start_ms or 0.0, 6)}
+        self._emit_comm(op=op, src=self.topo.rank, dst=dst, bytes=num_bytes, chunk=chunk,
+                        algo=algo, duration_ms=round(elapsed_ms, 4), **fields)

@@ -15,6 +15,8 @@ DATASETS = ("spirals", "moons", "blobs")
 MODELS = ("mlp",)
 BACKENDS = ("auto", "gloo", "nccl")
 ALL_REDUCE_ALGORITHMS = ("builtin", "ring", "tree", "naive")
+NETWORKS = ("1gbe", "10gbe", "100g_ib", "slow_link", "custom")  # engine/network.py
+MAX_LINK_OVERRIDES = 64
 
 # Inclusive limits. The backend builds its request model from these, so the HTTP 422
 # messages and the engine's ValueErrors always agree.
@@ -58,6 +60,15 @@ class RunConfig:
     allreduce: str = "builtin"
     """How gradients are all-reduced: the process group's own algorithm (``builtin``) or
     one written out over point-to-point messages (``ring``, ``tree``, ``naive``)."""
+    network: str | None = None
+    """Also charge every message to a modelled network (``engine/network.py``): a preset,
+    ``custom`` (with ``latency_us`` and ``bandwidth_gbps``), or ``None`` (wall time only)."""
+    latency_us: float | None = None
+    """Custom network: per-message latency α in microseconds."""
+    bandwidth_gbps: float | None = None
+    """Custom network: link bandwidth β in gigabits per second."""
+    links: list[dict[str, Any]] = field(default_factory=list)
+    """Per-link overrides ``{src, dst, latency_us, bandwidth_gbps}`` on top of the network."""
     num_samples: int = 1024
     """Size of the synthetic data set, shared out disjointly among the ranks."""
     hidden: int = 32
@@ -91,6 +102,7 @@ class RunConfig:
             raise ValueError("detail must be true or false")
         if self.extra:
             raise ValueError(f"unknown extra settings: {sorted(self.extra)}")
+        self._check_network()
         if self.strategy == "single" and self.workers != 1:
             raise ValueError("strategy 'single' is the one-process reference: workers must be 1")
         if self.num_samples < self.workers * self.batch_size:
@@ -98,6 +110,36 @@ class RunConfig:
                 f"num_samples ({self.num_samples}) must be at least workers × batch_size "
                 f"({self.workers * self.batch_size}) so every rank has a full batch"
             )
+
+    def _check_network(self) -> None:
+        if self.network is not None:
+            _check_choice("network", self.network, NETWORKS)
+        custom = self.network == "custom"
+        for name in ("latency_us", "bandwidth_gbps"):
+            value = getattr(self, name)
+            if custom and value is None:
+                raise ValueError(f"network 'custom' needs {name}")
+            if not custom and value is not None:
+                raise ValueError(f"{name} is only used with network 'custom'")
+        if custom:
+            _check_link("network", self.latency_us, self.bandwidth_gbps)
+        if not isinstance(self.links, list):
+            raise ValueError("links must be a list of {src, dst, latency_us, bandwidth_gbps}")
+        if self.links and self.network is None:
+            raise ValueError("links need a network to modify (choose a network preset)")
+        if len(self.links) > MAX_LINK_OVERRIDES:
+            raise ValueError(f"at most {MAX_LINK_OVERRIDES} link overrides")
+        for i, link in enumerate(self.links):
+            where = f"links[{i}]"
+            if not isinstance(link, dict) or set(link) != {"src", "dst", "latency_us",
+                                                           "bandwidth_gbps"}:
+                raise ValueError(f"{where} must have exactly src, dst, latency_us, "
+                                 f"bandwidth_gbps")
+            for end in ("src", "dst"):
+                _check_int(f"{where}.{end}", link[end], 0, self.workers - 1)
+            if link["src"] == link["dst"]:
+                raise ValueError(f"{where}: a link joins two different ranks")
+            _check_link(where, link["latency_us"], link["bandwidth_gbps"])
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,6 +155,11 @@ class RunConfig:
 def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+
+
+def _check_link(where: str, latency_us: object, bandwidth_gbps: object) -> None:
+    _check_number(f"{where} latency_us", latency_us, 0.0, 1e7)
+    _check_number(f"{where} bandwidth_gbps", bandwidth_gbps, 0.0, 1e5, low_open=True)
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> None:

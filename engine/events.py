@@ -33,6 +33,8 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "strategy": "str",
         "dataset": "object: name, num_classes, extent [xmin,xmax,ymin,ymax], "
         "points [[x, y, label, shard_rank], ...]",
+        "network": "object | null: the modelled network (name, latency_us, bandwidth_gbps, "
+        "links); null when only wall time is measured",
     },
     "worker_started": {
         "pid": "int: OS process id of the worker",
@@ -47,6 +49,7 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "compute_ms": "float: forward + backward + update",
         "comm_ms": "float: time inside communication calls",
         "wait_ms": "float: time waiting for peers at the step barrier",
+        "comm_modelled_ms": "float | null: communication time on the modelled network",
         "bytes_sent": "int", "bytes_recv": "int",
         "param_checksum": "float: float64 sum of all parameters after the update",
         "param_hash": "str: hash of the raw parameter bytes (bitwise identity)",
@@ -55,11 +58,14 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "events_dropped": "int: events this rank could not queue so far",
     },
     "comm": {
-        "op": "str: all_reduce | broadcast",
+        "op": "str: all_reduce | broadcast | reduce | reduce_scatter | all_gather",
         "src": "int", "dst": "int | null",
         "bytes": "int", "chunk": "int | null",
-        "algo": "str: builtin (the process group's own algorithm)",
-        "duration_ms": "float",
+        "algo": "str: builtin (the process group's own algorithm) | ring | tree | naive",
+        "duration_ms": "float: measured wall time of the exchange",
+        "modelled_ms": "float (only with a network model): α + bytes/β of this message",
+        "modelled_start_ms": "float (only with a network model): departure on the "
+        "sender's modelled clock, from the start of the step's communication",
     },
     "boundary": {
         "grid": "object: nx, ny, extent, probs (ny*nx P(class 1), row-major from ymin)",

@@ -37,6 +37,7 @@ from engine import data as datasets
 from engine.config import RunConfig
 from engine.events import SCHEMA_VERSION, make_event
 from engine.model import build_model, num_params
+from engine.network import build_network
 from engine.worker import WorkerSpec, worker_main
 
 OnEvents = Callable[[list[dict[str, Any]]], None]
@@ -327,10 +328,14 @@ class RunSupervisor:
         config = self.config
         dataset = datasets.make_dataset(config.dataset, config.num_samples, config.seed)
         model = build_model(config.model, config.hidden, config.seed)
+        network = build_network(config.network, world_size=config.workers,
+                                latency_us=config.latency_us,
+                                bandwidth_gbps=config.bandwidth_gbps, links=config.links)
         self._emit([make_event(
             "run_started", t=self._now(), config=config.to_dict(),
             world_size=config.workers, backend=self.backend, num_params=num_params(model),
             schema_version=SCHEMA_VERSION, strategy=config.strategy,
+            network=network.describe() if network else None,
             dataset={"name": dataset.name, "num_classes": dataset.num_classes,
                      "extent": [round(v, 4) for v in dataset.extent()],
                      "points": datasets.points_for_ui(dataset, config.workers, config.seed)},

@@ -38,6 +38,7 @@ from engine.config import RunConfig
 from engine.control import ControlState, StepGate
 from engine.events import make_event
 from engine.model import boundary_grid, build_model, param_checksum, param_hash
+from engine.network import build_network
 from engine.strategies import STRATEGIES
 from engine.strategies.base import WorkerContext
 from engine.topology import Topology
@@ -182,7 +183,9 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
     def emit_comm(**fields: Any) -> None:
         sender.emit("comm", rank=rank, step=step_now or None, **fields)
 
-    comms = Comms(topo, emit_comm=emit_comm if config.detail else None)
+    network = build_network(config.network, world_size=world, latency_us=config.latency_us,
+                            bandwidth_gbps=config.bandwidth_gbps, links=config.links)
+    comms = Comms(topo, emit_comm=emit_comm if config.detail else None, network=network)
     model = build_model(config.model, config.hidden, config.seed).to(spec.device)
     ctx = WorkerContext(config=config, topo=topo, comms=comms, model=model, data=dataset,
                         shard=shard)
@@ -203,6 +206,8 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
             "step", rank=rank, step=step, loss=round(result.loss, 6),
             grad_norm=round(result.grad_norm, 6), compute_ms=round(result.compute_ms, 4),
             comm_ms=round(stats.comm_ms, 4), wait_ms=round(stats.wait_ms, 4),
+            comm_modelled_ms=(None if stats.modelled_ms is None
+                              else round(stats.modelled_ms, 6)),
             bytes_sent=stats.bytes_sent, bytes_recv=stats.bytes_recv,
             param_checksum=param_checksum(model), param_hash=param_hash(model),
             lr=config.lr, samples=result.samples,

@@ -1,0 +1,98 @@
+"""A network model: real bytes, modelled time.
+
+On one machine every "network" is loopback, so measured communication time says little
+about a real cluster. The bytes always move for real; in addition, each message can be
+charged to a modelled link with latency α and bandwidth β (the α–β or Hockney model):
+sending N bytes over a link takes α + N/β.
+
+Ranks keep a modelled clock per step. A message leaves at its sender's clock and is
+delivered when the receiver is free to take it (one message in and one out at a time per
+rank: the "single-port" assumption of the textbook analyses):
+
+    receive_done = max(receiver_clock, sender_departure) + α + N/β
+
+With that, a ring all-reduce over n ranks costs exactly 2(n-1)·(α + N/(n·β)), a binomial
+tree 2⌈log2 n⌉·(α + N/β), and the naive scheme is throttled by the root's single port.
+
+References: Hockney, "The communication challenge for MPP", Parallel Computing 1994;
+Thakur, Rabenseifner & Gropp, IJHPCA 2005 (α–β costs of MPI collectives).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    latency_us: float
+    """α: time for an empty message, microseconds."""
+    bandwidth_gbps: float
+    """β: gigabits per second."""
+
+    def transfer_ms(self, num_bytes: int) -> float:
+        return self.latency_us / 1e3 + num_bytes * 8 / (self.bandwidth_gbps * 1e9) * 1e3
+
+
+# Typical figures, rounded: kernel TCP over Ethernet, RDMA over InfiniBand.
+PRESETS: dict[str, Link] = {
+    "1gbe": Link(latency_us=50.0, bandwidth_gbps=1.0),
+    "10gbe": Link(latency_us=20.0, bandwidth_gbps=10.0),
+    "100g_ib": Link(latency_us=2.0, bandwidth_gbps=100.0),
+}
+# "One slow link": a 10 GbE cluster where the cable from rank 0 to rank 1 is 10× slower.
+SLOW_LINK_FACTOR = 10.0
+NETWORKS = (*PRESETS, "slow_link", "custom")
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkModel:
+    name: str
+    default: Link
+    links: dict[tuple[int, int], Link] = field(default_factory=dict)
+
+    def link(self, src: int, dst: int) -> Link:
+        return self.links.get((src, dst), self.default)
+
+    def describe(self) -> dict[str, Any]:
+        """For ``run_started``: what the modelled clock assumes."""
+        return {
+            "name": self.name,
+            "latency_us": self.default.latency_us,
+            "bandwidth_gbps": self.default.bandwidth_gbps,
+            "links": [{"src": s, "dst": d, "latency_us": link.latency_us,
+                       "bandwidth_gbps": link.bandwidth_gbps}
+                      for (s, d), link in sorted(self.links.items())],
+        }
+
+
+def build_network(name: str | None, *, world_size: int, latency_us: float | None = None,
+                  bandwidth_gbps: float | None = None,
+                  links: list[dict[str, Any]] | None = None) -> NetworkModel | None:
+    """The model a run asked for, or ``None`` (measured wall time only)."""
+    if name is None:
+        return None
+    if name == "custom":
+        default = Link(latency_us=latency_us, bandwidth_gbps=bandwidth_gbps)  # type: ignore[arg-type]
+    elif name == "slow_link":
+        default = PRESETS["10gbe"]
+    else:
+        default = PRESETS[name]
+    overrides = {}
+    if name == "slow_link" and world_size > 1:
+        overrides[(0, 1)] = Link(default.latency_us,
+                                 default.bandwidth_gbps / SLOW_LINK_FACTOR)
+    for spec in links or []:
+        overrides[(spec["src"], spec["dst"])] = Link(spec["latency_us"],
+                                                     spec["bandwidth_gbps"])
+    return NetworkModel(name=name, default=default, links=overrides)
+
+
+def ring_all_reduce_ms(world_size: int, num_bytes: int, link: Link) -> float:
+    """The textbook cost 2(n-1)·α + 2(n-1)/n·N/β, for charts and checks."""
+    n = world_size
+    if n == 1:
+        return 0.0
+    return 2 * (n - 1) * link.latency_us / 1e3 + (
+        2 * (n - 1) / n * num_bytes * 8 / (link.bandwidth_gbps * 1e9) * 1e3)
