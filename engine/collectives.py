@@ -94,6 +94,37 @@ def all_reduce_ring(comms: Comms, flat: torch.Tensor) -> None:
                        op="all_gather", chunk=send_idx)
 
 
+def all_gather_ring(comms: Comms, payload: list[torch.Tensor]) -> list[list[torch.Tensor]]:
+    """Every rank's payload, in rank order, passed around the ring in n-1 hops.
+
+    The payload (a few tensors of any dtype, the same shapes on every rank) travels as
+    one message of raw bytes per hop, so the bytes counted are exactly the payload's.
+    """
+    rank, n = comms.topo.rank, comms.topo.world_size
+    blobs: list[torch.Tensor | None] = [None] * n
+    blobs[rank] = _to_bytes(payload)
+    for s in range(n - 1):
+        send_idx, recv_idx = (rank - s) % n, (rank - s - 1) % n
+        incoming = torch.empty_like(blobs[rank])
+        comms.exchange(send=blobs[send_idx], dst=comms.topo.ring_next, recv=incoming,
+                       src=comms.topo.ring_prev, op="all_gather", chunk=send_idx)
+        blobs[recv_idx] = incoming
+    return [_from_bytes(blob, like=payload) for blob in blobs]
+
+
+def _to_bytes(tensors: list[torch.Tensor]) -> torch.Tensor:
+    return torch.cat([t.contiguous().view(-1).view(torch.uint8) for t in tensors])
+
+
+def _from_bytes(blob: torch.Tensor, like: list[torch.Tensor]) -> list[torch.Tensor]:
+    out, offset = [], 0
+    for t in like:
+        size = t.numel() * t.element_size()
+        out.append(blob[offset : offset + size].clone().view(t.dtype).view(t.shape))
+        offset += size
+    return out
+
+
 def all_reduce_builtin(comms: Comms, flat: torch.Tensor) -> None:
     """The process group's own all-reduce (gloo or NCCL): the fast path."""
     comms.all_reduce_sum(flat)

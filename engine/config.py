@@ -15,6 +15,7 @@ DATASETS = ("spirals", "moons", "blobs")
 MODELS = ("mlp",)
 BACKENDS = ("auto", "gloo", "nccl")
 ALL_REDUCE_ALGORITHMS = ("builtin", "ring", "tree", "naive")
+COMPRESSIONS = ("fp16", "qsgd", "topk", "randk", "sign")  # engine/compression.py
 NETWORKS = ("1gbe", "10gbe", "100g_ib", "slow_link", "custom")  # engine/network.py
 MAX_LINK_OVERRIDES = 64
 
@@ -60,6 +61,14 @@ class RunConfig:
     allreduce: str = "builtin"
     """How gradients are all-reduced: the process group's own algorithm (``builtin``) or
     one written out over point-to-point messages (``ring``, ``tree``, ``naive``)."""
+    compression: str | None = None
+    """Compress gradients before they travel (``engine/compression.py``), or ``None``."""
+    qsgd_levels: int = 7
+    """QSGD: quantization levels s (7 levels + sign = 4 bits per value)."""
+    compress_fraction: float = 0.01
+    """Top-k / random-k: fraction of the gradient's values that are sent, in (0, 1]."""
+    error_feedback: bool = False
+    """Add what compression dropped to the next step's gradient (Karimireddy et al. 2019)."""
     network: str | None = None
     """Also charge every message to a modelled network (``engine/network.py``): a preset,
     ``custom`` (with ``latency_us`` and ``bandwidth_gbps``), or ``None`` (wall time only)."""
@@ -103,6 +112,7 @@ class RunConfig:
         if self.extra:
             raise ValueError(f"unknown extra settings: {sorted(self.extra)}")
         self._check_network()
+        self._check_compression()
         if self.strategy == "single" and self.workers != 1:
             raise ValueError("strategy 'single' is the one-process reference: workers must be 1")
         if self.num_samples < self.workers * self.batch_size:
@@ -110,6 +120,22 @@ class RunConfig:
                 f"num_samples ({self.num_samples}) must be at least workers × batch_size "
                 f"({self.workers * self.batch_size}) so every rank has a full batch"
             )
+
+    def _check_compression(self) -> None:
+        _check_int("qsgd_levels", self.qsgd_levels, 1, 127)
+        _check_number("compress_fraction", self.compress_fraction, 0.0, 1.0, low_open=True)
+        if not isinstance(self.error_feedback, bool):
+            raise ValueError("error_feedback must be true or false")
+        if self.compression is None:
+            if self.error_feedback:
+                raise ValueError("error_feedback needs a compression method")
+            return
+        _check_choice("compression", self.compression, COMPRESSIONS)
+        if self.strategy != "data_parallel":
+            raise ValueError("compression applies to the data_parallel strategy")
+        if self.allreduce != "builtin":
+            raise ValueError("with compression the encoded gradients are all-gathered: "
+                             "leave allreduce at 'builtin'")
 
     def _check_network(self) -> None:
         if self.network is not None:

@@ -56,6 +56,10 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "lr": "float", "samples": "int: samples this rank processed this step",
         "t_start": "float: when this rank started the step (s since run start)",
         "events_dropped": "int: events this rank could not queue so far",
+        "payload_bytes": "int (only with compression): size of this rank's encoded gradient",
+        "compress_ratio": "float (only with compression): raw bytes / encoded bytes",
+        "compress_error": "float (only with compression): ‖x − Q(x)‖² / ‖x‖²",
+        "residual_norm": "float | null (only with compression): error-feedback residual ‖e‖",
     },
     "comm": {
         "op": "str: all_reduce | broadcast | reduce | reduce_scatter | all_gather",

@@ -213,7 +213,7 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
             lr=config.lr, samples=result.samples,
             # The step began with the barrier wait that preceded the compute.
             t_start=round(t_start - stats.wait_ms / 1e3, 6),
-            events_dropped=sender.dropped,
+            events_dropped=sender.dropped, **(result.extra or {}),
         )
         if topo.is_leader and _boundary_due(config, control, step):
             sender.emit("boundary", rank=rank, step=step, grid=boundary_grid(model, extent))

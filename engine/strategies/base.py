@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -39,6 +39,8 @@ class StepResult:
     grad_norm: float
     compute_ms: float
     samples: int
+    extra: dict[str, Any] | None = None
+    """Strategy-specific fields added to the step event (e.g. compression metrics)."""
 
 
 class Strategy(Protocol):

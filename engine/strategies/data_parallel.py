@@ -16,6 +16,10 @@ start each bucket's all-reduce while backward is still running, to overlap commu
 with compute; the naive version exists because it shows the algorithm without that
 optimisation in the way.
 
+With ``compression`` set, step 2 changes: each rank encodes its gradient (QSGD, top-k,
+…; see engine/compression.py), the encoded gradients are all-gathered, and every rank
+decodes and averages all of them — still the same update on every rank.
+
 References: Li et al., "PyTorch Distributed: Experiences on Accelerating Data Parallel
 Training", VLDB 2020; Goyal et al., "Accurate, Large Minibatch SGD", 2017.
 """
@@ -25,6 +29,8 @@ from __future__ import annotations
 import torch
 
 from engine.collectives import all_reduce
+from engine.compression import CompressedAveraging, make_compressor
+from engine.model import num_params
 from engine.strategies.base import (
     StepResult,
     Stopwatch,
@@ -37,6 +43,14 @@ from engine.strategies.base import (
 class DataParallelNaive:
     def setup(self, ctx: WorkerContext) -> None:
         self.ctx = ctx
+        config = ctx.config
+        self.compressed = None
+        if config.compression is not None:
+            compressor = make_compressor(config.compression, levels=config.qsgd_levels,
+                                         fraction=config.compress_fraction)
+            self.compressed = CompressedAveraging(
+                compressor, numel=num_params(ctx.model), error_feedback=config.error_feedback,
+                seed=config.seed, rank=ctx.topo.rank)
         # Replicas must start identical. They are built from the same seed already, but
         # real systems do not rely on that: rank 0's weights are broadcast to everyone.
         flat = torch.cat([p.detach().reshape(-1) for p in ctx.model.parameters()])
@@ -50,14 +64,19 @@ class DataParallelNaive:
             loss = local_gradients(ctx.model, x, y)
             grads = [p.grad for p in ctx.model.parameters()]
             flat = torch.cat([g.reshape(-1) for g in grads])
-        # Timed and counted by comms, not compute; config.allreduce picks the algorithm.
-        all_reduce(ctx.comms, flat, ctx.config.allreduce)
-        with compute:
+        extra = None
+        if self.compressed is None:
+            # Timed and counted by comms, not compute; config.allreduce picks the algorithm.
+            all_reduce(ctx.comms, flat, ctx.config.allreduce)
             flat /= ctx.topo.world_size  # sum of means → mean over the global batch
+        else:
+            ctx.comms.algo = "ring"
+            flat, extra = self.compressed.average(ctx.comms, flat, step)
+        with compute:
             _unflatten_into(flat, grads)
             grad_norm = sgd_update(ctx.model, ctx.config.lr)
         return StepResult(loss=loss, grad_norm=grad_norm, compute_ms=compute.ms,
-                          samples=len(y))
+                          samples=len(y), extra=extra)
 
 
 def _unflatten_into(flat: torch.Tensor, tensors: list[torch.Tensor]) -> None:
