@@ -48,9 +48,10 @@ class RunCreate(BaseModel):
     backend: Literal["auto", "gloo", "nccl"] = "auto"
     detail: bool = False
     allreduce: Literal["builtin", "ring", "tree", "naive"] = "builtin"
-    compression: Literal["fp16", "qsgd", "topk", "randk", "sign"] | None = None
+    compression: Literal["fp16", "qsgd", "topk", "randk", "sign", "powersgd"] | None = None
     qsgd_levels: int = Field(7, ge=1, le=127)
     compress_fraction: float = Field(0.01, gt=0, le=1)
+    powersgd_rank: int = Field(1, ge=1, le=16)
     error_feedback: bool = False
     network: Literal["1gbe", "10gbe", "100g_ib", "slow_link", "custom"] | None = None
     latency_us: float | None = Field(None, ge=0, le=1e7)

@@ -30,6 +30,8 @@ METHODS: list[tuple[str, dict[str, Any]]] = [
                                     "error_feedback": True}),
     ("sign", {"compression": "sign"}),
     ("sign + error feedback", {"compression": "sign", "error_feedback": True}),
+    ("PowerSGD rank 1", {"compression": "powersgd", "powersgd_rank": 1}),
+    ("PowerSGD rank 2", {"compression": "powersgd", "powersgd_rank": 2}),
 ]
 
 

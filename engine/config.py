@@ -15,7 +15,7 @@ DATASETS = ("spirals", "moons", "blobs")
 MODELS = ("mlp",)
 BACKENDS = ("auto", "gloo", "nccl")
 ALL_REDUCE_ALGORITHMS = ("builtin", "ring", "tree", "naive")
-COMPRESSIONS = ("fp16", "qsgd", "topk", "randk", "sign")  # engine/compression.py
+COMPRESSIONS = ("fp16", "qsgd", "topk", "randk", "sign", "powersgd")  # engine/compression.py
 NETWORKS = ("1gbe", "10gbe", "100g_ib", "slow_link", "custom")  # engine/network.py
 MAX_LINK_OVERRIDES = 64
 
@@ -67,6 +67,8 @@ class RunConfig:
     """QSGD: quantization levels s (7 levels + sign = 4 bits per value)."""
     compress_fraction: float = 0.01
     """Top-k / random-k: fraction of the gradient's values that are sent, in (0, 1]."""
+    powersgd_rank: int = 1
+    """PowerSGD: rank of the low-rank approximation of each weight gradient."""
     error_feedback: bool = False
     """Add what compression dropped to the next step's gradient (Karimireddy et al. 2019)."""
     network: str | None = None
@@ -123,6 +125,7 @@ class RunConfig:
 
     def _check_compression(self) -> None:
         _check_int("qsgd_levels", self.qsgd_levels, 1, 127)
+        _check_int("powersgd_rank", self.powersgd_rank, 1, 16)
         _check_number("compress_fraction", self.compress_fraction, 0.0, 1.0, low_open=True)
         if not isinstance(self.error_feedback, bool):
             raise ValueError("error_feedback must be true or false")
@@ -133,7 +136,11 @@ class RunConfig:
         _check_choice("compression", self.compression, COMPRESSIONS)
         if self.strategy != "data_parallel":
             raise ValueError("compression applies to the data_parallel strategy")
-        if self.allreduce != "builtin":
+        if self.compression == "powersgd":
+            if self.error_feedback:
+                raise ValueError("PowerSGD always uses error feedback; leave error_feedback "
+                                 "off")
+        elif self.allreduce != "builtin":
             raise ValueError("with compression the encoded gradients are all-gathered: "
                              "leave allreduce at 'builtin'")
 

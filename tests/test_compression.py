@@ -130,3 +130,20 @@ def test_compressed_run_keeps_replicas_identical_and_reports_metrics() -> None:
     assert e["bytes_sent"] == 2 * e["payload_bytes"]
     comm = [c for c in log if c["type"] == "comm" and c["step"] == 6 and c["rank"] == 1]
     assert [c["op"] for c in comm] == ["all_gather", "all_gather"]
+
+
+def test_powersgd_is_linear_so_it_rides_on_an_all_reduce() -> None:
+    log = run_headless(RunConfig(workers=2, steps=30, batch_size=16, lr=0.6,
+                                 compression="powersgd", powersgd_rank=2,
+                                 allreduce="ring", detail=True), timeout=60)
+    assert log[-1]["status"] == "finished", log[-1]["error"]
+    by_rank = steps_by_rank(log)
+    for step in range(30):
+        assert by_rank[0][step]["param_hash"] == by_rank[1][step]["param_hash"]
+    last = by_rank[0][-1]
+    assert last["compress_ratio"] > 2 and 0 <= last["compress_error"] < 1
+    ops = {c["op"] for c in log if c["type"] == "comm" and c["step"] == 30}
+    assert ops == {"reduce_scatter", "all_gather"}  # ring all-reduces of P, Q and biases
+    first = sum(e["loss"] for e in log if e["type"] == "step" and e["step"] <= 3)
+    final = sum(e["loss"] for e in log if e["type"] == "step" and e["step"] > 27)
+    assert final < first  # it trains

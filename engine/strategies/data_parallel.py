@@ -29,7 +29,7 @@ from __future__ import annotations
 import torch
 
 from engine.collectives import all_reduce
-from engine.compression import CompressedAveraging, make_compressor
+from engine.compression import CompressedAveraging, PowerSgdAveraging, make_compressor
 from engine.model import num_params
 from engine.strategies.base import (
     StepResult,
@@ -45,7 +45,11 @@ class DataParallelNaive:
         self.ctx = ctx
         config = ctx.config
         self.compressed = None
-        if config.compression is not None:
+        if config.compression == "powersgd":
+            self.compressed = PowerSgdAveraging(
+                [p.shape for p in ctx.model.parameters()], rank=config.powersgd_rank,
+                seed=config.seed, algorithm=config.allreduce)
+        elif config.compression is not None:
             compressor = make_compressor(config.compression, levels=config.qsgd_levels,
                                          fraction=config.compress_fraction)
             self.compressed = CompressedAveraging(
@@ -70,7 +74,6 @@ class DataParallelNaive:
             all_reduce(ctx.comms, flat, ctx.config.allreduce)
             flat /= ctx.topo.world_size  # sum of means → mean over the global batch
         else:
-            ctx.comms.algo = "ring"
             flat, extra = self.compressed.average(ctx.comms, flat, step)
         with compute:
             _unflatten_into(flat, grads)
