@@ -278,3 +278,129 @@ def test_bad_value_shows_the_servers_422_message(page: Page) -> None:
     pg.click("[data-testid=start-run]")
     error.wait_for(state="hidden")
     _wait_status(pg, "finished", 60_000)
+
+
+def _events(server: str, run_id: str) -> list[dict]:
+    events = _get_json(f"{server}/api/runs/{run_id}/events?after=0&limit=10000")
+    assert isinstance(events, list)
+    return events
+
+
+def _link_bytes(pg: Page) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The bytes card's numbers, from its data attributes (not from the text)."""
+    return pg.evaluate(
+        """(() => {
+          const el = document.querySelector('[data-testid=link-bytes]');
+          const rows = [...el.querySelectorAll('tr[data-rank]')].map(r => ({...r.dataset}));
+          return [{...el.dataset}, rows];
+        })()"""
+    )
+
+
+def test_ring_all_reduce_animates_every_real_message(page: Page, server: str) -> None:
+    pg = page
+    n, steps = 4, 15
+    pg.fill("[data-testid=workers-input]", str(n))
+    pg.fill("[data-testid=steps-input]", str(steps))
+    pg.fill("[data-testid=pace-input]", "5")
+    pg.set_checked("[data-testid=full-speed]", False)
+    assert not pg.is_checked("[data-testid=detail-input]")
+    pg.select_option("[data-testid=allreduce-select]", "ring")
+    # a hand-written algorithm ticks Detail (the student may untick it) and says why
+    assert pg.is_checked("[data-testid=detail-input]")
+    assert pg.locator("[data-testid=detail-hint]").is_visible()
+    assert "allreduce=ring" in pg.url
+    with pg.expect_response(lambda r: r.url.endswith("/api/runs") and r.status == 201) as created:
+        pg.click("[data-testid=start-run]")
+    run = created.value.json()
+    assert run["config"]["allreduce"] == "ring" and run["config"]["detail"] is True
+
+    topo = "[data-testid=topology]"
+    # (a) packets move because comm events said so, along the ring the messages used
+    pg.wait_for_function(
+        f"Number(document.querySelector('{topo}').dataset.animatedMessages) > 0", timeout=30_000
+    )
+    pg.wait_for_function(
+        f"document.querySelectorAll('{topo} g.packet[data-op]').length > 0", timeout=10_000
+    )
+    _wait_status(pg, "finished", 60_000)
+    assert pg.get_attribute(topo, "data-mode") == "links"
+    pairs = pg.eval_on_selector_all(
+        f"{topo} .edge", "els => els.map(e => [Number(e.dataset.src), Number(e.dataset.dst)])"
+    )
+    assert sorted(pairs) == [[r, (r + 1) % n] for r in range(n)]
+
+    # (b) bytes per rank: equal across ranks, and 2(n-1)/n·N per step, as measured
+    pg.wait_for_function(
+        f"document.querySelector('[data-testid=link-bytes]').dataset.steps === '{steps}'"
+    )
+    card, rows = _link_bytes(pg)
+    events = _events(server, run["id"])
+    started = next(e for e in events if e["type"] == "run_started")
+    grad = started["num_params"] * 4
+    assert card["algo"] == "ring" and card["source"] == "comm"
+    assert int(card["gradBytes"]) == grad
+    formula = 2 * (n - 1) / n * grad * steps
+    assert float(card["formulaBytes"]) == 2 * (n - 1) / n * grad
+    sent = [int(r["sent"]) for r in rows]
+    recv = [int(r["recv"]) for r in rows]
+    assert [int(r["rank"]) for r in rows] == list(range(n))
+    # ring chunks differ by at most one float when N is not a multiple of n
+    slack = 8 * steps
+    assert min(sent) > 0 and max(sent) - min(sent) <= slack, sent
+    assert all(abs(x - formula) <= slack for x in sent + recv), (sent, recv, formula)
+    # and exactly what the engine's comm events of the steps say
+    for r in range(n):
+        mine = [e for e in events if e["type"] == "comm" and e["step"] is not None]
+        assert sent[r] == sum(e["bytes"] for e in mine if e["src"] == r)
+        assert recv[r] == sum(e["bytes"] for e in mine if e["dst"] == r)
+    edge_bytes = pg.eval_on_selector_all(f"{topo} .edge", "els => els.map(e => e.dataset.bytes)")
+    assert sorted(int(b) for b in edge_bytes) == sorted(sent)
+    assert "every packet is a real message" in pg.inner_text("#topo-caption")
+
+    # scrubbing back shows the bytes as of that step
+    pg.eval_on_selector(
+        "[data-testid=scrubber]",
+        "el => { el.value = '5'; el.dispatchEvent(new Event('input', {bubbles: true})); }",
+    )
+    pg.wait_for_function("document.querySelector('[data-testid=link-bytes]').dataset.steps === '5'")
+    assert pg.inner_text("[data-testid=narration]").startswith("step 5: ring all-reduce")
+    _, rows5 = _link_bytes(pg)
+    assert all(abs(int(r["sent"]) - formula * 5 / steps) <= 8 * 5 for r in rows5)
+    pg.click("[data-testid=go-live]")
+
+    # (c) the run finished
+    assert pg.inner_text(STATUS).strip() == "finished"
+    shot = ROOT / "tests" / "artifacts" / "browser-ring-4.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    pg.wait_for_timeout(400)
+    pg.screenshot(path=str(shot))
+
+
+def test_naive_all_reduce_funnels_through_rank_0(page: Page, server: str) -> None:
+    pg = page
+    n = 4
+    pg.goto(f"{server}/?workers={n}&steps=6&pace=full&allreduce=naive&detail=true")
+    pg.wait_for_function("window.distlab !== undefined")
+    # the form came back from the URL
+    assert pg.input_value("[data-testid=allreduce-select]") == "naive"
+    assert pg.is_checked("[data-testid=detail-input]")
+    pg.click("[data-testid=start-run]")
+    _wait_status(pg, "finished", 60_000)
+    pg.wait_for_function("document.querySelector('[data-testid=link-bytes]').dataset.steps === '6'")
+    card, rows = _link_bytes(pg)
+    assert card["algo"] == "naive"
+    sent = {int(r["rank"]): int(r["sent"]) for r in rows}
+    assert sent[1] > 0
+    assert sent[0] == (n - 1) * sent[1]
+    assert sent[1] == sent[2] == sent[3] == 6 * int(card["gradBytes"])
+    # a star: every edge touches rank 0, both ways
+    pairs = pg.eval_on_selector_all(
+        "[data-testid=topology] .edge",
+        "els => els.map(e => [Number(e.dataset.src), Number(e.dataset.dst)])",
+    )
+    assert sorted(pairs) == sorted([[0, r] for r in range(1, n)] + [[r, 0] for r in range(1, n)])
+
+    # one process has nothing to all-reduce: the choice is disabled and not sent
+    pg.select_option("[data-testid=strategy-select]", "single")
+    assert pg.is_disabled("[data-testid=allreduce-select]")

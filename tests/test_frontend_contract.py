@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from backend.models import RunCreate
-from engine.config import DATASETS, STRATEGIES
+from engine.config import ALL_REDUCE_ALGORITHMS, DATASETS, STRATEGIES
 from engine.events import EVENT_TYPES, FINAL_STATUSES
 from frontend import STATIC_DIR, TEMPLATES_DIR
 
@@ -83,9 +83,33 @@ def test_form_choices_match_the_engine() -> None:
     html = _read(TEMPLATES_DIR / "index.html")
     strategy = re.search(r'<select id="f-strategy".*?</select>', html, re.S)
     dataset = re.search(r'<select id="f-dataset".*?</select>', html, re.S)
-    assert strategy and dataset
+    allreduce = re.search(r'<select id="f-allreduce".*?</select>', html, re.S)
+    assert strategy and dataset and allreduce
     assert re.findall(r'value="(\w+)"', strategy.group(0)) == list(STRATEGIES)
     assert re.findall(r'value="(\w+)"', dataset.group(0)) == list(DATASETS)
+    assert re.findall(r'value="(\w+)"', allreduce.group(0)) == list(ALL_REDUCE_ALGORITHMS)
+    assert _js_string_array(_read(JS / "state.js"), "ALLREDUCE_ALGOS") == list(
+        ALL_REDUCE_ALGORITHMS
+    )
+
+
+def test_form_defaults_are_the_api_defaults() -> None:
+    """Fields without a control are sent as the API's own defaults."""
+    source = _read(JS / "controls.js")
+    body = re.search(r"export const DEFAULT_CONFIG = \{(.*?)\};", source, re.S)
+    assert body
+    sent = dict(re.findall(r"^\s*(\w+): (.+?),\s*$", body.group(1), re.M))
+    for name, field in RunCreate.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if name == "pace":
+            continue  # the form starts at a human pace on purpose
+        assert json.loads(sent[name]) == default, name
+
+
+def test_comm_ops_the_ui_orders_are_the_engines() -> None:
+    ops = set(_js_string_array(_read(JS / "state.js"), "COMM_OP_ORDER"))
+    described = EVENT_TYPES["comm"]["op"]
+    assert ops == set(re.findall(r"\w+", described.split(":", 1)[1])), described
 
 
 # ---------------------------------------------------------------- i18n
@@ -138,6 +162,12 @@ def test_every_used_key_exists() -> None:
     used |= {f"dataset.{d}" for d in DATASETS}
     used |= {f"strategy.{s}" for s in STRATEGIES}
     used |= {f"timeline.{s}" for s in ("wait", "compute", "comm")}
+    # keys built from the all-reduce algorithm and the message op
+    for a in ALL_REDUCE_ALGORITHMS:
+        used |= {f"allreduce.{a}", f"topo.algoShort.{a}", f"bytes.formula.{a}"}
+        if a != "builtin":
+            used.add(f"algo.{a}")
+    used |= {f"op.{o}" for o in _js_string_array(_read(JS / "state.js"), "COMM_OP_ORDER")}
     assert used - keys == set()
 
 
@@ -159,6 +189,8 @@ def test_page_hooks_exist() -> None:
         "form-error",
         "run-list",
         "lang-toggle",
+        "allreduce-select",
+        "link-bytes",
     ):
         assert f'data-testid="{testid}"' in html, testid
     # Plotly is served locally and loaded before the modules; no CDN anywhere.

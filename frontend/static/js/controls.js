@@ -16,13 +16,25 @@ export const DEFAULT_CONFIG = {
   dataset: "spirals",
   backend: "auto",
   detail: false,
+  allreduce: "builtin",
+  // No controls for these yet: sent as the API's defaults, or as a scenario sets them.
+  compression: null,
+  qsgd_levels: 7,
+  compress_fraction: 0.01,
+  powersgd_rank: 1,
+  error_feedback: false,
+  network: null,
+  latency_us: null,
+  bandwidth_gbps: null,
+  links: [],
 };
 
 // Exactly the fields POST /api/runs accepts (it rejects any other).
 export const CONFIG_FIELDS = Object.keys(DEFAULT_CONFIG);
 
 // Form fields that round-trip through the URL (?workers=4&lr=0.1 ...).
-const URL_FIELDS = ["strategy", "workers", "steps", "batch_size", "lr", "seed", "pace", "dataset", "detail"];
+const URL_FIELDS = ["strategy", "workers", "steps", "batch_size", "lr", "seed", "pace", "dataset", "detail", "allreduce"];
+const STRING_FIELDS = ["strategy", "dataset", "allreduce"];
 
 const $ = (id) => document.getElementById(id);
 
@@ -47,6 +59,8 @@ export function createControls(cb) {
     pace: $("f-pace"),
     fullSpeed: $("f-fullspeed"),
     detail: $("f-detail"),
+    allreduce: $("f-allreduce"),
+    detailHint: $("detail-hint"),
     error: $("form-error"),
     start: $("btn-start"),
     pause: $("btn-pause"),
@@ -68,7 +82,30 @@ export function createControls(cb) {
       f.workers.value = String(lastWorkers || DEFAULT_CONFIG.workers);
     }
     f.workers.disabled = single;
+    f.allreduce.disabled = single; // one process: nothing to all-reduce
     f.pace.disabled = f.fullSpeed.checked;
+    renderDetailHint();
+  }
+
+  // A hand-written all-reduce is worth watching message by message: choosing one ticks
+  // Detail (the student may untick it) and says why.
+  let detailSuggested = false;
+  function renderDetailHint() {
+    const handWritten = !f.allreduce.disabled && f.allreduce.value !== "builtin";
+    let key = "";
+    if (handWritten && f.detail.checked && detailSuggested) key = "form.detailHint";
+    else if (handWritten && !f.detail.checked) key = "form.detailOffHint";
+    f.detailHint.dataset.i18n = key;
+    f.detailHint.textContent = key ? t(key) : "";
+    f.detailHint.hidden = !key;
+  }
+  function allreduceChanged() {
+    const handWritten = f.allreduce.value !== "builtin";
+    if (handWritten && !f.detail.checked) {
+      f.detail.checked = true;
+      detailSuggested = true;
+    }
+    if (!handWritten) detailSuggested = false;
   }
 
   function fillForm(cfg) {
@@ -85,6 +122,8 @@ export function createControls(cb) {
     if (c.pace != null) f.pace.value = String(c.pace);
     else if (!f.pace.value) f.pace.value = String(DEFAULT_CONFIG.pace);
     f.detail.checked = !!c.detail;
+    f.allreduce.value = c.allreduce;
+    if (f.allreduce.selectedIndex < 0) f.allreduce.value = DEFAULT_CONFIG.allreduce;
     syncDisabled();
   }
 
@@ -103,6 +142,7 @@ export function createControls(cb) {
       pace: f.fullSpeed.checked ? null : numOrRaw(f.pace.value),
       dataset: f.dataset.value,
       detail: f.detail.checked,
+      allreduce: single ? DEFAULT_CONFIG.allreduce : f.allreduce.value,
     };
   }
 
@@ -125,7 +165,7 @@ export function createControls(cb) {
     for (const k of URL_FIELDS) {
       if (!q.has(k)) continue;
       const v = q.get(k);
-      if (k === "strategy" || k === "dataset") cfg[k] = v;
+      if (STRING_FIELDS.includes(k)) cfg[k] = v;
       else if (k === "detail") cfg[k] = v === "true" || v === "1";
       else if (k === "pace" && v === "full") cfg[k] = null;
       else cfg[k] = numOrRaw(v);
@@ -202,7 +242,8 @@ export function createControls(cb) {
         btn.className = "run-item" + (run.id === activeId ? " active" : "");
         btn.dataset.runId = run.id;
         const c = run.config || {};
-        const strat = c.strategy === "single" ? t("strategy.singleShort") : t("strategy.dpShort");
+        let strat = c.strategy === "single" ? t("strategy.singleShort") : t("strategy.dpShort");
+        if (c.strategy !== "single" && c.allreduce && c.allreduce !== "builtin") strat += ` · ${t("algo." + c.allreduce)}`;
         btn.innerHTML = `<span class="run-status-dot" data-status="${run.status}"></span>
           <span class="run-main"></span><span class="run-sub"></span>`;
         btn.querySelector(".run-main").textContent = `${strat} · ${c.workers === 1 ? t("runs.worker1") : t("runs.workers", { n: c.workers ?? "?" })} · ${c.dataset ? t("dataset." + c.dataset) : ""}`;
@@ -218,7 +259,8 @@ export function createControls(cb) {
 
   // ---- wiring
   f.scenario.addEventListener("change", () => chooseScenario(f.scenario.value));
-  for (const el of [f.strategy, f.workers, f.steps, f.lr, f.batch, f.dataset, f.seed, f.detail]) {
+  f.allreduce.addEventListener("change", allreduceChanged);
+  for (const el of [f.strategy, f.workers, f.steps, f.lr, f.batch, f.dataset, f.seed, f.detail, f.allreduce]) {
     el.addEventListener("change", () => {
       syncDisabled();
       writeUrl();
@@ -263,6 +305,7 @@ export function createControls(cb) {
     renderRuns,
     relocalize() {
       renderScenarioOptions();
+      renderDetailHint();
     },
   };
 }

@@ -8,7 +8,8 @@ import { createLossChart } from "./charts.js";
 import { createControls } from "./controls.js";
 import { applyI18n, fmtBytes, fmtMs, fmtNum, getLang, initLang, onLangChange, setLang, t } from "./i18n.js";
 import { Player } from "./player.js";
-import { completeStep, isLive, stepSummary, TERMINAL_STATUSES } from "./state.js";
+import { createLinkBytes } from "./linkbytes.js";
+import { commRounds, completeStep, isLive, runAlgo, stepMessages, stepSummary, TERMINAL_STATUSES } from "./state.js";
 import { createTimeline } from "./timeline.js";
 import { createTopology } from "./topology.js";
 
@@ -26,7 +27,14 @@ const app = {
 initLang();
 applyI18n(document);
 
-const topology = createTopology($("topology"), $("replicas-badge"));
+const topology = createTopology($("topology"), $("replicas-badge"), {
+  phaseEl: $("topo-phase"),
+  captionEl: $("topo-caption"),
+  legendEl: $("topo-legend"),
+});
+const linkBytes = createLinkBytes($("link-bytes"), $("bytes-formula"), $("bytes-table"), $("bytes-note"), (on) => {
+  document.querySelector(".stage").classList.toggle("has-bytes", on);
+});
 const chart = createLossChart($("loss-chart"), $("chart-legend"));
 const timeline = createTimeline($("timeline"), $("timeline-axis"));
 const boundary = createBoundary($("boundary"), $("boundary-note"), $("boundary-legend"));
@@ -54,6 +62,7 @@ function currentStatus() {
 
 function render(state, info) {
   topology.render(state);
+  linkBytes.render(state);
   chart.render(state);
   timeline.render(state);
   boundary.render(state);
@@ -104,9 +113,12 @@ function narrationFor(state, info) {
   const step = info.mode === "live" ? completeStep(state) || state.lastStep : info.cursor;
   if (!step) return t("narr.starting", { n: state.worldSize || state.config?.workers || "?" });
   const s = stepSummary(state, step);
+  const algo = runAlgo(state);
   let line;
   if (state.strategy === "single" || s.ranks.length <= 1) {
     line = t("narr.single", { step, loss: fmtNum(s.meanLoss, 4), ms: fmtMs(s.computeMs) });
+  } else if (algo && algo !== "builtin") {
+    line = algoNarration(state, s, algo);
   } else {
     line = t("narr.dp", {
       step,
@@ -118,6 +130,30 @@ function narrationFor(state, info) {
   }
   if (info.mode === "live" && live.status === "paused") return t("narr.paused", { step });
   return line;
+}
+
+/** "step 12: ring all-reduce — 6 messages per rank, …" from the step's messages (detail),
+ *  or from the per-rank counters of the step events without detail. */
+function algoNarration(state, s, algo) {
+  const replicas = s.identical === null ? t("narr.pending") : s.identical ? t("narr.identical") : t("narr.differ");
+  const msgs = stepMessages(state, s.step);
+  const ms = fmtMs(s.commMs);
+  if (msgs.length && s.complete) {
+    const from = (r) => msgs.filter((m) => m.src === r);
+    const bytesFrom = (r) => from(r).reduce((a, m) => a + m.bytes, 0);
+    const bytesTo = (r) => msgs.filter((m) => m.dst === r).reduce((a, m) => a + m.bytes, 0);
+    if (algo === "ring") {
+      return t("narr.ring", { step: s.step, msgs: from(s.ranks[0]).length, bytes: fmtBytes(bytesFrom(s.ranks[0])), ms, replicas });
+    }
+    if (algo === "tree") {
+      const rounds = commRounds(msgs, algo, s.ranks.length).length;
+      return t("narr.tree", { step: s.step, msgs: msgs.length, rounds, root: fmtBytes(bytesFrom(0)), ms, replicas });
+    }
+    if (algo === "naive") {
+      return t("narr.naive", { step: s.step, msgs: msgs.length, root: fmtBytes(Math.max(bytesFrom(0), bytesTo(0))), ms, replicas });
+    }
+  }
+  return t("narr.algo", { step: s.step, algo: t("topo.algoShort." + algo), n: s.ranks.length, bytes: fmtBytes(s.bytesSent), ms, replicas });
 }
 
 function renderNarration(state, info) {
@@ -147,7 +183,7 @@ function renderPlayerBar(info) {
 function animate({ step, state }) {
   if (state.strategy !== "data_parallel") return;
   const s = stepSummary(state, step);
-  topology.animate({ step, commMs: s.commMs });
+  topology.animate({ step, state, commMs: s.commMs });
 }
 
 // ------------------------------------------------------------------ runs
@@ -310,7 +346,7 @@ onLangChange(() => {
   localizeSpeeds();
   boundary.invalidate();
   chart.render(player.viewState);
-  topology.reset();
+  topology.relocalize();
   player.requestRender();
 });
 

@@ -3,7 +3,7 @@
 // optionally advancing by itself (replay). Stale replay loops are cancelled with a
 // generation counter, as in TensorFlow Playground's Player.
 
-import { applyEvent, eventsBetween, initialState, reduceEvents } from "./state.js";
+import { applyEvent, completeStep, eventsBetween, initialState, reduceEvents } from "./state.js";
 
 export class Player {
   /**
@@ -40,25 +40,23 @@ export class Player {
 
   /** Append events (seq order, duplicates ignored) to the log. */
   ingest(batch) {
-    let newestStep = 0;
-    let newestEvent = null;
+    let fresh = false;
     for (const e of batch) {
       if (!e || typeof e.seq !== "number" || e.seq <= this.liveState.lastSeq) continue;
       this.events.push(e);
       this.liveState = applyEvent(this.liveState, e);
-      if (e.type === "step" && e.step > newestStep) {
-        newestStep = e.step;
-        newestEvent = e;
-      }
+      fresh = fresh || e.type === "step";
     }
     if (this.mode === "live") {
       this.viewState = this.liveState;
       this.cursor = this.liveState.lastStep;
-      // Animate only the newest step of the batch: when events outrun the animations
-      // (full speed), intermediate steps are skipped rather than queued.
-      if (newestStep > this.lastAnimatedStep) {
-        this.lastAnimatedStep = newestStep;
-        this.hooks.animate?.({ step: newestStep, event: newestEvent, state: this.liveState });
+      // Animate the newest step that every rank has finished (so all of its messages
+      // are in). When events outrun the animations (full speed), intermediate steps are
+      // skipped rather than queued.
+      const done = fresh ? completeStep(this.liveState) : 0;
+      if (done > this.lastAnimatedStep) {
+        this.lastAnimatedStep = done;
+        this.hooks.animate?.({ step: done, state: this.liveState });
       }
     }
     this.requestRender();

@@ -44,7 +44,16 @@ export const STEP_FIELDS = [
   "events_dropped",
 ];
 
-const MAX_COMM_MESSAGES = 64;
+/** Collective algorithms the engine can run (RunConfig.allreduce). */
+export const ALLREDUCE_ALGOS = ["builtin", "ring", "tree", "naive"];
+
+// Messages of the newest COMM_WINDOW steps are kept one by one (for the packet animation
+// and for values "as of" a step that is still completing); older steps are folded into
+// running totals, so memory stays small however long the run is.
+const COMM_WINDOW = 4;
+
+/** Order of the phases inside one all-reduce: summing first, then handing results out. */
+export const COMM_OP_ORDER = ["reduce_scatter", "reduce", "all_reduce", "all_gather", "broadcast"];
 
 // ---------------------------------------------------------------- append-only log
 
@@ -87,6 +96,36 @@ function lowerBound(log, step) {
   return lo;
 }
 
+// ---------------------------------------------------------------- traffic totals
+
+/** Bytes per link (src→dst) and per rank. `steps` counts the steps folded in. */
+export function emptyTraffic() {
+  return { links: {}, ranks: {}, steps: 0, messages: 0 };
+}
+
+/** table[key] = a copy of table[key] (or of `init`) with `adds` added to its counters. */
+function bump(table, key, init, adds) {
+  const next = { ...(table[key] || init) };
+  for (const [k, v] of Object.entries(adds)) next[k] = (next[k] || 0) + v;
+  table[key] = next;
+}
+
+/** Pure: totals plus `messages`; `wholeStep` adds one to the step count. */
+export function addTraffic(totals, messages, wholeStep) {
+  const links = { ...totals.links };
+  const ranks = { ...totals.ranks };
+  for (const m of messages) {
+    const b = isNum(m.bytes) ? m.bytes : 0;
+    const RANK0 = { sent: 0, recv: 0, sentMsgs: 0, recvMsgs: 0 };
+    if (Number.isInteger(m.src)) bump(ranks, m.src, RANK0, { sent: b, sentMsgs: 1 });
+    if (Number.isInteger(m.dst)) bump(ranks, m.dst, RANK0, { recv: b, recvMsgs: 1 });
+    if (Number.isInteger(m.src) && Number.isInteger(m.dst)) {
+      bump(links, `${m.src}>${m.dst}`, { src: m.src, dst: m.dst, bytes: 0, count: 0 }, { bytes: b, count: 1 });
+    }
+  }
+  return { links, ranks, steps: totals.steps + (wholeStep ? 1 : 0), messages: totals.messages + messages.length };
+}
+
 // ---------------------------------------------------------------- reducer
 
 export function initialState() {
@@ -106,8 +145,12 @@ export function initialState() {
     lastSeq: 0,
     t: 0,
     boundary: null, // {step, t, grid}
-    comm: null, // {step, count, bytes, messages: [...]} for the newest step with comm events
+    comm: null, // {step, count, bytes} for the newest step with comm events
     numCommEvents: 0,
+    commAlgo: null, // algorithm named by the step-time comm events (ring, tree, naive, builtin)
+    commSteps: {}, // step -> log of messages, for the newest COMM_WINDOW steps
+    commFolded: emptyTraffic(), // totals of the older steps
+    setupTraffic: emptyTraffic(), // messages outside any step (the initial weight broadcast)
     pace: undefined,
     lastControl: null,
     summary: null,
@@ -191,31 +234,57 @@ export function applyEvent(state, event) {
       };
     }
     case "comm": {
-      if (!Number.isInteger(event.step)) return base;
       const msg = {
         rank,
         op: event.op ?? null,
         src: event.src ?? rank ?? null,
         dst: event.dst ?? null,
-        bytes: event.bytes ?? 0,
+        bytes: isNum(event.bytes) ? event.bytes : 0,
         chunk: event.chunk ?? null,
         algo: event.algo ?? null,
-        duration_ms: event.duration_ms ?? null,
+        duration_ms: isNum(event.duration_ms) ? event.duration_ms : null,
+        seq,
       };
+      const counted = { ...base, numCommEvents: state.numCommEvents + 1 };
+      if (!Number.isInteger(event.step)) {
+        // Set-up traffic (e.g. rank 0 broadcasting the initial weights): kept apart so
+        // the per-step accounting compares with the all-reduce formulas.
+        return { ...counted, setupTraffic: addTraffic(state.setupTraffic, [msg], false) };
+      }
+      const step = event.step;
+      let commSteps = state.commSteps;
+      let commFolded = state.commFolded;
+      const newest = state.comm ? state.comm.step : 0;
+      if (step > newest) {
+        // Slide the window: fold the steps that fall out of it into the totals.
+        const keep = {};
+        const fold = Object.keys(commSteps)
+          .map(Number)
+          .sort((a, b) => a - b);
+        for (const s of fold) {
+          if (s > step - COMM_WINDOW) keep[s] = commSteps[s];
+          else commFolded = addTraffic(commFolded, logToArray(commSteps[s]), true);
+        }
+        commSteps = keep;
+      }
+      if (step <= newest - COMM_WINDOW && !commSteps[step]) {
+        // Very late message of a step already folded: count it, it cannot be animated.
+        commFolded = addTraffic(commFolded, [msg], false);
+      } else {
+        commSteps = { ...commSteps, [step]: logAppend(commSteps[step] || emptyLog(), msg) };
+      }
       const prev = state.comm;
-      if (prev && prev.step > event.step) return { ...base, numCommEvents: state.numCommEvents + 1 };
-      const same = prev && prev.step === event.step;
-      const messages = same ? prev.messages.slice(-(MAX_COMM_MESSAGES - 1)) : [];
-      messages.push(msg);
+      const same = prev && prev.step === step;
+      const comm =
+        prev && prev.step > step
+          ? prev
+          : { step, count: (same ? prev.count : 0) + 1, bytes: (same ? prev.bytes : 0) + msg.bytes };
       return {
-        ...base,
-        numCommEvents: state.numCommEvents + 1,
-        comm: {
-          step: event.step,
-          count: (same ? prev.count : 0) + 1,
-          bytes: (same ? prev.bytes : 0) + (isNum(msg.bytes) ? msg.bytes : 0),
-          messages,
-        },
+        ...counted,
+        comm,
+        commSteps,
+        commFolded,
+        commAlgo: msg.algo ?? state.commAlgo,
       };
     }
     case "boundary": {
@@ -431,4 +500,155 @@ export function boundaryView(state) {
 
 export function isLive(status) {
   return LIVE_STATUSES.includes(status);
+}
+
+// ---------------------------------------------------------------- communication
+
+/** The all-reduce algorithm of a data-parallel run with 2+ ranks (else null). */
+export function runAlgo(state) {
+  if (state.strategy === "single" || ranksOf(state).length < 2) return null;
+  const a = (state.config && state.config.allreduce) || state.commAlgo || "builtin";
+  return a;
+}
+
+/** Gradient size N in bytes: every parameter is one float32. */
+export function gradBytes(state) {
+  return isNum(state.numParams) ? state.numParams * 4 : null;
+}
+
+/**
+ * Traffic carried by the `comm` events of every step <= uptoStep (default: the newest
+ * step all ranks finished): {links: {"s>d": {src, dst, bytes, count}}, ranks: {r: {sent,
+ * recv, sentMsgs, recvMsgs}}, steps, messages}. Set-up traffic is not included.
+ */
+export function linkTraffic(state, uptoStep = completeStep(state)) {
+  let tr = state.commFolded;
+  const steps = Object.keys(state.commSteps)
+    .map(Number)
+    .filter((s) => s <= uptoStep)
+    .sort((a, b) => a - b);
+  for (const s of steps) tr = addTraffic(tr, logToArray(state.commSteps[s]), true);
+  return tr;
+}
+
+/** Per-rank bytes from the `step` events (always there, detail or not), steps <= uptoStep. */
+export function stepTraffic(state, uptoStep = completeStep(state)) {
+  const ranks = {};
+  let steps = Infinity;
+  for (const r of ranksOf(state)) {
+    const log = state.history[r] || emptyLog();
+    const end = lowerBound(log, uptoStep + 1);
+    let sent = 0;
+    let recv = 0;
+    for (let i = 0; i < end; i++) {
+      const rec = log.items[i];
+      if (isNum(rec.bytes_sent)) sent += rec.bytes_sent;
+      if (isNum(rec.bytes_recv)) recv += rec.bytes_recv;
+    }
+    ranks[r] = { sent, recv };
+    steps = Math.min(steps, end);
+  }
+  return { ranks, steps: steps === Infinity ? 0 : steps };
+}
+
+/** The messages of one step, in arrival order. */
+export function stepMessages(state, step) {
+  const log = state.commSteps[step];
+  return log ? logToArray(log) : [];
+}
+
+function ceilLog2(n) {
+  return n <= 1 ? 0 : (n - 1).toString(2).length;
+}
+
+function log2Exact(x) {
+  const k = Math.log2(x);
+  return Number.isInteger(k) ? k : null;
+}
+
+/**
+ * Which round of its phase a message belongs to. Ring: the k-th message a rank sends in
+ * a phase goes in round k (all ranks send at once). Tree (binomial, towards rank 0): a
+ * reduce from r to r - 2^k happens in round k; the broadcast runs the same tree top
+ * down. Naive: rank 0 takes the partial sums one after another (round = sender - 1) and
+ * sends the result back one rank after another (round = receiver - 1).
+ */
+function roundOf(algo, op, m, k, n) {
+  if (algo === "tree" && Number.isInteger(m.src) && Number.isInteger(m.dst)) {
+    const level = log2Exact(Math.abs(m.dst - m.src));
+    if (level !== null) {
+      if (op === "reduce") return level;
+      if (op === "broadcast") return ceilLog2(n) - 1 - level;
+    }
+  }
+  if (algo === "naive") {
+    if (op === "reduce" && m.dst === 0 && m.src > 0) return m.src - 1;
+    if (op === "broadcast" && m.src === 0 && m.dst > 0) return m.dst - 1;
+  }
+  return k;
+}
+
+/**
+ * Pure: a step's messages as an ordered list of rounds, phase by phase:
+ * [{op, round, of, messages, durationMs}] — `round` counts within the phase, `of` is the
+ * number of rounds of that phase, durationMs is the slowest measured message of the round.
+ */
+export function commRounds(messages, algo, n) {
+  const byOp = new Map();
+  for (const op of COMM_OP_ORDER) byOp.set(op, []);
+  for (const m of messages) {
+    if (!byOp.has(m.op)) byOp.set(m.op, []);
+    byOp.get(m.op).push(m);
+  }
+  const out = [];
+  for (const [op, list] of byOp) {
+    if (!list.length) continue;
+    const perSrc = new Map();
+    const rounds = new Map();
+    for (const m of list) {
+      const k = perSrc.get(m.src) || 0;
+      perSrc.set(m.src, k + 1);
+      const r = roundOf(algo, op, m, k, n);
+      if (!rounds.has(r)) rounds.set(r, []);
+      rounds.get(r).push(m);
+    }
+    const order = [...rounds.keys()].sort((a, b) => a - b);
+    order.forEach((r, i) => {
+      const msgs = rounds.get(r);
+      const durationMs = msgs.reduce((a, m) => Math.max(a, isNum(m.duration_ms) ? m.duration_ms : 0), 0);
+      out.push({ op, round: i, of: order.length, messages: msgs, durationMs });
+    });
+  }
+  return out;
+}
+
+function treeChildren(rank, n) {
+  let mask = (rank === 0 ? 1 << ceilLog2(n) : rank & -rank) >> 1;
+  let c = 0;
+  for (; mask >= 1; mask >>= 1) if (rank + mask < n) c++;
+  return c;
+}
+
+/**
+ * What the textbook formulas predict per step for a gradient of N bytes on n ranks:
+ * {perRank: [{sent, recv}], headline} where headline is the number the formula line
+ * quotes (ring: every rank; naive: the root's sends and receives; tree: the root's sends).
+ */
+export function expectedTraffic(algo, n, N) {
+  const perRank = [];
+  if (!(n > 1) || !isNum(N)) return { perRank, headline: null };
+  for (let r = 0; r < n; r++) {
+    let sent;
+    let recv;
+    if (algo === "naive") {
+      sent = recv = r === 0 ? (n - 1) * N : N;
+    } else if (algo === "tree") {
+      const links = treeChildren(r, n) + (r === 0 ? 0 : 1);
+      sent = recv = links * N;
+    } else {
+      sent = recv = (2 * (n - 1) * N) / n; // ring, and builtin (counted as a ring)
+    }
+    perRank.push({ sent, recv });
+  }
+  return { perRank, headline: perRank[0].sent };
 }

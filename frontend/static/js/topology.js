@@ -1,20 +1,48 @@
-// topology.js — the workers as nodes on a ring, and gradient packets moving along it.
+// topology.js — the workers as nodes on a circle, and the messages that travel between them.
 //
-// Packets move only when a `step` event says an all-reduce happened (never on a free
-// running timer). Their travel time is the measured comm_ms scaled up for visibility.
-// The picture is a ring: torch.distributed's built-in all-reduce (gloo/nccl) picks its
-// own algorithm, but the bytes are counted as a ring all-reduce would send them, so we
-// draw 2(N-1) hops — reduce-scatter then all-gather (Patarasuk & Yuan 2009).
+// Two pictures, both driven by events (never by a free-running timer):
+//
+// - Built-in all-reduce (gloo/nccl picks its own algorithm): the nodes sit on a ring and
+//   a `step` event starts 2(N-1) hops — reduce-scatter then all-gather (Patarasuk & Yuan
+//   2009) — whose speed is the measured comm_ms scaled up. The bytes are counted as a
+//   ring would send them, and the caption says so.
+// - Hand-written all-reduce (ring, tree, naive) with detail on: every `comm` event is a
+//   real point-to-point message. The edges are exactly the (src, dst) pairs the messages
+//   used; each message of the shown step becomes one packet on its edge, phase by phase
+//   and round by round, for its measured duration scaled up for visibility. Each edge is
+//   labelled with the bytes it has carried up to the shown step.
 
-import { t, fmtNum } from "./i18n.js";
-import { rankColor, STATUS_FILL, OKABE_ITO } from "./palette.js";
-import { completeStep, latestRecord, ranksOf, recordAt, replicasIdentical } from "./state.js";
+import { fmtBytes, fmtBytesShort, fmtNum, t } from "./i18n.js";
+import { OKABE_ITO, rankColor, STATUS_FILL } from "./palette.js";
+import {
+  commRounds,
+  completeStep,
+  latestRecord,
+  linkTraffic,
+  ranksOf,
+  recordAt,
+  replicasIdentical,
+  runAlgo,
+  stepMessages,
+  stepTraffic,
+} from "./state.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const W = 400;
 const H = 400;
 const CX = W / 2;
 const CY = H / 2;
+const BAND = 26; // viewBox units kept free above the nodes for the phase line
+
+/** Summing phases are orange, phases that hand results out are blue (legend in the card). */
+export const OP_COLORS = {
+  reduce_scatter: OKABE_ITO.orange,
+  reduce: OKABE_ITO.orange,
+  all_reduce: OKABE_ITO.orange,
+  all_gather: OKABE_ITO.blue,
+  broadcast: OKABE_ITO.blue,
+};
+const opColor = (op) => OP_COLORS[op] || OKABE_ITO.purple;
 
 function el(name, attrs = {}, parent) {
   const node = document.createElementNS(NS, name);
@@ -28,7 +56,45 @@ export function animationMs(commMs) {
   return Math.max(200, Math.min(900, ms));
 }
 
-export function createTopology(svg, badge) {
+// Each round of messages lasts its slowest measured message × ROUND_SCALE, clamped so
+// that a 0.1 ms loopback message is still visible and a stalled one does not hold the
+// picture; a whole step is squeezed into STEP_MAX_MS (never below ROUND_MIN_MS a round).
+const ROUND_SCALE = 40;
+const ROUND_MIN_MS = 160;
+const ROUND_MAX_MS = 600;
+const ROUND_FLOOR_MS = 90;
+const STEP_MAX_MS = 2400;
+
+/** Pure: how long (ms) each round of a step is shown. */
+export function roundDurations(rounds) {
+  const raw = rounds.map((r) => Math.max(ROUND_MIN_MS, Math.min(ROUND_MAX_MS, (r.durationMs || 0) * ROUND_SCALE)));
+  const total = raw.reduce((a, b) => a + b, 0);
+  if (total <= STEP_MAX_MS) return raw;
+  const k = STEP_MAX_MS / total;
+  return raw.map((ms) => Math.max(ROUND_FLOOR_MS, ms * k));
+}
+
+const linkKey = (src, dst) => `${src}>${dst}`;
+
+// Quadratic Bézier helpers
+function bez(p0, c, p2, u) {
+  const a = (1 - u) * (1 - u);
+  const b = 2 * (1 - u) * u;
+  const d = u * u;
+  return [a * p0[0] + b * c[0] + d * p2[0], a * p0[1] + b * c[1] + d * p2[1]];
+}
+
+function toward(from, to, dist) {
+  const dx = to[0] - from[0];
+  const dy = to[1] - from[1];
+  const len = Math.hypot(dx, dy) || 1;
+  return [from[0] + (dx / len) * dist, from[1] + (dy / len) * dist];
+}
+
+const f1 = (x) => x.toFixed(1);
+
+export function createTopology(svg, badge, opts = {}) {
+  const { phaseEl = null, captionEl = null, legendEl = null } = opts;
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   svg.setAttribute("role", "img");
   const defs = el("defs", {}, svg);
@@ -40,120 +106,361 @@ export function createTopology(svg, badge) {
   el("path", { d: "M0,0 L10,5 L0,10 z", class: "edge-arrow" }, marker);
   const edgesLayer = el("g", { class: "edges" }, svg);
   const centerLayer = el("g", { class: "center" }, svg);
-  const packetsLayer = el("g", { class: "packets" }, svg);
   const nodesLayer = el("g", { class: "nodes" }, svg);
+  const labelsLayer = el("g", { class: "edge-labels" }, svg);
+  const packetsLayer = el("g", { class: "packets" }, svg);
   const centerMain = el("text", { x: CX, y: CY - 4, class: "center-main", "text-anchor": "middle" }, centerLayer);
   const centerSub = el("text", { x: CX, y: CY + 16, class: "center-sub", "text-anchor": "middle" }, centerLayer);
 
   let key = null;
+  let edgeKey = null;
   let lastState = null;
-  let geom = null; // {n, R, nodeR, angles, delta}
+  let mode = "none"; // none | ring (built-in) | links (hand-written, detail) | plain (hand-written, no detail)
+  let algo = null;
+  let geom = null; // {n, R, nodeR, angles, delta, pos: [[x, y]], index: Map(rank -> i)}
   let nodes = [];
-  const anim = { gen: 0, running: false, pending: null, phase: null };
+  let edges = new Map(); // "s>d" -> {src, dst, path, p0, c, p2, label}
+  let animatedMessages = 0;
+  const anim = { gen: 0, running: false, pending: null };
 
   function layoutFor(n) {
-    const R = n <= 1 ? 0 : n === 2 ? 110 : n <= 4 ? 128 : 138;
-    const nodeR = n <= 1 ? 62 : n <= 4 ? 60 : n <= 6 ? 52 : 46;
-    // Crop the view to the ring so the nodes use all the room the card gives them.
+    // Neighbours on the circle must leave room for an arrow and its label between them.
+    const R = n <= 1 ? 0 : n === 2 ? 110 : n <= 4 ? 128 : n <= 6 ? 145 : 165;
+    const nodeR = n <= 1 ? 62 : n <= 4 ? 60 : n <= 6 ? 48 : 40;
+    // Crop the view to the ring so the nodes use all the room the card gives them, with
+    // a band on top for the step / phase line (an HTML overlay, see .topo-phase).
     const half = n > 1 ? R + nodeR + 8 : n === 1 ? 130 : W / 2;
-    svg.setAttribute("viewBox", `${CX - half} ${CY - half} ${2 * half} ${2 * half}`);
+    const band = n > 1 && mode === "links" ? BAND : 0;
+    svg.setAttribute("viewBox", `${CX - half} ${CY - half - band} ${2 * half} ${2 * half + band}`);
+    svg.setAttribute("preserveAspectRatio", "xMidYMin meet");
     const angles = [];
     for (let r = 0; r < n; r++) angles.push(-Math.PI / 2 + (2 * Math.PI * r) / n);
     const delta = R ? Math.min(0.45, (nodeR + 6) / R) : 0;
-    return { n, R, nodeR, angles, delta };
+    const pos = angles.map((a) => [CX + R * Math.cos(a), CY + R * Math.sin(a)]);
+    const box = { x0: CX - half, x1: CX + half, y0: CY - half - band, y1: CY + half };
+    return { n, R, nodeR, angles, delta, pos, k: nodeR / 60, box };
   }
 
-  const pos = (angle, R) => [CX + R * Math.cos(angle), CY + R * Math.sin(angle)];
+  const onRing = (angle, R) => [CX + R * Math.cos(angle), CY + R * Math.sin(angle)];
 
-  function build(ranks, ring) {
-    cancel();
-    edgesLayer.replaceChildren();
+  function buildNodes(ranks) {
     nodesLayer.replaceChildren();
     nodes = [];
-    const n = ranks.length;
-    geom = layoutFor(n);
-    if (ring) {
-      for (let i = 0; i < n; i++) {
-        const a0 = geom.angles[i] + geom.delta;
-        const a1 = geom.angles[(i + 1) % n] + (i + 1 === n ? 2 * Math.PI : 0) - geom.delta;
-        const [x0, y0] = pos(a0, geom.R);
-        const [x1, y1] = pos(a1, geom.R);
-        el(
-          "path",
-          {
-            d: `M${x0.toFixed(1)},${y0.toFixed(1)} A${geom.R},${geom.R} 0 0 1 ${x1.toFixed(1)},${y1.toFixed(1)}`,
-            class: "edge",
-            "marker-end": "url(#arrow)",
-            "data-src": ranks[i],
-            "data-dst": ranks[(i + 1) % n],
-          },
-          edgesLayer,
-        );
-      }
-    }
+    geom = layoutFor(ranks.length);
+    geom.index = new Map(ranks.map((r, i) => [r, i]));
+    // Up to 5 workers: rank, pid, loss, Σ, sent/received. More workers make smaller
+    // nodes: rank, Σ and sent/received only, in larger type (the rest is in the tooltip).
+    const full = ranks.length <= 5;
+    const rows = full
+      ? [["rank", -31], ["pid", -15], ["loss", 0], ["sum", 15], ["traffic", 30]]
+      : [["rank", -22], ["sum", 0], ["traffic", 21]];
+    const fontPx = full ? 14 : 17;
+    const cls = { rank: "node-rank", traffic: "node-traffic" };
     ranks.forEach((rank, i) => {
-      const [x, y] = pos(geom.angles[i], geom.R);
-      const g = el("g", { class: "node", "data-rank": rank, transform: `translate(${x.toFixed(1)},${y.toFixed(1)})` }, nodesLayer);
+      const [x, y] = geom.pos[i];
+      const g = el("g", { class: "node", "data-rank": rank, transform: `translate(${f1(x)},${f1(y)})` }, nodesLayer);
       const title = el("title", {}, g);
       const circle = el("circle", { r: geom.nodeR, class: "node-body", stroke: rankColor(rank) }, g);
-      const k = geom.nodeR / 60; // text scales with the node
-      g.style.fontSize = `${(15 * k).toFixed(1)}px`;
-      const lines = [-25, -7, 10, 27].map((dy, j) =>
-        el("text", { x: 0, y: (dy * k + 5 * k).toFixed(1), class: j === 0 ? "node-rank" : "node-line", "text-anchor": "middle" }, g),
-      );
+      const k = geom.k;
+      g.style.fontSize = `${(fontPx * k).toFixed(1)}px`;
+      const lines = {};
+      for (const [name, dy] of rows) {
+        lines[name] = el("text", { x: 0, y: f1(dy * (full ? k : k * 1.15) + 5 * k), class: cls[name] || "node-line", "text-anchor": "middle" }, g);
+      }
       nodes.push({ rank, g, circle, title, lines });
     });
   }
 
+  function buildRingEdges(ranks) {
+    const n = ranks.length;
+    for (let i = 0; i < n; i++) {
+      const a0 = geom.angles[i] + geom.delta;
+      const a1 = geom.angles[(i + 1) % n] + (i + 1 === n ? 2 * Math.PI : 0) - geom.delta;
+      const [x0, y0] = onRing(a0, geom.R);
+      const [x1, y1] = onRing(a1, geom.R);
+      el(
+        "path",
+        {
+          d: `M${f1(x0)},${f1(y0)} A${geom.R},${geom.R} 0 0 1 ${f1(x1)},${f1(y1)}`,
+          class: "edge",
+          "marker-end": "url(#arrow)",
+          "data-src": ranks[i],
+          "data-dst": ranks[(i + 1) % n],
+        },
+        edgesLayer,
+      );
+    }
+  }
+
+  /** One curve per link the messages used. A pair used both ways gets two curves, each
+   *  bent to its own right, so they never overlap. */
+  function buildLinkEdges(links) {
+    const set = new Set(links.map((l) => linkKey(l.src, l.dst)));
+    const { nodeR } = geom;
+    for (const { src, dst } of links) {
+      const i = geom.index.get(src);
+      const j = geom.index.get(dst);
+      if (i === undefined || j === undefined) continue;
+      const a = geom.pos[i];
+      const b = geom.pos[j];
+      const dx = b[0] - a[0];
+      const dy = b[1] - a[1];
+      const len = Math.hypot(dx, dy) || 1;
+      const nx = -dy / len; // right of the direction of travel (SVG y points down)
+      const ny = dx / len;
+      const mid = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
+      const both = set.has(linkKey(dst, src));
+      let bend;
+      if (both) bend = Math.max(9, Math.min(24, len * 0.1));
+      else {
+        // one way only (a ring): bow outwards, away from the centre of the circle
+        const out = (mid[0] - CX) * nx + (mid[1] - CY) * ny;
+        bend = Math.abs(out) < 4 ? 0 : Math.sign(out) * Math.max(6, len * 0.12);
+      }
+      const c = [mid[0] + nx * bend * 2, mid[1] + ny * bend * 2];
+      const p0 = toward(a, c, nodeR + 2);
+      const p2 = toward(b, c, nodeR + 6);
+      const path = el(
+        "path",
+        {
+          d: `M${f1(p0[0])},${f1(p0[1])} Q${f1(c[0])},${f1(c[1])} ${f1(p2[0])},${f1(p2[1])}`,
+          class: "edge link",
+          "marker-end": "url(#arrow)",
+          "data-src": src,
+          "data-dst": dst,
+          "data-bytes": "0",
+        },
+        edgesLayer,
+      );
+      edges.set(linkKey(src, dst), { src, dst, path, p0, c, p2, both, nx, ny, bend });
+    }
+  }
+
+  function build(ranks) {
+    cancel();
+    edgesLayer.replaceChildren();
+    labelsLayer.replaceChildren();
+    edges = new Map();
+    buildNodes(ranks);
+    if (mode === "ring") buildRingEdges(ranks);
+  }
+
+  // ------------------------------------------------------------ edge labels
+
+  const packetRadius = () => 12 * Math.max(0.8, geom.k);
+
+  function labelSize(text) {
+    const fs = 12 * Math.max(0.8, geom.k);
+    return { w: text.length * fs * 0.58 + 4, h: fs + 2, fs };
+  }
+
+  function overlaps(box, placed) {
+    const b = geom.box;
+    if (box.x0 < b.x0 || box.x1 > b.x1 || box.y0 < b.y0 || box.y1 > b.y1) return true;
+    for (const p of placed) {
+      if (box.x0 < p.x1 && box.x1 > p.x0 && box.y0 < p.y1 && box.y1 > p.y0) return true;
+    }
+    for (const [x, y] of geom.pos) {
+      const qx = Math.max(box.x0, Math.min(x, box.x1));
+      const qy = Math.max(box.y0, Math.min(y, box.y1));
+      if (Math.hypot(qx - x, qy - y) < geom.nodeR + 1) return true;
+    }
+    return false;
+  }
+
+  /** Byte labels on the edges: one per pair when both directions carried the same
+   *  bytes ("⇄"), else one per direction; slid along the edge to avoid collisions. */
+  function renderLinkLabels(traffic) {
+    labelsLayer.replaceChildren();
+    const placed = [];
+    const done = new Set();
+    const put = (text, candidates, title) => {
+      const { w, h, fs } = labelSize(text);
+      let best = candidates[0];
+      for (const cand of candidates) {
+        const box = { x0: cand[0] - w / 2, x1: cand[0] + w / 2, y0: cand[1] - h / 2, y1: cand[1] + h / 2 };
+        if (!overlaps(box, placed)) {
+          best = cand;
+          break;
+        }
+      }
+      placed.push({ x0: best[0] - w / 2, x1: best[0] + w / 2, y0: best[1] - h / 2, y1: best[1] + h / 2 });
+      const g = el("g", { class: "edge-label" }, labelsLayer);
+      el("title", {}, g).textContent = title;
+      const tx = el("text", { x: f1(best[0]), y: f1(best[1] + fs * 0.35), "text-anchor": "middle", "font-size": f1(fs) }, g);
+      tx.textContent = text;
+    };
+    const ts = [0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8];
+    for (const [k, e] of edges) {
+      if (done.has(k)) continue;
+      const info = traffic.links[k];
+      const bytes = info ? info.bytes : 0;
+      e.path.dataset.bytes = String(bytes);
+      e.path.dataset.messages = String(info ? info.count : 0);
+      const rev = edges.get(linkKey(e.dst, e.src));
+      const revInfo = rev ? traffic.links[linkKey(e.dst, e.src)] : null;
+      const revBytes = revInfo ? revInfo.bytes : 0;
+      if (rev) {
+        rev.path.dataset.bytes = String(revBytes);
+        rev.path.dataset.messages = String(revInfo ? revInfo.count : 0);
+      }
+      if (!bytes && !revBytes) continue;
+      const title = (s, d, b) => t("topo.linkTitle", { src: s, dst: d, bytes: fmtBytes(b) });
+      if (rev && bytes === revBytes) {
+        // one label between the two curves, on the straight line joining the nodes
+        done.add(linkKey(e.dst, e.src));
+        const a = geom.pos[geom.index.get(e.src)];
+        const b = geom.pos[geom.index.get(e.dst)];
+        const cands = ts.map((u) => [a[0] + (b[0] - a[0]) * u, a[1] + (b[1] - a[1]) * u]);
+        // neighbours on the circle leave little room between them: try towards the centre
+        const mid = cands[0];
+        const dc = Math.hypot(CX - mid[0], CY - mid[1]);
+        if (dc > 1) {
+          for (const f of [0.55, 0.8, 1.05, 1.3]) {
+            cands.push([mid[0] + ((CX - mid[0]) / dc) * f * geom.nodeR, mid[1] + ((CY - mid[1]) / dc) * f * geom.nodeR]);
+          }
+        }
+        put(`⇄ ${fmtBytesShort(bytes)}`, cands, `${title(e.src, e.dst, bytes)}\n${title(e.dst, e.src, revBytes)}`);
+      } else {
+        for (const x of rev ? [e, rev] : [e]) {
+          done.add(linkKey(x.src, x.dst));
+          const b = x === e ? bytes : revBytes;
+          if (!b) continue;
+          const sign = x.bend < 0 ? -1 : 1;
+          // clear of the packets that travel on the curve
+          const off = labelSize("x").h * 0.6 + packetRadius();
+          // beside the curve: outside a small ring, inside a large one (more room there)
+          const cands = [];
+          for (const side of geom.n <= 4 ? [1, -1] : [-1, 1]) {
+            for (const u of ts) {
+              const [px, py] = bez(x.p0, x.c, x.p2, u);
+              cands.push([px + x.nx * sign * side * off, py + x.ny * sign * side * off]);
+            }
+          }
+          put(fmtBytesShort(b), cands, title(x.src, x.dst, b));
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ render
+
   function renderCenter(state) {
     const ranks = ranksOf(state);
-    const ring = state.strategy === "data_parallel" && ranks.length > 1;
+    centerSub.textContent = "";
     if (!ranks.length) {
       centerMain.textContent = state.config ? t("topo.waiting") : t("topo.empty");
-      centerSub.textContent = "";
     } else if (ranks.length === 1) {
       centerMain.textContent = ""; // the single node sits in the centre
-      centerSub.textContent = "";
+    } else if (mode === "links") {
+      // the star / tree crosses the centre; the step and phase are in the corner
+      centerMain.textContent = "";
+      if (phaseEl && !anim.running) {
+        const step = completeStep(state);
+        phaseEl.textContent = step ? `${t("topo.algoShort." + algo)} · ${t("topo.step", { step })}` : "";
+      }
     } else {
       const step = completeStep(state);
-      centerMain.textContent = ring ? t("topo.allreduce") : t("topo.single");
+      // built-in: "all-reduce"; a hand-written one without detail: its short name
+      centerMain.textContent =
+        mode === "none" ? t("topo.single") : algo && algo !== "builtin" ? t("algo." + algo) : t("topo.algoShort.builtin");
       centerSub.textContent = step ? t("topo.step", { step }) : "";
+    }
+  }
+
+  function renderChrome() {
+    const card = svg.closest(".card");
+    if (card) {
+      card.dataset.mode = mode;
+      card.dataset.algo = algo || "";
+      card.classList.toggle("no-ring", mode === "none");
+    }
+    if (captionEl) {
+      const keyName =
+        mode === "links" ? "topo.captionReal" : mode === "plain" ? "topo.captionNoDetail" : "topo.caption";
+      captionEl.dataset.i18n = keyName;
+      captionEl.textContent = t(keyName);
+    }
+    if (legendEl) {
+      const sum = legendEl.querySelector("[data-phase=sum]");
+      const out = legendEl.querySelector("[data-phase=out]");
+      const tree = algo === "tree" || algo === "naive";
+      if (sum) sum.textContent = t(tree ? "legend.reduce" : "legend.rs");
+      if (out) out.textContent = t(tree ? "legend.broadcast" : "legend.ag");
     }
   }
 
   function render(state) {
     lastState = state;
     const ranks = ranksOf(state);
-    const ring = state.strategy === "data_parallel" && ranks.length > 1;
-    const k = `${ranks.join(",")}|${ring}`;
+    algo = runAlgo(state);
+    const shown = completeStep(state);
+    let traffic = null;
+    let allLinks = [];
+    if (!algo) mode = "none";
+    else if (algo === "builtin") mode = "ring";
+    else {
+      allLinks = Object.values(linkTraffic(state, Infinity).links).sort((a, b) => a.src - b.src || a.dst - b.dst);
+      mode = allLinks.length ? "links" : "plain";
+    }
+    const k = `${ranks.join(",")}|${mode}`;
     if (k !== key) {
       key = k;
-      build(ranks, ring);
+      edgeKey = null;
+      build(ranks);
+    }
+    if (mode === "links") {
+      const ek = allLinks.map((l) => linkKey(l.src, l.dst)).join(",");
+      if (ek !== edgeKey) {
+        edgeKey = ek;
+        cancel();
+        edgesLayer.replaceChildren();
+        edges = new Map();
+        buildLinkEdges(allLinks);
+      }
+      traffic = linkTraffic(state, shown);
+      renderLinkLabels(traffic);
     }
     svg.dataset.workers = String(ranks.length);
-    svg.closest(".card")?.classList.toggle("no-ring", !ring);
-    if (!anim.running) renderCenter(state);
+    svg.dataset.mode = mode;
+    svg.dataset.algo = algo || "";
+    svg.dataset.edges = String(edgesLayer.childElementCount);
+    renderChrome();
+    if (!anim.running) {
+      if (phaseEl) phaseEl.textContent = "";
+      renderCenter(state);
+    }
+    // Bytes per node: measured per message when there are comm events, else the step
+    // events' per-rank counters.
+    const perRank = mode === "links" ? traffic.ranks : ranks.length > 1 ? stepTraffic(state, shown).ranks : {};
     // Every node shows the same step (the newest one all ranks reported), so the
     // checksums can be compared across the ring.
-    const shown = completeStep(state);
     for (const node of nodes) {
       const w = state.workers[node.rank] || {};
       const rec = (shown && recordAt(state, node.rank, shown)) || latestRecord(state, node.rank);
       const status = w.status || (state.finished ? state.status : "starting");
+      const tr = perRank[node.rank];
       node.g.dataset.status = status;
+      node.g.dataset.sent = tr ? String(tr.sent) : "0";
+      node.g.dataset.recv = tr ? String(tr.recv) : "0";
       node.circle.setAttribute("fill", STATUS_FILL[status] || STATUS_FILL.starting);
-      node.lines[0].textContent = t("topo.rank", { rank: node.rank });
-      node.lines[1].textContent = w.pid != null ? t("topo.pid", { pid: w.pid }) : "…";
-      node.lines[2].textContent = rec ? t("topo.loss", { loss: fmtNum(rec.loss, 4) }) : "";
-      node.lines[3].textContent = rec && Number.isFinite(rec.param_checksum) ? `Σ ${fmtNum(rec.param_checksum, 5)}` : "";
+      const L = node.lines;
+      L.rank.textContent = t("topo.rank", { rank: node.rank });
+      if (L.pid) L.pid.textContent = w.pid != null ? t("topo.pid", { pid: w.pid }) : "…";
+      if (L.loss) L.loss.textContent = rec ? t("topo.loss", { loss: fmtNum(rec.loss, 4) }) : "";
+      L.sum.textContent = rec && Number.isFinite(rec.param_checksum) ? `Σ ${fmtNum(rec.param_checksum, 5)}` : "";
+      L.traffic.textContent = tr && (tr.sent || tr.recv) ? `↑${fmtBytesShort(tr.sent)} ↓${fmtBytesShort(tr.recv)}` : "";
       node.title.textContent = [
         t("topo.rank", { rank: node.rank }),
+        w.pid != null ? t("topo.pid", { pid: w.pid }) : "",
+        rec ? t("topo.loss", { loss: fmtNum(rec.loss, 4) }) : "",
         `${t("topo.status")}: ${t("status." + status)}`,
         w.device ? `${t("topo.device")}: ${w.device}${w.host ? " @ " + w.host : ""}` : "",
         w.shardSize != null ? `${t("topo.shard")}: ${w.shardSize}` : "",
         rec ? `${t("topo.step", { step: rec.step })}` : "",
         rec && rec.param_checksum != null ? `${t("topo.checksum")}: ${rec.param_checksum}` : "",
         rec && rec.param_hash ? `${t("topo.hash")}: ${rec.param_hash}` : "",
+        tr ? t("topo.traffic", { sent: fmtBytes(tr.sent), recv: fmtBytes(tr.recv) }) : "",
       ]
         .filter(Boolean)
         .join("\n");
@@ -168,10 +475,14 @@ export function createTopology(svg, badge) {
     }
   }
 
-  /** Animate one all-reduce. While one is running, only the newest request is kept. */
-  function animate({ step, commMs }) {
-    if (!geom || geom.n < 2 || !edgesLayer.childElementCount) return;
-    const job = { step, commMs };
+  // ------------------------------------------------------------ animation
+
+  /** Animate step `step` of `state`: its real messages if there are any, else (built-in
+   *  all-reduce) the ring hops at the measured comm_ms. While one animation runs, only
+   *  the newest request is kept: steps that arrive faster than they can be shown are
+   *  skipped, never queued. */
+  function animate({ step, state, commMs }) {
+    const job = { step, state, commMs };
     if (anim.running) {
       anim.pending = job;
       return;
@@ -180,30 +491,123 @@ export function createTopology(svg, badge) {
   }
 
   function run(job) {
+    if (job.state) render(job.state);
+    if (!geom || geom.n < 2) return;
+    if (mode === "links") {
+      const msgs = stepMessages(job.state, job.step);
+      const rounds = commRounds(msgs, algo, geom.n).filter((r) => r.messages.some((m) => edges.has(linkKey(m.src, m.dst))));
+      if (rounds.length) runRounds(job, rounds);
+    } else if (mode === "ring" && edgesLayer.childElementCount) {
+      runRing(job);
+    }
+  }
+
+  function begin(job) {
     const gen = ++anim.gen;
     anim.running = true;
-    const { n, R, angles, delta } = geom;
-    const duration = animationMs(job.commMs);
-    const hops = 2 * (n - 1);
     svg.dataset.animatedStep = String(job.step);
     packetsLayer.replaceChildren();
-    const packets = [];
-    for (let r = 0; r < n; r++) packets.push(el("circle", { r: 9, cx: -999, cy: -999, class: "packet" }, packetsLayer));
-    centerSub.textContent = t("topo.step", { step: job.step });
-    const t0 = performance.now();
+    return gen;
+  }
+
+  function finishFn(gen) {
     let done = false;
-    const finish = () => {
+    return () => {
       if (done || gen !== anim.gen) return;
       done = true;
       packetsLayer.replaceChildren();
       anim.running = false;
+      if (phaseEl) phaseEl.textContent = "";
       if (lastState) renderCenter(lastState);
       const next = anim.pending;
       anim.pending = null;
       if (next) run(next);
     };
+  }
+
+  function runRounds(job, rounds) {
+    const gen = begin(job);
+    const durations = roundDurations(rounds);
+    const starts = [];
+    let total = 0;
+    for (const d of durations) {
+      starts.push(total);
+      total += d;
+    }
+    const r = packetRadius();
+    const fs = 14 * Math.max(0.8, geom.k);
+    let current = -1;
+    let packets = [];
+    const finish = finishFn(gen);
+    const enterRound = (i) => {
+      current = i;
+      packetsLayer.replaceChildren();
+      const round = rounds[i];
+      packets = [];
+      for (const m of round.messages) {
+        const e = edges.get(linkKey(m.src, m.dst));
+        if (!e) continue;
+        const g = el("g", { class: "packet", "data-op": m.op, "data-src": m.src, "data-dst": m.dst }, packetsLayer);
+        el("circle", { r: f1(r), fill: opColor(m.op) }, g);
+        if (m.chunk != null) {
+          const tx = el("text", { x: 0, y: f1(fs * 0.36), "text-anchor": "middle", "font-size": f1(fs), class: "packet-chunk" }, g);
+          tx.textContent = String(m.chunk);
+        }
+        el("title", {}, g).textContent = t("topo.packetTitle", {
+          op: t("op." + m.op),
+          src: m.src,
+          dst: m.dst,
+          bytes: fmtBytes(m.bytes),
+          ms: fmtNum(m.duration_ms, 3),
+        });
+        packets.push({ g, e });
+      }
+      animatedMessages += packets.length;
+      svg.dataset.animatedMessages = String(animatedMessages);
+      if (phaseEl) {
+        phaseEl.textContent = t("topo.phase", {
+          step: job.step,
+          op: t("op." + round.op),
+          round: round.round + 1,
+          of: round.of,
+        });
+      }
+    };
+    const t0 = performance.now();
     const frame = (now) => {
-      if (done || gen !== anim.gen) return;
+      if (gen !== anim.gen || !anim.running) return;
+      const el_ = now - t0;
+      if (el_ >= total) return finish();
+      let i = current < 0 ? 0 : current;
+      while (i + 1 < rounds.length && el_ >= starts[i + 1]) i++;
+      if (i !== current) enterRound(i);
+      const u = Math.max(0, Math.min(1, (el_ - starts[i]) / durations[i]));
+      const ease = u < 0.5 ? 2 * u * u : 1 - Math.pow(-2 * u + 2, 2) / 2;
+      for (const p of packets) {
+        const [x, y] = bez(p.e.p0, p.e.c, p.e.p2, ease);
+        p.g.setAttribute("transform", `translate(${f1(x)},${f1(y)})`);
+      }
+      requestAnimationFrame(frame);
+    };
+    enterRound(0);
+    for (const p of packets) p.g.setAttribute("transform", `translate(${f1(p.e.p0[0])},${f1(p.e.p0[1])})`);
+    requestAnimationFrame(frame);
+    // Background tabs may not run animation frames: never leave the picture "busy".
+    setTimeout(finish, total + 400);
+  }
+
+  function runRing(job) {
+    const gen = begin(job);
+    const { n, R, angles, delta } = geom;
+    const duration = animationMs(job.commMs);
+    const hops = 2 * (n - 1);
+    const packets = [];
+    for (let r = 0; r < n; r++) packets.push(el("circle", { r: 9, cx: -999, cy: -999, class: "packet" }, packetsLayer));
+    centerSub.textContent = t("topo.step", { step: job.step });
+    const t0 = performance.now();
+    const finish = finishFn(gen);
+    const frame = (now) => {
+      if (gen !== anim.gen || !anim.running) return;
       const p = Math.max(0, Math.min(1, (now - t0) / duration));
       const hp = p * hops;
       const hop = Math.min(hops - 1, Math.floor(hp));
@@ -214,16 +618,15 @@ export function createTopology(svg, badge) {
         const src = (((r + hop) % n) + n) % n;
         const a0 = angles[src] + delta;
         const span = (2 * Math.PI) / n - 2 * delta;
-        const [x, y] = pos(a0 + frac * span, R);
-        packets[r].setAttribute("cx", x.toFixed(1));
-        packets[r].setAttribute("cy", y.toFixed(1));
+        const [x, y] = onRing(a0 + frac * span, R);
+        packets[r].setAttribute("cx", f1(x));
+        packets[r].setAttribute("cy", f1(y));
         packets[r].setAttribute("fill", gather ? OKABE_ITO.blue : OKABE_ITO.orange);
       }
       if (p < 1) requestAnimationFrame(frame);
       else finish();
     };
     requestAnimationFrame(frame);
-    // Background tabs may not run animation frames: never leave the ring "busy".
     setTimeout(finish, duration + 300);
   }
 
@@ -232,13 +635,25 @@ export function createTopology(svg, badge) {
     anim.running = false;
     anim.pending = null;
     packetsLayer.replaceChildren();
+    if (phaseEl) phaseEl.textContent = "";
     if (lastState) renderCenter(lastState);
   }
 
   function reset() {
     key = null;
+    edgeKey = null;
+    animatedMessages = 0;
+    delete svg.dataset.animatedMessages;
+    delete svg.dataset.animatedStep;
     cancel();
   }
 
-  return { render, animate, cancel, reset };
+  /** Redraw the text in the current language (keeps the animation counters). */
+  function relocalize() {
+    key = null;
+    edgeKey = null;
+    cancel();
+  }
+
+  return { render, animate, cancel, reset, relocalize };
 }

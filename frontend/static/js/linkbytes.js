@@ -1,0 +1,123 @@
+// linkbytes.js — bytes sent and received per rank, measured, beside what the textbook
+// formula for the run's all-reduce predicts for the same steps.
+//
+// Measured numbers come from the `comm` events (every message, detail mode) when there
+// are any, else from the per-step byte counters of the `step` events. Both are exact
+// counts of what went through the process group; the set-up broadcast of the initial
+// weights is listed apart so that the totals compare with the per-step formulas.
+
+import { fmtBytes, t } from "./i18n.js";
+import { rankColor } from "./palette.js";
+import { completeStep, expectedTraffic, gradBytes, linkTraffic, ranksOf, runAlgo, stepTraffic } from "./state.js";
+
+function esc(s) {
+  return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+}
+
+/** Pure: the rows and numbers the card shows, as of the newest complete step. */
+export function linkBytesView(state) {
+  const algo = runAlgo(state);
+  if (!algo) return null;
+  const ranks = ranksOf(state);
+  const n = ranks.length;
+  const step = completeStep(state);
+  const comm = linkTraffic(state, step);
+  const useComm = comm.messages > 0;
+  const measured = useComm ? comm : stepTraffic(state, step);
+  const steps = measured.steps;
+  const N = gradBytes(state);
+  // Compressed gradients are not N bytes: the formulas for N do not apply.
+  const compressed = !!(state.config && state.config.compression);
+  const expected = compressed ? { perRank: [], headline: null } : expectedTraffic(algo, n, N);
+  const rows = ranks.map((rank, i) => {
+    const m = measured.ranks[rank] || {};
+    const e = expected.perRank[i];
+    return {
+      rank,
+      sent: m.sent || 0,
+      recv: m.recv || 0,
+      expectedSent: e ? e.sent * steps : null,
+      expectedRecv: e ? e.recv * steps : null,
+    };
+  });
+  const setup = state.setupTraffic;
+  const setupSenders = Object.entries(setup.ranks).filter(([, v]) => v.sent > 0);
+  return {
+    algo,
+    n,
+    step,
+    steps,
+    N,
+    source: useComm ? "comm" : "steps",
+    compressed,
+    headline: expected.headline,
+    rows,
+    setup: setupSenders.length
+      ? { rank: Number(setupSenders[0][0]), bytes: setupSenders[0][1].sent / Math.max(1, setupSenders[0][1].sentMsgs) }
+      : null,
+  };
+}
+
+export function createLinkBytes(section, formulaEl, tableEl, noteEl, onVisible) {
+  let visible = null;
+
+  function setVisible(v) {
+    if (v === visible) return;
+    visible = v;
+    section.hidden = !v;
+    onVisible?.(v);
+  }
+
+  function render(state) {
+    const v = linkBytesView(state);
+    setVisible(!!v);
+    if (!v) return;
+    const d = section.dataset;
+    d.algo = v.algo;
+    d.workers = String(v.n);
+    d.step = String(v.step);
+    d.steps = String(v.steps);
+    d.source = v.source;
+    d.gradBytes = v.N == null ? "" : String(v.N);
+    d.formulaBytes = v.headline == null ? "" : String(v.headline);
+
+    const lines = [];
+    if (v.headline != null) lines.push(`<b>${esc(t("bytes.formula." + v.algo, { per: fmtBytes(v.headline) }))}</b>`);
+    else if (v.compressed) lines.push(`<b>${esc(t("bytes.compressed"))}</b>`);
+    if (v.N != null) lines.push(esc(t("bytes.N", { bytes: fmtBytes(v.N), params: v.N / 4 })));
+    formulaEl.innerHTML = lines.join("<br>");
+
+    const max = Math.max(1, ...v.rows.map((r) => Math.max(r.sent, r.recv, r.expectedSent || 0)));
+    const head = `<thead><tr><th>${esc(t("bytes.rank"))}</th><th>${esc(t("bytes.sent"))}</th><th>${esc(
+      t("bytes.recv"),
+    )}</th><th title="${esc(t("bytes.formulaTitle"))}">${esc(t("bytes.formula"))}</th></tr></thead>`;
+    const body = v.rows
+      .map((r) => {
+        const pct = (x) => `${((100 * x) / max).toFixed(1)}%`;
+        const exp = r.expectedSent == null ? "–" : fmtBytes(r.expectedSent);
+        return `<tr data-rank="${r.rank}" data-sent="${r.sent}" data-recv="${r.recv}" data-expected-sent="${
+          r.expectedSent ?? ""
+        }" data-expected-recv="${r.expectedRecv ?? ""}">
+          <td class="b-rank"><span class="lg-dot" style="background:${rankColor(r.rank)}"></span>${r.rank}</td>
+          <td class="b-sent"><div class="b-cell"><span class="b-bar"><span class="b-fill" style="width:${pct(r.sent)}"></span>${
+            r.expectedSent != null ? `<span class="b-mark" style="left:${pct(r.expectedSent)}"></span>` : ""
+          }</span><span>${fmtBytes(r.sent)}</span></div></td>
+          <td class="b-num">${fmtBytes(r.recv)}</td>
+          <td class="b-num b-exp">${exp}</td>
+        </tr>`;
+      })
+      .join("");
+    tableEl.innerHTML = v.steps ? head + `<tbody>${body}</tbody>` : `<tbody><tr><td class="b-empty">${esc(t("bytes.empty"))}</td></tr></tbody>`;
+
+    const notes = [];
+    if (v.steps) notes.push(t(v.source === "comm" ? "bytes.sourceComm" : "bytes.sourceSteps", { step: v.step }));
+    if (v.setup) notes.push(t("bytes.setup", { rank: v.setup.rank, bytes: fmtBytes(v.setup.bytes) }));
+    const sents = v.rows.map((r) => r.sent);
+    if (v.algo === "ring" && v.steps && Math.max(...sents) !== Math.min(...sents)) notes.push(t("bytes.chunks"));
+    // one line, cut with an ellipsis when the card is narrow; the whole text on hover
+    noteEl.innerHTML = notes.length ? `<span>${esc(notes.join(" · "))}</span>` : "";
+    noteEl.title = notes.join("\n");
+  }
+
+  return { render };
+}
