@@ -73,11 +73,11 @@ class RunManager:
         if len(active) >= self.settings.max_active_runs:
             raise RunLimitError(f"{len(active)} runs are already live (the limit is "
                                 f"{self.settings.max_active_runs}); try again when one ends")
-        busy = sum(r.config.workers for r in active)
-        if busy + config.workers > self.settings.max_active_workers:
-            raise RunLimitError(f"{busy} worker processes are busy; {config.workers} more "
+        busy = sum(r.config.world_size for r in active)
+        if busy + config.world_size > self.settings.max_active_workers:
+            raise RunLimitError(f"{busy} worker processes are busy; {config.world_size} more "
                                 f"would exceed the limit of {self.settings.max_active_workers}")
-        resolve_backend(config.backend, config.workers)  # ValueError → 422 before a run exists
+        resolve_backend(config.backend, config.world_size)  # ValueError → 422 before a run exists
 
         run_id = uuid.uuid4().hex[:12]
         run = LiveRun(id=run_id, config=config, created_at=time.time())
@@ -122,7 +122,7 @@ class RunManager:
             run.workers[event["rank"]] = {"rank": event["rank"], "pid": event["pid"],
                                           "role": event["role"], "device": event["device"],
                                           "status": "running"}
-            if len(run.workers) == run.config.workers and run.status == "starting":
+            if len(run.workers) == run.config.world_size and run.status == "starting":
                 run.status = "running"
         elif kind == "step":
             run.step = max(run.step, event["step"])

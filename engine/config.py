@@ -10,7 +10,10 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-STRATEGIES = ("single", "data_parallel")
+STRATEGIES = ("single", "data_parallel", "parameter_server")
+PS_MODES = ("sync", "backup", "async", "ssp")
+STRAGGLERS = ("none", "one", "random")
+MAX_SERVERS = 4
 DATASETS = ("spirals", "moons", "blobs")
 MODELS = ("mlp",)
 BACKENDS = ("auto", "gloo", "nccl")
@@ -80,6 +83,26 @@ class RunConfig:
     """Custom network: link bandwidth β in gigabits per second."""
     links: list[dict[str, Any]] = field(default_factory=list)
     """Per-link overrides ``{src, dst, latency_us, bandwidth_gbps}`` on top of the network."""
+    servers: int = 1
+    """Parameter server: server processes; the parameters are sharded across them."""
+    ps_mode: str = "sync"
+    """Parameter server consistency: sync (BSP), backup (sync with backup workers),
+    async (ASP) or ssp (bounded staleness)."""
+    backup_workers: int = 0
+    """Mode backup: of the ``workers``, this many are spares; the server applies the first
+    ``workers - backup_workers`` gradients of each version and drops the rest."""
+    staleness_bound: int = 2
+    """Mode ssp: a worker more than this many iterations ahead of the slowest blocks."""
+    emulated_compute_ms: float = 0.0
+    """Extra work per step, emulated by sleeping, as if the model were bigger (the UI says
+    so). Stragglers multiply the whole step's compute."""
+    straggler: str = "none"
+    """none; one (rank ``straggler_rank`` is ``straggler_factor``× slower); random (every
+    worker is ``straggler_factor``× slower with probability ``straggler_prob`` per step)."""
+    straggler_factor: float = 5.0
+    straggler_rank: int = 0
+    """Which worker is slow (counted among workers, from 0) when straggler is ``one``."""
+    straggler_prob: float = 0.1
     num_samples: int = 1024
     """Size of the synthetic data set, shared out disjointly among the ranks."""
     hidden: int = 32
@@ -115,6 +138,8 @@ class RunConfig:
             raise ValueError(f"unknown extra settings: {sorted(self.extra)}")
         self._check_network()
         self._check_compression()
+        self._check_parameter_server()
+        self._check_stragglers()
         if self.strategy == "single" and self.workers != 1:
             raise ValueError("strategy 'single' is the one-process reference: workers must be 1")
         if self.num_samples < self.workers * self.batch_size:
@@ -122,6 +147,31 @@ class RunConfig:
                 f"num_samples ({self.num_samples}) must be at least workers × batch_size "
                 f"({self.workers * self.batch_size}) so every rank has a full batch"
             )
+
+    def _check_parameter_server(self) -> None:
+        _check_int("servers", self.servers, 1, MAX_SERVERS)
+        _check_choice("ps_mode", self.ps_mode, PS_MODES)
+        _check_int("backup_workers", self.backup_workers, 0, self.workers - 1)
+        _check_int("staleness_bound", self.staleness_bound, 0, 100)
+        if self.strategy != "parameter_server":
+            return
+        if self.backend == "nccl":
+            raise ValueError("the parameter server runs on gloo (CPU): it receives from "
+                             "any worker, which NCCL cannot do")
+        if self.ps_mode == "backup" and self.backup_workers == 0:
+            raise ValueError("mode backup needs backup_workers ≥ 1 (spare workers)")
+        if self.ps_mode != "backup" and self.backup_workers:
+            raise ValueError("backup_workers is only used with ps_mode 'backup'")
+        if self.allreduce != "builtin" or self.compression is not None:
+            raise ValueError("allreduce and compression apply to data_parallel, not to the "
+                             "parameter server")
+
+    def _check_stragglers(self) -> None:
+        _check_choice("straggler", self.straggler, STRAGGLERS)
+        _check_number("emulated_compute_ms", self.emulated_compute_ms, 0.0, 10_000.0)
+        _check_number("straggler_factor", self.straggler_factor, 1.0, 100.0)
+        _check_int("straggler_rank", self.straggler_rank, 0, self.workers - 1)
+        _check_number("straggler_prob", self.straggler_prob, 0.0, 1.0)
 
     def _check_compression(self) -> None:
         _check_int("qsgd_levels", self.qsgd_levels, 1, 127)
@@ -173,6 +223,15 @@ class RunConfig:
             if link["src"] == link["dst"]:
                 raise ValueError(f"{where}: a link joins two different ranks")
             _check_link(where, link["latency_us"], link["bandwidth_gbps"])
+
+    @property
+    def num_servers(self) -> int:
+        return self.servers if self.strategy == "parameter_server" else 0
+
+    @property
+    def world_size(self) -> int:
+        """Processes in the process group: the workers, plus any servers."""
+        return self.workers + self.num_servers
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -112,3 +112,31 @@ class StepGate:
                 return True
             control.wait_for_new_message()  # paused: wait here, not inside a collective
             self._last_start = None  # after a pause, the next step starts at once
+
+
+class LocalGate:
+    """For asynchronous strategies (parameter server): each rank obeys controls alone.
+
+    No collective is needed — no peer waits for this rank inside one (a paused worker
+    simply stops pulling). Every rank still sees the same messages in the same order.
+    """
+
+    def __init__(self, control: ControlState) -> None:
+        self.control = control
+        self._last_start: float | None = None
+
+    def wait_for_next_step(self) -> bool:
+        control = self.control
+        while True:
+            if control.pace and self._last_start is not None:
+                control.sleep_until(self._last_start + 1.0 / control.pace)
+            control.apply_through(control.received_seq)
+            if control.stop:
+                return False
+            if control.can_go():
+                if control.paused:
+                    control.step_tokens -= 1
+                self._last_start = time.monotonic()
+                return True
+            control.wait_for_new_message()
+            self._last_start = None

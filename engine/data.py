@@ -92,11 +92,15 @@ def batch_indices(
     return order[pos * batch_size : (pos + 1) * batch_size]
 
 
-def points_for_ui(data: Dataset, world_size: int, seed: int) -> list[list[float]]:
-    """``[[x, y, label, shard_rank], ...]`` for drawing the data set, by owner."""
+def points_for_ui(data: Dataset, world_size: int, seed: int, rank_offset: int = 0
+                  ) -> list[list[float]]:
+    """``[[x, y, label, owner_rank], ...]`` for drawing the data set, by owner.
+
+    ``rank_offset``: process rank of the first data shard's owner (servers come first).
+    """
     owner = torch.empty(len(data.y), dtype=torch.long)
     for rank in range(world_size):
-        owner[shard_indices(len(data.y), rank, world_size, seed)] = rank
+        owner[shard_indices(len(data.y), rank, world_size, seed)] = rank + rank_offset
     return [
         [round(px, 4), round(py, 4), int(label), int(r)]
         for (px, py), label, r in zip(data.x.tolist(), data.y.tolist(), owner.tolist(), strict=True)

@@ -26,7 +26,8 @@ ENVELOPE: dict[str, str] = {
 EVENT_TYPES: dict[str, dict[str, str]] = {
     "run_started": {
         "config": "object: the run configuration",
-        "world_size": "int: number of ranks",
+        "world_size": "int: number of ranks (processes), servers included",
+        "num_servers": "int: parameter servers among them (ranks 0..num_servers-1)",
         "backend": "str: gloo | nccl",
         "num_params": "int: model parameters per replica",
         "schema_version": "int",
@@ -55,6 +56,12 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "param_hash": "str: hash of the raw parameter bytes (bitwise identity)",
         "lr": "float", "samples": "int: samples this rank processed this step",
         "t_start": "float: when this rank started the step (s since run start)",
+        "emulated_ms": "float (optional): emulated extra compute slept (straggler model)",
+        "slowed": "bool (optional): this step was slowed by the straggler model",
+        "blocked_ms": "float (parameter server): pull held back by the staleness bound",
+        "pull_ms": "float (parameter server): time to pull the parameters",
+        "read_version": "int (parameter server): version read from server 0",
+        "read_versions": "list (parameter server): version read from each server",
         "events_dropped": "int: events this rank could not queue so far",
         "payload_bytes": "int (only with compression): size of this rank's encoded gradient",
         "compress_ratio": "float (only with compression): raw bytes / encoded bytes",
@@ -70,6 +77,17 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "modelled_ms": "float (only with a network model): α + bytes/β of this message",
         "modelled_start_ms": "float (only with a network model): departure on the "
         "sender's modelled clock, from the start of the step's communication",
+    },
+    "ps_update": {
+        "version": "int: the server's parameter version after this update",
+        "applied": "list: one {worker, read_version, staleness[, clock_gap]} per gradient "
+        "in the update; staleness = version at apply − version read",
+        "param_checksum": "float: float64 sum of this server's shard after the update",
+        "shard": "[start, end): the slice of the flat parameters this server owns",
+    },
+    "gradient_dropped": {
+        "worker": "int: the worker rank whose gradient came too late (backup mode)",
+        "read_version": "int", "version": "int: the server's version when it arrived",
     },
     "boundary": {
         "grid": "object: nx, ny, extent, probs (ny*nx P(class 1), row-major from ymin)",

@@ -80,6 +80,7 @@ class WorkerHandle:
     control: Connection
     device: str
     status: str = "starting"  # starting | running | done | failed | killed
+    role: str = "worker"  # worker | server
     pid: int | None = None
     last_step: int = 0
     last_loss: float | None = None
@@ -126,14 +127,14 @@ class RunSupervisor:
         config = self.config
         with self._lock:
             try:
-                self.backend, devices = resolve_backend(config.backend, config.workers)
+                self.backend, devices = resolve_backend(config.backend, config.world_size)
                 self._t0 = time.monotonic()
                 # Port 0: the OS picks a free port, so concurrent runs never collide.
-                self._store = dist.TCPStore(STORE_HOST, 0, config.workers, is_master=True,
+                self._store = dist.TCPStore(STORE_HOST, 0, config.world_size, is_master=True,
                                             wait_for_workers=False,
                                             timeout=timedelta(seconds=config.timeout_s))
                 self._emit_run_started()
-                for rank in range(config.workers):
+                for rank in range(config.world_size):
                     self._workers.append(self._spawn(rank, devices[rank], self._store.port))
             except Exception as exc:
                 self._teardown()
@@ -147,7 +148,7 @@ class RunSupervisor:
     def _spawn(self, rank: int, device: str, port: int) -> WorkerHandle:
         ev_recv, ev_send = _CTX.Pipe(duplex=False)
         ctl_recv, ctl_send = _CTX.Pipe(duplex=False)
-        spec = WorkerSpec(rank=rank, world_size=self.config.workers,
+        spec = WorkerSpec(rank=rank, world_size=self.config.world_size,
                           config=self.config.to_dict(), backend=self.backend, device=device,
                           store_host=STORE_HOST, store_port=port, t0=self._t0)
         proc = _CTX.Process(target=worker_main, args=(spec, ev_send, ctl_recv),
@@ -203,7 +204,7 @@ class RunSupervisor:
 
     def workers(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [{"rank": w.rank, "pid": w.pid, "role": "worker", "device": w.device,
+            return [{"rank": w.rank, "pid": w.pid, "role": w.role, "device": w.device,
                      "status": w.status} for w in self._workers]
 
     # ------------------------------------------------------------------- monitor
@@ -275,6 +276,7 @@ class RunSupervisor:
     def _observe(self, w: WorkerHandle, event: dict[str, Any]) -> None:
         if event["type"] == "worker_started":
             w.status = "running"
+            w.role = event["role"]
         elif event["type"] == "step":
             w.last_step = event["step"]
             w.last_loss = event["loss"]
@@ -311,7 +313,8 @@ class RunSupervisor:
                     w.status = "killed"
 
     def _steps_done(self) -> int:
-        return min((w.last_step for w in self._workers), default=0)
+        trainers = [w for w in self._workers if w.role == "worker"]
+        return min((w.last_step for w in trainers), default=0)
 
     def _now(self) -> float:
         return time.monotonic() - self._t0
@@ -328,17 +331,19 @@ class RunSupervisor:
         config = self.config
         dataset = datasets.make_dataset(config.dataset, config.num_samples, config.seed)
         model = build_model(config.model, config.hidden, config.seed)
-        network = build_network(config.network, world_size=config.workers,
+        network = build_network(config.network, world_size=config.world_size,
                                 latency_us=config.latency_us,
                                 bandwidth_gbps=config.bandwidth_gbps, links=config.links)
         self._emit([make_event(
             "run_started", t=self._now(), config=config.to_dict(),
-            world_size=config.workers, backend=self.backend, num_params=num_params(model),
+            world_size=config.world_size, num_servers=config.num_servers,
+            backend=self.backend, num_params=num_params(model),
             schema_version=SCHEMA_VERSION, strategy=config.strategy,
             network=network.describe() if network else None,
             dataset={"name": dataset.name, "num_classes": dataset.num_classes,
                      "extent": [round(v, 4) for v in dataset.extent()],
-                     "points": datasets.points_for_ui(dataset, config.workers, config.seed)},
+                     "points": datasets.points_for_ui(dataset, config.workers, config.seed,
+                                                      rank_offset=config.num_servers)},
         )])
 
     def _finish(self, status: str, error: str | None) -> None:

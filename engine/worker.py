@@ -35,7 +35,7 @@ import torch.distributed as dist
 from engine import data as datasets
 from engine.comms import Comms
 from engine.config import RunConfig
-from engine.control import ControlState, StepGate
+from engine.control import ControlState, LocalGate, StepGate
 from engine.events import make_event
 from engine.model import boundary_grid, build_model, param_checksum, param_hash
 from engine.network import build_network
@@ -174,8 +174,14 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
     topo = Topology(rank=rank, world_size=world, backend=spec.backend, device=spec.device)
 
     dataset = datasets.make_dataset(config.dataset, config.num_samples, config.seed)
-    shard = datasets.shard_indices(config.num_samples, rank, world, config.seed)
-    sender.emit("worker_started", rank=rank, pid=os.getpid(), role="worker",
+    # Parameter-server runs put the servers first; only workers own data.
+    num_servers = config.servers if config.strategy == "parameter_server" else 0
+    role = "server" if rank < num_servers else "worker"
+    data_rank = rank - num_servers
+    shard = (datasets.shard_indices(config.num_samples, data_rank, world - num_servers,
+                                    config.seed)
+             if role == "worker" else torch.empty(0, dtype=torch.long))
+    sender.emit("worker_started", rank=rank, pid=os.getpid(), role=role,
                 device=spec.device, host=socket.gethostname(), shard_size=len(shard))
 
     step_now = 0
@@ -188,10 +194,14 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
     comms = Comms(topo, emit_comm=emit_comm if config.detail else None, network=network)
     model = build_model(config.model, config.hidden, config.seed).to(spec.device)
     ctx = WorkerContext(config=config, topo=topo, comms=comms, model=model, data=dataset,
-                        shard=shard)
+                        shard=shard, data_rank=data_rank)
     strategy = STRATEGIES[config.strategy]()
     strategy.setup(ctx)
     comms.take_stats()  # set-up traffic (the initial broadcast) is not step 1's
+
+    if hasattr(strategy, "run"):  # asynchronous strategies own their loop
+        strategy.run(ctx, _Runtime(sender, LocalGate(control)))
+        return
 
     gate = StepGate(control, comms, spec.device)
     extent = dataset.extent()
@@ -217,6 +227,23 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
         )
         if topo.is_leader and _boundary_due(config, control, step):
             sender.emit("boundary", rank=rank, step=step, grid=boundary_grid(model, extent))
+
+
+@dataclass(frozen=True, slots=True)
+class _Runtime:
+    """What a strategy that owns its loop may use of the worker process."""
+
+    sender: EventSender
+    gate: LocalGate
+
+    def emit(self, type_: str, **fields: Any) -> None:
+        self.sender.emit(type_, **fields)
+
+    def now(self) -> float:
+        return self.sender.now()
+
+    def dropped(self) -> int:
+        return self.sender.dropped
 
 
 def _boundary_due(config: RunConfig, control: ControlState, step: int) -> bool:

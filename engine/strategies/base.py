@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -26,10 +27,11 @@ class WorkerContext:
     model: nn.Module
     data: Dataset
     shard: torch.Tensor  # indices of the samples this rank owns
+    data_rank: int  # which data shard this rank trains on (workers only count, not servers)
 
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         idx = batch_indices(self.shard, step, self.config.batch_size, self.config.seed,
-                            self.topo.rank)
+                            self.data_rank)
         return self.data.x[idx].to(self.topo.device), self.data.y[idx].to(self.topo.device)
 
 
@@ -80,3 +82,23 @@ class Stopwatch:
 
     def __exit__(self, *exc: object) -> None:
         self.ms += (time.perf_counter() - self._start) * 1e3
+
+
+def emulate_work(config: RunConfig, worker_index: int, step: int, real_ms: float
+                 ) -> tuple[float, bool]:
+    """Sleep as if the step's compute were heavier, and slower on a straggler.
+
+    Returns the milliseconds slept and whether this step was slowed. Sleeping is an
+    emulation (the UI labels it): our models are tiny, real clusters' are not.
+    """
+    factor = 1.0
+    if config.straggler == "one" and worker_index == config.straggler_rank:
+        factor = config.straggler_factor
+    elif config.straggler == "random":
+        draw = random.Random(config.seed * 1_000_003 + worker_index * 7_919 + step).random()
+        if draw < config.straggler_prob:
+            factor = config.straggler_factor
+    sleep_ms = config.emulated_compute_ms + (factor - 1) * (real_ms + config.emulated_compute_ms)
+    if sleep_ms > 0:
+        time.sleep(sleep_ms / 1e3)
+    return sleep_ms, factor > 1

@@ -1,0 +1,255 @@
+"""Parameter server: servers hold the parameters, workers compute the gradients.
+
+Ranks 0..S-1 are servers, each owning one contiguous shard of the flat parameter vector;
+ranks S..S+W-1 are workers, each with its own shard of the data. One worker iteration:
+
+1. pull: ask every server for its parameter shard (the server may make it wait);
+2. compute the gradient of the loss on its own batch;
+3. push: send each server its slice of the gradient, tagged with the version it read.
+
+What a server does with pushed gradients is the consistency model:
+
+- ``sync`` (BSP): wait until every worker's gradient for the current version is in,
+  apply their mean, version + 1. Everyone waits for the slowest worker.
+- ``backup`` (Chen et al. 2016): N + b workers; apply the mean of the *first* N gradients
+  of a version and drop the b late ones. A straggler no longer sets the pace.
+- ``async`` (ASP): apply every gradient the moment it arrives. Its staleness is the
+  server's version when applied minus the version its worker read.
+- ``ssp`` (stale synchronous parallel): async, but a worker more than s iterations ahead
+  of the slowest worker is not served its next pull until the slowest catches up.
+
+All messages are real point-to-point sends on the process group. A server receives from
+*any* worker (whoever is first), which is what makes arrival order — and staleness — real.
+
+References: Li et al., "Scaling distributed machine learning with the parameter server",
+OSDI 2014; Chen et al., "Revisiting distributed synchronous SGD", 2016; Ho et al., "More
+effective distributed ML via a stale synchronous parallel parameter server", NIPS 2013;
+Dean & Barroso, "The tail at scale", CACM 2013.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from engine.model import flat_params
+from engine.strategies.base import WorkerContext, emulate_work, local_gradients
+
+PULL, PUSH, DONE = 1, 2, 3  # what a worker's header asks for
+WAITED_FOR_VERSION, BLOCKED_BY_SSP = 1, 2  # why a server held a pull back
+HEADER_TAG, PAYLOAD_TAG = 10, 11
+
+
+def shard_bounds(numel: int, servers: int) -> list[tuple[int, int]]:
+    """Contiguous, nearly equal slices of the flat parameter vector, one per server."""
+    sizes = [len(c) for c in torch.arange(numel).tensor_split(servers)]
+    starts = [sum(sizes[:i]) for i in range(servers)]
+    return [(a, a + n) for a, n in zip(starts, sizes, strict=True)]
+
+
+class ParameterServer:
+    """Runs the server loop on ranks < servers, the worker loop on the others."""
+
+    def setup(self, ctx: WorkerContext) -> None:
+        self.ctx = ctx
+
+    def run(self, ctx: WorkerContext, runtime: Any) -> None:
+        if ctx.topo.rank < ctx.config.servers:
+            _Server(ctx, runtime).serve()
+        else:
+            _Worker(ctx, runtime).work()
+
+
+# ----------------------------------------------------------------------- server
+@dataclass
+class _Pull:
+    worker: int
+    min_version: int
+    asked_at: float
+    held: int = 0  # why we made it wait (0: we did not)
+
+
+@dataclass
+class _ServerState:
+    version: int = 0
+    clocks: dict[int, int] = field(default_factory=dict)  # worker -> iterations pushed
+    active: set[int] = field(default_factory=set)  # workers not yet sent "stop"
+    pending: dict[int, _Pull] = field(default_factory=dict)
+    round: list[tuple[int, int, torch.Tensor]] = field(default_factory=list)
+    stopping: bool = False
+
+
+class _Server:
+    def __init__(self, ctx: WorkerContext, runtime: Any) -> None:
+        config = self.config = ctx.config
+        self.ctx, self.emit = ctx, runtime.emit
+        self.index = ctx.topo.rank
+        self.start, self.end = shard_bounds(sum(p.numel() for p in ctx.model.parameters()),
+                                            config.servers)[self.index]
+        self.params = flat_params(ctx.model)[self.start:self.end].clone()
+        self.workers = list(range(config.servers, ctx.topo.world_size))
+        num_workers = len(self.workers)
+        # sync and backup: one version per step; async and ssp: one per gradient.
+        per_version = num_workers - config.backup_workers
+        self.needed = per_version if config.ps_mode in ("sync", "backup") else 1
+        self.budget = config.steps if self.needed > 1 or num_workers == 1 else (
+            config.steps * num_workers)
+        self.state = _ServerState(clocks=dict.fromkeys(self.workers, 0),
+                                  active=set(self.workers))
+
+    def serve(self) -> None:
+        header = torch.zeros(4, dtype=torch.int64)
+        grad = torch.empty_like(self.params)
+        s = self.state
+        while s.active:
+            src = dist.recv(header, tag=HEADER_TAG)
+            kind, a, b = (int(v) for v in header[:3])
+            if kind == PULL:
+                s.pending[src] = _Pull(src, min_version=a, asked_at=time.monotonic())
+            elif kind == PUSH:
+                dist.recv(grad, src=src, tag=PAYLOAD_TAG)
+                self.ctx.comms.stats.bytes_recv += grad.numel() * 4
+                s.clocks[src] = b
+                self._on_gradient(src, read_version=a, grad=grad.clone())
+            elif kind == DONE:  # the user stopped this worker
+                s.active.discard(src)
+                s.stopping = True
+            self._serve_pulls()
+
+    def _on_gradient(self, worker: int, read_version: int, grad: torch.Tensor) -> None:
+        s = self.state
+        if s.stopping:
+            return
+        if read_version < s.version and self.needed > 1:
+            # Backup mode: this version was applied without it. Too late: dropped.
+            self.emit("gradient_dropped", rank=self.index, step=s.version, worker=worker,
+                      read_version=read_version, version=s.version)
+            return
+        s.round.append((worker, read_version, grad))
+        if len(s.round) < self.needed:
+            return
+        mean = torch.stack([g for _, _, g in s.round]).mean(dim=0)
+        applied = [{"worker": w, "read_version": r, "staleness": s.version - r}
+                   for w, r, _ in s.round]
+        if self.config.ps_mode == "ssp":
+            slowest = min(s.clocks[w] for w in s.active) if s.active else 0
+            for entry in applied:
+                entry["clock_gap"] = s.clocks[entry["worker"]] - 1 - slowest
+        self.params -= self.config.lr * mean
+        s.version += 1
+        s.round = []
+        self.emit("ps_update", rank=self.index, step=s.version, version=s.version,
+                  applied=applied, param_checksum=float(self.params.double().sum()),
+                  shard=[self.start, self.end])
+        if s.version >= self.budget:
+            s.stopping = True
+
+    def _serve_pulls(self) -> None:
+        s = self.state
+        slowest = min((s.clocks[w] for w in s.active), default=0)
+        for worker, pull in list(s.pending.items()):
+            if not s.stopping:
+                if s.version < pull.min_version:
+                    pull.held = WAITED_FOR_VERSION
+                    continue
+                ahead = s.clocks[worker] - slowest
+                if self.config.ps_mode == "ssp" and ahead > self.config.staleness_bound:
+                    pull.held = BLOCKED_BY_SSP
+                    continue
+            reply = torch.tensor([s.version, int(s.stopping), pull.held, 0])
+            dist.send(reply, dst=worker, tag=HEADER_TAG)
+            dist.send(self.params, dst=worker, tag=PAYLOAD_TAG)
+            self.ctx.comms.stats.bytes_sent += self.params.numel() * 4
+            del s.pending[worker]
+            if s.stopping:
+                s.active.discard(worker)
+
+
+# ----------------------------------------------------------------------- worker
+class _Worker:
+    def __init__(self, ctx: WorkerContext, runtime: Any) -> None:
+        self.ctx, self.runtime = ctx, runtime
+        self.config = ctx.config
+        self.index = ctx.topo.rank - self.config.servers  # among the workers, from 0
+        numel = sum(p.numel() for p in ctx.model.parameters())
+        self.bounds = shard_bounds(numel, self.config.servers)
+        self.flat = torch.empty(numel)
+
+    def work(self) -> None:
+        ctx, config = self.ctx, self.config
+        servers = range(config.servers)
+        versions = [0] * config.servers
+        clock = 0
+        header = torch.zeros(4, dtype=torch.int64)
+        while True:
+            if not self.runtime.gate.wait_for_next_step():
+                for server in servers:
+                    dist.send(torch.tensor([DONE, 0, clock, 0]), dst=server, tag=HEADER_TAG)
+                return
+            t_start = self.runtime.now()
+            # 1. pull: sync and backup must read a version newer than their last push.
+            min_version = versions[0] + 1 if clock and config.ps_mode in ("sync", "backup") \
+                else 0
+            started = time.perf_counter()
+            for server in servers:
+                dist.send(torch.tensor([PULL, min_version, clock, 0]), dst=server,
+                          tag=HEADER_TAG)
+            stopped, held = [], 0
+            for server, (a, b) in zip(servers, self.bounds, strict=True):
+                dist.recv(header, src=server, tag=HEADER_TAG)
+                dist.recv(self.flat[a:b], src=server, tag=PAYLOAD_TAG)
+                versions[server], server_stop, why = (int(v) for v in header[:3])
+                held = max(held, why)
+                if server_stop:
+                    stopped.append(server)
+            pull_ms = (time.perf_counter() - started) * 1e3
+            if stopped:
+                # Tell the servers that did not stop us yet, so none of them waits for us.
+                for server in servers:
+                    if server not in stopped:
+                        dist.send(torch.tensor([DONE, 0, clock, 0]), dst=server,
+                                  tag=HEADER_TAG)
+                return
+            self._load(self.flat)
+            # 2. compute, on this worker's own batch.
+            x, y = ctx.batch(clock + 1)
+            compute_start = time.perf_counter()
+            loss = local_gradients(ctx.model, x, y)
+            grad = torch.cat([p.grad.reshape(-1) for p in ctx.model.parameters()])
+            compute_ms = (time.perf_counter() - compute_start) * 1e3
+            emulated_ms, slowed = emulate_work(config, self.index, clock + 1, compute_ms)
+            # 3. push each server its slice, tagged with the version we read from it.
+            started = time.perf_counter()
+            for server, (a, b) in zip(servers, self.bounds, strict=True):
+                dist.send(torch.tensor([PUSH, versions[server], clock + 1, 0]), dst=server,
+                          tag=HEADER_TAG)
+                dist.send(grad[a:b].contiguous(), dst=server, tag=PAYLOAD_TAG)
+            push_ms = (time.perf_counter() - started) * 1e3
+            clock += 1
+            self.runtime.emit(
+                "step", rank=ctx.topo.rank, step=clock, loss=round(loss, 6),
+                grad_norm=round(float(grad.norm()), 6), compute_ms=round(compute_ms, 4),
+                emulated_ms=round(emulated_ms, 4), slowed=slowed,
+                comm_ms=round(push_ms, 4),
+                # Time the servers held our pull back: waiting for the others' gradients
+                # (sync), or blocked for being too far ahead (ssp).
+                wait_ms=round(pull_ms if held == WAITED_FOR_VERSION else 0.0, 4),
+                blocked_ms=round(pull_ms if held == BLOCKED_BY_SSP else 0.0, 4),
+                pull_ms=round(pull_ms, 4), comm_modelled_ms=None,
+                bytes_sent=grad.numel() * 4, bytes_recv=self.flat.numel() * 4,
+                param_checksum=float(self.flat.double().sum()),
+                param_hash="", read_version=versions[0], read_versions=list(versions),
+                lr=config.lr, samples=len(y), t_start=round(t_start, 6),
+                events_dropped=self.runtime.dropped(),
+            )
+
+    def _load(self, flat: torch.Tensor) -> None:
+        offset = 0
+        with torch.no_grad():
+            for p in self.ctx.model.parameters():
+                p.copy_(flat[offset:offset + p.numel()].view_as(p))
+                offset += p.numel()
