@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine import config as limits
 
-Strategy = Literal["single", "data_parallel"]
+Strategy = Literal["single", "data_parallel", "parameter_server"]
 Dataset = Literal["spirals", "moons", "blobs"]
 Action = Literal["pause", "resume", "step", "stop", "set_pace"]
 
@@ -53,6 +53,15 @@ class RunCreate(BaseModel):
     compress_fraction: float = Field(0.01, gt=0, le=1)
     powersgd_rank: int = Field(1, ge=1, le=16)
     error_feedback: bool = False
+    servers: int = Field(1, ge=1, le=limits.MAX_SERVERS)
+    ps_mode: Literal["sync", "backup", "async", "ssp"] = "sync"
+    backup_workers: int = Field(0, ge=0, le=limits.MAX_WORKERS - 1)
+    staleness_bound: int = Field(2, ge=0, le=100)
+    emulated_compute_ms: float = Field(0.0, ge=0, le=10_000)
+    straggler: Literal["none", "one", "random"] = "none"
+    straggler_factor: float = Field(5.0, ge=1, le=100)
+    straggler_rank: int = Field(0, ge=0, le=limits.MAX_WORKERS - 1)
+    straggler_prob: float = Field(0.1, ge=0, le=1)
     network: Literal["1gbe", "10gbe", "100g_ib", "slow_link", "custom"] | None = None
     latency_us: float | None = Field(None, ge=0, le=1e7)
     bandwidth_gbps: float | None = Field(None, gt=0, le=1e5)

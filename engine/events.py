@@ -10,10 +10,12 @@ which is what makes ``seq`` gapless across all ranks.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 SCHEMA_VERSION = 1
 
+# Numbers that are not finite (a diverged loss) travel as "NaN", "Infinity", "-Infinity".
 ENVELOPE: dict[str, str] = {
     "seq": "int: per run, from 1, gapless, strictly increasing",
     "type": "str: one of the event types below",
@@ -80,8 +82,9 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
     },
     "ps_update": {
         "version": "int: the server's parameter version after this update",
-        "applied": "list: one {worker, read_version, staleness[, clock_gap]} per gradient "
-        "in the update; staleness = version at apply − version read",
+        "applied": "list: one {worker, step, read_version, staleness[, clock_gap]} per "
+        "gradient (step = the worker's iteration that computed it)"
+        "; staleness = version at apply − version read",
         "param_checksum": "float: float64 sum of this server's shard after the update",
         "shard": "[start, end): the slice of the flat parameters this server owns",
     },
@@ -105,6 +108,21 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
 }
 
 FINAL_STATUSES = ("finished", "stopped", "failed", "interrupted")
+
+
+def json_safe(value: Any) -> Any:
+    """JSON has no NaN or infinity: send them as the strings "NaN", "Infinity", "-Infinity".
+
+    A diverging run (a large learning rate, a corrupted gradient) must still reach the
+    browser, which would reject a bare NaN in JSON.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def make_event(

@@ -86,10 +86,81 @@ def data_parallel_8_moons() -> Scenario:
     )
 
 
+def _ps(name: str, title: dict[str, str], description: dict[str, str], **config: Any
+        ) -> Scenario:
+    # 40 ms of emulated compute per step: a model big enough that the consistency model,
+    # not message overhead, decides the timing. Moons trains in few steps.
+    base = {"strategy": "parameter_server", "workers": 4, "servers": 1, "steps": 60,
+            "batch_size": 32, "lr": 0.5, "dataset": "moons", "pace": None,
+            "emulated_compute_ms": 40.0}
+    return Scenario(name=name, title=title, description=description,
+                    config=RunConfig(**{**base, **config}))
+
+
+def ps_sync_straggler() -> Scenario:
+    return _ps(
+        "ps-sync-straggler",
+        {"en": "Parameter server, sync, one 5× straggler",
+         "zh": "参数服务器：同步训练，一个 5 倍慢的落后者"},
+        {"en": "Every version waits for all four gradients, so the slow worker sets the "
+               "pace. Predict: how much slower is each step than without it?",
+         "zh": "每个版本都要等齐四个梯度，最慢的工作进程决定节奏。"
+               "先预测：每一步比没有落后者时慢多少？"},
+        ps_mode="sync", straggler="one", straggler_rank=0, straggler_factor=5.0)
+
+
+def ps_backup_workers() -> Scenario:
+    return _ps(
+        "ps-backup-workers",
+        {"en": "Sync with a backup worker (Chen et al.)", "zh": "带备份工作进程的同步训练"},
+        {"en": "5 workers, the server applies the first 4 gradients of each version and "
+               "drops the late one: the straggler no longer sets the pace.",
+         "zh": "5 个工作进程，服务器只采用每个版本最先到达的 4 个梯度并丢弃迟到的那个："
+               "落后者不再决定节奏。"},
+        workers=5, ps_mode="backup", backup_workers=1, straggler="one", straggler_rank=0,
+        straggler_factor=5.0)
+
+
+def ps_async() -> Scenario:
+    return _ps(
+        "ps-async",
+        {"en": "Asynchronous parameter server: staleness", "zh": "异步参数服务器：梯度陈旧度"},
+        {"en": "The server applies each gradient on arrival. Look at the staleness of each "
+               "update: with 4 equal workers it settles near 3.",
+         "zh": "服务器收到梯度立即更新。观察每次更新的陈旧度：4 个同速工作进程时约为 3。"},
+        ps_mode="async")
+
+
+def ps_ssp() -> Scenario:
+    return _ps(
+        "ps-ssp",
+        {"en": "Bounded staleness (SSP, s = 2) with a straggler",
+         "zh": "有界陈旧（SSP，s = 2）与落后者"},
+        {"en": "Fast workers may run at most 2 iterations ahead of the slowest; then they "
+               "block (shown on the timeline) until it catches up.",
+         "zh": "快的工作进程最多领先最慢者 2 次迭代，之后被阻塞（见时间线）直到它追上。"},
+        ps_mode="ssp", staleness_bound=2, straggler="one", straggler_rank=0,
+        straggler_factor=5.0)
+
+
+def ps_async_diverges() -> Scenario:
+    return _ps(
+        "ps-async-diverges",
+        {"en": "Why staleness matters: async diverges at lr 2",
+         "zh": "陈旧度为何重要：学习率 2 时异步训练发散"},
+        {"en": "6 workers, learning rate 2. Sync PS trains at this rate (try it: mode sync); "
+               "async applies gradients computed on parameters 5 versions old, and the "
+               "loss explodes.",
+         "zh": "6 个工作进程，学习率 2。同步参数服务器在此学习率下能收敛（可切换为同步模式验证）；"
+               "异步模式应用的是基于 5 个版本之前参数计算的梯度，损失爆炸。"},
+        workers=6, lr=2.0, ps_mode="async", emulated_compute_ms=5.0)
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     s().name: s
     for s in (data_parallel_4, single_reference, data_parallel_full_speed,
-              data_parallel_8_moons)
+              data_parallel_8_moons, ps_sync_straggler, ps_backup_workers, ps_async, ps_ssp,
+              ps_async_diverges)
 }
 
 

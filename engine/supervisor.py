@@ -35,7 +35,7 @@ import torch.distributed as dist
 
 from engine import data as datasets
 from engine.config import RunConfig
-from engine.events import SCHEMA_VERSION, make_event
+from engine.events import SCHEMA_VERSION, json_safe, make_event
 from engine.model import build_model, num_params
 from engine.network import build_network
 from engine.worker import WorkerSpec, worker_main
@@ -321,11 +321,11 @@ class RunSupervisor:
 
     def _emit(self, events: list[dict[str, Any]]) -> None:
         with self._lock:
+            stamped = []
             for event in events:
                 self._seq += 1
-                event["seq"] = self._seq
-                event["run_id"] = self.run_id
-            self._on_events(events)
+                stamped.append({**json_safe(event), "seq": self._seq, "run_id": self.run_id})
+            self._on_events(stamped)
 
     def _emit_run_started(self) -> None:
         config = self.config

@@ -79,7 +79,7 @@ class _ServerState:
     clocks: dict[int, int] = field(default_factory=dict)  # worker -> iterations pushed
     active: set[int] = field(default_factory=set)  # workers not yet sent "stop"
     pending: dict[int, _Pull] = field(default_factory=dict)
-    round: list[tuple[int, int, torch.Tensor]] = field(default_factory=list)
+    round: list[tuple[int, int, int, torch.Tensor]] = field(default_factory=list)
     stopping: bool = False
 
 
@@ -129,12 +129,12 @@ class _Server:
             self.emit("gradient_dropped", rank=self.index, step=s.version, worker=worker,
                       read_version=read_version, version=s.version)
             return
-        s.round.append((worker, read_version, grad))
+        s.round.append((worker, s.clocks[worker], read_version, grad))
         if len(s.round) < self.needed:
             return
-        mean = torch.stack([g for _, _, g in s.round]).mean(dim=0)
-        applied = [{"worker": w, "read_version": r, "staleness": s.version - r}
-                   for w, r, _ in s.round]
+        mean = torch.stack([g for *_, g in s.round]).mean(dim=0)
+        applied = [{"worker": w, "step": step, "read_version": r, "staleness": s.version - r}
+                   for w, step, r, _ in s.round]
         if self.config.ps_mode == "ssp":
             slowest = min(s.clocks[w] for w in s.active) if s.active else 0
             for entry in applied:

@@ -1,0 +1,138 @@
+"""Parameter server: sync equals the references; async staleness is real and measured."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+from engine.config import RunConfig
+from engine.runner import run_headless
+from tests.helpers import assert_gapless, wait_all_dead, worker_pids
+from tests.test_equivalence import reference_run
+
+
+def _run(**kwargs: Any) -> list[dict[str, Any]]:
+    config = RunConfig(strategy="parameter_server", batch_size=16, **kwargs)
+    log = run_headless(config, timeout=180)
+    assert log[-1]["status"] == "finished", log[-1]["error"]
+    assert_gapless(log)
+    assert wait_all_dead(worker_pids(log)) == []
+    return log
+
+
+def _applied(log: list[dict[str, Any]], server: int = 0) -> list[dict[str, Any]]:
+    return [dict(a, version=e["version"]) for e in log
+            if e["type"] == "ps_update" and e["rank"] == server for a in e["applied"]]
+
+
+@pytest.mark.parametrize("servers", [1, 2])
+def test_sync_ps_equals_data_parallel_and_single_process(servers: int) -> None:
+    steps, workers = 12, 3
+    log = _run(workers=workers, servers=servers, steps=steps, ps_mode="sync", seed=5)
+    roles = [e["role"] for e in log if e["type"] == "worker_started"]
+    assert sorted(roles) == ["server"] * servers + ["worker"] * workers
+    reference = RunConfig(strategy="data_parallel", workers=workers, steps=steps,
+                          batch_size=16, seed=5)
+    ref_losses, ref_checksums = reference_run(reference, workers)
+    # The servers' shards, summed, after each version = the reference after each step.
+    by_version: dict[int, float] = {}
+    for e in log:
+        if e["type"] == "ps_update":
+            by_version[e["version"]] = by_version.get(e["version"], 0.0) + e["param_checksum"]
+    assert sorted(by_version) == list(range(1, steps + 1))
+    assert_close(torch.tensor([by_version[v] for v in range(1, steps + 1)]),
+                 torch.tensor(ref_checksums), rtol=1e-5, atol=1e-5)
+    # And every worker's loss at iteration k is the reference rank's loss at step k.
+    for e in log:
+        if e["type"] == "step":
+            worker = e["rank"] - servers
+            assert e["loss"] == pytest.approx(ref_losses[e["step"] - 1][worker], abs=1e-4)
+            assert e["read_version"] == e["step"] - 1  # sync: nobody is ever stale
+
+
+def test_sync_ps_matches_the_data_parallel_engine_run() -> None:
+    ps = _run(workers=2, servers=1, steps=6, ps_mode="sync", seed=1)
+    dp = run_headless(RunConfig(strategy="data_parallel", workers=2, steps=6, batch_size=16,
+                                seed=1), timeout=60)
+    dp_checksums = [e["param_checksum"] for e in dp if e["type"] == "step" and e["rank"] == 0]
+    ps_checksums = [e["param_checksum"] for e in ps if e["type"] == "ps_update"]
+    assert_close(torch.tensor(ps_checksums), torch.tensor(dp_checksums), rtol=1e-5,
+                 atol=1e-5)
+
+
+def test_async_staleness_is_about_w_minus_1_and_consistent_with_the_events() -> None:
+    workers = 4
+    # Emulated compute makes the workers equally fast (the models are tiny).
+    log = _run(workers=workers, servers=1, steps=25, ps_mode="async",
+               emulated_compute_ms=30.0)
+    applied = _applied(log)
+    assert len(applied) == 25 * workers
+    read = {(e["rank"], e["step"]): e["read_version"] for e in log if e["type"] == "step"}
+    for a in applied:
+        # staleness = the server's version when applied − the version the worker read,
+        assert a["staleness"] == (a["version"] - 1) - a["read_version"]
+        # and the version the worker read is the one its own step event reports.
+        assert read[(a["worker"], a["step"])] == a["read_version"]
+    steady = [a["staleness"] for a in applied[len(applied) // 5:]]
+    assert statistics.mean(steady) == pytest.approx(workers - 1, rel=0.15)
+
+
+def test_ssp_bounds_the_clock_gap_and_blocks_the_fast_workers() -> None:
+    bound = 2
+    log = _run(workers=3, servers=1, steps=15, ps_mode="ssp", staleness_bound=bound,
+               emulated_compute_ms=5.0, straggler="one", straggler_rank=0,
+               straggler_factor=5.0)
+    applied = _applied(log)
+    assert applied and max(a["clock_gap"] for a in applied) <= bound
+    blocked = [e["blocked_ms"] for e in log if e["type"] == "step" and e["rank"] != 1]
+    assert sum(blocked) > 0, "fast workers must visibly wait for the straggler"
+
+
+def test_backup_workers_drop_the_late_gradients() -> None:
+    log = _run(workers=4, servers=1, steps=10, ps_mode="backup", backup_workers=1,
+               emulated_compute_ms=5.0, straggler="one", straggler_rank=2,
+               straggler_factor=5.0)
+    updates = [e for e in log if e["type"] == "ps_update"]
+    assert len(updates) == 10 and all(len(e["applied"]) == 3 for e in updates)
+    dropped = [e for e in log if e["type"] == "gradient_dropped"]
+    assert dropped, "the straggler's gradients arrive late and are dropped"
+    assert {e["worker"] for e in dropped} == {3}  # rank 3 = worker index 2
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"ps_mode": "backup"}, "backup_workers ≥ 1"),
+    ({"ps_mode": "sync", "backup_workers": 1}, "only used with ps_mode 'backup'"),
+    ({"servers": 5}, "servers must be between 1 and 4"),
+    ({"ps_mode": "eventual"}, "ps_mode must be one of"),
+    ({"straggler": "one", "straggler_rank": 7}, "straggler_rank"),
+    ({"compression": "qsgd"}, "compression applies to the data_parallel"),
+])
+def test_bad_parameter_server_configs(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RunConfig(strategy="parameter_server", workers=3, **kwargs)
+
+
+def test_the_divergence_scenario_diverges_async_but_not_sync() -> None:
+    import dataclasses
+    import json
+
+    from engine.scenarios import get_scenario
+
+    config = get_scenario("ps-async-diverges").config
+
+    def final_loss(mode: str) -> float:
+        log = run_headless(dataclasses.replace(config, ps_mode=mode), timeout=180)
+        assert log[-1]["status"] == "finished", log[-1]["error"]
+        for event in log:  # a diverged run still produces strict JSON
+            json.dumps(event, allow_nan=False)
+        losses = [float(e["loss"]) for e in log if e["type"] == "step"]
+        tail = losses[-len(losses) // 4:]
+        return sum(tail) / len(tail)
+
+    sync, asynchronous = final_loss("sync"), final_loss("async")
+    assert sync < 0.3, sync
+    assert not asynchronous < 1.0, asynchronous  # NaN counts as diverged too
