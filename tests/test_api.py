@@ -209,3 +209,19 @@ def test_runs_survive_a_restart_and_live_ones_become_interrupted(tmp_path) -> No
         with client.websocket_connect(f"/ws/runs/{done['id']}?after=0") as ws:
             replay = ws.receive_json()
         assert replay == before
+
+
+def test_parameter_server_run_through_the_api(client: TestClient) -> None:
+    r = client.post("/api/runs", json={"strategy": "parameter_server", "workers": 3,
+                                       "servers": 2, "ps_mode": "async", "steps": 5,
+                                       "batch_size": 8})
+    assert r.status_code == 201, r.text
+    done = wait_for_status(client, r.json()["id"], {"finished", "failed"})
+    assert done["status"] == "finished", done["error"]
+    assert [w["role"] for w in done["workers"]] == ["server"] * 2 + ["worker"] * 3
+    assert done["step"] == 5
+    events = client.get(f"/api/runs/{done['id']}/events", params={"limit": 10000}).json()
+    assert events[0]["num_servers"] == 2 and events[0]["world_size"] == 5
+    assert sum(e["type"] == "ps_update" for e in events) == 2 * 5 * 3
+    bad = client.post("/api/runs", json={"strategy": "parameter_server", "ps_mode": "backup"})
+    assert bad.status_code == 422 and "backup_workers" in bad.json()["detail"]
