@@ -404,3 +404,271 @@ def test_naive_all_reduce_funnels_through_rank_0(page: Page, server: str) -> Non
     # one process has nothing to all-reduce: the choice is disabled and not sent
     pg.select_option("[data-testid=strategy-select]", "single")
     assert pg.is_disabled("[data-testid=allreduce-select]")
+
+
+# ---------------------------------------------------------------- network model, compression
+
+
+def _plot_traces(pg: Page, testid: str) -> list[dict]:
+    """Plotly keeps the drawn traces on the div (gd.data): meta, name, x, y, line dash."""
+    return pg.evaluate(
+        f"""(() => {{ const gd = document.querySelector('[data-testid={testid}]');
+              return (gd.data || []).map(t => ({{meta: t.meta ?? null, name: t.name,
+                x: Array.from(t.x || []), y: Array.from(t.y || []),
+                dash: (t.line && t.line.dash) || null}})); }})()"""
+    )
+
+
+def _trace(pg: Page, testid: str, meta: str) -> dict | None:
+    return next((t for t in _plot_traces(pg, testid) if t["meta"] == meta), None)
+
+
+def test_qsgd_with_error_feedback_shows_bytes_residual_and_baseline(
+    page: Page, server: str
+) -> None:
+    pg = page
+    n, steps = 3, 15
+    pg.goto(
+        f"{server}/?workers={n}&steps={steps}&pace=10&dataset=moons&lr=0.3"
+        "&compression=qsgd&error_feedback=true"
+    )
+    pg.wait_for_function("window.distlab !== undefined && window.Plotly !== undefined")
+    # the form came back from the URL: the section is open, the algorithm is forced
+    assert pg.input_value("[data-testid=compression-select]") == "qsgd"
+    assert pg.is_checked("[data-testid=error-feedback-input]")
+    assert pg.is_disabled("[data-testid=allreduce-select]")
+    assert pg.locator("[data-testid=allreduce-note]").is_visible()
+    assert "4 bits" in pg.inner_text("[data-testid=comp-hint]")
+    assert pg.is_checked("[data-testid=baseline-input]")
+    # nothing about compression on the page before a run
+    assert not pg.locator("[data-testid=compression-panel]").is_visible()
+
+    created: list[dict] = []
+    pg.on(
+        "response",
+        lambda r: (
+            created.append(r.json())
+            if r.url.endswith("/api/runs") and r.request.method == "POST" and r.status == 201
+            else None
+        ),
+    )
+    pg.click("[data-testid=start-run]")
+    pg.wait_for_function(
+        "document.querySelector('[data-testid=compression-panel]').hidden === false",
+        timeout=30_000,
+    )
+    # first the uncompressed baseline at full speed, then the compressed run
+    assert len(created) == 2, created
+    base, run = created
+    assert base["config"]["compression"] is None and base["config"]["pace"] is None
+    assert base["config"]["error_feedback"] is False and base["config"]["detail"] is False
+    assert base["config"]["seed"] == run["config"]["seed"]
+    assert run["config"]["compression"] == "qsgd" and run["config"]["error_feedback"] is True
+    assert run["config"]["allreduce"] == "builtin"
+    assert f"base={base['id']}" in pg.url and f"run={run['id']}" in pg.url
+
+    # bytes on the wire gain points as steps arrive (Plotly's gd.data)
+    pg.wait_for_function(
+        """(() => { const gd = document.querySelector('[data-testid=bytes-chart]');
+                   return !!(gd.data && gd.data[0] && gd.data[0].x.length >= 3); })()""",
+        timeout=30_000,
+    )
+    _wait_status(pg, "finished", 60_000)
+    pg.wait_for_function(
+        f"""document.querySelector('[data-testid=compression-panel]').dataset.step === '{steps}'"""
+    )
+    pg.wait_for_timeout(400)  # throttled redraws
+    events = _events(server, run["id"])
+    started = next(e for e in events if e["type"] == "run_started")
+    grad = started["num_params"] * 4
+    last = [e for e in events if e["type"] == "step" and e["step"] == steps]
+    payload = last[0]["payload_bytes"]
+    sent0 = next(e["bytes_sent"] for e in last if e["rank"] == 0)
+    assert sent0 == (n - 1) * payload  # all-gathered: n − 1 payloads per rank
+
+    bytes_traces = _plot_traces(pg, "bytes-chart")
+    rank0 = next(t for t in bytes_traces if t["meta"] == "sent-0")
+    assert rank0["x"] == list(range(1, steps + 1)) and rank0["y"][-1] == sent0
+    assert _trace(pg, "bytes-chart", "payload")["y"][-1] == payload
+    ref = _trace(pg, "bytes-chart", "reference")
+    assert ref["dash"] == "dash" and ref["y"][0] == 2 * (n - 1) / n * grad
+    residual = [t for t in _plot_traces(pg, "residual-chart") if t["meta"].startswith("residual-")]
+    assert len(residual) == n and all(len(t["y"]) == steps for t in residual)
+    assert all(y > 0 for y in residual[0]["y"])
+    assert len(_trace(pg, "error-chart", "error")["y"]) == steps
+
+    # the uncompressed baseline's mean loss under the compressed run's curves
+    pg.wait_for_function(
+        """steps => { const gd = document.querySelector('[data-testid=loss-chart]');
+                      const b = (gd.data || []).find(t => t.meta === 'baseline');
+                      return !!b && b.x.length === steps; }""",
+        arg=steps,
+        timeout=30_000,
+    )
+    assert _trace(pg, "loss-chart", "baseline")["dash"] == "dash"
+    assert "uncompressed baseline" in pg.inner_text("#chart-legend")
+    narration = pg.inner_text("[data-testid=narration]")
+    assert narration.startswith("finished"), narration
+    pg.eval_on_selector(
+        "[data-testid=scrubber]",
+        "el => { el.value = '10'; el.dispatchEvent(new Event('input', {bubbles: true})); }",
+    )
+    pg.wait_for_function(
+        "document.querySelector('[data-testid=narration]').textContent"
+        ".startsWith('step 10: QSGD (4-bit)')"
+    )
+    assert "instead of" in pg.inner_text("[data-testid=narration]")
+    pg.click("[data-testid=go-live]")
+
+    shot = ROOT / "tests" / "artifacts" / "browser-qsgd-ef.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    pg.wait_for_timeout(400)
+    pg.screenshot(path=str(shot), full_page=True)
+
+    # a reload keeps the overlay (the baseline id is in the URL)
+    pg.reload()
+    pg.wait_for_function(
+        """(() => { const gd = document.querySelector('[data-testid=loss-chart]');
+                   const b = (gd.data || []).find(t => t.meta === 'baseline');
+                   return !!b && b.x.length > 0; })()""",
+        timeout=30_000,
+    )
+
+
+def test_ring_on_10gbe_modelled_timeline_and_alpha_beta_chart(page: Page, server: str) -> None:
+    pg = page
+    n, steps = 4, 12
+    # without a network model there is only one clock
+    assert pg.is_disabled("[data-testid=timeline-modelled]")
+    assert not pg.locator("[data-testid=alpha-beta-chart]").is_visible()
+    pg.goto(f"{server}/?workers={n}&steps={steps}&pace=10&allreduce=ring&detail=true&network=10gbe")
+    pg.wait_for_function("window.distlab !== undefined && window.Plotly !== undefined")
+    assert pg.input_value("[data-testid=network-select]") == "10gbe"
+    with pg.expect_response(lambda r: r.url.endswith("/api/runs") and r.status == 201) as created:
+        pg.click("[data-testid=start-run]")
+    run = created.value.json()
+    assert run["config"]["network"] == "10gbe" and run["config"]["allreduce"] == "ring"
+    _wait_status(pg, "finished", 60_000)
+
+    # the timeline: measured wall time by default, the modelled clock on request
+    axis = "#timeline-axis"
+    assert pg.inner_text(axis).startswith("measured wall time")
+    pg.click("[data-testid=timeline-modelled]")
+    pg.wait_for_function(
+        "document.querySelector('[data-testid=timeline]').dataset.mode === 'modelled'"
+    )
+    label = pg.inner_text(axis)
+    assert label.startswith("modelled") and "10 GbE" in label and "α = 20 µs" in label, label
+    assert pg.locator("[data-testid=timeline] .seg-comm.modelled").count() > 0
+    # each comm segment's tooltip gives the modelled time, not the measured one
+    events = _events(server, run["id"])
+    started = next(e for e in events if e["type"] == "run_started")
+    assert started["network"]["name"] == "10gbe"
+    grad = started["num_params"] * 4
+    modelled = [e["comm_modelled_ms"] for e in events if e["type"] == "step"]
+    assert all(m is not None and m > 0 for m in modelled)
+
+    # the α–β chart: three curves and this run's marker at its gradient size
+    pg.wait_for_function(
+        """(() => { const gd = document.querySelector('[data-testid=alpha-beta-chart]');
+                   const m = (gd.data || []).find(t => t.meta === 'this-run');
+                   return !!m && m.x.length === 1; })()""",
+        timeout=10_000,
+    )
+    metas = [t["meta"] for t in _plot_traces(pg, "alpha-beta-chart")]
+    assert metas == ["ring", "tree", "naive", "this-run"]
+    marker = _trace(pg, "alpha-beta-chart", "this-run")
+    assert marker["name"] == "this run" and marker["x"] == [grad]
+    # the run's mean modelled time sits on the ring formula 2(n−1)·α + 2(n−1)/n·N/β
+    formula = 2 * (n - 1) * 0.020 + 2 * (n - 1) / n * grad * 8 / 10e9 * 1e3
+    assert abs(marker["y"][0] - formula) / formula < 0.02, (marker["y"], formula)
+    ring = _trace(pg, "alpha-beta-chart", "ring")
+    tree = _trace(pg, "alpha-beta-chart", "tree")
+    # tree faster for the smallest messages, ring for the largest
+    assert tree["y"][0] < ring["y"][0] and ring["y"][-1] < tree["y"][-1]
+    assert "10 GbE" in pg.inner_text("[data-testid=ab-params]")
+    pg.click("[data-testid=ab-by-workers]")
+    pg.wait_for_function(
+        """n => { const gd = document.querySelector('[data-testid=alpha-beta-chart]');
+                 return gd.data && gd.data[0].x[0] === 2 && gd.data[3].x[0] === n; }""",
+        arg=n,
+    )
+    pg.click("[data-testid=ab-by-size]")
+
+    shot = ROOT / "tests" / "artifacts" / "browser-ring-10gbe.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    pg.wait_for_timeout(500)
+    pg.screenshot(path=str(shot), full_page=True)
+
+
+def test_bad_network_and_compression_choices(page: Page, server: str) -> None:
+    pg = page
+    # a compression with a hand-written all-reduce cannot be asked for: the form says why
+    pg.goto(f"{server}/?compression=qsgd&allreduce=ring&steps=3&workers=2")
+    pg.wait_for_function("window.distlab !== undefined")
+    assert pg.input_value("[data-testid=allreduce-select]") == "builtin"
+    assert pg.is_disabled("[data-testid=allreduce-select]")
+    assert "all-gathered" in pg.inner_text("[data-testid=allreduce-note]")
+    # back to no compression: the student's algorithm returns
+    pg.select_option("[data-testid=compression-select]", "")
+    assert pg.input_value("[data-testid=allreduce-select]") == "ring"
+    assert not pg.is_disabled("[data-testid=allreduce-select]")
+    assert not pg.locator("[data-testid=baseline-input]").is_visible()
+    pg.select_option("[data-testid=allreduce-select]", "builtin")
+
+    # custom network: α and β appear; per-link overrides round-trip through the URL
+    assert not pg.locator("[data-testid=latency-input]").is_visible()
+    pg.select_option("[data-testid=network-select]", "custom")
+    pg.fill("[data-testid=latency-input]", "5")
+    pg.locator("[data-testid=latency-input]").dispatch_event("change")
+    assert "network=custom" in pg.url and "latency_us=5" in pg.url
+    pg.click("[data-testid=add-link]")
+    assert pg.locator("[data-testid=link-row]").count() == 1
+    # a new link starts from the custom α, at 1 Gb/s: src-dst:α:β
+    assert "links=0-1%3A5%3A1" in pg.url, pg.url
+    pg.click("[data-testid=link-row] .link-del")
+    assert pg.locator("[data-testid=link-row]").count() == 0
+
+    # no bandwidth: the server's 422 message is shown
+    error = pg.locator("[data-testid=form-error]")
+    with pg.expect_response(lambda r: r.url.endswith("/api/runs") and r.status == 422):
+        pg.click("[data-testid=start-run]")
+    error.wait_for(state="visible")
+    assert "bandwidth_gbps" in error.inner_text(), error.inner_text()
+    # with a bandwidth it starts
+    pg.fill("[data-testid=bandwidth-input]", "2.5")
+    with pg.expect_response(lambda r: r.url.endswith("/api/runs") and r.status == 201) as created:
+        pg.click("[data-testid=start-run]")
+    cfg = created.value.json()["config"]
+    assert cfg["network"] == "custom" and cfg["latency_us"] == 5 and cfg["bandwidth_gbps"] == 2.5
+    error.wait_for(state="hidden")
+    _wait_status(pg, "finished", 60_000)
+    assert not pg.is_disabled("[data-testid=timeline-modelled]")
+
+    # a compressed run starts its baseline first; if the server then answers 429 for the
+    # compressed run, the page says so (the 429 is simulated; the baseline is real)
+    posts: list[str] = []
+
+    def second_post_is_busy(route) -> None:  # type: ignore[no-untyped-def]
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        posts.append(route.request.post_data or "")
+        if len(posts) == 2:
+            route.fulfill(
+                status=429,
+                content_type="application/json",
+                body=json.dumps({"detail": "too many live runs (4); try again when one ends"}),
+            )
+        else:
+            route.continue_()
+
+    pg.route("**/api/runs", second_post_is_busy)
+    pg.select_option("[data-testid=compression-select]", "sign")
+    assert pg.is_checked("[data-testid=baseline-input]")
+    pg.click("[data-testid=start-run]")
+    error.wait_for(state="visible")
+    assert "too many live runs" in error.inner_text() and "baseline" in error.inner_text()
+    assert json.loads(posts[0])["compression"] is None
+    assert json.loads(posts[1])["compression"] == "sign"
+    pg.unroute("**/api/runs")

@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 
 from backend.models import RunCreate
+from engine.compression import METHODS as COMPRESSIONS
 from engine.config import ALL_REDUCE_ALGORITHMS, DATASETS, STRATEGIES
 from engine.events import EVENT_TYPES, FINAL_STATUSES
+from engine.network import NETWORKS
 from frontend import STATIC_DIR, TEMPLATES_DIR
 
 JS = STATIC_DIR / "js"
@@ -77,6 +79,20 @@ def test_form_sends_exactly_the_api_fields() -> None:
     assert body
     keys = set(re.findall(r"^\s*(\w+):", body.group(1), re.M))
     assert keys == set(RunCreate.model_fields)
+    # readConfig() starts from every field and overrides the ones with controls
+    read = re.search(r"function readConfig\(\) \{(.*?)\n  \}\n", source, re.S)
+    assert read
+    overridden = set(re.findall(r"^\s*(\w+)(?::|,)", read.group(1), re.M))
+    assert {"network", "latency_us", "bandwidth_gbps", "links", "allreduce"} <= overridden
+    comp = re.search(r"function readCompression\(\) \{(.*?)\n  \}\n", source, re.S)
+    assert comp
+    assert set(re.findall(r"^\s*(\w+):", comp.group(1), re.M)) == {
+        "compression",
+        "qsgd_levels",
+        "compress_fraction",
+        "powersgd_rank",
+        "error_feedback",
+    }
 
 
 def test_form_choices_match_the_engine() -> None:
@@ -85,12 +101,28 @@ def test_form_choices_match_the_engine() -> None:
     dataset = re.search(r'<select id="f-dataset".*?</select>', html, re.S)
     allreduce = re.search(r'<select id="f-allreduce".*?</select>', html, re.S)
     assert strategy and dataset and allreduce
-    assert re.findall(r'value="(\w+)"', strategy.group(0)) == list(STRATEGIES)
+    without_ui = _js_string_array(_read(JS / "controls.js"), "STRATEGIES_WITHOUT_UI")
+    assert set(without_ui) <= set(STRATEGIES)
+    assert re.findall(r'value="(\w+)"', strategy.group(0)) == [
+        s for s in STRATEGIES if s not in without_ui
+    ]
     assert re.findall(r'value="(\w+)"', dataset.group(0)) == list(DATASETS)
     assert re.findall(r'value="(\w+)"', allreduce.group(0)) == list(ALL_REDUCE_ALGORITHMS)
     assert _js_string_array(_read(JS / "state.js"), "ALLREDUCE_ALGOS") == list(
         ALL_REDUCE_ALGORITHMS
     )
+
+    network = re.search(r'<select id="f-network".*?</select>', html, re.S)
+    compression = re.search(r'<select id="f-compression".*?</select>', html, re.S)
+    assert network and compression
+    # the first option of each is "none" (value ""), sent as null
+    assert re.findall(r'value="(\w*)"', network.group(0)) == ["", *NETWORKS]
+    assert re.findall(r'value="(\w*)"', compression.group(0)) == ["", *COMPRESSIONS]
+    state = _read(JS / "state.js")
+    assert _js_string_array(state, "NETWORKS") == list(NETWORKS)
+    assert _js_string_array(state, "COMPRESSIONS") == list(COMPRESSIONS)
+    net = RunCreate.model_fields["network"].annotation
+    assert "Literal" in str(net) and all(n in str(net) for n in NETWORKS)
 
 
 def test_form_defaults_are_the_api_defaults() -> None:
@@ -168,6 +200,12 @@ def test_every_used_key_exists() -> None:
         if a != "builtin":
             used.add(f"algo.{a}")
     used |= {f"op.{o}" for o in _js_string_array(_read(JS / "state.js"), "COMM_OP_ORDER")}
+    # keys built from the network preset and the compression method
+    used |= {f"net.name.{n}" for n in NETWORKS}
+    used |= {f"network.{n}" for n in NETWORKS} | {"network.none"}
+    used |= {f"comp.label.{c}" for c in COMPRESSIONS}
+    used |= {f"compression.{c}" for c in COMPRESSIONS} | {"compression.none"}
+    used |= {f"ab.algo.{a}" for a in ("ring", "tree", "naive")}
     assert used - keys == set()
 
 
@@ -191,6 +229,24 @@ def test_page_hooks_exist() -> None:
         "lang-toggle",
         "allreduce-select",
         "link-bytes",
+        "network-select",
+        "latency-input",
+        "bandwidth-input",
+        "links-editor",
+        "add-link",
+        "compression-select",
+        "qsgd-levels-input",
+        "fraction-input",
+        "powersgd-rank-input",
+        "error-feedback-input",
+        "baseline-input",
+        "allreduce-note",
+        "timeline-modelled",
+        "compression-panel",
+        "bytes-chart",
+        "error-chart",
+        "residual-chart",
+        "alpha-beta-chart",
     ):
         assert f'data-testid="{testid}"' in html, testid
     # Plotly is served locally and loaded before the modules; no CDN anywhere.

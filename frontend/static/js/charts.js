@@ -33,6 +33,7 @@ export function createLossChart(div, legendEl) {
   let timer = null;
   let last = 0;
   let options = { large: false, logY: false };
+  let baseline = null; // {x, y}: global-mean loss of the uncompressed baseline run
 
   function draw() {
     timer = null;
@@ -41,7 +42,6 @@ export function createLossChart(div, legendEl) {
     pending = null;
     if (!state || !window.Plotly) return;
     const series = lossSeries(state);
-    renderLegend(series.ranks.map((x) => x.rank));
     const traces = series.ranks.map((s) => ({
       ...thin(s.x, s.y),
       type: "scatter",
@@ -61,6 +61,18 @@ export function createLossChart(div, legendEl) {
         hovertemplate: `${t("chart.mean")}<br>${t("chart.step")} %{x}<br>${t("chart.loss")} %{y:.4f}<extra></extra>`,
       });
     }
+    if (baseline && baseline.x.length) {
+      traces.push({
+        ...thin(baseline.x, baseline.y),
+        type: "scatter",
+        mode: "lines",
+        name: t("chart.baseline"),
+        meta: "baseline",
+        line: { color: "#7a7a7a", width: options.large ? 3.5 : 2.4, dash: "dash" },
+        hovertemplate: `${t("chart.baseline")}<br>${t("chart.step")} %{x}<br>${t("chart.loss")} %{y:.4f}<extra></extra>`,
+      });
+    }
+    renderLegend(series.ranks.map((x) => x.rank));
     const font = options.large ? 17 : 12;
     const layout = {
       margin: { l: 52, r: 10, t: 8, b: 40 },
@@ -79,7 +91,7 @@ export function createLossChart(div, legendEl) {
       uirevision: "loss",
       datarevision: `${state.lastSeq}`,
     };
-    if (!series.ranks.some((x) => x.x.length)) {
+    if (!series.ranks.some((x) => x.x.length) && !(baseline && baseline.x.length)) {
       // nothing to plot yet: a quiet empty frame instead of Plotly's default ranges
       layout.xaxis.range = [0, 10];
       layout.yaxis.range = [0, 1];
@@ -93,14 +105,16 @@ export function createLossChart(div, legendEl) {
 
   function renderLegend(ranks) {
     if (!legendEl) return;
-    const k = `${getLang()}|${ranks.join(",")}`;
+    const hasBase = !!(baseline && baseline.x.length);
+    const k = `${getLang()}|${ranks.join(",")}|${hasBase}`;
     if (k === legendKey) return;
     legendKey = k;
     const line = (color, w) => `<span class="lg-line" style="background:${color};height:${w}px"></span>`;
     const items = ranks.map((r) => `<span class="lg-item">${line(rankColor(r), 3)}${r}</span>`);
     legendEl.innerHTML =
       (ranks.length ? `<span class="lg-note">${t("chart.ranks")}</span>${items.join("")}` : "") +
-      (ranks.length > 1 ? `<span class="lg-item lg-strong">${line("#000", 5)}${t("chart.mean")}</span>` : "");
+      (ranks.length > 1 ? `<span class="lg-item lg-strong">${line("#000", 5)}${t("chart.mean")}</span>` : "") +
+      (hasBase ? `<span class="lg-item" data-testid="baseline-legend"><span class="lg-line lg-dashed"></span>${t("chart.baseline")}</span>` : "");
   }
 
   function render(state) {
@@ -108,6 +122,11 @@ export function createLossChart(div, legendEl) {
     if (timer) return;
     const wait = Math.max(0, MIN_INTERVAL_MS - (performance.now() - last));
     timer = setTimeout(draw, wait);
+  }
+
+  /** Overlay (or remove, with null) the baseline's global-mean loss {x, y}. */
+  function setBaseline(series) {
+    baseline = series && series.x && series.x.length ? series : null;
   }
 
   function setOptions(o) {
@@ -118,5 +137,5 @@ export function createLossChart(div, legendEl) {
     if (window.Plotly && div.data) window.Plotly.Plots.resize(div);
   }
 
-  return { render, setOptions, resize };
+  return { render, setOptions, setBaseline, resize };
 }

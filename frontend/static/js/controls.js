@@ -2,7 +2,8 @@
 // It knows the DOM of the panel and nothing about events; main.js wires callbacks.
 
 import { getLang, t, fmtTime } from "./i18n.js";
-import { isLive } from "./state.js";
+import { compressionText, networkName } from "./netlabels.js";
+import { compressionOf, isLive, qsgdBits } from "./state.js";
 
 export const DEFAULT_CONFIG = {
   strategy: "data_parallel",
@@ -17,12 +18,22 @@ export const DEFAULT_CONFIG = {
   backend: "auto",
   detail: false,
   allreduce: "builtin",
-  // No controls for these yet: sent as the API's defaults, or as a scenario sets them.
   compression: null,
   qsgd_levels: 7,
   compress_fraction: 0.01,
   powersgd_rank: 1,
   error_feedback: false,
+  // Parameter-server fields: no controls yet; sent as the API's defaults, or as a
+  // scenario sets them.
+  servers: 1,
+  ps_mode: "sync",
+  backup_workers: 0,
+  staleness_bound: 2,
+  emulated_compute_ms: 0.0,
+  straggler: "none",
+  straggler_factor: 5.0,
+  straggler_rank: 0,
+  straggler_prob: 0.1,
   network: null,
   latency_us: null,
   bandwidth_gbps: null,
@@ -32,9 +43,60 @@ export const DEFAULT_CONFIG = {
 // Exactly the fields POST /api/runs accepts (it rejects any other).
 export const CONFIG_FIELDS = Object.keys(DEFAULT_CONFIG);
 
+/** Strategies the engine has but this form does not offer yet (their views are missing):
+ *  checked against engine.config.STRATEGIES by tests/test_frontend_contract.py. Scenarios
+ *  that use them are left out of the scenario list. */
+export const STRATEGIES_WITHOUT_UI = ["parameter_server"];
+
 // Form fields that round-trip through the URL (?workers=4&lr=0.1 ...).
-const URL_FIELDS = ["strategy", "workers", "steps", "batch_size", "lr", "seed", "pace", "dataset", "detail", "allreduce"];
-const STRING_FIELDS = ["strategy", "dataset", "allreduce"];
+const URL_FIELDS = [
+  "strategy",
+  "workers",
+  "steps",
+  "batch_size",
+  "lr",
+  "seed",
+  "pace",
+  "dataset",
+  "detail",
+  "allreduce",
+  "network",
+  "latency_us",
+  "bandwidth_gbps",
+  "links",
+  "compression",
+  "qsgd_levels",
+  "compress_fraction",
+  "powersgd_rank",
+  "error_feedback",
+];
+const STRING_FIELDS = ["strategy", "dataset", "allreduce", "network", "compression"];
+const BOOL_FIELDS = ["detail", "error_feedback"];
+
+/** Link overrides in the URL: "0-1:20:1,2-3:50:0.5" (src-dst:latency_us:bandwidth_gbps). */
+export function linksToUrl(links) {
+  return (links || []).map((l) => `${l.src}-${l.dst}:${l.latency_us}:${l.bandwidth_gbps}`).join(",");
+}
+
+export function linksFromUrl(s) {
+  const out = [];
+  for (const part of String(s || "").split(",")) {
+    const m = /^(\d+)-(\d+):([^:]+):([^:]+)$/.exec(part.trim());
+    if (m) out.push({ src: Number(m[1]), dst: Number(m[2]), latency_us: numOrRaw(m[3]), bandwidth_gbps: numOrRaw(m[4]) });
+  }
+  return out;
+}
+
+/** The baseline of a compressed run: the same run (same seed) without compression, at
+ *  full speed and without per-message events, so it finishes long before the paced run. */
+export function baselineConfig(config) {
+  return { ...config, compression: null, error_feedback: false, pace: null, detail: false };
+}
+
+/** A percentage for the fraction input without float noise (0.07 → 7). */
+function pctOf(fraction) {
+  return Number.isFinite(fraction) ? String(Number((fraction * 100).toPrecision(12))) : "";
+}
 
 const $ = (id) => document.getElementById(id);
 
@@ -60,7 +122,24 @@ export function createControls(cb) {
     fullSpeed: $("f-fullspeed"),
     detail: $("f-detail"),
     allreduce: $("f-allreduce"),
+    allreduceNote: $("allreduce-note"),
     detailHint: $("detail-hint"),
+    section: $("comm-section"),
+    sectionSummary: $("comm-summary"),
+    network: $("f-network"),
+    latency: $("f-latency"),
+    bandwidth: $("f-bandwidth"),
+    linksEditor: $("links-editor"),
+    linksRows: $("links-rows"),
+    addLink: $("btn-add-link"),
+    compression: $("f-compression"),
+    levels: $("f-qsgd-levels"),
+    fraction: $("f-fraction"),
+    rank: $("f-powersgd-rank"),
+    ef: $("f-ef"),
+    compHint: $("comp-hint"),
+    baseline: $("f-baseline"),
+    baselineRow: $("baseline-row"),
     error: $("form-error"),
     start: $("btn-start"),
     pause: $("btn-pause"),
@@ -72,6 +151,11 @@ export function createControls(cb) {
   let scenarios = [];
   let baseConfig = { ...DEFAULT_CONFIG };
   let lastWorkers = DEFAULT_CONFIG.workers;
+  let links = []; // per-link overrides being edited
+  // The algorithm the student chose, kept while a compression forces "builtin".
+  let allreduceWanted = DEFAULT_CONFIG.allreduce;
+
+  const gathered = () => !!f.compression.value && f.compression.value !== "powersgd";
 
   function syncDisabled() {
     const single = f.strategy.value === "single";
@@ -82,9 +166,60 @@ export function createControls(cb) {
       f.workers.value = String(lastWorkers || DEFAULT_CONFIG.workers);
     }
     f.workers.disabled = single;
-    f.allreduce.disabled = single; // one process: nothing to all-reduce
+    f.compression.disabled = single; // compression applies to data parallelism
+    // Compressed gradients are all-gathered, not all-reduced: no algorithm to choose.
+    const forced = !single && gathered();
+    if (forced && f.allreduce.value !== "builtin") {
+      allreduceWanted = f.allreduce.value;
+      f.allreduce.value = "builtin";
+    } else if (!forced && !single && f.allreduce.disabled && allreduceWanted !== "builtin") {
+      f.allreduce.value = allreduceWanted;
+    }
+    f.allreduce.disabled = single || forced; // one process: nothing to all-reduce
+    f.allreduceNote.hidden = !forced;
     f.pace.disabled = f.fullSpeed.checked;
+    syncSection();
     renderDetailHint();
+  }
+
+  /** Show only the inputs the chosen network and compression use. */
+  function syncSection() {
+    const net = f.network.value;
+    const comp = f.compression.disabled ? "" : f.compression.value;
+    for (const el of f.section.querySelectorAll(".net-custom")) el.hidden = net !== "custom";
+    f.linksEditor.hidden = !net;
+    for (const el of f.section.querySelectorAll("[data-for]")) el.hidden = !el.dataset.for.split(" ").includes(comp);
+    f.ef.closest("label").hidden = !comp || comp === "powersgd";
+    f.baselineRow.hidden = !comp;
+    renderCompHint();
+    renderSummary();
+  }
+
+  function renderCompHint() {
+    const comp = f.compression.disabled ? "" : f.compression.value;
+    let key = "";
+    let params = {};
+    if (comp === "qsgd") {
+      const s = Number(f.levels.value);
+      if (Number.isInteger(s) && s >= 1 && s <= 127) {
+        key = "form.qsgdHint";
+        params = { levels: s, bits: qsgdBits(s) };
+      }
+    } else if (comp === "powersgd") key = "form.powersgdHint";
+    else if (comp === "sign") key = "form.signHint";
+    else if (comp === "fp16") key = "form.fp16Hint";
+    else if (comp === "topk" || comp === "randk") key = "form.fractionHint";
+    f.compHint.textContent = key ? t(key, params) : "";
+    f.compHint.hidden = !key;
+  }
+
+  /** The closed section says what is set inside it. */
+  function renderSummary() {
+    const bits = [];
+    if (f.network.value) bits.push(networkName({ name: f.network.value }));
+    const c = compressionOf(f.compression.disabled ? null : readCompression());
+    if (c) bits.push(compressionText(c));
+    f.sectionSummary.textContent = bits.join(" · ");
   }
 
   // A hand-written all-reduce is worth watching message by message: choosing one ticks
@@ -101,11 +236,61 @@ export function createControls(cb) {
   }
   function allreduceChanged() {
     const handWritten = f.allreduce.value !== "builtin";
+    allreduceWanted = f.allreduce.value;
     if (handWritten && !f.detail.checked) {
       f.detail.checked = true;
       detailSuggested = true;
     }
     if (!handWritten) detailSuggested = false;
+  }
+
+  // ---- link overrides: a tiny table of (src, dst, α, β) rows
+  function renderLinks() {
+    f.linksRows.replaceChildren(
+      ...links.map((l, i) => {
+        const row = document.createElement("div");
+        row.className = "link-row";
+        row.setAttribute("data-testid", "link-row");
+        const num = (key, attrs, label) => {
+          const inp = document.createElement("input");
+          inp.type = "number";
+          inp.step = "any";
+          for (const [k, v] of Object.entries(attrs)) inp.setAttribute(k, v);
+          inp.value = l[key] == null ? "" : String(l[key]);
+          inp.dataset.key = key;
+          inp.setAttribute("aria-label", label);
+          inp.addEventListener("change", () => {
+            links[i] = { ...links[i], [key]: numOrRaw(inp.value) };
+            writeUrl();
+          });
+          return inp;
+        };
+        const arrow = document.createElement("span");
+        arrow.className = "link-arrow";
+        arrow.textContent = "→";
+        const del = document.createElement("button");
+        del.type = "button";
+        del.className = "link-del";
+        del.textContent = "×";
+        del.title = t("form.linkRemove");
+        del.setAttribute("aria-label", t("form.linkRemove"));
+        del.addEventListener("click", () => {
+          links.splice(i, 1);
+          renderLinks();
+          writeUrl();
+        });
+        row.append(
+          num("src", { min: "0", step: "1" }, t("form.linkSrc")),
+          arrow,
+          num("dst", { min: "0", step: "1" }, t("form.linkDst")),
+          num("latency_us", { min: "0" }, t("form.latency")),
+          num("bandwidth_gbps", { min: "0" }, t("form.bandwidth")),
+          del,
+        );
+        return row;
+      }),
+    );
+    f.linksEditor.classList.toggle("has-rows", links.length > 0);
   }
 
   function fillForm(cfg) {
@@ -124,13 +309,46 @@ export function createControls(cb) {
     f.detail.checked = !!c.detail;
     f.allreduce.value = c.allreduce;
     if (f.allreduce.selectedIndex < 0) f.allreduce.value = DEFAULT_CONFIG.allreduce;
+    allreduceWanted = f.allreduce.value;
+    f.network.value = c.network || "";
+    if (f.network.selectedIndex < 0) f.network.value = "";
+    f.latency.value = c.latency_us == null ? "" : String(c.latency_us);
+    f.bandwidth.value = c.bandwidth_gbps == null ? "" : String(c.bandwidth_gbps);
+    links = Array.isArray(c.links) ? c.links.map((l) => ({ ...l })) : [];
+    renderLinks();
+    f.compression.value = c.compression || "";
+    if (f.compression.selectedIndex < 0) f.compression.value = "";
+    f.levels.value = String(c.qsgd_levels);
+    f.fraction.value = typeof c.compress_fraction === "number" ? pctOf(c.compress_fraction) : String(c.compress_fraction ?? "");
+    f.rank.value = String(c.powersgd_rank);
+    f.ef.checked = !!c.error_feedback;
+    if (c.network || c.compression) f.section.open = true;
     syncDisabled();
+  }
+
+  /** The compression fields as the API wants them (only the chosen method's parameter
+   *  is read from its input; the others keep their defaults). */
+  function readCompression() {
+    const comp = f.compression.value || null;
+    const base = (k) => (k in baseConfig ? baseConfig[k] : DEFAULT_CONFIG[k]);
+    const pct = numOrRaw(f.fraction.value);
+    return {
+      compression: comp,
+      qsgd_levels: comp === "qsgd" ? numOrRaw(f.levels.value) : base("qsgd_levels"),
+      compress_fraction:
+        comp === "topk" || comp === "randk" ? (typeof pct === "number" ? pct / 100 : pct) : base("compress_fraction"),
+      powersgd_rank: comp === "powersgd" ? numOrRaw(f.rank.value) : base("powersgd_rank"),
+      error_feedback: !!comp && comp !== "powersgd" && f.ef.checked,
+    };
   }
 
   function readConfig() {
     const single = f.strategy.value === "single";
     const base = {};
     for (const k of CONFIG_FIELDS) base[k] = k in baseConfig ? baseConfig[k] : DEFAULT_CONFIG[k];
+    const network = f.network.value || null;
+    const custom = network === "custom";
+    const comp = single ? { compression: null, error_feedback: false } : readCompression();
     return {
       ...base,
       strategy: f.strategy.value,
@@ -142,7 +360,12 @@ export function createControls(cb) {
       pace: f.fullSpeed.checked ? null : numOrRaw(f.pace.value),
       dataset: f.dataset.value,
       detail: f.detail.checked,
-      allreduce: single ? DEFAULT_CONFIG.allreduce : f.allreduce.value,
+      allreduce: single || gathered() ? DEFAULT_CONFIG.allreduce : f.allreduce.value,
+      network,
+      latency_us: custom ? numOrRaw(f.latency.value) : null,
+      bandwidth_gbps: custom ? numOrRaw(f.bandwidth.value) : null,
+      links: network ? links.map((l) => ({ ...l })) : [],
+      ...comp,
     };
   }
 
@@ -150,13 +373,17 @@ export function createControls(cb) {
     const url = new URL(location.href);
     const cfg = readConfig();
     for (const k of URL_FIELDS) {
-      const v = cfg[k];
-      if (v === DEFAULT_CONFIG[k] || v == null && k !== "pace") url.searchParams.delete(k);
+      let v = cfg[k];
+      if (k === "links") v = linksToUrl(v) || null;
+      if (v === DEFAULT_CONFIG[k] || (v == null && k !== "pace")) url.searchParams.delete(k);
       else url.searchParams.set(k, k === "pace" && v == null ? "full" : String(v));
     }
     if (f.scenario.value) url.searchParams.set("scenario", f.scenario.value);
     else url.searchParams.delete("scenario");
+    if (f.baseline.checked) url.searchParams.delete("baseline");
+    else url.searchParams.set("baseline", "0");
     history.replaceState(null, "", url);
+    renderSummary();
   }
 
   function readUrl() {
@@ -165,12 +392,13 @@ export function createControls(cb) {
     for (const k of URL_FIELDS) {
       if (!q.has(k)) continue;
       const v = q.get(k);
-      if (STRING_FIELDS.includes(k)) cfg[k] = v;
-      else if (k === "detail") cfg[k] = v === "true" || v === "1";
+      if (STRING_FIELDS.includes(k)) cfg[k] = v || null;
+      else if (BOOL_FIELDS.includes(k)) cfg[k] = v === "true" || v === "1";
       else if (k === "pace" && v === "full") cfg[k] = null;
+      else if (k === "links") cfg[k] = linksFromUrl(v);
       else cfg[k] = numOrRaw(v);
     }
-    return { cfg, scenario: q.get("scenario") };
+    return { cfg, scenario: q.get("scenario"), baseline: q.get("baseline") !== "0" };
   }
 
   function renderScenarioOptions() {
@@ -196,7 +424,9 @@ export function createControls(cb) {
   }
 
   function setScenarios(list) {
-    scenarios = Array.isArray(list) ? list : [];
+    scenarios = (Array.isArray(list) ? list : []).filter(
+      (s) => !(s && s.config && STRATEGIES_WITHOUT_UI.includes(s.config.strategy)),
+    );
     renderScenarioOptions();
   }
 
@@ -229,6 +459,20 @@ export function createControls(cb) {
   }
 
   // ---- run list
+  function runLabel(c) {
+    let strat =
+      c.strategy === "single"
+        ? t("strategy.singleShort")
+        : c.strategy === "parameter_server"
+          ? t("strategy.psShort")
+          : t("strategy.dpShort");
+    const comp = compressionOf(c);
+    if (comp) strat += ` · ${compressionText(comp, { feedback: false })}`;
+    else if (c.strategy !== "single" && c.allreduce && c.allreduce !== "builtin") strat += ` · ${t("algo." + c.allreduce)}`;
+    if (c.network) strat += ` · ${networkName({ name: c.network })}`;
+    return strat;
+  }
+
   function renderRuns(runs, activeId) {
     if (!Array.isArray(runs) || !runs.length) {
       f.runList.innerHTML = `<li class="empty">${t("runs.empty")}</li>`;
@@ -242,11 +486,9 @@ export function createControls(cb) {
         btn.className = "run-item" + (run.id === activeId ? " active" : "");
         btn.dataset.runId = run.id;
         const c = run.config || {};
-        let strat = c.strategy === "single" ? t("strategy.singleShort") : t("strategy.dpShort");
-        if (c.strategy !== "single" && c.allreduce && c.allreduce !== "builtin") strat += ` · ${t("algo." + c.allreduce)}`;
         btn.innerHTML = `<span class="run-status-dot" data-status="${run.status}"></span>
           <span class="run-main"></span><span class="run-sub"></span>`;
-        btn.querySelector(".run-main").textContent = `${strat} · ${c.workers === 1 ? t("runs.worker1") : t("runs.workers", { n: c.workers ?? "?" })} · ${c.dataset ? t("dataset." + c.dataset) : ""}`;
+        btn.querySelector(".run-main").textContent = `${runLabel(c)} · ${c.workers === 1 ? t("runs.worker1") : t("runs.workers", { n: c.workers ?? "?" })} · ${c.dataset ? t("dataset." + c.dataset) : ""}`;
         btn.querySelector(".run-sub").textContent =
           `${t("status." + run.status)} · ${t("runs.steps", { done: run.step ?? 0, total: c.steps ?? "?" })} · ${fmtTime(run.created_at)}`;
         btn.title = run.id;
@@ -260,12 +502,32 @@ export function createControls(cb) {
   // ---- wiring
   f.scenario.addEventListener("change", () => chooseScenario(f.scenario.value));
   f.allreduce.addEventListener("change", allreduceChanged);
-  for (const el of [f.strategy, f.workers, f.steps, f.lr, f.batch, f.dataset, f.seed, f.detail, f.allreduce]) {
+  const formInputs = [
+    f.strategy, f.workers, f.steps, f.lr, f.batch, f.dataset, f.seed, f.detail, f.allreduce,
+    f.network, f.latency, f.bandwidth, f.compression, f.levels, f.fraction, f.rank, f.ef, f.baseline,
+  ];
+  for (const el of formInputs) {
     el.addEventListener("change", () => {
       syncDisabled();
       writeUrl();
     });
   }
+  f.levels.addEventListener("input", renderCompHint);
+  f.addLink.addEventListener("click", () => {
+    const last = links[links.length - 1];
+    const n = Number(f.workers.value) || 2;
+    const src = last ? (Number(last.src) + 1) % n : 0;
+    const alpha = Number(f.latency.value);
+    const beta = Number(f.bandwidth.value);
+    links.push({
+      src,
+      dst: (src + 1) % n,
+      latency_us: f.network.value === "custom" && Number.isFinite(alpha) && f.latency.value !== "" ? alpha : 20,
+      bandwidth_gbps: f.network.value === "custom" && beta > 0 ? beta / 10 : 1,
+    });
+    renderLinks();
+    writeUrl();
+  });
   const paceChanged = () => {
     syncDisabled();
     writeUrl();
@@ -276,7 +538,8 @@ export function createControls(cb) {
   f.fullSpeed.addEventListener("change", paceChanged);
   $("run-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    cb.onStart?.(readConfig());
+    const config = readConfig();
+    cb.onStart?.(config, { baseline: !!config.compression && f.baseline.checked });
   });
   f.pause.addEventListener("click", () => cb.onControl?.(f.pause.dataset.action || "pause"));
   f.step.addEventListener("click", () => cb.onControl?.("step"));
@@ -285,6 +548,7 @@ export function createControls(cb) {
 
   // initial form from URL
   const fromUrl = readUrl();
+  f.baseline.checked = fromUrl.baseline;
   fillForm({ ...DEFAULT_CONFIG, ...fromUrl.cfg });
   const pendingScenario = fromUrl.scenario;
 
@@ -306,6 +570,9 @@ export function createControls(cb) {
     relocalize() {
       renderScenarioOptions();
       renderDetailHint();
+      renderCompHint();
+      renderSummary();
+      renderLinks();
     },
   };
 }

@@ -3,13 +3,30 @@
 // Views never parse raw messages; they only read reducer state through selectors.
 
 import * as api from "./api.js";
+import { createAlphaBeta } from "./alphabeta.js";
 import { createBoundary } from "./boundary.js";
 import { createLossChart } from "./charts.js";
-import { createControls } from "./controls.js";
+import { createCompressionPanel } from "./compressionview.js";
+import { baselineConfig, createControls } from "./controls.js";
 import { applyI18n, fmtBytes, fmtMs, fmtNum, getLang, initLang, onLangChange, setLang, t } from "./i18n.js";
+import { compressionText, networkName } from "./netlabels.js";
 import { Player } from "./player.js";
 import { createLinkBytes } from "./linkbytes.js";
-import { commRounds, completeStep, isLive, runAlgo, stepMessages, stepSummary, TERMINAL_STATUSES } from "./state.js";
+import {
+  applyEvent,
+  commRounds,
+  completeStep,
+  compressionAt,
+  compressionOf,
+  initialState,
+  isLive,
+  lossSeries,
+  runAlgo,
+  runNetwork,
+  stepMessages,
+  stepSummary,
+  TERMINAL_STATUSES,
+} from "./state.js";
 import { createTimeline } from "./timeline.js";
 import { createTopology } from "./topology.js";
 
@@ -22,7 +39,11 @@ const app = {
   loadGen: 0,
   runs: [],
   connState: "closed",
+  // The uncompressed run started beside a compressed one (same seed): its mean loss is
+  // drawn under the compressed run's curves.
+  baseline: { id: null, conn: null, state: null, gen: 0 },
 };
+const BASELINES_KEY = "distlab.baselines"; // localStorage: {compressedRunId: baselineRunId}
 
 initLang();
 applyI18n(document);
@@ -36,7 +57,38 @@ const linkBytes = createLinkBytes($("link-bytes"), $("bytes-formula"), $("bytes-
   document.querySelector(".stage").classList.toggle("has-bytes", on);
 });
 const chart = createLossChart($("loss-chart"), $("chart-legend"));
-const timeline = createTimeline($("timeline"), $("timeline-axis"));
+const timeline = createTimeline($("timeline"), $("timeline-axis"), ({ modelled }) => {
+  const b = document.querySelector('#timeline-modes [data-mode="modelled"]');
+  b.disabled = !modelled;
+  b.dataset.i18nTitle = modelled ? "timeline.modelledTitle" : "timeline.modelledOff";
+  b.title = t(b.dataset.i18nTitle);
+  if (!modelled && b.classList.contains("active")) setTimelineMode("wall");
+});
+const alphaBeta = createAlphaBeta($("alphabeta-card"), $("alpha-beta-chart"), $("ab-params"), $("ab-caption"), syncExtras);
+const compPanel = createCompressionPanel(
+  {
+    card: $("compression-panel"),
+    title: $("comp-title"),
+    stats: $("comp-stats"),
+    bytesDiv: $("bytes-chart"),
+    errorDiv: $("error-chart"),
+    residualDiv: $("residual-chart"),
+    residualFig: $("residual-fig"),
+    caption: $("comp-caption"),
+  },
+  syncExtras,
+);
+
+/** The extra panels below the page live only when the run needs them; the player bar
+ *  links to them. */
+function syncExtras() {
+  const comp = !$("compression-panel").hidden;
+  const ab = !$("alphabeta-card").hidden;
+  $("extras").hidden = !comp && !ab;
+  $("jump-compression").hidden = !comp;
+  $("jump-alphabeta").hidden = !ab;
+  $("jump-links").hidden = !comp && !ab;
+}
 const boundary = createBoundary($("boundary"), $("boundary-note"), $("boundary-legend"));
 
 const player = new Player({ render, animate });
@@ -66,6 +118,8 @@ function render(state, info) {
   chart.render(state);
   timeline.render(state);
   boundary.render(state);
+  compPanel.render(state);
+  alphaBeta.render(state);
   renderNarration(state, info);
   renderPlayerBar(info);
   renderHeader();
@@ -114,8 +168,11 @@ function narrationFor(state, info) {
   if (!step) return t("narr.starting", { n: state.worldSize || state.config?.workers || "?" });
   const s = stepSummary(state, step);
   const algo = runAlgo(state);
+  const comp = compressionOf(state.config);
   let line;
-  if (state.strategy === "single" || s.ranks.length <= 1) {
+  if (comp && s.ranks.length > 1) {
+    line = compressionNarration(state, s, comp);
+  } else if (state.strategy === "single" || s.ranks.length <= 1) {
     line = t("narr.single", { step, loss: fmtNum(s.meanLoss, 4), ms: fmtMs(s.computeMs) });
   } else if (algo && algo !== "builtin") {
     line = algoNarration(state, s, algo);
@@ -124,11 +181,44 @@ function narrationFor(state, info) {
       step,
       n: s.ranks.length,
       bytes: fmtBytes(s.bytesSent),
-      ms: fmtMs(s.commMs),
+      ms: msText(state, s),
       replicas: s.identical === null ? t("narr.pending") : s.identical ? t("narr.identical") : t("narr.differ"),
     });
   }
   if (info.mode === "live" && live.status === "paused") return t("narr.paused", { step });
+  return line;
+}
+
+/** "3.2 ms", or "3.2 ms (modelled 10 GbE: 0.05 ms)" when the run has a network model. */
+function msText(state, s) {
+  const net = runNetwork(state);
+  const modelled = modelledMs(s);
+  if (!net || modelled == null) return fmtMs(s.commMs);
+  return fmtMs(s.commMs) + t("narr.modelledMs", { net: networkName(net), ms: fmtMs(modelled) });
+}
+
+/** The step's modelled communication time: its slowest rank's comm_modelled_ms. */
+function modelledMs(s) {
+  const xs = s.records.filter((r) => r && Number.isFinite(r.comm_modelled_ms)).map((r) => r.comm_modelled_ms);
+  return xs.length ? Math.max(...xs) : null;
+}
+
+/** "step 12: QSGD (4-bit) — each rank sent 1.8 KB instead of 7.3 KB (4.0× less), error 1.9" */
+function compressionNarration(state, s, comp) {
+  const a = compressionAt(state, s.step);
+  if (!a || a.sent == null) return t("narr.pendingStep", { step: s.step });
+  const net = runNetwork(state);
+  const modelled = modelledMs(s);
+  let line = t(a.wireRatio ? "narr.compressed" : "narr.compressedNoRef", {
+    step: s.step,
+    method: compressionText(comp, { feedback: false }),
+    sent: fmtBytes(a.sent),
+    ref: fmtBytes(a.reference),
+    x: fmtNum(a.wireRatio, 2),
+    error: fmtNum(a.error, 2),
+  });
+  if (net && modelled != null) line += t("narr.modelledMs", { net: networkName(net), ms: fmtMs(modelled) });
+  if (s.identical === false) line += `; ${t("narr.differ")}`;
   return line;
 }
 
@@ -137,7 +227,7 @@ function narrationFor(state, info) {
 function algoNarration(state, s, algo) {
   const replicas = s.identical === null ? t("narr.pending") : s.identical ? t("narr.identical") : t("narr.differ");
   const msgs = stepMessages(state, s.step);
-  const ms = fmtMs(s.commMs);
+  const ms = msText(state, s);
   if (msgs.length && s.complete) {
     const from = (r) => msgs.filter((m) => m.src === r);
     const bytesFrom = (r) => from(r).reduce((a, m) => a + m.bytes, 0);
@@ -159,6 +249,7 @@ function algoNarration(state, s, algo) {
 function renderNarration(state, info) {
   const el = $("narration");
   el.textContent = narrationFor(state, info);
+  el.title = el.textContent; // the whole line when it is cut off
   const s = info.cursor ? stepSummary(state, info.cursor) : null;
   el.dataset.state = s && s.identical === false ? "differ" : "";
 }
@@ -204,11 +295,12 @@ function setUrlRun(id) {
   history.replaceState(null, "", url);
 }
 
-async function loadRun(id, runObj) {
+async function loadRun(id, runObj, baselineId) {
   const gen = ++app.loadGen;
   app.conn?.close();
   app.conn = null;
   app.runId = id;
+  followBaseline(baselineId === undefined ? storedBaselines()[id] || null : baselineId);
   app.apiStatus = runObj ? runObj.status : null;
   topology.reset();
   boundary.invalidate();
@@ -258,23 +350,98 @@ async function loadRun(id, runObj) {
   player.requestRender();
 }
 
-async function startRun(config) {
+function failMessage(r) {
+  return r.status === 0 ? t("error.network") : api.errorMessage(r.data, t("error.generic", { status: r.status }));
+}
+
+async function startRun(config, { baseline = false } = {}) {
   controls.showError("");
   const btn = $("btn-start");
   btn.disabled = true;
   try {
+    let baseRun = null;
+    if (baseline && config.compression) {
+      // First the uncompressed baseline (full speed, same seed), then the compressed run.
+      const b = await api.createRun(baselineConfig(config));
+      if (!(b.ok && b.data && b.data.id)) {
+        controls.showError(t("error.baseline", { msg: failMessage(b) }));
+        return;
+      }
+      baseRun = b.data;
+    }
     const r = await api.createRun(config);
     if (r.ok && r.data && r.data.id) {
-      await loadRun(r.data.id, r.data);
+      if (baseRun) rememberBaseline(r.data.id, baseRun.id);
+      await loadRun(r.data.id, r.data, baseRun ? baseRun.id : null);
       refreshRuns();
-    } else if (r.status === 0) {
-      controls.showError(t("error.network"));
     } else {
-      controls.showError(api.errorMessage(r.data, t("error.generic", { status: r.status })));
+      const msg = failMessage(r);
+      controls.showError(baseRun ? t("error.afterBaseline", { msg }) : msg);
+      if (baseRun) refreshRuns();
     }
   } finally {
     btn.disabled = false;
   }
+}
+
+// ------------------------------------------------------------------ baseline overlay
+
+function storedBaselines() {
+  try {
+    return JSON.parse(localStorage.getItem(BASELINES_KEY) || "{}") || {};
+  } catch {
+    return {};
+  }
+}
+
+function rememberBaseline(runId, baselineId) {
+  try {
+    const all = storedBaselines();
+    all[runId] = baselineId;
+    // keep the newest few dozen
+    const keys = Object.keys(all);
+    for (const k of keys.slice(0, Math.max(0, keys.length - 50))) delete all[k];
+    localStorage.setItem(BASELINES_KEY, JSON.stringify(all));
+  } catch {
+    /* private mode */
+  }
+}
+
+const BASELINE_TYPES = new Set(["run_started", "step", "run_finished"]);
+
+function followBaseline(id) {
+  const b = app.baseline;
+  b.conn?.close();
+  b.conn = null;
+  b.gen++;
+  b.id = id || null;
+  b.state = null;
+  chart.setBaseline(null);
+  const url = new URL(location.href);
+  if (id) url.searchParams.set("base", id);
+  else url.searchParams.delete("base");
+  history.replaceState(null, "", url);
+  if (!id) return;
+  const gen = b.gen;
+  let state = initialState();
+  b.conn = api.followRun(id, {
+    after: 0,
+    onEvents(events) {
+      if (gen !== b.gen) return;
+      // Only what the loss curve needs (no boundaries, no messages).
+      for (const e of events) if (BASELINE_TYPES.has(e.type)) state = applyEvent(state, e);
+      b.state = state;
+      const mean = lossSeries(state).mean;
+      chart.setBaseline(mean);
+      $("loss-chart").dataset.baselineSteps = String(mean.x.length);
+      chart.render(player.viewState);
+    },
+    async shouldReconnect() {
+      const r = await api.getRun(id);
+      if (gen !== b.gen) return false;
+      return r.status !== 404 && !(r.ok && r.data.status === "interrupted");
+    },
+  });
 }
 
 async function sendControl(action, extra = {}) {
@@ -302,11 +469,24 @@ function localizeSpeeds() {
 localizeSpeeds();
 player.setSpeed(Number($("replay-speed").value));
 
-// timeline clock toggle
-for (const b of document.querySelectorAll(".seg-toggle .toggle")) {
+// timeline clock toggle: wall time | idle removed | modelled network time
+function setTimelineMode(mode) {
+  for (const o of document.querySelectorAll("#timeline-modes .toggle")) {
+    o.classList.toggle("active", o.dataset.mode === mode);
+    o.setAttribute("aria-pressed", String(o.dataset.mode === mode));
+  }
+  timeline.setMode(mode);
+}
+for (const b of document.querySelectorAll("#timeline-modes .toggle")) {
   b.addEventListener("click", () => {
-    for (const o of document.querySelectorAll(".seg-toggle .toggle")) o.classList.toggle("active", o === b);
-    timeline.setMode(b.dataset.mode);
+    if (!b.disabled) setTimelineMode(b.dataset.mode);
+  });
+}
+// α–β chart: against message size or against the number of workers
+for (const b of document.querySelectorAll("#ab-modes .toggle")) {
+  b.addEventListener("click", () => {
+    for (const o of document.querySelectorAll("#ab-modes .toggle")) o.classList.toggle("active", o === b);
+    alphaBeta.setXMode(b.dataset.x);
   });
 }
 $("chart-log").addEventListener("change", (ev) => {
@@ -347,6 +527,10 @@ onLangChange(() => {
   boundary.invalidate();
   chart.render(player.viewState);
   topology.relocalize();
+  alphaBeta.invalidate();
+  compPanel.invalidate();
+  const mb = document.querySelector('#timeline-modes [data-mode="modelled"]');
+  if (mb.dataset.i18nTitle) mb.title = t(mb.dataset.i18nTitle);
   player.requestRender();
 });
 
@@ -355,6 +539,8 @@ function setPresenter(on) {
   $("presenter-toggle").setAttribute("aria-pressed", String(on));
   chart.setOptions({ large: on });
   timeline.setLarge(on);
+  alphaBeta.setLarge(on);
+  compPanel.setLarge(on);
   boundary.invalidate();
   try {
     localStorage.setItem("distlab.presenter", on ? "1" : "0");
@@ -386,6 +572,8 @@ $("presenter-toggle").addEventListener("click", () => setPresenter(!document.bod
 const ro = new ResizeObserver(() => {
   boundary.invalidate();
   chart.resize();
+  alphaBeta.resize();
+  compPanel.resize();
   player.requestRender();
 });
 for (const el of document.querySelectorAll(".viz")) ro.observe(el);
@@ -395,9 +583,10 @@ for (const el of document.querySelectorAll(".viz")) ro.observe(el);
 async function boot() {
   const [sc] = await Promise.all([api.getScenarios(), refreshRuns()]);
   if (sc.ok) controls.setScenarios(sc.data);
-  const wanted = new URLSearchParams(location.search).get("run");
+  const q = new URLSearchParams(location.search);
+  const wanted = q.get("run");
   if (wanted) {
-    loadRun(wanted);
+    loadRun(wanted, undefined, q.get("base") || undefined);
   } else {
     // A student opening the page during a class joins the live run, if there is one.
     const live = app.runs.find((r) => isLive(r.status));

@@ -23,7 +23,7 @@ export const HANDLED_EVENT_TYPES = [
 ];
 
 /** Engine event types the UI knows about but deliberately does not show yet. */
-export const IGNORED_EVENT_TYPES = [];
+export const IGNORED_EVENT_TYPES = ["ps_update", "gradient_dropped"];
 
 export const LIVE_STATUSES = ["starting", "running", "paused"];
 export const TERMINAL_STATUSES = ["finished", "stopped", "failed", "interrupted"];
@@ -42,7 +42,16 @@ export const STEP_FIELDS = [
   "samples",
   "t_start",
   "events_dropped",
+  "comm_modelled_ms",
+  "payload_bytes",
+  "compress_ratio",
+  "compress_error",
+  "residual_norm",
 ];
+
+/** Gradient compression methods (RunConfig.compression) and network presets. */
+export const COMPRESSIONS = ["fp16", "qsgd", "topk", "randk", "sign", "powersgd"];
+export const NETWORKS = ["1gbe", "10gbe", "100g_ib", "slow_link", "custom"];
 
 /** Collective algorithms the engine can run (RunConfig.allreduce). */
 export const ALLREDUCE_ALGOS = ["builtin", "ring", "tree", "naive"];
@@ -139,6 +148,7 @@ export function initialState() {
     schemaVersion: null,
     strategy: null,
     dataset: null,
+    network: null, // {name, latency_us, bandwidth_gbps, links} when time is also modelled
     workers: {}, // rank -> {rank, pid, role, device, host, shardSize, status}
     history: {}, // rank -> log of step records, sorted by step
     lastStep: 0,
@@ -193,6 +203,7 @@ export function applyEvent(state, event) {
         schemaVersion: event.schema_version ?? null,
         strategy: event.strategy ?? (config ? config.strategy : null),
         dataset: event.dataset ?? null,
+        network: event.network ?? null,
         pace: config && "pace" in config ? config.pace : state.pace,
         status: state.status === "starting" ? "running" : state.status,
       };
@@ -243,6 +254,8 @@ export function applyEvent(state, event) {
         chunk: event.chunk ?? null,
         algo: event.algo ?? null,
         duration_ms: isNum(event.duration_ms) ? event.duration_ms : null,
+        modelled_ms: isNum(event.modelled_ms) ? event.modelled_ms : null,
+        modelled_start_ms: isNum(event.modelled_start_ms) ? event.modelled_start_ms : null,
         seq,
       };
       const counted = { ...base, numCommEvents: state.numCommEvents + 1 };
@@ -504,9 +517,12 @@ export function isLive(status) {
 
 // ---------------------------------------------------------------- communication
 
-/** The all-reduce algorithm of a data-parallel run with 2+ ranks (else null). */
+/** The all-reduce algorithm of a data-parallel run with 2+ ranks (else null). A compressed
+ *  run (other than PowerSGD) all-gathers its encoded gradients over a hand-written ring. */
 export function runAlgo(state) {
   if (state.strategy === "single" || ranksOf(state).length < 2) return null;
+  const c = compressionOf(state.config);
+  if (c && c.gathered) return "ring";
   const a = (state.config && state.config.allreduce) || state.commAlgo || "builtin";
   return a;
 }
@@ -651,4 +667,138 @@ export function expectedTraffic(algo, n, N) {
     perRank.push({ sent, recv });
   }
   return { perRank, headline: perRank[0].sent };
+}
+
+
+// ---------------------------------------------------------------- compression
+
+/** Bits per value of a QSGD level in [-s, s], as engine/compression.py packs it (1, 2, 4, 8). */
+export function qsgdBits(levels) {
+  const needed = Math.ceil(Math.log2(2 * levels + 1));
+  return [1, 2, 4, 8].find((b) => b >= needed) ?? 8;
+}
+
+/** What a run config says about compression, or null: {method, levels, bits, fraction,
+ *  rank, errorFeedback, gathered}. `gathered`: encoded gradients are all-gathered (every
+ *  method but PowerSGD, which is linear and rides on an all-reduce). */
+export function compressionOf(config) {
+  if (!config || !config.compression) return null;
+  const method = config.compression;
+  const levels = Number.isInteger(config.qsgd_levels) ? config.qsgd_levels : 7;
+  return {
+    method,
+    levels,
+    bits: method === "qsgd" ? qsgdBits(levels) : method === "sign" ? 1 : method === "fp16" ? 16 : null,
+    fraction: isNum(config.compress_fraction) ? config.compress_fraction : 0.01,
+    rank: Number.isInteger(config.powersgd_rank) ? config.powersgd_rank : 1,
+    errorFeedback: method === "powersgd" || !!config.error_feedback,
+    gathered: method !== "powersgd",
+  };
+}
+
+/** Bytes per rank per step of an uncompressed fp32 ring all-reduce: 2(n−1)/n·N. */
+export function uncompressedWireBytes(n, N) {
+  return n > 1 && isNum(N) ? (2 * (n - 1) * N) / n : null;
+}
+
+function mean(xs) {
+  const v = xs.filter(isNum);
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+}
+
+/**
+ * Per-step series of a compressed run, as of the state's steps: per rank
+ * {rank, x, sent, payload, error, residual}, and over ranks (steps every rank reported)
+ * {x, payload, sent, error, ratio, residual} means; `reference` is the uncompressed fp32
+ * ring all-reduce's bytes per rank per step.
+ */
+export function compressionSeries(state) {
+  const ranks = ranksOf(state);
+  const perRank = [];
+  const acc = new Map();
+  for (const r of ranks) {
+    const log = state.history[r] || emptyLog();
+    const out = { rank: r, x: [], sent: [], payload: [], error: [], residual: [] };
+    for (let i = 0; i < log.length; i++) {
+      const rec = log.items[i];
+      out.x.push(rec.step);
+      out.sent.push(isNum(rec.bytes_sent) ? rec.bytes_sent : null);
+      out.payload.push(isNum(rec.payload_bytes) ? rec.payload_bytes : null);
+      out.error.push(isNum(rec.compress_error) ? rec.compress_error : null);
+      out.residual.push(isNum(rec.residual_norm) ? rec.residual_norm : null);
+      let a = acc.get(rec.step);
+      if (!a) acc.set(rec.step, (a = []));
+      a.push(rec);
+    }
+    perRank.push(out);
+  }
+  const steps = [...acc.keys()].filter((s) => acc.get(s).length === ranks.length).sort((a, b) => a - b);
+  const m = (f) => steps.map((s) => mean(acc.get(s).map((rec) => rec[f])));
+  return {
+    ranks: perRank,
+    mean: {
+      x: steps,
+      sent: m("bytes_sent"),
+      payload: m("payload_bytes"),
+      error: m("compress_error"),
+      ratio: m("compress_ratio"),
+      residual: m("residual_norm"),
+    },
+    reference: uncompressedWireBytes(ranks.length, gradBytes(state)),
+  };
+}
+
+/** One step of a compressed run in numbers (means over the ranks that reported it):
+ *  {step, payload, sent, reference, ratio, wireRatio, error, residual}, or null. */
+export function compressionAt(state, step) {
+  const c = compressionOf(state.config);
+  if (!c || !step) return null;
+  const recs = ranksOf(state)
+    .map((r) => recordAt(state, r, step))
+    .filter(Boolean);
+  if (!recs.length) return null;
+  const m = (f) => mean(recs.map((rec) => rec[f]));
+  const sent = m("bytes_sent");
+  const reference = uncompressedWireBytes(ranksOf(state).length, gradBytes(state));
+  return {
+    step,
+    payload: m("payload_bytes"),
+    sent,
+    reference,
+    ratio: m("compress_ratio"),
+    wireRatio: reference && sent ? reference / sent : null,
+    error: m("compress_error"),
+    residual: m("residual_norm"),
+  };
+}
+
+// ---------------------------------------------------------------- modelled network
+
+/** The run's modelled network ({name, latency_us, bandwidth_gbps, links}) or null. */
+export function runNetwork(state) {
+  return state.network && isNum(state.network.latency_us) && isNum(state.network.bandwidth_gbps)
+    ? state.network
+    : null;
+}
+
+/** Mean over the steps every rank reported of the step's modelled communication time
+ *  (its slowest rank's comm_modelled_ms), up to `uptoStep`; null without a network. */
+export function modelledCommMean(state, uptoStep = completeStep(state)) {
+  const ranks = ranksOf(state);
+  if (!ranks.length) return null;
+  const perStep = new Map();
+  for (const r of ranks) {
+    const log = state.history[r] || emptyLog();
+    const end = lowerBound(log, uptoStep + 1);
+    for (let i = 0; i < end; i++) {
+      const rec = log.items[i];
+      if (!isNum(rec.comm_modelled_ms)) continue;
+      const a = perStep.get(rec.step) || { max: 0, n: 0 };
+      a.max = Math.max(a.max, rec.comm_modelled_ms);
+      a.n += 1;
+      perStep.set(rec.step, a);
+    }
+  }
+  const full = [...perStep.values()].filter((a) => a.n === ranks.length);
+  return full.length ? full.reduce((s, a) => s + a.max, 0) / full.length : null;
 }

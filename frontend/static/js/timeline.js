@@ -4,9 +4,14 @@
 // compute, then comm, back to back. Whatever is left until the step's event time `t` is
 // idle (pace sleep) and stays blank. In "idle removed" mode every step gets a slot as
 // wide as its slowest rank's busy time, so short segments stay visible at slow paces.
+// In "modelled" mode (runs with a network model) the comm segment is the step's
+// comm_modelled_ms (α–β time on the modelled network) while wait and compute stay
+// measured; steps follow each other without idle time, each beginning when the slowest
+// rank finished the previous one (a synchronous all-reduce is a barrier).
 
 import { t, fmtNum } from "./i18n.js";
-import { timelineWindow } from "./state.js";
+import { networkText } from "./netlabels.js";
+import { runNetwork, timelineWindow } from "./state.js";
 
 export const TIMELINE_STEPS = 30;
 const SEGMENTS = ["wait", "compute", "comm"];
@@ -26,14 +31,43 @@ function niceTicks(lo, hi, count = 5) {
   return ticks;
 }
 
-const msOf = (rec, seg) => {
-  const v = rec[`${seg}_ms`];
+const msOf = (rec, seg, modelled = false) => {
+  const v = modelled && seg === "comm" ? rec.comm_modelled_ms : rec[`${seg}_ms`];
   return Number.isFinite(v) && v > 0 ? v : 0;
 };
 
 /** Pure layout: returns [{rank, step, seg, x0, x1}] in "time units" plus the axis range. */
 export function layoutSegments(win, mode = "wall") {
   const out = [];
+  if (mode === "modelled") {
+    // Slot per step = its slowest rank's wait + compute + modelled comm, no gaps: a
+    // time axis in ms from the first shown step.
+    const steps = new Map();
+    for (const lane of win.lanes) {
+      for (const rec of lane.recs) {
+        const busy = SEGMENTS.reduce((a, s) => a + msOf(rec, s, true), 0);
+        steps.set(rec.step, Math.max(steps.get(rec.step) || 0, busy));
+      }
+    }
+    const order = [...steps.keys()].sort((a, b) => a - b);
+    const start = new Map();
+    let acc = 0;
+    for (const s of order) {
+      start.set(s, acc);
+      acc += steps.get(s);
+    }
+    for (const lane of win.lanes) {
+      for (const rec of lane.recs) {
+        let x = start.get(rec.step);
+        for (const seg of SEGMENTS) {
+          const ms = msOf(rec, seg, true);
+          if (ms > 0) out.push({ rank: lane.rank, step: rec.step, seg, ms, x0: x, x1: x + ms, modelled: seg === "comm" });
+          x += ms;
+        }
+      }
+    }
+    return { segs: out, lo: 0, hi: Math.max(acc, 1e-9), unit: "ms", stepStarts: start };
+  }
   if (mode === "compact") {
     // Slot per step = slowest rank's busy time (ms); idle removed.
     const steps = new Map();
@@ -79,20 +113,38 @@ export function layoutSegments(win, mode = "wall") {
   return { segs: out, lo: win.t0, hi, unit: "s", stepStarts };
 }
 
-export function createTimeline(svg, axisLabelEl) {
+/** The axis caption: always says which clock the timeline shows. */
+export function axisText(mode, network) {
+  if (mode === "modelled" && network) return t("timeline.axisModelled", { net: networkText(network) });
+  return mode === "compact" ? t("timeline.axisCompact") : t("timeline.axisWall");
+}
+
+export function createTimeline(svg, axisLabelEl, onModes) {
   let mode = "wall";
   let large = false;
   let lastState = null;
+  let modelledAvailable = null;
 
   function render(state) {
     lastState = state;
+    const network = runNetwork(state);
+    if (!!network !== modelledAvailable) {
+      modelledAvailable = !!network;
+      onModes?.({ modelled: modelledAvailable });
+    }
+    // A run without a network model has only one clock for communication: wall time.
+    const shown = mode === "modelled" && !network ? "wall" : mode;
+    svg.dataset.mode = shown;
     const box = svg.getBoundingClientRect();
     const Wd = Math.max(240, Math.round(box.width || 600));
     const Ht = Math.max(140, Math.round(box.height || 260));
     svg.setAttribute("viewBox", `0 0 ${Wd} ${Ht}`);
     const win = timelineWindow(state, TIMELINE_STEPS);
     const lanes = win.lanes;
-    if (axisLabelEl) axisLabelEl.textContent = mode === "wall" ? t("timeline.axisWall") : t("timeline.axisCompact");
+    if (axisLabelEl) {
+      axisLabelEl.textContent = axisText(shown, network);
+      axisLabelEl.dataset.mode = shown;
+    }
     if (!lanes.length) {
       svg.innerHTML = `<text x="${Wd / 2}" y="${Ht / 2}" text-anchor="middle" class="empty-text">${esc(t("timeline.empty"))}</text>`;
       return;
@@ -103,7 +155,7 @@ export function createTimeline(svg, axisLabelEl) {
     const top = fs + 4; // room for the step numbers above the lanes
     const bottom = large ? 30 : 24;
     const laneH = (Ht - top - bottom) / lanes.length;
-    const { segs, lo, hi, unit, stepStarts } = layoutSegments(win, mode);
+    const { segs, lo, hi, unit, stepStarts } = layoutSegments(win, shown);
     const span = hi - lo || 1;
     const sx = (v) => left + ((v - lo) / span) * (Wd - left - right);
     const parts = [];
@@ -131,9 +183,10 @@ export function createTimeline(svg, axisLabelEl) {
       const x0 = sx(s.x0);
       const w = Math.max(1.5, sx(s.x1) - x0);
       const y = top + rowOf.get(s.rank) * laneH + (laneH - segH) / 2;
-      const label = `${t("topo.rank", { rank: s.rank })} · ${t("topo.step", { step: s.step })} · ${t("timeline." + s.seg)} ${fmtNum(s.ms, 3)} ms`;
+      const what = s.modelled ? t("timeline.commModelled") : t("timeline." + s.seg);
+      const label = `${t("topo.rank", { rank: s.rank })} · ${t("topo.step", { step: s.step })} · ${what} ${fmtNum(s.ms, 3)} ms`;
       parts.push(
-        `<rect class="seg seg-${s.seg}" data-step="${s.step}" data-rank="${s.rank}" x="${x0.toFixed(2)}" y="${y.toFixed(1)}" width="${w.toFixed(2)}" height="${segH.toFixed(1)}"><title>${esc(label)}</title></rect>`,
+        `<rect class="seg seg-${s.seg}${s.modelled ? " modelled" : ""}" data-step="${s.step}" data-rank="${s.rank}" x="${x0.toFixed(2)}" y="${y.toFixed(1)}" width="${w.toFixed(2)}" height="${segH.toFixed(1)}"><title>${esc(label)}</title></rect>`,
       );
     }
     // axis
@@ -151,7 +204,7 @@ export function createTimeline(svg, axisLabelEl) {
   }
 
   function setMode(m) {
-    mode = m === "compact" ? "compact" : "wall";
+    mode = m === "compact" || m === "modelled" ? m : "wall";
     if (lastState) render(lastState);
   }
 

@@ -17,6 +17,7 @@ import { OKABE_ITO, rankColor, STATUS_FILL } from "./palette.js";
 import {
   commRounds,
   completeStep,
+  compressionOf,
   latestRecord,
   linkTraffic,
   ranksOf,
@@ -117,6 +118,7 @@ export function createTopology(svg, badge, opts = {}) {
   let lastState = null;
   let mode = "none"; // none | ring (built-in) | links (hand-written, detail) | plain (hand-written, no detail)
   let algo = null;
+  let compressed = false; // encoded gradients all-gathered over a ring
   let geom = null; // {n, R, nodeR, angles, delta, pos: [[x, y]], index: Map(rank -> i)}
   let nodes = [];
   let edges = new Map(); // "s>d" -> {src, dst, path, p0, c, p2, label}
@@ -357,7 +359,8 @@ export function createTopology(svg, badge, opts = {}) {
       centerMain.textContent = "";
       if (phaseEl && !anim.running) {
         const step = completeStep(state);
-        phaseEl.textContent = step ? `${t("topo.algoShort." + algo)} · ${t("topo.step", { step })}` : "";
+        const name = compressed ? t("topo.gatherShort") : t("topo.algoShort." + algo);
+        phaseEl.textContent = step ? `${name} · ${t("topo.step", { step })}` : "";
       }
     } else {
       const step = completeStep(state);
@@ -377,7 +380,13 @@ export function createTopology(svg, badge, opts = {}) {
     }
     if (captionEl) {
       const keyName =
-        mode === "links" ? "topo.captionReal" : mode === "plain" ? "topo.captionNoDetail" : "topo.caption";
+        mode === "links"
+          ? "topo.captionReal"
+          : mode === "plain"
+            ? compressed
+              ? "topo.captionCompressed"
+              : "topo.captionNoDetail"
+            : "topo.caption";
       captionEl.dataset.i18n = keyName;
       captionEl.textContent = t(keyName);
     }
@@ -386,6 +395,8 @@ export function createTopology(svg, badge, opts = {}) {
       const out = legendEl.querySelector("[data-phase=out]");
       const tree = algo === "tree" || algo === "naive";
       if (sum) sum.textContent = t(tree ? "legend.reduce" : "legend.rs");
+      // compressed gradients are only gathered: nothing is summed on the way
+      if (sum) sum.closest(".lg-item").hidden = compressed && mode === "links";
       if (out) out.textContent = t(tree ? "legend.broadcast" : "legend.ag");
     }
   }
@@ -394,6 +405,7 @@ export function createTopology(svg, badge, opts = {}) {
     lastState = state;
     const ranks = ranksOf(state);
     algo = runAlgo(state);
+    compressed = !!(compressionOf(state.config) || {}).gathered;
     const shown = completeStep(state);
     let traffic = null;
     let allLinks = [];
