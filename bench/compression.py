@@ -22,6 +22,8 @@ METHODS: list[tuple[str, dict[str, Any]]] = [
     ("none (fp32 all-reduce)", {}),
     ("fp16", {"compression": "fp16"}),
     ("QSGD 4-bit (s=7)", {"compression": "qsgd", "qsgd_levels": 7}),
+    ("QSGD 4-bit + error feedback", {"compression": "qsgd", "qsgd_levels": 7,
+                                     "error_feedback": True}),
     ("QSGD 2-bit (s=1)", {"compression": "qsgd", "qsgd_levels": 1}),
     ("top-1%", {"compression": "topk", "compress_fraction": 0.01}),
     ("top-1% + error feedback", {"compression": "topk", "compress_fraction": 0.01,

@@ -123,6 +123,27 @@ class Sign:
         return (bits.float() * 2 - 1) * scale
 
 
+@dataclass(frozen=True, slots=True)
+class Scaled:
+    """``factor`` · inner(x): turns an unbiased compressor with variance ω‖x‖² into a
+    contraction, as error feedback needs (Karimireddy et al. 2019, Remark 6: QSGD scaled
+    by 1/(1+ω)). Without it the residual of QSGD with few levels grows without bound."""
+
+    inner: Compressor
+    factor: float
+
+    def compress(self, g: torch.Tensor, gen: torch.Generator) -> Payload:
+        return self.inner.compress(g, gen)
+
+    def decompress(self, payload: Payload, numel: int) -> torch.Tensor:
+        return self.inner.decompress(payload, numel) * self.factor
+
+
+def qsgd_variance(levels: int, numel: int) -> float:
+    """ω of Alistarh et al., Lemma 3.1: E‖Q(x) − x‖² ≤ ω‖x‖²."""
+    return min(numel / levels**2, math.sqrt(numel) / levels)
+
+
 def make_compressor(method: str, *, levels: int = 7, fraction: float = 0.01) -> Compressor:
     if method == "fp16":
         return Fp16()
@@ -194,6 +215,8 @@ class CompressedAveraging:
 
     def __init__(self, compressor: Compressor, *, numel: int, error_feedback: bool,
                  seed: int, rank: int) -> None:
+        if error_feedback and isinstance(compressor, Qsgd):
+            compressor = Scaled(compressor, 1 / (1 + qsgd_variance(compressor.levels, numel)))
         self.compressor = compressor
         self.feedback = ErrorFeedback(compressor, numel) if error_feedback else None
         self.seed, self.rank = seed, rank
@@ -277,9 +300,10 @@ class PowerSgdAveraging:
         for i, p, q in zip(mats, ps, qs, strict=True):
             self.qs[i] = q
             means[i] = p @ q.T
-            self.residual[i] = grads[i] - means[i]  # local gradient minus the global update
-            # Compression error of this rank's own matrix: what the rank-r subspace misses.
-            error += float((grads[i] - p @ (p.T @ grads[i])).pow(2).sum())
+            # Error feedback keeps what this rank's own matrix loses in the shared rank-r
+            # subspace: M − P̂P̂ᵀM (Vogels et al., Algorithm 2: local decompression).
+            self.residual[i] = grads[i] - p @ (p.T @ grads[i])
+            error += float(self.residual[i].pow(2).sum())
             total += float(grads[i].pow(2).sum())
         out = torch.cat([means[i].reshape(-1) for i in range(len(grads))])
         return out, {

@@ -147,3 +147,16 @@ def test_powersgd_is_linear_so_it_rides_on_an_all_reduce() -> None:
     first = sum(e["loss"] for e in log if e["type"] == "step" and e["step"] <= 3)
     final = sum(e["loss"] for e in log if e["type"] == "step" and e["step"] > 27)
     assert final < first  # it trains
+
+
+def test_qsgd_with_error_feedback_is_scaled_so_its_residual_stays_bounded() -> None:
+    """Unscaled QSGD is no contraction (error > 1): its residual would explode."""
+    log = run_headless(RunConfig(workers=2, steps=60, batch_size=32, lr=0.5,
+                                 compression="qsgd", qsgd_levels=1, error_feedback=True),
+                       timeout=60)
+    assert log[-1]["status"] == "finished", log[-1]["error"]
+    steps = [e for e in log if e["type"] == "step"]
+    assert max(e["residual_norm"] for e in steps) < 50
+    first = sum(e["loss"] for e in steps[:4]) / 4
+    last = sum(e["loss"] for e in steps[-4:]) / 4
+    assert last < first
