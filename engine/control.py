@@ -85,24 +85,33 @@ class ControlState:
 
 
 class StepGate:
-    """Decides, identically on every rank, whether and when the next step runs."""
+    """Decides whether and when this rank runs its next step.
 
-    def __init__(self, control: ControlState, comms: Comms, device: str) -> None:
+    With ``comms`` (synchronous strategies) every rank makes the same decision: the ranks
+    first agree on how many control messages to act on. Without it (asynchronous
+    strategies such as the parameter server) each rank obeys its controls alone — no peer
+    waits for it inside a collective, a paused worker simply stops pulling.
+    """
+
+    def __init__(self, control: ControlState, comms: Comms | None = None,
+                 device: str = "cpu") -> None:
         self.control = control
         self.comms = comms
         self.device = device
         self._last_start: float | None = None
 
     def wait_for_next_step(self) -> bool:
-        """Block until all ranks may run the next step; False means all ranks stop."""
+        """Block until this rank may run the next step; False means stop."""
         control = self.control
         while True:
             if control.pace and self._last_start is not None:
                 control.sleep_until(self._last_start + 1.0 / control.pace)
-            agreed = torch.tensor([control.received_seq], dtype=torch.int64,
-                                  device=self.device)
-            self.comms.agree_max(agreed)
-            control.apply_through(int(agreed.item()))
+            seq = control.received_seq
+            if self.comms is not None:
+                agreed = torch.tensor([seq], dtype=torch.int64, device=self.device)
+                self.comms.agree_max(agreed)
+                seq = int(agreed.item())
+            control.apply_through(seq)
             if control.stop:
                 return False
             if control.can_go():
@@ -112,31 +121,3 @@ class StepGate:
                 return True
             control.wait_for_new_message()  # paused: wait here, not inside a collective
             self._last_start = None  # after a pause, the next step starts at once
-
-
-class LocalGate:
-    """For asynchronous strategies (parameter server): each rank obeys controls alone.
-
-    No collective is needed — no peer waits for this rank inside one (a paused worker
-    simply stops pulling). Every rank still sees the same messages in the same order.
-    """
-
-    def __init__(self, control: ControlState) -> None:
-        self.control = control
-        self._last_start: float | None = None
-
-    def wait_for_next_step(self) -> bool:
-        control = self.control
-        while True:
-            if control.pace and self._last_start is not None:
-                control.sleep_until(self._last_start + 1.0 / control.pace)
-            control.apply_through(control.received_seq)
-            if control.stop:
-                return False
-            if control.can_go():
-                if control.paused:
-                    control.step_tokens -= 1
-                self._last_start = time.monotonic()
-                return True
-            control.wait_for_new_message()
-            self._last_start = None

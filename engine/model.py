@@ -27,6 +27,15 @@ def flat_params(model: nn.Module) -> torch.Tensor:
     return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
 
 
+@torch.no_grad()
+def load_flat(tensors: list[torch.Tensor], flat: torch.Tensor) -> None:
+    """Copy consecutive slices of ``flat`` into ``tensors`` (the inverse of a flatten)."""
+    offset = 0
+    for t in tensors:
+        t.copy_(flat[offset : offset + t.numel()].view_as(t))
+        offset += t.numel()
+
+
 def param_checksum(model: nn.Module) -> float:
     """float64 sum of every parameter: equal across replicas that are in sync."""
     return float(sum(p.detach().double().sum() for p in model.parameters()))

@@ -35,7 +35,7 @@ import torch.distributed as dist
 from engine import data as datasets
 from engine.comms import Comms
 from engine.config import RunConfig
-from engine.control import ControlState, LocalGate, StepGate
+from engine.control import ControlState, StepGate
 from engine.events import make_event
 from engine.model import boundary_grid, build_model, param_checksum, param_hash
 from engine.network import build_network
@@ -200,7 +200,7 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
     comms.take_stats()  # set-up traffic (the initial broadcast) is not step 1's
 
     if hasattr(strategy, "run"):  # asynchronous strategies own their loop
-        strategy.run(ctx, _Runtime(sender, LocalGate(control)))
+        strategy.run(ctx, _Runtime(sender, StepGate(control)))
         return
 
     gate = StepGate(control, comms, spec.device)
@@ -234,7 +234,7 @@ class _Runtime:
     """What a strategy that owns its loop may use of the worker process."""
 
     sender: EventSender
-    gate: LocalGate
+    gate: StepGate
 
     def emit(self, type_: str, **fields: Any) -> None:
         self.sender.emit(type_, **fields)

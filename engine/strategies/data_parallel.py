@@ -30,7 +30,7 @@ import torch
 
 from engine.collectives import all_reduce
 from engine.compression import CompressedAveraging, PowerSgdAveraging, make_compressor
-from engine.model import num_params
+from engine.model import load_flat, num_params
 from engine.strategies.base import (
     StepResult,
     Stopwatch,
@@ -59,7 +59,7 @@ class DataParallelNaive:
         # real systems do not rely on that: rank 0's weights are broadcast to everyone.
         flat = torch.cat([p.detach().reshape(-1) for p in ctx.model.parameters()])
         ctx.comms.broadcast(flat, src=0)
-        _unflatten_into(flat, [p.data for p in ctx.model.parameters()])
+        load_flat([p.data for p in ctx.model.parameters()], flat)
 
     def train_step(self, step: int) -> StepResult:
         ctx = self.ctx
@@ -76,17 +76,10 @@ class DataParallelNaive:
         else:
             flat, extra = self.compressed.average(ctx.comms, flat, step)
         with compute:
-            _unflatten_into(flat, grads)
+            load_flat(grads, flat)
             grad_norm = sgd_update(ctx.model, ctx.config.lr)
         return StepResult(loss=loss, grad_norm=grad_norm, compute_ms=compute.ms,
                           samples=len(y), extra=extra)
-
-
-def _unflatten_into(flat: torch.Tensor, tensors: list[torch.Tensor]) -> None:
-    offset = 0
-    for t in tensors:
-        t.copy_(flat[offset : offset + t.numel()].view_as(t))
-        offset += t.numel()
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from engine.model import flat_params
+from engine.model import flat_params, load_flat
 from engine.strategies.base import WorkerContext, emulate_work, local_gradients
 
 PULL, PUSH, DONE = 1, 2, 3  # what a worker's header asks for
@@ -214,7 +214,7 @@ class _Worker:
                         dist.send(torch.tensor([DONE, 0, clock, 0]), dst=server,
                                   tag=HEADER_TAG)
                 return
-            self._load(self.flat)
+            load_flat(list(ctx.model.parameters()), self.flat)
             # 2. compute, on this worker's own batch.
             x, y = ctx.batch(clock + 1)
             compute_start = time.perf_counter()
@@ -246,10 +246,3 @@ class _Worker:
                 lr=config.lr, samples=len(y), t_start=round(t_start, 6),
                 events_dropped=self.runtime.dropped(),
             )
-
-    def _load(self, flat: torch.Tensor) -> None:
-        offset = 0
-        with torch.no_grad():
-            for p in self.ctx.model.parameters():
-                p.copy_(flat[offset:offset + p.numel()].view_as(p))
-                offset += p.numel()
