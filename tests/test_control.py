@@ -93,3 +93,26 @@ def test_pace_is_respected_and_can_change_mid_run() -> None:
     assert sup.wait(20)
     assert slow <= 14, f"pace 5/s ran {slow} steps in ~2 s"
     assert fast > 2 * slow, (slow, fast)
+
+
+def test_a_paused_parameter_server_run_outlives_the_process_group_timeout() -> None:
+    """Servers and waiting workers sit in receives while the user pauses: no timeout."""
+    rec = Recorder()
+    sup = RunSupervisor(RunConfig(strategy="parameter_server", workers=3, steps=5000,
+                                  batch_size=8, pace=10.0, timeout_s=2.0),
+                        run_id="pspause", on_events=rec)
+    sup.start()
+    assert rec.first_step.wait(30)
+    sup.control("pause")
+    time.sleep(3.5)
+    assert not sup.finished, rec.log[-1]
+    before = rec.last_steps()
+    sup.control("step")
+    deadline = time.monotonic() + 10
+    while rec.last_steps() == before:
+        assert time.monotonic() < deadline, "single step did not happen"
+        time.sleep(0.05)
+    sup.control("stop")
+    assert sup.wait(20)
+    assert rec.log[-1]["status"] == "stopped", rec.log[-1]["error"]
+    assert wait_all_dead(worker_pids(rec.log)) == []

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import torch
@@ -39,9 +40,22 @@ import torch.distributed as dist
 from engine.model import flat_params, load_flat
 from engine.strategies.base import WorkerContext, emulate_work, local_gradients
 
-PULL, PUSH, DONE = 1, 2, 3  # what a worker's header asks for
+PULL, PUSH, DONE = 1, 2, 3  # what a worker's header asks for: [kind, a, b, sender]
 WAITED_FOR_VERSION, BLOCKED_BY_SSP = 1, 2  # why a server held a pull back
 HEADER_TAG, PAYLOAD_TAG = 10, 11
+# Waiting is normal here: a paused worker stops pulling, a straggler keeps a sync server
+# waiting. So receives do not use the process group's short timeout; a dead peer closes
+# its connection (an immediate error) and its supervisor notices its exit.
+PATIENCE = timedelta(days=1)
+
+
+def _recv(tensor: torch.Tensor, src: int | None = None, tag: int = PAYLOAD_TAG) -> None:
+    """Receive into ``tensor``, from ``src`` or from any rank, waiting as long as needed."""
+    dist.irecv(tensor, src=src, tag=tag).wait(PATIENCE)
+
+
+def _header(kind: int, a: int, b: int) -> torch.Tensor:
+    return torch.tensor([kind, a, b, dist.get_rank()])
 
 
 def shard_bounds(numel: int, servers: int) -> list[tuple[int, int]]:
@@ -106,12 +120,12 @@ class _Server:
         grad = torch.empty_like(self.params)
         s = self.state
         while s.active:
-            src = dist.recv(header, tag=HEADER_TAG)
-            kind, a, b = (int(v) for v in header[:3])
+            _recv(header, tag=HEADER_TAG)  # from whichever worker is first
+            kind, a, b, src = (int(v) for v in header)
             if kind == PULL:
                 s.pending[src] = _Pull(src, min_version=a, asked_at=time.monotonic())
             elif kind == PUSH:
-                dist.recv(grad, src=src, tag=PAYLOAD_TAG)
+                _recv(grad, src=src)
                 self.ctx.comms.stats.bytes_recv += grad.numel() * 4
                 s.clocks[src] = b
                 self._on_gradient(src, read_version=a, grad=grad.clone())
@@ -188,7 +202,7 @@ class _Worker:
         while True:
             if not self.runtime.gate.wait_for_next_step():
                 for server in servers:
-                    dist.send(torch.tensor([DONE, 0, clock, 0]), dst=server, tag=HEADER_TAG)
+                    dist.send(_header(DONE, 0, clock), dst=server, tag=HEADER_TAG)
                 return
             t_start = self.runtime.now()
             # 1. pull: sync and backup must read a version newer than their last push.
@@ -196,12 +210,11 @@ class _Worker:
                 else 0
             started = time.perf_counter()
             for server in servers:
-                dist.send(torch.tensor([PULL, min_version, clock, 0]), dst=server,
-                          tag=HEADER_TAG)
+                dist.send(_header(PULL, min_version, clock), dst=server, tag=HEADER_TAG)
             stopped, held = [], 0
             for server, (a, b) in zip(servers, self.bounds, strict=True):
-                dist.recv(header, src=server, tag=HEADER_TAG)
-                dist.recv(self.flat[a:b], src=server, tag=PAYLOAD_TAG)
+                _recv(header, src=server, tag=HEADER_TAG)
+                _recv(self.flat[a:b], src=server)
                 versions[server], server_stop, why = (int(v) for v in header[:3])
                 held = max(held, why)
                 if server_stop:
@@ -211,8 +224,7 @@ class _Worker:
                 # Tell the servers that did not stop us yet, so none of them waits for us.
                 for server in servers:
                     if server not in stopped:
-                        dist.send(torch.tensor([DONE, 0, clock, 0]), dst=server,
-                                  tag=HEADER_TAG)
+                        dist.send(_header(DONE, 0, clock), dst=server, tag=HEADER_TAG)
                 return
             load_flat(list(ctx.model.parameters()), self.flat)
             # 2. compute, on this worker's own batch.
@@ -225,7 +237,7 @@ class _Worker:
             # 3. push each server its slice, tagged with the version we read from it.
             started = time.perf_counter()
             for server, (a, b) in zip(servers, self.bounds, strict=True):
-                dist.send(torch.tensor([PUSH, versions[server], clock + 1, 0]), dst=server,
+                dist.send(_header(PUSH, versions[server], clock + 1), dst=server,
                           tag=HEADER_TAG)
                 dist.send(grad[a:b].contiguous(), dst=server, tag=PAYLOAD_TAG)
             push_ms = (time.perf_counter() - started) * 1e3
