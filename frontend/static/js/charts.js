@@ -27,13 +27,19 @@ export function thin(x, y, maxPoints = MAX_POINTS) {
   return { x: xs, y: ys };
 }
 
+function esc(s) {
+  return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+}
+
 export function createLossChart(div, legendEl) {
   let legendKey = "";
   let pending = null;
   let timer = null;
   let last = 0;
   let options = { large: false, logY: false };
-  let baseline = null; // {x, y}: global-mean loss of the uncompressed baseline run
+  let baseline = null; // {x, y, xt}: global-mean loss of the baseline / compared run
+  let baselineLabel = null; // its legend text (default: "uncompressed baseline")
+  let xMode = "step"; // step | time (seconds since the run started)
 
   function draw() {
     timer = null;
@@ -42,34 +48,38 @@ export function createLossChart(div, legendEl) {
     pending = null;
     if (!state || !window.Plotly) return;
     const series = lossSeries(state);
+    const byTime = xMode === "time";
+    const X = (s) => (byTime && s.xt ? s.xt : s.x);
+    const xName = byTime ? t("chart.time") : t("chart.step");
+    const baseName = baselineLabel || t("chart.baseline");
     const traces = series.ranks.map((s) => ({
-      ...thin(s.x, s.y),
+      ...thin(X(s), s.y),
       type: "scatter",
       mode: "lines",
       name: t("chart.rank", { rank: s.rank }),
       line: { color: rankColor(s.rank), width: options.large ? 2.5 : 1.6 },
       opacity: 0.85,
-      hovertemplate: `${t("chart.rank", { rank: s.rank })}<br>${t("chart.step")} %{x}<br>${t("chart.loss")} %{y:.4f}<extra></extra>`,
+      hovertemplate: `${t("chart.rank", { rank: s.rank })}<br>${xName} %{x}<br>${t("chart.loss")} %{y:.4f}<extra></extra>`,
     }));
     if (series.ranks.length > 1) {
       traces.push({
-        ...thin(series.mean.x, series.mean.y),
+        ...thin(X(series.mean), series.mean.y),
         type: "scatter",
         mode: "lines",
         name: t("chart.mean"),
         line: { color: "#000000", width: options.large ? 5 : 3.5 },
-        hovertemplate: `${t("chart.mean")}<br>${t("chart.step")} %{x}<br>${t("chart.loss")} %{y:.4f}<extra></extra>`,
+        hovertemplate: `${t("chart.mean")}<br>${xName} %{x}<br>${t("chart.loss")} %{y:.4f}<extra></extra>`,
       });
     }
     if (baseline && baseline.x.length) {
       traces.push({
-        ...thin(baseline.x, baseline.y),
+        ...thin(X(baseline), baseline.y),
         type: "scatter",
         mode: "lines",
-        name: t("chart.baseline"),
+        name: baseName,
         meta: "baseline",
         line: { color: "#7a7a7a", width: options.large ? 3.5 : 2.4, dash: "dash" },
-        hovertemplate: `${t("chart.baseline")}<br>${t("chart.step")} %{x}<br>${t("chart.loss")} %{y:.4f}<extra></extra>`,
+        hovertemplate: `${baseName}<br>${xName} %{x}<br>${t("chart.loss")} %{y:.4f}<extra></extra>`,
       });
     }
     renderLegend(series.ranks.map((x) => x.rank));
@@ -77,7 +87,7 @@ export function createLossChart(div, legendEl) {
     const layout = {
       margin: { l: 52, r: 10, t: 8, b: 40 },
       font: { size: font, family: "system-ui, -apple-system, 'Segoe UI', 'Noto Sans SC', 'PingFang SC', sans-serif", color: "#111" },
-      xaxis: { title: { text: t("chart.step"), standoff: 4 }, zeroline: false, gridcolor: "#e6e6e6", automargin: true },
+      xaxis: { title: { text: xName, standoff: 4 }, zeroline: false, gridcolor: "#e6e6e6", automargin: true },
       yaxis: {
         title: { text: t("chart.loss") },
         type: options.logY ? "log" : "linear",
@@ -88,7 +98,7 @@ export function createLossChart(div, legendEl) {
       showlegend: false, // an HTML legend (one line) leaves the plot more room
       paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "#ffffff",
-      uirevision: "loss",
+      uirevision: `loss|${xMode}`,
       datarevision: `${state.lastSeq}`,
     };
     if (!series.ranks.some((x) => x.x.length) && !(baseline && baseline.x.length)) {
@@ -106,7 +116,7 @@ export function createLossChart(div, legendEl) {
   function renderLegend(ranks) {
     if (!legendEl) return;
     const hasBase = !!(baseline && baseline.x.length);
-    const k = `${getLang()}|${ranks.join(",")}|${hasBase}`;
+    const k = `${getLang()}|${ranks.join(",")}|${hasBase}|${baselineLabel}`;
     if (k === legendKey) return;
     legendKey = k;
     const line = (color, w) => `<span class="lg-line" style="background:${color};height:${w}px"></span>`;
@@ -114,7 +124,7 @@ export function createLossChart(div, legendEl) {
     legendEl.innerHTML =
       (ranks.length ? `<span class="lg-note">${t("chart.ranks")}</span>${items.join("")}` : "") +
       (ranks.length > 1 ? `<span class="lg-item lg-strong">${line("#000", 5)}${t("chart.mean")}</span>` : "") +
-      (hasBase ? `<span class="lg-item" data-testid="baseline-legend"><span class="lg-line lg-dashed"></span>${t("chart.baseline")}</span>` : "");
+      (hasBase ? `<span class="lg-item" data-testid="baseline-legend"><span class="lg-line lg-dashed"></span>${esc(baselineLabel || t("chart.baseline"))}</span>` : "");
   }
 
   function render(state) {
@@ -125,8 +135,14 @@ export function createLossChart(div, legendEl) {
   }
 
   /** Overlay (or remove, with null) the baseline's global-mean loss {x, y}. */
-  function setBaseline(series) {
+  function setBaseline(series, label = null) {
     baseline = series && series.x && series.x.length ? series : null;
+    baselineLabel = label;
+  }
+
+  /** x axis: "step" (the worker's iteration) or "time" (seconds since the run started). */
+  function setXMode(m) {
+    xMode = m === "time" ? "time" : "step";
   }
 
   function setOptions(o) {
@@ -137,5 +153,5 @@ export function createLossChart(div, legendEl) {
     if (window.Plotly && div.data) window.Plotly.Plots.resize(div);
   }
 
-  return { render, setOptions, setBaseline, resize };
+  return { render, setOptions, setBaseline, setXMode, resize };
 }

@@ -23,8 +23,7 @@ export const DEFAULT_CONFIG = {
   compress_fraction: 0.01,
   powersgd_rank: 1,
   error_feedback: false,
-  // Parameter-server fields: no controls yet; sent as the API's defaults, or as a
-  // scenario sets them.
+  // Parameter-server fields (the "Parameter server & stragglers" section).
   servers: 1,
   ps_mode: "sync",
   backup_workers: 0,
@@ -46,7 +45,7 @@ export const CONFIG_FIELDS = Object.keys(DEFAULT_CONFIG);
 /** Strategies the engine has but this form does not offer yet (their views are missing):
  *  checked against engine.config.STRATEGIES by tests/test_frontend_contract.py. Scenarios
  *  that use them are left out of the scenario list. */
-export const STRATEGIES_WITHOUT_UI = ["parameter_server"];
+export const STRATEGIES_WITHOUT_UI = [];
 
 // Form fields that round-trip through the URL (?workers=4&lr=0.1 ...).
 const URL_FIELDS = [
@@ -69,8 +68,28 @@ const URL_FIELDS = [
   "compress_fraction",
   "powersgd_rank",
   "error_feedback",
+  "servers",
+  "ps_mode",
+  "backup_workers",
+  "staleness_bound",
+  "emulated_compute_ms",
+  "straggler",
+  "straggler_factor",
+  "straggler_rank",
+  "straggler_prob",
 ];
-const STRING_FIELDS = ["strategy", "dataset", "allreduce", "network", "compression"];
+const STRING_FIELDS = ["strategy", "dataset", "allreduce", "network", "compression", "ps_mode", "straggler"];
+const PS_FIELDS = [
+  "servers",
+  "ps_mode",
+  "backup_workers",
+  "staleness_bound",
+  "emulated_compute_ms",
+  "straggler",
+  "straggler_factor",
+  "straggler_rank",
+  "straggler_prob",
+];
 const BOOL_FIELDS = ["detail", "error_feedback"];
 
 /** Link overrides in the URL: "0-1:20:1,2-3:50:0.5" (src-dst:latency_us:bandwidth_gbps). */
@@ -140,6 +159,19 @@ export function createControls(cb) {
     compHint: $("comp-hint"),
     baseline: $("f-baseline"),
     baselineRow: $("baseline-row"),
+    psSection: $("ps-section"),
+    psSummary: $("ps-summary"),
+    servers: $("f-servers"),
+    psMode: $("f-ps-mode"),
+    backup: $("f-backup"),
+    bound: $("f-bound"),
+    emulated: $("f-emulated"),
+    straggler: $("f-straggler"),
+    sfactor: $("f-sfactor"),
+    srank: $("f-srank"),
+    sprob: $("f-sprob"),
+    allreduceField: $("allreduce-field"),
+    compressionField: $("compression-field"),
     error: $("form-error"),
     start: $("btn-start"),
     pause: $("btn-pause"),
@@ -166,7 +198,12 @@ export function createControls(cb) {
       f.workers.value = String(lastWorkers || DEFAULT_CONFIG.workers);
     }
     f.workers.disabled = single;
-    f.compression.disabled = single; // compression applies to data parallelism
+    const ps = f.strategy.value === "parameter_server";
+    f.compression.disabled = single || ps; // compression applies to data parallelism
+    f.allreduceField.hidden = ps; // a parameter server pushes and pulls: no all-reduce
+    f.compressionField.hidden = ps;
+    f.psSection.hidden = !ps;
+    syncPs();
     // Compressed gradients are all-gathered, not all-reduced: no algorithm to choose.
     const forced = !single && gathered();
     if (forced && f.allreduce.value !== "builtin") {
@@ -175,11 +212,29 @@ export function createControls(cb) {
     } else if (!forced && !single && f.allreduce.disabled && allreduceWanted !== "builtin") {
       f.allreduce.value = allreduceWanted;
     }
-    f.allreduce.disabled = single || forced; // one process: nothing to all-reduce
+    f.allreduce.disabled = single || forced || ps; // one process: nothing to all-reduce
     f.allreduceNote.hidden = !forced;
     f.pace.disabled = f.fullSpeed.checked;
     syncSection();
     renderDetailHint();
+  }
+
+  /** Show only the parameter-server inputs the chosen mode and straggler profile use. */
+  function syncPs() {
+    const mode = f.psMode.value;
+    const strag = f.straggler.value;
+    for (const el of f.psSection.querySelectorAll("[data-ps-for]")) el.hidden = el.dataset.psFor !== mode;
+    for (const el of f.psSection.querySelectorAll("[data-straggler-for]")) {
+      el.hidden = !el.dataset.stragglerFor.split(" ").includes(strag);
+    }
+    renderPsSummary();
+  }
+
+  function renderPsSummary() {
+    const bits = [t("psmode." + f.psMode.value)];
+    if (Number(f.servers.value) > 1) bits.push(t("form.serversN", { n: f.servers.value }));
+    if (f.straggler.value !== "none") bits.push(t("straggler.short." + f.straggler.value, { k: f.sfactor.value, p: f.sprob.value }));
+    f.psSummary.textContent = bits.join(" · ");
   }
 
   /** Show only the inputs the chosen network and compression use. */
@@ -322,6 +377,18 @@ export function createControls(cb) {
     f.fraction.value = typeof c.compress_fraction === "number" ? pctOf(c.compress_fraction) : String(c.compress_fraction ?? "");
     f.rank.value = String(c.powersgd_rank);
     f.ef.checked = !!c.error_feedback;
+    f.servers.value = String(c.servers);
+    f.psMode.value = c.ps_mode;
+    if (f.psMode.selectedIndex < 0) f.psMode.value = DEFAULT_CONFIG.ps_mode;
+    f.backup.value = String(c.backup_workers || 1); // read only in backup mode
+    f.bound.value = String(c.staleness_bound);
+    f.emulated.value = String(c.emulated_compute_ms);
+    f.straggler.value = c.straggler;
+    if (f.straggler.selectedIndex < 0) f.straggler.value = "none";
+    f.sfactor.value = String(c.straggler_factor);
+    f.srank.value = String(c.straggler_rank);
+    f.sprob.value = String(c.straggler_prob);
+    if (c.strategy === "parameter_server") f.psSection.open = true;
     if (c.network || c.compression) f.section.open = true;
     syncDisabled();
   }
@@ -366,14 +433,39 @@ export function createControls(cb) {
       bandwidth_gbps: custom ? numOrRaw(f.bandwidth.value) : null,
       links: network ? links.map((l) => ({ ...l })) : [],
       ...comp,
+      ...(f.strategy.value === "parameter_server" ? readPs() : {}),
+    };
+  }
+
+  /** The parameter-server fields; the knobs the chosen mode or profile does not use keep
+   *  their defaults (the API rejects, e.g., backup workers outside backup mode). */
+  function readPs() {
+    const mode = f.psMode.value;
+    const strag = f.straggler.value;
+    const base = (k) => (k in baseConfig ? baseConfig[k] : DEFAULT_CONFIG[k]);
+    return {
+      allreduce: DEFAULT_CONFIG.allreduce,
+      compression: null,
+      error_feedback: false,
+      servers: numOrRaw(f.servers.value),
+      ps_mode: mode,
+      backup_workers: mode === "backup" ? numOrRaw(f.backup.value) : DEFAULT_CONFIG.backup_workers,
+      staleness_bound: mode === "ssp" ? numOrRaw(f.bound.value) : base("staleness_bound"),
+      emulated_compute_ms: numOrRaw(f.emulated.value) ?? 0,
+      straggler: strag,
+      straggler_factor: strag !== "none" ? numOrRaw(f.sfactor.value) : base("straggler_factor"),
+      straggler_rank: strag === "one" ? numOrRaw(f.srank.value) : base("straggler_rank"),
+      straggler_prob: strag === "random" ? numOrRaw(f.sprob.value) : base("straggler_prob"),
     };
   }
 
   function writeUrl() {
     const url = new URL(location.href);
     const cfg = readConfig();
+    const ps = cfg.strategy === "parameter_server";
     for (const k of URL_FIELDS) {
       let v = cfg[k];
+      if (!ps && PS_FIELDS.includes(k)) v = DEFAULT_CONFIG[k];
       if (k === "links") v = linksToUrl(v) || null;
       if (v === DEFAULT_CONFIG[k] || (v == null && k !== "pace")) url.searchParams.delete(k);
       else url.searchParams.set(k, k === "pace" && v == null ? "full" : String(v));
@@ -425,7 +517,7 @@ export function createControls(cb) {
 
   function setScenarios(list) {
     scenarios = (Array.isArray(list) ? list : []).filter(
-      (s) => !(s && s.config && STRATEGIES_WITHOUT_UI.includes(s.config.strategy)),
+      (s) => s && !(s.config && STRATEGIES_WITHOUT_UI.includes(s.config.strategy)),
     );
     renderScenarioOptions();
   }
@@ -467,13 +559,18 @@ export function createControls(cb) {
           ? t("strategy.psShort")
           : t("strategy.dpShort");
     const comp = compressionOf(c);
-    if (comp) strat += ` · ${compressionText(comp, { feedback: false })}`;
+    if (c.strategy === "parameter_server") {
+      strat += ` · ${t("psmode.short." + (c.ps_mode || "sync"))}`;
+      if (c.straggler && c.straggler !== "none") strat += ` · ${t("straggler.short." + c.straggler, { k: c.straggler_factor, p: c.straggler_prob })}`;
+    } else if (comp) strat += ` · ${compressionText(comp, { feedback: false })}`;
     else if (c.strategy !== "single" && c.allreduce && c.allreduce !== "builtin") strat += ` · ${t("algo." + c.allreduce)}`;
     if (c.network) strat += ` · ${networkName({ name: c.network })}`;
     return strat;
   }
 
-  function renderRuns(runs, activeId) {
+  let compareId = null;
+  function renderRuns(runs, activeId, compare = compareId) {
+    compareId = compare;
     if (!Array.isArray(runs) || !runs.length) {
       f.runList.innerHTML = `<li class="empty">${t("runs.empty")}</li>`;
       return;
@@ -494,6 +591,21 @@ export function createControls(cb) {
         btn.title = run.id;
         btn.addEventListener("click", () => cb.onPickRun?.(run.id));
         li.appendChild(btn);
+        if (activeId && run.id !== activeId) {
+          const cmp = document.createElement("button");
+          cmp.type = "button";
+          const on = run.id === compareId;
+          cmp.className = "run-compare" + (on ? " on" : "");
+          cmp.dataset.testid = "compare-run";
+          cmp.setAttribute("data-testid", "compare-run");
+          cmp.dataset.runId = run.id;
+          cmp.setAttribute("aria-pressed", String(on));
+          cmp.textContent = on ? t("runs.compareOn") : t("runs.compare");
+          cmp.title = t("runs.compareTitle");
+          cmp.addEventListener("click", () => cb.onCompare?.(on ? null : run.id));
+          li.classList.add("has-compare");
+          li.appendChild(cmp);
+        }
         return li;
       }),
     );
@@ -505,6 +617,7 @@ export function createControls(cb) {
   const formInputs = [
     f.strategy, f.workers, f.steps, f.lr, f.batch, f.dataset, f.seed, f.detail, f.allreduce,
     f.network, f.latency, f.bandwidth, f.compression, f.levels, f.fraction, f.rank, f.ef, f.baseline,
+    f.servers, f.psMode, f.backup, f.bound, f.emulated, f.straggler, f.sfactor, f.srank, f.sprob,
   ];
   for (const el of formInputs) {
     el.addEventListener("change", () => {
@@ -572,6 +685,7 @@ export function createControls(cb) {
       renderDetailHint();
       renderCompHint();
       renderSummary();
+      renderPsSummary();
       renderLinks();
     },
   };

@@ -20,6 +20,8 @@ import {
   compressionOf,
   initialState,
   isLive,
+  isPs,
+  psConfig,
   lossSeries,
   runAlgo,
   runNetwork,
@@ -29,6 +31,8 @@ import {
 } from "./state.js";
 import { createTimeline } from "./timeline.js";
 import { createTopology } from "./topology.js";
+import { createPsTopology } from "./pstopology.js";
+import { createPsPanel } from "./psview.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -41,7 +45,10 @@ const app = {
   connState: "closed",
   // The uncompressed run started beside a compressed one (same seed): its mean loss is
   // drawn under the compressed run's curves.
-  baseline: { id: null, conn: null, state: null, gen: 0 },
+  baseline: { id: null, conn: null, state: null, gen: 0, label: null },
+  // A run compared with the loaded one ("sync vs async on the same seed"): drawn in the
+  // baseline's place, labelled with its own settings.
+  compareId: null,
 };
 const BASELINES_KEY = "distlab.baselines"; // localStorage: {compressedRunId: baselineRunId}
 
@@ -53,6 +60,14 @@ const topology = createTopology($("topology"), $("replicas-badge"), {
   captionEl: $("topo-caption"),
   legendEl: $("topo-legend"),
 });
+const psTopo = createPsTopology($("topology"));
+const psPanel = createPsPanel(
+  { card: $("ps-panel"), plotDiv: $("staleness-histogram"), meanEl: $("ps-mean"), captionEl: $("ps-caption") },
+  (on) => {
+    document.querySelector(".stage").classList.toggle("has-ps", on);
+    requestAnimationFrame(() => psPanel.resize());
+  },
+);
 const linkBytes = createLinkBytes($("link-bytes"), $("bytes-formula"), $("bytes-table"), $("bytes-note"), (on) => {
   document.querySelector(".stage").classList.toggle("has-bytes", on);
 });
@@ -100,6 +115,7 @@ const controls = createControls({
     if (app.runId && isLive(currentStatus())) sendControl("set_pace", { pace });
   },
   onPickRun: (id) => loadRun(id),
+  onCompare: (id) => compareWith(id),
   onRefreshRuns: refreshRuns,
 });
 
@@ -113,7 +129,16 @@ function currentStatus() {
 }
 
 function render(state, info) {
-  topology.render(state);
+  const ps = isPs(state);
+  if (ps) {
+    topology.hide();
+    psTopo.render(state);
+  } else {
+    psTopo.hide();
+    topology.render(state);
+  }
+  renderPsChrome(ps);
+  psPanel.render(state);
   linkBytes.render(state);
   chart.render(state);
   timeline.render(state);
@@ -123,6 +148,34 @@ function render(state, info) {
   renderNarration(state, info);
   renderPlayerBar(info);
   renderHeader();
+}
+
+let psChrome = null;
+function renderPsChrome(ps) {
+  if (ps === psChrome) return;
+  psChrome = ps;
+  const topoCard = $("topology").closest(".card");
+  topoCard.classList.toggle("ps", ps);
+  $("timeline").closest(".card").classList.toggle("ps", ps);
+  $("chart-x").hidden = !ps;
+  const cap = $("chart-caption");
+  cap.dataset.i18n = ps ? "chart.captionPs" : "chart.caption";
+  cap.textContent = t(cap.dataset.i18n);
+  if (ps) {
+    const c = $("topo-caption");
+    c.dataset.i18n = "topo.captionPs";
+    c.textContent = t("topo.captionPs");
+  }
+  if (!ps) setChartX("step");
+}
+
+function setChartX(x) {
+  for (const o of document.querySelectorAll("#chart-x .toggle")) {
+    o.classList.toggle("active", o.dataset.x === x);
+    o.setAttribute("aria-pressed", String(o.dataset.x === x));
+  }
+  $("loss-chart").dataset.x = x;
+  chart.setXMode(x);
 }
 
 function renderHeader() {
@@ -143,7 +196,7 @@ function renderHeader() {
     if (mine.status !== status || Math.floor(step / 10) !== Math.floor((mine.step || 0) / 10)) {
       mine.status = status;
       mine.step = step;
-      controls.renderRuns(app.runs, app.runId);
+      controls.renderRuns(app.runs, app.runId, app.compareId);
     }
   }
 }
@@ -170,7 +223,9 @@ function narrationFor(state, info) {
   const algo = runAlgo(state);
   const comp = compressionOf(state.config);
   let line;
-  if (comp && s.ranks.length > 1) {
+  if (isPs(state)) {
+    line = psNarration(state, s);
+  } else if (comp && s.ranks.length > 1) {
     line = compressionNarration(state, s, comp);
   } else if (state.strategy === "single" || s.ranks.length <= 1) {
     line = t("narr.single", { step, loss: fmtNum(s.meanLoss, 4), ms: fmtMs(s.computeMs) });
@@ -186,6 +241,42 @@ function narrationFor(state, info) {
     });
   }
   if (info.mode === "live" && live.status === "paused") return t("narr.paused", { step });
+  return line;
+}
+
+/** One line about the newest thing the parameter server did, as of the shown state. */
+function psNarration(state, s) {
+  const cfg = psConfig(state);
+  const ps = state.ps;
+  const lossBad = state.nonFinite > 0;
+  const mode = t("psmode.short." + cfg.mode);
+  const u = ps && ps.lastUpdate;
+  const d = ps && ps.lastDropped;
+  let line;
+  if (d && (!u || d.seq > u.seq)) {
+    line = t("narr.psDropped", { mode, rank: d.worker, read: d.read_version, v: d.version });
+  } else if (u && u.applied && u.applied.length) {
+    if (cfg.mode === "sync" || cfg.mode === "backup") {
+      // The slowest worker of this version: how long the others waited for it.
+      const waited = s.records.filter((r) => r && r.wait_ms > 0);
+      const waitMs = waited.reduce((m, r) => Math.max(m, r.wait_ms), 0);
+      const slow = s.records.find((r) => r && r.slowed);
+      line = t("narr.psSync", { mode, v: u.version, n: u.applied.length, of: cfg.workers ?? "?" });
+      if (waitMs > 0) line += t("narr.psWaited", { ms: fmtMs(waitMs) });
+      if (slow) line += t("narr.psStraggler", { rank: slow.rank, k: fmtNum(cfg.factor, 2) });
+    } else {
+      const a = u.applied[u.applied.length - 1];
+      line = t("narr.psApplied", { v: u.version, rank: a.worker, read: a.read_version, s: a.staleness });
+      if (cfg.mode === "ssp") {
+        const blocked = s.records.filter((r) => r && r.blocked_ms > 0);
+        if (blocked.length) line += t("narr.psBlocked", { ranks: blocked.map((r) => r.rank).join(", "), s: cfg.bound });
+      }
+    }
+  } else {
+    line = t("narr.psStep", { step: s.step, mode });
+  }
+  if (lossBad) line += t("narr.psDiverged");
+  else if (s.meanLoss != null) line += t("narr.psLoss", { loss: fmtNum(s.meanLoss, 4) });
   return line;
 }
 
@@ -272,7 +363,7 @@ function renderPlayerBar(info) {
 }
 
 function animate({ step, state }) {
-  if (state.strategy !== "data_parallel") return;
+  if (state.strategy !== "data_parallel" || isPs(state)) return;
   const s = stepSummary(state, step);
   topology.animate({ step, state, commMs: s.commMs });
 }
@@ -285,7 +376,7 @@ async function refreshRuns() {
   app.runs = r.data;
   const mine = app.runs.find((x) => x.id === app.runId);
   if (mine) app.apiStatus = mine.status;
-  controls.renderRuns(app.runs, app.runId);
+  controls.renderRuns(app.runs, app.runId, app.compareId);
 }
 
 function setUrlRun(id) {
@@ -300,13 +391,15 @@ async function loadRun(id, runObj, baselineId) {
   app.conn?.close();
   app.conn = null;
   app.runId = id;
+  app.compareId = null;
   followBaseline(baselineId === undefined ? storedBaselines()[id] || null : baselineId);
   app.apiStatus = runObj ? runObj.status : null;
   topology.reset();
+  psTopo.reset();
   boundary.invalidate();
   player.reset();
   setUrlRun(id);
-  controls.renderRuns(app.runs, app.runId);
+  controls.renderRuns(app.runs, app.runId, app.compareId);
   if (!runObj) {
     const r = await api.getRun(id);
     if (gen !== app.loadGen) return;
@@ -324,6 +417,9 @@ async function loadRun(id, runObj, baselineId) {
     onEvents(events) {
       if (gen !== app.loadGen) return;
       player.ingest(events);
+      // Parameter server: the newest batch of real pulls, pushes and drops (skipped, not
+      // queued, when they come faster than they can be drawn).
+      if (player.mode === "live" && isPs(player.liveState)) psTopo.animate(events);
       if (events.some((e) => e.type === "run_finished" || e.type === "run_started")) refreshRuns();
     },
     onState(s) {
@@ -409,13 +505,32 @@ function rememberBaseline(runId, baselineId) {
 
 const BASELINE_TYPES = new Set(["run_started", "step", "run_finished"]);
 
-function followBaseline(id) {
+/** Overlay another run's mean loss (or remove the overlay, with null). */
+function compareWith(id) {
+  app.compareId = id || null;
+  const run = app.runs.find((r) => r.id === id);
+  followBaseline(id || storedBaselines()[app.runId] || null, id ? compareLabel(run ? run.config : null, id) : null);
+  controls.renderRuns(app.runs, app.runId, app.compareId);
+  chart.render(player.viewState);
+}
+
+function compareLabel(c, id) {
+  if (!c) return t("chart.compareRun", { id: String(id).slice(0, 6) });
+  let what;
+  if (c.strategy === "parameter_server") what = t("psmode.short." + (c.ps_mode || "sync"));
+  else if (c.strategy === "single") what = t("strategy.singleShort");
+  else what = c.compression ? compressionText(compressionOf(c), { feedback: false }) : t("strategy.dpShort");
+  return t("chart.compareLabel", { what, seed: c.seed ?? "?" });
+}
+
+function followBaseline(id, label = null) {
   const b = app.baseline;
   b.conn?.close();
   b.conn = null;
   b.gen++;
   b.id = id || null;
   b.state = null;
+  b.label = label;
   chart.setBaseline(null);
   const url = new URL(location.href);
   if (id) url.searchParams.set("base", id);
@@ -432,7 +547,7 @@ function followBaseline(id) {
       for (const e of events) if (BASELINE_TYPES.has(e.type)) state = applyEvent(state, e);
       b.state = state;
       const mean = lossSeries(state).mean;
-      chart.setBaseline(mean);
+      chart.setBaseline(mean, b.label);
       $("loss-chart").dataset.baselineSteps = String(mean.x.length);
       chart.render(player.viewState);
     },
@@ -489,6 +604,12 @@ for (const b of document.querySelectorAll("#ab-modes .toggle")) {
     alphaBeta.setXMode(b.dataset.x);
   });
 }
+for (const b of document.querySelectorAll("#chart-x .toggle")) {
+  b.addEventListener("click", () => {
+    setChartX(b.dataset.x);
+    chart.render(player.viewState);
+  });
+}
 $("chart-log").addEventListener("change", (ev) => {
   chart.setOptions({ logY: ev.target.checked });
   chart.render(player.viewState);
@@ -522,13 +643,17 @@ document.addEventListener("keydown", (ev) => {
 $("lang-toggle").addEventListener("click", () => setLang(getLang() === "en" ? "zh" : "en"));
 onLangChange(() => {
   controls.relocalize();
-  controls.renderRuns(app.runs, app.runId);
+  controls.renderRuns(app.runs, app.runId, app.compareId);
   localizeSpeeds();
   boundary.invalidate();
   chart.render(player.viewState);
   topology.relocalize();
   alphaBeta.invalidate();
   compPanel.invalidate();
+  psPanel.invalidate();
+  psTopo.relocalize();
+  psChrome = null;
+  if (app.baseline.id && app.compareId) compareWith(app.compareId);
   const mb = document.querySelector('#timeline-modes [data-mode="modelled"]');
   if (mb.dataset.i18nTitle) mb.title = t(mb.dataset.i18nTitle);
   player.requestRender();
@@ -541,6 +666,7 @@ function setPresenter(on) {
   timeline.setLarge(on);
   alphaBeta.setLarge(on);
   compPanel.setLarge(on);
+  psPanel.setLarge(on);
   boundary.invalidate();
   try {
     localStorage.setItem("distlab.presenter", on ? "1" : "0");
@@ -574,6 +700,7 @@ const ro = new ResizeObserver(() => {
   chart.resize();
   alphaBeta.resize();
   compPanel.resize();
+  psPanel.resize();
   player.requestRender();
 });
 for (const el of document.querySelectorAll(".viz")) ro.observe(el);

@@ -20,10 +20,12 @@ export const HANDLED_EVENT_TYPES = [
   "boundary",
   "control",
   "run_finished",
+  "ps_update",
+  "gradient_dropped",
 ];
 
 /** Engine event types the UI knows about but deliberately does not show yet. */
-export const IGNORED_EVENT_TYPES = ["ps_update", "gradient_dropped"];
+export const IGNORED_EVENT_TYPES = [];
 
 export const LIVE_STATUSES = ["starting", "running", "paused"];
 export const TERMINAL_STATUSES = ["finished", "stopped", "failed", "interrupted"];
@@ -47,7 +49,17 @@ export const STEP_FIELDS = [
   "compress_ratio",
   "compress_error",
   "residual_norm",
+  "emulated_ms",
+  "slowed",
+  "blocked_ms",
+  "pull_ms",
+  "read_version",
+  "read_versions",
 ];
+
+/** Parameter-server consistency models (RunConfig.ps_mode) and straggler profiles. */
+export const PS_MODES = ["sync", "backup", "async", "ssp"];
+export const STRAGGLERS = ["none", "one", "random"];
 
 /** Gradient compression methods (RunConfig.compression) and network presets. */
 export const COMPRESSIONS = ["fp16", "qsgd", "topk", "randk", "sign", "powersgd"];
@@ -168,7 +180,49 @@ export function initialState() {
     finished: false,
     numEvents: 0,
     numUnknown: 0,
+    numServers: 0,
+    ps: null, // parameter server: see emptyPs()
+    nonFinite: 0, // step events whose loss was NaN or ±Infinity (a diverged run)
   };
+}
+
+/** What the reducer keeps about a parameter-server run. Staleness is counted once per
+ *  gradient (from the lowest server rank's updates: every server applies a slice of the
+ *  same gradient); per-server load counts every push and pull. */
+export function emptyPs() {
+  return {
+    servers: {}, // rank -> {rank, version, updates, pushes, pulls, dropped, shard, checksum, t}
+    staleness: {}, // staleness -> count
+    clockGap: {}, // clock_gap -> count (ssp)
+    applied: 0,
+    stalenessSum: 0,
+    maxStaleness: 0,
+    dropped: 0,
+    droppedBy: {}, // worker rank -> count
+    lastUpdate: null, // {server, version, applied, t, seq}
+    lastDropped: null, // {server, worker, read_version, version, t, seq}
+    firstServer: null, // the rank whose updates the staleness counts come from
+  };
+}
+
+/** Losses and other floats travel as "NaN" / "Infinity" / "-Infinity" strings when the
+ *  run diverged; as numbers here (NaN, ±Infinity), never as strings. */
+export function toNumber(x) {
+  if (typeof x === "number") return x;
+  if (x === "NaN") return NaN;
+  if (x === "Infinity") return Infinity;
+  if (x === "-Infinity") return -Infinity;
+  return x;
+}
+
+function psOf(state) {
+  return state.ps || emptyPs();
+}
+
+function serverEntry(ps, rank) {
+  return (
+    ps.servers[rank] || { rank, version: 0, updates: 0, pushes: 0, pulls: 0, dropped: 0, shard: null, checksum: null, t: null }
+  );
 }
 
 function isNum(x) {
@@ -204,6 +258,8 @@ export function applyEvent(state, event) {
         strategy: event.strategy ?? (config ? config.strategy : null),
         dataset: event.dataset ?? null,
         network: event.network ?? null,
+        numServers: Number.isInteger(event.num_servers) ? event.num_servers : state.numServers,
+        ps: (event.strategy ?? (config ? config.strategy : null)) === "parameter_server" ? state.ps || emptyPs() : state.ps,
         pace: config && "pace" in config ? config.pace : state.pace,
         status: state.status === "starting" ? "running" : state.status,
       };
@@ -230,15 +286,29 @@ export function applyEvent(state, event) {
     case "step": {
       if (!Number.isInteger(rank) || !Number.isInteger(event.step)) return base;
       const rec = { step: event.step, t: event.t, rank };
-      for (const f of STEP_FIELDS) if (f in event) rec[f] = event[f];
+      for (const f of STEP_FIELDS) if (f in event) rec[f] = toNumber(event[f]);
+      if (Array.isArray(event.read_versions)) rec.read_versions = event.read_versions.slice();
+      const badLoss = "loss" in rec && typeof rec.loss === "number" && !Number.isFinite(rec.loss);
       let log = state.history[rank] || emptyLog();
       const last = logLast(log);
       // A step number that goes backwards means the rank rolled back (e.g. restored
       // from a checkpoint): forget the records it replaces.
       if (last && last.step >= rec.step) log = logTruncate(log, lowerBound(log, rec.step));
       log = logAppend(log, rec);
+      let ps = state.ps;
+      if (ps) {
+        // A worker pulls every server's shard before it computes: one pull per server.
+        const servers = { ...ps.servers };
+        for (const k of Object.keys(servers)) servers[k] = { ...servers[k], pulls: servers[k].pulls + 1 };
+        for (let r = 0; r < (state.numServers || 0); r++) {
+          if (!servers[r]) servers[r] = { ...serverEntry(ps, r), pulls: 1 };
+        }
+        ps = { ...ps, servers };
+      }
       return {
         ...base,
+        ps,
+        nonFinite: state.nonFinite + (badLoss ? 1 : 0),
         history: { ...state.history, [rank]: log },
         lastStep: Math.max(state.lastStep, event.step),
         status: state.status === "starting" ? "running" : state.status,
@@ -341,6 +411,67 @@ export function applyEvent(state, event) {
         summary: event.summary ?? null,
       };
     }
+    case "ps_update": {
+      if (!Number.isInteger(rank)) return base;
+      const ps = psOf(state);
+      const applied = Array.isArray(event.applied) ? event.applied : [];
+      const prev = serverEntry(ps, rank);
+      const servers = {
+        ...ps.servers,
+        [rank]: {
+          ...prev,
+          version: Number.isInteger(event.version) ? Math.max(prev.version, event.version) : prev.version,
+          updates: prev.updates + 1,
+          pushes: prev.pushes + applied.length,
+          shard: Array.isArray(event.shard) ? event.shard : prev.shard,
+          checksum: toNumber(event.param_checksum ?? prev.checksum),
+          t: event.t ?? prev.t,
+        },
+      };
+      const firstServer = 0; // servers are ranks 0..S-1; rank 0 speaks for every gradient
+      let next = { ...ps, servers, firstServer };
+      if (rank === firstServer) {
+        const staleness = { ...ps.staleness };
+        const clockGap = { ...ps.clockGap };
+        let sum = ps.stalenessSum;
+        let max = ps.maxStaleness;
+        for (const a of applied) {
+          if (!Number.isInteger(a.staleness)) continue;
+          staleness[a.staleness] = (staleness[a.staleness] || 0) + 1;
+          sum += a.staleness;
+          max = Math.max(max, a.staleness);
+          if (Number.isInteger(a.clock_gap)) clockGap[a.clock_gap] = (clockGap[a.clock_gap] || 0) + 1;
+        }
+        next = {
+          ...next,
+          staleness,
+          clockGap,
+          stalenessSum: sum,
+          maxStaleness: max,
+          applied: ps.applied + applied.filter((a) => Number.isInteger(a.staleness)).length,
+          lastUpdate: { server: rank, version: event.version, applied, t: event.t, seq },
+        };
+      }
+      return { ...base, ps: next };
+    }
+    case "gradient_dropped": {
+      if (!Number.isInteger(rank)) return base;
+      const ps = psOf(state);
+      const prev = serverEntry(ps, rank);
+      const servers = { ...ps.servers, [rank]: { ...prev, dropped: prev.dropped + 1 } };
+      const firstServer = 0; // servers are ranks 0..S-1; rank 0 speaks for every gradient
+      let next = { ...ps, servers, firstServer };
+      if (rank === firstServer) {
+        const w = event.worker;
+        next = {
+          ...next,
+          dropped: ps.dropped + 1,
+          droppedBy: { ...ps.droppedBy, [w]: (ps.droppedBy[w] || 0) + 1 },
+          lastDropped: { server: rank, worker: w, read_version: event.read_version, version: event.version, t: event.t, seq },
+        };
+      }
+      return { ...base, ps: next };
+    }
     default:
       return { ...base, numUnknown: state.numUnknown + 1 };
   }
@@ -394,6 +525,27 @@ export function ranksOf(state) {
   return [...set].sort((a, b) => a - b);
 }
 
+/** Is this a parameter-server run? */
+export function isPs(state) {
+  return state.strategy === "parameter_server" || !!(state.config && state.config.strategy === "parameter_server");
+}
+
+/** Server ranks of a parameter-server run (0..S-1), else []. */
+export function serverRanks(state) {
+  if (!isPs(state)) return [];
+  const set = new Set();
+  for (let r = 0; r < (state.numServers || 0); r++) set.add(r);
+  for (const [r, w] of Object.entries(state.workers)) if (w.role === "server") set.add(Number(r));
+  if (state.ps) for (const r of Object.keys(state.ps.servers)) set.add(Number(r));
+  return [...set].sort((a, b) => a - b);
+}
+
+/** Ranks that report training steps: every rank, except the servers of a PS run. */
+export function stepRanks(state) {
+  const servers = new Set(serverRanks(state));
+  return servers.size ? ranksOf(state).filter((r) => !servers.has(r)) : ranksOf(state);
+}
+
 export function latestRecord(state, rank) {
   const log = state.history[rank];
   return log ? logLast(log) : undefined;
@@ -408,8 +560,10 @@ export function recordAt(state, rank, step) {
 
 /** Newest step that every rank has reported (0 if none). */
 export function completeStep(state) {
-  const ranks = ranksOf(state);
+  const ranks = stepRanks(state);
   if (!ranks.length) return 0;
+  // Parameter-server workers do not move in lock step: show the newest iteration.
+  if (isPs(state)) return ranks.reduce((m, r) => Math.max(m, (latestRecord(state, r) || { step: 0 }).step), 0);
   let min = Infinity;
   for (const r of ranks) {
     const rec = latestRecord(state, r);
@@ -420,6 +574,7 @@ export function completeStep(state) {
 
 /** Do all ranks hold identical parameters after step `step`? true / false / null (unknown). */
 export function replicasIdentical(state, step) {
+  if (isPs(state)) return null; // workers pull whatever version the servers hold
   const ranks = ranksOf(state);
   if (!ranks.length || !step) return null;
   const recs = ranks.map((r) => recordAt(state, r, step));
@@ -433,7 +588,7 @@ export function replicasIdentical(state, step) {
 
 /** Summary of one step across ranks, for the narration and the topology. */
 export function stepSummary(state, step) {
-  const ranks = ranksOf(state);
+  const ranks = stepRanks(state);
   const records = ranks.map((r) => recordAt(state, r, step) || null);
   const got = records.filter(Boolean);
   const sum = (f) => got.reduce((a, x) => a + (isNum(x[f]) ? x[f] : 0), 0);
@@ -448,41 +603,68 @@ export function stepSummary(state, step) {
     commMs: max("comm_ms"),
     computeMs: max("compute_ms"),
     waitMs: max("wait_ms"),
-    meanLoss: got.length ? sum("loss") / got.length : null,
+    meanLoss: got.length ? meanFinite(got.map((x) => x.loss)) : null,
+    blockedMs: max("blocked_ms"),
+    emulatedMs: max("emulated_ms"),
   };
 }
 
-/** Loss curves: one per rank plus the mean over ranks (only at steps every rank reported). */
+/** A finite number, or null (NaN / ±Infinity / strings become gaps in a chart). */
+export function finiteOrNull(x) {
+  return typeof x === "number" && Number.isFinite(x) ? x : null;
+}
+
+/** Mean of the values, or null if any is not a finite number (a diverged worker). */
+function meanFinite(xs) {
+  if (!xs.length || xs.some((x) => !isNum(x))) return null;
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/**
+ * Loss curves: one per rank plus the mean over ranks. x = step, xt = the step event's
+ * time (s since start). Data parallel: the mean is drawn at steps every rank reported.
+ * Parameter server: workers run at their own pace, so the mean of iteration i is over the
+ * workers that reached it (at the mean time they reported it). Non-finite losses are null.
+ */
 export function lossSeries(state) {
-  const ranks = ranksOf(state);
+  const ranks = stepRanks(state);
+  const ps = isPs(state);
   const perRank = [];
   const acc = new Map();
   for (const r of ranks) {
     const log = state.history[r] || emptyLog();
     const x = new Array(log.length);
     const y = new Array(log.length);
+    const xt = new Array(log.length);
     for (let i = 0; i < log.length; i++) {
       const rec = log.items[i];
       x[i] = rec.step;
-      y[i] = rec.loss;
+      y[i] = finiteOrNull(rec.loss);
+      xt[i] = rec.t;
       const a = acc.get(rec.step);
       if (a) {
-        a.sum += rec.loss;
-        a.n += 1;
-      } else acc.set(rec.step, { sum: rec.loss, n: 1 });
+        a.losses.push(rec.loss);
+        a.t += rec.t;
+      } else acc.set(rec.step, { losses: [rec.loss], t: rec.t });
     }
-    perRank.push({ rank: r, x, y });
+    perRank.push({ rank: r, x, y, xt });
   }
-  const steps = [...acc.keys()].filter((s) => acc.get(s).n === ranks.length).sort((a, b) => a - b);
+  const steps = [...acc.keys()]
+    .filter((s) => (ps ? acc.get(s).losses.length > 0 : acc.get(s).losses.length === ranks.length))
+    .sort((a, b) => a - b);
   return {
     ranks: perRank,
-    mean: { x: steps, y: steps.map((s) => acc.get(s).sum / acc.get(s).n) },
+    mean: {
+      x: steps,
+      y: steps.map((s) => meanFinite(acc.get(s).losses)),
+      xt: steps.map((s) => acc.get(s).t / acc.get(s).losses.length),
+    },
   };
 }
 
 /** The last `numSteps` steps of every rank, for the swimlanes. */
 export function timelineWindow(state, numSteps = 30) {
-  const ranks = ranksOf(state);
+  const ranks = stepRanks(state);
   const last = state.lastStep;
   const from = Math.max(1, last - numSteps + 1);
   let t0 = Infinity;
@@ -520,7 +702,7 @@ export function isLive(status) {
 /** The all-reduce algorithm of a data-parallel run with 2+ ranks (else null). A compressed
  *  run (other than PowerSGD) all-gathers its encoded gradients over a hand-written ring. */
 export function runAlgo(state) {
-  if (state.strategy === "single" || ranksOf(state).length < 2) return null;
+  if (state.strategy === "single" || isPs(state) || ranksOf(state).length < 2) return null;
   const c = compressionOf(state.config);
   if (c && c.gathered) return "ring";
   const a = (state.config && state.config.allreduce) || state.commAlgo || "builtin";
@@ -551,7 +733,7 @@ export function linkTraffic(state, uptoStep = completeStep(state)) {
 export function stepTraffic(state, uptoStep = completeStep(state)) {
   const ranks = {};
   let steps = Infinity;
-  for (const r of ranksOf(state)) {
+  for (const r of stepRanks(state)) {
     const log = state.history[r] || emptyLog();
     const end = lowerBound(log, uptoStep + 1);
     let sent = 0;
@@ -801,4 +983,99 @@ export function modelledCommMean(state, uptoStep = completeStep(state)) {
   }
   const full = [...perStep.values()].filter((a) => a.n === ranks.length);
   return full.length ? full.reduce((s, a) => s + a.max, 0) / full.length : null;
+}
+
+
+// ---------------------------------------------------------------- parameter server
+
+/** The run's parameter-server settings, or null: {mode, servers, workers, backup, bound,
+ *  emulatedMs, straggler, factor, stragglerRank (process rank), prob}. */
+export function psConfig(state) {
+  if (!isPs(state)) return null;
+  const c = state.config || {};
+  const servers = Number.isInteger(c.servers) ? c.servers : state.numServers || 1;
+  return {
+    mode: c.ps_mode || "sync",
+    servers,
+    workers: c.workers ?? null,
+    backup: c.backup_workers ?? 0,
+    bound: c.staleness_bound ?? null,
+    emulatedMs: isNum(c.emulated_compute_ms) ? c.emulated_compute_ms : 0,
+    straggler: c.straggler || "none",
+    factor: c.straggler_factor ?? null,
+    stragglerRank: c.straggler === "one" ? servers + (c.straggler_rank ?? 0) : null,
+    prob: c.straggler_prob ?? null,
+  };
+}
+
+/** Staleness histogram over the gradients applied so far (counted on server 0):
+ *  {bins: [0..max], counts, total, mean, gapBins, gapCounts, dropped}. */
+export function stalenessHistogram(state) {
+  const ps = psOf(state);
+  const keys = Object.keys(ps.staleness).map(Number);
+  const max = keys.length ? Math.max(...keys) : 0;
+  const bins = [];
+  const counts = [];
+  for (let s = 0; s <= max; s++) {
+    bins.push(s);
+    counts.push(ps.staleness[s] || 0);
+  }
+  const gk = Object.keys(ps.clockGap).map(Number);
+  const gmax = gk.length ? Math.max(...gk) : -1;
+  const gapBins = [];
+  const gapCounts = [];
+  for (let g = 0; g <= gmax; g++) {
+    gapBins.push(g);
+    gapCounts.push(ps.clockGap[g] || 0);
+  }
+  return {
+    bins: keys.length ? bins : [],
+    counts: keys.length ? counts : [],
+    total: ps.applied,
+    mean: ps.applied ? ps.stalenessSum / ps.applied : null,
+    max: ps.maxStaleness,
+    gapBins,
+    gapCounts,
+    dropped: ps.dropped,
+  };
+}
+
+/** Per-node numbers of a PS run: servers [{rank, version, pushes, pulls, dropped,
+ *  updates, shardLen, bytesIn, bytesOut, checksum}] and workers [{rank, step, readVersion,
+ *  readVersions, blocked, waited, slowed, loss}]. */
+export function psNodes(state) {
+  const ps = psOf(state);
+  const servers = serverRanks(state).map((r) => {
+    const s = ps.servers[r] || serverEntry(ps, r);
+    const shardLen = Array.isArray(s.shard) ? s.shard[1] - s.shard[0] : null;
+    return {
+      rank: r,
+      version: s.version,
+      updates: s.updates,
+      pushes: s.pushes,
+      pulls: s.pulls,
+      dropped: s.dropped,
+      shardLen,
+      bytesIn: shardLen == null ? null : (s.pushes + s.dropped) * shardLen * 4,
+      bytesOut: shardLen == null ? null : s.pulls * shardLen * 4,
+      checksum: s.checksum,
+    };
+  });
+  const workers = stepRanks(state).map((r) => {
+    const rec = latestRecord(state, r);
+    return {
+      rank: r,
+      step: rec ? rec.step : 0,
+      readVersion: rec && Number.isInteger(rec.read_version) ? rec.read_version : null,
+      readVersions: rec && Array.isArray(rec.read_versions) ? rec.read_versions : null,
+      blocked: !!(rec && isNum(rec.blocked_ms) && rec.blocked_ms > 0),
+      waited: !!(rec && isNum(rec.wait_ms) && rec.wait_ms > 0),
+      blockedMs: rec && isNum(rec.blocked_ms) ? rec.blocked_ms : 0,
+      waitMs: rec && isNum(rec.wait_ms) ? rec.wait_ms : 0,
+      slowed: !!(rec && rec.slowed === true),
+      loss: rec ? rec.loss : null,
+      dropped: ps.droppedBy[r] || 0,
+    };
+  });
+  return { servers, workers };
 }

@@ -15,6 +15,15 @@ import { runNetwork, timelineWindow } from "./state.js";
 
 export const TIMELINE_STEPS = 30;
 const SEGMENTS = ["wait", "compute", "comm"];
+const SEG_KEYS = {
+  wait: "timeline.wait",
+  compute: "timeline.compute",
+  comm: "timeline.comm",
+  pull: "timeline.pull",
+  push: "timeline.pushOnly",
+  blocked: "timeline.blocked",
+  emulated: "timeline.emulated",
+};
 
 function esc(s) {
   return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
@@ -36,6 +45,25 @@ const msOf = (rec, seg, modelled = false) => {
   return Number.isFinite(v) && v > 0 ? v : 0;
 };
 
+/** Pure: the segments of one step record, in order, as [segment, ms] with ms > 0.
+ *  Data parallel: wait, compute, comm. Parameter-server worker (a record with pull_ms):
+ *  its pull — blocked by the SSP bound, waiting for the version (sync), or plain — then
+ *  compute, the emulated compute (straggler model, drawn hatched), and the push. */
+export function recSegments(rec, modelled = false) {
+  if (Number.isFinite(rec.pull_ms)) {
+    const pull = rec.pull_ms > 0 ? rec.pull_ms : 0;
+    const held = msOf(rec, "blocked") > 0 ? "blocked" : msOf(rec, "wait") > 0 ? "wait" : "pull";
+    const out = [
+      [held, held === "pull" ? pull : Math.max(pull, msOf(rec, held))],
+      ["compute", msOf(rec, "compute")],
+      ["emulated", msOf(rec, "emulated")],
+      ["push", msOf(rec, "comm")],
+    ];
+    return out.filter(([, ms]) => ms > 0);
+  }
+  return SEGMENTS.map((seg) => [seg, msOf(rec, seg, modelled)]).filter(([, ms]) => ms > 0);
+}
+
 /** Pure layout: returns [{rank, step, seg, x0, x1}] in "time units" plus the axis range. */
 export function layoutSegments(win, mode = "wall") {
   const out = [];
@@ -45,7 +73,7 @@ export function layoutSegments(win, mode = "wall") {
     const steps = new Map();
     for (const lane of win.lanes) {
       for (const rec of lane.recs) {
-        const busy = SEGMENTS.reduce((a, s) => a + msOf(rec, s, true), 0);
+        const busy = recSegments(rec, true).reduce((a, [, ms]) => a + ms, 0);
         steps.set(rec.step, Math.max(steps.get(rec.step) || 0, busy));
       }
     }
@@ -59,8 +87,7 @@ export function layoutSegments(win, mode = "wall") {
     for (const lane of win.lanes) {
       for (const rec of lane.recs) {
         let x = start.get(rec.step);
-        for (const seg of SEGMENTS) {
-          const ms = msOf(rec, seg, true);
+        for (const [seg, ms] of recSegments(rec, true)) {
           if (ms > 0) out.push({ rank: lane.rank, step: rec.step, seg, ms, x0: x, x1: x + ms, modelled: seg === "comm" });
           x += ms;
         }
@@ -73,7 +100,7 @@ export function layoutSegments(win, mode = "wall") {
     const steps = new Map();
     for (const lane of win.lanes) {
       for (const rec of lane.recs) {
-        const busy = SEGMENTS.reduce((a, s) => a + msOf(rec, s), 0);
+        const busy = recSegments(rec).reduce((a, [, ms]) => a + ms, 0);
         steps.set(rec.step, Math.max(steps.get(rec.step) || 0, busy));
       }
     }
@@ -88,8 +115,7 @@ export function layoutSegments(win, mode = "wall") {
     for (const lane of win.lanes) {
       for (const rec of lane.recs) {
         let x = start.get(rec.step);
-        for (const seg of SEGMENTS) {
-          const ms = msOf(rec, seg);
+        for (const [seg, ms] of recSegments(rec)) {
           if (ms > 0) out.push({ rank: lane.rank, step: rec.step, seg, ms, x0: x, x1: x + ms });
           x += ms;
         }
@@ -102,8 +128,7 @@ export function layoutSegments(win, mode = "wall") {
     for (const rec of lane.recs) {
       let x = Number.isFinite(rec.t_start) ? rec.t_start : rec.t;
       if (!stepStarts.has(rec.step) || x < stepStarts.get(rec.step)) stepStarts.set(rec.step, x);
-      for (const seg of SEGMENTS) {
-        const ms = msOf(rec, seg);
+      for (const [seg, ms] of recSegments(rec)) {
         if (ms > 0) out.push({ rank: lane.rank, step: rec.step, seg, ms, x0: x, x1: x + ms / 1000 });
         x += ms / 1000;
       }
@@ -158,7 +183,9 @@ export function createTimeline(svg, axisLabelEl, onModes) {
     const { segs, lo, hi, unit, stepStarts } = layoutSegments(win, shown);
     const span = hi - lo || 1;
     const sx = (v) => left + ((v - lo) / span) * (Wd - left - right);
-    const parts = [];
+    const parts = [
+      `<defs><pattern id="hatch-emulated" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="#cfe3f1"/><rect width="3" height="6" fill="#0072b2"/></pattern></defs>`,
+    ];
     // lanes
     lanes.forEach((lane, i) => {
       const y = top + i * laneH;
@@ -183,10 +210,10 @@ export function createTimeline(svg, axisLabelEl, onModes) {
       const x0 = sx(s.x0);
       const w = Math.max(1.5, sx(s.x1) - x0);
       const y = top + rowOf.get(s.rank) * laneH + (laneH - segH) / 2;
-      const what = s.modelled ? t("timeline.commModelled") : t("timeline." + s.seg);
+      const what = s.modelled ? t("timeline.commModelled") : t(SEG_KEYS[s.seg] || "timeline.comm");
       const label = `${t("topo.rank", { rank: s.rank })} · ${t("topo.step", { step: s.step })} · ${what} ${fmtNum(s.ms, 3)} ms`;
       parts.push(
-        `<rect class="seg seg-${s.seg}${s.modelled ? " modelled" : ""}" data-step="${s.step}" data-rank="${s.rank}" x="${x0.toFixed(2)}" y="${y.toFixed(1)}" width="${w.toFixed(2)}" height="${segH.toFixed(1)}"><title>${esc(label)}</title></rect>`,
+        `<rect class="seg seg-${s.seg === "pull" ? "push pull" : s.seg}${s.modelled ? " modelled" : ""}" data-seg="${s.seg}" data-step="${s.step}" data-rank="${s.rank}" x="${x0.toFixed(2)}" y="${y.toFixed(1)}" width="${w.toFixed(2)}" height="${segH.toFixed(1)}"><title>${esc(label)}</title></rect>`,
       );
     }
     // axis

@@ -651,6 +651,21 @@ export function createTopology(svg, badge, opts = {}) {
     if (lastState) renderCenter(lastState);
   }
 
+  /** Take the ring / link drawing off the SVG (a parameter-server run draws its own). */
+  function hide() {
+    cancel();
+    key = null;
+    edgeKey = null;
+    geom = null;
+    nodes = [];
+    edges = new Map();
+    nodesLayer.replaceChildren();
+    edgesLayer.replaceChildren();
+    labelsLayer.replaceChildren();
+    centerMain.textContent = "";
+    centerSub.textContent = "";
+  }
+
   function reset() {
     key = null;
     edgeKey = null;
@@ -667,5 +682,5 @@ export function createTopology(svg, badge, opts = {}) {
     cancel();
   }
 
-  return { render, animate, cancel, reset, relocalize };
+  return { render, animate, cancel, reset, relocalize, hide };
 }

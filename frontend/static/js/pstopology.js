@@ -1,0 +1,284 @@
+// pstopology.js — a parameter-server run: server nodes in a row above the worker nodes,
+// every worker linked to every server.
+//
+// Animated from real events only (never a timer pretending): a worker's `step` event
+// means it pulled the parameters before computing (a blue packet server → worker); each
+// gradient in a `ps_update` is a push (an orange packet worker → server, labelled with the
+// version it was computed on and the version it was applied at); a `gradient_dropped` is a
+// red packet that stops short of the server. When events outrun the animation (full
+// speed), the newest batch replaces the running one: skipped, never queued.
+
+import { fmtBytesShort, fmtBytes, fmtNum, t } from "./i18n.js";
+import { OKABE_ITO, rankColor, STATUS_FILL } from "./palette.js";
+import { psConfig, psNodes } from "./state.js";
+
+const NS = "http://www.w3.org/2000/svg";
+const W = 480;
+const H = 330;
+const SERVER_Y = 58;
+const WORKER_Y = 250;
+const ANIM_MS = 700;
+const MAX_PACKETS = 14;
+
+function el(name, attrs = {}, parent) {
+  const node = document.createElementNS(NS, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+const f1 = (x) => x.toFixed(1);
+
+/** Pure: x positions of n nodes spread over the width. */
+export function rowPositions(n, width = W) {
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(((i + 0.5) * width) / n);
+  return out;
+}
+
+/** Pure: what to animate for a batch of events (newest first, capped): [{kind, src, dst,
+ *  label, title}] with kind pull | push | drop. */
+export function packetsFor(events, servers) {
+  const out = [];
+  const serverSet = new Set(servers);
+  const pulled = new Set();
+  for (let i = events.length - 1; i >= 0 && out.length < MAX_PACKETS; i--) {
+    const e = events[i];
+    if (!e) continue;
+    if (e.type === "ps_update" && Array.isArray(e.applied)) {
+      for (const a of e.applied) {
+        if (out.length >= MAX_PACKETS) break;
+        const applied = Number.isInteger(e.version) ? e.version - 1 : null;
+        out.push({
+          kind: "push",
+          src: a.worker,
+          dst: e.rank,
+          label: e.rank === servers[0] ? t("ps.pushLabel", { read: a.read_version, at: applied, s: a.staleness }) : "",
+          staleness: a.staleness,
+        });
+      }
+    } else if (e.type === "gradient_dropped") {
+      out.push({ kind: "drop", src: e.worker, dst: e.rank, label: e.rank === servers[0] ? t("ps.dropLabel") : "" });
+    } else if (e.type === "step" && Number.isInteger(e.rank) && !serverSet.has(e.rank) && !pulled.has(e.rank)) {
+      pulled.add(e.rank);
+      for (const s of servers) {
+        if (out.length >= MAX_PACKETS) break;
+        out.push({ kind: "pull", src: s, dst: e.rank, label: "" });
+      }
+    }
+  }
+  return out.reverse();
+}
+
+export function createPsTopology(svg) {
+  const layer = el("g", { class: "ps-layer" });
+  let key = null;
+  let geom = null; // {servers: Map(rank -> {x, y, w, h}), workers: Map(rank -> {x, y, r})}
+  let nodes = { servers: new Map(), workers: new Map() };
+  let edgesG = null;
+  let packetsG = null;
+  let anim = { gen: 0 };
+  let animated = 0;
+
+  function build(sRanks, wRanks) {
+    layer.replaceChildren();
+    svg.appendChild(layer);
+    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    svg.setAttribute("preserveAspectRatio", "xMidYMin meet");
+    const sx = rowPositions(sRanks.length);
+    const wx = rowPositions(wRanks.length);
+    const sw = Math.min(170, (W / Math.max(1, sRanks.length)) * 0.86);
+    const wr = Math.min(46, (W / Math.max(1, wRanks.length)) * 0.42);
+    geom = { servers: new Map(), workers: new Map(), wr };
+    sRanks.forEach((r, i) => geom.servers.set(r, { x: sx[i], y: SERVER_Y, w: sw, h: 86 }));
+    wRanks.forEach((r, i) => geom.workers.set(r, { x: wx[i], y: WORKER_Y, r: wr }));
+    edgesG = el("g", { class: "ps-edges" }, layer);
+    for (const [w, p] of geom.workers) {
+      for (const [s, q] of geom.servers) {
+        el("line", { class: "ps-edge", x1: f1(p.x), y1: f1(p.y - p.r), x2: f1(q.x), y2: f1(q.y + q.h / 2), "data-src": w, "data-dst": s }, edgesG);
+      }
+    }
+    const nodesG = el("g", { class: "nodes" }, layer);
+    nodes = { servers: new Map(), workers: new Map() };
+    const small = wRanks.length > 5;
+    for (const [r, q] of geom.servers) {
+      const g = el("g", { class: "node ps-server", "data-rank": r, "data-role": "server", transform: `translate(${f1(q.x)},${f1(q.y)})` }, nodesG);
+      const title = el("title", {}, g);
+      el("rect", { class: "node-body server-body", x: f1(-q.w / 2), y: f1(-q.h / 2), width: f1(q.w), height: f1(q.h), rx: 8 }, g);
+      const lines = {};
+      [["name", -24, "node-rank"], ["version", -3, "ps-version"], ["load", 17, "node-line"], ["bytes", 34, "node-traffic"]].forEach(([n, dy, c]) => {
+        lines[n] = el("text", { x: 0, y: dy + 5, class: c, "text-anchor": "middle" }, g);
+      });
+      nodes.servers.set(r, { g, title, lines });
+    }
+    for (const [r, p] of geom.workers) {
+      const g = el("g", { class: "node ps-worker", "data-rank": r, "data-role": "worker", transform: `translate(${f1(p.x)},${f1(p.y)})` }, nodesG);
+      g.style.fontSize = small ? "11px" : "13px";
+      const title = el("title", {}, g);
+      const circle = el("circle", { r: f1(p.r), class: "node-body", stroke: rankColor(r) }, g);
+      const k = p.r / 46;
+      const lines = {};
+      const rows = small
+        ? [["rank", -9, "node-rank"], ["read", 9, "ps-read"]]
+        : [["rank", -18, "node-rank"], ["read", -1, "ps-read"], ["iter", 15, "node-line"], ["loss", 30, "node-line"]];
+      for (const [n, dy, c] of rows) lines[n] = el("text", { x: 0, y: f1(dy * k + 4), class: c, "text-anchor": "middle" }, g);
+      // marks: hourglass (held back) above-left, slow (straggler) above-right
+      const hold = el("text", { class: "ps-mark ps-hold", x: f1(-p.r * 0.78), y: f1(-p.r * 0.72), "text-anchor": "middle" }, g);
+      const slow = el("text", { class: "ps-mark ps-slow", x: f1(p.r * 0.8), y: f1(-p.r * 0.72), "text-anchor": "middle" }, g);
+      nodes.workers.set(r, { g, title, circle, lines, hold, slow });
+    }
+    packetsG = el("g", { class: "packets" }, layer);
+  }
+
+  function render(state) {
+    const { servers, workers } = psNodes(state);
+    const cfg = psConfig(state) || {};
+    const k = `${servers.map((s) => s.rank).join(",")}|${workers.map((w) => w.rank).join(",")}`;
+    if (k !== key || !layer.isConnected) {
+      key = k;
+      cancel();
+      build(
+        servers.map((s) => s.rank),
+        workers.map((w) => w.rank),
+      );
+    }
+    svg.dataset.mode = "ps";
+    svg.dataset.workers = String(workers.length);
+    svg.dataset.servers = String(servers.length);
+    let dropped = 0;
+    for (const s of servers) {
+      const n = nodes.servers.get(s.rank);
+      if (!n) continue;
+      dropped += s.dropped;
+      const d = n.g.dataset;
+      d.version = String(s.version);
+      d.pushes = String(s.pushes);
+      d.pulls = String(s.pulls);
+      d.dropped = String(s.dropped);
+      d.bytesIn = s.bytesIn == null ? "0" : String(s.bytesIn);
+      d.bytesOut = s.bytesOut == null ? "0" : String(s.bytesOut);
+      n.lines.name.textContent = t("ps.server", { rank: s.rank });
+      n.lines.version.textContent = t("ps.version", { v: s.version });
+      n.lines.load.textContent = s.dropped
+        ? t("ps.loadDropped", { n: s.pushes, d: s.dropped })
+        : t("ps.load", { n: s.pushes });
+      n.lines.bytes.textContent = s.bytesIn != null ? `↓${fmtBytesShort(s.bytesIn)} ↑${fmtBytesShort(s.bytesOut)}` : "";
+      n.title.textContent = [
+        t("ps.server", { rank: s.rank }),
+        t("ps.version", { v: s.version }),
+        s.shardLen != null ? t("ps.shardTitle", { n: s.shardLen, bytes: fmtBytes(s.shardLen * 4) }) : "",
+        t("ps.loadTitle", { pushes: s.pushes, pulls: s.pulls, dropped: s.dropped }),
+        s.bytesIn != null ? t("ps.bytesTitle", { inb: fmtBytes(s.bytesIn), outb: fmtBytes(s.bytesOut) }) : "",
+      ]
+        .filter(Boolean)
+        .join("\n");
+    }
+    svg.dataset.dropped = String(dropped);
+    for (const w of workers) {
+      const n = nodes.workers.get(w.rank);
+      if (!n) continue;
+      const info = state.workers[w.rank] || {};
+      const status = info.status || (state.finished ? state.status : "starting");
+      n.g.dataset.status = status;
+      n.g.dataset.readVersion = w.readVersion == null ? "" : String(w.readVersion);
+      n.g.dataset.blocked = String(w.blocked);
+      n.g.dataset.waited = String(w.waited);
+      n.g.dataset.slowed = String(w.slowed);
+      n.circle.setAttribute("fill", STATUS_FILL[status] || STATUS_FILL.starting);
+      n.g.classList.toggle("held", w.blocked || w.waited);
+      n.g.classList.toggle("slowed", w.slowed);
+      n.lines.rank.textContent = t("topo.rank", { rank: w.rank });
+      n.lines.read.textContent = w.readVersion == null ? "" : t("ps.read", { v: w.readVersion });
+      if (n.lines.iter) n.lines.iter.textContent = w.step ? t("ps.iter", { n: w.step }) : "";
+      if (n.lines.loss) n.lines.loss.textContent = w.step ? t("topo.loss", { loss: fmtNum(w.loss, 3) }) : "";
+      n.hold.textContent = w.blocked || w.waited ? "⏳" : "";
+      n.slow.textContent = w.slowed ? `${fmtNum(cfg.factor, 2)}×` : "";
+      n.title.textContent = [
+        t("topo.rank", { rank: w.rank }),
+        info.pid != null ? t("topo.pid", { pid: info.pid }) : "",
+        w.step ? t("ps.iter", { n: w.step }) : "",
+        w.readVersions ? t("ps.readAll", { vs: w.readVersions.join(", ") }) : "",
+        w.blocked ? t("ps.blockedTitle", { ms: fmtNum(w.blockedMs, 3) }) : "",
+        w.waited ? t("ps.waitedTitle", { ms: fmtNum(w.waitMs, 3) }) : "",
+        w.slowed ? t("ps.slowedTitle", { k: fmtNum(cfg.factor, 2) }) : "",
+        w.dropped ? t("ps.droppedTitle", { n: w.dropped }) : "",
+        `${t("topo.status")}: ${t("status." + status)}`,
+      ]
+        .filter(Boolean)
+        .join("\n");
+    }
+  }
+
+  /** Animate a batch of new events (live only). Replaces any running animation. */
+  function animate(events) {
+    if (!geom || !packetsG) return;
+    const servers = [...geom.servers.keys()];
+    const list = packetsFor(events, servers).filter((p) => {
+      const w = p.kind === "pull" ? p.dst : p.src;
+      const s = p.kind === "pull" ? p.src : p.dst;
+      return geom.workers.has(w) && geom.servers.has(s);
+    });
+    if (!list.length) return;
+    const gen = ++anim.gen;
+    packetsG.replaceChildren();
+    const items = list.map((p, i) => {
+      const wRank = p.kind === "pull" ? p.dst : p.src;
+      const sRank = p.kind === "pull" ? p.src : p.dst;
+      const w = geom.workers.get(wRank);
+      const s = geom.servers.get(sRank);
+      const top = [s.x, s.y + s.h / 2 + 4];
+      const bottom = [w.x, w.y - w.r - 2];
+      const from = p.kind === "pull" ? top : bottom;
+      const to = p.kind === "pull" ? bottom : top;
+      const g = el("g", { class: `ps-packet ps-${p.kind}`, "data-kind": p.kind, "data-src": p.src, "data-dst": p.dst }, packetsG);
+      const color = p.kind === "pull" ? OKABE_ITO.blue : p.kind === "push" ? OKABE_ITO.orange : OKABE_ITO.vermillion;
+      el("circle", { r: 8, fill: color }, g);
+      if (p.kind === "drop") {
+        const x = el("text", { class: "ps-drop-x", x: 0, y: 4, "text-anchor": "middle" }, g);
+        x.textContent = "✕";
+      }
+      if (p.label) {
+        const lb = el("text", { class: "ps-packet-label", x: 11, y: -9 - (i % 2) * 13 }, g);
+        lb.textContent = p.label;
+      }
+      return { g, from, to, stop: p.kind === "drop" ? 0.72 : 1 };
+    });
+    animated += items.length;
+    svg.dataset.animatedPackets = String(animated);
+    const t0 = performance.now();
+    const frame = (now) => {
+      if (gen !== anim.gen) return;
+      const u = Math.min(1, (now - t0) / ANIM_MS);
+      const ease = u < 0.5 ? 2 * u * u : 1 - Math.pow(-2 * u + 2, 2) / 2;
+      for (const it of items) {
+        const v = ease * it.stop;
+        it.g.setAttribute("transform", `translate(${f1(it.from[0] + (it.to[0] - it.from[0]) * v)},${f1(it.from[1] + (it.to[1] - it.from[1]) * v)})`);
+      }
+      if (u < 1) requestAnimationFrame(frame);
+      else setTimeout(() => gen === anim.gen && packetsG.replaceChildren(), 250);
+    };
+    for (const it of items) it.g.setAttribute("transform", `translate(${f1(it.from[0])},${f1(it.from[1])})`);
+    requestAnimationFrame(frame);
+    setTimeout(() => gen === anim.gen && packetsG && packetsG.replaceChildren(), ANIM_MS + 600);
+  }
+
+  function cancel() {
+    anim.gen++;
+    if (packetsG) packetsG.replaceChildren();
+  }
+
+  /** Take the PS drawing off the SVG (the run is not a parameter-server run). */
+  function hide() {
+    cancel();
+    key = null;
+    layer.remove();
+  }
+
+  function reset() {
+    animated = 0;
+    delete svg.dataset.animatedPackets;
+    hide();
+  }
+
+  return { render, animate, cancel, hide, reset, relocalize: () => { key = null; } };
+}

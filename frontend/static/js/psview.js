@@ -1,0 +1,128 @@
+// psview.js — the staleness card of a parameter-server run: a histogram of the staleness
+// of every applied gradient (as of the shown step), its mean, for SSP the bound s and the
+// clock-gap distribution, and the newest update in words.
+
+import { fmtNum, getLang, t } from "./i18n.js";
+import { OKABE_ITO } from "./palette.js";
+import { isPs, psConfig, stalenessHistogram } from "./state.js";
+
+const MIN_INTERVAL_MS = 250;
+
+export function createPsPanel({ card, plotDiv, meanEl, captionEl }, onVisible) {
+  let large = false;
+  let pending = null;
+  let timer = null;
+  let last = 0;
+  let drawnKey = "";
+
+  function setVisible(on) {
+    if (card.hidden === !on) return;
+    card.hidden = !on;
+    onVisible?.(on);
+  }
+
+  function render(state) {
+    const on = isPs(state);
+    setVisible(on);
+    if (!on) return;
+    const h = stalenessHistogram(state);
+    const cfg = psConfig(state);
+    plotDiv.dataset.bars = String(h.counts.filter((c) => c > 0).length);
+    plotDiv.dataset.total = String(h.total);
+    plotDiv.dataset.mean = h.mean == null ? "" : String(h.mean);
+    plotDiv.dataset.max = String(h.max);
+    plotDiv.dataset.dropped = String(h.dropped);
+    plotDiv.dataset.mode = cfg.mode;
+    meanEl.textContent = h.total
+      ? t("ps.meanLine", { mean: fmtNum(h.mean, 3), n: h.total, max: h.max }) + (h.dropped ? ` · ${t("ps.droppedN", { n: h.dropped })}` : "")
+      : h.dropped
+        ? t("ps.droppedN", { n: h.dropped })
+        : "";
+    const u = state.ps && state.ps.lastUpdate;
+    const a = u && u.applied && u.applied.length ? u.applied[u.applied.length - 1] : null;
+    let cap = "";
+    if (a && Number.isInteger(u.version)) {
+      cap = t("ps.caption", { read: a.read_version, at: u.version - 1, s: a.staleness, rank: a.worker });
+      if (u.applied.length > 1) cap = t("ps.captionSync", { n: u.applied.length, v: u.version });
+    } else cap = t("ps.captionEmpty");
+    if (cfg.mode === "ssp") cap += ` · ${t("ps.sspNote", { s: cfg.bound })}`;
+    if (cfg.mode === "backup") cap += ` · ${t("ps.backupNote", { b: cfg.backup })}`;
+    captionEl.textContent = cap;
+    pending = { h, cfg };
+    if (timer) return;
+    timer = setTimeout(draw, Math.max(0, MIN_INTERVAL_MS - (performance.now() - last)));
+  }
+
+  function draw() {
+    timer = null;
+    last = performance.now();
+    if (!pending || !window.Plotly || card.hidden) return;
+    const { h, cfg } = pending;
+    pending = null;
+    const k = `${getLang()}|${large}|${h.counts.join(",")}|${h.gapCounts.join(",")}|${cfg.mode}|${cfg.bound}`;
+    if (k === drawnKey) return;
+    drawnKey = k;
+    const font = large ? 16 : 12;
+    const traces = [
+      {
+        type: "bar",
+        x: h.bins,
+        y: h.counts,
+        name: t("ps.staleness"),
+        marker: { color: OKABE_ITO.orange },
+        hovertemplate: `${t("ps.staleness")} %{x}: %{y}<extra></extra>`,
+      },
+    ];
+    const shapes = [];
+    const annotations = [];
+    if (cfg.mode === "ssp") {
+      if (h.gapBins.length) {
+        traces.push({
+          type: "bar",
+          x: h.gapBins,
+          y: h.gapCounts,
+          name: t("ps.clockGap"),
+          marker: { color: OKABE_ITO.skyBlue },
+          opacity: 0.75,
+          hovertemplate: `${t("ps.clockGap")} %{x}: %{y}<extra></extra>`,
+        });
+      }
+      if (Number.isFinite(cfg.bound)) {
+        shapes.push({ type: "line", x0: cfg.bound + 0.5, x1: cfg.bound + 0.5, yref: "paper", y0: 0, y1: 1, line: { color: OKABE_ITO.vermillion, width: 2, dash: "dash" } });
+        annotations.push({ x: cfg.bound + 0.5, yref: "paper", y: 1, text: `s = ${cfg.bound}`, showarrow: false, xanchor: "left", yanchor: "top", font: { color: OKABE_ITO.vermillion, size: font } });
+      }
+    }
+    const empty = !h.counts.length;
+    const layout = {
+      margin: { l: 40, r: 8, t: 6, b: 36 },
+      font: { size: font, family: "system-ui, -apple-system, 'Segoe UI', 'Noto Sans SC', 'PingFang SC', sans-serif", color: "#111" },
+      barmode: "group",
+      bargap: 0.15,
+      xaxis: { title: { text: t("ps.stalenessAxis"), standoff: 2 }, dtick: 1, zeroline: false, automargin: true, range: empty ? [-0.5, 4.5] : undefined },
+      yaxis: { title: { text: t("ps.count") }, zeroline: false, gridcolor: "#e6e6e6", automargin: true, rangemode: "tozero" },
+      showlegend: cfg.mode === "ssp" && h.gapBins.length > 0,
+      legend: { orientation: "h", x: 1, xanchor: "right", y: 1, font: { size: font - 1 } },
+      shapes,
+      annotations: empty ? [{ text: t("ps.noneYet"), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { color: "#777" } }] : annotations,
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "#ffffff",
+    };
+    window.Plotly.react(plotDiv, traces, layout, { displayModeBar: false, responsive: true });
+  }
+
+  function resize() {
+    if (window.Plotly && plotDiv.data && !card.hidden) window.Plotly.Plots.resize(plotDiv);
+  }
+
+  return {
+    render,
+    resize,
+    setLarge(v) {
+      large = !!v;
+      drawnKey = "";
+    },
+    invalidate() {
+      drawnKey = "";
+    },
+  };
+}

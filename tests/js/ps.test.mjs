@@ -1,0 +1,125 @@
+// Parameter-server reducer: staleness histogram, versions, drops, non-finite losses.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  applyEvent,
+  completeStep,
+  HANDLED_EVENT_TYPES,
+  initialState,
+  lossSeries,
+  psNodes,
+  reduceEvents,
+  serverRanks,
+  stalenessHistogram,
+  stepRanks,
+  stepSummary,
+  timelineWindow,
+  toNumber,
+} from "../../frontend/static/js/state.js";
+import { recSegments } from "../../frontend/static/js/timeline.js";
+
+let seq = 0;
+const ev = (type, fields) => ({ seq: ++seq, run_id: "r", t: seq * 0.01, rank: null, step: null, type, ...fields });
+
+function psRun({ servers = 1, workers = 3, mode = "async" } = {}) {
+  seq = 0;
+  const evs = [
+    ev("run_started", {
+      config: { strategy: "parameter_server", workers, servers, ps_mode: mode, staleness_bound: 2, straggler: "one", straggler_factor: 5, straggler_rank: 0 },
+      world_size: servers + workers,
+      num_servers: servers,
+      strategy: "parameter_server",
+      num_params: 100,
+    }),
+  ];
+  for (let r = 0; r < servers; r++) evs.push(ev("worker_started", { rank: r, role: "server", pid: 10 + r }));
+  for (let r = servers; r < servers + workers; r++) evs.push(ev("worker_started", { rank: r, role: "worker", pid: 10 + r }));
+  return evs;
+}
+
+const step = (rank, s, extra = {}) =>
+  ev("step", { rank, step: s, loss: 0.5, compute_ms: 1, emulated_ms: 20, comm_ms: 0.5, pull_ms: 0.4, wait_ms: 0, blocked_ms: 0, read_version: 0, read_versions: [0], t_start: 0, ...extra });
+const upd = (rank, version, applied) => ev("ps_update", { rank, step: version, version, applied, shard: [0, 100], param_checksum: 1.5 });
+
+test("ps_update and gradient_dropped are handled", () => {
+  assert.ok(HANDLED_EVENT_TYPES.includes("ps_update"));
+  assert.ok(HANDLED_EVENT_TYPES.includes("gradient_dropped"));
+});
+
+test("staleness histogram counts every applied gradient once (server 0), with its mean", () => {
+  const evs = psRun({ servers: 2 });
+  evs.push(step(2, 1), step(3, 1), step(4, 1));
+  const a = (worker, rv, st) => ({ worker, step: 1, read_version: rv, staleness: st });
+  for (const srv of [0, 1]) {
+    evs.push(upd(srv, 1, [a(2, 0, 0)]), upd(srv, 2, [a(3, 0, 1)]), upd(srv, 3, [a(4, 0, 2)]), upd(srv, 4, [a(2, 1, 2)]));
+  }
+  const s = reduceEvents(evs);
+  const h = stalenessHistogram(s);
+  assert.deepEqual(h.bins, [0, 1, 2]);
+  assert.deepEqual(h.counts, [1, 1, 2]);
+  assert.equal(h.total, 4);
+  assert.equal(h.mean, 5 / 4);
+  assert.equal(h.max, 2);
+  assert.deepEqual(serverRanks(s), [0, 1]);
+  assert.deepEqual(stepRanks(s), [2, 3, 4]);
+  const n = psNodes(s);
+  assert.equal(n.servers[0].version, 4);
+  assert.equal(n.servers[1].version, 4);
+  assert.equal(n.servers[0].pushes, 4);
+  assert.equal(n.servers[0].pulls, 3); // three step events: one pull of each server
+  assert.equal(n.servers[0].bytesIn, 4 * 100 * 4);
+  assert.equal(n.servers[0].bytesOut, 3 * 100 * 4);
+});
+
+test("versions read per worker, blocked / waited / slowed marks", () => {
+  const evs = psRun({ mode: "ssp" });
+  evs.push(step(1, 1, { read_version: 3, read_versions: [3], blocked_ms: 12, pull_ms: 12 }));
+  evs.push(step(2, 1, { read_version: 5, read_versions: [5], slowed: true }));
+  evs.push(step(3, 2, { read_version: 7, read_versions: [7], wait_ms: 4, pull_ms: 4 }));
+  const s = reduceEvents(evs);
+  const w = Object.fromEntries(psNodes(s).workers.map((x) => [x.rank, x]));
+  assert.equal(w[1].readVersion, 3);
+  assert.equal(w[1].blocked, true);
+  assert.equal(w[2].readVersion, 5);
+  assert.equal(w[2].slowed, true);
+  assert.equal(w[3].waited, true);
+  assert.equal(completeStep(s), 2, "PS: the newest iteration any worker reached");
+  // the timeline lanes are the workers only
+  assert.deepEqual(timelineWindow(s).lanes.map((l) => l.rank), [1, 2, 3]);
+  assert.deepEqual(recSegments(s.history[1].items[0]).map(([k]) => k), ["blocked", "compute", "emulated", "push"]);
+  assert.deepEqual(recSegments(s.history[3].items[0]).map(([k]) => k), ["wait", "compute", "emulated", "push"]);
+  assert.deepEqual(recSegments(s.history[2].items[0]).map(([k]) => k), ["pull", "compute", "emulated", "push"]);
+});
+
+test("dropped gradients are counted per worker and per server", () => {
+  const evs = psRun({ mode: "backup", workers: 3 });
+  evs.push(upd(0, 1, [{ worker: 2, step: 1, read_version: 0, staleness: 0 }, { worker: 3, step: 1, read_version: 0, staleness: 0 }]));
+  evs.push(ev("gradient_dropped", { rank: 0, step: 1, worker: 1, read_version: 0, version: 1 }));
+  evs.push(ev("gradient_dropped", { rank: 0, step: 2, worker: 1, read_version: 1, version: 2 }));
+  const s = reduceEvents(evs);
+  assert.equal(s.ps.dropped, 2);
+  assert.equal(s.ps.droppedBy[1], 2);
+  assert.equal(stalenessHistogram(s).dropped, 2);
+  assert.equal(psNodes(s).servers[0].dropped, 2);
+  assert.equal(s.ps.lastDropped.worker, 1);
+  // scrubbing: as of step 1 only the first drop happened
+  assert.equal(reduceEvents(evs, 1).ps.dropped, 1);
+});
+
+test("NaN / Infinity losses arrive as strings and never crash the series", () => {
+  assert.ok(Number.isNaN(toNumber("NaN")));
+  assert.equal(toNumber("Infinity"), Infinity);
+  assert.equal(toNumber("-Infinity"), -Infinity);
+  const evs = psRun();
+  evs.push(step(1, 1, { loss: 0.7 }), step(2, 1, { loss: "NaN" }), step(3, 1, { loss: "Infinity" }), step(1, 2, { loss: 0.6 }));
+  const s = reduceEvents(evs);
+  assert.equal(s.nonFinite, 2);
+  const ls = lossSeries(s);
+  assert.deepEqual(ls.ranks.map((r) => r.y), [[0.7, 0.6], [null], [null]]);
+  assert.deepEqual(ls.mean.x, [1, 2], "PS: mean over the workers that reached each iteration");
+  assert.deepEqual(ls.mean.y, [null, 0.6], "a non-finite loss makes a gap, not a number");
+  assert.equal(ls.mean.xt.length, 2);
+  assert.equal(stepSummary(s, 1).meanLoss, null);
+  const state = applyEvent(initialState(), { seq: 1, type: "step", rank: 0, step: 1, loss: "NaN", t: 0 });
+  assert.ok(Number.isNaN(state.history[0].items[0].loss));
+});
