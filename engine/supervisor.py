@@ -108,7 +108,7 @@ class RunSupervisor:
         self._seq = 0
         self._t0 = 0.0
         self._workers: list[WorkerHandle] = []
-        self._controls: list[dict[str, Any]] = []  # every control message, numbered from 1
+        self._control_seq = 0  # control messages are numbered 1, 2, … (see engine/control.py)
         self._inbox: queue.Queue[tuple[WorkerHandle, list[dict[str, Any]] | None]] = (
             queue.Queue())
         self._outcome = _Outcome()
@@ -173,8 +173,8 @@ class RunSupervisor:
                 self._stop_requested = True
             if action == "set_pace":
                 self.config.pace = pace
-            message = {"seq": len(self._controls) + 1, "action": action, "pace": pace}
-            self._controls.append(message)
+            self._control_seq += 1
+            message = {"seq": self._control_seq, "action": action, "pace": pace}
             for w in self._workers:
                 if w.status in ("starting", "running"):
                     # OSError: that worker is dying; the monitor reports it.
