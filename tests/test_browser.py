@@ -672,3 +672,104 @@ def test_bad_network_and_compression_choices(page: Page, server: str) -> None:
     assert json.loads(posts[0])["compression"] is None
     assert json.loads(posts[1])["compression"] == "sign"
     pg.unroute("**/api/runs")
+
+
+def _start_scenario(pg: Page, name: str, **fields: str) -> None:
+    pg.wait_for_selector(f"[data-testid=scenario-select] option[value='{name}']", state="attached")
+    pg.select_option("[data-testid=scenario-select]", name)
+    for testid, value in fields.items():
+        sel = f"[data-testid={testid}]"
+        if pg.eval_on_selector(sel, "e => e.tagName") == "SELECT":
+            pg.select_option(sel, value)
+        else:
+            pg.fill(sel, value)
+            pg.dispatch_event(sel, "change")
+    pg.set_checked("[data-testid=full-speed]", False)
+    pg.fill("[data-testid=pace-input]", "8")
+    pg.dispatch_event("[data-testid=pace-input]", "change")
+    pg.click("[data-testid=start-run]")
+
+
+def test_parameter_server_async_staleness(page: Page, server: str) -> None:
+    pg = page
+    _start_scenario(
+        pg, "ps-async", **{"workers-input": "3", "steps-input": "15", "emulated-input": "20"}
+    )
+    # one server row above three workers, with their roles
+    pg.wait_for_function(
+        """document.querySelectorAll('[data-testid=topology] [data-role=server]').length === 1
+           && document.querySelectorAll('[data-testid=topology] [data-role=worker]').length === 3""",
+        timeout=30_000,
+    )
+    roles = pg.eval_on_selector_all(
+        "[data-testid=topology] .node[data-rank]",
+        "els => els.map(e => e.dataset.rank + ':' + e.dataset.role)",
+    )
+    assert sorted(roles) == ["0:server", "1:worker", "2:worker", "3:worker"]
+    # the staleness histogram gains bars, and gradients applied on arrival are stale
+    pg.wait_for_function(
+        """(() => { const h = document.querySelector('[data-testid=staleness-histogram]');
+                   return Number(h.dataset.bars) > 0 && Number(h.dataset.mean) > 0
+                     && !!(h.data && h.data[0] && h.data[0].y.length); })()""",
+        timeout=30_000,
+    )
+    # the form asked for what we typed
+    run = pg.evaluate("window.distlab.player.liveState.config")
+    assert run["strategy"] == "parameter_server" and run["ps_mode"] == "async"
+    assert run["workers"] == 3 and run["steps"] == 15 and run["emulated_compute_ms"] == 20
+    _wait_status(pg, "finished", 60_000)
+    # workers show the version they read; the server its version and load
+    srv = pg.eval_on_selector("[data-testid=topology] [data-role=server]", "e => ({...e.dataset})")
+    assert int(srv["version"]) == 45 and int(srv["pushes"]) == 45 and int(srv["bytesIn"]) > 0
+    reads = pg.eval_on_selector_all(
+        "[data-testid=topology] [data-role=worker]", "els => els.map(e => e.dataset.readVersion)"
+    )
+    assert all(r != "" for r in reads)
+    assert pg.locator("[data-testid=timeline] .seg-push").count() > 0
+    assert pg.locator("[data-testid=timeline] .seg-emulated").count() > 0
+    assert "staleness" in pg.inner_text("[data-testid=staleness-caption]")
+    # loss against wall time
+    pg.click("[data-testid=chart-x-time]")
+    pg.wait_for_function(
+        "document.querySelector('[data-testid=loss-chart]').data[0].x[0] > 0.2", timeout=5_000
+    )
+    # the URL carries the parameter-server fields
+    assert "ps_mode=async" in pg.url and "emulated_compute_ms=20" in pg.url
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SCREENSHOT.parent / "browser-ps-async.png"))
+
+
+def test_parameter_server_backup_drops_the_straggler(page: Page, server: str) -> None:
+    pg = page
+    # another run to compare with (sync, same seed, full speed)
+    req = urllib.request.Request(
+        f"{server}/api/runs",
+        data=json.dumps(
+            {"strategy": "parameter_server", "workers": 2, "steps": 10, "pace": None,
+             "dataset": "moons"}
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=10) as res:
+        assert res.status == 201
+    _start_scenario(
+        pg,
+        "ps-backup-workers",
+        **{"workers-input": "3", "steps-input": "10", "ps-mode-select": "backup"},
+    )
+    _wait_status(pg, "finished", 60_000)
+    pg.wait_for_function(
+        "Number(document.querySelector('[data-testid=topology]').dataset.dropped) > 0",
+        timeout=10_000,
+    )
+    assert int(pg.get_attribute("[data-testid=staleness-histogram]", "data-dropped") or 0) > 0
+    # compare with the async run of the previous test (or any other run): dashed overlay
+    pg.wait_for_selector("[data-testid=compare-run]", timeout=10_000)
+    pg.locator("[data-testid=compare-run]").first.click()
+    pg.wait_for_function(
+        "Number(document.querySelector('[data-testid=loss-chart]').dataset.baselineSteps) > 0",
+        timeout=20_000,
+    )
+    assert "compared" in pg.inner_text("[data-testid=baseline-legend]")
+    pg.screenshot(path=str(SCREENSHOT.parent / "browser-ps-backup.png"))

@@ -59,6 +59,24 @@ def test_reducer_handles_exactly_the_engine_event_types() -> None:
     assert cases == handled, "HANDLED_EVENT_TYPES must list the reducer's switch cases"
 
 
+def test_parameter_server_events_and_choices_are_handled() -> None:
+    source = _read(JS / "state.js")
+    handled = set(_js_string_array(source, "HANDLED_EVENT_TYPES"))
+    assert {"ps_update", "gradient_dropped"} <= handled
+    assert _js_string_array(source, "IGNORED_EVENT_TYPES") == []
+    for field, name in (("ps_mode", "PS_MODES"), ("straggler", "STRAGGLERS")):
+        literal = str(RunCreate.model_fields[field].annotation)
+        values = _js_string_array(source, name)
+        assert all(f"'{v}'" in literal for v in values) and literal.count("'") == 2 * len(values)
+    html = _read(TEMPLATES_DIR / "index.html")
+    mode = re.search(r'<select id="f-ps-mode".*?</select>', html, re.S)
+    strag = re.search(r'<select id="f-straggler".*?</select>', html, re.S)
+    assert mode and strag
+    assert re.findall(r'value="(\w+)"', mode.group(0)) == _js_string_array(source, "PS_MODES")
+    assert re.findall(r'value="(\w+)"', strag.group(0)) == _js_string_array(source, "STRAGGLERS")
+    assert _js_string_array(_read(JS / "controls.js"), "STRATEGIES_WITHOUT_UI") == []
+
+
 def test_step_fields_read_by_the_reducer_exist_in_the_schema() -> None:
     fields = set(_js_string_array(_read(JS / "state.js"), "STEP_FIELDS"))
     assert fields <= set(EVENT_TYPES["step"])
@@ -247,6 +265,15 @@ def test_page_hooks_exist() -> None:
         "error-chart",
         "residual-chart",
         "alpha-beta-chart",
+        "ps-section",
+        "servers-input",
+        "ps-mode-select",
+        "backup-input",
+        "staleness-bound-input",
+        "emulated-input",
+        "straggler-select",
+        "staleness-histogram",
+        "chart-x-time",
     ):
         assert f'data-testid="{testid}"' in html, testid
     # Plotly is served locally and loaded before the modules; no CDN anywhere.

@@ -13,10 +13,10 @@ import { OKABE_ITO, rankColor, STATUS_FILL } from "./palette.js";
 import { psConfig, psNodes } from "./state.js";
 
 const NS = "http://www.w3.org/2000/svg";
-const W = 480;
-const H = 330;
-const SERVER_Y = 58;
-const WORKER_Y = 250;
+const W = 340;
+const H = 320;
+const SERVER_Y = 52;
+const WORKER_Y = 236;
 const ANIM_MS = 700;
 const MAX_PACKETS = 14;
 
@@ -87,8 +87,8 @@ export function createPsTopology(svg) {
     svg.setAttribute("preserveAspectRatio", "xMidYMin meet");
     const sx = rowPositions(sRanks.length);
     const wx = rowPositions(wRanks.length);
-    const sw = Math.min(170, (W / Math.max(1, sRanks.length)) * 0.86);
-    const wr = Math.min(46, (W / Math.max(1, wRanks.length)) * 0.42);
+    const sw = Math.min(170, (W / Math.max(1, sRanks.length)) * 0.9);
+    const wr = Math.min(50, (W / Math.max(1, wRanks.length)) * 0.45);
     geom = { servers: new Map(), workers: new Map(), wr };
     sRanks.forEach((r, i) => geom.servers.set(r, { x: sx[i], y: SERVER_Y, w: sw, h: 86 }));
     wRanks.forEach((r, i) => geom.workers.set(r, { x: wx[i], y: WORKER_Y, r: wr }));
@@ -100,7 +100,7 @@ export function createPsTopology(svg) {
     }
     const nodesG = el("g", { class: "nodes" }, layer);
     nodes = { servers: new Map(), workers: new Map() };
-    const small = wRanks.length > 5;
+    const small = wRanks.length > 4;
     for (const [r, q] of geom.servers) {
       const g = el("g", { class: "node ps-server", "data-rank": r, "data-role": "server", transform: `translate(${f1(q.x)},${f1(q.y)})` }, nodesG);
       const title = el("title", {}, g);
@@ -113,14 +113,14 @@ export function createPsTopology(svg) {
     }
     for (const [r, p] of geom.workers) {
       const g = el("g", { class: "node ps-worker", "data-rank": r, "data-role": "worker", transform: `translate(${f1(p.x)},${f1(p.y)})` }, nodesG);
-      g.style.fontSize = small ? "11px" : "13px";
+      g.style.fontSize = small ? "12px" : "14px";
       const title = el("title", {}, g);
       const circle = el("circle", { r: f1(p.r), class: "node-body", stroke: rankColor(r) }, g);
-      const k = p.r / 46;
+      const k = p.r / 40;
       const lines = {};
       const rows = small
         ? [["rank", -9, "node-rank"], ["read", 9, "ps-read"]]
-        : [["rank", -18, "node-rank"], ["read", -1, "ps-read"], ["iter", 15, "node-line"], ["loss", 30, "node-line"]];
+        : [["rank", -15, "node-rank"], ["read", 1, "ps-read"], ["iter", 16, "node-line"]];
       for (const [n, dy, c] of rows) lines[n] = el("text", { x: 0, y: f1(dy * k + 4), class: c, "text-anchor": "middle" }, g);
       // marks: hourglass (held back) above-left, slow (straggler) above-right
       const hold = el("text", { class: "ps-mark ps-hold", x: f1(-p.r * 0.78), y: f1(-p.r * 0.72), "text-anchor": "middle" }, g);
@@ -221,7 +221,8 @@ export function createPsTopology(svg) {
     if (!list.length) return;
     const gen = ++anim.gen;
     packetsG.replaceChildren();
-    const items = list.map((p, i) => {
+    let labelled = false;
+    const items = [...list].reverse().map((p) => {
       const wRank = p.kind === "pull" ? p.dst : p.src;
       const sRank = p.kind === "pull" ? p.src : p.dst;
       const w = geom.workers.get(wRank);
@@ -237,8 +238,13 @@ export function createPsTopology(svg) {
         const x = el("text", { class: "ps-drop-x", x: 0, y: 4, "text-anchor": "middle" }, g);
         x.textContent = "✕";
       }
-      if (p.label) {
-        const lb = el("text", { class: "ps-packet-label", x: 11, y: -9 - (i % 2) * 13 }, g);
+      if (p.label && !labelled) {
+        // one label (the newest gradient), fixed beside the middle of its edge
+        labelled = true;
+        const mx = (from[0] + to[0]) / 2;
+        const my = (from[1] + to[1]) / 2;
+        const right = mx < W * 0.6;
+        const lb = el("text", { class: "ps-packet-label", x: f1(mx + (right ? 10 : -10)), y: f1(my), "text-anchor": right ? "start" : "end" }, packetsG);
         lb.textContent = p.label;
       }
       return { g, from, to, stop: p.kind === "drop" ? 0.72 : 1 };
