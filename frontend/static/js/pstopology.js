@@ -191,7 +191,7 @@ export function createPsTopology(svg) {
       n.lines.read.textContent = w.readVersion == null ? "" : t("ps.read", { v: w.readVersion });
       if (n.lines.iter) n.lines.iter.textContent = w.step ? t("ps.iter", { n: w.step }) : "";
       if (n.lines.loss) n.lines.loss.textContent = w.step ? t("topo.loss", { loss: fmtNum(w.loss, 3) }) : "";
-      n.hold.textContent = w.blocked || w.waited ? "⏳" : "";
+      n.hold.textContent = w.blocked || w.waited ? "‖" : "";
       n.slow.textContent = w.slowed ? `${fmtNum(cfg.factor, 2)}×` : "";
       n.title.textContent = [
         t("topo.rank", { rank: w.rank }),

@@ -89,19 +89,20 @@ export function createPsPanel({ card, plotDiv, meanEl, captionEl }, onVisible) {
       }
       if (Number.isFinite(cfg.bound)) {
         shapes.push({ type: "line", x0: cfg.bound + 0.5, x1: cfg.bound + 0.5, yref: "paper", y0: 0, y1: 1, line: { color: OKABE_ITO.vermillion, width: 2, dash: "dash" } });
-        annotations.push({ x: cfg.bound + 0.5, yref: "paper", y: 1, text: `s = ${cfg.bound}`, showarrow: false, xanchor: "left", yanchor: "top", font: { color: OKABE_ITO.vermillion, size: font } });
+        annotations.push({ x: cfg.bound + 0.5, yref: "paper", y: 1, text: `s = ${cfg.bound}`, showarrow: false, xanchor: "left", yanchor: "bottom", font: { color: OKABE_ITO.vermillion, size: font } });
       }
     }
     const empty = !h.counts.length;
+    const ssp = cfg.mode === "ssp";
     const layout = {
-      margin: { l: 40, r: 8, t: 6, b: 36 },
+      margin: { l: 40, r: 8, t: ssp ? 24 : 6, b: 36 },
       font: { size: font, family: "system-ui, -apple-system, 'Segoe UI', 'Noto Sans SC', 'PingFang SC', sans-serif", color: "#111" },
       barmode: "group",
       bargap: 0.15,
       xaxis: { title: { text: t("ps.stalenessAxis"), standoff: 2 }, dtick: 1, zeroline: false, automargin: true, range: empty ? [-0.5, 4.5] : undefined },
       yaxis: { title: { text: t("ps.count") }, zeroline: false, gridcolor: "#e6e6e6", automargin: true, rangemode: "tozero" },
       showlegend: cfg.mode === "ssp" && h.gapBins.length > 0,
-      legend: { orientation: "h", x: 1, xanchor: "right", y: 1, font: { size: font - 1 } },
+      legend: { orientation: "h", x: 0, xanchor: "left", y: 1, yanchor: "bottom", font: { size: font - 1 } },
       shapes,
       annotations: empty ? [{ text: t("ps.noneYet"), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { color: "#777" } }] : annotations,
       paper_bgcolor: "rgba(0,0,0,0)",
