@@ -102,8 +102,9 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
     "run_finished": {
         "status": "str: finished | stopped | failed | interrupted (the server shut down)",
         "error": "str | null",
-        "summary": "object: steps_completed, wall_s, steps_per_s, final_loss, "
-        "events_dropped",
+        "summary": "object: steps_completed (parameter server: the furthest worker's), "
+        "wall_s, startup_s, steps_per_s, final_loss, events_dropped, versions (parameter "
+        "server: server 0's last version)",
     },
 }
 

@@ -94,6 +94,7 @@ class _Outcome:
     error: str | None = None
     first_step_t: float | None = None
     last_step_t: float | None = None
+    versions: int = 0  # parameter server: server 0's parameter version
 
 
 _EOF = None  # what a reader thread delivers when its worker's pipe closes
@@ -226,7 +227,7 @@ class RunSupervisor:
         self._teardown()
         out = self._outcome
         if out.status is None:
-            stopped_early = self._stop_requested and self._steps_done() < self.config.steps
+            stopped_early = self._stop_requested and not self._reached_the_end()
             out.status = "failed" if out.error else ("stopped" if stopped_early else "finished")
         self._finish(out.status, out.error)
 
@@ -285,6 +286,8 @@ class RunSupervisor:
             if out.first_step_t is None:
                 out.first_step_t = event["t_start"]
             out.last_step_t = event["t"]
+        elif event["type"] == "ps_update" and event["rank"] == 0:
+            self._outcome.versions = event["version"]
 
     def _fail(self, w: WorkerHandle, error: str) -> None:
         w.status = "failed"
@@ -313,8 +316,19 @@ class RunSupervisor:
                     w.status = "killed"
 
     def _steps_done(self) -> int:
-        trainers = [w for w in self._workers if w.role == "worker"]
-        return min((w.last_step for w in trainers), default=0)
+        """Steps every worker completed; for the parameter server, the furthest worker's
+        (with backup workers or async, a straggler legitimately completes fewer)."""
+        steps = [w.last_step for w in self._workers if w.role == "worker"]
+        if self.config.strategy == "parameter_server":
+            return max(steps, default=0)
+        return min(steps, default=0)
+
+    def _reached_the_end(self) -> bool:
+        config = self.config
+        if config.strategy != "parameter_server":
+            return self._steps_done() >= config.steps
+        per_step = 1 if config.ps_mode in ("sync", "backup") else config.workers
+        return self._outcome.versions >= config.steps * per_step
 
     def _now(self) -> float:
         return time.monotonic() - self._t0
@@ -361,6 +375,8 @@ class RunSupervisor:
                 "steps_per_s": round(steps_done / train_s, 2) if train_s > 0 else None,
                 "final_loss": round(sum(losses) / len(losses), 6) if losses else None,
                 "events_dropped": sum(w.dropped for w in self._workers),
+                **({"versions": out.versions}
+                   if self.config.strategy == "parameter_server" else {}),
             }
             self._outcome.status = status
             self._emit([make_event("run_finished", t=self._now(), status=status,

@@ -136,3 +136,12 @@ def test_the_divergence_scenario_diverges_async_but_not_sync() -> None:
     sync, asynchronous = final_loss("sync"), final_loss("async")
     assert sync < 0.3, sync
     assert not asynchronous < 1.0, asynchronous  # NaN counts as diverged too
+
+
+def test_summary_of_a_backup_run_counts_the_runs_progress_not_the_stragglers() -> None:
+    log = _run(workers=3, servers=1, steps=8, ps_mode="backup", backup_workers=1,
+               emulated_compute_ms=5.0, straggler="one", straggler_rank=0,
+               straggler_factor=5.0)
+    summary = log[-1]["summary"]
+    assert summary["versions"] == 8
+    assert summary["steps_completed"] >= 8
