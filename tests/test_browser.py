@@ -698,7 +698,8 @@ def test_parameter_server_async_staleness(page: Page, server: str) -> None:
     # one server row above three workers, with their roles
     pg.wait_for_function(
         """document.querySelectorAll('[data-testid=topology] [data-role=server]').length === 1
-           && document.querySelectorAll('[data-testid=topology] [data-role=worker]').length === 3""",
+           && document.querySelectorAll('[data-testid=topology] [data-role=worker]')
+                .length === 3""",
         timeout=30_000,
     )
     roles = pg.eval_on_selector_all(
