@@ -200,7 +200,7 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
     comms.take_stats()  # set-up traffic (the initial broadcast) is not step 1's
 
     if hasattr(strategy, "run"):  # asynchronous strategies own their loop
-        strategy.run(ctx, _Runtime(sender, StepGate(control)))
+        strategy.run(ctx, _Runtime(sender, StepGate(control), control, dataset.extent()))
         return
 
     gate = StepGate(control, comms, spec.device)
@@ -235,9 +235,16 @@ class _Runtime:
 
     sender: EventSender
     gate: StepGate
+    control: ControlState
+    extent: tuple[float, float, float, float]
 
     def emit(self, type_: str, **fields: Any) -> None:
         self.sender.emit(type_, **fields)
+
+    def maybe_emit_boundary(self, ctx: WorkerContext, step: int) -> None:
+        if _boundary_due(ctx.config, self.control, step):
+            self.sender.emit("boundary", rank=ctx.topo.rank, step=step,
+                             grid=boundary_grid(ctx.model, self.extent))
 
     def now(self) -> float:
         return self.sender.now()

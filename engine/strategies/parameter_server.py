@@ -258,3 +258,5 @@ class _Worker:
                 lr=config.lr, samples=len(y), t_start=round(t_start, 6),
                 events_dropped=self.runtime.dropped(),
             )
+            if self.index == 0:  # the first worker draws the model it pulled
+                self.runtime.maybe_emit_boundary(ctx, clock)

@@ -411,7 +411,10 @@ async function loadRun(id, runObj, baselineId) {
       return;
     }
     app.apiStatus = r.data.status;
+    runObj = r.data;
   }
+  // The form shows the loaded run's settings, so a replay never sits beside another config.
+  if (runObj?.config) controls.fillForm(runObj.config);
   app.conn = api.followRun(id, {
     after: 0,
     onEvents(events) {
