@@ -13,7 +13,9 @@ from engine import config as limits
 
 Strategy = Literal["single", "data_parallel", "parameter_server"]
 Dataset = Literal["spirals", "moons", "blobs"]
-Action = Literal["pause", "resume", "step", "stop", "set_pace"]
+Action = Literal["pause", "resume", "step", "stop", "set_pace",
+                 "kill", "freeze", "slow", "corrupt", "delay", "drop"]
+FAULTS = ("kill", "freeze", "slow", "corrupt")
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 Pace = Field(default=None, ge=limits.MIN_PACE, le=limits.MAX_PACE,
@@ -53,6 +55,7 @@ class RunCreate(BaseModel):
     compress_fraction: float = Field(0.01, gt=0, le=1)
     powersgd_rank: int = Field(1, ge=1, le=16)
     error_feedback: bool = False
+    nan_policy: Literal["skip", "spread"] = "skip"
     servers: int = Field(1, ge=1, le=limits.MAX_SERVERS)
     ps_mode: Literal["sync", "backup", "async", "ssp"] = "sync"
     backup_workers: int = Field(0, ge=0, le=limits.MAX_WORKERS - 1)
@@ -78,10 +81,28 @@ class RunCreate(BaseModel):
 
 
 class ControlRequest(BaseModel):
+    """A control action, or a fault aimed at one rank (``rank``; ``factor`` for slow)."""
+
     model_config = _STRICT
 
     action: Action
     pace: float | None = Pace
+    rank: int | None = Field(None, ge=0, le=limits.MAX_WORKERS + limits.MAX_SERVERS - 1)
+    factor: float | None = Field(None, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _fault_fields(self) -> ControlRequest:
+        if self.action in ("delay", "drop"):
+            raise ValueError(f"{self.action} on a link is not available yet")
+        if self.action in FAULTS and self.rank is None:
+            raise ValueError(f"{self.action} needs the rank of a worker")
+        if self.action not in FAULTS and self.rank is not None:
+            raise ValueError(f"{self.action} does not take a rank")
+        if self.action == "slow" and self.factor is None:
+            raise ValueError("slow needs a factor (how many times slower, ≥ 1)")
+        if self.action != "slow" and self.factor is not None:
+            raise ValueError("only slow takes a factor")
+        return self
 
 
 class WorkerPublic(BaseModel):

@@ -126,6 +126,8 @@ class RunManager:
                 run.status = "running"
         elif kind == "step":
             run.step = max(run.step, event["step"])
+        elif kind == "worker_failed" and event["rank"] in run.workers:
+            run.workers[event["rank"]]["status"] = "failed"
         elif kind == "control" and run.live:
             if event["action"] in ("pause", "step"):
                 run.status = "paused"
@@ -137,7 +139,8 @@ class RunManager:
             run.summary = event["summary"]
             run.finished_at = time.time()
             for worker in run.workers.values():
-                worker["status"] = "exited"
+                if worker["status"] != "failed":
+                    worker["status"] = "exited"
 
     def _persist(self, run: LiveRun) -> None:
         self.store.update_run(run.id, status=run.status, step=run.step,
@@ -150,13 +153,18 @@ class RunManager:
         self.runs.pop(run.id, None)
 
     # ----------------------------------------------------------------- control
-    async def control(self, run_id: str, action: str, pace: float | None) -> None:
+    async def control(self, run_id: str, action: str, pace: float | None,
+                      rank: int | None = None, factor: float | None = None) -> None:
         run = self.runs.get(run_id)
         if run is None or not run.live or run.supervisor is None:
             raise RunNotLiveError(f"run {run_id} is not live; only live runs take controls")
+        sup = run.supervisor
         try:
             # Off the loop: the supervisor's lock may be held while workers are spawned.
-            await asyncio.to_thread(run.supervisor.control, action, pace)
+            if rank is not None:
+                await asyncio.to_thread(sup.inject, action, rank, factor)
+            else:
+                await asyncio.to_thread(sup.control, action, pace)
         except RuntimeError as exc:
             raise RunNotLiveError(str(exc)) from exc
 

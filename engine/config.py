@@ -103,6 +103,9 @@ class RunConfig:
     straggler_rank: int = 0
     """Which worker is slow (counted among workers, from 0) when straggler is ``one``."""
     straggler_prob: float = 0.1
+    nan_policy: str = "skip"
+    """A gradient that is not finite: ``skip`` the step on every rank (the NaN never reaches
+    a parameter), or ``spread`` it (a demo: one all-reduce puts it into every replica)."""
     num_samples: int = 1024
     """Size of the synthetic data set, shared out disjointly among the ranks."""
     hidden: int = 32
@@ -119,6 +122,7 @@ class RunConfig:
         _check_choice("dataset", self.dataset, DATASETS)
         _check_choice("model", self.model, MODELS)
         _check_choice("backend", self.backend, BACKENDS)
+        _check_choice("nan_policy", self.nan_policy, ("skip", "spread"))
         _check_choice("allreduce", self.allreduce, ALL_REDUCE_ALGORITHMS)
         _check_int("workers", self.workers, 1, MAX_WORKERS)
         _check_int("steps", self.steps, 1, MAX_STEPS)

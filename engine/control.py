@@ -27,7 +27,8 @@ from engine.comms import Comms
 class ControlState:
     """This rank's control messages: received by a reader thread, applied by the trainer."""
 
-    def __init__(self, pace: float | None) -> None:
+    def __init__(self, pace: float | None, rank: int = 0) -> None:
+        self.rank = rank
         self._cond = threading.Condition()
         self._inbox: dict[int, dict[str, Any]] = {}  # seq -> message, not yet applied
         self.received_seq = 0
@@ -36,6 +37,10 @@ class ControlState:
         self.paused = False
         self.stop = False
         self.step_tokens = 0
+        # Faults aimed at this rank (applied at the same step boundary on every rank, but
+        # only the target acts on them).
+        self.slow_factor = 1.0
+        self.corrupt_next = False
 
     # ------------------------------------------------------- reader thread
     def receive(self, message: dict[str, Any]) -> None:
@@ -68,6 +73,15 @@ class ControlState:
             self.stop = True
         elif action == "set_pace":
             self.pace = message.get("pace")
+        elif action == "slow" and message.get("rank") == self.rank:
+            self.slow_factor = float(message["factor"])
+        elif action == "corrupt" and message.get("rank") == self.rank:
+            self.corrupt_next = True
+
+    def take_corruption(self) -> bool:
+        """True once after a ``corrupt`` fault: this rank's next gradient becomes NaN."""
+        corrupt, self.corrupt_next = self.corrupt_next, False
+        return corrupt
 
     def can_go(self) -> bool:
         return not self.paused or self.step_tokens > 0

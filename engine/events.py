@@ -65,6 +65,8 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "read_version": "int (parameter server): version read from server 0",
         "read_versions": "list (parameter server): version read from each server",
         "events_dropped": "int: events this rank could not queue so far",
+        "skipped": "bool (optional): the update was skipped because a gradient was NaN",
+        "slow_factor": "float (optional): > 1 while a 'slow' fault slows this rank",
         "payload_bytes": "int (only with compression): size of this rank's encoded gradient",
         "compress_ratio": "float (only with compression): raw bytes / encoded bytes",
         "compress_error": "float (only with compression): ‖x − Q(x)‖² / ‖x‖²",
@@ -92,11 +94,26 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "worker": "int: the worker rank whose gradient came too late (backup mode)",
         "read_version": "int", "version": "int: the server's version when it arrived",
     },
+    "fault": {
+        "action": "str: kill (SIGKILL) | freeze (SIGSTOP) | slow | corrupt (next gradient NaN)",
+        "factor": "float | null: slow-down factor (slow only)",
+        "pid": "int: the target worker's process id",
+    },
+    "worker_failed": {
+        "cause": "str: e.g. 'killed by signal SIGKILL', 'frozen: no heartbeat for 3.1 s'",
+        "detection_ms": "float | null: from the injected fault to its detection",
+        "pid": "int",
+    },
+    "nan_detected": {
+        "ranks": "list: ranks whose own gradient was not finite",
+        "action": "str: skipped (no replica applied the step) | spread (demo: all-reduced "
+        "into every replica)",
+    },
     "boundary": {
         "grid": "object: nx, ny, extent, probs (ny*nx P(class 1), row-major from ymin)",
     },
     "control": {
-        "action": "str: pause | resume | step | stop | set_pace",
+        "action": "str: pause | resume | step | stop | set_pace (faults are `fault` events)",
         "pace": "float | null: steps per second after the action",
     },
     "run_finished": {

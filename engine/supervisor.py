@@ -21,7 +21,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import multiprocessing.forkserver
+import os
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -42,6 +44,9 @@ from engine.worker import WorkerSpec, worker_main
 
 OnEvents = Callable[[list[dict[str, Any]]], None]
 CONTROL_ACTIONS = ("pause", "resume", "step", "stop", "set_pace")
+FAULT_ACTIONS = ("kill", "freeze", "slow", "corrupt")
+HEARTBEAT_TIMEOUT_S = 5.0  # workers say "alive" every 0.5 s; this much silence is a hang
+FAILURE_SETTLE_S = 0.3  # after a first failure, collect the others' news before judging
 STORE_HOST = "127.0.0.1"
 GRACE_S = 5.0  # how long finished/stopped workers get to exit before SIGKILL
 
@@ -86,6 +91,12 @@ class WorkerHandle:
     last_loss: float | None = None
     dropped: int = 0
     events_open: bool = True
+    last_seen: float = 0.0  # monotonic time of its last message (heartbeats included)
+    cause: str | None = None  # why it failed, in words
+    root_cause: bool = False  # failed by itself (signal, hang, own error), not as collateral
+    fault: str | None = None  # the fault injected into it, if any
+    fault_at: float | None = None
+    detected_at: float | None = None
 
 
 @dataclass(slots=True)
@@ -174,15 +185,51 @@ class RunSupervisor:
                 self._stop_requested = True
             if action == "set_pace":
                 self.config.pace = pace
-            self._control_seq += 1
-            message = {"seq": self._control_seq, "action": action, "pace": pace}
-            for w in self._workers:
-                if w.status in ("starting", "running"):
-                    # OSError: that worker is dying; the monitor reports it.
-                    with contextlib.suppress(OSError):
-                        w.control.send(message)
+            self._send_control({"action": action, "pace": pace})
             self._emit([make_event("control", t=self._now(), action=action,
                                    pace=self.config.pace)])
+
+    def _send_control(self, message: dict[str, Any]) -> None:
+        """Number a control message and send it to every rank (they agree on it)."""
+        self._control_seq += 1
+        message = {**message, "seq": self._control_seq}
+        for w in self._workers:
+            if w.status in ("starting", "running"):
+                # OSError: that worker is dying; the monitor reports it.
+                with contextlib.suppress(OSError):
+                    w.control.send(message)
+
+    def inject(self, action: str, rank: int, factor: float | None = None) -> None:
+        """A fault on a real worker process: ``kill`` sends SIGKILL, ``freeze`` SIGSTOP;
+        ``slow`` (× factor) and ``corrupt`` (next gradient NaN) reach the rank as control
+        messages, applied at a step boundary."""
+        if action not in FAULT_ACTIONS:
+            raise ValueError(f"unknown fault {action!r}; choose one of {FAULT_ACTIONS}")
+        if isinstance(rank, bool) or not isinstance(rank, int):
+            raise ValueError("a fault needs the rank of a worker")
+        world = self.config.world_size
+        if not 0 <= rank < world:
+            raise ValueError(f"rank {rank} does not exist: this run has ranks 0–{world - 1}")
+        if action == "slow" and (not isinstance(factor, int | float) or
+                                 not 1 <= factor <= 100):
+            raise ValueError("slow needs a factor between 1 and 100")
+        with self._lock:
+            if self._finished.is_set():
+                raise RuntimeError("the run has already ended")
+            w = self._workers[rank]
+            if w.role != "worker":
+                raise ValueError(f"rank {rank} is a parameter server; faults on servers "
+                                 f"are not available yet")
+            if w.status != "running":
+                raise ValueError(f"rank {rank} is {w.status}, not running")
+            w.fault, w.fault_at = action, time.monotonic()
+            if action in ("kill", "freeze"):
+                os.kill(w.pid, signal.SIGKILL if action == "kill" else signal.SIGSTOP)
+            else:
+                self._send_control({"action": action, "rank": rank, "factor": factor})
+            self._emit([make_event("fault", t=self._now(), rank=rank, action=action,
+                                   factor=factor if action == "slow" else None,
+                                   pid=w.pid)])
 
     def stop(self) -> None:
         with contextlib.suppress(RuntimeError):
@@ -217,6 +264,7 @@ class RunSupervisor:
                 w.events.close()
                 self._inbox.put((w, _EOF))
                 return
+            w.last_seen = time.monotonic()
             self._inbox.put((w, batch))
 
     def _watch(self) -> None:
@@ -233,9 +281,16 @@ class RunSupervisor:
 
     def _watch_loop(self) -> None:
         deadline: float | None = None
+        settle_until: float | None = None
         while True:
-            if any(w.status == "failed" for w in self._workers):
-                return  # one rank down means the synchronous run cannot go on
+            self._check_heartbeats()
+            if settle_until is None and any(w.status == "failed" for w in self._workers):
+                # One rank down means the run cannot go on. Its peers now fail too (their
+                # collectives break): wait a moment so the root cause is the one reported.
+                settle_until = time.monotonic() + FAILURE_SETTLE_S
+            if settle_until is not None and time.monotonic() > settle_until:
+                self._judge_failure()
+                return
             if all(w.status == "done" for w in self._workers):
                 return
             if self._stop_requested and deadline is None:
@@ -245,7 +300,7 @@ class RunSupervisor:
                     self._outcome.error = "workers did not stop in time; killed"
                 return
             try:
-                w, batch = self._inbox.get(timeout=0.25)
+                w, batch = self._inbox.get(timeout=0.1)
             except queue.Empty:
                 continue
             if batch is _EOF:
@@ -253,12 +308,24 @@ class RunSupervisor:
             else:
                 self._on_batch(w, batch)
 
+    def _check_heartbeats(self) -> None:
+        now = time.monotonic()
+        limit = min(HEARTBEAT_TIMEOUT_S, self.config.timeout_s)
+        for w in self._workers:
+            if w.status == "running" and w.last_seen and now - w.last_seen > limit:
+                self._fail(w, f"frozen: no heartbeat for {now - w.last_seen:.1f} s",
+                           root=True)
+
     def _on_eof(self, w: WorkerHandle) -> None:
         w.events_open = False
-        if w.status != "done":
-            w.process.join(timeout=1.0)
-            self._fail(w, f"rank {w.rank} (pid {w.pid}) exited unexpectedly "
-                          f"with code {w.process.exitcode}")
+        if w.status in ("done", "failed"):
+            return
+        w.process.join(timeout=1.0)
+        code = w.process.exitcode
+        if code is not None and code < 0:
+            self._fail(w, f"killed by signal {signal.Signals(-code).name}", root=True)
+        else:
+            self._fail(w, f"exited unexpectedly with code {code}", root=True)
 
     def _on_batch(self, w: WorkerHandle, batch: list[dict[str, Any]]) -> None:
         events = []
@@ -267,7 +334,9 @@ class RunSupervisor:
             if kind == "_done":
                 w.status = "done"
             elif kind == "_error":
-                self._fail(w, message["error"])
+                self._fail(w, message["error"], root=False)
+            elif kind == "_hb":
+                pass  # heartbeat: the reader thread noted the time
             else:
                 events.append(message)
                 self._observe(w, message)
@@ -289,10 +358,28 @@ class RunSupervisor:
         elif event["type"] == "ps_update" and event["rank"] == 0:
             self._outcome.versions = event["version"]
 
-    def _fail(self, w: WorkerHandle, error: str) -> None:
-        w.status = "failed"
+    def _fail(self, w: WorkerHandle, cause: str, *, root: bool) -> None:
+        """Record why a rank failed. ``root``: it failed by itself (a signal, a hang, an
+        exit); an exception may also just be the echo of a peer's death."""
+        if w.status == "failed":
+            return
+        w.status, w.cause, w.root_cause = "failed", cause, root
+        w.detected_at = time.monotonic()
+
+    def _judge_failure(self) -> None:
+        """Name the rank(s) that caused the failure, each reported once."""
+        if self._outcome.error is not None:
+            return  # the run was abandoned (server shutdown): its workers did not fail
+        failed = [w for w in self._workers if w.status == "failed"]
+        roots = [w for w in failed if w.root_cause] or failed[:1]
+        for w in roots:
+            detection = (round((w.detected_at - w.fault_at) * 1e3, 1)
+                         if w.fault_at is not None and w.detected_at is not None else None)
+            self._emit([make_event("worker_failed", t=self._now(), rank=w.rank,
+                                   cause=w.cause, detection_ms=detection, pid=w.pid)])
+        first = roots[0]
         if self._outcome.error is None:
-            self._outcome.error = error
+            self._outcome.error = f"rank {first.rank} (pid {first.pid}): {first.cause}"
             self._outcome.status = "failed"
 
     # ------------------------------------------------------------------- helpers

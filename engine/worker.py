@@ -44,6 +44,7 @@ from engine.strategies.base import WorkerContext
 from engine.topology import Topology
 
 EVENT_QUEUE_SIZE = 20_000
+HEARTBEAT_S = 0.5  # an idle sender says "alive" this often; silence means frozen
 SEND_BATCH = 256
 PR_SET_PDEATHSIG = 1
 EXIT_SUPERVISOR_GONE = 70
@@ -97,7 +98,10 @@ class EventSender:
 
     def _drain(self) -> None:
         while True:
-            batch = [self._queue.get()]
+            try:
+                batch = [self._queue.get(timeout=HEARTBEAT_S)]
+            except queue.Empty:
+                batch = [{"type": "_hb"}]  # nothing to say, but alive (not frozen)
             while len(batch) < SEND_BATCH:
                 try:
                     batch.append(self._queue.get_nowait())
@@ -139,7 +143,7 @@ def worker_main(spec: WorkerSpec, events_conn: Connection, control_conn: Connect
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     config = RunConfig.from_dict(spec.config)
     sender = EventSender(events_conn, spec.t0)
-    control = ControlState(config.pace)
+    control = ControlState(config.pace, rank=spec.rank)
     threading.Thread(
         target=_read_control, args=(control_conn, control), name="control", daemon=True
     ).start()
@@ -194,7 +198,8 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
     comms = Comms(topo, emit_comm=emit_comm if config.detail else None, network=network)
     model = build_model(config.model, config.hidden, config.seed).to(spec.device)
     ctx = WorkerContext(config=config, topo=topo, comms=comms, model=model, data=dataset,
-                        shard=shard, data_rank=data_rank)
+                        shard=shard, data_rank=data_rank, control=control,
+                        emit=sender.emit)
     strategy = STRATEGIES[config.strategy]()
     strategy.setup(ctx)
     comms.take_stats()  # set-up traffic (the initial broadcast) is not step 1's

@@ -45,7 +45,7 @@ async def control_run(run_id: RunId, body: ControlRequest, manager: Manager
         raise HTTPException(status_code=422,
                             detail="set_pace needs a pace (steps per second, or null)")
     try:
-        await manager.control(run_id, body.action, body.pace)
+        await manager.control(run_id, body.action, body.pace, body.rank, body.factor)
     except RunNotLiveError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     except ValueError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -13,6 +14,7 @@ from torch import nn
 
 from engine.comms import Comms
 from engine.config import RunConfig
+from engine.control import ControlState
 from engine.data import Dataset, batch_indices
 from engine.topology import Topology
 
@@ -28,6 +30,8 @@ class WorkerContext:
     data: Dataset
     shard: torch.Tensor  # indices of the samples this rank owns
     data_rank: int  # which data shard this rank trains on (workers only count, not servers)
+    control: ControlState  # the user's controls, and faults aimed at this rank
+    emit: Callable[..., None]  # emit(type, **fields): an event from a strategy
 
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         idx = batch_indices(self.shard, step, self.config.batch_size, self.config.seed,
@@ -84,8 +88,8 @@ class Stopwatch:
         self.ms += (time.perf_counter() - self._start) * 1e3
 
 
-def emulate_work(config: RunConfig, worker_index: int, step: int, real_ms: float
-                 ) -> tuple[float, bool]:
+def emulate_work(config: RunConfig, worker_index: int, step: int, real_ms: float,
+                 injected_factor: float = 1.0) -> tuple[float, bool]:
     """Sleep as if the step's compute were heavier, and slower on a straggler.
 
     Returns the milliseconds slept and whether this step was slowed. Sleeping is an
@@ -98,6 +102,7 @@ def emulate_work(config: RunConfig, worker_index: int, step: int, real_ms: float
         draw = random.Random(config.seed * 1_000_003 + worker_index * 7_919 + step).random()
         if draw < config.straggler_prob:
             factor = config.straggler_factor
+    factor *= injected_factor  # a "slow" fault from the instructor
     sleep_ms = config.emulated_compute_ms + (factor - 1) * (real_ms + config.emulated_compute_ms)
     if sleep_ms > 0:
         time.sleep(sleep_ms / 1e3)

@@ -26,6 +26,8 @@ Training", VLDB 2020; Goyal et al., "Accurate, Large Minibatch SGD", 2017.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from engine.collectives import all_reduce
@@ -35,6 +37,7 @@ from engine.strategies.base import (
     StepResult,
     Stopwatch,
     WorkerContext,
+    emulate_work,
     local_gradients,
     sgd_update,
 )
@@ -68,18 +71,45 @@ class DataParallelNaive:
             loss = local_gradients(ctx.model, x, y)
             grads = [p.grad for p in ctx.model.parameters()]
             flat = torch.cat([g.reshape(-1) for g in grads])
-        extra = None
+            if ctx.control.take_corruption():  # a "corrupt" fault aimed at this rank
+                flat.fill_(float("nan"))
+        emulated_ms, _ = emulate_work(ctx.config, ctx.data_rank, step, compute.ms,
+                                      ctx.control.slow_factor)
+        extra: dict[str, Any] = {"emulated_ms": round(emulated_ms, 4)} if emulated_ms else {}
+        if ctx.control.slow_factor > 1:
+            extra["slow_factor"] = ctx.control.slow_factor
+        local_ok = bool(torch.isfinite(flat).all())
         if self.compressed is None:
             # Timed and counted by comms, not compute; config.allreduce picks the algorithm.
             all_reduce(ctx.comms, flat, ctx.config.allreduce)
             flat /= ctx.topo.world_size  # sum of means → mean over the global batch
         else:
-            flat, extra = self.compressed.average(ctx.comms, flat, step)
+            flat, metrics = self.compressed.average(ctx.comms, flat, step)
+            extra.update(metrics)
+        # One NaN anywhere makes the averaged gradient NaN on every rank alike, so every
+        # rank takes the same decision here — before the NaN reaches any parameter.
+        if not torch.isfinite(flat).all():
+            extra.update(self._on_nan(step, local_ok))
+            if ctx.config.nan_policy == "skip":
+                return StepResult(loss=loss, grad_norm=float("nan"), compute_ms=compute.ms,
+                                  samples=len(y), extra=extra)
         with compute:
             load_flat(grads, flat)
             grad_norm = sgd_update(ctx.model, ctx.config.lr)
         return StepResult(loss=loss, grad_norm=grad_norm, compute_ms=compute.ms,
                           samples=len(y), extra=extra)
+
+    def _on_nan(self, step: int, local_ok: bool) -> dict[str, Any]:
+        """Name the ranks whose own gradient was not finite (a rare, extra collective)."""
+        ctx = self.ctx
+        bad = torch.zeros(ctx.topo.world_size, dtype=torch.int32, device=ctx.topo.device)
+        bad[ctx.topo.rank] = int(not local_ok)
+        ctx.comms.agree_max(bad)
+        ranks = [r for r, flag in enumerate(bad.tolist()) if flag]
+        action = "skipped" if ctx.config.nan_policy == "skip" else "spread"
+        if ctx.topo.is_leader:
+            ctx.emit("nan_detected", rank=None, step=step, ranks=ranks, action=action)
+        return {"skipped": action == "skipped"}
 
 
 if __name__ == "__main__":

@@ -138,6 +138,10 @@ class _Server:
         s = self.state
         if s.stopping:
             return
+        if not torch.isfinite(grad).all():  # checked before it can touch the parameters
+            self.emit("nan_detected", rank=None, step=s.version, ranks=[worker],
+                      action="skipped", server=self.index)
+            return
         if read_version < s.version and self.needed > 1:
             # Backup mode: this version was applied without it. Too late: dropped.
             self.emit("gradient_dropped", rank=self.index, step=s.version, worker=worker,
@@ -233,7 +237,10 @@ class _Worker:
             loss = local_gradients(ctx.model, x, y)
             grad = torch.cat([p.grad.reshape(-1) for p in ctx.model.parameters()])
             compute_ms = (time.perf_counter() - compute_start) * 1e3
-            emulated_ms, slowed = emulate_work(config, self.index, clock + 1, compute_ms)
+            if ctx.control.take_corruption():  # a "corrupt" fault aimed at this worker
+                grad.fill_(float("nan"))
+            emulated_ms, slowed = emulate_work(config, self.index, clock + 1, compute_ms,
+                                               ctx.control.slow_factor)
             # 3. push each server its slice, tagged with the version we read from it.
             started = time.perf_counter()
             for server, (a, b) in zip(servers, self.bounds, strict=True):

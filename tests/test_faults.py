@@ -1,0 +1,160 @@
+"""Faults on real worker processes: killed, frozen, slowed, corrupted — detected and named."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from engine.config import RunConfig
+from engine.supervisor import RunSupervisor
+from tests.helpers import alive, steps_by_rank, wait_all_dead, worker_pids
+
+
+class Run:
+    """A live run in this process, with its event log."""
+
+    def __init__(self, **config: Any) -> None:
+        self.log: list[dict[str, Any]] = []
+        self._stepped = threading.Event()
+        self.sup = RunSupervisor(RunConfig(**config), run_id="fault", on_events=self._on)
+        self.sup.start()
+
+    def _on(self, events: list[dict[str, Any]]) -> None:
+        self.log.extend(events)
+        if any(e["type"] == "step" and e["step"] >= 3 for e in events):
+            self._stepped.set()
+
+    def wait_steps(self) -> None:
+        assert self._stepped.wait(30), "the run never reached step 3"
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.log if e["type"] == kind]
+
+    def finish(self, timeout: float = 30) -> dict[str, Any]:
+        assert self.sup.wait(timeout), "the run hung"
+        assert wait_all_dead(worker_pids(self.log)) == [], "a worker survived the run"
+        return self.log[-1]
+
+
+def test_a_killed_worker_is_reported_within_a_second_and_named() -> None:
+    run = Run(workers=3, steps=5000, batch_size=8, pace=20.0)
+    run.wait_steps()
+    victim = worker_pids(run.log)[0]
+    rank = next(e["rank"] for e in run.of("worker_started") if e["pid"] == victim)
+    run.sup.inject("kill", rank)
+    final = run.finish()
+    assert final["status"] == "failed" and f"rank {rank}" in final["error"]
+    assert "SIGKILL" in final["error"]
+    [failed] = run.of("worker_failed")  # exactly one failure, the root cause
+    assert failed["rank"] == rank and failed["pid"] == victim
+    assert failed["detection_ms"] < 1000
+    [fault] = run.of("fault")
+    assert fault["action"] == "kill" and fault["rank"] == rank
+
+
+def test_a_frozen_worker_is_detected_within_the_timeout_plus_2s() -> None:
+    timeout_s = 4.0
+    run = Run(workers=3, steps=5000, batch_size=8, pace=20.0, timeout_s=timeout_s)
+    run.wait_steps()
+    started = time.monotonic()
+    run.sup.inject("freeze", 2)
+    final = run.finish(timeout=timeout_s + 10)
+    assert time.monotonic() - started < timeout_s + 2
+    [failed] = run.of("worker_failed")
+    assert failed["rank"] == 2 and "frozen" in failed["cause"]
+    assert failed["detection_ms"] < (timeout_s + 2) * 1000
+    assert final["status"] == "failed" and "rank 2" in final["error"]
+
+
+def test_a_corrupt_gradient_is_caught_before_it_spreads() -> None:
+    run = Run(workers=3, steps=12, batch_size=8, pace=10.0)
+    run.wait_steps()
+    run.sup.inject("corrupt", 1)
+    final = run.finish()
+    assert final["status"] == "finished", final["error"]
+    [nan] = run.of("nan_detected")
+    assert nan["ranks"] == [1] and nan["action"] == "skipped"
+    by_rank = steps_by_rank(run.log)
+    skipped = [e["step"] for e in by_rank[0] if e.get("skipped")]
+    assert skipped == [nan["step"]]
+    for step in range(12):  # every replica stayed finite and identical
+        checksums = {by_rank[r][step]["param_checksum"] for r in range(3)}
+        assert len(checksums) == 1 and all(isinstance(c, float) for c in checksums)
+
+
+def test_let_it_spread_puts_the_nan_into_every_replica() -> None:
+    run = Run(workers=3, steps=10, batch_size=8, pace=10.0, nan_policy="spread")
+    run.wait_steps()
+    run.sup.inject("corrupt", 0)
+    run.finish()
+    first, *later = run.of("nan_detected")
+    assert first["ranks"] == [0] and first["action"] == "spread"
+    # After one all-reduce every replica is NaN, so every rank's next gradient is too.
+    assert later and all(e["ranks"] == [0, 1, 2] for e in later)
+    last = {e["rank"]: e["param_checksum"] for e in run.of("step")}
+    assert set(last.values()) == {"NaN"}  # one all-reduce reached every replica
+
+
+def test_a_slowed_worker_reports_its_slow_down() -> None:
+    run = Run(workers=2, steps=40, batch_size=8, emulated_compute_ms=5.0, pace=20.0)
+    run.wait_steps()
+    run.sup.inject("slow", 1, factor=4.0)
+    run.finish()
+    slowed = [e for e in run.of("step") if e["rank"] == 1 and e.get("slow_factor") == 4.0]
+    assert slowed and all(e["emulated_ms"] >= 15 for e in slowed)
+    assert not any(e.get("slow_factor") for e in run.of("step") if e["rank"] == 0)
+
+
+def test_chaos_random_kills_each_recorded_once_and_nothing_left() -> None:
+    rng = random.Random(7)
+    for trial in range(10):
+        workers = rng.choice([2, 3, 4])
+        run = Run(workers=workers, steps=5000, batch_size=8, pace=rng.choice([None, 30.0]),
+                  seed=trial)
+        run.wait_steps()
+        time.sleep(rng.random() * 0.2)
+        rank = rng.randrange(workers)
+        run.sup.inject("kill", rank)
+        final = run.finish()
+        failures = run.of("worker_failed")
+        assert [f["rank"] for f in failures] == [rank], (trial, failures)
+        assert final["status"] == "failed" and f"rank {rank}" in final["error"]
+        with pytest.raises(RuntimeError):
+            run.sup.inject("kill", (rank + 1) % workers)  # the run has ended
+
+
+def test_fault_requests_are_validated(client: TestClient) -> None:
+    run = client.post("/api/runs", json={"workers": 2, "steps": 5000, "pace": 10.0}).json()
+    control = f"/api/runs/{run['id']}/control"
+    deadline = time.monotonic() + 30
+    while client.get(f"/api/runs/{run['id']}").json()["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    for bad, needle in [({"action": "kill"}, "needs the rank"),
+                        ({"action": "kill", "rank": 5}, "does not exist"),
+                        ({"action": "kill", "rank": -1}, "rank"),
+                        ({"action": "kill", "rank": "1"}, "rank"),
+                        ({"action": "slow", "rank": 1}, "factor"),
+                        ({"action": "slow", "rank": 1, "factor": 0.5}, "factor"),
+                        ({"action": "pause", "rank": 1}, "does not take a rank"),
+                        ({"action": "delay", "rank": 1}, "not available yet"),
+                        ({"action": "melt", "rank": 1}, "action")]:
+        r = client.post(control, json=bad)
+        assert r.status_code == 422, (bad, r.text)
+        assert needle in r.json()["detail"], (bad, r.json())
+    assert client.get(f"/api/runs/{run['id']}").json()["status"] == "running"
+    pids = [w["pid"] for w in client.get(f"/api/runs/{run['id']}").json()["workers"]]
+    assert client.post(control, json={"action": "kill", "rank": 1}).status_code == 200
+    deadline = time.monotonic() + 30
+    while (state := client.get(f"/api/runs/{run['id']}").json())["status"] != "failed":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert "rank 1" in state["error"]
+    assert state["workers"][1]["status"] == "failed"
+    assert client.post(control, json={"action": "kill", "rank": 0}).status_code == 409
+    assert wait_all_dead(pids) == [] and not any(alive(p) for p in pids)
