@@ -219,7 +219,8 @@ def test_parameter_server_run_through_the_api(client: TestClient) -> None:
     done = wait_for_status(client, r.json()["id"], {"finished", "failed"})
     assert done["status"] == "finished", done["error"]
     assert [w["role"] for w in done["workers"]] == ["server"] * 2 + ["worker"] * 3
-    assert done["step"] == 5
+    # Async: 3 workers × 5 steps = 15 updates per server; a fast worker may do a 6th step.
+    assert done["summary"]["versions"] == 15 and done["step"] >= 5
     events = client.get(f"/api/runs/{done['id']}/events", params={"limit": 10000}).json()
     assert events[0]["num_servers"] == 2 and events[0]["world_size"] == 5
     assert sum(e["type"] == "ps_update" for e in events) == 2 * 5 * 3

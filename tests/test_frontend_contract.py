@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.models import RunCreate
+from backend.models import ControlRequest, RunCreate
 from engine.compression import METHODS as COMPRESSIONS
 from engine.config import ALL_REDUCE_ALGORITHMS, DATASETS, STRATEGIES
 from engine.events import EVENT_TYPES, FINAL_STATUSES
@@ -75,6 +75,34 @@ def test_parameter_server_events_and_choices_are_handled() -> None:
     assert re.findall(r'value="(\w+)"', mode.group(0)) == _js_string_array(source, "PS_MODES")
     assert re.findall(r'value="(\w+)"', strag.group(0)) == _js_string_array(source, "STRAGGLERS")
     assert _js_string_array(_read(JS / "controls.js"), "STRATEGIES_WITHOUT_UI") == []
+
+
+def test_fault_events_and_choices_are_handled() -> None:
+    source = _read(JS / "state.js")
+    handled = set(_js_string_array(source, "HANDLED_EVENT_TYPES"))
+    assert {"fault", "worker_failed", "nan_detected"} <= handled
+    # the step fields a fault adds are read
+    assert {"skipped", "slow_factor"} <= set(_js_string_array(source, "STEP_FIELDS"))
+    # the fault actions the menu offers are the API's (delay/drop on links come later)
+    actions = str(ControlRequest.model_fields["action"].annotation)
+    faults = _js_string_array(source, "FAULT_ACTIONS")
+    assert faults == ["kill", "freeze", "slow", "corrupt"]
+    assert all(f"'{a}'" in actions for a in faults)
+    menu = _read(JS / "faultmenu.js")
+    for a in faults:
+        assert f'button("{a}"' in menu, a
+    # nan_policy: the select offers exactly the API's choices, the form sends it
+    literal = str(RunCreate.model_fields["nan_policy"].annotation)
+    policies = _js_string_array(source, "NAN_POLICIES")
+    assert all(f"'{v}'" in literal for v in policies) and literal.count("'") == 2 * len(policies)
+    html = _read(TEMPLATES_DIR / "index.html")
+    select = re.search(r'<select id="f-nan-policy".*?</select>', html, re.S)
+    assert select
+    assert re.findall(r'value="(\w+)"', select.group(0)) == policies
+    controls = _read(JS / "controls.js")
+    read = re.search(r"function readConfig\(\) \{(.*?)\n  \}\n", controls, re.S)
+    assert read and re.search(r"^\s*nan_policy: f\.nanPolicy\.value,", read.group(1), re.M)
+    assert '"nan_policy"' in controls.split("const URL_FIELDS", 1)[1].split("];", 1)[0]
 
 
 def test_step_fields_read_by_the_reducer_exist_in_the_schema() -> None:
@@ -224,6 +252,7 @@ def test_every_used_key_exists() -> None:
     used |= {f"comp.label.{c}" for c in COMPRESSIONS}
     used |= {f"compression.{c}" for c in COMPRESSIONS} | {"compression.none"}
     used |= {f"ab.algo.{a}" for a in ("ring", "tree", "naive")}
+    used |= {f"nan.{p}" for p in _js_string_array(_read(JS / "state.js"), "NAN_POLICIES")}
     assert used - keys == set()
 
 
@@ -274,6 +303,10 @@ def test_page_hooks_exist() -> None:
         "straggler-select",
         "staleness-histogram",
         "chart-x-time",
+        "fault-section",
+        "nan-policy-select",
+        "fault-menu",
+        "fault-log",
     ):
         assert f'data-testid="{testid}"' in html, testid
     # Plotly is served locally and loaded before the modules; no CDN anywhere.
