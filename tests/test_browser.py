@@ -774,3 +774,86 @@ def test_parameter_server_backup_drops_the_straggler(page: Page, server: str) ->
     )
     assert "compared" in pg.inner_text("[data-testid=baseline-legend]")
     pg.screenshot(path=str(SCREENSHOT.parent / "browser-ps-backup.png"))
+
+
+def _fill_and_start(pg: Page, **fields: str) -> None:
+    for testid, value in fields.items():
+        pg.fill(f"[data-testid={testid}]", value)
+    pg.click("[data-testid=start-run]")
+    pg.wait_for_function("window.distlab.app.runId !== null", timeout=20_000)
+
+
+def _live_step(pg: Page, step: int, timeout_ms: int = 30_000) -> None:
+    pg.wait_for_function(
+        f"window.distlab.player.liveState.lastStep >= {step}", timeout=timeout_ms
+    )
+
+
+def test_kill_a_worker_from_its_node(page: Page) -> None:
+    pg = page
+    pg.select_option("[data-testid=strategy-select]", "data_parallel")
+    _fill_and_start(pg, **{"workers-input": "3", "steps-input": "200", "pace-input": "5"})
+    _live_step(pg, 3)
+    node = "[data-testid=topology] g.node[data-rank='1']"
+    # keyboard: the node is a button; Escape closes the menu again
+    pg.focus(node)
+    pg.keyboard.press("Enter")
+    menu = pg.locator("[data-testid=fault-menu]")
+    menu.wait_for(state="visible")
+    pid = pg.evaluate("window.distlab.player.liveState.workers[1].pid")
+    assert f"pid {pid}" in menu.inner_text()  # "real signal sent to pid N"
+    pg.keyboard.press("Escape")
+    menu.wait_for(state="hidden")
+    # mouse: click the node, choose Kill
+    pg.click(node)
+    menu.wait_for(state="visible")
+    pg.click("[data-testid=fault-kill]")
+    menu.wait_for(state="hidden")
+    pg.wait_for_function(
+        f"document.querySelector(\"{node}\").dataset.state === 'failed'", timeout=30_000
+    )
+    log = pg.locator("[data-testid=fault-log]")
+    log.wait_for(state="visible")
+    _wait_status(pg, "failed", 30_000)
+    text = log.inner_text()
+    assert "SIGKILL" in text and "detected after" in text, text
+    assert pg.evaluate("window.distlab.player.liveState.error").startswith("rank 1")
+    assert "rank 1" in log.locator("li").last.inner_text()
+    # the other workers were torn down, not failed; the timeline marks the fault
+    states = pg.eval_on_selector_all(
+        "[data-testid=topology] g.node[data-rank]", "els => els.map(e => e.dataset.state)"
+    )
+    assert states == ["", "failed", ""]
+    assert pg.locator("[data-testid=timeline] .fault-marker[data-action=kill]").count() == 1
+    assert "detected after" in pg.inner_text("[data-testid=narration]")
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SCREENSHOT.parent / "browser-fault-kill.png"))
+
+
+def test_corrupt_gradient_is_skipped_and_the_run_finishes(page: Page) -> None:
+    pg = page
+    pg.select_option("[data-testid=strategy-select]", "data_parallel")
+    _fill_and_start(pg, **{"workers-input": "2", "steps-input": "12", "pace-input": "5"})
+    _live_step(pg, 3)
+    pg.click("[data-testid=topology] g.node[data-rank='0']")
+    # a bad factor: the server's 422 is shown in the menu
+    pg.fill("[data-testid=fault-slow-factor]", "0.5")
+    pg.click("[data-testid=fault-slow]")
+    err = pg.locator("[data-testid=fault-error]")
+    err.wait_for(state="visible")
+    assert "factor" in err.inner_text()
+    pg.click("[data-testid=fault-corrupt]")
+    pg.locator("[data-testid=fault-menu]").wait_for(state="hidden")
+    pg.wait_for_function(
+        "document.querySelector('[data-testid=fault-log]').innerText.includes('skipped')",
+        timeout=30_000,
+    )
+    text = pg.inner_text("[data-testid=fault-log]")
+    assert "NaN" in text and "rank 0" in text and "skipped" in text, text
+    _wait_status(pg, "finished", 60_000)
+    assert pg.locator("[data-testid=timeline] .skip-box").count() >= 1
+    # the run went on: every step reported, the replicas stayed identical
+    assert pg.evaluate("window.distlab.player.liveState.lastStep") == 12
+    assert pg.get_attribute("[data-testid=replicas-badge]", "data-state") == "same"
+    assert pg.get_attribute("[data-testid=topology] g.node[data-rank='0']", "data-state") == "corrupt"
+    pg.screenshot(path=str(SCREENSHOT.parent / "browser-fault-nan.png"))

@@ -23,6 +23,8 @@ export const DEFAULT_CONFIG = {
   compress_fraction: 0.01,
   powersgd_rank: 1,
   error_feedback: false,
+  // The "Faults" section: what a data-parallel run does with a NaN gradient.
+  nan_policy: "skip",
   // Parameter-server fields (the "Parameter server & stragglers" section).
   servers: 1,
   ps_mode: "sync",
@@ -68,6 +70,7 @@ const URL_FIELDS = [
   "compress_fraction",
   "powersgd_rank",
   "error_feedback",
+  "nan_policy",
   "servers",
   "ps_mode",
   "backup_workers",
@@ -78,7 +81,7 @@ const URL_FIELDS = [
   "straggler_rank",
   "straggler_prob",
 ];
-const STRING_FIELDS = ["strategy", "dataset", "allreduce", "network", "compression", "ps_mode", "straggler"];
+const STRING_FIELDS = ["strategy", "dataset", "allreduce", "network", "compression", "ps_mode", "straggler", "nan_policy"];
 const PS_FIELDS = [
   "servers",
   "ps_mode",
@@ -170,6 +173,9 @@ export function createControls(cb) {
     sfactor: $("f-sfactor"),
     srank: $("f-srank"),
     sprob: $("f-sprob"),
+    faultSection: $("fault-section"),
+    faultSummary: $("fault-summary"),
+    nanPolicy: $("f-nan-policy"),
     allreduceField: $("allreduce-field"),
     compressionField: $("compression-field"),
     error: $("form-error"),
@@ -217,6 +223,7 @@ export function createControls(cb) {
     f.pace.disabled = f.fullSpeed.checked;
     syncSection();
     renderDetailHint();
+    renderFaultSummary();
   }
 
   /** Show only the parameter-server inputs the chosen mode and straggler profile use. */
@@ -266,6 +273,11 @@ export function createControls(cb) {
     else if (comp === "topk" || comp === "randk") key = "form.fractionHint";
     f.compHint.textContent = key ? t(key, params) : "";
     f.compHint.hidden = !key;
+  }
+
+  /** The closed "Faults" section says when NaN gradients spread (the default says nothing). */
+  function renderFaultSummary() {
+    f.faultSummary.textContent = f.nanPolicy.value === "spread" ? t("nan.spread") : "";
   }
 
   /** The closed section says what is set inside it. */
@@ -388,6 +400,9 @@ export function createControls(cb) {
     f.sfactor.value = String(c.straggler_factor);
     f.srank.value = String(c.straggler_rank);
     f.sprob.value = String(c.straggler_prob);
+    f.nanPolicy.value = c.nan_policy;
+    if (f.nanPolicy.selectedIndex < 0) f.nanPolicy.value = DEFAULT_CONFIG.nan_policy;
+    if (c.nan_policy && c.nan_policy !== DEFAULT_CONFIG.nan_policy) f.faultSection.open = true;
     if (c.strategy === "parameter_server") f.psSection.open = true;
     if (c.network || c.compression) f.section.open = true;
     syncDisabled();
@@ -433,6 +448,7 @@ export function createControls(cb) {
       bandwidth_gbps: custom ? numOrRaw(f.bandwidth.value) : null,
       links: network ? links.map((l) => ({ ...l })) : [],
       ...comp,
+      nan_policy: f.nanPolicy.value,
       ...(f.strategy.value === "parameter_server" ? readPs() : {}),
     };
   }
@@ -617,7 +633,7 @@ export function createControls(cb) {
   const formInputs = [
     f.strategy, f.workers, f.steps, f.lr, f.batch, f.dataset, f.seed, f.detail, f.allreduce,
     f.network, f.latency, f.bandwidth, f.compression, f.levels, f.fraction, f.rank, f.ef, f.baseline,
-    f.servers, f.psMode, f.backup, f.bound, f.emulated, f.straggler, f.sfactor, f.srank, f.sprob,
+    f.servers, f.psMode, f.backup, f.bound, f.emulated, f.straggler, f.sfactor, f.srank, f.sprob, f.nanPolicy,
   ];
   for (const el of formInputs) {
     el.addEventListener("change", () => {
@@ -686,6 +702,7 @@ export function createControls(cb) {
       renderCompHint();
       renderSummary();
       renderPsSummary();
+      renderFaultSummary();
       renderLinks();
     },
   };

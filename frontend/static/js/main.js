@@ -18,6 +18,7 @@ import {
   completeStep,
   compressionAt,
   compressionOf,
+  hasFaults,
   initialState,
   isLive,
   isPs,
@@ -33,6 +34,8 @@ import { createTimeline } from "./timeline.js";
 import { createTopology } from "./topology.js";
 import { createPsTopology } from "./pstopology.js";
 import { createPsPanel } from "./psview.js";
+import { createFaultLog, fmtDetection } from "./faultlog.js";
+import { createFaultMenu } from "./faultmenu.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -104,6 +107,28 @@ function syncExtras() {
   $("jump-alphabeta").hidden = !ab;
   $("jump-links").hidden = !comp && !ab;
 }
+const faultLog = createFaultLog($("fault-log"), (on) => {
+  $("topology").closest(".card").classList.toggle("has-faults", on);
+  $("timeline").closest(".card").classList.toggle("has-faults", on);
+});
+const faultMenu = createFaultMenu({
+  svg: $("topology"),
+  menu: $("fault-menu"),
+  canInject: () => !!app.runId && isLive(currentStatus()) && currentStatus() !== "starting",
+  workerInfo: (rank) => {
+    const w = player.liveState.workers[rank];
+    return { pid: w && w.pid != null ? w.pid : null };
+  },
+  onInject: async (rank, action, extra) => {
+    if (!app.runId) return { ok: false, message: t("fault.notLive") };
+    const r = await api.controlRun(app.runId, action, extra);
+    if (r.ok) return { ok: true };
+    return {
+      ok: false,
+      message: r.status === 409 ? t("fault.notLive") : failMessage(r),
+    };
+  },
+});
 const boundary = createBoundary($("boundary"), $("boundary-note"), $("boundary-legend"));
 
 const player = new Player({ render, animate });
@@ -138,6 +163,8 @@ function render(state, info) {
     topology.render(state);
   }
   renderPsChrome(ps);
+  faultLog.render(state);
+  faultMenu.sync(isLive(currentStatus()));
   psPanel.render(state);
   linkBytes.render(state);
   chart.render(state);
@@ -207,7 +234,11 @@ function narrationFor(state, info) {
   const atEnd = info.mode === "live" || info.cursor >= live.lastStep;
   if (atEnd && live.finished) {
     const sm = live.summary || {};
-    if (live.status === "failed") return t("narr.failed", { error: live.error || "?" });
+    if (live.status === "failed") {
+      const failed = [...live.faultLog].reverse().find((e) => e.kind === "failed");
+      const d = failed ? fmtDetection(failed.detectionMs) : null;
+      return d ? t("narr.failedDetected", { error: live.error || "?", d }) : t("narr.failed", { error: live.error || "?" });
+    }
     if (live.status === "stopped") return t("narr.stopped", { steps: sm.steps_completed ?? live.lastStep });
     return t("narr.finished", {
       steps: sm.steps_completed ?? live.lastStep,
@@ -241,7 +272,33 @@ function narrationFor(state, info) {
     });
   }
   if (info.mode === "live" && live.status === "paused") return t("narr.paused", { step });
-  return line;
+  return faultNarration(state, step) || line;
+}
+
+/** The newest fault, failure or NaN, for two steps after it happened (else null). */
+function faultNarration(state, step) {
+  if (!hasFaults(state)) return null;
+  const e = [...state.faultLog].reverse().find((x) => x.kind !== "end");
+  if (!e || step > (e.step ?? e.lastStep ?? 0) + 2) return null;
+  const pid = e.pid ?? "?";
+  if (e.kind === "fault") {
+    if (e.action === "kill") return t("narr.faultKill", { rank: e.rank, pid });
+    if (e.action === "freeze") return t("narr.faultFreeze", { rank: e.rank, pid });
+    if (e.action === "slow") return t("narr.faultSlow", { rank: e.rank, k: fmtNum(e.factor, 3) });
+    if (e.action === "corrupt") return t("narr.faultCorrupt", { rank: e.rank });
+    return null;
+  }
+  if (e.kind === "failed") {
+    const d = fmtDetection(e.detectionMs);
+    return d
+      ? t("narr.workerFailed", { rank: e.rank, cause: e.cause || "?", d })
+      : t("narr.workerFailedNoTime", { rank: e.rank, cause: e.cause || "?" });
+  }
+  if (e.kind === "nan") {
+    const key = e.action === "skipped" ? "faults.nanSkipped" : e.action === "spread" ? "faults.nanSpread" : "faults.nanOther";
+    return t(key, { step: e.step ?? "?", ranks: (e.ranks || []).join(", ") || "?" });
+  }
+  return null;
 }
 
 /** One line about the newest thing the parameter server did, as of the shown state. */
@@ -396,6 +453,7 @@ async function loadRun(id, runObj, baselineId) {
   app.apiStatus = runObj ? runObj.status : null;
   topology.reset();
   psTopo.reset();
+  faultMenu.hide();
   boundary.invalidate();
   player.reset();
   setUrlRun(id);
@@ -655,6 +713,8 @@ onLangChange(() => {
   compPanel.invalidate();
   psPanel.invalidate();
   psTopo.relocalize();
+  faultLog.invalidate();
+  faultMenu.relocalize();
   psChrome = null;
   if (app.baseline.id && app.compareId) compareWith(app.compareId);
   const mb = document.querySelector('#timeline-modes [data-mode="modelled"]');

@@ -11,6 +11,7 @@
 import { fmtBytesShort, fmtBytes, fmtNum, t } from "./i18n.js";
 import { OKABE_ITO, rankColor, STATUS_FILL } from "./palette.js";
 import { psConfig, psNodes } from "./state.js";
+import { decorateNode, failedLines, faultTitle } from "./faultlog.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const W = 340;
@@ -125,7 +126,9 @@ export function createPsTopology(svg) {
       // marks: hourglass (held back) above-left, slow (straggler) above-right
       const hold = el("text", { class: "ps-mark ps-hold", x: f1(-p.r * 0.78), y: f1(-p.r * 0.72), "text-anchor": "middle" }, g);
       const slow = el("text", { class: "ps-mark ps-slow", x: f1(p.r * 0.8), y: f1(-p.r * 0.72), "text-anchor": "middle" }, g);
-      nodes.workers.set(r, { g, title, circle, lines, hold, slow });
+      // fault mark (⚡ ❄ ×k NaN ✖) below the node: the upper corners hold ‖ and the straggler
+      const mark = el("text", { class: "fault-mark", x: 0, y: f1(p.r + 16), "text-anchor": "middle" }, g);
+      nodes.workers.set(r, { g, title, circle, lines, hold, slow, mark });
     }
     packetsG = el("g", { class: "packets" }, layer);
   }
@@ -187,9 +190,12 @@ export function createPsTopology(svg) {
       n.circle.setAttribute("fill", STATUS_FILL[status] || STATUS_FILL.starting);
       n.g.classList.toggle("held", w.blocked || w.waited);
       n.g.classList.toggle("slowed", w.slowed);
+      const fault = decorateNode(n.g, n.mark, state, w.rank);
+      const failed = fault && fault.state === "failed" ? failedLines(fault) : null;
       n.lines.rank.textContent = t("topo.rank", { rank: w.rank });
-      n.lines.read.textContent = w.readVersion == null ? "" : t("ps.read", { v: w.readVersion });
-      if (n.lines.iter) n.lines.iter.textContent = w.step ? t("ps.iter", { n: w.step }) : "";
+      n.lines.read.textContent = failed ? failed.main : w.readVersion == null ? "" : t("ps.read", { v: w.readVersion });
+      n.lines.read.classList.toggle("fault-text", !!failed);
+      if (n.lines.iter) n.lines.iter.textContent = failed ? failed.sub : w.step ? t("ps.iter", { n: w.step }) : "";
       if (n.lines.loss) n.lines.loss.textContent = w.step ? t("topo.loss", { loss: fmtNum(w.loss, 3) }) : "";
       n.hold.textContent = w.blocked || w.waited ? "‖" : "";
       n.slow.textContent = w.slowed ? `${fmtNum(cfg.factor, 2)}×` : "";
@@ -203,6 +209,7 @@ export function createPsTopology(svg) {
         w.slowed ? t("ps.slowedTitle", { k: fmtNum(cfg.factor, 2) }) : "",
         w.dropped ? t("ps.droppedTitle", { n: w.dropped }) : "",
         `${t("topo.status")}: ${t("status." + status)}`,
+        ...faultTitle(fault),
       ]
         .filter(Boolean)
         .join("\n");

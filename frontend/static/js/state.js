@@ -22,6 +22,9 @@ export const HANDLED_EVENT_TYPES = [
   "run_finished",
   "ps_update",
   "gradient_dropped",
+  "fault",
+  "worker_failed",
+  "nan_detected",
 ];
 
 /** Engine event types the UI knows about but deliberately does not show yet. */
@@ -55,7 +58,15 @@ export const STEP_FIELDS = [
   "pull_ms",
   "read_version",
   "read_versions",
+  "skipped",
+  "slow_factor",
 ];
+
+/** Fault actions POST /api/runs/{id}/control accepts for one worker rank. */
+export const FAULT_ACTIONS = ["kill", "freeze", "slow", "corrupt"];
+
+/** What a data-parallel run does with a non-finite gradient (RunConfig.nan_policy). */
+export const NAN_POLICIES = ["skip", "spread"];
 
 /** Parameter-server consistency models (RunConfig.ps_mode) and straggler profiles. */
 export const PS_MODES = ["sync", "backup", "async", "ssp"];
@@ -183,6 +194,10 @@ export function initialState() {
     numServers: 0,
     ps: null, // parameter server: see emptyPs()
     nonFinite: 0, // step events whose loss was NaN or ±Infinity (a diverged run)
+    // Injected faults and what came of them, in event order: see faultEntry(). A few
+    // entries per run, so a plain array copied on append.
+    faultLog: [],
+    skipped: [], // steps whose update was skipped (NaN gradient), sorted
   };
 }
 
@@ -227,6 +242,10 @@ function serverEntry(ps, rank) {
 
 function isNum(x) {
   return typeof x === "number" && Number.isFinite(x);
+}
+
+function addSorted(xs, x) {
+  return [...xs, x].sort((a, b) => a - b);
 }
 
 function workerStatusFromRun(status) {
@@ -288,6 +307,10 @@ export function applyEvent(state, event) {
       const rec = { step: event.step, t: event.t, rank };
       for (const f of STEP_FIELDS) if (f in event) rec[f] = toNumber(event[f]);
       if (Array.isArray(event.read_versions)) rec.read_versions = event.read_versions.slice();
+      // Fault fields: the update of this step was skipped (a NaN gradient), the rank was
+      // slowed down k× (emulated by sleeping).
+      if (event.skipped === true) rec.skipped = true;
+      if (isNum(event.slow_factor)) rec.slow_factor = event.slow_factor;
       const badLoss = "loss" in rec && typeof rec.loss === "number" && !Number.isFinite(rec.loss);
       let log = state.history[rank] || emptyLog();
       const last = logLast(log);
@@ -305,9 +328,11 @@ export function applyEvent(state, event) {
         }
         ps = { ...ps, servers };
       }
+      const skipped = rec.skipped && !state.skipped.includes(rec.step) ? addSorted(state.skipped, rec.step) : state.skipped;
       return {
         ...base,
         ps,
+        skipped,
         nonFinite: state.nonFinite + (badLoss ? 1 : 0),
         history: { ...state.history, [rank]: log },
         lastStep: Math.max(state.lastStep, event.step),
@@ -398,18 +423,95 @@ export function applyEvent(state, event) {
     }
     case "run_finished": {
       const status = event.status || "finished";
+      // A run that failed because a worker failed: that worker stays "failed", the others
+      // were torn down by the supervisor ("stopped").
+      const someFailed = Object.values(state.workers).some((w) => w.failed);
       const workers = {};
       for (const [r, w] of Object.entries(state.workers)) {
-        workers[r] = { ...w, status: workerStatusFromRun(status) };
+        const st = w.failed ? "failed" : status === "failed" && someFailed ? "stopped" : workerStatusFromRun(status);
+        workers[r] = { ...w, status: st };
       }
+      const faultLog =
+        status === "failed"
+          ? [...state.faultLog, { kind: "end", seq, t: event.t, rank: null, step: null, status, error: event.error ?? null, lastStep: state.lastStep }]
+          : state.faultLog;
       return {
         ...base,
         status,
         workers,
+        faultLog,
         finished: true,
         error: event.error ?? null,
         summary: event.summary ?? null,
       };
+    }
+    case "fault": {
+      if (!Number.isInteger(rank)) return base;
+      const action = event.action ?? null;
+      const factor = isNum(event.factor) ? event.factor : null;
+      const prev = state.workers[rank] || { rank, pid: null, role: "worker", status: state.finished ? "finished" : "running" };
+      const entry = {
+        kind: "fault",
+        seq,
+        t: event.t,
+        rank,
+        step: Number.isInteger(event.step) ? event.step : null,
+        action,
+        factor,
+        pid: event.pid ?? prev.pid ?? null,
+        lastStep: state.lastStep,
+      };
+      const worker = { ...prev, fault: { action, factor, t: event.t, seq, step: entry.step ?? state.lastStep } };
+      if (action === "slow") worker.slowFactor = factor;
+      return { ...base, workers: { ...state.workers, [rank]: worker }, faultLog: [...state.faultLog, entry] };
+    }
+    case "worker_failed": {
+      if (!Number.isInteger(rank)) return base;
+      const prev = state.workers[rank] || { rank, pid: null, role: "worker" };
+      const detectionMs = isNum(event.detection_ms) ? event.detection_ms : null;
+      const failed = { cause: event.cause ?? null, detectionMs, t: event.t, seq };
+      const entry = {
+        kind: "failed",
+        seq,
+        t: event.t,
+        rank,
+        step: Number.isInteger(event.step) ? event.step : null,
+        cause: failed.cause,
+        detectionMs,
+        pid: event.pid ?? prev.pid ?? null,
+        lastStep: state.lastStep,
+      };
+      return {
+        ...base,
+        workers: { ...state.workers, [rank]: { ...prev, status: "failed", failed } },
+        faultLog: [...state.faultLog, entry],
+      };
+    }
+    case "nan_detected": {
+      const ranks = Array.isArray(event.ranks) ? event.ranks.filter(Number.isInteger) : [];
+      const entry = {
+        kind: "nan",
+        seq,
+        t: event.t,
+        rank: null,
+        step: Number.isInteger(event.step) ? event.step : null,
+        ranks,
+        action: event.action ?? null,
+        lastStep: state.lastStep,
+      };
+      let workers = state.workers;
+      const skipped =
+        entry.action === "skipped" && entry.step != null && !state.skipped.includes(entry.step)
+          ? addSorted(state.skipped, entry.step)
+          : state.skipped;
+      if (ranks.length) {
+        workers = { ...workers };
+        for (const r of ranks) {
+          const w = workers[r] || { rank: r, pid: null, role: "worker", status: "running" };
+          workers[r] = { ...w, nan: { step: entry.step, action: entry.action, seq } };
+        }
+      }
+      return { ...base, workers, skipped, faultLog: [...state.faultLog, entry] };
     }
     case "ps_update": {
       if (!Number.isInteger(rank)) return base;
@@ -1078,4 +1180,57 @@ export function psNodes(state) {
     };
   });
   return { servers, workers };
+}
+
+
+// ---------------------------------------------------------------- faults
+
+/** Has anything gone wrong on purpose or by accident (a fault, a failure, a NaN)? */
+export function hasFaults(state) {
+  return (state.faultLog || []).some((e) => e.kind !== "end");
+}
+
+/** What a worker node should show about faults, or null when nothing happened to it:
+ *  {state: "failed" | "killed" | "frozen" | "slowed" | "corrupt", action, factor, cause,
+ *  detectionMs, nanStep, nanAction, slowFactor}. A failure wins over the fault that
+ *  caused it; a slowed rank's factor comes from its newest step (slow_factor) or the
+ *  fault event. */
+export function workerFault(state, rank) {
+  const w = state.workers[rank];
+  const rec = latestRecord(state, rank);
+  const recSlow = rec && isNum(rec.slow_factor) && rec.slow_factor > 1 ? rec.slow_factor : null;
+  if (!w) return recSlow ? { state: "slowed", action: "slow", factor: recSlow, slowFactor: recSlow } : null;
+  const f = w.fault || null;
+  const slowFactor = recSlow ?? (f && f.action === "slow" && f.factor > 1 ? f.factor : w.slowFactor > 1 ? w.slowFactor : null);
+  const out = {
+    state: null,
+    action: f ? f.action : null,
+    factor: f ? f.factor : null,
+    cause: w.failed ? w.failed.cause : null,
+    detectionMs: w.failed ? w.failed.detectionMs : null,
+    nanStep: w.nan ? w.nan.step : null,
+    nanAction: w.nan ? w.nan.action : null,
+    slowFactor,
+  };
+  if (w.failed) out.state = "failed";
+  else if (f && f.action === "kill") out.state = "killed";
+  else if (f && f.action === "freeze") out.state = "frozen";
+  else if (f && f.action === "corrupt") out.state = "corrupt";
+  else if (slowFactor) out.state = "slowed";
+  else if (w.nan) out.state = "corrupt";
+  return out.state ? out : null;
+}
+
+/** Steps whose update was skipped because of a NaN gradient (from the step events'
+ *  `skipped` and the nan_detected events), sorted. */
+export function skippedSteps(state) {
+  return state.skipped || [];
+}
+
+/** Injected faults as timeline markers: [{t, rank, action, factor, step}] where step is
+ *  the newest step reported when the fault came (the marker sits after it). */
+export function faultMarkers(state) {
+  return (state.faultLog || [])
+    .filter((e) => e.kind === "fault")
+    .map((e) => ({ t: e.t, rank: e.rank, action: e.action, factor: e.factor, step: e.step ?? e.lastStep }));
 }

@@ -11,7 +11,7 @@
 
 import { t, fmtNum } from "./i18n.js";
 import { networkText } from "./netlabels.js";
-import { runNetwork, timelineWindow } from "./state.js";
+import { faultMarkers, runNetwork, skippedSteps, timelineWindow } from "./state.js";
 
 export const TIMELINE_STEPS = 30;
 const SEGMENTS = ["wait", "compute", "comm"];
@@ -138,6 +138,37 @@ export function layoutSegments(win, mode = "wall") {
   return { segs: out, lo: win.t0, hi, unit: "s", stepStarts };
 }
 
+/** Pure: one box per (rank, step) whose update was skipped (a NaN gradient), spanning
+ *  that step's segments on its lane: [{rank, step, x0, x1}] in the layout's units. */
+export function skipBoxes(win, layout, skipped) {
+  if (!skipped || !skipped.size) return [];
+  const boxes = new Map();
+  for (const s of layout.segs) {
+    if (!skipped.has(s.step)) continue;
+    const k = `${s.rank}:${s.step}`;
+    const b = boxes.get(k);
+    if (b) {
+      b.x0 = Math.min(b.x0, s.x0);
+      b.x1 = Math.max(b.x1, s.x1);
+    } else boxes.set(k, { rank: s.rank, step: s.step, x0: s.x0, x1: s.x1 });
+  }
+  return [...boxes.values()].sort((a, b) => a.rank - b.rank || a.step - b.step);
+}
+
+/** Pure: where a fault marker goes on the axis: its time on the wall clock; on the
+ *  step-slot clocks, the start of the step after the newest one reported when it came
+ *  (or the end of the axis). null when it lies before the shown window. */
+export function markerX(m, layout, mode) {
+  if (mode === "wall") return Number.isFinite(m.t) && m.t >= layout.lo ? m.t : null;
+  const next = layout.stepStarts.get(m.step + 1);
+  if (next !== undefined) return next;
+  const steps = [...layout.stepStarts.keys()];
+  if (!steps.length || m.step < Math.min(...steps) - 1) return null;
+  return m.step >= Math.max(...steps) ? layout.hi : null;
+}
+
+const MARK_GLYPH = { kill: "⚡", freeze: "❄", slow: "×", corrupt: "NaN" };
+
 /** The axis caption: always says which clock the timeline shows. */
 export function axisText(mode, network) {
   if (mode === "modelled" && network) return t("timeline.axisModelled", { net: networkText(network) });
@@ -180,11 +211,17 @@ export function createTimeline(svg, axisLabelEl, onModes) {
     const top = fs + 4; // room for the step numbers above the lanes
     const bottom = large ? 30 : 24;
     const laneH = (Ht - top - bottom) / lanes.length;
-    const { segs, lo, hi, unit, stepStarts } = layoutSegments(win, shown);
+    const layout = layoutSegments(win, shown);
+    const { segs, lo, unit, stepStarts } = layout;
+    // Fault markers after the last step stretch the wall-clock axis to show them.
+    const markers = faultMarkers(state)
+      .map((m) => ({ ...m, x: markerX(m, layout, shown) }))
+      .filter((m) => m.x != null);
+    const hi = shown === "wall" ? Math.max(layout.hi, ...markers.map((m) => m.x)) : layout.hi;
     const span = hi - lo || 1;
     const sx = (v) => left + ((v - lo) / span) * (Wd - left - right);
     const parts = [
-      `<defs><pattern id="hatch-emulated" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="#cfe3f1"/><rect width="3" height="6" fill="#0072b2"/></pattern></defs>`,
+      `<defs><pattern id="hatch-skip" patternUnits="userSpaceOnUse" width="7" height="7" patternTransform="rotate(45)"><rect width="7" height="7" fill="rgba(213,94,0,0.08)"/><rect width="2" height="7" fill="rgba(213,94,0,0.55)"/></pattern><pattern id="hatch-emulated" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="#cfe3f1"/><rect width="3" height="6" fill="#0072b2"/></pattern></defs>`,
     ];
     // lanes
     lanes.forEach((lane, i) => {
@@ -216,6 +253,28 @@ export function createTimeline(svg, axisLabelEl, onModes) {
         `<rect class="seg seg-${s.seg === "pull" ? "push pull" : s.seg}${s.modelled ? " modelled" : ""}" data-seg="${s.seg}" data-step="${s.step}" data-rank="${s.rank}" x="${x0.toFixed(2)}" y="${y.toFixed(1)}" width="${w.toFixed(2)}" height="${segH.toFixed(1)}"><title>${esc(label)}</title></rect>`,
       );
     }
+    // steps whose update was skipped (NaN gradient): a hatched red box on each lane
+    for (const b of skipBoxes(win, layout, new Set(skippedSteps(state)))) {
+      const x0 = sx(b.x0) - 2;
+      const w = Math.max(5, sx(b.x1) - sx(b.x0) + 4);
+      const y = top + rowOf.get(b.rank) * laneH + 1;
+      const label = `${t("topo.rank", { rank: b.rank })} · ${t("topo.step", { step: b.step })} · ${t("faults.legendSkip")}`;
+      parts.push(
+        `<rect class="skip-box" data-step="${b.step}" data-rank="${b.rank}" x="${x0.toFixed(2)}" y="${y.toFixed(1)}" width="${w.toFixed(2)}" height="${(laneH - 2).toFixed(1)}"><title>${esc(label)}</title></rect>`,
+      );
+    }
+    // a vertical marker at each injected fault
+    for (const m of markers) {
+      const px = sx(m.x).toFixed(1);
+      const glyph = m.action === "slow" ? `×${fmtNum(m.factor, 2)}` : MARK_GLYPH[m.action] || "!";
+      const label = `${t("faults.legendMarker")}: ${t("topo.rank", { rank: m.rank })} · ${m.action}`;
+      parts.push(
+        `<g class="fault-marker" data-action="${esc(m.action)}" data-rank="${m.rank}"><title>${esc(label)}</title><line x1="${px}" x2="${px}" y1="${top - 2}" y2="${Ht - bottom}"/><text x="${(+px - 3).toFixed(1)}" y="${fs}" text-anchor="end" font-size="${fs}">${esc(`${glyph} r${m.rank}`)}</text></g>`,
+      );
+    }
+    svg.dataset.skipped = String(skippedSteps(state).length);
+    svg.closest(".card")?.classList.toggle("has-skips", skippedSteps(state).length > 0);
+    svg.dataset.faultMarkers = String(markers.length);
     // axis
     const axisY = Ht - bottom;
     parts.push(`<line class="axis" x1="${left}" x2="${Wd - right}" y1="${axisY}" y2="${axisY}"/>`);

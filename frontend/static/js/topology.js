@@ -14,6 +14,7 @@
 
 import { fmtBytes, fmtBytesShort, fmtNum, t } from "./i18n.js";
 import { OKABE_ITO, rankColor, STATUS_FILL } from "./palette.js";
+import { decorateNode, failedLines, faultTitle } from "./faultlog.js";
 import {
   commRounds,
   completeStep,
@@ -169,7 +170,9 @@ export function createTopology(svg, badge, opts = {}) {
       for (const [name, dy] of rows) {
         lines[name] = el("text", { x: 0, y: f1(dy * (full ? k : k * 1.15) + 5 * k), class: cls[name] || "node-line", "text-anchor": "middle" }, g);
       }
-      nodes.push({ rank, g, circle, title, lines });
+      // fault mark (⚡ ❄ ×k NaN ✖) on the rim, upper right
+      const mark = el("text", { class: "fault-mark", x: f1(geom.nodeR * 0.74), y: f1(-geom.nodeR * 0.66), "text-anchor": "middle" }, g);
+      nodes.push({ rank, g, circle, title, lines, mark });
     });
   }
 
@@ -457,16 +460,27 @@ export function createTopology(svg, badge, opts = {}) {
       node.g.dataset.recv = tr ? String(tr.recv) : "0";
       node.circle.setAttribute("fill", STATUS_FILL[status] || STATUS_FILL.starting);
       const L = node.lines;
+      const fault = decorateNode(node.g, node.mark, state, node.rank);
+      const failed = fault && fault.state === "failed" ? failedLines(fault) : null;
       L.rank.textContent = t("topo.rank", { rank: node.rank });
       if (L.pid) L.pid.textContent = w.pid != null ? t("topo.pid", { pid: w.pid }) : "…";
-      if (L.loss) L.loss.textContent = rec ? t("topo.loss", { loss: fmtNum(rec.loss, 4) }) : "";
-      L.sum.textContent = rec && Number.isFinite(rec.param_checksum) ? `Σ ${fmtNum(rec.param_checksum, 5)}` : "";
+      if (L.loss) L.loss.textContent = failed ? failed.main : rec ? t("topo.loss", { loss: fmtNum(rec.loss, 4) }) : "";
+      L.sum.textContent = failed
+        ? L.loss
+          ? failed.sub
+          : failed.main
+        : rec && Number.isFinite(rec.param_checksum)
+          ? `Σ ${fmtNum(rec.param_checksum, 5)}`
+          : "";
+      L.sum.classList.toggle("fault-text", !!failed);
+      if (L.loss) L.loss.classList.toggle("fault-text", !!failed);
       L.traffic.textContent = tr && (tr.sent || tr.recv) ? `↑${fmtBytesShort(tr.sent)} ↓${fmtBytesShort(tr.recv)}` : "";
       node.title.textContent = [
         t("topo.rank", { rank: node.rank }),
         w.pid != null ? t("topo.pid", { pid: w.pid }) : "",
         rec ? t("topo.loss", { loss: fmtNum(rec.loss, 4) }) : "",
         `${t("topo.status")}: ${t("status." + status)}`,
+        ...faultTitle(fault),
         w.device ? `${t("topo.device")}: ${w.device}${w.host ? " @ " + w.host : ""}` : "",
         w.shardSize != null ? `${t("topo.shard")}: ${w.shardSize}` : "",
         rec ? `${t("topo.step", { step: rec.step })}` : "",

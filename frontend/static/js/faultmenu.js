@@ -1,0 +1,280 @@
+// faultmenu.js — click a worker node of a live run to inject a fault into its real
+// process: Kill (SIGKILL), Freeze (SIGSTOP), Slow down ×k (the worker sleeps), Corrupt
+// gradient (its next gradient is NaN). Works for the data-parallel ring and for the
+// parameter-server workers (not the servers). Keyboard: Tab to a node, Enter or Space
+// opens the menu, arrows move between its items, Escape closes it.
+
+import { t } from "./i18n.js";
+
+const DEFAULT_FACTOR = 5;
+
+/**
+ * @param {object} o
+ * @param {SVGSVGElement} o.svg       the topology drawing (both layouts draw into it)
+ * @param {HTMLElement} o.menu        the popup element (positioned inside the svg's parent)
+ * @param {() => boolean} o.canInject is the loaded run live?
+ * @param {(rank: number) => {pid: number|null}} o.workerInfo
+ * @param {(rank: number, action: string, extra: object) => Promise<{ok: boolean, message?: string}>} o.onInject
+ */
+export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject }) {
+  const host = menu.parentElement;
+  let openRank = null;
+  let openNode = null;
+  let busy = false;
+  let factor = DEFAULT_FACTOR;
+  let live = false;
+
+  const workerNode = (target) => {
+    const g = target && target.closest ? target.closest("g.node[data-rank]") : null;
+    if (!g || !svg.contains(g) || g.dataset.role === "server") return null;
+    return g;
+  };
+
+  function button(action, label, hint) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = `fault-item fault-${action}`;
+    b.dataset.action = action;
+    b.setAttribute("data-testid", `fault-${action}`);
+    b.setAttribute("role", "menuitem");
+    const main = document.createElement("span");
+    main.className = "fault-item-label";
+    main.textContent = label;
+    b.appendChild(main);
+    if (hint) {
+      const h = document.createElement("span");
+      h.className = "fault-item-hint";
+      h.textContent = hint;
+      b.appendChild(h);
+    }
+    b.addEventListener("click", () => inject(action));
+    return b;
+  }
+
+  function build(rank) {
+    const pid = workerInfo(rank).pid;
+    const pidText = pid != null ? pid : "?";
+    const head = document.createElement("div");
+    head.className = "fault-head";
+    const title = document.createElement("span");
+    title.className = "fault-title";
+    title.id = "fault-menu-title";
+    const what = document.createElement("span");
+    what.className = "fault-what";
+    what.textContent = t("fault.menuTitle");
+    const who = document.createElement("span");
+    who.className = "fault-who";
+    who.textContent = `${t("topo.rank", { rank })}${pid != null ? " · " + t("topo.pid", { pid }) : ""}`;
+    title.append(what, who);
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "fault-close";
+    close.textContent = "×";
+    close.title = t("fault.close");
+    close.setAttribute("aria-label", t("fault.close"));
+    close.addEventListener("click", () => hide(true));
+    head.append(title, close);
+
+    const slowRow = document.createElement("div");
+    slowRow.className = "fault-slow-row";
+    const slowBtn = button("slow", t("fault.slow"), t("fault.slowHint"));
+    const input = document.createElement("input");
+    input.type = "number";
+    input.min = "1";
+    input.max = "100";
+    input.step = "any";
+    input.value = String(factor);
+    input.className = "fault-factor";
+    input.setAttribute("data-testid", "fault-slow-factor");
+    input.setAttribute("aria-label", t("fault.slowFactor"));
+    input.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") {
+        ev.preventDefault();
+        inject("slow");
+      }
+    });
+    slowRow.append(slowBtn, input);
+
+    const err = document.createElement("p");
+    err.className = "fault-error";
+    err.setAttribute("data-testid", "fault-error");
+    err.setAttribute("role", "alert");
+    err.hidden = true;
+
+    menu.replaceChildren(
+      head,
+      button("kill", t("fault.kill"), t("fault.killHint", { pid: pidText })),
+      button("freeze", t("fault.freeze"), t("fault.freezeHint", { pid: pidText })),
+      slowRow,
+      button("corrupt", t("fault.corrupt"), t("fault.corruptHint")),
+      err,
+    );
+    menu.setAttribute("aria-labelledby", "fault-menu-title");
+  }
+
+  function place(g) {
+    const hb = host.getBoundingClientRect();
+    const nb = g.getBoundingClientRect();
+    menu.style.left = "0px";
+    menu.style.top = "0px";
+    const mw = menu.offsetWidth;
+    const mh = menu.offsetHeight;
+    // beside the node (right if there is room, else left), its top level with the node's
+    let x = nb.right - hb.left + 6;
+    if (x + mw > hb.width) x = nb.left - hb.left - mw - 6;
+    x = Math.max(0, Math.min(x, hb.width - mw));
+    let y = nb.top - hb.top;
+    y = Math.max(0, Math.min(y, Math.max(0, hb.height - mh)));
+    menu.style.left = `${Math.round(x)}px`;
+    menu.style.top = `${Math.round(y)}px`;
+  }
+
+  function show(g) {
+    const rank = Number(g.dataset.rank);
+    if (!canInject()) return;
+    openRank = rank;
+    openNode = g;
+    busy = false;
+    build(rank);
+    menu.hidden = false;
+    menu.dataset.rank = String(rank);
+    svg.dataset.faultMenu = String(rank);
+    place(g);
+    menu.querySelector(".fault-item")?.focus();
+  }
+
+  function hide(returnFocus = false) {
+    if (menu.hidden) return;
+    menu.hidden = true;
+    delete menu.dataset.rank;
+    delete svg.dataset.faultMenu;
+    const node = openNode;
+    openRank = null;
+    openNode = null;
+    if (returnFocus && node && node.isConnected) node.focus();
+  }
+
+  function showError(msg) {
+    const err = menu.querySelector(".fault-error");
+    if (!err) return;
+    err.textContent = msg || "";
+    err.hidden = !msg;
+  }
+
+  async function inject(action) {
+    if (busy || openRank == null) return;
+    const rank = openRank;
+    const extra = { rank };
+    if (action === "slow") {
+      const input = menu.querySelector(".fault-factor");
+      const k = Number(input.value);
+      // Send what was typed; the server explains what is wrong (e.g. k < 1).
+      extra.factor = input.value === "" || !Number.isFinite(k) ? input.value : k;
+      if (Number.isFinite(k) && k >= 1) factor = k;
+    }
+    busy = true;
+    for (const b of menu.querySelectorAll("button.fault-item")) b.disabled = true;
+    showError("");
+    let r;
+    try {
+      r = await onInject(rank, action, extra);
+    } finally {
+      busy = false;
+      for (const b of menu.querySelectorAll("button.fault-item")) b.disabled = false;
+    }
+    if (openRank !== rank) return;
+    if (r && r.ok) hide(true);
+    else showError((r && r.message) || "?");
+  }
+
+  // ---- wiring
+  svg.addEventListener("click", (ev) => {
+    const g = workerNode(ev.target);
+    if (!g || !live) return;
+    ev.stopPropagation();
+    if (openRank === Number(g.dataset.rank)) hide();
+    else show(g);
+  });
+  svg.addEventListener("keydown", (ev) => {
+    const g = workerNode(ev.target);
+    if (!g || !live) return;
+    if (ev.key === "Enter" || ev.key === " ") {
+      ev.preventDefault();
+      ev.stopPropagation(); // space must not pause the run
+      show(g);
+    }
+  });
+  menu.addEventListener("keydown", (ev) => {
+    ev.stopPropagation(); // keys typed in the menu are not the page's shortcuts
+    if (ev.key === "Escape") {
+      ev.preventDefault();
+      hide(true);
+    } else if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      const items = [...menu.querySelectorAll("button.fault-item, input.fault-factor")];
+      const i = items.indexOf(document.activeElement);
+      if (i < 0) return;
+      ev.preventDefault();
+      items[(i + (ev.key === "ArrowDown" ? 1 : items.length - 1)) % items.length].focus();
+    }
+  });
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape" && !menu.hidden) hide(true);
+  });
+  document.addEventListener("pointerdown", (ev) => {
+    if (menu.hidden) return;
+    if (menu.contains(ev.target) || workerNode(ev.target)) return;
+    hide();
+  });
+
+  /** After every render: worker nodes of a live run are buttons; a menu whose run is
+   *  over, or whose node is gone, closes. */
+  function sync(isLive) {
+    live = !!isLive && canInject();
+    for (const g of svg.querySelectorAll("g.node[data-rank]")) {
+      if (g.dataset.role === "server") continue;
+      const want = live ? "0" : null;
+      if (want === null) {
+        if (g.hasAttribute("tabindex")) {
+          g.removeAttribute("tabindex");
+          g.removeAttribute("role");
+          g.removeAttribute("aria-haspopup");
+          g.removeAttribute("aria-label");
+          g.classList.remove("injectable");
+        }
+      } else if (g.getAttribute("tabindex") !== want || !g.classList.contains("injectable")) {
+        g.setAttribute("tabindex", want);
+        g.setAttribute("role", "button");
+        g.setAttribute("aria-haspopup", "menu");
+        g.setAttribute("aria-label", t("fault.nodeAria", { rank: g.dataset.rank }));
+        g.classList.add("injectable");
+      }
+      // the tooltip says what a click does (the views rewrite it on every render)
+      const title = g.querySelector(":scope > title");
+      const hint = t("fault.nodeHint");
+      if (live && title && !title.textContent.endsWith(hint)) title.textContent += `\n${hint}`;
+    }
+    if (!menu.hidden && (!live || !openNode || !openNode.isConnected)) {
+      // the node was redrawn (same rank): follow it; else close
+      const again = live && openRank != null ? svg.querySelector(`g.node[data-rank="${openRank}"]:not([data-role="server"])`) : null;
+      if (again) {
+        openNode = again;
+      } else hide();
+    }
+  }
+
+  return {
+    sync,
+    hide,
+    relocalize() {
+      if (!menu.hidden && openNode) {
+        const g = openNode;
+        hide();
+        show(g);
+      }
+      for (const g of svg.querySelectorAll("g.node.injectable")) g.setAttribute("aria-label", t("fault.nodeAria", { rank: g.dataset.rank }));
+    },
+    get openRank() {
+      return openRank;
+    },
+  };
+}
