@@ -56,6 +56,9 @@ class RunCreate(BaseModel):
     powersgd_rank: int = Field(1, ge=1, le=16)
     error_feedback: bool = False
     nan_policy: Literal["skip", "spread"] = "skip"
+    checkpoint_every: int | None = Field(None, ge=1, le=limits.MAX_STEPS)
+    recovery: Literal["none", "restart"] = "none"
+    max_restarts: int = Field(3, ge=0, le=20)
     servers: int = Field(1, ge=1, le=limits.MAX_SERVERS)
     ps_mode: Literal["sync", "backup", "async", "ssp"] = "sync"
     backup_workers: int = Field(0, ge=0, le=limits.MAX_WORKERS - 1)

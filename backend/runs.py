@@ -84,7 +84,8 @@ class RunManager:
         run.created_at = self.store.create_run(run_id, config.to_dict(), run.status)
         self.runs[run_id] = run
         run.supervisor = RunSupervisor(config, run_id=run_id,
-                                       on_events=lambda evs: self._from_thread(run_id, evs))
+                                       on_events=lambda evs: self._from_thread(run_id, evs),
+                                       workdir=self.settings.data_dir / "runs" / run_id)
         # On failure the supervisor has already emitted run_finished(failed) with the reason.
         with contextlib.suppress(Exception):
             await asyncio.to_thread(run.supervisor.start)

@@ -103,6 +103,13 @@ class RunConfig:
     straggler_rank: int = 0
     """Which worker is slow (counted among workers, from 0) when straggler is ``one``."""
     straggler_prob: float = 0.1
+    checkpoint_every: int | None = None
+    """Save a checkpoint every this many steps (``None``: never)."""
+    recovery: str = "none"
+    """When a worker fails: ``none`` (the run fails) or ``restart`` (every worker restarts
+    from the last checkpoint, as torchrun does; needs ``checkpoint_every``)."""
+    max_restarts: int = 3
+    """Restarts allowed before the run is declared failed."""
     nan_policy: str = "skip"
     """A gradient that is not finite: ``skip`` the step on every rank (the NaN never reaches
     a parameter), or ``spread`` it (a demo: one all-reduce puts it into every replica)."""
@@ -123,6 +130,14 @@ class RunConfig:
         _check_choice("model", self.model, MODELS)
         _check_choice("backend", self.backend, BACKENDS)
         _check_choice("nan_policy", self.nan_policy, ("skip", "spread"))
+        _check_choice("recovery", self.recovery, ("none", "restart"))
+        _check_int("max_restarts", self.max_restarts, 0, 20)
+        if self.checkpoint_every is not None:
+            _check_int("checkpoint_every", self.checkpoint_every, 1, MAX_STEPS)
+        if self.recovery == "restart" and self.checkpoint_every is None:
+            raise ValueError("recovery 'restart' needs checkpoints: set checkpoint_every")
+        if self.recovery == "restart" and self.strategy != "data_parallel":
+            raise ValueError("recovery 'restart' is available for data_parallel runs")
         _check_choice("allreduce", self.allreduce, ALL_REDUCE_ALGORITHMS)
         _check_int("workers", self.workers, 1, MAX_WORKERS)
         _check_int("steps", self.steps, 1, MAX_STEPS)

@@ -109,6 +109,18 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "action": "str: skipped (no replica applied the step) | spread (demo: all-reduced "
         "into every replica)",
     },
+    "checkpoint_saved": {
+        "file": "str", "bytes": "int",
+        "duration_ms": "float: measured cost of writing it (atomically, fsynced)",
+    },
+    "recovery": {
+        "policy": "str: restart",
+        "failed_rank": "int", "from_step": "int: the checkpoint the run restarts from "
+        "(0 = the start)",
+        "lost_steps": "[first, last]: steps done since that checkpoint, executed again",
+        "generation": "int: 1 for the first restart, 2 for the second, …",
+        "refused": "list: newer checkpoints refused (truncated or tampered), with why",
+    },
     "boundary": {
         "grid": "object: nx, ny, extent, probs (ny*nx P(class 1), row-major from ymin)",
     },

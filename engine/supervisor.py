@@ -19,22 +19,27 @@ events in ``seq`` order. Keep the callback short.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import multiprocessing as mp
 import multiprocessing.forkserver
 import os
 import queue
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.distributed as dist
 
+from engine import checkpoint
 from engine import data as datasets
 from engine.config import RunConfig
 from engine.events import SCHEMA_VERSION, json_safe, make_event
@@ -91,6 +96,7 @@ class WorkerHandle:
     last_loss: float | None = None
     dropped: int = 0
     events_open: bool = True
+    generation: int = 0  # 0 for the first processes, +1 after every restart
     last_seen: float = 0.0  # monotonic time of its last message (heartbeats included)
     cause: str | None = None  # why it failed, in words
     root_cause: bool = False  # failed by itself (signal, hang, own error), not as collateral
@@ -112,9 +118,21 @@ _EOF = None  # what a reader thread delivers when its worker's pipe closes
 
 
 class RunSupervisor:
-    def __init__(self, config: RunConfig, *, run_id: str, on_events: OnEvents) -> None:
+    def __init__(self, config: RunConfig, *, run_id: str, on_events: OnEvents,
+                 workdir: Path | None = None) -> None:
         self.config = config
         self.run_id = run_id
+        # Checkpoints live in the run's own directory (a temporary one when headless).
+        self._own_tmp = workdir is None and config.checkpoint_every is not None
+        if self._own_tmp:
+            workdir = Path(tempfile.mkdtemp(prefix=f"distlab-{run_id}-"))
+        self._checkpoint_dir = workdir / "checkpoints" if workdir is not None else None
+        self._devices: list[str] = []
+        self._generation = 0
+        self._restarts = 0
+        self._paused = False
+        self._resume: dict[str, Any] | None = None
+        self._failure: WorkerHandle | None = None
         self._on_events = on_events
         self._lock = threading.RLock()
         self._seq = 0
@@ -139,30 +157,41 @@ class RunSupervisor:
         config = self.config
         with self._lock:
             try:
-                self.backend, devices = resolve_backend(config.backend, config.world_size)
+                self.backend, self._devices = resolve_backend(config.backend,
+                                                              config.world_size)
                 self._t0 = time.monotonic()
-                # Port 0: the OS picks a free port, so concurrent runs never collide.
-                self._store = dist.TCPStore(STORE_HOST, 0, config.world_size, is_master=True,
-                                            wait_for_workers=False,
-                                            timeout=timedelta(seconds=config.timeout_s))
                 self._emit_run_started()
-                for rank in range(config.world_size):
-                    self._workers.append(self._spawn(rank, devices[rank], self._store.port))
+                self._spawn_generation()
             except Exception as exc:
                 self._teardown()
                 self._finish("failed", f"could not start the run: {type(exc).__name__}: {exc}")
                 raise
+        threading.Thread(target=self._watch, name=f"run-{self.run_id}", daemon=True).start()
+
+    def _spawn_generation(self) -> None:
+        """Start one process per rank in a fresh process group (again, after a restart)."""
+        config = self.config
+        # Port 0: the OS picks a free port, so concurrent runs never collide.
+        self._store = dist.TCPStore(STORE_HOST, 0, config.world_size, is_master=True,
+                                    wait_for_workers=False,
+                                    timeout=timedelta(seconds=config.timeout_s))
+        self._workers = []
+        for rank in range(config.world_size):
+            self._workers.append(self._spawn(rank, self._devices[rank], self._store.port))
         for w in self._workers:
             threading.Thread(target=self._read_events, args=(w,), daemon=True,
                              name=f"run-{self.run_id}-read{w.rank}").start()
-        threading.Thread(target=self._watch, name=f"run-{self.run_id}", daemon=True).start()
 
     def _spawn(self, rank: int, device: str, port: int) -> WorkerHandle:
         ev_recv, ev_send = _CTX.Pipe(duplex=False)
         ctl_recv, ctl_send = _CTX.Pipe(duplex=False)
         spec = WorkerSpec(rank=rank, world_size=self.config.world_size,
                           config=self.config.to_dict(), backend=self.backend, device=device,
-                          store_host=STORE_HOST, store_port=port, t0=self._t0)
+                          store_host=STORE_HOST, store_port=port, t0=self._t0,
+                          checkpoint_dir=(str(self._checkpoint_dir)
+                                          if self._checkpoint_dir else None),
+                          resume=self._resume, control_seq=self._control_seq,
+                          paused=self._paused)
         proc = _CTX.Process(target=worker_main, args=(spec, ev_send, ctl_recv),
                             name=f"distlab-{self.run_id}-rank{rank}", daemon=True)
         proc.start()
@@ -170,7 +199,7 @@ class RunSupervisor:
         ev_send.close()
         ctl_recv.close()
         return WorkerHandle(rank=rank, process=proc, events=ev_recv, control=ctl_send,
-                            device=device, pid=proc.pid)
+                            device=device, pid=proc.pid, generation=self._generation)
 
     def control(self, action: str, pace: float | None = None) -> None:
         """Relay a user's control action to every rank (they agree on it per step)."""
@@ -183,6 +212,8 @@ class RunSupervisor:
                 raise RuntimeError("the run has already ended")
             if action == "stop":
                 self._stop_requested = True
+            if action in ("pause", "step", "resume"):
+                self._paused = action != "resume"
             if action == "set_pace":
                 self.config.pace = pace
             self._send_control({"action": action, "pace": pace})
@@ -268,10 +299,19 @@ class RunSupervisor:
             self._inbox.put((w, batch))
 
     def _watch(self) -> None:
-        try:
-            self._watch_loop()
-        except Exception as exc:  # a bug here must not leave workers behind
-            self._outcome.error = f"supervisor error: {exc}"
+        while True:
+            try:
+                self._watch_loop()
+            except Exception as exc:  # a bug here must not leave workers behind
+                self._outcome.error = f"supervisor error: {exc}"
+                break
+            if not self._should_restart():
+                break
+            self._restart()
+        failure = self._failure
+        if failure is not None and self._outcome.error is None:
+            self._outcome.error = f"rank {failure.rank} (pid {failure.pid}): {failure.cause}"
+            self._outcome.status = "failed"
         self._teardown()
         out = self._outcome
         if out.status is None:
@@ -303,6 +343,8 @@ class RunSupervisor:
                 w, batch = self._inbox.get(timeout=0.1)
             except queue.Empty:
                 continue
+            if w.generation != self._generation:
+                continue  # news from processes of before a restart
             if batch is _EOF:
                 self._on_eof(w)
             else:
@@ -377,10 +419,35 @@ class RunSupervisor:
                          if w.fault_at is not None and w.detected_at is not None else None)
             self._emit([make_event("worker_failed", t=self._now(), rank=w.rank,
                                    cause=w.cause, detection_ms=detection, pid=w.pid)])
-        first = roots[0]
-        if self._outcome.error is None:
-            self._outcome.error = f"rank {first.rank} (pid {first.pid}): {first.cause}"
-            self._outcome.status = "failed"
+        self._failure = roots[0]
+
+    def _should_restart(self) -> bool:
+        config = self.config
+        return (self._failure is not None and self._outcome.error is None
+                and config.recovery == "restart" and self._restarts < config.max_restarts
+                and not self._stop_requested)
+
+    def _restart(self) -> None:
+        """The torchrun model: stop everyone, restart every rank from the last checkpoint."""
+        with self._lock:
+            failed = self._failure
+            assert failed is not None and self._checkpoint_dir is not None
+            progress = max(w.last_step for w in self._workers)
+            self._teardown()
+            ckpt, refused = checkpoint.load_latest(self._checkpoint_dir)
+            from_step = ckpt.step if ckpt else 0
+            self._resume = None if ckpt is None else {
+                "file": ckpt.path.name, "step": ckpt.step,
+                "sha256": hashlib.sha256(ckpt.path.read_bytes()).hexdigest()}
+            self._restarts += 1
+            self._generation += 1
+            self._failure = None
+            self._emit([make_event(
+                "recovery", t=self._now(), rank=failed.rank, step=from_step,
+                policy="restart", failed_rank=failed.rank, from_step=from_step,
+                lost_steps=[from_step + 1, progress] if progress > from_step else None,
+                generation=self._generation, refused=refused)])
+            self._spawn_generation()
 
     # ------------------------------------------------------------------- helpers
     def _teardown(self) -> None:
@@ -469,3 +536,5 @@ class RunSupervisor:
             self._emit([make_event("run_finished", t=self._now(), status=status,
                                    error=error, summary=summary)])
             self._finished.set()
+        if self._own_tmp and self._checkpoint_dir is not None:
+            shutil.rmtree(self._checkpoint_dir.parent, ignore_errors=True)

@@ -27,17 +27,26 @@ import traceback
 from dataclasses import dataclass
 from datetime import timedelta
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.distributed as dist
 
+from engine import checkpoint
 from engine import data as datasets
 from engine.comms import Comms
 from engine.config import RunConfig
 from engine.control import ControlState, StepGate
 from engine.events import make_event
-from engine.model import boundary_grid, build_model, param_checksum, param_hash
+from engine.model import (
+    boundary_grid,
+    build_model,
+    flat_params,
+    load_flat,
+    param_checksum,
+    param_hash,
+)
 from engine.network import build_network
 from engine.strategies import STRATEGIES
 from engine.strategies.base import WorkerContext
@@ -62,6 +71,10 @@ class WorkerSpec:
     store_host: str
     store_port: int
     t0: float  # supervisor's time.monotonic() at run start (system-wide clock on Linux)
+    checkpoint_dir: str | None = None
+    resume: dict[str, Any] | None = None  # {file, sha256, step}: restart from this checkpoint
+    control_seq: int = 0  # control messages the run had already applied (restarts)
+    paused: bool = False  # the run was paused when this generation started
 
 
 class EventSender:
@@ -144,6 +157,9 @@ def worker_main(spec: WorkerSpec, events_conn: Connection, control_conn: Connect
     config = RunConfig.from_dict(spec.config)
     sender = EventSender(events_conn, spec.t0)
     control = ControlState(config.pace, rank=spec.rank)
+    # A restarted worker joins a run already under way: it starts from the run's controls.
+    control.received_seq = control.applied_seq = spec.control_seq
+    control.paused = spec.paused
     threading.Thread(
         target=_read_control, args=(control_conn, control), name="control", daemon=True
     ).start()
@@ -208,9 +224,16 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
         strategy.run(ctx, _Runtime(sender, StepGate(control), control, dataset.extent()))
         return
 
+    first_step = 1
+    if spec.resume is not None:  # every rank loads the same verified checkpoint
+        ckpt = checkpoint.load(Path(spec.checkpoint_dir) / spec.resume["file"],
+                               spec.resume["sha256"], spec.resume["step"])
+        load_flat([p.data for p in model.parameters()], ckpt.params.to(spec.device))
+        first_step = ckpt.step + 1
+
     gate = StepGate(control, comms, spec.device)
     extent = dataset.extent()
-    for step in range(1, config.steps + 1):
+    for step in range(first_step, config.steps + 1):
         if not gate.wait_for_next_step():
             return
         t_start = sender.now()
@@ -232,6 +255,13 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
         )
         if topo.is_leader and _boundary_due(config, control, step):
             sender.emit("boundary", rank=rank, step=step, grid=boundary_grid(model, extent))
+        if (topo.is_leader and spec.checkpoint_dir and config.checkpoint_every
+                and step % config.checkpoint_every == 0):
+            # Replicas are identical, so rank 0's copy is the run's state.
+            started = time.perf_counter()
+            path, size = checkpoint.save(Path(spec.checkpoint_dir), step, flat_params(model))
+            sender.emit("checkpoint_saved", rank=rank, step=step, file=path.name, bytes=size,
+                        duration_ms=round((time.perf_counter() - started) * 1e3, 3))
 
 
 @dataclass(frozen=True, slots=True)
