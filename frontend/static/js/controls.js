@@ -25,6 +25,10 @@ export const DEFAULT_CONFIG = {
   error_feedback: false,
   // The "Faults" section: what a data-parallel run does with a NaN gradient.
   nan_policy: "skip",
+  // Checkpoints and recovery: no controls yet, sent as the API's defaults.
+  checkpoint_every: null,
+  recovery: "none",
+  max_restarts: 3,
   // Parameter-server fields (the "Parameter server & stragglers" section).
   servers: 1,
   ps_mode: "sync",

@@ -198,7 +198,10 @@ export function createPsTopology(svg) {
       if (n.lines.iter) n.lines.iter.textContent = failed ? failed.sub : w.step ? t("ps.iter", { n: w.step }) : "";
       if (n.lines.loss) n.lines.loss.textContent = w.step ? t("topo.loss", { loss: fmtNum(w.loss, 3) }) : "";
       n.hold.textContent = w.blocked || w.waited ? "‖" : "";
-      n.slow.textContent = w.slowed ? `${fmtNum(cfg.factor, 2)}×` : "";
+      // a "slow" fault shows its own factor in the straggler's corner (not a second mark)
+      const slowK = fault && fault.slowFactor ? fault.slowFactor : cfg.factor;
+      n.slow.textContent = w.slowed || (fault && fault.state === "slowed") ? `${fmtNum(slowK, 2)}×` : "";
+      if (fault && fault.state === "slowed") n.mark.textContent = "";
       n.title.textContent = [
         t("topo.rank", { rank: w.rank }),
         info.pid != null ? t("topo.pid", { pid: info.pid }) : "",
@@ -206,7 +209,7 @@ export function createPsTopology(svg) {
         w.readVersions ? t("ps.readAll", { vs: w.readVersions.join(", ") }) : "",
         w.blocked ? t("ps.blockedTitle", { ms: fmtNum(w.blockedMs, 3) }) : "",
         w.waited ? t("ps.waitedTitle", { ms: fmtNum(w.waitMs, 3) }) : "",
-        w.slowed ? t("ps.slowedTitle", { k: fmtNum(cfg.factor, 2) }) : "",
+        w.slowed && !(fault && fault.slowFactor) ? t("ps.slowedTitle", { k: fmtNum(cfg.factor, 2) }) : "",
         w.dropped ? t("ps.droppedTitle", { n: w.dropped }) : "",
         `${t("topo.status")}: ${t("status." + status)}`,
         ...faultTitle(fault),

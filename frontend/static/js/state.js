@@ -27,8 +27,10 @@ export const HANDLED_EVENT_TYPES = [
   "nan_detected",
 ];
 
-/** Engine event types the UI knows about but deliberately does not show yet. */
-export const IGNORED_EVENT_TYPES = [];
+/** Engine event types the UI knows about but deliberately does not show yet: checkpoints
+ *  and restart-from-checkpoint recovery come with the recovery views (the fault log has
+ *  room for a `recovery` line). */
+export const IGNORED_EVENT_TYPES = ["checkpoint_saved", "recovery"];
 
 export const LIVE_STATUSES = ["starting", "running", "paused"];
 export const TERMINAL_STATUSES = ["finished", "stopped", "failed", "interrupted"];
