@@ -855,5 +855,6 @@ def test_corrupt_gradient_is_skipped_and_the_run_finishes(page: Page) -> None:
     # the run went on: every step reported, the replicas stayed identical
     assert pg.evaluate("window.distlab.player.liveState.lastStep") == 12
     assert pg.get_attribute("[data-testid=replicas-badge]", "data-state") == "same"
-    assert pg.get_attribute("[data-testid=topology] g.node[data-rank='0']", "data-state") == "corrupt"
+    node0 = "[data-testid=topology] g.node[data-rank='0']"
+    assert pg.get_attribute(node0, "data-state") == "corrupt"
     pg.screenshot(path=str(SCREENSHOT.parent / "browser-fault-nan.png"))
