@@ -158,3 +158,14 @@ def test_fault_requests_are_validated(client: TestClient) -> None:
     assert state["workers"][1]["status"] == "failed"
     assert client.post(control, json={"action": "kill", "rank": 0}).status_code == 409
     assert wait_all_dead(pids) == [] and not any(alive(p) for p in pids)
+
+
+def test_a_frozen_parameter_server_worker_is_named_too() -> None:
+    run = Run(strategy="parameter_server", workers=3, steps=5000, batch_size=8, pace=20.0,
+              timeout_s=3.0)
+    run.wait_steps()
+    run.sup.inject("freeze", 2)
+    final = run.finish(timeout=15)
+    [failed] = run.of("worker_failed")
+    assert failed["rank"] == 2 and "frozen" in failed["cause"]
+    assert final["status"] == "failed"
