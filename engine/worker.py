@@ -195,7 +195,7 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
 
     dataset = datasets.make_dataset(config.dataset, config.num_samples, config.seed)
     # Parameter-server runs put the servers first; only workers own data.
-    num_servers = config.servers if config.strategy == "parameter_server" else 0
+    num_servers = config.num_servers
     role = "server" if rank < num_servers else "worker"
     data_rank = rank - num_servers
     shard = (datasets.shard_indices(config.num_samples, data_rank, world - num_servers,
