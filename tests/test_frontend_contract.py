@@ -63,8 +63,8 @@ def test_parameter_server_events_and_choices_are_handled() -> None:
     source = _read(JS / "state.js")
     handled = set(_js_string_array(source, "HANDLED_EVENT_TYPES"))
     assert {"ps_update", "gradient_dropped"} <= handled
-    # only checkpoints and recovery wait for their views
-    assert set(_js_string_array(source, "IGNORED_EVENT_TYPES")) <= {"checkpoint_saved", "recovery"}
+    # every engine event type has its view now (checkpoints and recovery included)
+    assert set(_js_string_array(source, "IGNORED_EVENT_TYPES")) == set()
     for field, name in (("ps_mode", "PS_MODES"), ("straggler", "STRAGGLERS")):
         literal = str(RunCreate.model_fields[field].annotation)
         values = _js_string_array(source, name)
@@ -104,6 +104,31 @@ def test_fault_events_and_choices_are_handled() -> None:
     read = re.search(r"function readConfig\(\) \{(.*?)\n  \}\n", controls, re.S)
     assert read and re.search(r"^\s*nan_policy: f\.nanPolicy\.value,", read.group(1), re.M)
     assert '"nan_policy"' in controls.split("const URL_FIELDS", 1)[1].split("];", 1)[0]
+
+
+def test_checkpoint_and_recovery_are_real_controls() -> None:
+    source = _read(JS / "state.js")
+    handled = set(_js_string_array(source, "HANDLED_EVENT_TYPES"))
+    assert {"checkpoint_saved", "recovery"} <= handled
+    literal = str(RunCreate.model_fields["recovery"].annotation)
+    policies = _js_string_array(source, "RECOVERY_POLICIES")
+    assert all(f"'{v}'" in literal for v in policies) and literal.count("'") == 2 * len(policies)
+    html = _read(TEMPLATES_DIR / "index.html")
+    select = re.search(r'<select id="f-recovery".*?</select>', html, re.S)
+    assert select
+    assert re.findall(r'value="(\w+)"', select.group(0)) == policies
+    assert 'id="f-checkpoint-every"' in html and 'id="f-max-restarts"' in html
+    controls = _read(JS / "controls.js")
+    read = re.search(r"function readConfig\(\) \{(.*?)\n  \}\n", controls, re.S)
+    assert read
+    body = read.group(1)
+    assert re.search(r"^\s*checkpoint_every: numOrRaw\(f\.checkpointEvery\.value", body, re.M)
+    assert re.search(r"^\s*recovery: f\.recovery\.value,", body, re.M)
+    assert re.search(r"^\s*max_restarts: ", body, re.M)
+    url_fields = controls.split("const URL_FIELDS", 1)[1].split("];", 1)[0]
+    for name in ("checkpoint_every", "recovery", "max_restarts"):
+        assert f'"{name}"' in url_fields, name
+    assert "no controls yet" not in controls
 
 
 def test_step_fields_read_by_the_reducer_exist_in_the_schema() -> None:

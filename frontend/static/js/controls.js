@@ -25,7 +25,7 @@ export const DEFAULT_CONFIG = {
   error_feedback: false,
   // The "Faults" section: what a data-parallel run does with a NaN gradient.
   nan_policy: "skip",
-  // Checkpoints and recovery: no controls yet, sent as the API's defaults.
+  // Checkpoints and recovery (same section): restart needs data parallelism and K.
   checkpoint_every: null,
   recovery: "none",
   max_restarts: 3,
@@ -75,6 +75,9 @@ const URL_FIELDS = [
   "powersgd_rank",
   "error_feedback",
   "nan_policy",
+  "checkpoint_every",
+  "recovery",
+  "max_restarts",
   "servers",
   "ps_mode",
   "backup_workers",
@@ -85,7 +88,7 @@ const URL_FIELDS = [
   "straggler_rank",
   "straggler_prob",
 ];
-const STRING_FIELDS = ["strategy", "dataset", "allreduce", "network", "compression", "ps_mode", "straggler", "nan_policy"];
+const STRING_FIELDS = ["strategy", "dataset", "allreduce", "network", "compression", "ps_mode", "straggler", "nan_policy", "recovery"];
 const PS_FIELDS = [
   "servers",
   "ps_mode",
@@ -180,6 +183,10 @@ export function createControls(cb) {
     faultSection: $("fault-section"),
     faultSummary: $("fault-summary"),
     nanPolicy: $("f-nan-policy"),
+    checkpointEvery: $("f-checkpoint-every"),
+    recovery: $("f-recovery"),
+    maxRestarts: $("f-max-restarts"),
+    recoveryNote: $("recovery-note"),
     allreduceField: $("allreduce-field"),
     compressionField: $("compression-field"),
     error: $("form-error"),
@@ -280,8 +287,34 @@ export function createControls(cb) {
   }
 
   /** The closed "Faults" section says when NaN gradients spread (the default says nothing). */
+  /** Why "restart from the last checkpoint" is not available, or null when it is. */
+  function restartBlocked() {
+    if (f.strategy.value !== "data_parallel") return t("recovery.needsDp");
+    if (!f.checkpointEvery.value.trim()) return t("recovery.needsK");
+    return null;
+  }
+
+  /** Restart needs a data-parallel run with checkpoints: otherwise the option is disabled,
+   *  the choice falls back to "fail the run" and a note says why. */
+  function syncRecovery() {
+    const why = restartBlocked();
+    const opt = f.recovery.querySelector('option[value="restart"]');
+    if (opt) opt.disabled = !!why;
+    if (why && f.recovery.value === "restart") f.recovery.value = "none";
+    f.recoveryNote.hidden = !why;
+    f.recoveryNote.textContent = why ? t("recovery.why", { why }) : "";
+    f.maxRestarts.disabled = f.recovery.value !== "restart";
+    f.checkpointEvery.placeholder = t("form.never");
+  }
+
   function renderFaultSummary() {
-    f.faultSummary.textContent = f.nanPolicy.value === "spread" ? t("nan.spread") : "";
+    syncRecovery();
+    const parts = [];
+    if (f.nanPolicy.value === "spread") parts.push(t("nan.spread"));
+    const k = f.checkpointEvery.value.trim();
+    if (k) parts.push(t("recovery.summaryK", { k }));
+    if (f.recovery.value === "restart") parts.push(t("recovery.summaryRestart"));
+    f.faultSummary.textContent = parts.join(" · ");
   }
 
   /** The closed section says what is set inside it. */
@@ -406,7 +439,12 @@ export function createControls(cb) {
     f.sprob.value = String(c.straggler_prob);
     f.nanPolicy.value = c.nan_policy;
     if (f.nanPolicy.selectedIndex < 0) f.nanPolicy.value = DEFAULT_CONFIG.nan_policy;
+    f.checkpointEvery.value = c.checkpoint_every == null ? "" : String(c.checkpoint_every);
+    f.maxRestarts.value = String(c.max_restarts ?? DEFAULT_CONFIG.max_restarts);
+    f.recovery.value = c.recovery || "none";
+    if (f.recovery.selectedIndex < 0) f.recovery.value = "none";
     if (c.nan_policy && c.nan_policy !== DEFAULT_CONFIG.nan_policy) f.faultSection.open = true;
+    if (c.checkpoint_every != null || (c.recovery && c.recovery !== "none")) f.faultSection.open = true;
     if (c.strategy === "parameter_server") f.psSection.open = true;
     if (c.network || c.compression) f.section.open = true;
     syncDisabled();
@@ -453,6 +491,9 @@ export function createControls(cb) {
       links: network ? links.map((l) => ({ ...l })) : [],
       ...comp,
       nan_policy: f.nanPolicy.value,
+      checkpoint_every: numOrRaw(f.checkpointEvery.value.trim()),
+      recovery: f.recovery.value,
+      max_restarts: f.recovery.value === "restart" ? numOrRaw(f.maxRestarts.value) ?? DEFAULT_CONFIG.max_restarts : DEFAULT_CONFIG.max_restarts,
       ...(f.strategy.value === "parameter_server" ? readPs() : {}),
     };
   }
@@ -638,6 +679,7 @@ export function createControls(cb) {
     f.strategy, f.workers, f.steps, f.lr, f.batch, f.dataset, f.seed, f.detail, f.allreduce,
     f.network, f.latency, f.bandwidth, f.compression, f.levels, f.fraction, f.rank, f.ef, f.baseline,
     f.servers, f.psMode, f.backup, f.bound, f.emulated, f.straggler, f.sfactor, f.srank, f.sprob, f.nanPolicy,
+    f.checkpointEvery, f.recovery, f.maxRestarts,
   ];
   for (const el of formInputs) {
     el.addEventListener("change", () => {
@@ -646,6 +688,7 @@ export function createControls(cb) {
     });
   }
   f.levels.addEventListener("input", renderCompHint);
+  f.checkpointEvery.addEventListener("input", () => renderFaultSummary());
   f.addLink.addEventListener("click", () => {
     const last = links[links.length - 1];
     const n = Number(f.workers.value) || 2;

@@ -5,7 +5,7 @@
 // a plain list under the workers.
 
 import { fmtNum, t } from "./i18n.js";
-import { hasFaults, workerFault } from "./state.js";
+import { hasFaults, isRestarting, workerFault } from "./state.js";
 
 /** "312 ms" below a second, "3.12 s" above; null when nothing was injected. */
 export function fmtDetection(ms) {
@@ -41,11 +41,27 @@ export function entryText(e) {
       const key = e.action === "skipped" ? "faults.nanSkipped" : e.action === "spread" ? "faults.nanSpread" : "faults.nanOther";
       return t(key, { step: e.step ?? "?", ranks: ranksText(e.ranks) });
     }
+    case "recovery":
+      return recoveryText(e);
     case "end":
       return t("faults.end", { error: e.error || t("status.failed") });
     default:
-      return null; // a later kind (recovery, …) the UI does not show yet
+      return null; // a later kind the UI does not show yet
   }
+}
+
+/** "steps 11–15" (or "step 11"). */
+export function stepRange(lost) {
+  if (!lost) return "";
+  return lost[0] === lost[1] ? t("recovery.step1", { a: lost[0] }) : t("recovery.steps", { a: lost[0], b: lost[1] });
+}
+
+/** A restart from a checkpoint, as the fault log says it. */
+export function recoveryText(e) {
+  let s = t(e.fromStep ? "recovery.line" : "recovery.lineStart", { step: e.fromStep, gen: e.generation });
+  if (e.lostSteps) s += t("recovery.lineLost", { steps: stepRange(e.lostSteps) });
+  if (e.refused && e.refused.length) s += t("recovery.lineRefused", { list: e.refused.join("; ") });
+  return s;
 }
 
 /** Pure: the lines of the fault log, oldest first: [{kind, seq, t, rank, time, text}]. */
@@ -97,7 +113,7 @@ export function failedLines(fault) {
 /** Put the fault state on a node: data-state, the mark text, and return the title lines. */
 export function decorateNode(g, markEl, state, rank) {
   const fault = workerFault(state, rank);
-  const mark = nodeMark(fault);
+  const mark = isRestarting(state, rank) ? { glyph: "↻", state: "restarting" } : nodeMark(fault);
   g.dataset.state = mark ? mark.state : "";
   if (markEl) {
     markEl.textContent = mark ? mark.glyph : "";

@@ -34,8 +34,9 @@ import { createTimeline } from "./timeline.js";
 import { createTopology } from "./topology.js";
 import { createPsTopology } from "./pstopology.js";
 import { createPsPanel } from "./psview.js";
-import { createFaultLog, fmtDetection } from "./faultlog.js";
+import { createFaultLog, fmtDetection, stepRange } from "./faultlog.js";
 import { createFaultMenu } from "./faultmenu.js";
+import { createTailPanel } from "./tailview.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -102,11 +103,17 @@ const compPanel = createCompressionPanel(
 function syncExtras() {
   const comp = !$("compression-panel").hidden;
   const ab = !$("alphabeta-card").hidden;
-  $("extras").hidden = !comp && !ab;
+  const tail = !$("tail-card").hidden;
+  $("extras").hidden = !comp && !ab && !tail;
   $("jump-compression").hidden = !comp;
   $("jump-alphabeta").hidden = !ab;
-  $("jump-links").hidden = !comp && !ab;
+  $("jump-tail").hidden = !tail;
+  $("jump-links").hidden = !comp && !ab && !tail;
 }
+const tailPanel = createTailPanel({ card: $("tail-card"), plotDiv: $("tail-latency"), statsEl: $("tail-stats") }, (on) => {
+  syncExtras();
+  if (on) requestAnimationFrame(() => tailPanel.resize());
+});
 const faultLog = createFaultLog($("fault-log"), (on) => {
   $("topology").closest(".card").classList.toggle("has-faults", on);
   $("timeline").closest(".card").classList.toggle("has-faults", on);
@@ -172,6 +179,7 @@ function render(state, info) {
   boundary.render(state);
   compPanel.render(state);
   alphaBeta.render(state);
+  tailPanel.render(state);
   renderNarration(state, info);
   renderPlayerBar(info);
   renderHeader();
@@ -272,6 +280,8 @@ function narrationFor(state, info) {
     });
   }
   if (info.mode === "live" && live.status === "paused") return t("narr.paused", { step });
+  const cp = (state.checkpoints || []).find((c) => c.step === step);
+  if (cp) line += t("narr.checkpoint", { step, bytes: fmtBytes(cp.bytes), ms: fmtNum(cp.durationMs, 3) });
   return faultNarration(state, step) || line;
 }
 
@@ -279,7 +289,8 @@ function narrationFor(state, info) {
 function faultNarration(state, step) {
   if (!hasFaults(state)) return null;
   const e = [...state.faultLog].reverse().find((x) => x.kind !== "end");
-  if (!e || step > (e.step ?? e.lastStep ?? 0) + 2) return null;
+  const until = e.kind === "recovery" && e.lostSteps ? Math.max(e.lostSteps[1], e.fromStep + 2) : (e.step ?? e.lastStep ?? 0) + 2;
+  if (!e || step > until) return null;
   const pid = e.pid ?? "?";
   if (e.kind === "fault") {
     if (e.action === "kill") return t("narr.faultKill", { rank: e.rank, pid });
@@ -293,6 +304,13 @@ function faultNarration(state, step) {
     return d
       ? t("narr.workerFailed", { rank: e.rank, cause: e.cause || "?", d })
       : t("narr.workerFailedNoTime", { rank: e.rank, cause: e.cause || "?" });
+  }
+  if (e.kind === "recovery") {
+    if (state.restarting) return t("narr.restarting", { rank: e.failedRank, step: e.fromStep, gen: e.generation });
+    const lost = e.lostSteps ? stepRange(e.lostSteps) : null;
+    return lost
+      ? t("narr.recovered", { rank: e.failedRank, step: e.fromStep, gen: e.generation, lost })
+      : t("narr.recoveredNoLoss", { rank: e.failedRank, step: e.fromStep, gen: e.generation });
   }
   if (e.kind === "nan") {
     const key = e.action === "skipped" ? "faults.nanSkipped" : e.action === "spread" ? "faults.nanSpread" : "faults.nanOther";
@@ -711,6 +729,7 @@ onLangChange(() => {
   topology.relocalize();
   alphaBeta.invalidate();
   compPanel.invalidate();
+  tailPanel.invalidate();
   psPanel.invalidate();
   psTopo.relocalize();
   faultLog.invalidate();
@@ -729,6 +748,7 @@ function setPresenter(on) {
   timeline.setLarge(on);
   alphaBeta.setLarge(on);
   compPanel.setLarge(on);
+  tailPanel.setLarge(on);
   psPanel.setLarge(on);
   boundary.invalidate();
   try {
@@ -763,6 +783,7 @@ const ro = new ResizeObserver(() => {
   chart.resize();
   alphaBeta.resize();
   compPanel.resize();
+  tailPanel.resize();
   psPanel.resize();
   player.requestRender();
 });

@@ -33,6 +33,7 @@ export const STATUS_FILL = {
   stopped: "#E4E4E4",
   failed: "#F8D5C0",
   interrupted: "#E4E4E4",
+  restarting: "#DADADA",
 };
 
 export const CLASS_COLORS = [OKABE_ITO.blue, OKABE_ITO.vermillion, OKABE_ITO.green, OKABE_ITO.purple];

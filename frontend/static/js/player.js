@@ -26,6 +26,7 @@ export class Player {
     this.cursor = 0;
     this.playing = false;
     this.lastAnimatedStep = 0;
+    this._recoveries = 0;
     this._cache = null; // {step, state} of the last scrubbed position
     this.requestRender();
   }
@@ -53,6 +54,12 @@ export class Player {
       // Animate the newest step that every rank has finished (so all of its messages
       // are in). When events outrun the animations (full speed), intermediate steps are
       // skipped rather than queued.
+      // After a restart from a checkpoint the re-executed steps are animated again.
+      const recs = this.liveState.recoveries || [];
+      if (recs.length !== (this._recoveries || 0)) {
+        this._recoveries = recs.length;
+        if (recs.length) this.lastAnimatedStep = Math.min(this.lastAnimatedStep, recs[recs.length - 1].fromStep);
+      }
       const done = fresh ? completeStep(this.liveState) : 0;
       if (done > this.lastAnimatedStep) {
         this.lastAnimatedStep = done;

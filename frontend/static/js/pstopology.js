@@ -10,7 +10,7 @@
 
 import { fmtBytesShort, fmtBytes, fmtNum, t } from "./i18n.js";
 import { OKABE_ITO, rankColor, STATUS_FILL } from "./palette.js";
-import { psConfig, psNodes } from "./state.js";
+import { isRestarting, psConfig, psNodes } from "./state.js";
 import { decorateNode, failedLines, faultTitle } from "./faultlog.js";
 
 const NS = "http://www.w3.org/2000/svg";
@@ -191,7 +191,11 @@ export function createPsTopology(svg) {
       n.g.classList.toggle("held", w.blocked || w.waited);
       n.g.classList.toggle("slowed", w.slowed);
       const fault = decorateNode(n.g, n.mark, state, w.rank);
-      const failed = fault && fault.state === "failed" ? failedLines(fault) : null;
+      const failed = isRestarting(state, w.rank)
+        ? { main: t("topo.restarting"), sub: "" }
+        : fault && fault.state === "failed"
+          ? failedLines(fault)
+          : null;
       n.lines.rank.textContent = t("topo.rank", { rank: w.rank });
       n.lines.read.textContent = failed ? failed.main : w.readVersion == null ? "" : t("ps.read", { v: w.readVersion });
       n.lines.read.classList.toggle("fault-text", !!failed);

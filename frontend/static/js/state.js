@@ -25,12 +25,15 @@ export const HANDLED_EVENT_TYPES = [
   "fault",
   "worker_failed",
   "nan_detected",
+  "checkpoint_saved",
+  "recovery",
 ];
 
-/** Engine event types the UI knows about but deliberately does not show yet: checkpoints
- *  and restart-from-checkpoint recovery come with the recovery views (the fault log has
- *  room for a `recovery` line). */
-export const IGNORED_EVENT_TYPES = ["checkpoint_saved", "recovery"];
+/** Engine event types the UI knows about but deliberately does not show (none now). */
+export const IGNORED_EVENT_TYPES = [];
+
+/** What a run does when a worker fails (RunConfig.recovery). */
+export const RECOVERY_POLICIES = ["none", "restart"];
 
 export const LIVE_STATUSES = ["starting", "running", "paused"];
 export const TERMINAL_STATUSES = ["finished", "stopped", "failed", "interrupted"];
@@ -200,6 +203,11 @@ export function initialState() {
     // entries per run, so a plain array copied on append.
     faultLog: [],
     skipped: [], // steps whose update was skipped (NaN gradient), sorted
+    checkpoints: [], // [{step, t, file, bytes, durationMs, seq}], in event order
+    // Restarts from a checkpoint: see recovery(). `restarting` is the newest one while
+    // its fresh workers have not all reported worker_started yet, else null.
+    recoveries: [],
+    restarting: null, // {generation, pending: [ranks still to start]}
   };
 }
 
@@ -254,6 +262,79 @@ function workerStatusFromRun(status) {
   return status === "finished" || status === "stopped" || status === "failed" ? status : "finished";
 }
 
+/**
+ * A restart from a checkpoint (the torchrun model): every rank is replaced and training
+ * goes on from `from_step`. The records of the lost steps leave the histories (the
+ * re-executed steps take their place) but are kept in the recovery entry, with the wall
+ * time they took (from the checkpoint's step to the failure), for the timeline. Nodes
+ * show "restarting…" until their new worker_started; the fault log keeps the history.
+ */
+function applyRecovery(state, base, event, seq) {
+  const fromStep = Number.isInteger(event.from_step) ? event.from_step : Number.isInteger(event.step) ? event.step : 0;
+  const failedRank = Number.isInteger(event.failed_rank) ? event.failed_rank : Number.isInteger(event.rank) ? event.rank : null;
+  const ls = Array.isArray(event.lost_steps) && event.lost_steps.length === 2 ? event.lost_steps : null;
+  const lostSteps = ls && Number.isInteger(ls[0]) && Number.isInteger(ls[1]) ? [ls[0], ls[1]] : null;
+  const history = {};
+  const lostRecs = [];
+  let t0 = null;
+  let t1 = null;
+  for (const [r, log] of Object.entries(state.history)) {
+    const cut = lowerBound(log, fromStep + 1);
+    const gone = log.items.slice(cut, log.length);
+    if (gone.length) lostRecs.push({ rank: Number(r), recs: gone });
+    for (const rec of gone) {
+      const start = isNum(rec.t_start) ? rec.t_start : rec.t;
+      if (isNum(start)) t0 = t0 == null ? start : Math.min(t0, start);
+      if (isNum(rec.t)) t1 = t1 == null ? rec.t : Math.max(t1, rec.t);
+    }
+    const at = cut > 0 ? log.items[cut - 1] : null;
+    if (at && isNum(at.t)) t0 = t0 == null ? at.t : Math.min(t0, at.t);
+    history[r] = logTruncate(log, cut);
+  }
+  // The lost span ends at the failure (when the fault came, else when it was noticed).
+  const failure = [...state.faultLog].reverse().find((e) => e.rank === failedRank && (e.kind === "failed" || e.kind === "fault"));
+  const failedAt = [...state.faultLog].reverse().find((e) => e.rank === failedRank && e.kind === "failed");
+  const faultAt = [...state.faultLog].reverse().find((e) => e.rank === failedRank && e.kind === "fault");
+  const tFail = faultAt && (!failedAt || faultAt.seq < failedAt.seq) ? faultAt.t : failure ? failure.t : null;
+  if (isNum(tFail)) t1 = t1 == null ? tFail : Math.max(t1, tFail);
+  const entry = {
+    kind: "recovery",
+    seq,
+    t: event.t,
+    rank: failedRank,
+    step: fromStep,
+    policy: event.policy ?? "restart",
+    failedRank,
+    fromStep,
+    lostSteps,
+    generation: Number.isInteger(event.generation) ? event.generation : state.recoveries.length + 1,
+    refused: Array.isArray(event.refused) ? event.refused.map(String) : [],
+    lostT0: t0,
+    lostT1: t1,
+    lostRecs,
+    lastStep: state.lastStep,
+  };
+  const workers = {};
+  for (const [r, w] of Object.entries(state.workers)) {
+    workers[r] = { rank: w.rank, pid: w.pid, role: w.role, device: w.device, host: w.host, shardSize: w.shardSize, status: "restarting", oldPid: w.pid };
+  }
+  const pending = ranksOf(state);
+  const commSteps = {};
+  for (const [k, v] of Object.entries(state.commSteps)) if (Number(k) <= fromStep) commSteps[k] = v;
+  return {
+    ...base,
+    history,
+    workers,
+    commSteps,
+    comm: state.comm && state.comm.step > fromStep ? null : state.comm,
+    boundary: state.boundary && state.boundary.step > fromStep ? { ...state.boundary, step: fromStep } : state.boundary,
+    skipped: state.skipped.filter((s) => s <= fromStep),
+    recoveries: [...state.recoveries, entry],
+    restarting: pending.length ? { generation: entry.generation, pending } : null,
+    faultLog: [...state.faultLog, entry],
+  };
+}
+
 /** Pure: returns the state after `event`. Unknown types only bump counters. */
 export function applyEvent(state, event) {
   if (!event || typeof event !== "object") return state;
@@ -288,8 +369,14 @@ export function applyEvent(state, event) {
     case "worker_started": {
       if (!Number.isInteger(rank)) return base;
       const running = state.status === "paused" ? "paused" : "running";
+      let restarting = state.restarting;
+      if (restarting) {
+        const pending = restarting.pending.filter((r) => r !== rank);
+        restarting = pending.length ? { ...restarting, pending } : null;
+      }
       return {
         ...base,
+        restarting,
         workers: {
           ...state.workers,
           [rank]: {
@@ -515,6 +602,20 @@ export function applyEvent(state, event) {
       }
       return { ...base, workers, skipped, faultLog: [...state.faultLog, entry] };
     }
+    case "checkpoint_saved": {
+      if (!Number.isInteger(event.step)) return base;
+      const cp = {
+        step: event.step,
+        t: event.t,
+        file: event.file ?? null,
+        bytes: isNum(event.bytes) ? event.bytes : null,
+        durationMs: isNum(event.duration_ms) ? event.duration_ms : null,
+        seq,
+      };
+      return { ...base, checkpoints: [...state.checkpoints, cp] };
+    }
+    case "recovery":
+      return applyRecovery(state, base, event, seq);
     case "ps_update": {
       if (!Number.isInteger(rank)) return base;
       const ps = psOf(state);
@@ -1235,4 +1336,79 @@ export function faultMarkers(state) {
   return (state.faultLog || [])
     .filter((e) => e.kind === "fault")
     .map((e) => ({ t: e.t, rank: e.rank, action: e.action, factor: e.factor, step: e.step ?? e.lastStep }));
+}
+
+
+// ---------------------------------------------------------------- checkpoints and recovery
+
+/** Checkpoints saved so far: [{step, t, file, bytes, durationMs, seq}]. */
+export function checkpointList(state) {
+  return state.checkpoints || [];
+}
+
+/** Restarts from a checkpoint, oldest first: [{failedRank, fromStep, lostSteps,
+ *  generation, refused, t, lostT0, lostT1, lostRecs}]. */
+export function recoveryList(state) {
+  return state.recoveries || [];
+}
+
+/** Is this rank being restarted (a recovery came, its new worker_started did not yet)? */
+export function isRestarting(state, rank) {
+  const w = state.workers[rank];
+  return !!(w && w.status === "restarting");
+}
+
+// ---------------------------------------------------------------- tail latency
+
+/** One rank's time for one step: compute + emulated + comm + wait (data parallel), or
+ *  pull + compute + emulated + push (a parameter-server worker: push = comm_ms). */
+export function stepTimeMs(rec) {
+  const v = (f) => (isNum(rec[f]) && rec[f] > 0 ? rec[f] : 0);
+  if (isNum(rec.pull_ms)) return v("pull_ms") + v("compute_ms") + v("emulated_ms") + v("comm_ms");
+  return v("compute_ms") + v("emulated_ms") + v("comm_ms") + v("wait_ms");
+}
+
+/** Nearest-rank percentile (p in (0, 100]) of the values; null when there are none. */
+export function percentile(values, p) {
+  const xs = values.filter(isNum).sort((a, b) => a - b);
+  if (!xs.length) return null;
+  const k = Math.min(xs.length, Math.max(1, Math.ceil((p / 100) * xs.length)));
+  return xs[k - 1];
+}
+
+function median(xs) {
+  const v = [...xs].sort((a, b) => a - b);
+  if (!v.length) return null;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+/** Tail latency of synchronous steps (Dean & Barroso, "The Tail at Scale", 2013): per
+ *  step the max and the median over ranks of the step time, and the run's p50 and p99 of
+ *  the per-step max. Data parallel: the steps every rank reported; parameter server: the
+ *  iterations reported by 2+ workers. {x, max, median, p50, p99, steps}. */
+export function tailLatency(state) {
+  const ranks = stepRanks(state);
+  const ps = isPs(state);
+  const acc = new Map();
+  for (const r of ranks) {
+    const log = state.history[r] || emptyLog();
+    for (let i = 0; i < log.length; i++) {
+      const rec = log.items[i];
+      let a = acc.get(rec.step);
+      if (!a) acc.set(rec.step, (a = []));
+      a.push(stepTimeMs(rec));
+    }
+  }
+  const need = ps ? Math.min(2, ranks.length) : ranks.length;
+  const x = [...acc.keys()].filter((s) => acc.get(s).length >= need && need > 0).sort((a, b) => a - b);
+  const max = x.map((s) => Math.max(...acc.get(s)));
+  const med = x.map((s) => median(acc.get(s)));
+  return { x, max, median: med, p50: percentile(max, 50), p99: percentile(max, 99), steps: x.length };
+}
+
+/** Does the tail-latency panel apply (data parallel or parameter server, 2+ ranks)? */
+export function tailLatencyApplies(state) {
+  const strat = state.strategy || (state.config && state.config.strategy);
+  return (strat === "data_parallel" || strat === "parameter_server") && stepRanks(state).length >= 2;
 }

@@ -11,7 +11,8 @@
 
 import { t, fmtNum } from "./i18n.js";
 import { networkText } from "./netlabels.js";
-import { faultMarkers, runNetwork, skippedSteps, timelineWindow } from "./state.js";
+import { checkpointList, faultMarkers, recoveryList, runNetwork, skippedSteps, timelineWindow } from "./state.js";
+import { stepRange } from "./faultlog.js";
 
 export const TIMELINE_STEPS = 30;
 const SEGMENTS = ["wait", "compute", "comm"];
@@ -167,6 +168,37 @@ export function markerX(m, layout, mode) {
   return m.step >= Math.max(...steps) ? layout.hi : null;
 }
 
+/** Pure: where the lost steps of each recovery go: [{x0, x1, rec}] in the layout's
+ *  units. Wall clock: from the end of the checkpoint's step to the failure. Step-slot
+ *  clocks (where the re-executed steps took the lost ones' place): a thin band at the start
+ *  of the first re-executed step. Bands wholly before the window are left out. */
+export function lostBands(recoveries, layout, mode) {
+  const out = [];
+  for (const r of recoveries) {
+    if (!r.lostSteps) continue;
+    if (mode === "wall") {
+      if (!Number.isFinite(r.lostT0) || !Number.isFinite(r.lostT1) || r.lostT1 < layout.lo) continue;
+      out.push({ x0: Math.max(layout.lo, r.lostT0), x1: Math.max(r.lostT1, r.lostT0), rec: r });
+    } else {
+      const x = layout.stepStarts.get(r.fromStep + 1);
+      if (x === undefined) continue;
+      out.push({ x0: x, x1: x, rec: r, thin: true });
+    }
+  }
+  return out;
+}
+
+/** Pure: checkpoint markers [{x, cp}]: at the checkpoint's time (wall clock) or after its
+ *  step's slot (step-slot clocks); those before the window are left out. */
+export function checkpointXs(checkpoints, layout, mode) {
+  const out = [];
+  for (const cp of checkpoints) {
+    const x = markerX({ t: cp.t, step: cp.step }, layout, mode);
+    if (x != null && x <= layout.hi + 1e-9) out.push({ x, cp });
+  }
+  return out;
+}
+
 const MARK_GLYPH = { kill: "⚡", freeze: "❄", slow: "×", corrupt: "NaN" };
 
 /** The axis caption: always says which clock the timeline shows. */
@@ -221,7 +253,7 @@ export function createTimeline(svg, axisLabelEl, onModes) {
     const span = hi - lo || 1;
     const sx = (v) => left + ((v - lo) / span) * (Wd - left - right);
     const parts = [
-      `<defs><pattern id="hatch-skip" patternUnits="userSpaceOnUse" width="7" height="7" patternTransform="rotate(45)"><rect width="7" height="7" fill="rgba(213,94,0,0.08)"/><rect width="2" height="7" fill="rgba(213,94,0,0.55)"/></pattern><pattern id="hatch-emulated" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="#cfe3f1"/><rect width="3" height="6" fill="#0072b2"/></pattern></defs>`,
+      `<defs><pattern id="hatch-skip" patternUnits="userSpaceOnUse" width="7" height="7" patternTransform="rotate(45)"><rect width="7" height="7" fill="rgba(213,94,0,0.08)"/><rect width="2" height="7" fill="rgba(213,94,0,0.55)"/></pattern><pattern id="hatch-lost" patternUnits="userSpaceOnUse" width="8" height="8" patternTransform="rotate(45)"><rect width="8" height="8" fill="rgba(120,120,120,0.10)"/><rect width="2.5" height="8" fill="rgba(90,90,90,0.55)"/></pattern><pattern id="hatch-emulated" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="#cfe3f1"/><rect width="3" height="6" fill="#0072b2"/></pattern></defs>`,
     ];
     // lanes
     lanes.forEach((lane, i) => {
@@ -263,6 +295,51 @@ export function createTimeline(svg, axisLabelEl, onModes) {
         `<rect class="skip-box" data-step="${b.step}" data-rank="${b.rank}" x="${x0.toFixed(2)}" y="${y.toFixed(1)}" width="${w.toFixed(2)}" height="${(laneH - 2).toFixed(1)}"><title>${esc(label)}</title></rect>`,
       );
     }
+    // the lost steps of each restart from a checkpoint: grey hatched band over the wall
+    // time they took (their original records faded underneath), with a label
+    const bands = lostBands(recoveryList(state), layout, shown);
+    for (const b of bands) {
+      let x0 = sx(b.x0);
+      let x1 = sx(b.x1);
+      if (b.thin || x1 - x0 < 8) {
+        x0 -= 4;
+        x1 = x0 + 8;
+      }
+      const text = t("recovery.lostLabel", { steps: stepRange(b.rec.lostSteps) });
+      const label = `${text} · ${t("recovery.gen", { gen: b.rec.generation })}`;
+      const faded = [];
+      if (shown === "wall") {
+        for (const lane of b.rec.lostRecs || []) {
+          const row = rowOf.get(lane.rank);
+          if (row === undefined) continue;
+          for (const rec of lane.recs) {
+            let x = Number.isFinite(rec.t_start) ? rec.t_start : rec.t;
+            for (const [, ms] of recSegments(rec)) {
+              const px = sx(x);
+              const w = Math.max(1.5, sx(x + ms / 1000) - px);
+              faded.push(`<rect class="lost-rec" x="${px.toFixed(2)}" y="${(top + row * laneH + (laneH - segH) / 2).toFixed(1)}" width="${w.toFixed(2)}" height="${segH.toFixed(1)}"/>`);
+              x += ms / 1000;
+            }
+          }
+        }
+      }
+      const tx = Math.min(Math.max(x0 + 3, left + 2), Wd - right - 4);
+      parts.push(
+        `<g class="lost-band" data-testid="lost-band" data-from="${b.rec.lostSteps[0]}" data-to="${b.rec.lostSteps[1]}" data-generation="${b.rec.generation}"><title>${esc(label)}</title>${faded.join("")}<rect class="lost-fill" x="${x0.toFixed(2)}" y="${top - 2}" width="${(x1 - x0).toFixed(2)}" height="${(Ht - bottom - top + 2).toFixed(1)}"/><text x="${tx.toFixed(1)}" y="${(Ht - bottom - 4).toFixed(1)}" font-size="${fs - 1}">${esc(text)}</text></g>`,
+      );
+    }
+    svg.dataset.lostBands = String(bands.length);
+    // a flag at each checkpoint (its measured write cost on hover)
+    const cps = checkpointXs(checkpointList(state), layout, shown);
+    for (const { x, cp } of cps) {
+      const px = sx(x).toFixed(1);
+      const cost = Number.isFinite(cp.durationMs) ? `${fmtNum(cp.durationMs, 3)} ms` : "?";
+      const label = t("recovery.ckptTitle", { step: cp.step, cost, bytes: cp.bytes ?? "?", file: cp.file ?? "" });
+      parts.push(
+        `<g class="ckpt-marker" data-step="${cp.step}"><title>${esc(label)}</title><line x1="${px}" x2="${px}" y1="${top - 2}" y2="${Ht - bottom}"/><text x="${(+px + 1).toFixed(1)}" y="${Ht - bottom + fs}" font-size="${fs}">⚑</text></g>`,
+      );
+    }
+    svg.dataset.checkpoints = String(cps.length);
     // a vertical marker at each injected fault
     for (const m of markers) {
       const px = sx(m.x).toFixed(1);

@@ -19,6 +19,7 @@ import {
   commRounds,
   completeStep,
   compressionOf,
+  isRestarting,
   latestRecord,
   linkTraffic,
   ranksOf,
@@ -461,7 +462,11 @@ export function createTopology(svg, badge, opts = {}) {
       node.circle.setAttribute("fill", STATUS_FILL[status] || STATUS_FILL.starting);
       const L = node.lines;
       const fault = decorateNode(node.g, node.mark, state, node.rank);
-      const failed = fault && fault.state === "failed" ? failedLines(fault) : null;
+      const failed = isRestarting(state, node.rank)
+        ? { main: t("topo.restarting"), sub: t("topo.restartingSub", { pid: w.oldPid ?? "?" }) }
+        : fault && fault.state === "failed"
+          ? failedLines(fault)
+          : null;
       L.rank.textContent = t("topo.rank", { rank: node.rank });
       if (L.pid) L.pid.textContent = w.pid != null ? t("topo.pid", { pid: w.pid }) : "…";
       if (L.loss) L.loss.textContent = failed ? failed.main : rec ? t("topo.loss", { loss: fmtNum(rec.loss, 4) }) : "";

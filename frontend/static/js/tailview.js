@@ -1,0 +1,113 @@
+// tailview.js — tail latency of synchronous steps (Dean & Barroso, "The Tail at Scale",
+// 2013): per step the slowest rank's step time and the median rank's, and the run's p50
+// and p99 of the per-step max. One slow worker makes every synchronous step slow.
+
+import { fmtNum, getLang, t } from "./i18n.js";
+import { OKABE_ITO } from "./palette.js";
+import { tailLatency, tailLatencyApplies } from "./state.js";
+
+const MIN_INTERVAL_MS = 300;
+export const TAIL_MIN_STEPS = 5;
+
+export function createTailPanel({ card, plotDiv, statsEl }, onVisible) {
+  let pending = null;
+  let timer = null;
+  let last = 0;
+  let drawnKey = "";
+  let large = false;
+
+  function setVisible(on) {
+    if (card.hidden === !on) return;
+    card.hidden = !on;
+    onVisible?.(on);
+  }
+
+  function render(state) {
+    const tl = tailLatencyApplies(state) ? tailLatency(state) : null;
+    const on = !!tl && tl.steps >= TAIL_MIN_STEPS;
+    setVisible(on);
+    if (!on) {
+      plotDiv.dataset.p50 = "";
+      plotDiv.dataset.p99 = "";
+      plotDiv.dataset.steps = "0";
+      return;
+    }
+    plotDiv.dataset.p50 = String(tl.p50);
+    plotDiv.dataset.p99 = String(tl.p99);
+    plotDiv.dataset.steps = String(tl.steps);
+    statsEl.textContent = t("tail.stats", {
+      p50: fmtNum(tl.p50, 3),
+      p99: fmtNum(tl.p99, 3),
+      ratio: tl.p50 > 0 ? fmtNum(tl.p99 / tl.p50, 2) : "?",
+    });
+    pending = tl;
+    if (timer) return;
+    timer = setTimeout(draw, Math.max(0, MIN_INTERVAL_MS - (performance.now() - last)));
+  }
+
+  function draw() {
+    timer = null;
+    last = performance.now();
+    if (!pending || !window.Plotly || card.hidden) return;
+    const tl = pending;
+    pending = null;
+    const k = `${getLang()}|${large}|${tl.x.length}|${tl.x[tl.x.length - 1]}|${tl.p99}|${tl.max[tl.max.length - 1]}`;
+    if (k === drawnKey) return;
+    drawnKey = k;
+    const font = large ? 16 : 12;
+    const x0 = tl.x[0];
+    const x1 = tl.x[tl.x.length - 1];
+    const traces = [
+      {
+        type: "scatter",
+        mode: "lines",
+        x: tl.x,
+        y: tl.median,
+        name: t("tail.median"),
+        line: { color: OKABE_ITO.blue, width: 1.5 },
+        hovertemplate: `${t("tail.median")} %{y:.3f} ms<extra>%{x}</extra>`,
+      },
+      {
+        type: "scatter",
+        mode: "lines",
+        x: tl.x,
+        y: tl.max,
+        name: t("tail.max"),
+        line: { color: OKABE_ITO.vermillion, width: 2 },
+        hovertemplate: `${t("tail.max")} %{y:.3f} ms<extra>%{x}</extra>`,
+      },
+    ];
+    const hline = (y, color, label) => ({
+      shape: { type: "line", x0, x1, y0: y, y1: y, line: { color, width: 1.2, dash: "dash" } },
+      ann: { x: x1, y, text: label, showarrow: false, xanchor: "right", yanchor: "bottom", font: { color, size: font - 1 } },
+    });
+    const lines = [hline(tl.p50, "#555", `p50 ${fmtNum(tl.p50, 3)} ms`), hline(tl.p99, OKABE_ITO.vermillion, `p99 ${fmtNum(tl.p99, 3)} ms`)];
+    const layout = {
+      margin: { l: 48, r: 8, t: 6, b: 34 },
+      font: { size: font, family: "system-ui, -apple-system, 'Segoe UI', 'Noto Sans SC', 'PingFang SC', sans-serif", color: "#111" },
+      xaxis: { title: { text: t("tail.xAxis"), standoff: 2 }, zeroline: false, automargin: true },
+      yaxis: { title: { text: t("tail.yAxis") }, zeroline: false, gridcolor: "#e6e6e6", automargin: true, rangemode: "tozero" },
+      showlegend: true,
+      legend: { orientation: "h", x: 0, xanchor: "left", y: 1, yanchor: "bottom", font: { size: font - 1 } },
+      shapes: lines.map((l) => l.shape),
+      annotations: lines.map((l) => l.ann),
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "#ffffff",
+    };
+    window.Plotly.react(plotDiv, traces, layout, { displayModeBar: false, responsive: true });
+  }
+
+  return {
+    render,
+    resize() {
+      if (window.Plotly && plotDiv.data && !card.hidden) window.Plotly.Plots.resize(plotDiv);
+    },
+    setLarge(v) {
+      large = !!v;
+      drawnKey = "";
+    },
+    invalidate() {
+      drawnKey = "";
+    },
+  };
+}
