@@ -858,3 +858,62 @@ def test_corrupt_gradient_is_skipped_and_the_run_finishes(page: Page) -> None:
     node0 = "[data-testid=topology] g.node[data-rank='0']"
     assert pg.get_attribute(node0, "data-state") == "corrupt"
     pg.screenshot(path=str(SCREENSHOT.parent / "browser-fault-nan.png"))
+
+
+def test_kill_with_restart_recovers_from_the_checkpoint(page: Page) -> None:
+    pg = page
+    pg.select_option("[data-testid=strategy-select]", "data_parallel")
+    pg.evaluate("document.getElementById('fault-section').open = true")
+    # restart needs checkpoints: disabled (and why) until K is set
+    restart = "[data-testid=recovery-select] option[value=restart]"
+    assert pg.get_attribute(restart, "disabled") is not None
+    assert pg.locator("[data-testid=recovery-note]").is_visible()
+    pg.fill("[data-testid=checkpoint-every-input]", "5")
+    pg.dispatch_event("[data-testid=checkpoint-every-input]", "change")
+    pg.select_option("[data-testid=recovery-select]", "restart")
+    assert "checkpoint_every=5" in pg.url and "recovery=restart" in pg.url
+    _fill_and_start(pg, **{"workers-input": "3", "steps-input": "40", "pace-input": "8"})
+    pg.wait_for_function("window.distlab.player.liveState.config !== null", timeout=20_000)
+    config = pg.evaluate("window.distlab.player.liveState.config")
+    assert config["checkpoint_every"] == 5 and config["recovery"] == "restart"
+    # every data-state a worker node ever shows, including the short "failed" moment
+    pg.evaluate(
+        """() => { window.__nodeStates = [];
+        new MutationObserver((ms) => { for (const m of ms) if (m.target.dataset.rank === '1')
+          window.__nodeStates.push(m.target.dataset.state); })
+        .observe(document.querySelector('[data-testid=topology]'),
+          {subtree: true, attributes: true, attributeFilter: ['data-state']}); }"""
+    )
+    _live_step(pg, 8)
+    old_pid = pg.evaluate("window.distlab.player.liveState.workers[1].pid")
+    pg.click("[data-testid=topology] g.node[data-rank='1']")
+    pg.locator("[data-testid=fault-menu]").wait_for(state="visible")
+    pg.click("[data-testid=fault-kill]")
+    pg.wait_for_function("window.__nodeStates.includes('failed')", timeout=30_000)
+    log = pg.locator("[data-testid=fault-log]")
+    pg.wait_for_function(
+        "+document.querySelector('[data-testid=fault-log]').dataset.recoveries >= 1",
+        timeout=30_000,
+    )
+    assert "restarted all workers from step" in log.inner_text()
+    pg.wait_for_function(
+        "+document.querySelector('[data-testid=timeline]').dataset.lostBands > 0", timeout=5_000
+    )
+    assert pg.locator("[data-testid=timeline] [data-testid=lost-band]").count() > 0
+    _wait_status(pg, "finished", 90_000)
+    live = "window.distlab.player.liveState"
+    assert pg.evaluate(f"{live}.recoveries.length") >= 1
+    assert pg.evaluate(f"{live}.workers[1].pid") != old_pid
+    assert pg.evaluate(f"{live}.lastStep") == 40
+    # no longer red, but the history stays in the fault log
+    assert pg.get_attribute("[data-testid=topology] g.node[data-rank='1']", "data-state") == ""
+    assert pg.locator("[data-testid=timeline] .ckpt-marker").count() >= 1
+    tail = pg.locator("[data-testid=tail-latency]")
+    pg.wait_for_function(
+        "document.querySelector('[data-testid=tail-latency]').dataset.p99 !== ''", timeout=10_000
+    )
+    p50 = float(tail.get_attribute("data-p50") or "nan")
+    p99 = float(tail.get_attribute("data-p99") or "nan")
+    assert p99 >= p50 > 0
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SCREENSHOT.parent / "browser-recovery.png"), full_page=True)

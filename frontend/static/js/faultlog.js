@@ -113,7 +113,16 @@ export function failedLines(fault) {
 /** Put the fault state on a node: data-state, the mark text, and return the title lines. */
 export function decorateNode(g, markEl, state, rank) {
   const fault = workerFault(state, rank);
-  const mark = isRestarting(state, rank) ? { glyph: "↻", state: "restarting" } : nodeMark(fault);
+  // While every rank restarts from the checkpoint, the one that failed stays red (so it is
+  // clear which one it was) and the others are grey; their new worker_started clears both.
+  const restarting = isRestarting(state, rank);
+  const newest = restarting && state.recoveries.length ? state.recoveries[state.recoveries.length - 1] : null;
+  const mark = restarting
+    ? newest && newest.failedRank === rank
+      ? { glyph: "✖", state: "failed" }
+      : { glyph: "↻", state: "restarting" }
+    : nodeMark(fault);
+  g.dataset.failures = String((state.faultLog || []).filter((e) => e.kind === "failed" && e.rank === rank).length);
   g.dataset.state = mark ? mark.state : "";
   if (markEl) {
     markEl.textContent = mark ? mark.glyph : "";
@@ -161,6 +170,7 @@ export function createFaultLog(el, onShow) {
       }),
     );
     el.dataset.lines = String(lines.length);
+    el.dataset.recoveries = String(lines.filter((l) => l.kind === "recovery").length);
     list.scrollTop = list.scrollHeight;
   }
   return { render, invalidate: () => (key = "") };
