@@ -323,7 +323,9 @@ export function createTimeline(svg, axisLabelEl, onModes) {
           }
         }
       }
-      const tx = Math.min(Math.max(x0 + 3, left + 2), Wd - right - 4);
+      // the label sits at the band's centre, kept inside the plot
+      const tw = text.length * (fs - 1) * 0.56;
+      const tx = Math.max(left + 2, Math.min((x0 + x1) / 2 - tw / 2, Wd - right - tw - 2));
       parts.push(
         `<g class="lost-band" data-testid="lost-band" data-from="${b.rec.lostSteps[0]}" data-to="${b.rec.lostSteps[1]}" data-generation="${b.rec.generation}"><title>${esc(label)}</title>${faded.join("")}<rect class="lost-fill" x="${x0.toFixed(2)}" y="${top - 2}" width="${(x1 - x0).toFixed(2)}" height="${(Ht - bottom - top + 2).toFixed(1)}"/><text x="${tx.toFixed(1)}" y="${(Ht - bottom - 4).toFixed(1)}" font-size="${fs - 1}">${esc(text)}</text></g>`,
       );
@@ -336,7 +338,7 @@ export function createTimeline(svg, axisLabelEl, onModes) {
       const cost = Number.isFinite(cp.durationMs) ? `${fmtNum(cp.durationMs, 3)} ms` : "?";
       const label = t("recovery.ckptTitle", { step: cp.step, cost, bytes: cp.bytes ?? "?", file: cp.file ?? "" });
       parts.push(
-        `<g class="ckpt-marker" data-step="${cp.step}"><title>${esc(label)}</title><line x1="${px}" x2="${px}" y1="${top - 2}" y2="${Ht - bottom}"/><text x="${(+px + 1).toFixed(1)}" y="${Ht - bottom + fs}" font-size="${fs}">⚑</text></g>`,
+        `<g class="ckpt-marker" data-step="${cp.step}"><title>${esc(label)}</title><line x1="${px}" x2="${px}" y1="${top - 2}" y2="${Ht - bottom}"/><text x="${(+px + 1).toFixed(1)}" y="${Ht - bottom - 2}" font-size="${fs}">⚑</text></g>`,
       );
     }
     svg.dataset.checkpoints = String(cps.length);

@@ -463,7 +463,7 @@ export function createTopology(svg, badge, opts = {}) {
       const L = node.lines;
       const fault = decorateNode(node.g, node.mark, state, node.rank);
       const failed = isRestarting(state, node.rank)
-        ? { main: t("topo.restarting"), sub: t("topo.restartingSub", { pid: w.oldPid ?? "?" }) }
+        ? { main: t("topo.restarting"), sub: "" }
         : fault && fault.state === "failed"
           ? failedLines(fault)
           : null;
@@ -486,6 +486,7 @@ export function createTopology(svg, badge, opts = {}) {
         rec ? t("topo.loss", { loss: fmtNum(rec.loss, 4) }) : "",
         `${t("topo.status")}: ${t("status." + status)}`,
         ...faultTitle(fault),
+        !failed && +node.g.dataset.failures > 0 ? t("topo.failedBefore", { n: node.g.dataset.failures }) : "",
         w.device ? `${t("topo.device")}: ${w.device}${w.host ? " @ " + w.host : ""}` : "",
         w.shardSize != null ? `${t("topo.shard")}: ${w.shardSize}` : "",
         rec ? `${t("topo.step", { step: rec.step })}` : "",
