@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import torch
 import torch.distributed as dist
 
 from engine.comms import Comms
@@ -21,9 +22,21 @@ def _rank_main(fn: Callable[..., Any], rank: int, world: int, port: int, args: t
                             timeout=timedelta(seconds=30))
     try:
         comms = Comms(Topology(rank=rank, world_size=world, backend="gloo", device="cpu"))
-        out.send(fn(comms, *args))
+        out.send(_by_value(fn(comms, *args)))
     finally:
         dist.destroy_process_group()
+
+
+def _by_value(obj: Any) -> Any:
+    """Tensors as numpy arrays: torch would share their memory by passing a file
+    descriptor, which fails once this process has exited (a flaky "connection reset")."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu().numpy().copy()
+    if isinstance(obj, dict):
+        return {k: _by_value(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(_by_value(v) for v in obj)
+    return obj
 
 
 def run_in_group(fn: Callable[..., Any], world: int, *args: Any,
