@@ -6,6 +6,7 @@
 import { fmtBytes, fmtNum, getLang, t } from "./i18n.js";
 import { curvesBySize, curvesByWorkers, logTicks, ringTreeCrossover } from "./netmodel.js";
 import { compressionText, networkText } from "./netlabels.js";
+import { createThrottledCard } from "./card.js";
 import { OKABE_ITO } from "./palette.js";
 import { compressionOf, gradBytes, modelledCommMean, ranksOf, runAlgo, runNetwork } from "./state.js";
 
@@ -37,26 +38,14 @@ export function alphaBetaView(state) {
 export function createAlphaBeta(card, div, paramsEl, captionEl, onVisible) {
   let xMode = "size";
   let large = false;
-  let visible = null;
   let drawnKey = "";
-  let pending = null;
-  let timer = null;
-  let last = 0;
-
-  function setVisible(v) {
-    if (v === visible) return;
-    visible = v;
-    card.hidden = !v;
-    onVisible?.(v);
-  }
+  const throttle = createThrottledCard({ card, onVisible, intervalMs: MIN_INTERVAL_MS, draw });
 
   function render(state) {
     const on = !!runNetwork(state);
-    setVisible(on);
+    throttle.setVisible(on);
     if (!on) return;
-    pending = state; // the view (which walks every step) is computed when drawing
-    if (timer) return;
-    timer = setTimeout(draw, Math.max(0, MIN_INTERVAL_MS - (performance.now() - last)));
+    throttle.schedule(state); // the view (which walks every step) is computed when drawing
   }
 
   function markerLabel(v) {
@@ -67,11 +56,9 @@ export function createAlphaBeta(card, div, paramsEl, captionEl, onVisible) {
     return v.compression ? t("ab.thisRunShortCompressed") : t("ab.thisRun");
   }
 
-  function draw() {
-    timer = null;
-    last = performance.now();
-    if (!pending || !window.Plotly || card.hidden) return;
-    const v = alphaBetaView(pending);
+  function draw(state) {
+    if (!state || !window.Plotly || card.hidden) return;
+    const v = alphaBetaView(state);
     if (!v) return;
     const key = [getLang(), xMode, large, v.n, v.N, v.alpha, v.beta, v.measured, v.algo, !!v.compression].join("|");
     if (key === drawnKey) return;
@@ -184,9 +171,7 @@ export function createAlphaBeta(card, div, paramsEl, captionEl, onVisible) {
   function setXMode(m) {
     xMode = m === "workers" ? "workers" : "size";
     drawnKey = "";
-    if (pending) {
-      timer = timer || setTimeout(draw, 0);
-    }
+    throttle.redrawSoon();
   }
 
   function setLarge(v) {

@@ -5,6 +5,7 @@
 
 import { fmtBytes, fmtNum, getLang, t } from "./i18n.js";
 import { compressionText } from "./netlabels.js";
+import { createThrottledCard } from "./card.js";
 import { rankColor } from "./palette.js";
 import { completeStep, compressionAt, compressionOf, compressionSeries, gradBytes, ranksOf } from "./state.js";
 import { thin } from "./charts.js";
@@ -32,27 +33,15 @@ function esc(s) {
 
 export function createCompressionPanel(els, onVisible) {
   const { card, title, stats, bytesDiv, errorDiv, residualDiv, residualFig, caption } = els;
-  let visible = null;
   let large = false;
-  let pending = null;
-  let timer = null;
-  let last = 0;
   let textKey = "";
-
-  function setVisible(v) {
-    if (v === visible) return;
-    visible = v;
-    card.hidden = !v;
-    onVisible?.(v);
-  }
+  const throttle = createThrottledCard({ card, onVisible, intervalMs: MIN_INTERVAL_MS, draw });
 
   function render(state) {
     const v = compressionView(state);
-    setVisible(!!v);
+    throttle.setVisible(!!v);
     if (!v) return;
-    pending = state;
-    if (timer) return;
-    timer = setTimeout(draw, Math.max(0, MIN_INTERVAL_MS - (performance.now() - last)));
+    throttle.schedule(state);
   }
 
   function layoutBase(yTitle, extra = {}) {
@@ -112,10 +101,7 @@ export function createCompressionPanel(els, onVisible) {
     stats.innerHTML = out.join("");
   }
 
-  function draw() {
-    timer = null;
-    last = performance.now();
-    const state = pending;
+  function draw(state) {
     if (!state || card.hidden) return;
     const v = compressionView(state);
     if (!v) return;

@@ -7,6 +7,7 @@
 // weights is listed apart so that the totals compare with the per-step formulas.
 
 import { fmtBytes, t } from "./i18n.js";
+import { createThrottledCard } from "./card.js";
 import { rankColor } from "./palette.js";
 import { completeStep, expectedTraffic, gradBytes, linkTraffic, ranksOf, runAlgo, stepTraffic } from "./state.js";
 
@@ -59,14 +60,7 @@ export function linkBytesView(state) {
 }
 
 export function createLinkBytes(section, formulaEl, tableEl, noteEl, onVisible) {
-  let visible = null;
-
-  function setVisible(v) {
-    if (v === visible) return;
-    visible = v;
-    section.hidden = !v;
-    onVisible?.(v);
-  }
+  const { setVisible } = createThrottledCard({ card: section, onVisible });
 
   function render(state) {
     const v = linkBytesView(state);

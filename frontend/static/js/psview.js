@@ -3,6 +3,7 @@
 // clock-gap distribution, and the newest update in words.
 
 import { fmtNum, getLang, t } from "./i18n.js";
+import { createThrottledCard } from "./card.js";
 import { OKABE_ITO } from "./palette.js";
 import { isPs, psConfig, stalenessHistogram } from "./state.js";
 
@@ -10,20 +11,13 @@ const MIN_INTERVAL_MS = 250;
 
 export function createPsPanel({ card, plotDiv, meanEl, captionEl }, onVisible) {
   let large = false;
-  let pending = null;
-  let timer = null;
-  let last = 0;
   let drawnKey = "";
 
-  function setVisible(on) {
-    if (card.hidden === !on) return;
-    card.hidden = !on;
-    onVisible?.(on);
-  }
+  const throttle = createThrottledCard({ card, onVisible, intervalMs: MIN_INTERVAL_MS, draw, consume: true, visibleFromDom: true });
 
   function render(state) {
     const on = isPs(state);
-    setVisible(on);
+    throttle.setVisible(on);
     if (!on) return;
     const h = stalenessHistogram(state);
     const cfg = psConfig(state);
@@ -48,17 +42,12 @@ export function createPsPanel({ card, plotDiv, meanEl, captionEl }, onVisible) {
     if (cfg.mode === "ssp") cap += ` · ${t("ps.sspNote", { s: cfg.bound })}`;
     if (cfg.mode === "backup") cap += ` · ${t("ps.backupNote", { b: cfg.backup })}`;
     captionEl.textContent = cap;
-    pending = { h, cfg };
-    if (timer) return;
-    timer = setTimeout(draw, Math.max(0, MIN_INTERVAL_MS - (performance.now() - last)));
+    throttle.schedule({ h, cfg });
   }
 
-  function draw() {
-    timer = null;
-    last = performance.now();
-    if (!pending || !window.Plotly || card.hidden) return;
-    const { h, cfg } = pending;
-    pending = null;
+  function draw(payload) {
+    if (!payload || !window.Plotly || card.hidden) return;
+    const { h, cfg } = payload;
     const k = `${getLang()}|${large}|${h.counts.join(",")}|${h.gapCounts.join(",")}|${cfg.mode}|${cfg.bound}`;
     if (k === drawnKey) return;
     drawnKey = k;

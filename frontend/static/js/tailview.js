@@ -3,6 +3,7 @@
 // and p99 of the per-step max. One slow worker makes every synchronous step slow.
 
 import { fmtNum, getLang, t } from "./i18n.js";
+import { createThrottledCard } from "./card.js";
 import { OKABE_ITO } from "./palette.js";
 import { tailLatency, tailLatencyApplies } from "./state.js";
 
@@ -10,22 +11,15 @@ const MIN_INTERVAL_MS = 300;
 export const TAIL_MIN_STEPS = 5;
 
 export function createTailPanel({ card, plotDiv, statsEl }, onVisible) {
-  let pending = null;
-  let timer = null;
-  let last = 0;
   let drawnKey = "";
   let large = false;
 
-  function setVisible(on) {
-    if (card.hidden === !on) return;
-    card.hidden = !on;
-    onVisible?.(on);
-  }
+  const throttle = createThrottledCard({ card, onVisible, intervalMs: MIN_INTERVAL_MS, draw, consume: true, visibleFromDom: true });
 
   function render(state) {
     const tl = tailLatencyApplies(state) ? tailLatency(state) : null;
     const on = !!tl && tl.steps >= TAIL_MIN_STEPS;
-    setVisible(on);
+    throttle.setVisible(on);
     if (!on) {
       plotDiv.dataset.p50 = "";
       plotDiv.dataset.p99 = "";
@@ -40,17 +34,11 @@ export function createTailPanel({ card, plotDiv, statsEl }, onVisible) {
       p99: fmtNum(tl.p99, 3),
       ratio: tl.p50 > 0 ? fmtNum(tl.p99 / tl.p50, 2) : "?",
     });
-    pending = tl;
-    if (timer) return;
-    timer = setTimeout(draw, Math.max(0, MIN_INTERVAL_MS - (performance.now() - last)));
+    throttle.schedule(tl);
   }
 
-  function draw() {
-    timer = null;
-    last = performance.now();
-    if (!pending || !window.Plotly || card.hidden) return;
-    const tl = pending;
-    pending = null;
+  function draw(tl) {
+    if (!tl || !window.Plotly || card.hidden) return;
     const k = `${getLang()}|${large}|${tl.x.length}|${tl.x[tl.x.length - 1]}|${tl.p99}|${tl.max[tl.max.length - 1]}`;
     if (k === drawnKey) return;
     drawnKey = k;
