@@ -42,3 +42,25 @@ def test_frontend_files_ship_with_the_package() -> None:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert "frontend*" in data["packages"]["find"]["include"]
     assert any("static" in p for p in data["package-data"]["frontend"])
+
+
+def test_the_wheel_carries_the_frontend(tmp_path: Path) -> None:
+    """The Docker image installs a wheel (not editable): the page must be inside it."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    # Build from a clean copy: an in-tree build/ directory would mask missing files.
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "build", "*.egg-info", "__pycache__", "data", "tests", "node_modules"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps",
+                    "--no-build-isolation", "-q", "-w", str(tmp_path / "dist")],
+                   check=True, capture_output=True, timeout=300)
+    [wheel] = (tmp_path / "dist").glob("distlab-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {p.relative_to(ROOT).as_posix() for p in (ROOT / "frontend").rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts}
+    assert shipped <= names, sorted(shipped - names)
+    assert "engine/strategies/parameter_server.py" in names
