@@ -92,11 +92,20 @@ class ControlRequest(BaseModel):
     pace: float | None = Pace
     rank: int | None = Field(None, ge=0, le=limits.MAX_WORKERS + limits.MAX_SERVERS - 1)
     factor: float | None = Field(None, ge=1, le=100)
+    src: int | None = Field(None, ge=0, le=limits.MAX_WORKERS - 1)
+    dst: int | None = Field(None, ge=0, le=limits.MAX_WORKERS - 1)
+    ms: float | None = Field(None, ge=0, le=10_000)
 
     @model_validator(mode="after")
     def _fault_fields(self) -> ControlRequest:
-        if self.action in ("delay", "drop"):
-            raise ValueError(f"{self.action} on a link is not available yet")
+        link = self.action in ("delay", "drop")
+        if link and (self.src is None or self.dst is None):
+            raise ValueError(f"{self.action} needs a link: src and dst ranks")
+        if not link and (self.src is not None or self.dst is not None):
+            raise ValueError(f"{self.action} does not take src/dst (only delay and drop)")
+        if (self.action == "delay") != (self.ms is not None):
+            raise ValueError("delay needs ms (extra milliseconds per message); only delay "
+                             "takes ms")
         if self.action in FAULTS and self.rank is None:
             raise ValueError(f"{self.action} needs the rank of a worker")
         if self.action not in FAULTS and self.rank is not None:

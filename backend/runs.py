@@ -155,14 +155,17 @@ class RunManager:
 
     # ----------------------------------------------------------------- control
     async def control(self, run_id: str, action: str, pace: float | None,
-                      rank: int | None = None, factor: float | None = None) -> None:
+                      rank: int | None = None, factor: float | None = None,
+                      link: tuple[int, int, float | None] | None = None) -> None:
         run = self.runs.get(run_id)
         if run is None or not run.live or run.supervisor is None:
             raise RunNotLiveError(f"run {run_id} is not live; only live runs take controls")
         sup = run.supervisor
         try:
             # Off the loop: the supervisor's lock may be held while workers are spawned.
-            if rank is not None:
+            if link is not None:
+                await asyncio.to_thread(sup.inject_link, action, *link)
+            elif rank is not None:
                 await asyncio.to_thread(sup.inject, action, rank, factor)
             else:
                 await asyncio.to_thread(sup.control, action, pace)

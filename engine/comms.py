@@ -51,12 +51,15 @@ class Comms:
 
     def __init__(
         self, topo: Topology, *, emit_comm: Callable[..., None] | None = None,
-        network: NetworkModel | None = None,
+        network: NetworkModel | None = None, link_faults: Any = None,
     ) -> None:
         self.topo = topo
         # Called once per message in detail mode, as emit_comm(op=..., src=..., ...).
         self._emit_comm = emit_comm
         self.network = network
+        # Faults on this rank's outgoing links (engine.control.ControlState): an emulated
+        # delay, or a dropped message that the receiver will wait for in vain.
+        self.link_faults = link_faults
         self.algo = "builtin"  # the collective algorithm in use, named in ``comm`` events
         self.stats = self._fresh_stats()
 
@@ -75,6 +78,10 @@ class Comms:
         if n == 1:
             return
         start = time.perf_counter()
+        if self.link_faults is not None and self.link_faults.link_delay_ms:
+            # Inside the built-in algorithm we cannot delay one link: this rank's slowest
+            # outgoing link holds its part of the collective back.
+            time.sleep(max(self.link_faults.link_delay_ms.values()) / 1e3)
         dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
         elapsed_ms = (time.perf_counter() - start) * 1e3
         num_bytes = tensor.numel() * tensor.element_size()
@@ -129,7 +136,13 @@ class Comms:
         # sender's modelled clock (8 bytes of instrumentation, not counted as traffic).
         depart = torch.tensor([self.stats.modelled_ms or 0.0], dtype=torch.float64)
         arrival_clock = torch.zeros(1, dtype=torch.float64)
-        if send is not None:
+        dropped = False
+        if send is not None and self.link_faults is not None:
+            delay_ms = self.link_faults.link_delay_ms.get(dst)
+            if delay_ms:
+                time.sleep(delay_ms / 1e3)  # an emulated slow link (the UI says so)
+            dropped = dst in self.link_faults.down_links
+        if send is not None and not dropped:
             assert dst is not None and dst != self.topo.rank
             if modelled:
                 requests.append(dist.isend(depart, dst, tag=_CLOCK_TAG))
@@ -144,7 +157,12 @@ class Comms:
         elapsed_ms = (time.perf_counter() - start) * 1e3
         sent = send.numel() * send.element_size() if send is not None else 0
         got = recv.numel() * recv.element_size() if recv is not None else 0
-        self._account(elapsed_ms, sent=sent, recv=got)
+        self._account(elapsed_ms, sent=0 if dropped else sent, recv=got)
+        if dropped:
+            if self._emit_comm is not None:
+                self._emit_comm(op=op, src=self.topo.rank, dst=dst, bytes=sent, chunk=chunk,
+                                algo=self.algo, duration_ms=0.0, dropped=True)
+            send = None  # nothing left this rank: the receiver waits for it in vain
         transfer_ms = None
         if self.network is not None and self.stats.modelled_ms is not None:
             now = self.stats.modelled_ms

@@ -41,6 +41,11 @@ class ControlState:
         # only the target acts on them).
         self.slow_factor = 1.0
         self.corrupt_next = False
+        self.link_delay_ms: dict[int, float] = {}  # dst -> extra delay on our link to it
+        # dst: our link to it dropped a message. Like a TCP connection that lost a segment
+        # and never recovers, nothing after it arrives either, so the receiver stalls
+        # cleanly instead of pairing later messages with the wrong receives.
+        self.down_links: set[int] = set()
 
     # ------------------------------------------------------- reader thread
     def receive(self, message: dict[str, Any]) -> None:
@@ -77,6 +82,10 @@ class ControlState:
             self.slow_factor = float(message["factor"])
         elif action == "corrupt" and message.get("rank") == self.rank:
             self.corrupt_next = True
+        elif action == "delay" and message.get("src") == self.rank:
+            self.link_delay_ms[message["dst"]] = float(message["ms"])
+        elif action == "drop" and message.get("src") == self.rank:
+            self.down_links.add(message["dst"])
 
     def take_corruption(self) -> bool:
         """True once after a ``corrupt`` fault: this rank's next gradient becomes NaN."""

@@ -81,6 +81,7 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "modelled_ms": "float (only with a network model): α + bytes/β of this message",
         "modelled_start_ms": "float (only with a network model): departure on the "
         "sender's modelled clock, from the start of the step's communication",
+        "dropped": "bool (optional): a 'drop' fault discarded this message",
     },
     "ps_update": {
         "version": "int: the server's parameter version after this update",
@@ -95,9 +96,13 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "read_version": "int", "version": "int: the server's version when it arrived",
     },
     "fault": {
-        "action": "str: kill (SIGKILL) | freeze (SIGSTOP) | slow | corrupt (next gradient NaN)",
+        "action": "str: kill (SIGKILL) | freeze (SIGSTOP) | slow | corrupt (next gradient "
+        "NaN) | delay (emulated extra latency on the link src→dst) | drop (the link "
+        "loses its next message and, like a broken connection, all after it)",
         "factor": "float | null: slow-down factor (slow only)",
-        "pid": "int: the target worker's process id",
+        "pid": "int | null: the target worker's process id (rank faults)",
+        "src": "int (link faults)", "dst": "int (link faults)",
+        "ms": "float (delay only): extra milliseconds per message",
     },
     "worker_failed": {
         "cause": "str: e.g. 'killed by signal SIGKILL', 'frozen: no heartbeat for 3.1 s'",

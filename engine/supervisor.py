@@ -50,6 +50,7 @@ from engine.worker import WorkerSpec, worker_main
 OnEvents = Callable[[list[dict[str, Any]]], None]
 CONTROL_ACTIONS = ("pause", "resume", "step", "stop", "set_pace")
 FAULT_ACTIONS = ("kill", "freeze", "slow", "corrupt")
+LINK_FAULTS = ("delay", "drop")
 HEARTBEAT_TIMEOUT_S = 5.0  # workers say "alive" every 0.5 s; this much silence is a hang
 FAILURE_SETTLE_S = 0.3  # after a first failure, collect the others' news before judging
 STORE_HOST = "127.0.0.1"
@@ -133,6 +134,7 @@ class RunSupervisor:
         self._paused = False
         self._resume: dict[str, Any] | None = None
         self._failure: WorkerHandle | None = None
+        self._link_fault: tuple[int, int, str] | None = None  # the last link fault injected
         self._on_events = on_events
         self._lock = threading.RLock()
         self._seq = 0
@@ -414,12 +416,45 @@ class RunSupervisor:
             return  # the run was abandoned (server shutdown): its workers did not fail
         failed = [w for w in self._workers if w.status == "failed"]
         roots = [w for w in failed if w.root_cause] or failed[:1]
+        link = self._link_fault
+        if link is not None and link[2] == "drop" and not any(w.root_cause for w in failed):
+            waiting = next((w for w in failed if w.rank == link[1]), roots[0])
+            waiting.cause = (f"timed out waiting for a message from rank {link[0]}, which "
+                             f"was dropped on the link {link[0]}→{link[1]}")
+            roots = [waiting]
         for w in roots:
             detection = (round((w.detected_at - w.fault_at) * 1e3, 1)
                          if w.fault_at is not None and w.detected_at is not None else None)
             self._emit([make_event("worker_failed", t=self._now(), rank=w.rank,
                                    cause=w.cause, detection_ms=detection, pid=w.pid)])
         self._failure = roots[0]
+
+    def inject_link(self, action: str, src: int, dst: int, ms: float | None = None) -> None:
+        """A fault on the link src→dst: ``delay`` adds ``ms`` to every message (emulated),
+        ``drop`` loses the next message and everything after it on that link, so its
+        receiver waits in vain until the process-group timeout."""
+        if action not in LINK_FAULTS:
+            raise ValueError(f"unknown link fault {action!r}; choose one of {LINK_FAULTS}")
+        world = self.config.world_size
+        for end in (src, dst):
+            if isinstance(end, bool) or not isinstance(end, int) or not 0 <= end < world:
+                raise ValueError(f"link {src}→{dst}: this run has ranks 0–{world - 1}")
+        if src == dst:
+            raise ValueError("a link joins two different ranks")
+        if self.config.strategy != "data_parallel":
+            raise ValueError("link faults apply to data_parallel runs")
+        if action == "drop" and self.config.allreduce == "builtin":
+            raise ValueError("drop needs messages we send ourselves: choose a hand-written "
+                             "all-reduce (ring, tree or naive)")
+        if action == "delay" and (not isinstance(ms, int | float) or not 0 <= ms <= 10_000):
+            raise ValueError("delay needs ms between 0 and 10000")
+        with self._lock:
+            if self._finished.is_set():
+                raise RuntimeError("the run has already ended")
+            self._link_fault = (src, dst, action)
+            self._send_control({"action": action, "src": src, "dst": dst, "ms": ms})
+            self._emit([make_event("fault", t=self._now(), rank=src, action=action,
+                                   factor=None, pid=None, src=src, dst=dst, ms=ms)])
 
     def _should_restart(self) -> bool:
         config = self.config

@@ -211,7 +211,8 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
 
     network = build_network(config.network, world_size=world, latency_us=config.latency_us,
                             bandwidth_gbps=config.bandwidth_gbps, links=config.links)
-    comms = Comms(topo, emit_comm=emit_comm if config.detail else None, network=network)
+    comms = Comms(topo, emit_comm=emit_comm if config.detail else None, network=network,
+                  link_faults=control)
     model = build_model(config.model, config.hidden, config.seed).to(spec.device)
     ctx = WorkerContext(config=config, topo=topo, comms=comms, model=model, data=dataset,
                         shard=shard, data_rank=data_rank, control=control,

@@ -142,12 +142,19 @@ def test_fault_requests_are_validated(client: TestClient) -> None:
                         ({"action": "slow", "rank": 1}, "factor"),
                         ({"action": "slow", "rank": 1, "factor": 0.5}, "factor"),
                         ({"action": "pause", "rank": 1}, "does not take a rank"),
-                        ({"action": "delay", "rank": 1}, "not available yet"),
+                        ({"action": "delay", "rank": 1}, "needs a link"),
+                        ({"action": "drop", "src": 0, "dst": 1}, "hand-written"),
+                        ({"action": "delay", "src": 0, "dst": 9, "ms": 5}, "dst"),
+                        ({"action": "delay", "src": 0, "dst": 1}, "needs ms"),
+                        ({"action": "kill", "rank": 0, "src": 1, "dst": 0},
+                         "does not take src/dst"),
                         ({"action": "melt", "rank": 1}, "action")]:
         r = client.post(control, json=bad)
         assert r.status_code == 422, (bad, r.text)
         assert needle in r.json()["detail"], (bad, r.json())
     assert client.get(f"/api/runs/{run['id']}").json()["status"] == "running"
+    ok = client.post(control, json={"action": "delay", "src": 0, "dst": 1, "ms": 5})
+    assert ok.status_code == 200, ok.text
     pids = [w["pid"] for w in client.get(f"/api/runs/{run['id']}").json()["workers"]]
     assert client.post(control, json={"action": "kill", "rank": 1}).status_code == 200
     deadline = time.monotonic() + 30
@@ -169,3 +176,63 @@ def test_a_frozen_parameter_server_worker_is_named_too() -> None:
     [failed] = run.of("worker_failed")
     assert failed["rank"] == 2 and "frozen" in failed["cause"]
     assert final["status"] == "failed"
+
+
+def test_a_delayed_link_slows_every_step_that_uses_it() -> None:
+    run = Run(workers=3, steps=30, batch_size=8, allreduce="ring", detail=True, pace=20.0)
+    run.wait_steps()
+    run.sup.inject_link("delay", 0, 1, ms=40.0)
+    final = run.finish()
+    assert final["status"] == "finished", final["error"]
+    [fault] = run.of("fault")
+    assert (fault["action"], fault["src"], fault["dst"], fault["ms"]) == ("delay", 0, 1, 40.0)
+    late = [e["comm_ms"] for e in run.of("step") if e["rank"] == 1 and e["step"] > 25]
+    early = [e["comm_ms"] for e in run.of("step") if e["rank"] == 1 and e["step"] < 3]
+    # Rank 0 sends to rank 1 four times per ring all-reduce of 3 ranks: ≥ 4 × 40 ms.
+    assert min(late) > 4 * 40 * 0.9 > max(early)
+
+
+def test_a_dropped_message_stalls_the_collective_and_names_the_link() -> None:
+    run = Run(workers=3, steps=5000, batch_size=8, allreduce="ring", pace=20.0,
+              timeout_s=3.0)
+    run.wait_steps()
+    run.sup.inject_link("drop", 2, 0)
+    final = run.finish(timeout=20)
+    assert final["status"] == "failed"
+    [failed] = run.of("worker_failed")
+    assert failed["rank"] == 0 and "2→0" in failed["cause"]
+
+
+def test_a_dropped_message_is_recovered_by_a_restart() -> None:
+    run = Run(workers=3, steps=30, batch_size=8, allreduce="tree", pace=20.0,
+              timeout_s=2.0, checkpoint_every=5, recovery="restart")
+    run.wait_steps()
+    run.sup.inject_link("drop", 1, 0)
+    final = run.finish(timeout=40)
+    assert final["status"] == "finished", final["error"]
+    assert len(run.of("recovery")) == 1
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("drop", 0, 0), "different ranks"),
+    (("drop", 0, 7), "ranks 0–2"),
+    (("delay", 0, 1, -5.0), "ms between"),
+    (("delay", 0, 1), "ms between"),
+    (("flood", 0, 1), "unknown link fault"),
+])
+def test_bad_link_faults_are_refused(args: tuple, message: str) -> None:
+    run = Run(workers=3, steps=5000, batch_size=8, allreduce="ring", pace=20.0)
+    run.wait_steps()
+    with pytest.raises(ValueError, match=message):
+        run.sup.inject_link(*args)
+    run.sup.stop()
+    run.finish()
+
+
+def test_drop_needs_a_hand_written_all_reduce() -> None:
+    run = Run(workers=2, steps=5000, batch_size=8, pace=20.0)
+    run.wait_steps()
+    with pytest.raises(ValueError, match="hand-written"):
+        run.sup.inject_link("drop", 0, 1)
+    run.sup.stop()
+    run.finish()

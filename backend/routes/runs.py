@@ -45,7 +45,9 @@ async def control_run(run_id: RunId, body: ControlRequest, manager: Manager
         raise HTTPException(status_code=422,
                             detail="set_pace needs a pace (steps per second, or null)")
     try:
-        await manager.control(run_id, body.action, body.pace, body.rank, body.factor)
+        link = ((body.src, body.dst, body.ms)
+                if body.src is not None and body.dst is not None else None)
+        await manager.control(run_id, body.action, body.pace, body.rank, body.factor, link)
     except RunNotLiveError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     except ValueError as exc:
