@@ -129,9 +129,12 @@ class _Server:
                 self.ctx.comms.stats.bytes_recv += grad.numel() * 4
                 s.clocks[src] = b
                 self._on_gradient(src, read_version=a, grad=grad.clone())
-            elif kind == DONE:  # the user stopped this worker
+            elif kind == DONE:  # stopped by the user, or by another server's end
                 s.active.discard(src)
-                s.stopping = True
+                # A synchronous round can no longer collect its gradients; asynchronous
+                # servers go on with whoever is still pushing.
+                if len(s.active) < self.needed:
+                    s.stopping = True
             self._serve_pulls()
 
     def _on_gradient(self, worker: int, read_version: int, grad: torch.Tensor) -> None:
