@@ -18,7 +18,6 @@ from backend.hub import Hub, Viewer
 from backend.settings import Settings
 from backend.store import LIVE_STATUSES, Store
 from engine.config import RunConfig
-from engine.events import FINAL_STATUSES
 from engine.supervisor import RunSupervisor, resolve_backend
 
 
@@ -226,6 +225,3 @@ class RunManager:
             run.error = "the server shut down during the run"
             run.finished_at = time.time()
             self._persist(run)
-
-
-__all__ = ["FINAL_STATUSES", "LiveRun", "RunLimitError", "RunManager", "RunNotLiveError"]

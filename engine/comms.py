@@ -134,8 +134,9 @@ class Comms:
         modelled = self.network is not None
         # With a network model each message is preceded by its departure time on the
         # sender's modelled clock (8 bytes of instrumentation, not counted as traffic).
-        depart = torch.tensor([self.stats.modelled_ms or 0.0], dtype=torch.float64)
-        arrival_clock = torch.zeros(1, dtype=torch.float64)
+        if modelled:
+            depart = torch.tensor([self.stats.modelled_ms or 0.0], dtype=torch.float64)
+            arrival_clock = torch.zeros(1, dtype=torch.float64)
         dropped = False
         if send is not None and self.link_faults is not None:
             delay_ms = self.link_faults.link_delay_ms.get(dst)
@@ -176,7 +177,8 @@ class Comms:
             self.stats.modelled_ms = done
         if send is not None:  # one event per message, from its sender
             self._message(op, dst, sent, elapsed_ms, chunk=chunk, algo=self.algo,
-                          modelled_ms=transfer_ms, modelled_start_ms=float(depart))
+                          modelled_ms=transfer_ms,
+                          modelled_start_ms=float(depart) if modelled else None)
 
     def agree_max(self, flags: torch.Tensor) -> None:
         """Control plane: element-wise max of small flags over all ranks.

@@ -283,11 +283,6 @@ class RunSupervisor:
     def finished(self) -> bool:
         return self._finished.is_set()
 
-    def workers(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [{"rank": w.rank, "pid": w.pid, "role": w.role, "device": w.device,
-                     "status": w.status} for w in self._workers]
-
     # ------------------------------------------------------------------- monitor
     def _read_events(self, w: WorkerHandle) -> None:
         while True:

@@ -66,4 +66,7 @@ def test_ring_messages_only_travel_to_the_right_neighbour() -> None:
     for rank, r in enumerate(results):
         assert {m["dst"] for m in r["messages"]} == {(rank + 1) % 4}
         assert [m["op"] for m in r["messages"]] == ["reduce_scatter"] * 3 + ["all_gather"] * 3
-        assert sorted(m["chunk"] for m in r["messages"][:3]) != []
+        # Reduce-scatter step s sends chunk (rank − s) mod n; all-gather step s sends the
+        # finished chunk (rank − s + 1) mod n.
+        assert [m["chunk"] for m in r["messages"]] == (
+            [(rank - s) % 4 for s in range(3)] + [(rank - s + 1) % 4 for s in range(3)])

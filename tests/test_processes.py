@@ -74,7 +74,9 @@ def test_a_crashing_worker_fails_the_run_and_takes_the_others_down() -> None:
     assert sup.wait(30), "the supervisor must notice a dead worker"
     final = log[-1]
     assert final["status"] == "failed"
-    assert "exited unexpectedly" in final["error"] or "rank" in final["error"]
+    rank = next(e["rank"] for e in log if e["type"] == "worker_started" and e["pid"] == victim)
+    assert final["error"].startswith(f"rank {rank} (pid {victim})")
+    assert "SIGKILL" in final["error"]
     assert wait_all_dead(worker_pids(log)) == []
 
 

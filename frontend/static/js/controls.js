@@ -53,6 +53,18 @@ export const CONFIG_FIELDS = Object.keys(DEFAULT_CONFIG);
  *  that use them are left out of the scenario list. */
 export const STRATEGIES_WITHOUT_UI = [];
 
+const PS_FIELDS = [
+  "servers",
+  "ps_mode",
+  "backup_workers",
+  "staleness_bound",
+  "emulated_compute_ms",
+  "straggler",
+  "straggler_factor",
+  "straggler_rank",
+  "straggler_prob",
+];
+
 // Form fields that round-trip through the URL (?workers=4&lr=0.1 ...).
 const URL_FIELDS = [
   "strategy",
@@ -78,28 +90,9 @@ const URL_FIELDS = [
   "checkpoint_every",
   "recovery",
   "max_restarts",
-  "servers",
-  "ps_mode",
-  "backup_workers",
-  "staleness_bound",
-  "emulated_compute_ms",
-  "straggler",
-  "straggler_factor",
-  "straggler_rank",
-  "straggler_prob",
+  ...PS_FIELDS,
 ];
 const STRING_FIELDS = ["strategy", "dataset", "allreduce", "network", "compression", "ps_mode", "straggler", "nan_policy", "recovery"];
-const PS_FIELDS = [
-  "servers",
-  "ps_mode",
-  "backup_workers",
-  "staleness_bound",
-  "emulated_compute_ms",
-  "straggler",
-  "straggler_factor",
-  "straggler_rank",
-  "straggler_prob",
-];
 const BOOL_FIELDS = ["detail", "error_feedback"];
 
 /** Link overrides in the URL: "0-1:20:1,2-3:50:0.5" (src-dst:latency_us:bandwidth_gbps). */
