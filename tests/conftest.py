@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from backend.main import create_app
 from backend.settings import Settings
+from tests.browser_support import browser, page, server  # noqa: F401  (shared fixtures)
 
 
 @pytest.fixture

@@ -1,139 +1,23 @@
 """The page in a real headless Chromium against the real server (``distlab serve``).
 
-Starts the server as a subprocess on a free port with its own data directory, drives the
-page with Playwright (sync API) and Debian's Chromium, and saves a screenshot under
-``tests/artifacts/``.
-Without /usr/bin/chromium the tests fail, unless DISTLAB_ALLOW_NO_BROWSER=1 says that
-skipping is acceptable on this machine.
+The fixtures (`server`, `browser`, `page`) live in tests/browser_support.py and are shared
+through conftest.py; screenshots go under ``tests/artifacts/``.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
+
+from tests.browser_support import ARTIFACTS, STATUS, get_json, wait_status
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Screenshots are test artifacts; docs/screenshot.png is made by docs/screenshots.py.
-SCREENSHOT = ROOT / "tests" / "artifacts" / "browser-data-parallel-4.png"
-STATUS = "[data-testid=run-status]"
-
-if not CHROMIUM.exists():
-    if os.environ.get("DISTLAB_ALLOW_NO_BROWSER") == "1":
-        pytest.skip("no /usr/bin/chromium (DISTLAB_ALLOW_NO_BROWSER=1)", allow_module_level=True)
-    pytest.fail(
-        "browser tests need /usr/bin/chromium (apt-get install chromium, or `make browser`); "
-        "set DISTLAB_ALLOW_NO_BROWSER=1 to skip them",
-        pytrace=False,
-    )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get_json(url: str) -> object:
-    with urllib.request.urlopen(url, timeout=2) as res:
-        return json.loads(res.read())
-
-
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data_dir = tmp_path_factory.mktemp("distlab-data")
-    port = _free_port()
-    log_path = data_dir / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "engine.cli",
-                "serve",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(data_dir),
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: teardown kills workers too
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                health = _get_json(f"{base}/api/health")
-                if isinstance(health, dict) and health.get("status") == "ok":
-                    break
-            except (OSError, urllib.error.URLError, ValueError):
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not start:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Browser, server: str) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.goto(f"{server}/")
-    pg.wait_for_function("window.distlab !== undefined && window.Plotly !== undefined")
-    yield pg
-    context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
-
-
-def _wait_status(pg: Page, status: str, timeout_ms: int) -> None:
-    pg.wait_for_function(
-        f"document.querySelector('{STATUS}').dataset.status === '{status}'", timeout=timeout_ms
-    )
+SCREENSHOT = ARTIFACTS / "browser-data-parallel-4.png"
 
 
 def test_data_parallel_run_end_to_end(page: Page) -> None:
@@ -166,7 +50,7 @@ def test_data_parallel_run_end_to_end(page: Page) -> None:
         "Number(document.querySelector('[data-testid=topology]').dataset.animatedStep) >= 1",
         timeout=30_000,
     )
-    _wait_status(pg, "finished", 60_000)
+    wait_status(pg, "finished", 60_000)
     assert pg.inner_text(STATUS).strip() == "finished"
 
     ranks = pg.eval_on_selector_all(
@@ -229,13 +113,13 @@ def test_stream_reconnects_without_losing_events(browser: Browser, server: str) 
         pg.click("[data-testid=start-run]")
         pg.wait_for_function("window.distlab.player.lastStep >= 5", timeout=30_000)
         pg.evaluate("window.__sockets.at(-1).close()")  # an unexpected close
-        _wait_status(pg, "finished", 60_000)
+        wait_status(pg, "finished", 60_000)
         urls = pg.evaluate("window.__sockets.map(s => s.url)")
         assert len(urls) >= 2
         assert int(urls[-1].rsplit("after=", 1)[1]) > 0, urls
         run_id = pg.evaluate("window.distlab.app.runId")
         seqs = pg.evaluate("window.distlab.player.events.map(e => e.seq)")
-        server_events = _get_json(f"{server}/api/runs/{run_id}/events?after=0&limit=10000")
+        server_events = get_json(f"{server}/api/runs/{run_id}/events?after=0&limit=10000")
         assert isinstance(server_events, list)
         assert seqs == list(range(1, len(server_events) + 1))
     finally:
@@ -277,11 +161,11 @@ def test_bad_value_shows_the_servers_422_message(page: Page) -> None:
     pg.fill("[data-testid=steps-input]", "3")
     pg.click("[data-testid=start-run]")
     error.wait_for(state="hidden")
-    _wait_status(pg, "finished", 60_000)
+    wait_status(pg, "finished", 60_000)
 
 
 def _events(server: str, run_id: str) -> list[dict]:
-    events = _get_json(f"{server}/api/runs/{run_id}/events?after=0&limit=10000")
+    events = get_json(f"{server}/api/runs/{run_id}/events?after=0&limit=10000")
     assert isinstance(events, list)
     return events
 
@@ -323,7 +207,7 @@ def test_ring_all_reduce_animates_every_real_message(page: Page, server: str) ->
     pg.wait_for_function(
         f"document.querySelectorAll('{topo} g.packet[data-op]').length > 0", timeout=10_000
     )
-    _wait_status(pg, "finished", 60_000)
+    wait_status(pg, "finished", 60_000)
     assert pg.get_attribute(topo, "data-mode") == "links"
     pairs = pg.eval_on_selector_all(
         f"{topo} .edge", "els => els.map(e => [Number(e.dataset.src), Number(e.dataset.dst)])"
@@ -371,7 +255,7 @@ def test_ring_all_reduce_animates_every_real_message(page: Page, server: str) ->
 
     # (c) the run finished
     assert pg.inner_text(STATUS).strip() == "finished"
-    shot = ROOT / "tests" / "artifacts" / "browser-ring-4.png"
+    shot = ARTIFACTS / "browser-ring-4.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     pg.wait_for_timeout(400)
     pg.screenshot(path=str(shot))
@@ -386,7 +270,7 @@ def test_naive_all_reduce_funnels_through_rank_0(page: Page, server: str) -> Non
     assert pg.input_value("[data-testid=allreduce-select]") == "naive"
     assert pg.is_checked("[data-testid=detail-input]")
     pg.click("[data-testid=start-run]")
-    _wait_status(pg, "finished", 60_000)
+    wait_status(pg, "finished", 60_000)
     pg.wait_for_function("document.querySelector('[data-testid=link-bytes]').dataset.steps === '6'")
     card, rows = _link_bytes(pg)
     assert card["algo"] == "naive"
@@ -473,7 +357,7 @@ def test_qsgd_with_error_feedback_shows_bytes_residual_and_baseline(
                    return !!(gd.data && gd.data[0] && gd.data[0].x.length >= 3); })()""",
         timeout=30_000,
     )
-    _wait_status(pg, "finished", 60_000)
+    wait_status(pg, "finished", 60_000)
     pg.wait_for_function(
         f"""document.querySelector('[data-testid=compression-panel]').dataset.step === '{steps}'"""
     )
@@ -520,7 +404,7 @@ def test_qsgd_with_error_feedback_shows_bytes_residual_and_baseline(
     assert "instead of" in pg.inner_text("[data-testid=narration]")
     pg.click("[data-testid=go-live]")
 
-    shot = ROOT / "tests" / "artifacts" / "browser-qsgd-ef.png"
+    shot = ARTIFACTS / "browser-qsgd-ef.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     pg.wait_for_timeout(400)
     pg.screenshot(path=str(shot), full_page=True)
@@ -548,7 +432,7 @@ def test_ring_on_10gbe_modelled_timeline_and_alpha_beta_chart(page: Page, server
         pg.click("[data-testid=start-run]")
     run = created.value.json()
     assert run["config"]["network"] == "10gbe" and run["config"]["allreduce"] == "ring"
-    _wait_status(pg, "finished", 60_000)
+    wait_status(pg, "finished", 60_000)
 
     # the timeline: measured wall time by default, the modelled clock on request
     axis = "#timeline-axis"
@@ -595,7 +479,7 @@ def test_ring_on_10gbe_modelled_timeline_and_alpha_beta_chart(page: Page, server
     )
     pg.click("[data-testid=ab-by-size]")
 
-    shot = ROOT / "tests" / "artifacts" / "browser-ring-10gbe.png"
+    shot = ARTIFACTS / "browser-ring-10gbe.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     pg.wait_for_timeout(500)
     pg.screenshot(path=str(shot), full_page=True)
@@ -642,7 +526,7 @@ def test_bad_network_and_compression_choices(page: Page, server: str) -> None:
     cfg = created.value.json()["config"]
     assert cfg["network"] == "custom" and cfg["latency_us"] == 5 and cfg["bandwidth_gbps"] == 2.5
     error.wait_for(state="hidden")
-    _wait_status(pg, "finished", 60_000)
+    wait_status(pg, "finished", 60_000)
     assert not pg.is_disabled("[data-testid=timeline-modelled]")
 
     # a compressed run starts its baseline first; if the server then answers 429 for the
@@ -718,7 +602,7 @@ def test_parameter_server_async_staleness(page: Page, server: str) -> None:
     run = pg.evaluate("window.distlab.player.liveState.config")
     assert run["strategy"] == "parameter_server" and run["ps_mode"] == "async"
     assert run["workers"] == 3 and run["steps"] == 15 and run["emulated_compute_ms"] == 20
-    _wait_status(pg, "finished", 60_000)
+    wait_status(pg, "finished", 60_000)
     # workers show the version they read; the server its version and load
     srv = pg.eval_on_selector("[data-testid=topology] [data-role=server]", "e => ({...e.dataset})")
     assert int(srv["version"]) == 45 and int(srv["pushes"]) == 45 and int(srv["bytesIn"]) > 0
@@ -759,7 +643,7 @@ def test_parameter_server_backup_drops_the_straggler(page: Page, server: str) ->
         "ps-backup-workers",
         **{"workers-input": "3", "steps-input": "10", "ps-mode-select": "backup"},
     )
-    _wait_status(pg, "finished", 60_000)
+    wait_status(pg, "finished", 60_000)
     pg.wait_for_function(
         "Number(document.querySelector('[data-testid=topology]').dataset.dropped) > 0",
         timeout=10_000,
@@ -814,7 +698,7 @@ def test_kill_a_worker_from_its_node(page: Page) -> None:
     )
     log = pg.locator("[data-testid=fault-log]")
     log.wait_for(state="visible")
-    _wait_status(pg, "failed", 30_000)
+    wait_status(pg, "failed", 30_000)
     text = log.inner_text()
     assert "SIGKILL" in text and "detected after" in text, text
     assert pg.evaluate("window.distlab.player.liveState.error").startswith("rank 1")
@@ -850,7 +734,7 @@ def test_corrupt_gradient_is_skipped_and_the_run_finishes(page: Page) -> None:
     )
     text = pg.inner_text("[data-testid=fault-log]")
     assert "NaN" in text and "rank 0" in text and "skipped" in text, text
-    _wait_status(pg, "finished", 60_000)
+    wait_status(pg, "finished", 60_000)
     assert pg.locator("[data-testid=timeline] .skip-box").count() >= 1
     # the run went on: every step reported, the replicas stayed identical
     assert pg.evaluate("window.distlab.player.liveState.lastStep") == 12
@@ -906,7 +790,7 @@ def test_kill_with_restart_recovers_from_the_checkpoint(page: Page) -> None:
         "+document.querySelector('[data-testid=timeline]').dataset.lostBands > 0", timeout=5_000
     )
     assert pg.locator("[data-testid=timeline] [data-testid=lost-band]").count() > 0
-    _wait_status(pg, "finished", 90_000)
+    wait_status(pg, "finished", 90_000)
     live = "window.distlab.player.liveState"
     assert pg.evaluate(f"{live}.recoveries.length") >= 1
     assert pg.evaluate(f"{live}.workers[1].pid") != old_pid

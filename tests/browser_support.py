@@ -1,0 +1,135 @@
+"""Shared fixtures for the browser tests: the real server and a real headless Chromium.
+
+`server` starts ``distlab serve`` as a subprocess on a free port with its own data
+directory (and the instructor key INSTRUCTOR_KEY); `browser` launches Debian's Chromium
+through Playwright; `page` opens the app and fails the test on any JavaScript error.
+Without /usr/bin/chromium the tests fail, unless DISTLAB_ALLOW_NO_BROWSER=1 says that
+skipping is acceptable on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+INSTRUCTOR_KEY = "test-instructor-key"
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+STATUS = "[data-testid=run-status]"
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=2) as res:
+        return json.loads(res.read())
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("distlab-data")
+    port = free_port()
+    log_path = data_dir / "server.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "engine.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            cwd=ROOT,
+            env={**os.environ, "DISTLAB_INSTRUCTOR_KEY": INSTRUCTOR_KEY},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: teardown kills workers too
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = get_json(f"{base}/api/health")
+                if isinstance(health, dict) and health.get("status") == "ok":
+                    break
+            except (OSError, urllib.error.URLError, ValueError):
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"server did not start:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        if os.environ.get("DISTLAB_ALLOW_NO_BROWSER") == "1":
+            pytest.skip("no /usr/bin/chromium (DISTLAB_ALLOW_NO_BROWSER=1)")
+        pytest.fail(
+            "browser tests need /usr/bin/chromium (apt-get install chromium, or `make browser`); "
+            "set DISTLAB_ALLOW_NO_BROWSER=1 to skip them",
+            pytrace=False,
+        )
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.goto(f"{server}/")
+    pg.wait_for_function("window.distlab !== undefined && window.Plotly !== undefined")
+    yield pg
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def wait_status(pg: Page, status: str, timeout_ms: int) -> None:
+    pg.wait_for_function(
+        f"document.querySelector('{STATUS}').dataset.status === '{status}'", timeout=timeout_ms
+    )
+
+
