@@ -14,8 +14,9 @@ from fastapi.staticfiles import StaticFiles
 
 from backend import __version__
 from backend.hub import Hub
+from backend.lessons import lessons as load_lessons
 from backend.limits import BodySizeLimit
-from backend.routes import meta, pages, runs, stream
+from backend.routes import lessons, meta, pages, runs, stream
 from backend.runs import RunManager
 from backend.settings import Settings
 from backend.store import Store
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        load_lessons()  # a broken lesson file stops the server here, with its name
         store = Store(settings.data_dir)
         store.mark_interrupted()
         app.state.manager = RunManager(settings, store, Hub(settings.viewer_queue_batches))
@@ -40,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="DistLab", version=__version__, lifespan=lifespan)
     app.state.settings = settings
-    for module in (meta, runs, stream, pages):
+    for module in (meta, runs, lessons, stream, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
