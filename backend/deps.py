@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import Depends, Header, HTTPException, Path, Request
 
 from backend.runs import RunManager
 from backend.settings import Settings
@@ -27,3 +28,23 @@ RunId = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="12 hex digits")
 
 def not_found(run_id: str) -> HTTPException:
     return HTTPException(status_code=404, detail=f"no run with id {run_id}")
+
+
+InstructorKeyHeader = Annotated[str | None, Header(alias="X-Instructor-Key", max_length=200)]
+ControlTokenHeader = Annotated[str | None, Header(alias="X-Control-Token", max_length=200)]
+
+
+def is_instructor(request: Request, key: str | None) -> bool:
+    expected: str = request.app.state.instructor_key
+    return key is not None and secrets.compare_digest(key.encode(), expected.encode())
+
+
+def require_instructor(request: Request, key: InstructorKeyHeader = None) -> None:
+    if key is None:
+        raise HTTPException(status_code=403, detail="this needs the instructor key "
+                            "(header X-Instructor-Key), set when the server started")
+    if not is_instructor(request, key):
+        raise HTTPException(status_code=403, detail="wrong instructor key")
+
+
+Instructor = Annotated[None, Depends(require_instructor)]

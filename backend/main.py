@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="DistLab", version=__version__, lifespan=lifespan)
     app.state.settings = settings
+    app.state.instructor_key = settings.instructor_key or _generated_instructor_key()
     for module in (meta, runs, lessons, stream, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -56,6 +58,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
 
     return app
+
+
+def _generated_instructor_key() -> str:
+    key = secrets.token_urlsafe(9)
+    print(f"DistLab instructor key (opens classroom rooms): {key}\n"
+          "  set DISTLAB_INSTRUCTOR_KEY or --instructor-key to choose your own", flush=True)
+    return key
 
 
 def _plain_error(error: dict[str, Any]) -> dict[str, Any]:

@@ -135,3 +135,8 @@ class RunPublic(BaseModel):
     workers: list[WorkerPublic] = []
     summary: dict[str, Any] | None = None
     error: str | None = None
+
+
+class RunStarted(RunPublic):
+    control_token: str
+    """Send it as the X-Control-Token header to control this run."""

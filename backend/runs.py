@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ class LiveRun:
     error: str | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     workers: dict[int, dict[str, Any]] = field(default_factory=dict)
+    control_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    """Given only to whoever started the run: without it, controls are refused (403), so
+    in a classroom nobody can pause or kill someone else's run."""
 
     @property
     def live(self) -> bool:
@@ -153,6 +157,19 @@ class RunManager:
         self.runs.pop(run.id, None)
 
     # ----------------------------------------------------------------- control
+    def may_control(self, run_id: str, token: str | None) -> bool:
+        """Whether ``token`` is the run's control token. Runs not in memory have ended."""
+        run = self.runs.get(run_id)
+        return (run is not None and token is not None
+                and secrets.compare_digest(token.encode(), run.control_token.encode()))
+
+    async def config_of(self, run_id: str) -> RunConfig | None:
+        run = self.runs.get(run_id)
+        if run is not None:
+            return run.config
+        row = await asyncio.to_thread(self.store.get_run, run_id)
+        return None if row is None else RunConfig.from_dict(row["config"])
+
     async def control(self, run_id: str, action: str, pace: float | None,
                       rank: int | None = None, factor: float | None = None,
                       link: tuple[int, int, float | None] | None = None) -> None:
@@ -207,6 +224,10 @@ class RunManager:
 
     async def exists(self, run_id: str) -> bool:
         return run_id in self.runs or await self.get(run_id) is not None
+
+    def is_live(self, run_id: str) -> bool:
+        run = self.runs.get(run_id)
+        return run is not None and run.live
 
     def live_count(self) -> int:
         return sum(r.live for r in self.runs.values())

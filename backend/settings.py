@@ -20,5 +20,10 @@ class Settings(BaseSettings):
     """Worker processes live at once, over all runs."""
     max_body_bytes: int = 64 * 1024
     """Larger request bodies are refused with 413 before they are parsed."""
+    instructor_key: str | None = None
+    """Opens classroom rooms and controls any run. Unset: one is generated at start-up and
+    printed (so a lecture-hall laptop works with `make serve` alone)."""
+    max_rooms: int = 200
+    """Rooms kept at once (oldest are dropped first)."""
     viewer_queue_batches: int = 512
     """A WebSocket viewer this many batches behind is dropped (it can resume)."""

@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default=os.environ.get("DISTLAB_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("DISTLAB_PORT", "8000")))
     serve.add_argument("--data-dir", default=os.environ.get("DISTLAB_DATA_DIR"))
+    serve.add_argument("--instructor-key", default=os.environ.get("DISTLAB_INSTRUCTOR_KEY"),
+                       help="key that opens classroom rooms (default: generated, printed)")
 
     args = parser.parse_args(argv)
     try:
@@ -134,6 +136,8 @@ def _serve(args: argparse.Namespace) -> int:
     overrides = {"host": args.host, "port": args.port}
     if args.data_dir:
         overrides["data_dir"] = Path(args.data_dir)
+    if args.instructor_key:
+        overrides["instructor_key"] = args.instructor_key
     settings = Settings(**overrides)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 ws_max_size=64 * 1024, log_level="info")

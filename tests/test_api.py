@@ -65,29 +65,31 @@ def test_pause_step_resume_and_stop(client: TestClient) -> None:
                                          "pace": 20.0}).json()
     wait_for_status(client, run["id"], {"running"})
     control = f"/api/runs/{run['id']}/control"
-    assert client.post(control, json={"action": "pause"}).json()["ok"]
+    token = {"X-Control-Token": run["control_token"]}
+    assert client.post(control, json={"action": "pause"}, headers=token).json()["ok"]
     time.sleep(0.5)
     paused_at = client.get(f"/api/runs/{run['id']}").json()["step"]
     time.sleep(0.5)
     assert client.get(f"/api/runs/{run['id']}").json()["step"] == paused_at
     assert client.get(f"/api/runs/{run['id']}").json()["status"] == "paused"
-    client.post(control, json={"action": "step"})
+    client.post(control, json={"action": "step"}, headers=token)
     deadline = time.monotonic() + 10
     while client.get(f"/api/runs/{run['id']}").json()["step"] != paused_at + 1:
         assert time.monotonic() < deadline, "single step did not happen"
         time.sleep(0.05)
     time.sleep(0.3)
     assert client.get(f"/api/runs/{run['id']}").json()["step"] == paused_at + 1
-    assert client.post(control, json={"action": "set_pace", "pace": None}).status_code == 200
-    client.post(control, json={"action": "resume"})
+    r = client.post(control, json={"action": "set_pace", "pace": None}, headers=token)
+    assert r.status_code == 200
+    client.post(control, json={"action": "resume"}, headers=token)
     deadline = time.monotonic() + 10
     while client.get(f"/api/runs/{run['id']}").json()["step"] < paused_at + 20:
         assert time.monotonic() < deadline, "resume did not resume"
         time.sleep(0.05)
-    client.post(control, json={"action": "stop"})
+    client.post(control, json={"action": "stop"}, headers=token)
     final = wait_for_status(client, run["id"], {"stopped", "finished", "failed"})
     assert final["status"] == "stopped"
-    assert client.post(control, json={"action": "pause"}).status_code == 409
+    assert client.post(control, json={"action": "pause"}, headers=token).status_code == 409
 
 
 BAD_RUNS: list[tuple[Any, str]] = [
@@ -164,10 +166,11 @@ def test_hostile_requests_do_not_hurt_the_server(client: TestClient) -> None:
     run = client.post("/api/runs", json={"workers": 1, "strategy": "single",
                                          "steps": 3}).json()
     control = f"/api/runs/{run['id']}/control"
+    token = {"X-Control-Token": run["control_token"]}
     for bad in [{"action": "explode"}, {"action": "pause", "extra": 1},
                 {"action": "set_pace"}, {"action": "set_pace", "pace": 1e6},
                 {"action": "set_pace", "pace": "fast"}, {}]:
-        r = client.post(control, json=bad)
+        r = client.post(control, json=bad, headers=token)
         assert r.status_code == 422, (bad, r.text)
         assert r.json()["detail"]
     wait_for_status(client, run["id"], {"finished"})
@@ -182,7 +185,8 @@ def test_too_many_live_runs_get_429(tmp_path) -> None:  # type: ignore[no-untype
         second = client.post("/api/runs", json={"workers": 2, "steps": 5})
         assert second.status_code == 429
         assert "live" in second.json()["detail"]
-        client.post(f"/api/runs/{first.json()['id']}/control", json={"action": "stop"})
+        client.post(f"/api/runs/{first.json()['id']}/control", json={"action": "stop"},
+                    headers={"X-Control-Token": first.json()["control_token"]})
         wait_for_status(client, first.json()["id"], {"stopped", "finished"})
         assert client.post("/api/runs", json={"workers": 2, "steps": 5}).status_code == 201
 

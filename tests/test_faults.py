@@ -131,6 +131,7 @@ def test_chaos_random_kills_each_recorded_once_and_nothing_left() -> None:
 def test_fault_requests_are_validated(client: TestClient) -> None:
     run = client.post("/api/runs", json={"workers": 2, "steps": 5000, "pace": 10.0}).json()
     control = f"/api/runs/{run['id']}/control"
+    token = {"X-Control-Token": run["control_token"]}
     deadline = time.monotonic() + 30
     while client.get(f"/api/runs/{run['id']}").json()["status"] != "running":
         assert time.monotonic() < deadline
@@ -149,21 +150,23 @@ def test_fault_requests_are_validated(client: TestClient) -> None:
                         ({"action": "kill", "rank": 0, "src": 1, "dst": 0},
                          "does not take src/dst"),
                         ({"action": "melt", "rank": 1}, "action")]:
-        r = client.post(control, json=bad)
+        r = client.post(control, json=bad, headers=token)
         assert r.status_code == 422, (bad, r.text)
         assert needle in r.json()["detail"], (bad, r.json())
     assert client.get(f"/api/runs/{run['id']}").json()["status"] == "running"
-    ok = client.post(control, json={"action": "delay", "src": 0, "dst": 1, "ms": 5})
+    ok = client.post(control, json={"action": "delay", "src": 0, "dst": 1, "ms": 5}, headers=token)
     assert ok.status_code == 200, ok.text
     pids = [w["pid"] for w in client.get(f"/api/runs/{run['id']}").json()["workers"]]
-    assert client.post(control, json={"action": "kill", "rank": 1}).status_code == 200
+    r = client.post(control, json={"action": "kill", "rank": 1}, headers=token)
+    assert r.status_code == 200
     deadline = time.monotonic() + 30
     while (state := client.get(f"/api/runs/{run['id']}").json())["status"] != "failed":
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert "rank 1" in state["error"]
     assert state["workers"][1]["status"] == "failed"
-    assert client.post(control, json={"action": "kill", "rank": 0}).status_code == 409
+    r = client.post(control, json={"action": "kill", "rank": 0}, headers=token)
+    assert r.status_code == 409
     assert wait_all_dead(pids) == [] and not any(alive(p) for p in pids)
 
 

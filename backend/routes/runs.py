@@ -2,24 +2,50 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 
-from backend.deps import Manager, RunId, not_found
-from backend.models import ControlRequest, RunCreate, RunPublic
+from backend.deps import (
+    ControlTokenHeader,
+    InstructorKeyHeader,
+    Manager,
+    RunId,
+    is_instructor,
+    not_found,
+)
+from backend.models import ControlRequest, RunCreate, RunPublic, RunStarted
 from backend.runs import RunLimitError, RunNotLiveError
+from engine.config import RunConfig
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
 
-@router.post("", status_code=201, response_model=RunPublic)
+@router.post("", status_code=201, response_model=RunStarted)
 async def create_run(body: RunCreate, manager: Manager) -> dict[str, Any]:
+    return await _start(manager, body.to_engine())
+
+
+@router.post("/{run_id}/fork", status_code=201, response_model=RunStarted)
+async def fork_run(run_id: RunId, manager: Manager) -> dict[str, Any]:
+    """A new run with exactly the same config: a student's own sandbox of a demo."""
     try:
-        run = await manager.start(body.to_engine())
+        config = await manager.config_of(run_id)
+    except (TypeError, ValueError) as exc:  # stored by an older version
+        raise HTTPException(status_code=422, detail=f"run {run_id} cannot be forked: {exc}"
+                            ) from exc
+    if config is None:
+        raise not_found(run_id)
+    return await _start(manager, config)
+
+
+async def _start(manager: Manager, config: RunConfig) -> dict[str, Any]:
+    try:
+        run = await manager.start(config)
     except RunLimitError as exc:
         raise HTTPException(status_code=429, detail=str(exc)) from exc
     except ValueError as exc:  # e.g. nccl asked for on a machine without GPUs
         raise HTTPException(status_code=422, detail=str(exc)) from exc
-    return run.public()
+    # The token goes to the starter only, in this response; it is never listed.
+    return {**run.public(), "control_token": run.control_token}
 
 
 @router.get("", response_model=list[RunPublic])
@@ -37,13 +63,20 @@ async def get_run(run_id: RunId, manager: Manager) -> dict[str, Any]:
 
 
 @router.post("/{run_id}/control")
-async def control_run(run_id: RunId, body: ControlRequest, manager: Manager
-                      ) -> dict[str, Any]:
+async def control_run(run_id: RunId, body: ControlRequest, manager: Manager,
+                      request: Request, token: ControlTokenHeader = None,
+                      instructor_key: InstructorKeyHeader = None) -> dict[str, Any]:
     if not await manager.exists(run_id):
         raise not_found(run_id)
     if body.action == "set_pace" and "pace" not in body.model_fields_set:
         raise HTTPException(status_code=422,
                             detail="set_pace needs a pace (steps per second, or null)")
+    if not manager.is_live(run_id):
+        raise HTTPException(status_code=409, detail=f"run {run_id} is not live; only live "
+                            "runs take controls")
+    if not (manager.may_control(run_id, token) or is_instructor(request, instructor_key)):
+        raise HTTPException(status_code=403, detail="only the page that started this run can "
+                            "control it (you can fork it to get your own copy)")
     try:
         link = ((body.src, body.dst, body.ms)
                 if body.src is not None and body.dst is not None else None)

@@ -1,8 +1,8 @@
 // api.js — HTTP helpers and the run event stream (WebSocket with resume-by-seq).
 
 /** fetch + JSON. Never throws for HTTP errors: returns {ok, status, data}. */
-export async function request(method, path, body) {
-  const opts = { method, headers: { Accept: "application/json" } };
+export async function request(method, path, body, headers = {}) {
+  const opts = { method, headers: { Accept: "application/json", ...headers } };
   if (body !== undefined) {
     opts.headers["Content-Type"] = "application/json";
     opts.body = JSON.stringify(body);
@@ -28,9 +28,49 @@ export async function request(method, path, body) {
 export const getScenarios = () => request("GET", "/api/scenarios");
 export const listRuns = () => request("GET", "/api/runs");
 export const getRun = (id) => request("GET", `/api/runs/${encodeURIComponent(id)}`);
-export const createRun = (config) => request("POST", "/api/runs", config);
-export const controlRun = (id, action, extra = {}) =>
-  request("POST", `/api/runs/${encodeURIComponent(id)}/control`, { action, ...extra });
+// Control tokens: the server gives a run's token only to whoever started it, and refuses
+// controls without it (403). This tab keeps its tokens in sessionStorage, so a reload keeps
+// control while a classmate's tab (or a student following a room) has none.
+const TOKENS_KEY = "distlab.controlTokens";
+
+function loadTokens() {
+  try {
+    return JSON.parse(sessionStorage.getItem(TOKENS_KEY) || "{}") || {};
+  } catch {
+    return {};
+  }
+}
+
+function rememberToken(res) {
+  if (!res.ok || !res.data || !res.data.id || !res.data.control_token) return res;
+  const tokens = loadTokens();
+  tokens[res.data.id] = res.data.control_token;
+  const ids = Object.keys(tokens);
+  for (const old of ids.slice(0, Math.max(0, ids.length - 200))) delete tokens[old];
+  try {
+    sessionStorage.setItem(TOKENS_KEY, JSON.stringify(tokens));
+  } catch {
+    /* storage full or disabled: control works until the page is closed */
+  }
+  memoryTokens[res.data.id] = res.data.control_token;
+  return res;
+}
+
+const memoryTokens = {};
+
+/** Whether this page may control run `id` (it started it, in this tab). */
+export function hasControl(id) {
+  return Boolean(memoryTokens[id] || loadTokens()[id]);
+}
+
+export const createRun = async (config) => rememberToken(await request("POST", "/api/runs", config));
+export const forkRun = async (id) =>
+  rememberToken(await request("POST", `/api/runs/${encodeURIComponent(id)}/fork`));
+export const controlRun = (id, action, extra = {}) => {
+  const token = memoryTokens[id] || loadTokens()[id];
+  const headers = token ? { "X-Control-Token": token } : {};
+  return request("POST", `/api/runs/${encodeURIComponent(id)}/control`, { action, ...extra }, headers);
+};
 
 /** A readable message from an error body ({detail: str} or FastAPI's [{msg, loc}]). */
 export function errorMessage(data, fallback = "") {
