@@ -17,7 +17,8 @@ from backend import __version__
 from backend.hub import Hub
 from backend.lessons import lessons as load_lessons
 from backend.limits import BodySizeLimit
-from backend.routes import lessons, meta, pages, runs, stream
+from backend.rooms import Rooms
+from backend.routes import lessons, meta, pages, rooms, runs, stream
 from backend.runs import RunManager
 from backend.settings import Settings
 from backend.store import Store
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         load_lessons()  # a broken lesson file stops the server here, with its name
         store = Store(settings.data_dir)
         store.mark_interrupted()
+        app.state.rooms = Rooms(store, settings.max_rooms)
         app.state.manager = RunManager(settings, store, Hub(settings.viewer_queue_batches))
         await asyncio.to_thread(warm_up)  # the forkserver imports torch once, now
         try:
@@ -44,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="DistLab", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.instructor_key = settings.instructor_key or _generated_instructor_key()
-    for module in (meta, runs, lessons, stream, pages):
+    for module in (meta, runs, lessons, rooms, stream, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -38,6 +38,13 @@ CREATE TABLE IF NOT EXISTS events (
     body TEXT NOT NULL,
     PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rooms (
+    code TEXT PRIMARY KEY,
+    run_id TEXT,
+    lesson TEXT,
+    created_at REAL NOT NULL,
+    updated REAL NOT NULL
+);
 """
 
 Write = Callable[[sqlite3.Connection], None]
@@ -101,6 +108,19 @@ class Store:
         self._submit(lambda db: db.executemany(
             "INSERT OR IGNORE INTO events (run_id, seq, type, body) VALUES (?, ?, ?, ?)",
             rows))
+
+    def save_room(self, room: dict[str, Any]) -> None:
+        self._submit(lambda db: db.execute(
+            "INSERT OR REPLACE INTO rooms (code, run_id, lesson, created_at, updated) "
+            "VALUES (:code, :run_id, :lesson, :created_at, :updated)", room))
+
+    def delete_room(self, code: str) -> None:
+        self._submit(lambda db: db.execute("DELETE FROM rooms WHERE code = ?", (code,)))
+
+    def load_rooms(self) -> list[dict[str, Any]]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM rooms ORDER BY created_at").fetchall()
+        return [dict(r) for r in rows]
 
     def mark_interrupted(self) -> int:
         """Runs that were live when the server last stopped can never finish now."""

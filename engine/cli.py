@@ -1,4 +1,4 @@
-"""``distlab``: run scenarios headless, list them, or serve the web lab."""
+"""``distlab``: run scenarios headless, list them, export a stored run, or serve the web lab."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import RunConfig
+from engine.export import FORMATS, export
 from engine.scenarios import SCENARIOS, get_scenario
 
 
@@ -38,10 +39,20 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--instructor-key", default=os.environ.get("DISTLAB_INSTRUCTOR_KEY"),
                        help="key that opens classroom rooms (default: generated, printed)")
 
+    exp = sub.add_parser("export", help="export a stored run: JSON lines, CSV or a "
+                         "Perfetto/Chrome trace")
+    exp.add_argument("run_id", help="the run's id (see the page's past runs, or /api/runs)")
+    exp.add_argument("--format", choices=FORMATS, default="jsonl")
+    exp.add_argument("--data-dir", default=os.environ.get("DISTLAB_DATA_DIR", "data"),
+                     help="the server's data directory (default: ./data)")
+    exp.add_argument("--out", type=Path, help="write here (default: standard output)")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "scenarios":
             return _list_scenarios()
+        if args.command == "export":
+            return _export(args)
         if args.command == "run":
             return _run(args)
         return _serve(args)
@@ -125,6 +136,31 @@ class _ProgressBar:
     def close(self) -> None:
         if self.tty and self.shown >= 0:
             sys.stderr.write("\n")
+
+
+def _export(args: argparse.Namespace) -> int:
+    """Read the server's store (a live server may be writing it: SQLite's WAL allows that)."""
+    import sqlite3
+
+    db_path = Path(args.data_dir) / "distlab.sqlite3"
+    if not db_path.is_file():
+        raise ValueError(f"no DistLab store at {db_path} (use --data-dir, the directory "
+                         "`distlab serve` was given)")
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    try:
+        if db.execute("SELECT 1 FROM runs WHERE id = ?", (args.run_id,)).fetchone() is None:
+            raise ValueError(f"no run with id {args.run_id!r} in {db_path}")
+        rows = db.execute("SELECT body FROM events WHERE run_id = ? ORDER BY seq",
+                          (args.run_id,)).fetchall()
+    finally:
+        db.close()
+    text = export([json.loads(body) for (body,) in rows], args.format)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out} ({len(rows)} events, {args.format})", file=sys.stderr)
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from backend.deps import (
     ControlTokenHeader,
@@ -15,6 +16,7 @@ from backend.deps import (
 from backend.models import ControlRequest, RunCreate, RunPublic, RunStarted
 from backend.runs import RunLimitError, RunNotLiveError
 from engine.config import RunConfig
+from engine.export import EXTENSIONS, MEDIA_TYPES, export
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -99,3 +101,18 @@ async def run_events(
     if not await manager.exists(run_id):
         raise not_found(run_id)
     return await manager.events_after(run_id, after, limit)
+
+
+@router.get("/{run_id}/export")
+async def export_run(run_id: RunId, manager: Manager,
+                     format: Literal["jsonl", "csv", "perfetto"] = Query(
+                         "jsonl", description="jsonl | csv | perfetto (Chrome trace JSON)"),
+                     ) -> Response:
+    """The run's events as a download; a live run exports what has happened so far."""
+    if not await manager.exists(run_id):
+        raise not_found(run_id)
+    events = await manager.events_after(run_id, 0)
+    body = await asyncio.to_thread(export, events, format)
+    name = f"distlab-{run_id}.{EXTENSIONS[format]}"
+    return Response(body, media_type=MEDIA_TYPES[format],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
