@@ -1,0 +1,496 @@
+// lessons.js — the lesson picker and the lesson panel. Lessons are data
+// (frontend/lessons/<id>.json, served by GET /api/lessons): a chapter of the course
+// outline, what to look at, a predict-then-observe question and a preset run.
+//
+// The student picks a prediction BEFORE starting; the answer and the explanation are
+// revealed when the lesson's run has finished, next to what that run measured. All of it
+// lives in the URL: ?lesson=<id>&guess=<i> (the run itself is ?run=, its comparison ?base=),
+// so reloading or sharing the link restores the same lesson, guess and result.
+
+import { request } from "./api.js";
+import { fmtDetection } from "./faultlog.js";
+import { fmtNum, getLang, t } from "./i18n.js";
+import { isPs, stalenessHistogram, stepSummary, tailLatency, tailLatencyApplies, TERMINAL_STATUSES } from "./state.js";
+
+export const NUM_CHAPTERS = 15; // the course outline's chapters (lesson.chapter.N keys)
+
+export const getLessons = () => request("GET", "/api/lessons");
+export const getLesson = (id) => request("GET", `/api/lessons/${encodeURIComponent(id)}`);
+
+/** The lesson text in the page's language (English when a text lacks it). */
+export function loc(text, lang = getLang()) {
+  if (text == null) return "";
+  if (typeof text === "string") return text;
+  return text[lang] ?? text.en ?? "";
+}
+
+/** Does a run's config carry every value of a preset's effective config? (A run started
+ *  from the lesson does; one the student changed by hand does not.) */
+export function runMatchesPreset(runConfig, presetConfig) {
+  if (!runConfig || !presetConfig) return false;
+  return Object.keys(presetConfig).every((k) => JSON.stringify(runConfig[k] ?? null) === JSON.stringify(presetConfig[k] ?? null));
+}
+
+/** "Jeffrey Dean, Luiz André Barroso (2013). The Tail at Scale. CACM." (at most three names, then et al.) */
+export function paperText(p) {
+  const names = String(p.authors).split(/,\s*/);
+  const authors = names.length > 3 && !/et al\.?$/.test(names[2]) ? `${names.slice(0, 3).join(", ")}, et al.` : p.authors;
+  return `${authors} (${p.year}). ${p.title}. ${p.venue}.`;
+}
+
+/** Lessons grouped by chapter: [[chapter, [lesson...]], ...] in chapter order. */
+export function byChapter(list) {
+  const m = new Map();
+  for (const l of list || []) {
+    if (!m.has(l.chapter)) m.set(l.chapter, []);
+    m.get(l.chapter).push(l);
+  }
+  return [...m.entries()].sort((a, b) => a[0] - b[0]);
+}
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children) if (c != null) e.append(c);
+  return e;
+}
+
+/**
+ * @param {object} o
+ * @param {HTMLSelectElement} o.select  the lesson picker
+ * @param {HTMLElement} o.panel         the lesson panel
+ * @param {object} o.hooks  fillPreset(preset), start(config, opts) → runId|null,
+ *   compareWith(runId|null), current() → {runId, status, state, baseId}, showError(msg)
+ */
+export function createLessons({ select, panel, hooks }) {
+  let list = [];
+  let lesson = null; // the whole lesson (GET /api/lessons/{id})
+  let guess = null; // the chosen prediction (index) or null
+  let runCompare = true; // also run the lesson's comparison
+  let phase = "idle"; // idle | comparing | starting
+  let lessonRunId = null; // run started from this lesson (or restored from the URL)
+  let compareRunId = null;
+  let compareSummary = null; // run_finished summary of the comparison run
+  let revealedFor = null;
+  let restorePending = false;
+  let loadGen = 0;
+
+  function setUrl(key, value) {
+    const url = new URL(location.href);
+    if (value == null || value === "") url.searchParams.delete(key);
+    else url.searchParams.set(key, String(value));
+    history.replaceState(null, "", url);
+  }
+
+  function renderSelect() {
+    const lang = getLang();
+    const cur = lesson ? lesson.id : select.value;
+    select.replaceChildren(el("option", { value: "", text: t("lesson.none") }));
+    for (const [ch, items] of byChapter(list)) {
+      const g = el("optgroup", { label: t("lesson.chapterLabel", { n: ch, name: t("lesson.chapter." + ch) }) });
+      for (const l of items) {
+        const kind = l.kind === "demo" ? t("lesson.kindDemo") : t("lesson.kindConcept");
+        g.append(el("option", { value: l.id, text: `${loc(l.title, lang)} · ${kind}` }));
+      }
+      select.append(g);
+    }
+    select.value = list.some((l) => l.id === cur) ? cur : "";
+  }
+
+  async function boot() {
+    const r = await getLessons();
+    if (r.ok && Array.isArray(r.data)) list = r.data;
+    renderSelect();
+    const q = new URLSearchParams(location.search);
+    const id = q.get("lesson");
+    if (id) {
+      const g = q.get("guess");
+      await open(id, { guess: g != null && g !== "" && Number.isInteger(Number(g)) ? Number(g) : null, restore: true });
+    }
+  }
+
+  async function open(id, { guess: g = null, restore = false } = {}) {
+    const gen = ++loadGen;
+    if (!id) {
+      close();
+      return;
+    }
+    const r = await getLesson(id);
+    if (gen !== loadGen) return;
+    if (!r.ok || !r.data) {
+      hooks.showError?.(t("lesson.notFound", { id }));
+      close();
+      return;
+    }
+    lesson = r.data;
+    guess = g != null && lesson.predict && g >= 0 && g < lesson.predict.choices.length ? g : null;
+    phase = "idle";
+    revealedFor = null;
+    compareSummary = null;
+    lessonRunId = null;
+    compareRunId = null;
+    // A link with ?lesson=&run= shows the lesson's result again once that run is loaded,
+    // if it is the lesson's preset (and ?base= its comparison): see restoreRun().
+    restorePending = restore && !!lesson.preset;
+    select.value = lesson.id;
+    setUrl("lesson", lesson.id);
+    setUrl("guess", guess);
+    render();
+  }
+
+  function restoreRun(cur) {
+    if (!restorePending || !cur.runId || !cur.config) return;
+    restorePending = false;
+    if (!runMatchesPreset(cur.config, lesson.preset.config)) return;
+    lessonRunId = cur.runId;
+    const base = new URLSearchParams(location.search).get("base");
+    if (base && lesson.compare) {
+      compareRunId = base;
+      fetchCompareSummary(base);
+    }
+  }
+
+  function close() {
+    loadGen++;
+    lesson = null;
+    guess = null;
+    restorePending = false;
+    lessonRunId = null;
+    compareRunId = null;
+    select.value = "";
+    panel.hidden = true;
+    panel.replaceChildren();
+    panel.removeAttribute("data-lesson");
+    document.body.classList.remove("has-lesson");
+    setUrl("lesson", null);
+    setUrl("guess", null);
+  }
+
+  async function fetchCompareSummary(id) {
+    const r = await request("GET", `/api/runs/${encodeURIComponent(id)}`);
+    if (id !== compareRunId) return;
+    if (r.ok && r.data) {
+      compareSummary = r.data.summary || null;
+      render();
+    }
+  }
+
+  // ---------------------------------------------------------------- start
+
+  function loadPreset() {
+    if (!lesson || !lesson.preset) return null;
+    hooks.fillPreset(lesson.preset);
+    return lesson.preset.config;
+  }
+
+  /** Wait for a run to end (its summary) — the comparison runs first, alone, so that it
+   *  does not compete with the lesson's run for the CPU. */
+  async function waitFinished(id, gen, timeoutMs = 120000) {
+    const t0 = Date.now();
+    while (Date.now() - t0 < timeoutMs) {
+      const r = await request("GET", `/api/runs/${encodeURIComponent(id)}`);
+      if (gen !== loadGen) return null;
+      if (r.ok && r.data && TERMINAL_STATUSES.includes(r.data.status)) return r.data;
+      if (!r.ok && r.status === 404) return null;
+      await new Promise((res) => setTimeout(res, 400));
+    }
+    return null;
+  }
+
+  async function startLesson() {
+    if (!lesson || !lesson.preset || phase !== "idle") return;
+    const gen = loadGen;
+    const config = loadPreset();
+    revealedFor = null;
+    restorePending = false;
+    compareSummary = null;
+    lessonRunId = null;
+    compareRunId = null;
+    let cmp = null;
+    if (lesson.compare && runCompare) {
+      phase = "comparing";
+      render();
+      // The comparison at full speed: only its result and its loss curve are used.
+      const r = await request("POST", "/api/runs", { ...lesson.compare.config, pace: null, detail: false });
+      if (gen !== loadGen) return;
+      if (r.ok && r.data && r.data.id) {
+        cmp = r.data.id;
+        compareRunId = cmp;
+        const done = await waitFinished(cmp, gen);
+        if (gen !== loadGen) return;
+        compareSummary = done ? done.summary || null : null;
+      } else {
+        hooks.showError?.(t("lesson.compareFailed", { msg: (r.data && r.data.detail && String(r.data.detail)) || r.status }));
+      }
+    }
+    phase = "starting";
+    render();
+    const id = await hooks.start(config, { baseline: !lesson.compare && !!config.compression });
+    if (gen !== loadGen) return;
+    phase = "idle";
+    lessonRunId = id || null;
+    if (id && cmp) hooks.compareWith(cmp);
+    render();
+  }
+
+  // ---------------------------------------------------------------- render
+
+  function chapterLine() {
+    return t("lesson.chapterLabel", { n: lesson.chapter, name: t("lesson.chapter." + lesson.chapter) });
+  }
+
+  function render() {
+    if (!lesson) return;
+    const lang = getLang();
+    panel.hidden = false;
+    panel.dataset.lesson = lesson.id;
+    panel.dataset.kind = lesson.kind;
+    document.body.classList.add("has-lesson");
+
+    const head = el(
+      "div",
+      { class: "lesson-head" },
+      el("div", { class: "lesson-titles" }, el("span", { class: "lesson-chapter", text: chapterLine() }), el("h2", { class: "lesson-title", text: loc(lesson.title, lang) })),
+      el("button", { type: "button", class: "link-btn lesson-close", "data-testid": "lesson-close", title: t("lesson.closeTitle"), text: t("lesson.close"), onclick: close }),
+    );
+    const summary = el("p", { class: "lesson-summary", "data-testid": "lesson-summary", text: loc(lesson.summary, lang) });
+
+    const points = (lesson.look_at && (lesson.look_at[lang] || lesson.look_at.en)) || [];
+    const look = el(
+      "section",
+      { class: "lesson-look", "data-testid": "lesson-look" },
+      el("h3", { text: lesson.kind === "demo" ? t("lesson.lookAt") : t("lesson.keyPoints") }),
+      el("ul", {}, ...points.map((p) => el("li", { text: p }))),
+    );
+
+    const cols = el("div", { class: "lesson-cols" }, look);
+    if (lesson.preset) cols.append(renderRunColumn(lang));
+
+    const papers = el(
+      "section",
+      { class: "lesson-papers", "data-testid": "lesson-papers" },
+      el("h3", { text: t("lesson.papers") }),
+      el("ul", {}, ...(lesson.papers || []).map((p) => el("li", { text: paperText(p) }))),
+    );
+    const foot = el("div", { class: "lesson-foot" }, papers);
+    const rel = (lesson.related || []).map((id) => list.find((l) => l.id === id)).filter(Boolean);
+    if (rel.length) {
+      foot.append(
+        el(
+          "section",
+          { class: "lesson-related", "data-testid": "lesson-related" },
+          el("h3", { text: t("lesson.related") }),
+          el(
+            "ul",
+            {},
+            ...rel.map((l) =>
+              el(
+                "li",
+                {},
+                el("a", {
+                  href: `?lesson=${encodeURIComponent(l.id)}`,
+                  "data-related": l.id,
+                  text: `${loc(l.title, lang)} (${l.kind === "demo" ? t("lesson.kindDemo") : t("lesson.kindConcept")})`,
+                  onclick: (ev) => {
+                    ev.preventDefault();
+                    open(l.id);
+                  },
+                }),
+              ),
+            ),
+          ),
+        ),
+      );
+    }
+    panel.replaceChildren(head, summary, cols, foot);
+    sync();
+  }
+
+  function renderRunColumn(lang) {
+    const col = el("section", { class: "lesson-run" });
+    const p = lesson.predict;
+    if (p) {
+      col.append(el("h3", { text: t("lesson.predict") }), el("p", { class: "lesson-question", text: loc(p.question, lang) }));
+      const choices = el("div", { class: "lesson-predict", "data-testid": "lesson-predict", role: "radiogroup", "aria-label": t("lesson.predict") });
+      p.choices.forEach((c, i) => {
+        const on = guess === i;
+        choices.append(
+          el("button", {
+            type: "button",
+            class: "lesson-choice" + (on ? " chosen" : ""),
+            role: "radio",
+            "aria-checked": String(on),
+            "data-choice": i,
+            text: loc(c, lang),
+            onclick: () => {
+              guess = i;
+              setUrl("guess", i);
+              render();
+            },
+          }),
+        );
+      });
+      col.append(choices);
+    }
+    const busy = phase !== "idle";
+    const needGuess = !!p && guess == null;
+    const btns = el(
+      "div",
+      { class: "lesson-buttons" },
+      el("button", {
+        type: "button",
+        class: "btn primary",
+        "data-testid": "lesson-start",
+        disabled: busy || needGuess,
+        title: needGuess ? t("lesson.pickFirst") : null,
+        text: t("lesson.start"),
+        onclick: startLesson,
+      }),
+      el("button", {
+        type: "button",
+        class: "btn",
+        "data-testid": "lesson-load",
+        disabled: busy,
+        title: t("lesson.loadTitle"),
+        text: t("lesson.load"),
+        onclick: () => loadPreset(),
+      }),
+    );
+    col.append(btns);
+    if (lesson.compare) {
+      const cb = el("input", { type: "checkbox", "data-testid": "lesson-compare", checked: runCompare, disabled: busy });
+      cb.addEventListener("change", () => {
+        runCompare = cb.checked;
+      });
+      col.append(el("label", { class: "check lesson-compare-row" }, cb, el("span", { text: t("lesson.alsoCompare", { what: compareText(lesson.compare.config) }) })));
+    }
+    const hint = phase === "comparing" ? t("lesson.comparing") : phase === "starting" ? t("lesson.starting") : needGuess ? t("lesson.pickFirst") : "";
+    col.append(el("p", { class: "lesson-hint", "data-testid": "lesson-hint", text: hint, hidden: !hint }));
+    col.append(el("div", { class: "lesson-reveal", "data-testid": "lesson-reveal", hidden: true }));
+    return col;
+  }
+
+  /** A short label for a comparison config: what differs from the preset. */
+  function compareText(c) {
+    const base = lesson.preset ? lesson.preset.config : {};
+    const diff = Object.keys(c).filter((k) => JSON.stringify(c[k]) !== JSON.stringify(base[k]) && k !== "pace" && k !== "detail");
+    if (!diff.length) return t("lesson.sameRun");
+    return diff.map((k) => `${k} = ${c[k] == null ? "—" : typeof c[k] === "object" ? JSON.stringify(c[k]) : c[k]}`).join(", ");
+  }
+
+  function measuredLines(state, summary) {
+    const out = [];
+    const sm = summary || {};
+    out.push(
+      t("lesson.measuredRun", {
+        steps: sm.steps_completed ?? "–",
+        wall: fmtNum(sm.wall_s, 3),
+        sps: fmtNum(sm.steps_per_s, 3),
+        loss: fmtNum(sm.final_loss, 3),
+      }),
+    );
+    if (state && isPs(state)) {
+      const h = stalenessHistogram(state);
+      if (h.total) out.push(t("lesson.measuredStaleness", { mean: fmtNum(h.mean, 2), max: h.max ?? "–", n: h.total, dropped: h.dropped || 0 }));
+    } else if (state && state.lastStep) {
+      const s = stepSummary(state, state.lastStep);
+      if (s && s.identical != null) out.push(s.identical ? t("lesson.measuredIdentical") : t("lesson.measuredDiffer"));
+    }
+    if (state && tailLatencyApplies(state)) {
+      const tl = tailLatency(state);
+      if (tl.steps >= 5) out.push(t("lesson.measuredTail", { p50: fmtNum(tl.p50, 3), p99: fmtNum(tl.p99, 3) }));
+    }
+    for (const e of (state && state.faultLog) || []) {
+      if (e.kind !== "failed") continue;
+      const d = fmtDetection(e.detectionMs);
+      out.push(t(d ? "lesson.measuredFailed" : "lesson.measuredFailedNoTime", { rank: e.rank, cause: e.cause || "?", d }));
+    }
+    const rec = state && state.faultLog ? state.faultLog.filter((e) => e.kind === "recovery").length : 0;
+    if (rec) out.push(t("lesson.measuredRecoveries", { n: rec }));
+    if (compareRunId && compareSummary) {
+      const c = compareSummary;
+      out.push(
+        t("lesson.measuredCompare", {
+          what: compareText(lesson.compare.config),
+          steps: c.steps_completed ?? "–",
+          sps: fmtNum(c.steps_per_s, 3),
+          loss: fmtNum(c.final_loss, 3),
+        }),
+      );
+      // Speeds compare only when both ran at full speed (the comparison always does).
+      if (lesson.preset.config.pace == null && sm.steps_per_s > 0 && c.steps_per_s > 0) {
+        out.push(t("lesson.measuredRatio", { x: fmtNum(c.steps_per_s / sm.steps_per_s, 2) }));
+      }
+    }
+    return out;
+  }
+
+  /** Called on every render of the page: reveal the answer once the lesson's run ended. */
+  function sync() {
+    if (!lesson || panel.hidden) return;
+    const reveal = panel.querySelector("[data-testid=lesson-reveal]");
+    if (!reveal) return;
+    const cur = hooks.current();
+    restoreRun(cur);
+    const mine = lessonRunId && cur.runId === lessonRunId;
+    const done = mine && TERMINAL_STATUSES.includes(cur.status);
+    panel.dataset.runStatus = mine ? cur.status : "";
+    if (!done || !lesson.predict) {
+      if (!reveal.hidden) {
+        reveal.hidden = true;
+        reveal.replaceChildren();
+        revealedFor = null;
+      }
+      return;
+    }
+    const summary = cur.state && cur.state.summary;
+    const key = `${lessonRunId}|${getLang()}|${guess}|${cur.status}|${compareSummary ? 1 : 0}|${summary ? 1 : 0}`;
+    if (key === revealedFor) return;
+    revealedFor = key;
+    const lang = getLang();
+    const p = lesson.predict;
+    const right = guess === p.answer;
+    const verdict =
+      guess == null
+        ? t("lesson.noGuess")
+        : right
+          ? t("lesson.right", { choice: loc(p.choices[guess], lang) })
+          : t("lesson.wrong", { choice: loc(p.choices[guess], lang) });
+    reveal.replaceChildren(
+      el("p", { class: "lesson-verdict", "data-right": guess == null ? "" : String(right), text: verdict }),
+      el("p", { class: "lesson-answer", text: t("lesson.answer", { choice: loc(p.choices[p.answer], lang) }) }),
+      el("p", { class: "lesson-explain", text: loc(p.explain, lang) }),
+      el("h4", { text: t("lesson.measured") }),
+      el("ul", { class: "lesson-measured", "data-testid": "lesson-measured" }, ...measuredLines(cur.state, summary).map((x) => el("li", { text: x }))),
+    );
+    if (cur.status !== "finished") reveal.prepend(el("p", { class: "lesson-note", text: t("lesson.endedEarly", { status: t("status." + cur.status) }) }));
+    reveal.hidden = false;
+    panel.querySelectorAll("[data-choice]").forEach((b) => {
+      b.classList.toggle("correct", Number(b.dataset.choice) === p.answer);
+    });
+  }
+
+  select.addEventListener("change", () => open(select.value || null));
+
+  return {
+    boot,
+    open,
+    close,
+    sync,
+    relocalize() {
+      renderSelect();
+      revealedFor = null;
+      render();
+    },
+    /** The lesson shown (or null), and the run it started: for tests and instructors' scripts. */
+    get current() {
+      return lesson ? { id: lesson.id, guess, runId: lessonRunId, compareRunId, phase } : null;
+    },
+  };
+}
