@@ -576,11 +576,12 @@ export function createControls(cb) {
     renderScenarioOptions();
   }
 
-  function chooseScenario(name) {
+  /** Fill the form from a scenario; `overrides` (a lesson's preset) change some of its knobs. */
+  function chooseScenario(name, overrides = {}) {
     const s = scenarios.find((x) => x.name === name);
     f.scenario.value = s ? name : "";
     if (s) {
-      baseConfig = { ...DEFAULT_CONFIG, ...s.config };
+      baseConfig = { ...DEFAULT_CONFIG, ...s.config, ...overrides };
       fillForm(baseConfig);
     }
     renderScenarioDesc();

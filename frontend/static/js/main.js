@@ -37,6 +37,7 @@ import { createPsPanel } from "./psview.js";
 import { createFaultLog, fmtDetection, stepRange } from "./faultlog.js";
 import { createFaultMenu } from "./faultmenu.js";
 import { createTailPanel } from "./tailview.js";
+import { createLessons } from "./lessons.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -151,6 +152,27 @@ const controls = createControls({
   onRefreshRuns: refreshRuns,
 });
 
+// Lessons (lessons.js): a chapter of the course, its predict question and its preset run.
+const lessons = createLessons({
+  select: $("lesson-select"),
+  panel: $("lesson-panel"),
+  hooks: {
+    fillPreset: (p) => controls.chooseScenario(p.scenario, p.overrides),
+    start: async (config, opts) => {
+      const before = app.runId;
+      await startRun(config, opts);
+      return app.runId !== before ? app.runId : null;
+    },
+    compareWith: (id) => compareWith(id),
+    current: () => ({
+      runId: app.runId,
+      status: currentStatus(),
+      state: player.liveState,
+      config: player.liveState.config || app.runs.find((r) => r.id === app.runId)?.config || null,
+    }),
+    showError: (msg) => controls.showError(msg),
+  },
+});
 // ------------------------------------------------------------------ rendering
 
 function currentStatus() {
@@ -183,6 +205,7 @@ function render(state, info) {
   renderNarration(state, info);
   renderPlayerBar(info);
   renderHeader();
+  lessons.sync();
 }
 
 let psChrome = null;
@@ -734,6 +757,7 @@ onLangChange(() => {
   psTopo.relocalize();
   faultLog.invalidate();
   faultMenu.relocalize();
+  lessons.relocalize();
   psChrome = null;
   if (app.baseline.id && app.compareId) compareWith(app.compareId);
   const mb = document.querySelector('#timeline-modes [data-mode="modelled"]');
@@ -803,11 +827,12 @@ async function boot() {
     const live = app.runs.find((r) => isLive(r.status));
     if (live) loadRun(live.id, live);
   }
+  lessons.boot();
   player.requestRender();
   setInterval(() => {
     if (document.visibilityState === "visible") refreshRuns();
   }, 10000);
 }
 
-window.distlab = { app, player }; // handy for instructors' scripts and tests
+window.distlab = { app, player, lessons, controls }; // handy for instructors' scripts and tests
 boot();
