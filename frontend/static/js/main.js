@@ -37,6 +37,8 @@ import { createPsPanel } from "./psview.js";
 import { createFaultLog, fmtDetection, stepRange } from "./faultlog.js";
 import { createFaultMenu } from "./faultmenu.js";
 import { createTailPanel } from "./tailview.js";
+import { createRoom } from "./room.js";
+import { createCompareView } from "./compare.js";
 import { createLessons } from "./lessons.js";
 
 const $ = (id) => document.getElementById(id);
@@ -122,7 +124,7 @@ const faultLog = createFaultLog($("fault-log"), (on) => {
 const faultMenu = createFaultMenu({
   svg: $("topology"),
   menu: $("fault-menu"),
-  canInject: () => !!app.runId && isLive(currentStatus()) && currentStatus() !== "starting",
+  canInject: () => !!app.runId && isLive(currentStatus()) && currentStatus() !== "starting" && api.hasControl(app.runId),
   workerInfo: (rank) => {
     const w = player.liveState.workers[rank];
     return { pid: w && w.pid != null ? w.pid : null };
@@ -145,12 +147,51 @@ const controls = createControls({
   onStart: startRun,
   onControl: (action) => sendControl(action),
   onPaceChange: (pace) => {
-    if (app.runId && isLive(currentStatus())) sendControl("set_pace", { pace });
+    if (app.runId && isLive(currentStatus()) && api.hasControl(app.runId)) sendControl("set_pace", { pace });
   },
   onPickRun: (id) => loadRun(id),
   onCompare: (id) => compareWith(id),
   onRefreshRuns: refreshRuns,
 });
+
+// Classroom rooms (room.js): an instructor's runs are followed live by the students in
+// the room; a student may fork the run into a sandbox of their own.
+const room = createRoom({
+  toggle: $("room-toggle"),
+  pop: $("room-pop"),
+  banner: $("room-banner"),
+  loadRun: (id, runObj) => loadRun(id, runObj),
+  currentRun: () => app.runId,
+  forkRun: (id) => api.forkRun(id),
+  onChange: () => {
+    refreshRuns();
+    player.requestRender();
+  },
+});
+
+// Two runs side by side (compare.js): ?compare=A,B, or "Side by side" above the run list
+// (the loaded run and the one compared with it, else the newest other run).
+const compareView = createCompareView({
+  el: $("compare-view"),
+  onOpen: (on) => {
+    document.body.classList.toggle("comparing", on);
+    if (!on) requestAnimationFrame(() => player.requestRender());
+  },
+});
+$("btn-compare-view").addEventListener("click", () => {
+  const a = app.runId || app.runs[0]?.id;
+  const b = app.compareId || app.runs.find((r) => r.id !== a)?.id;
+  if (!a || !b) return controls.showError(t("compare.needTwo"));
+  compareView.open(a, b);
+});
+
+/** Runs this page did not start (the instructor's, a classmate's) are watched, not
+ *  controlled: without the run's token the server refuses (403). */
+function lockControls() {
+  const mine = !app.runId || api.hasControl(app.runId);
+  document.body.dataset.control = mine ? "yes" : "no";
+  if (!mine) for (const id of ["btn-pause", "btn-step", "btn-stop"]) $(id).disabled = true;
+}
 
 // Lessons (lessons.js): a chapter of the course, its predict question and its preset run.
 const lessons = createLessons({
@@ -246,6 +287,7 @@ function renderHeader() {
   local.hidden = !local.textContent;
   $("conn-note").hidden = app.connState !== "reconnecting";
   controls.setRunStatus(status, !!app.runId);
+  lockControls();
   document.body.dataset.runStatus = status;
   // keep the active entry of the run list current without polling the server
   const mine = app.runs.find((r) => r.id === app.runId);
@@ -490,6 +532,7 @@ async function loadRun(id, runObj, baselineId) {
   app.conn = null;
   app.runId = id;
   app.compareId = null;
+  room.noteRun(id);
   followBaseline(baselineId === undefined ? storedBaselines()[id] || null : baselineId);
   app.apiStatus = runObj ? runObj.status : null;
   topology.reset();
@@ -757,6 +800,8 @@ onLangChange(() => {
   psTopo.relocalize();
   faultLog.invalidate();
   faultMenu.relocalize();
+  room.relocalize();
+  compareView.relocalize();
   lessons.relocalize();
   psChrome = null;
   if (app.baseline.id && app.compareId) compareWith(app.compareId);
@@ -774,6 +819,7 @@ function setPresenter(on) {
   compPanel.setLarge(on);
   tailPanel.setLarge(on);
   psPanel.setLarge(on);
+  compareView.setLarge(on);
   boundary.invalidate();
   try {
     localStorage.setItem("distlab.presenter", on ? "1" : "0");
@@ -820,7 +866,11 @@ async function boot() {
   if (sc.ok) controls.setScenarios(sc.data);
   const q = new URLSearchParams(location.search);
   const wanted = q.get("run");
-  if (wanted) {
+  const roomDecides = room.boot(); // ?room=CODE: the room says which run to show
+  compareView.fromUrl(); // ?compare=A,B
+  if (roomDecides) {
+    // the room's first message loads its run
+  } else if (wanted) {
     loadRun(wanted, undefined, q.get("base") || undefined);
   } else {
     // A student opening the page during a class joins the live run, if there is one.
