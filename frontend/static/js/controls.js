@@ -441,6 +441,7 @@ export function createControls(cb) {
     if (c.strategy === "parameter_server") f.psSection.open = true;
     if (c.network || c.compression) f.section.open = true;
     syncDisabled();
+    writeUrl(); // a copied link carries the shown run's settings too
   }
 
   /** The compression fields as the API wants them (only the chosen method's parameter

@@ -40,6 +40,8 @@ import { createTailPanel } from "./tailview.js";
 import { createRoom } from "./room.js";
 import { createCompareView } from "./compare.js";
 import { createLessons } from "./lessons.js";
+import { stragglerOf } from "./narrate.js";
+import { createPresenter } from "./presenter.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -214,6 +216,7 @@ const lessons = createLessons({
     showError: (msg) => controls.showError(msg),
   },
 });
+
 // ------------------------------------------------------------------ rendering
 
 function currentStatus() {
@@ -247,6 +250,7 @@ function render(state, info) {
   renderPlayerBar(info);
   renderHeader();
   lessons.sync();
+  presenter.onRender(state, info);
 }
 
 let psChrome = null;
@@ -343,6 +347,12 @@ function narrationFor(state, info) {
       ms: msText(state, s),
       replicas: s.identical === null ? t("narr.pending") : s.identical ? t("narr.identical") : t("narr.differ"),
     });
+  }
+  // A straggler is the news of a synchronous step: who, how much slower, how long the rest waited.
+  const slow = !isPs(state) && stragglerOf(state, step);
+  if (slow) {
+    const k = slow.factor == null ? "?" : fmtNum(slow.factor, 2);
+    line = t("pres.narrStraggler", { step, rank: slow.rank, k, n: slow.others, ms: fmtMs(slow.waitMs) });
   }
   if (info.mode === "live" && live.status === "paused") return t("narr.paused", { step });
   const cp = (state.checkpoints || []).find((c) => c.step === step);
@@ -762,26 +772,7 @@ $("chart-log").addEventListener("change", (ev) => {
 
 // ------------------------------------------------------------------ keyboard
 
-document.addEventListener("keydown", (ev) => {
-  const tag = (ev.target && ev.target.tagName) || "";
-  if (["INPUT", "SELECT", "TEXTAREA"].includes(tag) && ev.target.type !== "range") return;
-  if (ev.target && ev.target.type === "range" && ev.key !== " ") return;
-  if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
-  const status = currentStatus();
-  if (ev.key === " " || ev.code === "Space") {
-    ev.preventDefault();
-    if (app.runId && isLive(status) && player.mode === "live") sendControl(status === "paused" ? "resume" : "pause");
-    else player.togglePlay();
-  } else if (ev.key === "ArrowRight") {
-    ev.preventDefault();
-    if (app.runId && status === "paused" && player.mode === "live") sendControl("step");
-    else player.stepForward(1);
-  } else if (ev.key === "ArrowLeft") {
-    ev.preventDefault();
-    const cur = player.mode === "live" ? player.lastStep : player.cursor;
-    if (cur > 1) player.scrubTo(cur - 1);
-  }
-});
+// presenter.js owns the keys (space, ← →, 1–9, L, P, H, F, ?), created below.
 
 // ------------------------------------------------------------------ header tools
 
@@ -803,6 +794,7 @@ onLangChange(() => {
   room.relocalize();
   compareView.relocalize();
   lessons.relocalize();
+  presenter.relocalize();
   psChrome = null;
   if (app.baseline.id && app.compareId) compareWith(app.compareId);
   const mb = document.querySelector('#timeline-modes [data-mode="modelled"]');
@@ -836,6 +828,15 @@ function setPresenter(on) {
   });
 }
 $("presenter-toggle").addEventListener("click", () => setPresenter(!document.body.classList.contains("presenter")));
+const presenter = createPresenter({
+  player,
+  runId: () => app.runId,
+  currentStatus,
+  isLive,
+  sendControl,
+  setPresenter,
+  isPresenter: () => document.body.classList.contains("presenter"),
+});
 {
   const q = new URLSearchParams(location.search);
   let big = q.get("big") === "1";
