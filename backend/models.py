@@ -14,8 +14,8 @@ from engine import config as limits
 Strategy = Literal["single", "data_parallel", "parameter_server"]
 Dataset = Literal["spirals", "moons", "blobs"]
 Action = Literal["pause", "resume", "step", "stop", "set_pace",
-                 "kill", "freeze", "slow", "corrupt", "delay", "drop"]
-FAULTS = ("kill", "freeze", "slow", "corrupt")
+                 "kill", "freeze", "slow", "corrupt", "delay", "drop", "rejoin"]
+FAULTS = ("kill", "freeze", "slow", "corrupt", "rejoin")  # aimed at one rank
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 Pace = Field(default=None, ge=limits.MIN_PACE, le=limits.MAX_PACE,
@@ -31,6 +31,21 @@ class LinkOverride(BaseModel):
     dst: int = Field(ge=0, le=limits.MAX_WORKERS - 1)
     latency_us: float = Field(ge=0, le=1e7)
     bandwidth_gbps: float = Field(gt=0, le=1e5)
+
+
+class ScheduledFault(BaseModel):
+    """A fault planned before the run: fires once the first worker has finished
+    ``after_step``. Which fields an action takes is checked by the engine."""
+
+    model_config = _STRICT
+
+    after_step: int = Field(ge=1, le=limits.MAX_STEPS)
+    action: Literal["kill", "freeze", "slow", "corrupt", "delay", "drop", "rejoin"]
+    rank: int | None = Field(None, ge=0, le=limits.MAX_WORKERS + limits.MAX_SERVERS - 1)
+    factor: float | None = Field(None, ge=1, le=100)
+    src: int | None = Field(None, ge=0, le=limits.MAX_WORKERS - 1)
+    dst: int | None = Field(None, ge=0, le=limits.MAX_WORKERS - 1)
+    ms: float | None = Field(None, ge=0, le=10_000)
 
 
 class RunCreate(BaseModel):
@@ -57,7 +72,7 @@ class RunCreate(BaseModel):
     error_feedback: bool = False
     nan_policy: Literal["skip", "spread"] = "skip"
     checkpoint_every: int | None = Field(None, ge=1, le=limits.MAX_STEPS)
-    recovery: Literal["none", "restart"] = "none"
+    recovery: Literal["none", "restart", "shrink"] = "none"
     max_restarts: int = Field(3, ge=0, le=20)
     servers: int = Field(1, ge=1, le=limits.MAX_SERVERS)
     ps_mode: Literal["sync", "backup", "async", "ssp"] = "sync"
@@ -72,6 +87,8 @@ class RunCreate(BaseModel):
     latency_us: float | None = Field(None, ge=0, le=1e7)
     bandwidth_gbps: float | None = Field(None, gt=0, le=1e5)
     links: list[LinkOverride] = Field(default_factory=list, max_length=64)
+    faults: list[ScheduledFault] = Field(default_factory=list,
+                                         max_length=limits.MAX_SCHEDULED_FAULTS)
 
     @model_validator(mode="after")
     def _engine_rules(self) -> RunCreate:
@@ -80,7 +97,9 @@ class RunCreate(BaseModel):
         return self
 
     def to_engine(self) -> limits.RunConfig:
-        return limits.RunConfig(**self.model_dump())
+        fields = self.model_dump()
+        fields["faults"] = [f.model_dump(exclude_none=True) for f in self.faults]
+        return limits.RunConfig(**fields)
 
 
 class ControlRequest(BaseModel):

@@ -161,8 +161,9 @@ class Comms:
         self._account(elapsed_ms, sent=0 if dropped else sent, recv=got)
         if dropped:
             if self._emit_comm is not None:
-                self._emit_comm(op=op, src=self.topo.rank, dst=dst, bytes=sent, chunk=chunk,
-                                algo=self.algo, duration_ms=0.0, dropped=True)
+                self._emit_comm(op=op, src=self.topo.me, dst=self.topo.id_of(dst),
+                                bytes=sent, chunk=chunk, algo=self.algo, duration_ms=0.0,
+                                dropped=True)
             send = None  # nothing left this rank: the receiver waits for it in vain
         transfer_ms = None
         if self.network is not None and self.stats.modelled_ms is not None:
@@ -208,5 +209,7 @@ class Comms:
         if modelled_ms is not None:
             fields = {"modelled_ms": round(modelled_ms, 6),
                       "modelled_start_ms": round(modelled_start_ms or 0.0, 6)}
-        self._emit_comm(op=op, src=self.topo.rank, dst=dst, bytes=num_bytes, chunk=chunk,
-                        algo=algo, duration_ms=round(elapsed_ms, 4), **fields)
+        # Events name workers, not process-group ranks (they differ after a shrink).
+        self._emit_comm(op=op, src=self.topo.me,
+                        dst=None if dst is None else self.topo.id_of(dst), bytes=num_bytes,
+                        chunk=chunk, algo=algo, duration_ms=round(elapsed_ms, 4), **fields)

@@ -21,6 +21,11 @@ ALL_REDUCE_ALGORITHMS = ("builtin", "ring", "tree", "naive")
 COMPRESSIONS = ("fp16", "qsgd", "topk", "randk", "sign", "powersgd")  # engine/compression.py
 NETWORKS = ("1gbe", "10gbe", "100g_ib", "slow_link", "custom")  # engine/network.py
 MAX_LINK_OVERRIDES = 64
+RECOVERIES = ("none", "restart", "shrink")
+RANK_FAULTS = ("kill", "freeze", "slow", "corrupt")  # aimed at one worker
+LINK_FAULTS = ("delay", "drop")  # aimed at the link src→dst
+SCHEDULED_ACTIONS = (*RANK_FAULTS, *LINK_FAULTS, "rejoin")
+MAX_SCHEDULED_FAULTS = 20
 
 # Inclusive limits. The backend builds its request model from these, so the HTTP 422
 # messages and the engine's ValueErrors always agree.
@@ -106,10 +111,17 @@ class RunConfig:
     checkpoint_every: int | None = None
     """Save a checkpoint every this many steps (``None``: never)."""
     recovery: str = "none"
-    """When a worker fails: ``none`` (the run fails) or ``restart`` (every worker restarts
-    from the last checkpoint, as torchrun does; needs ``checkpoint_every``)."""
+    """When a worker fails: ``none`` (the run fails), ``restart`` (every worker restarts
+    from the last checkpoint, as torchrun does; needs ``checkpoint_every``) or ``shrink``
+    (the survivors form a smaller group and go on from their own state, as elastic
+    Horovod does; a worker can be added back later with ``rejoin``)."""
     max_restarts: int = 3
     """Restarts allowed before the run is declared failed."""
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    """Faults scheduled before the run: ``{"after_step": k, "action": a, ...}`` fires once
+    the first worker has finished step k. ``action`` is kill/freeze/slow/corrupt (with
+    ``rank``; slow with ``factor``), delay/drop (with ``src``, ``dst``; delay with ``ms``)
+    or rejoin (with ``rank``: add a worker that left back, under recovery ``shrink``)."""
     nan_policy: str = "skip"
     """A gradient that is not finite: ``skip`` the step on every rank (the NaN never reaches
     a parameter), or ``spread`` it (a demo: one all-reduce puts it into every replica)."""
@@ -130,14 +142,16 @@ class RunConfig:
         _check_choice("model", self.model, MODELS)
         _check_choice("backend", self.backend, BACKENDS)
         _check_choice("nan_policy", self.nan_policy, ("skip", "spread"))
-        _check_choice("recovery", self.recovery, ("none", "restart"))
+        _check_choice("recovery", self.recovery, RECOVERIES)
         _check_int("max_restarts", self.max_restarts, 0, 20)
         if self.checkpoint_every is not None:
             _check_int("checkpoint_every", self.checkpoint_every, 1, MAX_STEPS)
         if self.recovery == "restart" and self.checkpoint_every is None:
             raise ValueError("recovery 'restart' needs checkpoints: set checkpoint_every")
-        if self.recovery == "restart" and self.strategy != "data_parallel":
-            raise ValueError("recovery 'restart' is available for data_parallel runs")
+        if self.recovery in ("restart", "shrink") and self.strategy != "data_parallel":
+            raise ValueError(f"recovery '{self.recovery}' is available for data_parallel runs")
+        if self.recovery == "shrink" and self.workers < 2:
+            raise ValueError("recovery 'shrink' needs at least 2 workers (someone must survive)")
         _check_choice("allreduce", self.allreduce, ALL_REDUCE_ALGORITHMS)
         _check_int("workers", self.workers, 1, MAX_WORKERS)
         _check_int("steps", self.steps, 1, MAX_STEPS)
@@ -159,6 +173,7 @@ class RunConfig:
         self._check_compression()
         self._check_parameter_server()
         self._check_stragglers()
+        self._check_fault_schedule()
         if self.strategy == "single" and self.workers != 1:
             raise ValueError("strategy 'single' is the one-process reference: workers must be 1")
         if self.num_samples < self.workers * self.batch_size:
@@ -184,6 +199,56 @@ class RunConfig:
         if self.allreduce != "builtin" or self.compression is not None:
             raise ValueError("allreduce and compression apply to data_parallel, not to the "
                              "parameter server")
+
+    def _check_fault_schedule(self) -> None:
+        if not isinstance(self.faults, list):
+            raise ValueError("faults must be a list of {after_step, action, …}")
+        if len(self.faults) > MAX_SCHEDULED_FAULTS:
+            raise ValueError(f"at most {MAX_SCHEDULED_FAULTS} scheduled faults")
+        if self.faults and self.strategy == "single":
+            raise ValueError("faults need a distributed run (not the single-process reference)")
+        left: set[int] = set()  # workers a scheduled kill/freeze takes out, in step order
+        for i, fault in enumerate(sorted(self.faults, key=_after_step)):
+            where = f"faults[{i}]"
+            if not isinstance(fault, dict) or "action" not in fault or "after_step" not in fault:
+                raise ValueError(f"{where} needs after_step and action")
+            action = fault["action"]
+            _check_choice(f"{where}.action", action, SCHEDULED_ACTIONS)
+            _check_int(f"{where}.after_step", fault["after_step"], 1, max(1, self.steps - 1))
+            link = action in LINK_FAULTS
+            allowed = ({"after_step", "action", "src", "dst"} | ({"ms"} if action == "delay"
+                                                               else set())
+                       if link else {"after_step", "action", "rank"} |
+                       ({"factor"} if action == "slow" else set()))
+            if set(fault) != allowed:
+                raise ValueError(f"{where} ({action}) takes exactly: {', '.join(sorted(allowed))}")
+            if link:
+                for end in ("src", "dst"):
+                    _check_int(f"{where}.{end}", fault[end], 0, self.workers - 1)
+                if fault["src"] == fault["dst"]:
+                    raise ValueError(f"{where}: a link joins two different ranks")
+                if self.strategy != "data_parallel":
+                    raise ValueError(f"{where}: link faults apply to data_parallel runs")
+                if action == "drop" and self.allreduce == "builtin":
+                    raise ValueError(f"{where}: drop needs a hand-written all-reduce (ring, "
+                                     "tree or naive)")
+                if action == "delay":
+                    _check_number(f"{where}.ms", fault["ms"], 0.0, 10_000.0)
+                continue
+            # Parameter servers come first (ranks 0..servers-1); faults aim at workers.
+            _check_int(f"{where}.rank", fault["rank"], self.num_servers,
+                       self.num_servers + self.workers - 1)
+            if action == "slow":
+                _check_number(f"{where}.factor", fault["factor"], 1.0, 100.0)
+            if action == "rejoin":
+                if self.recovery != "shrink":
+                    raise ValueError(f"{where}: rejoin needs recovery 'shrink'")
+                if fault["rank"] not in left:
+                    raise ValueError(f"{where}: rank {fault['rank']} can rejoin only after a "
+                                     "scheduled kill or freeze has taken it out")
+                left.discard(fault["rank"])
+            elif action in ("kill", "freeze"):
+                left.add(fault["rank"])
 
     def _check_stragglers(self) -> None:
         _check_choice("straggler", self.straggler, STRAGGLERS)
@@ -261,6 +326,11 @@ class RunConfig:
         if unknown:
             raise ValueError(f"unknown config fields: {sorted(unknown)}")
         return cls(**data)
+
+
+def _after_step(fault: Any) -> int:
+    step = fault.get("after_step") if isinstance(fault, dict) else None
+    return step if isinstance(step, int) else 0
 
 
 def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:

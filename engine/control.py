@@ -11,6 +11,12 @@ rank, so every rank makes the same decision: run the step, wait, or stop.
 
 While paused, each rank waits in its own process — outside any collective — for the next
 message, so a pause can last as long as the user likes.
+
+Elastic runs (recovery ``shrink``) also get *regroup* messages: leave this process group
+and form a new one with the members listed. Adding a worker back is an ordinary numbered
+message, so every rank leaves at the same step boundary. After a failure it cannot be:
+the old group is broken, so the supervisor sends it out of band (``"type": "regroup"``)
+and a rank acts on it as soon as it sees it.
 """
 
 from __future__ import annotations
@@ -22,6 +28,14 @@ from typing import Any
 import torch
 
 from engine.comms import Comms
+
+
+class Regroup(Exception):
+    """Leave the current process group and join the one described by ``message``."""
+
+    def __init__(self, message: dict[str, Any]) -> None:
+        super().__init__(f"regroup into generation {message['generation']}")
+        self.message = message
 
 
 class ControlState:
@@ -46,10 +60,16 @@ class ControlState:
         # and never recovers, nothing after it arrives either, so the receiver stalls
         # cleanly instead of pairing later messages with the wrong receives.
         self.down_links: set[int] = set()
+        self.urgent_regroup: dict[str, Any] | None = None  # after a failure (out of band)
+        self.pending_regroup: dict[str, Any] | None = None  # a rejoin, at a step boundary
 
     # ------------------------------------------------------- reader thread
     def receive(self, message: dict[str, Any]) -> None:
         with self._cond:
+            if message.get("type") == "regroup":
+                self.urgent_regroup = message
+                self._cond.notify_all()
+                return
             self._inbox[message["seq"]] = message
             self.received_seq = max(self.received_seq, message["seq"])
             self._cond.notify_all()
@@ -86,6 +106,24 @@ class ControlState:
             self.link_delay_ms[message["dst"]] = float(message["ms"])
         elif action == "drop" and message.get("src") == self.rank:
             self.down_links.add(message["dst"])
+        elif action == "regroup":
+            self.pending_regroup = message
+
+    def check_regroup(self) -> None:
+        """Raise Regroup if this rank has been told to change process groups."""
+        with self._cond:
+            message, self.pending_regroup = self.pending_regroup, None
+            if message is None:
+                message, self.urgent_regroup = self.urgent_regroup, None
+        if message is not None:
+            raise Regroup(message)
+
+    def wait_for_regroup(self, timeout: float) -> dict[str, Any] | None:
+        """After a broken collective: wait for the supervisor's out-of-band regroup."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.urgent_regroup is not None, timeout=timeout)
+            message, self.urgent_regroup = self.urgent_regroup, None
+        return message
 
     def take_corruption(self) -> bool:
         """True once after a ``corrupt`` fault: this rank's next gradient becomes NaN."""
@@ -99,12 +137,13 @@ class ControlState:
         """Pace: sleep until ``deadline`` (monotonic), waking early on any new message."""
         with self._cond:
             seen = self.received_seq
-            self._cond.wait_for(lambda: self.received_seq > seen,
+            self._cond.wait_for(lambda: self.received_seq > seen or bool(self.urgent_regroup),
                                 timeout=max(0.0, deadline - time.monotonic()))
 
     def wait_for_new_message(self) -> None:
         with self._cond:
-            self._cond.wait_for(lambda: self.received_seq > self.applied_seq)
+            self._cond.wait_for(lambda: self.received_seq > self.applied_seq
+                                or bool(self.urgent_regroup))
 
 
 class StepGate:
@@ -124,17 +163,22 @@ class StepGate:
         self._last_start: float | None = None
 
     def wait_for_next_step(self) -> bool:
-        """Block until this rank may run the next step; False means stop."""
+        """Block until this rank may run the next step; False means stop.
+
+        Raises Regroup when the ranks are to form a new process group first.
+        """
         control = self.control
         while True:
             if control.pace and self._last_start is not None:
                 control.sleep_until(self._last_start + 1.0 / control.pace)
+            control.check_regroup()
             seq = control.received_seq
             if self.comms is not None:
                 agreed = torch.tensor([seq], dtype=torch.int64, device=self.device)
                 self.comms.agree_max(agreed)
                 seq = int(agreed.item())
             control.apply_through(seq)
+            control.check_regroup()  # a rejoin agreed on: every rank leaves at this step
             if control.stop:
                 return False
             if control.can_go():

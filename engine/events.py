@@ -103,6 +103,8 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "pid": "int | null: the target worker's process id (rank faults)",
         "src": "int (link faults)", "dst": "int (link faults)",
         "ms": "float (delay only): extra milliseconds per message",
+        "scheduled": "bool (optional): planned before the run (config.faults)",
+        "not_applied": "str (optional): why a scheduled fault could not be applied",
     },
     "worker_failed": {
         "cause": "str: e.g. 'killed by signal SIGKILL', 'frozen: no heartbeat for 3.1 s'",
@@ -119,12 +121,14 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "duration_ms": "float: measured cost of writing it (atomically, fsynced)",
     },
     "recovery": {
-        "policy": "str: restart",
+        "policy": "str: restart (everyone from the last checkpoint) | shrink (the survivors "
+        "go on as a smaller group) | rejoin (a worker that left is added back)",
         "failed_rank": "int", "from_step": "int: the checkpoint the run restarts from "
         "(0 = the start)",
         "lost_steps": "[first, last]: steps done since that checkpoint, executed again",
         "generation": "int: 1 for the first restart, 2 for the second, …",
         "refused": "list: newer checkpoints refused (truncated or tampered), with why",
+        "members": "list (shrink, rejoin): the workers in the new group, in group-rank order",
     },
     "boundary": {
         "grid": "object: nx, ny, extent, probs (ny*nx P(class 1), row-major from ymin)",

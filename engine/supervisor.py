@@ -41,7 +41,7 @@ import torch.distributed as dist
 
 from engine import checkpoint
 from engine import data as datasets
-from engine.config import RunConfig
+from engine.config import LINK_FAULTS, RANK_FAULTS, RunConfig
 from engine.events import SCHEMA_VERSION, json_safe, make_event
 from engine.model import build_model, num_params
 from engine.network import build_network
@@ -49,8 +49,7 @@ from engine.worker import WorkerSpec, worker_main
 
 OnEvents = Callable[[list[dict[str, Any]]], None]
 CONTROL_ACTIONS = ("pause", "resume", "step", "stop", "set_pace")
-FAULT_ACTIONS = ("kill", "freeze", "slow", "corrupt")
-LINK_FAULTS = ("delay", "drop")
+FAULT_ACTIONS = (*RANK_FAULTS, "rejoin")  # rejoin: add a worker back to an elastic run
 HEARTBEAT_TIMEOUT_S = 5.0  # workers say "alive" every 0.5 s; this much silence is a hang
 FAILURE_SETTLE_S = 0.3  # after a first failure, collect the others' news before judging
 STORE_HOST = "127.0.0.1"
@@ -104,6 +103,8 @@ class WorkerHandle:
     fault: str | None = None  # the fault injected into it, if any
     fault_at: float | None = None
     detected_at: float | None = None
+    peer_lost: str | None = None  # elastic: its collective broke; it awaits a new group
+    peer_lost_at: float | None = None
 
 
 @dataclass(slots=True)
@@ -147,6 +148,9 @@ class RunSupervisor:
         self._stop_requested = False
         self._finished = threading.Event()
         self._store: dist.TCPStore | None = None
+        self._old_stores: list[dist.TCPStore] = []  # kept alive until teardown
+        self._group_generation = 0  # elastic: +1 every time the members change
+        self._schedule = sorted((dict(f) for f in config.faults), key=lambda f: f["after_step"])
         self.backend = ""
 
     # ----------------------------------------------------------------- lifecycle
@@ -184,7 +188,8 @@ class RunSupervisor:
             threading.Thread(target=self._read_events, args=(w,), daemon=True,
                              name=f"run-{self.run_id}-read{w.rank}").start()
 
-    def _spawn(self, rank: int, device: str, port: int) -> WorkerHandle:
+    def _spawn(self, rank: int, device: str, port: int,
+               regroup: dict[str, Any] | None = None) -> WorkerHandle:
         ev_recv, ev_send = _CTX.Pipe(duplex=False)
         ctl_recv, ctl_send = _CTX.Pipe(duplex=False)
         spec = WorkerSpec(rank=rank, world_size=self.config.world_size,
@@ -193,7 +198,7 @@ class RunSupervisor:
                           checkpoint_dir=(str(self._checkpoint_dir)
                                           if self._checkpoint_dir else None),
                           resume=self._resume, control_seq=self._control_seq,
-                          paused=self._paused)
+                          paused=self._paused, regroup=regroup)
         proc = _CTX.Process(target=worker_main, args=(spec, ev_send, ctl_recv),
                             name=f"distlab-{self.run_id}-rank{rank}", daemon=True)
         proc.start()
@@ -249,7 +254,12 @@ class RunSupervisor:
         with self._lock:
             if self._finished.is_set():
                 raise RuntimeError("the run has already ended")
+            if action == "rejoin":
+                self._rejoin(rank)
+                return
             w = self._workers[rank]
+            if w.status == "left":
+                raise ValueError(f"rank {rank} has left the group; rejoin it first")
             if w.role != "worker":
                 raise ValueError(f"rank {rank} is a parameter server; faults on servers "
                                  f"are not available yet")
@@ -302,9 +312,12 @@ class RunSupervisor:
             except Exception as exc:  # a bug here must not leave workers behind
                 self._outcome.error = f"supervisor error: {exc}"
                 break
-            if not self._should_restart():
+            if self._should_restart():
+                self._restart()
+            elif self._should_shrink():
+                self._shrink()
+            else:
                 break
-            self._restart()
         failure = self._failure
         if failure is not None and self._outcome.error is None:
             self._outcome.error = f"rank {failure.rank} (pid {failure.pid}): {failure.cause}"
@@ -328,8 +341,9 @@ class RunSupervisor:
             if settle_until is not None and time.monotonic() > settle_until:
                 self._judge_failure()
                 return
-            if all(w.status == "done" for w in self._workers):
+            if all(w.status == "done" for w in self._active()):
                 return
+            self._check_lost_peers()
             if self._stop_requested and deadline is None:
                 deadline = time.monotonic() + self.config.timeout_s + GRACE_S
             if deadline is not None and time.monotonic() > deadline:
@@ -357,7 +371,7 @@ class RunSupervisor:
 
     def _on_eof(self, w: WorkerHandle) -> None:
         w.events_open = False
-        if w.status in ("done", "failed"):
+        if w.status in ("done", "failed", "left"):
             return
         w.process.join(timeout=1.0)
         code = w.process.exitcode
@@ -376,11 +390,17 @@ class RunSupervisor:
                 self._fail(w, message["error"], root=False)
             elif kind == "_hb":
                 pass  # heartbeat: the reader thread noted the time
+            elif kind == "_peer_lost":
+                w.peer_lost = message["error"]
+                w.peer_lost_at = w.peer_lost_at or time.monotonic()
             else:
                 events.append(message)
                 self._observe(w, message)
         if events:
             self._emit(events)
+        if self._schedule:
+            self._fire_scheduled(max((e["step"] for e in events if e["type"] == "step"),
+                                     default=0))
 
     def _observe(self, w: WorkerHandle, event: dict[str, Any]) -> None:
         if event["type"] == "worker_started":
@@ -438,6 +458,9 @@ class RunSupervisor:
             raise ValueError("a link joins two different ranks")
         if self.config.strategy != "data_parallel":
             raise ValueError("link faults apply to data_parallel runs")
+        if self._group_generation:
+            raise ValueError("link faults name the original ranks: not available once an "
+                             "elastic run has changed its members")
         if action == "drop" and self.config.allreduce == "builtin":
             raise ValueError("drop needs messages we send ourselves: choose a hand-written "
                              "all-reduce (ring, tree or naive)")
@@ -479,6 +502,113 @@ class RunSupervisor:
                 generation=self._generation, refused=refused)])
             self._spawn_generation()
 
+    # ------------------------------------------------------------- elastic runs
+    def _should_shrink(self) -> bool:
+        config = self.config
+        survivors = [w for w in self._workers if w.status == "running"]
+        return (self._failure is not None and self._outcome.error is None
+                and config.recovery == "shrink" and self._restarts < config.max_restarts
+                and bool(survivors) and not self._stop_requested)
+
+    def _shrink(self) -> None:
+        """Elastic recovery: the survivors form a smaller group and go on from their own
+        state, without a checkpoint (as elastic Horovod does). They are waiting for this:
+        their collectives broke when the failed rank went away."""
+        with self._lock:
+            failed = self._failure
+            assert failed is not None
+            for w in self._workers:
+                if w.status == "failed":
+                    w.process.kill()  # a frozen rank is really taken out, not left hanging
+                    w.process.join(timeout=GRACE_S)
+                    w.status = "left"
+            members = [w for w in self._workers if w.status == "running"]
+            message = self._new_group([w.rank for w in members])
+            for w in members:
+                w.peer_lost = w.peer_lost_at = None
+                with contextlib.suppress(OSError):  # out of band: the old group is broken
+                    w.control.send({"type": "regroup", **message})
+            self._restarts += 1
+            self._failure = None
+            from_step = members[0].last_step
+            self._emit([make_event(
+                "recovery", t=self._now(), rank=failed.rank, step=from_step, policy="shrink",
+                failed_rank=failed.rank, from_step=from_step, lost_steps=None,
+                generation=self._group_generation, refused=[],
+                members=[w.rank for w in members])])
+
+    def _rejoin(self, rank: int) -> None:
+        """Add a worker that left back: a new process for its rank joins the survivors at
+        the next step boundary and receives the current parameters before its first step."""
+        if self.config.recovery != "shrink":
+            raise ValueError("rejoin needs recovery 'shrink' (an elastic run)")
+        w = self._workers[rank]
+        if w.status != "left":
+            raise ValueError(f"rank {rank} is {w.status}: only a rank that has left the "
+                             "group can rejoin")
+        survivors = [x for x in self._workers if x.status == "running"]
+        if not survivors:
+            raise ValueError("no running workers to rejoin")
+        # Survivors keep group ranks 0..k-1 (rank 0 holds the state to broadcast); the
+        # newcomer comes last.
+        message = self._new_group([x.rank for x in survivors] + [rank])
+        self._send_control({"action": "regroup", **message})  # agreed at a step boundary
+        newcomer = self._spawn(rank, self._devices[rank], message["store_port"],
+                               regroup=message)
+        self._workers[rank] = newcomer
+        threading.Thread(target=self._read_events, args=(newcomer,), daemon=True,
+                         name=f"run-{self.run_id}-read{rank}g{self._group_generation}").start()
+        from_step = survivors[0].last_step
+        self._emit([make_event(
+            "recovery", t=self._now(), rank=rank, step=from_step, policy="rejoin",
+            failed_rank=rank, from_step=from_step, lost_steps=None,
+            generation=self._group_generation, refused=[], members=message["members"])])
+
+    def _new_group(self, members: list[int]) -> dict[str, Any]:
+        """A fresh rendezvous for a new membership (the old group cannot be reused)."""
+        if self._store is not None:
+            self._old_stores.append(self._store)
+        self._store = dist.TCPStore(STORE_HOST, 0, len(members), is_master=True,
+                                    wait_for_workers=False,
+                                    timeout=timedelta(seconds=self.config.timeout_s))
+        self._group_generation += 1
+        return {"generation": self._group_generation, "members": members,
+                "store_port": self._store.port}
+
+    def _check_lost_peers(self) -> None:
+        """A rank whose collective broke with nobody failed is itself the problem."""
+        now = time.monotonic()
+        limit = self.config.timeout_s + GRACE_S
+        for w in self._workers:
+            if (w.peer_lost_at is not None and w.status == "running"
+                    and now - w.peer_lost_at > limit):
+                self._fail(w, w.peer_lost or "its collective broke", root=False)
+
+    def _fire_scheduled(self, step: int) -> None:
+        """Faults planned before the run fire once the first worker has finished their
+        step; one that cannot apply any more is reported, not silently lost."""
+        due = []
+        while self._schedule and self._schedule[0]["after_step"] <= step:
+            due.append(self._schedule.pop(0))
+        for fault in due:
+            action = fault["action"]
+            try:
+                if action in LINK_FAULTS:
+                    self.inject_link(action, fault["src"], fault["dst"], fault.get("ms"))
+                else:
+                    self.inject(action, fault["rank"], fault.get("factor"))
+            except (ValueError, RuntimeError) as exc:
+                if action == "rejoin" and self._workers[fault["rank"]].status == "failed":
+                    self._schedule.insert(0, fault)  # its shrink is still under way
+                    continue
+                self._emit([make_event("fault", t=self._now(), rank=fault.get("rank"),
+                                       action=action, factor=fault.get("factor"), pid=None,
+                                       scheduled=True, not_applied=str(exc))])
+
+    def _active(self) -> list[WorkerHandle]:
+        """Workers that are part of the run (not those an elastic shrink left behind)."""
+        return [w for w in self._workers if w.status != "left"]
+
     # ------------------------------------------------------------------- helpers
     def _teardown(self) -> None:
         """Give exiting workers a moment, SIGKILL the rest, release pipes and the store."""
@@ -491,6 +621,7 @@ class RunSupervisor:
             w.process.join(timeout=GRACE_S)
             w.control.close()  # reader threads see EOF on events once the worker is gone
         self._store = None
+        self._old_stores.clear()
 
     def _kill_all(self) -> None:
         for w in self._workers:
@@ -502,7 +633,7 @@ class RunSupervisor:
     def _steps_done(self) -> int:
         """Steps every worker completed; for the parameter server, the furthest worker's
         (with backup workers or async, a straggler legitimately completes fewer)."""
-        steps = [w.last_step for w in self._workers if w.role == "worker"]
+        steps = [w.last_step for w in self._active() if w.role == "worker"]
         if self.config.strategy == "parameter_server":
             return max(steps, default=0)
         return min(steps, default=0)
@@ -549,7 +680,7 @@ class RunSupervisor:
             if self._finished.is_set():
                 return
             out = self._outcome
-            losses = [w.last_loss for w in self._workers if w.last_loss is not None]
+            losses = [w.last_loss for w in self._active() if w.last_loss is not None]
             steps_done = self._steps_done()
             train_s = ((out.last_step_t or 0) - (out.first_step_t or 0)) if steps_done else 0
             summary = {

@@ -11,9 +11,21 @@ class Topology:
     world_size: int
     backend: str  # "gloo" | "nccl"
     device: str  # "cpu" | "cuda:N"
+    ids: tuple[int, ...] = ()
+    """The worker each process-group rank is, when they differ: after an elastic shrink,
+    survivors 0, 1, 3 are group ranks 0, 1, 2. Events always name the worker."""
 
     def __post_init__(self) -> None:
         assert 0 <= self.rank < self.world_size, (self.rank, self.world_size)
+        assert not self.ids or len(self.ids) == self.world_size, self.ids
+
+    def id_of(self, group_rank: int) -> int:
+        """The worker (as events and the UI name it) behind a process-group rank."""
+        return self.ids[group_rank] if self.ids else group_rank
+
+    @property
+    def me(self) -> int:
+        return self.id_of(self.rank)
 
     @property
     def is_leader(self) -> bool:

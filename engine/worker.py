@@ -37,7 +37,7 @@ from engine import checkpoint
 from engine import data as datasets
 from engine.comms import Comms
 from engine.config import RunConfig
-from engine.control import ControlState, StepGate
+from engine.control import ControlState, Regroup, StepGate
 from engine.events import make_event
 from engine.model import (
     boundary_grid,
@@ -75,6 +75,7 @@ class WorkerSpec:
     resume: dict[str, Any] | None = None  # {file, sha256, step}: restart from this checkpoint
     control_seq: int = 0  # control messages the run had already applied (restarts)
     paused: bool = False  # the run was paused when this generation started
+    regroup: dict[str, Any] | None = None  # {members, store_port}: join an elastic run
 
 
 class EventSender:
@@ -183,86 +184,162 @@ def worker_main(spec: WorkerSpec, events_conn: Connection, control_conn: Connect
 
 def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
            control: ControlState) -> None:
-    rank, world = spec.rank, spec.world_size
     if spec.device.startswith("cuda"):
         torch.cuda.set_device(spec.device)
-    timeout = timedelta(seconds=config.timeout_s)
-    store = dist.TCPStore(spec.store_host, spec.store_port, world, is_master=False,
-                          timeout=timeout)
-    dist.init_process_group(spec.backend, store=store, rank=rank, world_size=world,
-                            timeout=timeout)
-    topo = Topology(rank=rank, world_size=world, backend=spec.backend, device=spec.device)
-
     dataset = datasets.make_dataset(config.dataset, config.num_samples, config.seed)
-    # Parameter-server runs put the servers first; only workers own data.
-    num_servers = config.num_servers
-    role = "server" if rank < num_servers else "worker"
-    data_rank = rank - num_servers
-    shard = (datasets.shard_indices(config.num_samples, data_rank, world - num_servers,
-                                    config.seed)
-             if role == "worker" else torch.empty(0, dtype=torch.long))
-    sender.emit("worker_started", rank=rank, pid=os.getpid(), role=role,
-                device=spec.device, host=socket.gethostname(), shard_size=len(shard))
-
-    step_now = 0
-
-    def emit_comm(**fields: Any) -> None:
-        sender.emit("comm", rank=rank, step=step_now or None, **fields)
-
-    network = build_network(config.network, world_size=world, latency_us=config.latency_us,
-                            bandwidth_gbps=config.bandwidth_gbps, links=config.links)
-    comms = Comms(topo, emit_comm=emit_comm if config.detail else None, network=network,
-                  link_faults=control)
     model = build_model(config.model, config.hidden, config.seed).to(spec.device)
-    ctx = WorkerContext(config=config, topo=topo, comms=comms, model=model, data=dataset,
-                        shard=shard, data_rank=data_rank, control=control,
-                        emit=sender.emit)
-    strategy = STRATEGIES[config.strategy]()
-    strategy.setup(ctx)
-    comms.take_stats()  # set-up traffic (the initial broadcast) is not step 1's
+    loop = _Trainer(spec, config, sender, control, dataset, model)
+    # A worker added back to an elastic run joins the group named in its spec.
+    join = spec.regroup or {"members": list(range(spec.world_size)),
+                            "store_port": spec.store_port}
+    group = loop.join(join["members"], join["store_port"])
+    role = "server" if group.topo.rank < config.num_servers else "worker"
+    sender.emit("worker_started", rank=spec.rank, pid=os.getpid(), role=role,
+                device=spec.device, host=socket.gethostname(), shard_size=len(group.ctx.shard))
 
-    if hasattr(strategy, "run"):  # asynchronous strategies own their loop
-        strategy.run(ctx, _Runtime(sender, StepGate(control), control, dataset.extent()))
+    if hasattr(group.strategy, "run"):  # asynchronous strategies own their loop
+        group.strategy.run(group.ctx, _Runtime(sender, StepGate(control), control,
+                                               dataset.extent()))
         return
 
-    first_step = 1
     if spec.resume is not None:  # every rank loads the same verified checkpoint
         ckpt = checkpoint.load(Path(spec.checkpoint_dir) / spec.resume["file"],
                                spec.resume["sha256"], spec.resume["step"])
         load_flat([p.data for p in model.parameters()], ckpt.params.to(spec.device))
-        first_step = ckpt.step + 1
-
-    gate = StepGate(control, comms, spec.device)
-    extent = dataset.extent()
-    for step in range(first_step, config.steps + 1):
-        if not gate.wait_for_next_step():
+        loop.done = ckpt.step
+    if spec.regroup is not None:
+        loop.agree_on_progress(group)
+    while True:
+        try:
+            loop.run(group)
             return
-        t_start = sender.now()
-        step_now = step
-        result = strategy.train_step(step)
-        stats = comms.take_stats()
-        sender.emit(
-            "step", rank=rank, step=step, loss=round(result.loss, 6),
-            grad_norm=round(result.grad_norm, 6), compute_ms=round(result.compute_ms, 4),
-            comm_ms=round(stats.comm_ms, 4), wait_ms=round(stats.wait_ms, 4),
-            comm_modelled_ms=(None if stats.modelled_ms is None
-                              else round(stats.modelled_ms, 6)),
-            bytes_sent=stats.bytes_sent, bytes_recv=stats.bytes_recv,
-            param_checksum=param_checksum(model), param_hash=param_hash(model),
-            lr=config.lr, samples=result.samples,
-            # The step began with the barrier wait that preceded the compute.
-            t_start=round(t_start - stats.wait_ms / 1e3, 6),
-            events_dropped=sender.dropped, **(result.extra or {}),
-        )
-        if topo.is_leader and _boundary_due(config, control, step):
-            sender.emit("boundary", rank=rank, step=step, grid=boundary_grid(model, extent))
-        if (topo.is_leader and spec.checkpoint_dir and config.checkpoint_every
-                and step % config.checkpoint_every == 0):
-            # Replicas are identical, so rank 0's copy is the run's state.
-            started = time.perf_counter()
-            path, size = checkpoint.save(Path(spec.checkpoint_dir), step, flat_params(model))
-            sender.emit("checkpoint_saved", rank=rank, step=step, file=path.name, bytes=size,
-                        duration_ms=round((time.perf_counter() - started) * 1e3, 3))
+        except Regroup as order:  # a worker is being added back, at this step boundary
+            message = order.message
+        except RuntimeError as exc:  # a collective broke: a peer died or froze
+            if config.recovery != "shrink":
+                raise
+            # Elastic: tell the supervisor, then wait for the new membership.
+            sender.put({"type": "_peer_lost", "rank": spec.rank,
+                        "error": f"{type(exc).__name__}: {exc}"[:300]}, essential=True)
+            message = control.wait_for_regroup(timeout=config.timeout_s + REGROUP_WAIT_S)
+            if message is None:
+                raise
+        dist.destroy_process_group()
+        group = loop.join(message["members"], message["store_port"])
+        loop.agree_on_progress(group)
+
+
+REGROUP_WAIT_S = 30.0
+
+
+@dataclass(slots=True)
+class _Group:
+    """This worker's view of one process group (there is a new one after every regroup)."""
+
+    topo: Topology
+    comms: Comms
+    ctx: WorkerContext
+    strategy: Any
+    gate: StepGate
+
+
+class _Trainer:
+    """The synchronous training loop of one worker, across process groups.
+
+    ``done`` is the last step this worker completed; it survives a regroup, so an
+    elastic run goes on from where the survivors were instead of from a checkpoint.
+    """
+
+    def __init__(self, spec: WorkerSpec, config: RunConfig, sender: EventSender,
+                 control: ControlState, dataset: datasets.Dataset, model: torch.nn.Module
+                 ) -> None:
+        self.spec, self.config, self.sender, self.control = spec, config, sender, control
+        self.dataset, self.model = dataset, model
+        self.done = 0
+        self.step_now = 0
+        self.extent = dataset.extent()
+
+    def join(self, members: list[int], store_port: int) -> _Group:
+        """Join the process group of ``members`` (workers, in group-rank order)."""
+        spec, config = self.spec, self.config
+        rank, world = members.index(spec.rank), len(members)
+        timeout = timedelta(seconds=config.timeout_s)
+        store = dist.TCPStore(spec.store_host, store_port, world, is_master=False,
+                              timeout=timeout)
+        dist.init_process_group(spec.backend, store=store, rank=rank, world_size=world,
+                                timeout=timeout)
+        ids = () if members == list(range(world)) else tuple(members)
+        topo = Topology(rank=rank, world_size=world, backend=spec.backend, device=spec.device,
+                        ids=ids)
+        # Parameter-server runs put the servers first; only workers own data. After an
+        # elastic regroup the data set is shared out again among the members.
+        num_servers = config.num_servers
+        data_rank = rank - num_servers
+        shard = (datasets.shard_indices(config.num_samples, data_rank, world - num_servers,
+                                        config.seed)
+                 if rank >= num_servers else torch.empty(0, dtype=torch.long))
+        network = build_network(config.network, world_size=config.world_size,
+                                latency_us=config.latency_us,
+                                bandwidth_gbps=config.bandwidth_gbps, links=config.links)
+        comms = Comms(topo, emit_comm=self._emit_comm if config.detail else None,
+                      network=network, link_faults=self.control)
+        ctx = WorkerContext(config=config, topo=topo, comms=comms, model=self.model,
+                            data=self.dataset, shard=shard, data_rank=data_rank,
+                            control=self.control, emit=self.sender.emit)
+        strategy = STRATEGIES[config.strategy]()
+        strategy.setup(ctx)  # rank 0 broadcasts its parameters: every replica equal
+        comms.take_stats()  # set-up traffic (the initial broadcast) is not step 1's
+        return _Group(topo, comms, ctx, strategy, StepGate(self.control, comms, spec.device))
+
+    def agree_on_progress(self, group: _Group) -> None:
+        """After a regroup, everyone goes on from group rank 0's step (whose parameters
+        ``join`` has just broadcast), so state and step number travel together."""
+        step = torch.tensor([self.done], dtype=torch.int64, device=self.spec.device)
+        group.comms.broadcast(step, src=0)
+        group.comms.take_stats()
+        self.done = int(step.item())
+
+    def _emit_comm(self, **fields: Any) -> None:
+        self.sender.emit("comm", rank=self.spec.rank, step=self.step_now or None, **fields)
+
+    def run(self, group: _Group) -> None:
+        """Train until the last step or a stop; raises if the group breaks."""
+        spec, config, sender, model = self.spec, self.config, self.sender, self.model
+        rank, topo, comms = spec.rank, group.topo, group.comms
+        while self.done < config.steps:
+            if not group.gate.wait_for_next_step():
+                return
+            step = self.done + 1
+            t_start = sender.now()
+            self.step_now = step
+            result = group.strategy.train_step(step)
+            stats = comms.take_stats()
+            self.done = step
+            sender.emit(
+                "step", rank=rank, step=step, loss=round(result.loss, 6),
+                grad_norm=round(result.grad_norm, 6), compute_ms=round(result.compute_ms, 4),
+                comm_ms=round(stats.comm_ms, 4), wait_ms=round(stats.wait_ms, 4),
+                comm_modelled_ms=(None if stats.modelled_ms is None
+                                  else round(stats.modelled_ms, 6)),
+                bytes_sent=stats.bytes_sent, bytes_recv=stats.bytes_recv,
+                param_checksum=param_checksum(model), param_hash=param_hash(model),
+                lr=config.lr, samples=result.samples,
+                # The step began with the barrier wait that preceded the compute.
+                t_start=round(t_start - stats.wait_ms / 1e3, 6),
+                events_dropped=sender.dropped, **(result.extra or {}),
+            )
+            if topo.is_leader and _boundary_due(config, self.control, step):
+                sender.emit("boundary", rank=rank, step=step,
+                            grid=boundary_grid(model, self.extent))
+            if (topo.is_leader and spec.checkpoint_dir and config.checkpoint_every
+                    and step % config.checkpoint_every == 0):
+                # Replicas are identical, so the leader's copy is the run's state.
+                started = time.perf_counter()
+                path, size = checkpoint.save(Path(spec.checkpoint_dir), step,
+                                             flat_params(model))
+                sender.emit("checkpoint_saved", rank=rank, step=step, file=path.name,
+                            bytes=size,
+                            duration_ms=round((time.perf_counter() - started) * 1e3, 3))
 
 
 @dataclass(frozen=True, slots=True)

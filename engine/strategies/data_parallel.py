@@ -105,7 +105,7 @@ class DataParallelNaive:
         bad = torch.zeros(ctx.topo.world_size, dtype=torch.int32, device=ctx.topo.device)
         bad[ctx.topo.rank] = int(not local_ok)
         ctx.comms.agree_max(bad)
-        ranks = [r for r, flag in enumerate(bad.tolist()) if flag]
+        ranks = [ctx.topo.id_of(r) for r, flag in enumerate(bad.tolist()) if flag]
         action = "skipped" if ctx.config.nan_policy == "skip" else "spread"
         if ctx.topo.is_leader:
             ctx.emit("nan_detected", rank=None, step=step, ranks=ranks, action=action)

@@ -1,0 +1,162 @@
+"""Elastic recovery (``recovery="shrink"``) and faults scheduled before the run.
+
+When a worker dies, the survivors keep their processes and their parameters, form a
+smaller process group and go on; later a worker can be added back and receives the
+current parameters before its first step. Real processes, real gloo groups.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+import pytest
+
+from engine.config import RunConfig
+from tests.helpers import alive, steps_by_rank, wait_all_dead, worker_pids
+from tests.test_faults import Run
+
+
+def _hashes_by_step(log: list[dict[str, Any]]) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {}
+    for e in log:
+        if e["type"] == "step":
+            out.setdefault(e["step"], set()).add(e["param_hash"])
+    return out
+
+
+def test_shrink_then_rejoin_keeps_every_replica_identical() -> None:
+    run = Run(workers=4, steps=40, batch_size=8, pace=20.0, recovery="shrink",
+              faults=[{"after_step": 10, "action": "kill", "rank": 2},
+                      {"after_step": 25, "action": "rejoin", "rank": 2}])
+    final = run.finish(timeout=90)
+    assert final["status"] == "finished", final
+    assert final["summary"]["steps_completed"] == 40
+
+    [fault] = run.of("fault")
+    assert (fault["action"], fault["rank"]) == ("kill", 2)
+    [failed] = run.of("worker_failed")
+    assert failed["rank"] == 2 and "SIGKILL" in failed["cause"]
+    shrink, rejoin = run.of("recovery")
+    assert (shrink["policy"], shrink["members"]) == ("shrink", [0, 1, 3])
+    assert (rejoin["policy"], rejoin["members"]) == ("rejoin", [0, 1, 3, 2])
+    assert not alive(fault["pid"])
+
+    by_rank = steps_by_rank(run.log)
+    # Survivors lost nothing: every step exactly once, no restart from a checkpoint.
+    for rank in (0, 1, 3):
+        assert [e["step"] for e in by_rank[rank]] == list(range(1, 41))
+    # Rank 2 worked until it was killed, then again after rejoining, as a new process.
+    steps_2 = [e["step"] for e in by_rank[2]]
+    first_back = next(s for a, s in itertools.pairwise(steps_2) if s != a + 1)
+    assert steps_2[:10] == list(range(1, 11)) and first_back > 25
+    assert steps_2[steps_2.index(first_back):] == list(range(first_back, 41))
+    starts = [e for e in run.of("worker_started") if e["rank"] == 2]
+    assert len(starts) == 2 and starts[0]["pid"] != starts[1]["pid"]
+
+    # Every replica that reports a step has the same parameters, before the failure,
+    # while the group is smaller, and after the rejoin (so the newcomer received the
+    # state before its first step).
+    for step, hashes in _hashes_by_step(run.log).items():
+        assert len(hashes) == 1, f"replicas differ at step {step}"
+
+
+def test_a_frozen_worker_is_taken_out_and_the_rest_go_on() -> None:
+    run = Run(workers=3, steps=30, batch_size=8, pace=20.0, recovery="shrink",
+              timeout_s=3.0, faults=[{"after_step": 5, "action": "freeze", "rank": 1}])
+    final = run.finish(timeout=90)
+    assert final["status"] == "finished", final
+    [failed] = run.of("worker_failed")
+    assert failed["rank"] == 1 and "frozen" in failed["cause"]
+    assert failed["detection_ms"] < (3.0 + 2.0) * 1e3
+    [shrink] = run.of("recovery")
+    assert shrink["members"] == [0, 2]
+    by_rank = steps_by_rank(run.log)
+    assert [e["step"] for e in by_rank[0]] == list(range(1, 31))
+    assert by_rank[0][-1]["param_hash"] == by_rank[2][-1]["param_hash"]
+    assert not alive(failed["pid"])  # a frozen rank is really killed, not left stopped
+
+
+def test_a_kill_while_paused_shrinks_and_the_run_resumes() -> None:
+    run = Run(workers=3, steps=30, batch_size=8, pace=20.0, recovery="shrink")
+    run.wait_steps()
+    run.sup.control("pause")
+    time.sleep(0.3)
+    run.sup.inject("kill", 0)  # the leader, even: rank 1 takes over the broadcast
+    deadline = time.monotonic() + 20
+    while not run.of("recovery"):
+        assert time.monotonic() < deadline, "no recovery while paused"
+        time.sleep(0.05)
+    with pytest.raises(ValueError, match="has left the group"):
+        run.sup.inject("kill", 0)
+    with pytest.raises(ValueError, match="only a rank that has left"):
+        run.sup.inject("rejoin", 1)
+    run.sup.control("resume")
+    run.sup.inject("rejoin", 0)
+    final = run.finish(timeout=90)
+    assert final["status"] == "finished", final
+    for step, hashes in _hashes_by_step(run.log).items():
+        assert len(hashes) == 1, f"replicas differ at step {step}"
+
+
+def test_the_last_survivor_failing_fails_the_run() -> None:
+    run = Run(workers=2, steps=400, batch_size=8, pace=20.0, recovery="shrink",
+              faults=[{"after_step": 3, "action": "kill", "rank": 1},
+                      {"after_step": 8, "action": "kill", "rank": 0}])
+    final = run.finish(timeout=60)
+    assert final["status"] == "failed" and "rank 0" in final["error"]
+    assert [e["rank"] for e in run.of("worker_failed")] == [1, 0]
+    assert wait_all_dead(worker_pids(run.log)) == []
+
+
+def test_a_scheduled_fault_that_cannot_apply_is_reported() -> None:
+    run = Run(workers=3, steps=20, batch_size=8, pace=20.0, recovery="shrink",
+              faults=[{"after_step": 3, "action": "kill", "rank": 1},
+                      {"after_step": 12, "action": "slow", "rank": 1, "factor": 3.0}])
+    final = run.finish(timeout=60)
+    assert final["status"] == "finished"
+    refused = [e for e in run.of("fault") if e.get("not_applied")]
+    assert len(refused) == 1 and refused[0]["scheduled"]
+    assert "left the group" in refused[0]["not_applied"]
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({"recovery": "shrink", "strategy": "parameter_server"}, "data_parallel"),
+    ({"recovery": "shrink", "workers": 1}, "at least 2 workers"),
+    ({"faults": [{"after_step": 2, "action": "rejoin", "rank": 1}],
+      "recovery": "shrink"}, "only after a scheduled kill"),
+    ({"faults": [{"after_step": 2, "action": "kill", "rank": 1},
+                 {"after_step": 5, "action": "rejoin", "rank": 1}]}, "needs recovery 'shrink'"),
+    ({"faults": [{"after_step": 2, "action": "kill", "rank": 7}]}, "rank must be between"),
+    ({"faults": [{"after_step": 200, "action": "kill", "rank": 1}]}, "after_step"),
+    ({"faults": [{"after_step": 2, "action": "slow", "rank": 1}]}, "takes exactly"),
+    ({"faults": [{"after_step": 2, "action": "melt", "rank": 1}]}, "action must be one of"),
+    ({"faults": [{"after_step": 2, "action": "drop", "src": 0, "dst": 1}]}, "hand-written"),
+    ({"faults": [{"after_step": 2, "action": "kill", "rank": 1}] * 21}, "at most 20"),
+])
+def test_bad_schedules_and_recoveries_are_refused(config: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RunConfig(**{"workers": 4, "steps": 100, **config})
+
+
+def test_schedules_through_the_api(client) -> None:  # type: ignore[no-untyped-def]
+    bad = client.post("/api/runs", json={"workers": 2, "faults": [
+        {"after_step": 2, "action": "kill", "rank": 1, "colour": "red"}]})
+    assert bad.status_code == 422 and "faults" in bad.json()["detail"]
+    bad = client.post("/api/runs", json={"workers": 2, "faults": [
+        {"after_step": 2, "action": "kill", "rank": 5}]})
+    assert bad.status_code == 422 and "rank" in bad.json()["detail"]
+    ok = client.post("/api/runs", json={"workers": 3, "steps": 12, "pace": 20.0,
+                                        "recovery": "shrink", "faults": [
+                                            {"after_step": 4, "action": "kill", "rank": 2}]})
+    assert ok.status_code == 201, ok.text
+    run = ok.json()
+    assert run["config"]["faults"] == [{"after_step": 4, "action": "kill", "rank": 2}]
+    deadline = time.monotonic() + 60
+    while (state := client.get(f"/api/runs/{run['id']}").json())["status"] not in (
+            "finished", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert state["status"] == "finished"
+    assert [w["status"] for w in state["workers"]] == ["exited", "exited", "failed"]
