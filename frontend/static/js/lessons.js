@@ -296,7 +296,7 @@ export function createLessons({ select, panel, hooks }) {
                 el("a", {
                   href: `?lesson=${encodeURIComponent(l.id)}`,
                   "data-related": l.id,
-                  text: `${loc(l.title, lang)} (${l.kind === "demo" ? t("lesson.kindDemo") : t("lesson.kindConcept")})`,
+                  text: t("lesson.relatedItem", { title: loc(l.title, lang), kind: l.kind === "demo" ? t("lesson.kindDemo") : t("lesson.kindConcept") }),
                   onclick: (ev) => {
                     ev.preventDefault();
                     open(l.id);
@@ -470,7 +470,10 @@ export function createLessons({ select, panel, hooks }) {
       el("ul", { class: "lesson-measured", "data-testid": "lesson-measured" }, ...measuredLines(cur.state, summary).map((x) => el("li", { text: x }))),
     );
     if (cur.status !== "finished") reveal.prepend(el("p", { class: "lesson-note", text: t("lesson.endedEarly", { status: t("status." + cur.status) }) }));
+    const first = reveal.hidden;
     reveal.hidden = false;
+    // the answer appears below the fold of the panel: bring it into view once
+    if (first && reveal.scrollIntoView) reveal.scrollIntoView({ block: "nearest" });
     panel.querySelectorAll("[data-choice]").forEach((b) => {
       b.classList.toggle("correct", Number(b.dataset.choice) === p.answer);
     });
