@@ -1,4 +1,5 @@
-"""Make the README's screenshots from real runs: `.venv/bin/python docs/screenshots.py`.
+"""Make the README's screenshots from real runs: `.venv/bin/python docs/screenshots.py`
+(or only some: `... docs/screenshots.py presenter` makes the files whose name has "presenter").
 
 Starts a server on a free port with a scratch data directory, runs each scenario to the
 end through the API, opens the page on the finished run in headless Chromium, and saves
@@ -28,6 +29,13 @@ SHOTS = [
     ("screenshot-zh.png", "data-parallel-4", {"pace": None, "steps": 150}, "lang=zh"),
     ("screenshot-ps.png", "ps-async", {}, "lang=en"),
 ]
+# Presenter mode (big=1) on a lesson page: (file, lesson id, page query). The run is the
+# lesson's preset exactly (so the lesson panel shows its result), viewed at step `at`
+# (scrubbed back from the end) so the narration tells what happened in that step.
+PRESENTER_SHOTS = [
+    ("screenshot-presenter-en.png", "stragglers", "lang=en&big=1&guess=2&at=50"),
+    ("screenshot-presenter-zh.png", "stragglers", "lang=zh&big=1&guess=2&at=50"),
+]
 
 
 def _free_port() -> int:
@@ -42,6 +50,38 @@ def _call(url: str, body: dict | None = None) -> dict | list:
                                  headers={"content-type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as res:
         return json.loads(res.read())
+
+
+def _only(shots: list) -> list:
+    wanted = sys.argv[1:]
+    return [s for s in shots if not wanted or any(w in s[0] for w in wanted)]
+
+
+def _finished_run(base: str, config: dict) -> str:
+    run = _call(f"{base}/api/runs", config)
+    while _call(f"{base}/api/runs/{run['id']}")["status"] in ("starting", "running"):
+        time.sleep(0.2)
+    return run["id"]
+
+
+def _shoot(page, url: str, path: Path, scrubbed: bool = False) -> None:
+    page.goto(url)
+    page.wait_for_function(
+        "document.querySelector('[data-testid=run-status]')"
+        ".dataset.status === 'finished'", timeout=60_000)
+    if scrubbed:  # the link's step (at=) is shown once the run's events are in
+        page.wait_for_function("window.distlab.player.mode === 'scrub'", timeout=60_000)
+    page.wait_for_timeout(2500)  # the last throttled redraws and packets
+    if scrubbed:
+        # a lesson page: its panel above the views, down to the bottom of the views
+        bottom = page.evaluate(
+            "document.querySelector('main.layout').getBoundingClientRect().bottom")
+        width = page.viewport_size["width"]
+        page.screenshot(path=str(path), full_page=True,
+                        clip={"x": 0, "y": 0, "width": width, "height": bottom})
+    else:
+        page.screenshot(path=str(path))
+    print("wrote", path)
 
 
 def main() -> None:
@@ -62,18 +102,19 @@ def main() -> None:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                             args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
-                for name, scenario, overrides, query in SHOTS:
-                    run = _call(f"{base}/api/runs", {**scenarios[scenario], **overrides})
-                    while _call(f"{base}/api/runs/{run['id']}")["status"] in (
-                            "starting", "running"):
-                        time.sleep(0.2)
-                    page.goto(f"{base}/?run={run['id']}&{query}")
-                    page.wait_for_function(
-                        "document.querySelector('[data-testid=run-status]')"
-                        ".dataset.status === 'finished'", timeout=60_000)
-                    page.wait_for_timeout(2500)  # the last throttled redraws and packets
-                    page.screenshot(path=str(DOCS / name))
-                    print("wrote", DOCS / name)
+                for name, scenario, overrides, query in _only(SHOTS):
+                    run_id = _finished_run(base, {**scenarios[scenario], **overrides})
+                    _shoot(page, f"{base}/?run={run_id}&{query}", DOCS / name)
+                # a projector's 1920×1080 (presenter mode is made for it)
+                page = browser.new_page(viewport={"width": 1920, "height": 1080})
+                lesson_runs: dict[str, str] = {}
+                for name, lesson_id, query in _only(PRESENTER_SHOTS):
+                    if lesson_id not in lesson_runs:
+                        preset = _call(f"{base}/api/lessons/{lesson_id}")["preset"]
+                        config = {**scenarios[preset["scenario"]], **preset["overrides"]}
+                        lesson_runs[lesson_id] = _finished_run(base, config)
+                    url = f"{base}/?lesson={lesson_id}&run={lesson_runs[lesson_id]}&{query}"
+                    _shoot(page, url, DOCS / name, scrubbed="at=" in query)
                 browser.close()
         finally:
             server.terminate()
