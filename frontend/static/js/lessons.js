@@ -381,7 +381,8 @@ export function createLessons({ select, panel, hooks }) {
     const base = lesson.preset ? lesson.preset.config : {};
     const diff = Object.keys(c).filter((k) => JSON.stringify(c[k]) !== JSON.stringify(base[k]) && k !== "pace" && k !== "detail");
     if (!diff.length) return t("lesson.sameRun");
-    return diff.map((k) => `${k} = ${c[k] == null ? "—" : typeof c[k] === "object" ? JSON.stringify(c[k]) : c[k]}`).join(", ");
+    const show = (v) => (v == null || (Array.isArray(v) && !v.length) ? "—" : typeof v === "object" ? JSON.stringify(v) : v);
+    return diff.map((k) => `${k} = ${show(c[k])}`).join(", ");
   }
 
   function measuredLines(state, summary) {
