@@ -203,14 +203,14 @@ def test_narration_names_the_straggler_from_real_events(page: Page, server: str)
         "document.querySelector('[data-testid=narration]').textContent.startsWith('step 5')")
     text = pg.inner_text("[data-testid=narration]")
     assert text.startswith("step 5: rank 0 is "), text
-    assert "× slower — the other 1 wait" in text
+    assert "× slower — the other worker waits" in text
     # the waiting time on screen is the event's wait_ms
     assert f"{waited:.1f} ms" in text or f"{round(waited)} ms" in text, (text, waited)
     pg.click("[data-testid=lang-toggle]")
     pg.wait_for_function("document.documentElement.lang === 'zh-CN'")
     pg.wait_for_timeout(200)
     zh = pg.inner_text("[data-testid=narration]")
-    assert zh.startswith("第 5 步：rank 0 的用时是其他进程的") and "等了它" in zh, zh
+    assert zh.startswith("第 5 步：进程 0 的用时是另一个进程的") and "等了它" in zh, zh
 
 
 @pytest.fixture

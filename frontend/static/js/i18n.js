@@ -46,6 +46,7 @@ const EN = /*CATALOG:en*/ {
   "pres.paceSet": "pace: {n} steps/s",
   "pres.speedSet": "replay: {n} steps/s",
   "pres.narrStraggler": "step {step}: rank {rank} is {k}× slower — the other {n} wait {ms} for it at the all-reduce",
+  "pres.narrStraggler1": "step {step}: rank {rank} is {k}× slower — the other worker waits {ms} for it at the all-reduce",
   "keys.hint": "Keys: space = play/pause, → = step, ? = all keys",
 
   "room.menu": "Classroom",
@@ -668,7 +669,8 @@ const ZH = /*CATALOG:zh*/ {
   "pres.keyEsc": "关闭本帮助或导出菜单",
   "pres.paceSet": "训练节奏：{n} 步/秒",
   "pres.speedSet": "回放速度：{n} 步/秒",
-  "pres.narrStraggler": "第 {step} 步：rank {rank} 的用时是其他进程的 {k} 倍——其余 {n} 个工作进程在全归约处等了它 {ms}",
+  "pres.narrStraggler": "第 {step} 步：进程 {rank} 的用时是其他进程的 {k} 倍——其余 {n} 个工作进程在全归约处等了它 {ms}",
+  "pres.narrStraggler1": "第 {step} 步：进程 {rank} 的用时是另一个进程的 {k} 倍——另一个工作进程在全归约处等了它 {ms}",
   "keys.hint": "快捷键：空格 = 播放/暂停，→ = 单步，? = 全部快捷键",
 
   "room.menu": "课堂",

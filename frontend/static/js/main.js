@@ -352,7 +352,8 @@ function narrationFor(state, info) {
   const slow = !isPs(state) && stragglerOf(state, step);
   if (slow) {
     const k = slow.factor == null ? "?" : fmtNum(slow.factor, 2);
-    line = t("pres.narrStraggler", { step, rank: slow.rank, k, n: slow.others, ms: fmtMs(slow.waitMs) });
+    const key = slow.others === 1 ? "pres.narrStraggler1" : "pres.narrStraggler";
+    line = t(key, { step, rank: slow.rank, k, n: slow.others, ms: fmtMs(slow.waitMs) });
   }
   if (info.mode === "live" && live.status === "paused") return t("narr.paused", { step });
   const cp = (state.checkpoints || []).find((c) => c.step === step);
