@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
@@ -103,10 +104,13 @@ def watch_students(students: list[Page], js_condition: str) -> None:
             """cond => {
                  window.__seenAt = null;
                  const f = new Function('return (' + cond + ')');
-                 const check = () => { if (window.__seenAt === null && f()) window.__seenAt = Date.now(); };
+                 const check = () => {
+                   if (window.__seenAt === null && f()) window.__seenAt = Date.now();
+                 };
                  window.__seenObs?.disconnect();
                  window.__seenObs = new MutationObserver(check);
-                 window.__seenObs.observe(document.body, {attributes: true, childList: true, subtree: true});
+                 window.__seenObs.observe(document.body,
+                                          {attributes: true, childList: true, subtree: true});
                  check();
                }""",
             js_condition,
@@ -153,6 +157,7 @@ def test_students_follow_the_instructor_and_cannot_control(pages: Pages, server:
         "() => { document.querySelector('[data-testid=pause-run]').click(); return Date.now(); }"
     )
     lags = seen_after(students, t_click)
+    print(f"students saw the pause after {lags} s")
     assert all(lag < 1.0 for lag in lags), f"students saw the pause after {lags} s"
     wait_status(inst, "paused", 5_000)
 
@@ -170,6 +175,7 @@ def test_students_follow_the_instructor_and_cannot_control(pages: Pages, server:
         "() => { document.querySelector('[data-testid=step-run]').click(); return Date.now(); }"
     )
     lags = seen_after(students, t_click)
+    print(f"students saw the step after {lags} s")
     assert all(lag < 1.0 for lag in lags), f"students saw the step after {lags} s"
     inst.wait_for_function(f"Number(document.querySelector('{SCRUB}').max) === {paused_at + 1}")
     stepped = paused_at + 1
@@ -210,7 +216,9 @@ def test_students_follow_the_instructor_and_cannot_control(pages: Pages, server:
 
     # --- a student forks the run: a sandbox of their own, same config, under their control
     s1.click("[data-testid=room-fork]")
-    s1.wait_for_function("id => window.distlab.app.runId && window.distlab.app.runId !== id", arg=run_id)
+    s1.wait_for_function(
+        "id => window.distlab.app.runId && window.distlab.app.runId !== id", arg=run_id
+    )
     fork_id = s1.evaluate("window.distlab.app.runId")
     assert get_json(f"{server}/api/runs/{fork_id}")["config"] == run["config"]
     s1.wait_for_selector("[data-testid=room-back]")
@@ -240,6 +248,17 @@ def test_students_follow_the_instructor_and_cannot_control(pages: Pages, server:
     s1.wait_for_function("id => window.distlab.app.runId === id", arg=run2)
     assert s1.get_attribute("[data-testid=room-banner]", "data-following") == "true"
     wait_status(s2, "finished", 20_000)
+
+    # --- the instructor closes the room: every student is told that it ended
+    inst.click("[data-testid=room-leave]")
+    inst.wait_for_selector("[data-testid=room-banner]", state="hidden")
+    for s in students:
+        s.wait_for_selector("[data-testid=room-banner]", state="hidden", timeout=5_000)
+        s.wait_for_selector("[data-testid=room-error]:not([hidden])")
+        assert code in s.inner_text("[data-testid=room-error]")
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        get_json(f"{server}/api/rooms/{code}")
+    assert gone.value.code == 404
 
 
 def test_room_errors_are_clear(pages: Pages, server: str) -> None:

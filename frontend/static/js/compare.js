@@ -123,6 +123,12 @@ function esc(s) {
   return String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 }
 
+/** A value cell: short values stay on one line, long ones (JSON) wrap. */
+function cell(v) {
+  const s = fmtValue(v);
+  return `<td${s.length > 18 ? ' class="long"' : ""}>${esc(s)}</td>`;
+}
+
 function fmtValue(v) {
   if (v === undefined || v === null) return "—";
   if (typeof v === "object") return JSON.stringify(v);
@@ -407,7 +413,7 @@ export function createCompareView({ el, onOpen }) {
       {
         margin: { l: 52, r: 10, t: 8, b: 40 },
         font: { size: font, family: "system-ui, -apple-system, 'Segoe UI', 'Noto Sans SC', 'PingFang SC', sans-serif", color: "#111" },
-        xaxis: { title: { text: xName, standoff: 4 }, zeroline: false, gridcolor: "#e6e6e6", automargin: true, rangemode: "tozero" },
+        xaxis: { title: { text: xName, standoff: 4 }, zeroline: false, gridcolor: "#e6e6e6", automargin: true },
         yaxis: { title: { text: t("chart.loss") }, automargin: true, gridcolor: "#e6e6e6", zeroline: false },
         showlegend: false,
         paper_bgcolor: "rgba(0,0,0,0)",
@@ -453,7 +459,7 @@ export function createCompareView({ el, onOpen }) {
       rows
         .map(
           (r) =>
-            `<tr data-field="${esc(r.field)}" data-differs="${r.differs}"${r.differs ? ' class="differs"' : ""}><th scope="row">${esc(r.field)}</th><td>${esc(fmtValue(r.a))}</td><td>${esc(fmtValue(r.b))}</td></tr>`,
+            `<tr data-field="${esc(r.field)}" data-differs="${r.differs}"${r.differs ? ' class="differs"' : ""}><th scope="row">${esc(r.field)}</th>${cell(r.a)}${cell(r.b)}</tr>`,
         )
         .join("") +
       "</tbody>";
@@ -461,11 +467,17 @@ export function createCompareView({ el, onOpen }) {
   }
 
   function drawTimelines() {
+    // One clock for both: seconds since each run started, from the first measured step
+    // of either run (start-up before it is the same blank for both) to the last.
+    const segs = { a: runSegments(side.a.state), b: runSegments(side.b.state) };
     const hi = Math.max(runEnd(side.a.state), runEnd(side.b.state), 1e-3);
-    for (const k of ["a", "b"]) drawTimeline(el.querySelector(`[data-testid=compare-timeline-${k}]`), side[k].state, 0, hi);
+    let first = Infinity;
+    for (const k of ["a", "b"]) for (const x of segs[k]) first = Math.min(first, x.x0);
+    const lo = Number.isFinite(first) && first < hi ? Math.max(0, first - 0.02 * (hi - first)) : 0;
+    for (const k of ["a", "b"]) drawTimeline(el.querySelector(`[data-testid=compare-timeline-${k}]`), side[k].state, segs[k], lo, hi);
   }
 
-  function drawTimeline(svg, state, lo, hi) {
+  function drawTimeline(svg, state, segs, lo, hi) {
     const box = svg.getBoundingClientRect();
     const Wd = Math.max(240, Math.round(box.width || 800));
     const Ht = Math.max(80, Math.round(box.height || 150));
@@ -493,7 +505,6 @@ export function createCompareView({ el, onOpen }) {
       parts.push(`<rect class="lane-bg${i % 2 ? " odd" : ""}" x="${left}" y="${y.toFixed(1)}" width="${Wd - left - right}" height="${laneH.toFixed(1)}"/>`);
       parts.push(`<text class="lane-label" x="${left - 8}" y="${(y + laneH / 2 + fs * 0.35).toFixed(1)}" text-anchor="end" font-size="${fs}">${esc(t("topo.rank", { rank: r }))}</text>`);
     });
-    const segs = runSegments(state);
     const segH = Math.max(3, laneH * 0.6);
     // the emulated-compute hatch is this SVG's own pattern (the lab's may be hidden)
     const cls = (seg) => `seg seg-${seg === "pull" ? "push pull" : seg}"${seg === "emulated" ? ` style="fill:url(#${hatch})"` : ""}`;
@@ -535,6 +546,7 @@ export function createCompareView({ el, onOpen }) {
     }
     svg.innerHTML = parts.join("");
     svg.dataset.segments = String(segs.length);
+    svg.dataset.lo = String(lo);
     svg.dataset.hi = String(hi);
   }
 

@@ -195,7 +195,6 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
       return;
     }
     const code = `<strong class="room-code" data-testid="room-code">${esc(room.code)}</strong>`;
-    const runShort = room.runId ? `<code>${esc(room.runId.slice(0, 8))}</code>` : "";
     const err = room.error ? `<span class="room-banner-error" role="alert">${esc(room.error)}</span>` : "";
     if (room.role === "instructor") {
       banner.classList.toggle("compact", room.compact);
@@ -210,7 +209,7 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
         </div>
         <div class="room-actions">
           <button type="button" class="btn small" data-act="compact">${esc(t(room.compact ? "room.bigCode" : "room.smallCode"))}</button>
-          <button type="button" class="btn small" data-testid="room-leave" data-act="leave">${esc(t("room.closeRoom"))}</button>
+          <button type="button" class="btn small" data-testid="room-leave" data-act="close" title="${esc(t("room.closeTitle"))}">${esc(t("room.closeRoom"))}</button>
         </div>`;
     } else {
       banner.classList.remove("compact");
@@ -228,9 +227,9 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
       }
       actions.push(`<button type="button" class="btn small" data-testid="room-leave" data-act="leave">${esc(t("room.leave"))}</button>`);
       banner.innerHTML = `
-        <div class="room-id"><span class="room-label">${esc(t("room.followingLabel"))}</span>${code}</div>
+        <div class="room-id"><span class="room-label">${esc(t(room.following ? "room.followingLabel" : "room.roomLabel"))}</span>${code}</div>
         <div class="room-info">
-          <div class="room-state" data-testid="room-state">${esc(what)} ${room.following && runShort ? "" : ""}</div>
+          <div class="room-state" data-testid="room-state">${esc(what)}</div>
           ${room.following && room.runId ? `<div class="room-note">${esc(t("room.readOnly"))}</div>` : ""}
           ${err}
         </div>
@@ -243,6 +242,7 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
     if (!b || b.disabled) return;
     const act = b.dataset.act;
     if (act === "leave") leave();
+    else if (act === "close") closeRoom(b);
     else if (act === "compact") {
       room.compact = !room.compact;
       renderBanner();
@@ -313,6 +313,16 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
     changed();
   }
 
+  /** End the room for everyone (DELETE /api/rooms/{code}); followers are told it ended. */
+  async function closeRoom(btn) {
+    btn.disabled = true;
+    const r = await call("DELETE", `/api/rooms/${encodeURIComponent(room.code)}`, undefined, { "X-Instructor-Key": instructorKey() || "" });
+    if (r.ok || r.status === 404) return leave();
+    btn.disabled = false;
+    room.error = t("room.closeFailed", { msg: detail(r, String(r.status)) });
+    changed();
+  }
+
   function pushCurrent() {
     const id = currentRun();
     if (id && id !== room.pushed) push(id);
@@ -325,7 +335,7 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
     const r = await call("GET", `/api/rooms/${encodeURIComponent(code)}`);
     if (!r.ok || !r.data) {
       if (room.role !== "student") setUrlRoom(null); // a reload must not try again
-      return showError(r.status === 404 ? t("room.unknown", { code }) : t("room.joinFailed", { msg: detail(r, String(r.status)) }));
+      return showError(r.status === 404 || r.status === 422 ? t("room.unknown", { code }) : t("room.joinFailed", { msg: detail(r, String(r.status)) }));
     }
     if (room.role === "instructor") {
       store.set(ROOM_STORE, null); // this tab now follows, it no longer leads
@@ -343,6 +353,7 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
 
   function applyRoom(msg) {
     const prev = room.runId;
+    if (prev && !msg.run_id) checkEnded();
     room.runId = msg.run_id ?? null;
     room.lesson = msg.lesson ?? null;
     if (room.role === "student" && room.following && room.runId && (room.runId !== prev || currentRun() !== room.runId)) {
@@ -354,6 +365,16 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
       window.dispatchEvent(new CustomEvent("distlab:room-lesson", { detail: { code: room.code, lesson: room.lesson } }));
     }
     changed();
+  }
+
+  /** The room stopped pointing at a run: closed by the instructor (then it is gone)? */
+  async function checkEnded() {
+    const code = room.code;
+    const r = await call("GET", `/api/rooms/${encodeURIComponent(code)}`);
+    if (r.status === 404 && room.role === "student" && room.code === code) {
+      leave();
+      showError(t("room.closed", { code }));
+    }
   }
 
   function connect() {

@@ -1,0 +1,59 @@
+// Pure helpers of the compare view and the classroom room (no DOM). Run: node --test tests/js/
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { binSegments, canonical, configDiff, parseCompare, runEnd, runSegments } from "../../frontend/static/js/compare.js";
+import { normalizeCode } from "../../frontend/static/js/room.js";
+import { applyEvent, initialState } from "../../frontend/static/js/state.js";
+
+test("?compare=A,B needs two different ids", () => {
+  assert.deepEqual(parseCompare("abc,def"), ["abc", "def"]);
+  assert.deepEqual(parseCompare(" abc , def "), ["abc", "def"]);
+  assert.equal(parseCompare("abc"), null);
+  assert.equal(parseCompare("abc,abc"), null);
+  assert.equal(parseCompare("a,b,c"), null);
+  assert.equal(parseCompare(null), null);
+});
+
+test("config diff: a row per field of either run, differing exactly where values differ", () => {
+  const a = { strategy: "data_parallel", workers: 2, lr: 0.5, links: [{ src: 0, dst: 1 }], net: { b: 1, a: 2 } };
+  const b = { strategy: "data_parallel", workers: 3, lr: 0.5, links: [{ dst: 1, src: 0 }], net: { a: 2, b: 1 }, pace: null };
+  const rows = configDiff(a, b);
+  assert.deepEqual(rows.map((r) => r.field), ["strategy", "workers", "lr", "links", "net", "pace"]);
+  assert.deepEqual(rows.filter((r) => r.differs).map((r) => r.field), ["workers"]);
+  // a field one run lacks counts as null: null vs missing is no difference, 4 vs missing is
+  assert.equal(configDiff({ x: 4 }, {})[0].differs, true);
+  assert.equal(canonical({ b: [1, { d: 1, c: 2 }], a: null }), '{"a":null,"b":[1,{"c":2,"d":1}]}');
+});
+
+test("whole-run segments on the wall clock, and the run's end", () => {
+  let s = initialState();
+  s = applyEvent(s, { seq: 1, type: "run_started", run_id: "r", t: 0, rank: null, step: null, config: { strategy: "data_parallel", workers: 1 }, world_size: 1 });
+  s = applyEvent(s, { seq: 2, type: "step", run_id: "r", t: 1.02, rank: 0, step: 1, t_start: 1.0, wait_ms: 0, compute_ms: 10, comm_ms: 5, loss: 1 });
+  s = applyEvent(s, { seq: 3, type: "step", run_id: "r", t: 2.02, rank: 0, step: 2, t_start: 2.0, wait_ms: 2, compute_ms: 10, comm_ms: 5, loss: 0.9 });
+  const segs = runSegments(s);
+  assert.deepEqual(segs.map((x) => [x.step, x.seg]), [[1, "compute"], [1, "comm"], [2, "wait"], [2, "compute"], [2, "comm"]]);
+  assert.ok(Math.abs(segs[1].x0 - 1.01) < 1e-9 && Math.abs(segs[1].x1 - 1.015) < 1e-9);
+  assert.equal(runEnd(s), 2.02);
+});
+
+test("binned segments keep each bin's share of time per kind", () => {
+  const segs = [
+    { rank: 0, seg: "compute", x0: 0, x1: 0.5 },
+    { rank: 0, seg: "comm", x0: 0.5, x1: 1.5 },
+  ];
+  const bins = binSegments(segs, 0, 2, 2); // bins [0,1) and [1,2)
+  const get = (seg, x0) => bins.find((b) => b.seg === seg && b.x0 === x0)?.frac ?? 0;
+  assert.equal(get("compute", 0), 0.5);
+  assert.equal(get("comm", 0), 0.5);
+  assert.equal(get("comm", 1), 0.5);
+  assert.equal(get("compute", 1), 0);
+});
+
+test("room codes as typed: case, spaces, a pasted join link", () => {
+  assert.equal(normalizeCode(" k7qx 2m "), "K7QX2M");
+  assert.equal(normalizeCode("http://host:8000/?room=k7qx2m"), "K7QX2M");
+  assert.equal(normalizeCode("K7-QX-2M"), "K7QX2M");
+  assert.equal(normalizeCode(""), "");
+  assert.equal(normalizeCode("no!"), "");
+});

@@ -1,0 +1,169 @@
+"""The compare view (`?compare=A,B`) in a real Chromium against the real server: two short
+data-parallel runs that differ in workers and learning rate, their mean losses overlaid
+(by step and by time), their timelines on one time axis, and exactly the differing config
+fields highlighted. Also reached from the run list ("compare" + "Side by side").
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+import urllib.request
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser_support import ARTIFACTS, get_json
+
+pytestmark = pytest.mark.browser
+
+STEPS = 8
+VIEW = "[data-testid=compare-view]"
+LOSS = "[data-testid=compare-loss]"
+
+
+def start_run(server: str, **config: object) -> str:
+    body = {"strategy": "data_parallel", "steps": STEPS, "pace": None, "dataset": "moons", **config}
+    req = urllib.request.Request(
+        f"{server}/api/runs",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=10) as res:
+        assert res.status == 201
+        return json.loads(res.read())["id"]
+
+
+def wait_finished(server: str, run_id: str, timeout_s: float = 40) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        run = get_json(f"{server}/api/runs/{run_id}")
+        if run["status"] in ("finished", "failed", "stopped"):
+            assert run["status"] == "finished", run
+            return run
+        assert time.monotonic() < deadline, f"run {run_id} did not finish: {run['status']}"
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def two_runs(server: str) -> tuple[dict, dict]:
+    a = start_run(server, workers=2, lr=0.5)
+    b = start_run(server, workers=3, lr=0.1)
+    return wait_finished(server, a), wait_finished(server, b)
+
+
+def differing(a: dict, b: dict) -> set[str]:
+    return {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+
+
+def test_compare_two_runs_side_by_side(
+    page: Page, server: str, two_runs: tuple[dict, dict]
+) -> None:
+    ra, rb = two_runs
+    pg = page
+    pg.goto(f"{server}/?compare={ra['id']},{rb['id']}")
+    pg.wait_for_function("window.distlab !== undefined && window.Plotly !== undefined")
+    pg.wait_for_selector(VIEW)
+    assert pg.is_hidden("main.layout"), "the lab is hidden while comparing"
+
+    # both mean losses, every step, A solid and B dashed
+    pg.wait_for_function(
+        f"""(() => {{ const gd = document.querySelector('{LOSS}');
+              return !!(gd.data && gd.data.length === 2
+                        && gd.data.every(t => t.x.length === {STEPS})); }})()""",
+        timeout=15_000,
+    )
+    traces = pg.evaluate(f"document.querySelector('{LOSS}').data.map(t => [t.meta, t.x, t.y])")
+    assert [m for m, _, _ in traces] == ["a", "b"]
+    assert all(y is not None and y > 0 for _, _, ys in traces for y in ys)
+    assert traces[0][2] != traces[1][2], "different learning rates give different losses"
+
+    # by step, then by time (seconds since each run started, increasing)
+    pg.click("[data-testid=compare-x-step]")
+    pg.wait_for_function(
+        f"document.querySelector('{LOSS}').data[0].x.join(',') === "
+        f"'{','.join(str(i) for i in range(1, STEPS + 1))}'"
+    )
+    pg.click("[data-testid=compare-x-time]")
+    pg.wait_for_function(f"document.querySelector('{LOSS}').dataset.x === 'time'")
+    pg.wait_for_function(
+        f"document.querySelector('{LOSS}').data[0].x.some(x => !Number.isInteger(x))"
+    )
+    for xs in pg.evaluate(f"document.querySelector('{LOSS}').data.map(t => t.x)"):
+        assert all(0 < x0 < x1 for x0, x1 in itertools.pairwise(xs))
+
+    # the timelines: one lane per worker, segments in both, one shared time axis
+    for side, workers in (("a", 2), ("b", 3)):
+        sel = f"[data-testid=compare-timeline-{side}]"
+        pg.wait_for_function(f"document.querySelectorAll('{sel} .seg').length > 0")
+        assert pg.locator(f"{sel} .lane-label").count() == workers
+        assert pg.locator(f"{sel} .seg-compute").count() >= STEPS * workers
+    his = pg.eval_on_selector_all(
+        "[data-testid^=compare-timeline-]", "els => els.map(e => e.dataset.hi)"
+    )
+    assert len(his) == 2 and his[0] == his[1] and float(his[0]) > 0
+
+    # the config table: a row per field, exactly the differing ones highlighted
+    diff = "[data-testid=compare-diff]"
+    pg.wait_for_selector(f"{diff} tr[data-field]")
+    fields = pg.eval_on_selector_all(
+        f"{diff} tr[data-field]", "els => els.map(e => e.dataset.field)"
+    )
+    assert set(fields) == ra["config"].keys() | rb["config"].keys()
+    shown = set(
+        pg.eval_on_selector_all(
+            f"{diff} tr[data-differs=true]", "els => els.map(e => e.dataset.field)"
+        )
+    )
+    assert shown == differing(ra["config"], rb["config"]) == {"workers", "lr"}
+    assert pg.locator(f"{diff} tr.differs").count() == 2
+    # "only differences" hides the rest
+    pg.check("[data-testid=compare-only-diff]")
+    assert pg.locator(f"{diff} tr[data-field]:visible").count() == 2
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.uncheck("[data-testid=compare-only-diff]")
+    pg.wait_for_timeout(400)
+    pg.screenshot(path=str(ARTIFACTS / "compare-en.png"), full_page=True)
+    pg.click("[data-testid=lang-toggle]")
+    pg.click("[data-testid=presenter-toggle]")
+    pg.wait_for_timeout(600)
+    assert "对比两次运行" in pg.inner_text(VIEW)
+    pg.screenshot(path=str(ARTIFACTS / "compare-zh-presenter.png"), full_page=True)
+    pg.click("[data-testid=presenter-toggle]")
+    pg.click("[data-testid=lang-toggle]")
+
+    # back to the lab
+    pg.click("[data-testid=compare-close]")
+    assert pg.is_hidden(VIEW)
+    assert pg.is_visible("main.layout")
+    assert "compare=" not in pg.url
+
+
+def test_compare_from_the_run_list(page: Page, server: str, two_runs: tuple[dict, dict]) -> None:
+    ra, rb = two_runs
+    pg = page
+    pg.click("#btn-refresh-runs")  # the runs were made after the page opened
+    pg.click(f"[data-testid=run-list] .run-item[data-run-id='{ra['id']}']")
+    pg.wait_for_function("id => window.distlab.app.runId === id", arg=ra["id"])
+    pg.click(f"[data-testid=compare-run][data-run-id='{rb['id']}']")
+    pg.click("[data-testid=compare-open]")
+    pg.wait_for_selector(VIEW)
+    compare_param = "new URLSearchParams(location.search).get('compare')"
+    assert pg.evaluate(compare_param) == f"{ra['id']},{rb['id']}"
+    assert pg.input_value("[data-testid=compare-select-a]") == ra["id"]
+    assert pg.input_value("[data-testid=compare-select-b]") == rb["id"]
+    pg.wait_for_function(
+        f"(document.querySelector('{LOSS}').data || []).length === 2", timeout=15_000
+    )
+    # swapping A and B swaps the columns
+    pg.click("[data-testid=compare-swap]")
+    pg.wait_for_function(
+        "id => new URLSearchParams(location.search).get('compare').startsWith(id)", arg=rb["id"]
+    )
+    pg.wait_for_function(
+        'document.querySelector("[data-testid=compare-diff] tr[data-field=workers] td")'
+        "?.textContent === '3'"
+    )
