@@ -72,7 +72,7 @@ class RunCreate(BaseModel):
     error_feedback: bool = False
     nan_policy: Literal["skip", "spread"] = "skip"
     checkpoint_every: int | None = Field(None, ge=1, le=limits.MAX_STEPS)
-    recovery: Literal["none", "restart", "shrink"] = "none"
+    recovery: Literal["none", "restart", "shrink", "continue"] = "none"
     max_restarts: int = Field(3, ge=0, le=20)
     servers: int = Field(1, ge=1, le=limits.MAX_SERVERS)
     ps_mode: Literal["sync", "backup", "async", "ssp"] = "sync"

@@ -21,7 +21,7 @@ ALL_REDUCE_ALGORITHMS = ("builtin", "ring", "tree", "naive")
 COMPRESSIONS = ("fp16", "qsgd", "topk", "randk", "sign", "powersgd")  # engine/compression.py
 NETWORKS = ("1gbe", "10gbe", "100g_ib", "slow_link", "custom")  # engine/network.py
 MAX_LINK_OVERRIDES = 64
-RECOVERIES = ("none", "restart", "shrink")
+RECOVERIES = ("none", "restart", "shrink", "continue")
 RANK_FAULTS = ("kill", "freeze", "slow", "corrupt")  # aimed at one worker
 LINK_FAULTS = ("delay", "drop")  # aimed at the link src→dst
 SCHEDULED_ACTIONS = (*RANK_FAULTS, *LINK_FAULTS, "rejoin")
@@ -114,7 +114,9 @@ class RunConfig:
     """When a worker fails: ``none`` (the run fails), ``restart`` (every worker restarts
     from the last checkpoint, as torchrun does; needs ``checkpoint_every``) or ``shrink``
     (the survivors form a smaller group and go on from their own state, as elastic
-    Horovod does; a worker can be added back later with ``rejoin``)."""
+    Horovod does; a worker can be added back later with ``rejoin``) or ``continue``
+    (parameter server, async/ssp/backup: the servers simply stop expecting the dead
+    worker's gradients and training goes on without it)."""
     max_restarts: int = 3
     """Restarts allowed before the run is declared failed."""
     faults: list[dict[str, Any]] = field(default_factory=list)
@@ -150,6 +152,10 @@ class RunConfig:
             raise ValueError("recovery 'restart' needs checkpoints: set checkpoint_every")
         if self.recovery in ("restart", "shrink") and self.strategy != "data_parallel":
             raise ValueError(f"recovery '{self.recovery}' is available for data_parallel runs")
+        if self.recovery == "continue" and (self.strategy != "parameter_server"
+                                            or self.ps_mode == "sync"):
+            raise ValueError("recovery 'continue' is for the parameter server in async, ssp "
+                             "or backup mode (sync needs every worker's gradient)")
         if self.recovery == "shrink" and self.workers < 2:
             raise ValueError("recovery 'shrink' needs at least 2 workers (someone must survive)")
         _check_choice("allreduce", self.allreduce, ALL_REDUCE_ALGORITHMS)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -62,6 +63,10 @@ class ControlState:
         self.down_links: set[int] = set()
         self.urgent_regroup: dict[str, Any] | None = None  # after a failure (out of band)
         self.pending_regroup: dict[str, Any] | None = None  # a rejoin, at a step boundary
+        # Parameter server, recovery "continue": called (on the reader thread, at once) when
+        # the supervisor says a worker died, so the servers hear of it even while this
+        # worker is itself held back waiting for them (SSP would otherwise deadlock).
+        self.on_worker_left: Callable[[int], None] | None = None
 
     # ------------------------------------------------------- reader thread
     def receive(self, message: dict[str, Any]) -> None:
@@ -70,6 +75,8 @@ class ControlState:
                 self.urgent_regroup = message
                 self._cond.notify_all()
                 return
+            if message.get("action") == "worker_left" and self.on_worker_left is not None:
+                self.on_worker_left(message["rank"])
             self._inbox[message["seq"]] = message
             self.received_seq = max(self.received_seq, message["seq"])
             self._cond.notify_all()

@@ -122,13 +122,15 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
     },
     "recovery": {
         "policy": "str: restart (everyone from the last checkpoint) | shrink (the survivors "
-        "go on as a smaller group) | rejoin (a worker that left is added back)",
+        "go on as a smaller group) | rejoin (a worker that left is added back) | continue "
+        "(parameter server: training goes on without the dead worker)",
         "failed_rank": "int", "from_step": "int: the checkpoint the run restarts from "
         "(0 = the start)",
         "lost_steps": "[first, last]: steps done since that checkpoint, executed again",
         "generation": "int: 1 for the first restart, 2 for the second, …",
         "refused": "list: newer checkpoints refused (truncated or tampered), with why",
-        "members": "list (shrink, rejoin): the workers in the new group, in group-rank order",
+        "members": "list (shrink, rejoin, continue): the ranks still in the run (for shrink "
+        "and rejoin in group-rank order)",
     },
     "boundary": {
         "grid": "object: nx, ny, extent, probs (ny*nx P(class 1), row-major from ymin)",

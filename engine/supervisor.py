@@ -316,6 +316,8 @@ class RunSupervisor:
                 self._restart()
             elif self._should_shrink():
                 self._shrink()
+            elif self._should_continue():
+                self._continue_without()
             else:
                 break
         failure = self._failure
@@ -536,6 +538,37 @@ class RunSupervisor:
                 failed_rank=failed.rank, from_step=from_step, lost_steps=None,
                 generation=self._group_generation, refused=[],
                 members=[w.rank for w in members])])
+
+    def _should_continue(self) -> bool:
+        """Parameter server, recovery ``continue``: dead workers are simply left behind,
+        as long as no server died and enough workers remain to make progress."""
+        config = self.config
+        if (self._failure is None or self._outcome.error is not None
+                or config.recovery != "continue" or self._stop_requested):
+            return False
+        failed = [w for w in self._workers if w.status == "failed"]
+        alive = [w for w in self._workers if w.role == "worker" and w.status == "running"]
+        needed = config.workers - config.backup_workers if config.ps_mode == "backup" else 1
+        return all(w.role == "worker" for w in failed) and len(alive) >= needed
+
+    def _continue_without(self) -> None:
+        with self._lock:
+            failed = self._failure
+            assert failed is not None
+            gone = [w for w in self._workers if w.status == "failed"]
+            for w in gone:
+                w.process.kill()  # a frozen worker is really taken out
+                w.process.join(timeout=GRACE_S)
+                w.status = "left"
+                # The survivors pass it on to the servers at their next iteration.
+                self._send_control({"action": "worker_left", "rank": w.rank})
+            self._failure = None
+            members = [w.rank for w in self._active()]
+            self._emit([make_event(
+                "recovery", t=self._now(), rank=failed.rank, step=failed.last_step,
+                policy="continue", failed_rank=failed.rank, from_step=failed.last_step,
+                lost_steps=None, generation=self._group_generation, refused=[],
+                members=members)])
 
     def _rejoin(self, rank: int) -> None:
         """Add a worker that left back: a new process for its rank joins the survivors at

@@ -48,10 +48,13 @@ def test_shrink_then_rejoin_keeps_every_replica_identical() -> None:
     for rank in (0, 1, 3):
         assert [e["step"] for e in by_rank[rank]] == list(range(1, 41))
     # Rank 2 worked until it was killed, then again after rejoining, as a new process.
+    # (It may die before reporting step 10: the kill fires when the first worker is done.)
     steps_2 = [e["step"] for e in by_rank[2]]
     first_back = next(s for a, s in itertools.pairwise(steps_2) if s != a + 1)
-    assert steps_2[:10] == list(range(1, 11)) and first_back > 25
-    assert steps_2[steps_2.index(first_back):] == list(range(first_back, 41))
+    before = steps_2[:steps_2.index(first_back)]
+    assert before == list(range(1, len(before) + 1)) and len(before) >= 8
+    assert first_back > 25
+    assert steps_2[len(before):] == list(range(first_back, 41))
     starts = [e for e in run.of("worker_started") if e["rank"] == 2]
     assert len(starts) == 2 and starts[0]["pid"] != starts[1]["pid"]
 
@@ -160,3 +163,47 @@ def test_schedules_through_the_api(client) -> None:  # type: ignore[no-untyped-d
         time.sleep(0.1)
     assert state["status"] == "finished"
     assert [w["status"] for w in state["workers"]] == ["exited", "exited", "failed"]
+
+
+# ------------------------------------------------ parameter server: keep going without it
+@pytest.mark.parametrize("mode", ["async", "ssp"])
+def test_the_parameter_server_keeps_going_without_a_dead_worker(mode: str) -> None:
+    run = Run(strategy="parameter_server", workers=4, steps=30, batch_size=8, pace=20.0,
+              ps_mode=mode, staleness_bound=2, recovery="continue", emulated_compute_ms=5.0,
+              faults=[{"after_step": 5, "action": "kill", "rank": 2}])
+    final = run.finish(timeout=90)
+    assert final["status"] == "finished", final
+    [failed] = run.of("worker_failed")
+    [recovery] = run.of("recovery")
+    assert failed["rank"] == 2 and recovery["policy"] == "continue"
+    assert 2 not in recovery["members"]
+    updates = run.of("ps_update")
+    dead_pushes = sum(a["worker"] == 2 for u in updates for a in u["applied"])
+    # Every gradient the dead worker pushed before it died, and none after.
+    assert dead_pushes == len(steps_by_rank(run.log)[2])
+    after = [u for u in updates if u["seq"] > recovery["seq"]]
+    assert after, "no update after the failure"
+    # The survivors finish their own iterations; the dead worker's share is not made up.
+    assert final["summary"]["versions"] == 3 * 30 + dead_pushes
+    if mode == "ssp":  # the bound now holds among the survivors, not against a dead clock
+        assert all(a["clock_gap"] <= 2 for u in after for a in u["applied"])
+
+
+def test_backup_mode_goes_on_while_enough_workers_remain() -> None:
+    run = Run(strategy="parameter_server", workers=4, steps=200, batch_size=8, pace=20.0,
+              ps_mode="backup", backup_workers=1, recovery="continue",
+              faults=[{"after_step": 4, "action": "kill", "rank": 1},
+                      {"after_step": 40, "action": "kill", "rank": 3}])
+    final = run.finish(timeout=90)
+    # The first death leaves N = 3 workers for rounds of 3; the second leaves too few.
+    assert [r["policy"] for r in run.of("recovery")] == ["continue"]
+    assert final["status"] == "failed" and "rank 3" in final["error"]
+    assert all(len(u["applied"]) == 3 for u in run.of("ps_update"))
+    assert wait_all_dead(worker_pids(run.log)) == []
+
+
+def test_continue_is_refused_where_it_cannot_work() -> None:
+    with pytest.raises(ValueError, match="sync needs every worker"):
+        RunConfig(strategy="parameter_server", ps_mode="sync", recovery="continue")
+    with pytest.raises(ValueError, match="parameter server"):
+        RunConfig(strategy="data_parallel", recovery="continue")

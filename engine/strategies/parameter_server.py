@@ -18,6 +18,10 @@ What a server does with pushed gradients is the consistency model:
 - ``ssp`` (stale synchronous parallel): async, but a worker more than s iterations ahead
   of the slowest worker is not served its next pull until the slowest catches up.
 
+When a worker dies (recovery ``continue``), the servers are told by the surviving
+workers (a LEFT message) and stop expecting it: async and SSP simply go on with the
+others, backup mode goes on while enough workers remain to fill a round.
+
 All messages are real point-to-point sends on the process group. A server receives from
 *any* worker (whoever is first), which is what makes arrival order — and staleness — real.
 
@@ -40,7 +44,7 @@ import torch.distributed as dist
 from engine.model import flat_params, load_flat
 from engine.strategies.base import WorkerContext, emulate_work, local_gradients
 
-PULL, PUSH, DONE = 1, 2, 3  # what a worker's header asks for: [kind, a, b, sender]
+PULL, PUSH, DONE, LEFT = 1, 2, 3, 4  # what a worker's header says: [kind, a, b, sender]
 WAITED_FOR_VERSION, BLOCKED_BY_SSP = 1, 2  # why a server held a pull back
 HEADER_TAG, PAYLOAD_TAG = 10, 11
 # Waiting is normal here: a paused worker stops pulling, a straggler keeps a sync server
@@ -135,7 +139,24 @@ class _Server:
                 # servers go on with whoever is still pushing.
                 if len(s.active) < self.needed:
                     s.stopping = True
+            elif kind == LEFT:  # worker a died; every survivor says so, once is enough
+                self._forget(a)
             self._serve_pulls()
+
+    def _forget(self, worker: int) -> None:
+        """A dead worker: stop waiting for it (its pulls, its clock, its rounds)."""
+        s = self.state
+        if worker not in s.active:
+            return
+        s.active.discard(worker)
+        s.pending.pop(worker, None)
+        if self.needed == 1 and len(self.workers) > 1:
+            # Async: its unfinished iterations are not made up by the others.
+            self.budget -= max(0, self.config.steps - s.clocks[worker])
+            if s.version >= self.budget:
+                s.stopping = True
+        if len(s.active) < self.needed:
+            s.stopping = True
 
     def _on_gradient(self, worker: int, read_version: int, grad: torch.Tensor) -> None:
         s = self.state
@@ -182,10 +203,16 @@ class _Server:
                     pull.held = BLOCKED_BY_SSP
                     continue
             reply = torch.tensor([s.version, int(s.stopping), pull.held, 0])
-            dist.send(reply, dst=worker, tag=HEADER_TAG)
-            dist.send(self.params, dst=worker, tag=PAYLOAD_TAG)
-            self.ctx.comms.stats.bytes_sent += self.params.numel() * 4
             del s.pending[worker]
+            try:
+                dist.send(reply, dst=worker, tag=HEADER_TAG)
+                dist.send(self.params, dst=worker, tag=PAYLOAD_TAG)
+            except RuntimeError:
+                if self.config.recovery != "continue":
+                    raise
+                self._forget(worker)  # it died after asking; its LEFT notice is on the way
+                continue
+            self.ctx.comms.stats.bytes_sent += self.params.numel() * 4
             if s.stopping:
                 s.active.discard(worker)
 
@@ -199,6 +226,17 @@ class _Worker:
         numel = sum(p.numel() for p in ctx.model.parameters())
         self.bounds = shard_bounds(numel, self.config.servers)
         self.flat = torch.empty(numel)
+        if self.config.recovery == "continue":
+            ctx.control.on_worker_left = self._announce_left
+
+    def _announce_left(self, gone: int) -> None:
+        """Tell every server that worker ``gone`` died (from the control thread: our own
+        main thread may be waiting for a server that waits for the dead worker)."""
+        try:
+            for server in range(self.config.servers):
+                dist.send(_header(LEFT, gone, 0), dst=server, tag=HEADER_TAG)
+        except RuntimeError:
+            pass  # the run is ending anyway; the servers no longer listen
 
     def work(self) -> None:
         ctx, config = self.ctx, self.config
