@@ -285,3 +285,16 @@ def test_room_errors_are_clear(pages: Pages, server: str) -> None:
     assert f"room={room['code']}" in pg.url
     pg.click("[data-testid=room-leave]")
     assert pg.is_hidden("[data-testid=room-banner]")
+
+
+def test_students_see_the_instructors_lesson(pages: Pages, server: str) -> None:
+    inst = pages.open("/")
+    code = open_room(inst)
+    student = pages.open(f"/?room={code}")
+    student.wait_for_selector("[data-testid=room-banner][data-role=student]")
+    lesson_id = get_json(f"{server}/api/lessons")[0]["id"]
+    inst.select_option("[data-testid=lesson-select]", lesson_id)
+    panel_shows = "id => document.querySelector('[data-testid=lesson-panel]').dataset.lesson === id"
+    inst.wait_for_function(panel_shows, arg=lesson_id)
+    student.wait_for_function(panel_shows, arg=lesson_id, timeout=5_000)
+    assert get_json(f"{server}/api/rooms/{code}")["lesson"] == lesson_id

@@ -169,6 +169,8 @@ const room = createRoom({
     refreshRuns();
     player.requestRender();
   },
+  lessonPanel: $("lesson-panel"),
+  openLesson: (id) => lessons.open(id),
 });
 
 // Two runs side by side (compare.js): ?compare=A,B, or "Side by side" above the run list

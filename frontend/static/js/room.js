@@ -92,8 +92,10 @@ export function joinUrl(code, origin = location.origin) {
  *   currentRun()          — the run the page shows now (id or null)
  *   forkRun(id)           — POST /api/runs/{id}/fork, keeping its control token: {ok, status, data}
  *   onChange(room)        — after any change of role or state (for main.js to re-render)
+ *   lessonPanel           — the lesson panel (lessons.js marks it data-lesson="<id>")
+ *   openLesson(id)        — open a lesson on this page (a student following the room)
  */
-export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, onChange }) {
+export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, onChange, lessonPanel, openLesson }) {
   // role: null | "instructor" | "student"
   const room = {
     role: null,
@@ -323,6 +325,24 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
     changed();
   }
 
+  /** The instructor opened (or closed) a lesson: the room shows it to the students. */
+  async function pushLesson(lesson) {
+    const key = instructorKey();
+    if (room.role !== "instructor" || !key || lesson === room.lesson) return;
+    const r = await call("PUT", `/api/rooms/${encodeURIComponent(room.code)}`, { lesson }, { "X-Instructor-Key": key });
+    if (r.ok && r.data) {
+      room.lesson = r.data.lesson ?? null;
+      room.error = "";
+    } else room.error = t("room.pushFailed", { msg: detail(r, String(r.status)) });
+    changed();
+  }
+  if (lessonPanel) {
+    new MutationObserver(() => pushLesson(lessonPanel.dataset.lesson || null)).observe(lessonPanel, {
+      attributes: true,
+      attributeFilter: ["data-lesson"],
+    });
+  }
+
   function pushCurrent() {
     const id = currentRun();
     if (id && id !== room.pushed) push(id);
@@ -361,8 +381,10 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
     }
     if (room.role === "student" && room.lesson !== (banner.dataset.lesson || null)) {
       banner.dataset.lesson = room.lesson || "";
-      // For the lesson view (another module): the lesson the instructor has open.
-      window.dispatchEvent(new CustomEvent("distlab:room-lesson", { detail: { code: room.code, lesson: room.lesson } }));
+      // The instructor opened a lesson: show it here too (its question, what to look at),
+      // unless this student is off in a sandbox or already has it open.
+      const shown = lessonPanel ? lessonPanel.dataset.lesson || null : null;
+      if (room.lesson && room.following && room.lesson !== shown) openLesson?.(room.lesson);
     }
     changed();
   }
