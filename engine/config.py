@@ -150,8 +150,10 @@ class RunConfig:
             _check_int("checkpoint_every", self.checkpoint_every, 1, MAX_STEPS)
         if self.recovery == "restart" and self.checkpoint_every is None:
             raise ValueError("recovery 'restart' needs checkpoints: set checkpoint_every")
-        if self.recovery in ("restart", "shrink") and self.strategy != "data_parallel":
-            raise ValueError(f"recovery '{self.recovery}' is available for data_parallel runs")
+        if self.recovery == "restart" and self.strategy == "single":
+            raise ValueError("recovery 'restart' needs a distributed run")
+        if self.recovery == "shrink" and self.strategy != "data_parallel":
+            raise ValueError("recovery 'shrink' is available for data_parallel runs")
         if self.recovery == "continue" and (self.strategy != "parameter_server"
                                             or self.ps_mode == "sync"):
             raise ValueError("recovery 'continue' is for the parameter server in async, ssp "
@@ -241,9 +243,10 @@ class RunConfig:
                 if action == "delay":
                     _check_number(f"{where}.ms", fault["ms"], 0.0, 10_000.0)
                 continue
-            # Parameter servers come first (ranks 0..servers-1); faults aim at workers.
-            _check_int(f"{where}.rank", fault["rank"], self.num_servers,
-                       self.num_servers + self.workers - 1)
+            # Parameter servers come first (ranks 0..servers-1): they can be killed or
+            # frozen (recovery 'restart' rebuilds them); the other faults aim at workers.
+            low = 0 if action in ("kill", "freeze") else self.num_servers
+            _check_int(f"{where}.rank", fault["rank"], low, self.num_servers + self.workers - 1)
             if action == "slow":
                 _check_number(f"{where}.factor", fault["factor"], 1.0, 100.0)
             if action == "rejoin":

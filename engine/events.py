@@ -132,6 +132,15 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "members": "list (shrink, rejoin, continue): the ranks still in the run (for shrink "
         "and rejoin in group-rank order)",
     },
+    "server_restored": {
+        "version": "int: the server's version after the rebuild (= before the crash)",
+        "checkpoint_version": "int: the checkpoint it started from (0: none yet, the "
+        "initial parameters)",
+        "replayed": "int: updates replayed from the log after that checkpoint",
+        "torn_tail": "bool: a half-written last log record was ignored (never applied)",
+        "refused": "list: newer checkpoints refused (truncated or tampered), with why",
+        "param_checksum": "float: float64 sum of the rebuilt shard",
+    },
     "boundary": {
         "grid": "object: nx, ny, extent, probs (ny*nx P(class 1), row-major from ymin)",
     },

@@ -260,9 +260,9 @@ class RunSupervisor:
             w = self._workers[rank]
             if w.status == "left":
                 raise ValueError(f"rank {rank} has left the group; rejoin it first")
-            if w.role != "worker":
-                raise ValueError(f"rank {rank} is a parameter server; faults on servers "
-                                 f"are not available yet")
+            if w.role != "worker" and action not in ("kill", "freeze"):
+                raise ValueError(f"rank {rank} is a parameter server: it can be killed or "
+                                 "frozen, not slowed or corrupted")
             if w.status != "running":
                 raise ValueError(f"rank {rank} is {w.status}, not running")
             w.fault, w.fault_at = action, time.monotonic()
@@ -489,11 +489,18 @@ class RunSupervisor:
             assert failed is not None and self._checkpoint_dir is not None
             progress = max(w.last_step for w in self._workers)
             self._teardown()
-            ckpt, refused = checkpoint.load_latest(self._checkpoint_dir)
-            from_step = ckpt.step if ckpt else 0
-            self._resume = None if ckpt is None else {
-                "file": ckpt.path.name, "step": ckpt.step,
-                "sha256": hashlib.sha256(ckpt.path.read_bytes()).hexdigest()}
+            if self.config.strategy == "parameter_server":
+                # Each server rebuilds its shard from its checkpoint plus its update log
+                # (a server_restored event); workers resume at the iteration on record.
+                ckpt, refused = None, []
+                from_step, progress = progress, 0
+                self._resume = {"ps": True}
+            else:
+                ckpt, refused = checkpoint.load_latest(self._checkpoint_dir)
+                from_step = ckpt.step if ckpt else 0
+                self._resume = None if ckpt is None else {
+                    "file": ckpt.path.name, "step": ckpt.step,
+                    "sha256": hashlib.sha256(ckpt.path.read_bytes()).hexdigest()}
             self._restarts += 1
             self._generation += 1
             self._failure = None

@@ -198,8 +198,9 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
                 device=spec.device, host=socket.gethostname(), shard_size=len(group.ctx.shard))
 
     if hasattr(group.strategy, "run"):  # asynchronous strategies own their loop
-        group.strategy.run(group.ctx, _Runtime(sender, StepGate(control), control,
-                                               dataset.extent()))
+        group.strategy.run(group.ctx, _Runtime(
+            sender, StepGate(control), control, dataset.extent(),
+            checkpoint_dir=spec.checkpoint_dir, resumed=spec.resume is not None))
         return
 
     if spec.resume is not None:  # every rank loads the same verified checkpoint
@@ -350,6 +351,8 @@ class _Runtime:
     gate: StepGate
     control: ControlState
     extent: tuple[float, float, float, float]
+    checkpoint_dir: str | None = None  # where a server keeps its checkpoints and log
+    resumed: bool = False  # restarted after a crash: rebuild state instead of starting over
 
     def emit(self, type_: str, **fields: Any) -> None:
         self.sender.emit(type_, **fields)

@@ -22,6 +22,12 @@ When a worker dies (recovery ``continue``), the servers are told by the survivin
 workers (a LEFT message) and stop expecting it: async and SSP simply go on with the
 others, backup mode goes on while enough workers remain to fill a round.
 
+With checkpoints (``checkpoint_every`` K) each server saves its shard every K versions
+and writes every update to a log before applying it (engine/updatelog.py). Under recovery
+``restart``, a crash restarts every process; each server rebuilds its exact state from
+its last checkpoint plus a replay of the log, and each worker resumes at the iteration
+the servers have on record for it.
+
 All messages are real point-to-point sends on the process group. A server receives from
 *any* worker (whoever is first), which is what makes arrival order — and staleness — real.
 
@@ -36,11 +42,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.distributed as dist
 
+from engine import checkpoint, updatelog
 from engine.model import flat_params, load_flat
 from engine.strategies.base import WorkerContext, emulate_work, local_gradients
 
@@ -118,6 +126,29 @@ class _Server:
             config.steps * num_workers)
         self.state = _ServerState(clocks=dict.fromkeys(self.workers, 0),
                                   active=set(self.workers))
+        self.log: updatelog.UpdateLog | None = None
+        self.directory: Path | None = None
+        if runtime.checkpoint_dir and config.checkpoint_every:
+            self.directory = Path(runtime.checkpoint_dir) / f"server{self.index}"
+            if runtime.resumed:
+                self._rebuild()
+            self.log = updatelog.UpdateLog(self.directory / "updates.log")
+
+    def _rebuild(self) -> None:
+        """After a crash: the last good checkpoint, then the logged updates since."""
+        assert self.directory is not None
+        s = self.state
+        ckpt, refused = checkpoint.load_latest(self.directory)
+        base = ckpt.step if ckpt is not None else 0  # no checkpoint yet: the initial shard
+        params = ckpt.params.clone() if ckpt is not None else self.params
+        updates, torn = updatelog.read(self.directory / "updates.log")
+        self.params, s.version, replayed = updatelog.replay(params, base, updates)
+        for update in updates:  # the log is never cut, so it knows every worker's clock
+            for entry in update.applied:
+                s.clocks[entry["worker"]] = max(s.clocks[entry["worker"]], entry["step"])
+        self.emit("server_restored", rank=self.index, step=s.version, version=s.version,
+                  checkpoint_version=base, replayed=replayed, torn_tail=torn,
+                  refused=refused, param_checksum=float(self.params.double().sum()))
 
     def serve(self) -> None:
         header = torch.zeros(4, dtype=torch.int64)
@@ -181,12 +212,21 @@ class _Server:
             slowest = min(s.clocks[w] for w in s.active) if s.active else 0
             for entry in applied:
                 entry["clock_gap"] = s.clocks[entry["worker"]] - 1 - slowest
-        self.params -= self.config.lr * mean
+        delta = self.config.lr * mean
+        if self.log is not None:  # logged before it is applied (write-ahead)
+            self.log.append(s.version + 1, [{"worker": w, "step": step}
+                                            for w, step, *_ in s.round], delta)
+        self.params -= delta
         s.version += 1
         s.round = []
         self.emit("ps_update", rank=self.index, step=s.version, version=s.version,
                   applied=applied, param_checksum=float(self.params.double().sum()),
                   shard=[self.start, self.end])
+        if self.directory is not None and s.version % self.config.checkpoint_every == 0:
+            started = time.perf_counter()
+            path, size = checkpoint.save(self.directory, s.version, self.params)
+            self.emit("checkpoint_saved", rank=self.index, step=s.version, file=path.name,
+                      bytes=size, duration_ms=round((time.perf_counter() - started) * 1e3, 3))
         if s.version >= self.budget:
             s.stopping = True
 
@@ -202,7 +242,8 @@ class _Server:
                 if self.config.ps_mode == "ssp" and ahead > self.config.staleness_bound:
                     pull.held = BLOCKED_BY_SSP
                     continue
-            reply = torch.tensor([s.version, int(s.stopping), pull.held, 0])
+            # The worker's clock on record: after a restart it resumes from there.
+            reply = torch.tensor([s.version, int(s.stopping), pull.held, s.clocks[worker]])
             del s.pending[worker]
             try:
                 dist.send(reply, dst=worker, tag=HEADER_TAG)
@@ -260,7 +301,9 @@ class _Worker:
             for server, (a, b) in zip(servers, self.bounds, strict=True):
                 _recv(header, src=server, tag=HEADER_TAG)
                 _recv(self.flat[a:b], src=server)
-                versions[server], server_stop, why = (int(v) for v in header[:3])
+                versions[server], server_stop, why, on_record = (int(v) for v in header)
+                if server == 0 and clock == 0:
+                    clock = on_record  # a restarted worker goes on where it was
                 held = max(held, why)
                 if server_stop:
                     stopped.append(server)
