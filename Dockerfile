@@ -1,6 +1,15 @@
 # DistLab for a classroom server: serves the lab on port 8000.
-# Build: docker build -t distlab .    Run: docker run -p 8000:8000 -v distlab-data:/data distlab
+# Build: docker build -t distlab .
+# Run:   docker run -p 8000:8000 -v distlab-data:/data \
+#          -e DISTLAB_INSTRUCTOR_KEY=choose-a-key -e DISTLAB_MAX_ACTIVE_RUNS=8 distlab
+# Without DISTLAB_INSTRUCTOR_KEY a key is generated at start and printed in the log.
 FROM python:3.11-slim
+
+# tini as PID 1: forwards SIGTERM to the server (which then kills every run's workers)
+# and reaps any process that outlives its parent, so nothing is left as a zombie.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tini \
+    && rm -rf /var/lib/apt/lists/*
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -28,5 +37,7 @@ USER distlab
 VOLUME ["/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health')"
-# The same entry point as `make serve`; host, port and data dir come from DISTLAB_*.
+# The same entry point as `make serve`; host, port, data dir and the instructor key come
+# from DISTLAB_*.
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["distlab", "serve"]

@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_dockerfile_serves_the_same_entry_point_on_port_8000() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert 'CMD ["distlab", "serve"]' in text
+    # tini is PID 1, so SIGTERM reaches the server and stray processes are reaped
+    assert 'ENTRYPOINT ["/usr/bin/tini", "--"]' in text and "apt-get install" in text
     assert "DISTLAB_PORT=8000" in text and "EXPOSE 8000" in text
     assert "DISTLAB_HOST=0.0.0.0" in text
     # The CPU build of torch is installed before the project, from the CPU index.
