@@ -112,6 +112,7 @@ class Lesson(BaseModel):
     model_config = _STRICT
     id: str = Field(pattern=LESSON_ID, max_length=60)
     chapter: int = Field(ge=1, le=30, description="chapter of the course outline")
+    order: int = Field(0, ge=0, le=100, description="position within its chapter")
     kind: Literal["demo", "concept"]
     title: Text
     summary: Text
@@ -144,7 +145,8 @@ class LessonError(ValueError):
 
 
 def load_lessons(directory: Path = LESSONS_DIR) -> dict[str, Lesson]:
-    """Every lesson, by id, sorted by chapter. Raises LessonError on the first bad file."""
+    """Every lesson, by id, sorted by chapter (then ``order``, then id). Raises LessonError
+    on the first bad file."""
     lessons: dict[str, Lesson] = {}
     for path in sorted(directory.glob("*.json")):
         try:
@@ -158,7 +160,7 @@ def load_lessons(directory: Path = LESSONS_DIR) -> dict[str, Lesson]:
         missing = [r for r in lesson.related if r not in lessons]
         if missing:
             raise LessonError(f"{lesson.id}.json: related lessons not found: {missing}")
-    return dict(sorted(lessons.items(), key=lambda kv: (kv[1].chapter, kv[0])))
+    return dict(sorted(lessons.items(), key=lambda kv: (kv[1].chapter, kv[1].order, kv[0])))
 
 
 @cache

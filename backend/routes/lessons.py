@@ -15,7 +15,8 @@ LessonId = Annotated[str, Path(pattern=LESSON_ID, max_length=60)]
 
 @router.get("")
 def list_lessons() -> list[dict[str, Any]]:
-    return [{"id": x.id, "chapter": x.chapter, "kind": x.kind, "title": x.title.model_dump()}
+    return [{"id": x.id, "chapter": x.chapter, "order": x.order, "kind": x.kind,
+             "title": x.title.model_dump()}
             for x in lessons().values()]
 
 
