@@ -29,6 +29,8 @@ export const DEFAULT_CONFIG = {
   checkpoint_every: null,
   recovery: "none",
   max_restarts: 3,
+  // Faults planned before the run (the schedule editor in the same section).
+  faults: [],
   // Parameter-server fields (the "Parameter server & stragglers" section).
   servers: 1,
   ps_mode: "sync",
@@ -90,6 +92,7 @@ const URL_FIELDS = [
   "checkpoint_every",
   "recovery",
   "max_restarts",
+  "faults",
   ...PS_FIELDS,
 ];
 const STRING_FIELDS = ["strategy", "dataset", "allreduce", "network", "compression", "ps_mode", "straggler", "nan_policy", "recovery"];
@@ -106,6 +109,72 @@ export function linksFromUrl(s) {
     const m = /^(\d+)-(\d+):([^:]+):([^:]+)$/.exec(part.trim());
     if (m) out.push({ src: Number(m[1]), dst: Number(m[2]), latency_us: numOrRaw(m[3]), bandwidth_gbps: numOrRaw(m[4]) });
   }
+  return out;
+}
+
+/** Actions a scheduled fault can take (engine.config.SCHEDULED_ACTIONS), rank faults
+ *  first, then the link faults. */
+export const SCHEDULED_ACTIONS = ["kill", "freeze", "slow", "corrupt", "rejoin", "delay", "drop"];
+const LINK_ACTIONS = ["delay", "drop"];
+
+/** A scheduled fault with exactly the fields its action takes (as the API wants it);
+ *  `prev` supplies the values that survive a change of action. */
+export function shapeFault(prev, action) {
+  const p = prev || {};
+  const out = { after_step: p.after_step ?? 10, action };
+  if (LINK_ACTIONS.includes(action)) {
+    out.src = p.src ?? 0;
+    out.dst = p.dst ?? 1;
+    if (action === "delay") out.ms = p.ms ?? 50;
+  } else {
+    out.rank = p.rank ?? 0;
+    if (action === "slow") out.factor = p.factor ?? 5;
+  }
+  return out;
+}
+
+/** Scheduled faults in the URL: "10:kill:2,5:slow:1:3,8:delay:0-1:50,9:drop:0-1"
+ *  (after_step:action:rank or src-dst[:factor or ms]). */
+export function faultsToUrl(faults) {
+  return (faults || [])
+    .map((f) => {
+      const target = LINK_ACTIONS.includes(f.action) ? `${f.src}-${f.dst}` : `${f.rank}`;
+      const extra = f.action === "slow" ? `:${f.factor}` : f.action === "delay" ? `:${f.ms}` : "";
+      return `${f.after_step}:${f.action}:${target}${extra}`;
+    })
+    .join(",");
+}
+
+export function faultsFromUrl(s) {
+  const out = [];
+  for (const part of String(s || "").split(",")) {
+    const m = /^([^:]+):(\w+):([^:]+)(?::([^:]+))?$/.exec(part.trim());
+    if (!m || !SCHEDULED_ACTIONS.includes(m[2])) continue;
+    const f = { after_step: numOrRaw(m[1]), action: m[2] };
+    if (LINK_ACTIONS.includes(m[2])) {
+      const link = /^(\d+)-(\d+)$/.exec(m[3]);
+      if (!link) continue;
+      f.src = Number(link[1]);
+      f.dst = Number(link[2]);
+      if (m[2] === "delay") f.ms = numOrRaw(m[4] ?? "50");
+    } else {
+      f.rank = numOrRaw(m[3]);
+      if (m[2] === "slow") f.factor = numOrRaw(m[4] ?? "5");
+    }
+    out.push(f);
+  }
+  return out;
+}
+
+/** Why each recovery policy cannot be chosen for this form, or null when it can:
+ *  {restart, shrink, continue} of catalog keys (the engine's rules, engine/config.py). */
+export function recoveryBlocks({ strategy, workers, checkpointEvery, psMode }) {
+  const out = { none: null, restart: null, shrink: null, continue: null };
+  if (strategy === "single") out.restart = "elastic.why.restartSingle";
+  else if (checkpointEvery == null || checkpointEvery === "") out.restart = "elastic.why.restartK";
+  if (strategy !== "data_parallel") out.shrink = "elastic.why.shrinkDp";
+  else if (!(Number(workers) >= 2)) out.shrink = "elastic.why.shrink2";
+  if (strategy !== "parameter_server" || psMode === "sync") out.continue = "elastic.why.continuePs";
   return out;
 }
 
@@ -180,6 +249,8 @@ export function createControls(cb) {
     recovery: $("f-recovery"),
     maxRestarts: $("f-max-restarts"),
     recoveryNote: $("recovery-note"),
+    schedRows: $("sched-rows"),
+    addSched: $("btn-add-sched"),
     allreduceField: $("allreduce-field"),
     compressionField: $("compression-field"),
     error: $("form-error"),
@@ -194,6 +265,7 @@ export function createControls(cb) {
   let baseConfig = { ...DEFAULT_CONFIG };
   let lastWorkers = DEFAULT_CONFIG.workers;
   let links = []; // per-link overrides being edited
+  let schedule = []; // scheduled faults being edited (RunCreate.faults)
   // The algorithm the student chose, kept while a compression forces "builtin".
   let allreduceWanted = DEFAULT_CONFIG.allreduce;
 
@@ -279,23 +351,26 @@ export function createControls(cb) {
     f.compHint.hidden = !key;
   }
 
-  /** The closed "Faults" section says when NaN gradients spread (the default says nothing). */
-  /** Why "restart from the last checkpoint" is not available, or null when it is. */
-  function restartBlocked() {
-    if (f.strategy.value !== "data_parallel") return t("recovery.needsDp");
-    if (!f.checkpointEvery.value.trim()) return t("recovery.needsK");
-    return null;
-  }
-
-  /** Restart needs a data-parallel run with checkpoints: otherwise the option is disabled,
-   *  the choice falls back to "fail the run" and a note says why. */
+  /** Each recovery policy is offered only where the engine accepts it: the others are
+   *  disabled (their title says why), a chosen one that became invalid falls back to
+   *  "fail the run", and a note lists why the disabled ones are unavailable. */
   function syncRecovery() {
-    const why = restartBlocked();
-    const opt = f.recovery.querySelector('option[value="restart"]');
-    if (opt) opt.disabled = !!why;
-    if (why && f.recovery.value === "restart") f.recovery.value = "none";
-    f.recoveryNote.hidden = !why;
-    f.recoveryNote.textContent = why ? t("recovery.why", { why }) : "";
+    const blocks = recoveryBlocks({
+      strategy: f.strategy.value,
+      workers: f.workers.value,
+      checkpointEvery: f.checkpointEvery.value.trim(),
+      psMode: f.psMode.value,
+    });
+    const why = [];
+    for (const opt of f.recovery.querySelectorAll("option")) {
+      const key = blocks[opt.value];
+      opt.disabled = !!key;
+      opt.title = key ? t(key) : "";
+      if (key) why.push(t(key));
+    }
+    if (blocks[f.recovery.value]) f.recovery.value = "none";
+    f.recoveryNote.hidden = !why.length;
+    f.recoveryNote.textContent = why.length ? t("elastic.why", { list: why.join("; ") }) : "";
     f.maxRestarts.disabled = f.recovery.value !== "restart";
     f.checkpointEvery.placeholder = t("form.never");
   }
@@ -307,6 +382,9 @@ export function createControls(cb) {
     const k = f.checkpointEvery.value.trim();
     if (k) parts.push(t("recovery.summaryK", { k }));
     if (f.recovery.value === "restart") parts.push(t("recovery.summaryRestart"));
+    if (f.recovery.value === "shrink") parts.push(t("elastic.summaryShrink"));
+    if (f.recovery.value === "continue") parts.push(t("elastic.summaryContinue"));
+    if (schedule.length) parts.push(t("elastic.sched.summary", { n: schedule.length }));
     f.faultSummary.textContent = parts.join(" · ");
   }
 
@@ -390,6 +468,82 @@ export function createControls(cb) {
     f.linksEditor.classList.toggle("has-rows", links.length > 0);
   }
 
+  // ---- scheduled faults: rows of (after step, action, rank or src→dst, factor or ms)
+  function renderSchedule() {
+    f.schedRows.replaceChildren(
+      ...schedule.map((fault, i) => {
+        const row = document.createElement("div");
+        row.className = "sched-row";
+        row.setAttribute("data-testid", "sched-row");
+        row.dataset.action = fault.action;
+        const num = (key, attrs, label) => {
+          const inp = document.createElement("input");
+          inp.type = "number";
+          inp.step = "any";
+          for (const [k, v] of Object.entries(attrs)) inp.setAttribute(k, v);
+          inp.value = fault[key] == null ? "" : String(fault[key]);
+          inp.dataset.key = key;
+          inp.className = `sched-${key}`;
+          inp.setAttribute("aria-label", label);
+          inp.title = label;
+          inp.addEventListener("change", () => {
+            schedule[i] = { ...schedule[i], [key]: numOrRaw(inp.value) };
+            writeUrl();
+          });
+          return inp;
+        };
+        const sel = document.createElement("select");
+        sel.className = "sched-action";
+        sel.setAttribute("data-testid", "sched-action");
+        sel.setAttribute("aria-label", t("elastic.sched.action"));
+        for (const a of SCHEDULED_ACTIONS) {
+          const o = document.createElement("option");
+          o.value = a;
+          o.textContent = t("elastic.action." + a);
+          sel.appendChild(o);
+        }
+        sel.value = fault.action;
+        sel.addEventListener("change", () => {
+          schedule[i] = shapeFault(schedule[i], sel.value);
+          renderSchedule();
+          renderFaultSummary();
+          writeUrl();
+        });
+        const at = document.createElement("span");
+        at.className = "sched-label";
+        at.textContent = t("elastic.sched.after");
+        const parts = [at, num("after_step", { min: "1", step: "1" }, t("elastic.sched.after")), sel];
+        if (LINK_ACTIONS.includes(fault.action)) {
+          const arrow = document.createElement("span");
+          arrow.className = "link-arrow";
+          arrow.textContent = "→";
+          parts.push(num("src", { min: "0", step: "1" }, t("elastic.sched.src")), arrow, num("dst", { min: "0", step: "1" }, t("elastic.sched.dst")));
+          if (fault.action === "delay") parts.push(num("ms", { min: "0" }, t("elastic.sched.ms")));
+        } else {
+          parts.push(num("rank", { min: "0", step: "1" }, t("elastic.sched.rank")));
+          if (fault.action === "slow") parts.push(num("factor", { min: "1" }, t("elastic.sched.factor")));
+        }
+        const del = document.createElement("button");
+        del.type = "button";
+        del.className = "link-del";
+        del.textContent = "×";
+        del.title = t("elastic.sched.remove");
+        del.setAttribute("aria-label", t("elastic.sched.remove"));
+        del.setAttribute("data-testid", "sched-remove");
+        del.addEventListener("click", () => {
+          schedule.splice(i, 1);
+          renderSchedule();
+          renderFaultSummary();
+          writeUrl();
+        });
+        parts.push(del);
+        row.append(...parts);
+        return row;
+      }),
+    );
+    f.schedRows.closest(".sched-editor").classList.toggle("has-rows", schedule.length > 0);
+  }
+
   function fillForm(cfg) {
     const c = { ...DEFAULT_CONFIG, ...cfg };
     f.strategy.value = c.strategy;
@@ -436,6 +590,9 @@ export function createControls(cb) {
     f.maxRestarts.value = String(c.max_restarts ?? DEFAULT_CONFIG.max_restarts);
     f.recovery.value = c.recovery || "none";
     if (f.recovery.selectedIndex < 0) f.recovery.value = "none";
+    schedule = Array.isArray(c.faults) ? c.faults.map((x) => ({ ...x })) : [];
+    renderSchedule();
+    if (schedule.length) f.faultSection.open = true;
     if (c.nan_policy && c.nan_policy !== DEFAULT_CONFIG.nan_policy) f.faultSection.open = true;
     if (c.checkpoint_every != null || (c.recovery && c.recovery !== "none")) f.faultSection.open = true;
     if (c.strategy === "parameter_server") f.psSection.open = true;
@@ -488,6 +645,7 @@ export function createControls(cb) {
       checkpoint_every: numOrRaw(f.checkpointEvery.value.trim()),
       recovery: f.recovery.value,
       max_restarts: f.recovery.value === "restart" ? numOrRaw(f.maxRestarts.value) ?? DEFAULT_CONFIG.max_restarts : DEFAULT_CONFIG.max_restarts,
+      faults: single ? [] : schedule.map((x) => ({ ...x })),
       ...(f.strategy.value === "parameter_server" ? readPs() : {}),
     };
   }
@@ -522,6 +680,7 @@ export function createControls(cb) {
       let v = cfg[k];
       if (!ps && PS_FIELDS.includes(k)) v = DEFAULT_CONFIG[k];
       if (k === "links") v = linksToUrl(v) || null;
+      if (k === "faults") v = faultsToUrl(v) || null;
       if (v === DEFAULT_CONFIG[k] || (v == null && k !== "pace")) url.searchParams.delete(k);
       else url.searchParams.set(k, k === "pace" && v == null ? "full" : String(v));
     }
@@ -543,6 +702,7 @@ export function createControls(cb) {
       else if (BOOL_FIELDS.includes(k)) cfg[k] = v === "true" || v === "1";
       else if (k === "pace" && v === "full") cfg[k] = null;
       else if (k === "links") cfg[k] = linksFromUrl(v);
+      else if (k === "faults") cfg[k] = faultsFromUrl(v);
       else cfg[k] = numOrRaw(v);
     }
     return { cfg, scenario: q.get("scenario"), baseline: q.get("baseline") !== "0" };
@@ -684,6 +844,17 @@ export function createControls(cb) {
   }
   f.levels.addEventListener("input", renderCompHint);
   f.checkpointEvery.addEventListener("input", () => renderFaultSummary());
+  f.addSched.addEventListener("click", () => {
+    const last = schedule[schedule.length - 1];
+    const steps = Number(f.steps.value) || 20;
+    // the next fault a little after the previous one, on a worker of this run
+    const servers = f.strategy.value === "parameter_server" ? Number(f.servers.value) || 1 : 0;
+    const after = last && Number.isFinite(Number(last.after_step)) ? Number(last.after_step) + 5 : Math.max(1, Math.floor(steps / 4));
+    schedule.push(shapeFault({ after_step: Math.min(after, Math.max(1, steps - 1)), rank: servers + (Number(f.workers.value) > 1 ? 1 : 0) }, "kill"));
+    renderSchedule();
+    renderFaultSummary();
+    writeUrl();
+  });
   f.addLink.addEventListener("click", () => {
     const last = links[links.length - 1];
     const n = Number(f.workers.value) || 2;
@@ -746,6 +917,7 @@ export function createControls(cb) {
       renderPsSummary();
       renderFaultSummary();
       renderLinks();
+      renderSchedule();
     },
   };
 }

@@ -5,7 +5,53 @@
 // a plain list under the workers.
 
 import { fmtNum, t } from "./i18n.js";
-import { hasFaults, isRestarting, workerFault } from "./state.js";
+import { hasFaults, isGone, isJoining, isRestarting, workerFault } from "./state.js";
+
+/**
+ * The engine says why a worker failed in English (worker_failed.cause). The known
+ * patterns are translated through the catalog (keys "elastic.cause.*"), numbers and
+ * names kept; anything else is shown as it came. `tr` is the catalog lookup (t).
+ */
+const CAUSE_PATTERNS = [
+  [/^killed by signal (\w+)$/, (m) => ["elastic.cause.signal", { sig: m[1] }]],
+  [/^frozen: no heartbeat for ([\d.]+) s$/, (m) => ["elastic.cause.frozen", { s: m[1] }]],
+  [/^exited unexpectedly with code (-?\d+)$/, (m) => ["elastic.cause.exited", { code: m[1] }]],
+  [
+    /^timed out waiting for a message from rank (\d+), which was dropped on the link (\d+)→(\d+)$/,
+    (m) => ["elastic.cause.dropped", { rank: m[1], src: m[2], dst: m[3] }],
+  ],
+  [/^its collective broke$/, () => ["elastic.cause.collective", {}]],
+  [/^rank (\d+): (\w+(?:Error|Exception)): (.*)$/s, (m) => ["elastic.cause.error", { rank: m[1], type: m[2], msg: m[3] }]],
+];
+
+export function translateCause(cause, tr = t) {
+  if (typeof cause !== "string" || !cause) return cause || "?";
+  // the run's error names the rank first: "rank 2 (pid 4242): killed by signal SIGKILL"
+  const who = /^rank (\d+) \(pid (\d+)\): (.*)$/s.exec(cause.trim());
+  if (who) {
+    const out = tr("elastic.cause.rankPid", { rank: who[1], pid: who[2], cause: translateCause(who[3], tr) });
+    return out && out !== "elastic.cause.rankPid" ? out : cause;
+  }
+  for (const [re, fn] of CAUSE_PATTERNS) {
+    const m = re.exec(cause.trim());
+    if (m) {
+      const [key, params] = fn(m);
+      const out = tr(key, params);
+      return out && out !== key ? out : cause;
+    }
+  }
+  return cause;
+}
+
+/** Ranks as a list: "0, 1, 3". */
+const list = (ranks) => (ranks && ranks.length ? ranks.join(", ") : "?");
+
+/** The workers among a recovery's members (a parameter server's members include the
+ *  servers, ranks 0..S-1). */
+export function memberWorkers(state, members) {
+  const s = (state && state.numServers) || 0;
+  return (members || []).filter((r) => r >= s);
+}
 
 /** "312 ms" below a second, "3.12 s" above; null when nothing was injected. */
 export function fmtDetection(ms) {
@@ -21,28 +67,50 @@ export function fmtT(seconds) {
 
 const ranksText = (ranks) => (ranks && ranks.length ? ranks.join(", ") : "?");
 
+/** What a fault did, without "scheduled" or why it was not applied. */
+function faultWhat(e, pid) {
+  if (e.src != null && e.dst != null) {
+    const link = t("elastic.link", { src: e.src, dst: e.dst });
+    if (e.action === "delay") return `${link} · ${t("elastic.log.delay", { ms: fmtNum(e.ms, 3) })}`;
+    if (e.action === "drop") return `${link} · ${t("elastic.log.drop")}`;
+    return `${link} · ${e.action}`;
+  }
+  const rank = t("topo.rank", { rank: e.rank });
+  if (e.action === "kill") return `${rank} · ${t("faults.kill", { pid })}`;
+  if (e.action === "freeze") return `${rank} · ${t("faults.freeze", { pid })}`;
+  if (e.action === "slow") return `${rank} · ${t("faults.slow", { k: fmtNum(e.factor, 3) })}`;
+  if (e.action === "corrupt") return `${rank} · ${t("faults.corrupt")}`;
+  if (e.action === "rejoin") return `${rank} · ${t("elastic.log.rejoinAsked")}`;
+  return `${rank} · ${e.action}`;
+}
+
 /** The sentence for one fault-log entry (without its time). */
-export function entryText(e) {
+export function entryText(e, state = null) {
   const rank = t("topo.rank", { rank: e.rank });
   switch (e.kind) {
     case "fault": {
       const pid = e.pid ?? "?";
-      if (e.action === "kill") return `${rank} · ${t("faults.kill", { pid })}`;
-      if (e.action === "freeze") return `${rank} · ${t("faults.freeze", { pid })}`;
-      if (e.action === "slow") return `${rank} · ${t("faults.slow", { k: fmtNum(e.factor, 3) })}`;
-      if (e.action === "corrupt") return `${rank} · ${t("faults.corrupt")}`;
-      return `${rank} · ${e.action}`;
+      const what = faultWhat(e, pid);
+      if (e.notApplied) return t("elastic.log.notApplied", { what, why: e.notApplied });
+      return e.scheduled ? `${what} · ${t("elastic.log.scheduled")}` : what;
     }
     case "failed": {
       const d = fmtDetection(e.detectionMs);
-      return `${rank} · ${t("faults.failed", { cause: e.cause || "?" })}${d ? t("faults.detected", { d }) : ""}`;
+      return `${rank} · ${t("faults.failed", { cause: translateCause(e.cause) })}${d ? t("faults.detected", { d }) : ""}`;
     }
     case "nan": {
       const key = e.action === "skipped" ? "faults.nanSkipped" : e.action === "spread" ? "faults.nanSpread" : "faults.nanOther";
       return t(key, { step: e.step ?? "?", ranks: ranksText(e.ranks) });
     }
     case "recovery":
-      return recoveryText(e);
+      return recoveryText(e, state);
+    case "restored": {
+      const p = { rank: e.rank ?? "?", cv: e.checkpointVersion ?? 0, n: e.replayed ?? 0, v: e.version ?? "?" };
+      let out = t("elastic.restored", p);
+      if (e.tornTail) out += t("elastic.restoredTorn");
+      if (e.refused && e.refused.length) out += t("recovery.lineRefused", { list: e.refused.join("; ") });
+      return out;
+    }
     case "end":
       return t("faults.end", { error: e.error || t("status.failed") });
     default:
@@ -56,8 +124,15 @@ export function stepRange(lost) {
   return lost[0] === lost[1] ? t("recovery.step1", { a: lost[0] }) : t("recovery.steps", { a: lost[0], b: lost[1] });
 }
 
-/** A restart from a checkpoint, as the fault log says it. */
-export function recoveryText(e) {
+/** A restart from a checkpoint, or an elastic regroup, as the fault log says it. */
+export function recoveryText(e, state = null) {
+  if (e.policy === "shrink" || e.policy === "continue" || e.policy === "rejoin") {
+    const members = memberWorkers(state, e.members);
+    const p = { rank: e.failedRank, members: list(members), n: members.length, ring: members.join(" → ") };
+    if (e.policy === "shrink") return t("elastic.log.shrink", p);
+    if (e.policy === "rejoin") return t("elastic.log.rejoin", p);
+    return t("elastic.log.continue", p);
+  }
   let s = t(e.fromStep ? "recovery.line" : "recovery.lineStart", { step: e.fromStep, gen: e.generation });
   if (e.lostSteps) s += t("recovery.lineLost", { steps: stepRange(e.lostSteps) });
   if (e.refused && e.refused.length) s += t("recovery.lineRefused", { list: e.refused.join("; ") });
@@ -68,9 +143,20 @@ export function recoveryText(e) {
 export function faultLines(state) {
   const out = [];
   for (const e of state.faultLog || []) {
-    const text = entryText(e);
+    const text = entryText(e, state);
     if (text == null) continue;
-    out.push({ kind: e.kind, seq: e.seq, t: e.t, rank: e.rank, action: e.action ?? null, time: fmtT(e.t), text });
+    out.push({
+      kind: e.kind,
+      seq: e.seq,
+      t: e.t,
+      rank: e.rank,
+      action: e.action ?? null,
+      policy: e.kind === "recovery" ? e.policy ?? "restart" : null,
+      scheduled: !!e.scheduled,
+      notApplied: !!e.notApplied,
+      time: fmtT(e.t),
+      text,
+    });
   }
   return out;
 }
@@ -79,6 +165,7 @@ export function faultLines(state) {
  *  NaN corrupt, ✖ failed (all in DejaVu Sans). */
 export function nodeMark(fault) {
   if (!fault) return null;
+  if (fault.left) return { glyph: "⊘", state: "left" };
   if (fault.state === "failed") return { glyph: "✖", state: "failed" };
   if (fault.state === "killed") return { glyph: "⚡", state: "killed" };
   if (fault.state === "frozen") return { glyph: "❄", state: "frozen" };
@@ -91,8 +178,9 @@ export function nodeMark(fault) {
 export function faultTitle(fault) {
   if (!fault) return [];
   const out = [];
+  if (fault.left) out.push(t("elastic.leftTitle"));
   if (fault.state === "failed") {
-    out.push(t("topo.failedTitle", { cause: fault.cause || "?" }));
+    out.push(t("topo.failedTitle", { cause: translateCause(fault.cause) }));
     const d = fmtDetection(fault.detectionMs);
     if (d) out.push(t("topo.detectedTitle", { d }));
   } else if (fault.state === "killed") out.push(t("topo.killedTitle"));
@@ -107,6 +195,7 @@ export function faultTitle(fault) {
 /** What a node shows in place of its loss and checksum lines once it failed. */
 export function failedLines(fault) {
   const d = fmtDetection(fault.detectionMs);
+  if (fault.left) return { main: t("elastic.left"), sub: t("elastic.leftSub") };
   return { main: t("topo.failed"), sub: d ? t("topo.detectedShort", { d }) : "" };
 }
 
@@ -121,7 +210,10 @@ export function decorateNode(g, markEl, state, rank) {
     ? newest && newest.failedRank === rank
       ? { glyph: "✖", state: "failed" }
       : { glyph: "↻", state: "restarting" }
-    : nodeMark(fault);
+    : isJoining(state, rank)
+      ? { glyph: "↩", state: "joining" }
+      : nodeMark(fault);
+  g.dataset.left = String(isGone(state, rank));
   g.dataset.failures = String((state.faultLog || []).filter((e) => e.kind === "failed" && e.rank === rank).length);
   g.dataset.state = mark ? mark.state : "";
   if (markEl) {
@@ -158,6 +250,9 @@ export function createFaultLog(el, onShow) {
         li.dataset.kind = l.kind;
         if (l.rank != null) li.dataset.rank = String(l.rank);
         if (l.action) li.dataset.action = l.action;
+        if (l.policy) li.dataset.policy = l.policy;
+        if (l.scheduled) li.dataset.scheduled = "true";
+        if (l.notApplied) li.dataset.notApplied = "true";
         const time = document.createElement("span");
         time.className = "fault-time";
         time.textContent = l.time;
@@ -174,4 +269,53 @@ export function createFaultLog(el, onShow) {
     list.scrollTop = list.scrollHeight;
   }
   return { render, invalidate: () => (key = "") };
+}
+
+/** The narration line about the newest fault, failure, NaN or recovery, for two steps
+ *  after it happened (else null). A restart is told until its lost steps are re-done. */
+export function faultNarration(state, step) {
+  if (!hasFaults(state)) return null;
+  const e = [...state.faultLog].reverse().find((x) => x.kind !== "end");
+  if (!e) return null;
+  const until = e.kind === "recovery" && e.lostSteps ? Math.max(e.lostSteps[1], e.fromStep + 2) : (e.step ?? e.lastStep ?? 0) + 2;
+  if (step > until) return null;
+  const pid = e.pid ?? "?";
+  if (e.kind === "fault") {
+    if (e.notApplied) return t("elastic.log.notApplied", { what: faultWhat(e, pid), why: e.notApplied });
+    if (e.src != null && e.dst != null) {
+      if (e.action === "delay") return t("elastic.narr.delay", { src: e.src, dst: e.dst, ms: fmtNum(e.ms, 3) });
+      if (e.action === "drop") return t("elastic.narr.drop", { src: e.src, dst: e.dst });
+      return null;
+    }
+    if (e.action === "kill") return t("narr.faultKill", { rank: e.rank, pid });
+    if (e.action === "freeze") return t("narr.faultFreeze", { rank: e.rank, pid });
+    if (e.action === "slow") return t("narr.faultSlow", { rank: e.rank, k: fmtNum(e.factor, 3) });
+    if (e.action === "corrupt") return t("narr.faultCorrupt", { rank: e.rank });
+    return null;
+  }
+  if (e.kind === "failed") {
+    const d = fmtDetection(e.detectionMs);
+    const cause = translateCause(e.cause);
+    return d ? t("narr.workerFailed", { rank: e.rank, cause, d }) : t("narr.workerFailedNoTime", { rank: e.rank, cause });
+  }
+  if (e.kind === "recovery") {
+    if (e.policy === "shrink" || e.policy === "rejoin" || e.policy === "continue") {
+      const members = memberWorkers(state, e.members);
+      const p = { rank: e.failedRank, members: list(members), n: members.length, ring: members.join(" → "), step: e.fromStep };
+      if (e.policy === "rejoin") {
+        return isJoining(state, e.failedRank) ? t("elastic.narr.joining", p) : t("elastic.narr.rejoined", p);
+      }
+      return t(e.policy === "shrink" ? "elastic.narr.shrink" : "elastic.narr.continue", p);
+    }
+    if (state.restarting) return t("narr.restarting", { rank: e.failedRank, step: e.fromStep, gen: e.generation });
+    const lost = e.lostSteps ? stepRange(e.lostSteps) : null;
+    return lost
+      ? t("narr.recovered", { rank: e.failedRank, step: e.fromStep, gen: e.generation, lost })
+      : t("narr.recoveredNoLoss", { rank: e.failedRank, step: e.fromStep, gen: e.generation });
+  }
+  if (e.kind === "nan") {
+    const key = e.action === "skipped" ? "faults.nanSkipped" : e.action === "spread" ? "faults.nanSpread" : "faults.nanOther";
+    return t(key, { step: e.step ?? "?", ranks: (e.ranks || []).join(", ") || "?" });
+  }
+  return null;
 }

@@ -34,7 +34,7 @@ import { createTimeline } from "./timeline.js";
 import { createTopology } from "./topology.js";
 import { createPsTopology } from "./pstopology.js";
 import { createPsPanel } from "./psview.js";
-import { createFaultLog, fmtDetection, stepRange } from "./faultlog.js";
+import { createFaultLog, faultNarration, fmtDetection, translateCause } from "./faultlog.js";
 import { createFaultMenu } from "./faultmenu.js";
 import { createTailPanel } from "./tailview.js";
 import { createRoom } from "./room.js";
@@ -316,7 +316,8 @@ function narrationFor(state, info) {
     if (live.status === "failed") {
       const failed = [...live.faultLog].reverse().find((e) => e.kind === "failed");
       const d = failed ? fmtDetection(failed.detectionMs) : null;
-      return d ? t("narr.failedDetected", { error: live.error || "?", d }) : t("narr.failed", { error: live.error || "?" });
+      const error = translateCause(live.error || "?");
+      return d ? t("narr.failedDetected", { error, d }) : t("narr.failed", { error });
     }
     if (live.status === "stopped") return t("narr.stopped", { steps: sm.steps_completed ?? live.lastStep });
     return t("narr.finished", {
@@ -363,39 +364,6 @@ function narrationFor(state, info) {
   return faultNarration(state, step) || line;
 }
 
-/** The newest fault, failure or NaN, for two steps after it happened (else null). */
-function faultNarration(state, step) {
-  if (!hasFaults(state)) return null;
-  const e = [...state.faultLog].reverse().find((x) => x.kind !== "end");
-  const until = e.kind === "recovery" && e.lostSteps ? Math.max(e.lostSteps[1], e.fromStep + 2) : (e.step ?? e.lastStep ?? 0) + 2;
-  if (!e || step > until) return null;
-  const pid = e.pid ?? "?";
-  if (e.kind === "fault") {
-    if (e.action === "kill") return t("narr.faultKill", { rank: e.rank, pid });
-    if (e.action === "freeze") return t("narr.faultFreeze", { rank: e.rank, pid });
-    if (e.action === "slow") return t("narr.faultSlow", { rank: e.rank, k: fmtNum(e.factor, 3) });
-    if (e.action === "corrupt") return t("narr.faultCorrupt", { rank: e.rank });
-    return null;
-  }
-  if (e.kind === "failed") {
-    const d = fmtDetection(e.detectionMs);
-    return d
-      ? t("narr.workerFailed", { rank: e.rank, cause: e.cause || "?", d })
-      : t("narr.workerFailedNoTime", { rank: e.rank, cause: e.cause || "?" });
-  }
-  if (e.kind === "recovery") {
-    if (state.restarting) return t("narr.restarting", { rank: e.failedRank, step: e.fromStep, gen: e.generation });
-    const lost = e.lostSteps ? stepRange(e.lostSteps) : null;
-    return lost
-      ? t("narr.recovered", { rank: e.failedRank, step: e.fromStep, gen: e.generation, lost })
-      : t("narr.recoveredNoLoss", { rank: e.failedRank, step: e.fromStep, gen: e.generation });
-  }
-  if (e.kind === "nan") {
-    const key = e.action === "skipped" ? "faults.nanSkipped" : e.action === "spread" ? "faults.nanSpread" : "faults.nanOther";
-    return t(key, { step: e.step ?? "?", ranks: (e.ranks || []).join(", ") || "?" });
-  }
-  return null;
-}
 
 /** One line about the newest thing the parameter server did, as of the shown state. */
 function psNarration(state, s) {

@@ -27,13 +27,17 @@ export const HANDLED_EVENT_TYPES = [
   "nan_detected",
   "checkpoint_saved",
   "recovery",
+  "server_restored",
 ];
 
 /** Engine event types the UI knows about but deliberately does not show (none now). */
 export const IGNORED_EVENT_TYPES = [];
 
 /** What a run does when a worker fails (RunConfig.recovery). */
-export const RECOVERY_POLICIES = ["none", "restart"];
+export const RECOVERY_POLICIES = ["none", "restart", "shrink", "continue"];
+
+/** Faults aimed at a link src→dst (data parallel): extra latency, or lost messages. */
+export const LINK_FAULT_ACTIONS = ["delay", "drop"];
 
 export const LIVE_STATUSES = ["starting", "running", "paused"];
 export const TERMINAL_STATUSES = ["finished", "stopped", "failed", "interrupted"];
@@ -208,6 +212,9 @@ export function initialState() {
     // its fresh workers have not all reported worker_started yet, else null.
     recoveries: [],
     restarting: null, // {generation, pending: [ranks still to start]}
+    // Elastic runs: the ranks in the data-parallel group, in ring (group-rank) order, after
+    // the newest shrink or rejoin; null while the group is the one the run started with.
+    members: null,
   };
 }
 
@@ -270,6 +277,7 @@ function workerStatusFromRun(status) {
  * show "restarting…" until their new worker_started; the fault log keeps the history.
  */
 function applyRecovery(state, base, event, seq) {
+  if (event.policy && event.policy !== "restart") return applyRegroup(state, base, event, seq);
   const fromStep = Number.isInteger(event.from_step) ? event.from_step : Number.isInteger(event.step) ? event.step : 0;
   const failedRank = Number.isInteger(event.failed_rank) ? event.failed_rank : Number.isInteger(event.rank) ? event.rank : null;
   const ls = Array.isArray(event.lost_steps) && event.lost_steps.length === 2 ? event.lost_steps : null;
@@ -335,6 +343,50 @@ function applyRecovery(state, base, event, seq) {
   };
 }
 
+/**
+ * Elastic recovery, no checkpoint involved: `shrink` (the survivors go on as a smaller
+ * group, `members` in ring order), `continue` (parameter server: the dead worker is left
+ * behind) and `rejoin` (a worker that left comes back: a new process, whose own
+ * worker_started follows). No step is lost, so the histories stay as they are. A worker
+ * that left keeps its failure (cause, detection) and is drawn as gone; a rejoining one is
+ * "joining" until its first step (the others do not wait for it in completeStep).
+ */
+function applyRegroup(state, base, event, seq) {
+  const policy = event.policy;
+  const failedRank = Number.isInteger(event.failed_rank) ? event.failed_rank : Number.isInteger(event.rank) ? event.rank : null;
+  const fromStep = Number.isInteger(event.from_step) ? event.from_step : Number.isInteger(event.step) ? event.step : state.lastStep;
+  const members = Array.isArray(event.members) ? event.members.filter(Number.isInteger) : null;
+  const workers = { ...state.workers };
+  if (failedRank != null) {
+    const prev = workers[failedRank] || { rank: failedRank, pid: null, role: "worker" };
+    if (policy === "rejoin") workers[failedRank] = { ...prev, status: "joining", joining: true, left: false, oldPid: prev.pid };
+    else workers[failedRank] = { ...prev, status: "left", left: true, joining: false };
+  }
+  const entry = {
+    kind: "recovery",
+    seq,
+    t: event.t,
+    rank: failedRank,
+    step: fromStep,
+    policy,
+    failedRank,
+    fromStep,
+    lostSteps: null,
+    members,
+    generation: Number.isInteger(event.generation) ? event.generation : state.recoveries.length + 1,
+    refused: [],
+    lostRecs: [],
+    lastStep: state.lastStep,
+  };
+  return {
+    ...base,
+    workers,
+    members: members && policy !== "continue" ? members : state.members,
+    recoveries: [...state.recoveries, entry],
+    faultLog: [...state.faultLog, entry],
+  };
+}
+
 /** Pure: returns the state after `event`. Unknown types only bump counters. */
 export function applyEvent(state, event) {
   if (!event || typeof event !== "object") return state;
@@ -387,6 +439,8 @@ export function applyEvent(state, event) {
             host: event.host ?? null,
             shardSize: event.shard_size ?? null,
             status: state.finished ? workerStatusFromRun(state.status) : running,
+            // back after a rejoin: in the group from its first step (see applyRegroup)
+            ...(state.workers[rank] && state.workers[rank].joining ? { joining: true, rejoined: true } : {}),
           },
         },
       };
@@ -418,10 +472,14 @@ export function applyEvent(state, event) {
         ps = { ...ps, servers };
       }
       const skipped = rec.skipped && !state.skipped.includes(rec.step) ? addSorted(state.skipped, rec.step) : state.skipped;
+      // A worker that rejoined is in the group from its first step on.
+      const w = state.workers[rank];
+      const workers = w && w.joining ? { ...state.workers, [rank]: { ...w, joining: false, status: w.status === "joining" ? "running" : w.status } } : state.workers;
       return {
         ...base,
         ps,
         skipped,
+        workers,
         nonFinite: state.nonFinite + (badLoss ? 1 : 0),
         history: { ...state.history, [rank]: log },
         lastStep: Math.max(state.lastStep, event.step),
@@ -535,9 +593,34 @@ export function applyEvent(state, event) {
       };
     }
     case "fault": {
-      if (!Number.isInteger(rank)) return base;
       const action = event.action ?? null;
+      // Scheduled before the run (config.faults); `not_applied` says why it could not be.
+      const scheduled = event.scheduled === true;
+      const notApplied = typeof event.not_applied === "string" && event.not_applied ? event.not_applied : null;
+      if (LINK_FAULT_ACTIONS.includes(action) || (!Number.isInteger(rank) && Number.isInteger(event.src))) {
+        const entry = {
+          kind: "fault",
+          seq,
+          t: event.t,
+          rank: null,
+          step: Number.isInteger(event.step) ? event.step : null,
+          action,
+          src: Number.isInteger(event.src) ? event.src : null,
+          dst: Number.isInteger(event.dst) ? event.dst : null,
+          ms: isNum(event.ms) ? event.ms : null,
+          scheduled,
+          notApplied,
+          lastStep: state.lastStep,
+        };
+        return { ...base, faultLog: [...state.faultLog, entry] };
+      }
+      if (!Number.isInteger(rank)) return base;
       const factor = isNum(event.factor) ? event.factor : null;
+      if (notApplied) {
+        // nothing happened to the worker: only the log says so
+        const entry = { kind: "fault", seq, t: event.t, rank, step: Number.isInteger(event.step) ? event.step : null, action, factor, pid: event.pid ?? null, scheduled, notApplied, lastStep: state.lastStep };
+        return { ...base, faultLog: [...state.faultLog, entry] };
+      }
       const prev = state.workers[rank] || { rank, pid: null, role: "worker", status: state.finished ? "finished" : "running" };
       const entry = {
         kind: "fault",
@@ -548,6 +631,8 @@ export function applyEvent(state, event) {
         action,
         factor,
         pid: event.pid ?? prev.pid ?? null,
+        scheduled,
+        notApplied: null,
         lastStep: state.lastStep,
       };
       const worker = { ...prev, fault: { action, factor, t: event.t, seq, step: entry.step ?? state.lastStep } };
@@ -616,6 +701,23 @@ export function applyEvent(state, event) {
     }
     case "recovery":
       return applyRecovery(state, base, event, seq);
+    case "server_restored": {
+      // a parameter server rebuilt after a restart: checkpoint + replayed update log
+      const entry = {
+        kind: "restored",
+        seq,
+        t: event.t,
+        rank: Number.isInteger(rank) ? rank : null,
+        step: Number.isInteger(event.step) ? event.step : null,
+        version: Number.isInteger(event.version) ? event.version : null,
+        checkpointVersion: Number.isInteger(event.checkpoint_version) ? event.checkpoint_version : null,
+        replayed: Number.isInteger(event.replayed) ? event.replayed : null,
+        tornTail: event.torn_tail === true,
+        refused: Array.isArray(event.refused) ? event.refused.map(String) : [],
+        lastStep: state.lastStep,
+      };
+      return { ...base, faultLog: [...state.faultLog, entry] };
+    }
     case "ps_update": {
       if (!Number.isInteger(rank)) return base;
       const ps = psOf(state);
@@ -751,6 +853,37 @@ export function stepRanks(state) {
   return servers.size ? ranksOf(state).filter((r) => !servers.has(r)) : ranksOf(state);
 }
 
+/** Has this worker left the run (elastic recovery: shrink or continue) and not come back? */
+export function isGone(state, rank) {
+  const w = state.workers[rank];
+  return !!(w && w.status === "left");
+}
+
+/** Is this worker rejoining (back in the group, no step reported yet)? */
+export function isJoining(state, rank) {
+  const w = state.workers[rank];
+  return !!(w && w.joining);
+}
+
+/** Did the group change membership (shrink, rejoin, continue)? */
+export function isElastic(state) {
+  return (state.recoveries || []).some((r) => r.policy && r.policy !== "restart");
+}
+
+/** The step ranks that are in the run now: not gone, not still joining. */
+export function groupRanks(state) {
+  return stepRanks(state).filter((r) => !isGone(state, r) && !isJoining(state, r));
+}
+
+/** The data-parallel ring in order: the newest shrink/rejoin's members (group-rank order,
+ *  which is the all-reduce ring's), else every rank in rank order. */
+export function ringOrder(state) {
+  const all = ranksOf(state);
+  if (!state.members) return all;
+  const set = new Set(all);
+  return state.members.filter((r) => set.has(r));
+}
+
 export function latestRecord(state, rank) {
   const log = state.history[rank];
   return log ? logLast(log) : undefined;
@@ -770,7 +903,9 @@ export function completeStep(state) {
   // Parameter-server workers do not move in lock step: show the newest iteration.
   if (isPs(state)) return ranks.reduce((m, r) => Math.max(m, (latestRecord(state, r) || { step: 0 }).step), 0);
   let min = Infinity;
-  for (const r of ranks) {
+  // A worker that left (or is still joining) is not waited for.
+  const group = isElastic(state) ? groupRanks(state) : ranks;
+  for (const r of group.length ? group : ranks) {
     const rec = latestRecord(state, r);
     min = Math.min(min, rec ? rec.step : 0);
   }
@@ -780,8 +915,20 @@ export function completeStep(state) {
 /** Do all ranks hold identical parameters after step `step`? true / false / null (unknown). */
 export function replicasIdentical(state, step) {
   if (isPs(state)) return null; // workers pull whatever version the servers hold
-  const ranks = ranksOf(state);
+  let ranks = ranksOf(state);
   if (!ranks.length || !step) return null;
+  if (isElastic(state)) {
+    // Compare the workers that were in the group at that step: a rank that left has no
+    // record there, nor has a rejoined one for the steps it was away (its next record is
+    // later). A present member that has not reported it yet makes the answer unknown.
+    ranks = ranks.filter((r) => {
+      if (recordAt(state, r, step)) return true;
+      if (isGone(state, r) || isJoining(state, r)) return false;
+      const last = latestRecord(state, r);
+      return !(last && last.step > step);
+    });
+    if (!ranks.length) return null;
+  }
   const recs = ranks.map((r) => recordAt(state, r, step));
   if (recs.some((x) => !x)) return null;
   const first = recs[0];
@@ -793,7 +940,7 @@ export function replicasIdentical(state, step) {
 
 /** Summary of one step across ranks, for the narration and the topology. */
 export function stepSummary(state, step) {
-  const ranks = stepRanks(state);
+  const ranks = isElastic(state) ? groupRanks(state) : stepRanks(state);
   const records = ranks.map((r) => recordAt(state, r, step) || null);
   const got = records.filter(Boolean);
   const sum = (f) => got.reduce((a, x) => a + (isNum(x[f]) ? x[f] : 0), 0);
@@ -854,8 +1001,11 @@ export function lossSeries(state) {
     }
     perRank.push({ rank: r, x, y, xt });
   }
+  // Elastic runs: the group's size changes; a step every member has finished is one up
+  // to completeStep.
+  const done = isElastic(state) && !ps ? completeStep(state) : null;
   const steps = [...acc.keys()]
-    .filter((s) => (ps ? acc.get(s).losses.length > 0 : acc.get(s).losses.length === ranks.length))
+    .filter((s) => (ps ? acc.get(s).losses.length > 0 : done != null ? s <= done : acc.get(s).losses.length === ranks.length))
     .sort((a, b) => a - b);
   return {
     ranks: perRank,
@@ -1314,6 +1464,7 @@ export function workerFault(state, rank) {
     nanStep: w.nan ? w.nan.step : null,
     nanAction: w.nan ? w.nan.action : null,
     slowFactor,
+    left: w.status === "left", // elastic recovery took it out of the run
   };
   if (w.failed) out.state = "failed";
   else if (f && f.action === "kill") out.state = "killed";
@@ -1334,8 +1485,13 @@ export function skippedSteps(state) {
  *  the newest step reported when the fault came (the marker sits after it). */
 export function faultMarkers(state) {
   return (state.faultLog || [])
-    .filter((e) => e.kind === "fault")
-    .map((e) => ({ t: e.t, rank: e.rank, action: e.action, factor: e.factor, step: e.step ?? e.lastStep }));
+    .filter((e) => e.kind === "fault" && !e.notApplied)
+    .map((e) => {
+      const m = { t: e.t, rank: e.rank, action: e.action, factor: e.factor, step: e.step ?? e.lastStep };
+      if (e.src != null) Object.assign(m, { src: e.src, dst: e.dst }); // a link fault (rank null)
+      if (e.scheduled) m.scheduled = true;
+      return m;
+    });
 }
 
 
@@ -1401,7 +1557,10 @@ export function tailLatency(state) {
     }
   }
   const need = ps ? Math.min(2, ranks.length) : ranks.length;
-  const x = [...acc.keys()].filter((s) => acc.get(s).length >= need && need > 0).sort((a, b) => a - b);
+  const done = isElastic(state) && !ps ? completeStep(state) : null;
+  const x = [...acc.keys()]
+    .filter((s) => (done != null ? s <= done && acc.get(s).length > 1 : acc.get(s).length >= need && need > 0))
+    .sort((a, b) => a - b);
   const max = x.map((s) => Math.max(...acc.get(s)));
   const med = x.map((s) => median(acc.get(s)));
   return { x, max, median: med, p50: percentile(max, 50), p99: percentile(max, 99), steps: x.length };
