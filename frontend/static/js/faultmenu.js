@@ -3,10 +3,16 @@
 // gradient (its next gradient is NaN). Works for the data-parallel ring and for the
 // parameter-server workers (not the servers). Keyboard: Tab to a node, Enter or Space
 // opens the menu, arrows move between its items, Escape closes it.
+//
+// Elastic runs: a worker that has left the group (recovery "shrink") offers "Rejoin".
+// Data-parallel runs also offer link faults from the clicked worker to another one:
+// delay (+ms per message, emulated) or drop (the link loses its messages).
 
 import { t } from "./i18n.js";
+import { isGone, ranksOf, serverRanks } from "./state.js";
 
 const DEFAULT_FACTOR = 5;
+const DEFAULT_MS = 50;
 
 /**
  * @param {object} o
@@ -14,14 +20,17 @@ const DEFAULT_FACTOR = 5;
  * @param {HTMLElement} o.menu        the popup element (positioned inside the svg's parent)
  * @param {() => boolean} o.canInject is the loaded run live?
  * @param {(rank: number) => {pid: number|null}} o.workerInfo
+ * @param {() => object} [o.getState] the live reducer state (membership, config)
  * @param {(rank: number, action: string, extra: object) => Promise<{ok: boolean, message?: string}>} o.onInject
  */
-export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject }) {
+export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, getState = () => null }) {
   const host = menu.parentElement;
   let openRank = null;
   let openNode = null;
   let busy = false;
   let factor = DEFAULT_FACTOR;
+  let delayMs = DEFAULT_MS;
+  let linkDst = null; // the destination last chosen for a link fault
   let live = false;
 
   const workerNode = (target) => {
@@ -75,6 +84,25 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject }) 
     close.addEventListener("click", () => hide(true));
     head.append(title, close);
 
+    const state = getState();
+    const err = document.createElement("p");
+    err.className = "fault-error";
+    err.setAttribute("data-testid", "fault-error");
+    err.setAttribute("role", "alert");
+    err.hidden = true;
+    if (state && isGone(state, rank)) {
+      // Left the group: the only thing to do is to bring it back (elastic runs).
+      const note = document.createElement("p");
+      note.className = "fault-note";
+      note.textContent = t("elastic.menu.leftNote", { rank });
+      const items = [head, note];
+      if (state.config && state.config.recovery === "shrink") {
+        items.push(button("rejoin", t("elastic.menu.rejoin"), t("elastic.menu.rejoinHint", { rank })));
+      }
+      menu.replaceChildren(...items, err);
+      menu.setAttribute("aria-labelledby", "fault-menu-title");
+      return;
+    }
     const slowRow = document.createElement("div");
     slowRow.className = "fault-slow-row";
     const slowBtn = button("slow", t("fault.slow"), t("fault.slowHint"));
@@ -95,21 +123,69 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject }) 
     });
     slowRow.append(slowBtn, input);
 
-    const err = document.createElement("p");
-    err.className = "fault-error";
-    err.setAttribute("data-testid", "fault-error");
-    err.setAttribute("role", "alert");
-    err.hidden = true;
-
     menu.replaceChildren(
       head,
       button("kill", t("fault.kill"), t("fault.killHint", { pid: pidText })),
       button("freeze", t("fault.freeze"), t("fault.freezeHint", { pid: pidText })),
       slowRow,
       button("corrupt", t("fault.corrupt"), t("fault.corruptHint")),
+      ...linkSection(state, rank),
       err,
     );
     menu.setAttribute("aria-labelledby", "fault-menu-title");
+  }
+
+  /** Link faults from `rank` to a chosen peer (data parallel, 2+ workers in the run). */
+  function linkSection(state, rank) {
+    const config = (state && state.config) || {};
+    if (!state || config.strategy !== "data_parallel") return [];
+    const servers = new Set(serverRanks(state));
+    const peers = ranksOf(state).filter((r) => r !== rank && !servers.has(r) && !isGone(state, r));
+    if (!peers.length) return [];
+    const box = document.createElement("div");
+    box.className = "fault-link";
+    box.setAttribute("data-testid", "fault-link");
+    const head = document.createElement("label");
+    head.className = "fault-link-head";
+    const lead = document.createElement("span");
+    lead.textContent = t("elastic.menu.linkTitle", { src: rank });
+    const dst = document.createElement("select");
+    dst.className = "fault-dst";
+    dst.setAttribute("data-testid", "fault-link-dst");
+    dst.setAttribute("aria-label", t("elastic.menu.linkDst"));
+    for (const r of peers) {
+      const o = document.createElement("option");
+      o.value = String(r);
+      o.textContent = t("topo.rank", { rank: r });
+      dst.appendChild(o);
+    }
+    // default: the next worker on the ring (where this one's messages go)
+    const next = peers.find((r) => r > rank) ?? peers[0];
+    dst.value = String(linkDst != null && peers.includes(linkDst) ? linkDst : next);
+    dst.addEventListener("change", () => (linkDst = Number(dst.value)));
+    head.append(lead, dst);
+    const delayRow = document.createElement("div");
+    delayRow.className = "fault-slow-row";
+    const ms = document.createElement("input");
+    ms.type = "number";
+    ms.min = "0";
+    ms.max = "10000";
+    ms.step = "any";
+    ms.value = String(delayMs);
+    ms.className = "fault-ms";
+    ms.setAttribute("data-testid", "fault-delay-ms");
+    ms.setAttribute("aria-label", t("elastic.menu.ms"));
+    ms.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") {
+        ev.preventDefault();
+        inject("delay");
+      }
+    });
+    delayRow.append(button("delay", t("elastic.menu.delay"), t("elastic.menu.delayHint")), ms);
+    const handWritten = config.allreduce && config.allreduce !== "builtin";
+    const drop = button("drop", t("elastic.menu.drop"), handWritten ? t("elastic.menu.dropHint") : t("elastic.menu.dropNeeds"));
+    box.append(head, delayRow, drop);
+    return [box];
   }
 
   function place(g) {
@@ -164,7 +240,17 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject }) 
   async function inject(action) {
     if (busy || openRank == null) return;
     const rank = openRank;
-    const extra = { rank };
+    let extra = { rank };
+    if (action === "delay" || action === "drop") {
+      const dst = menu.querySelector(".fault-dst");
+      extra = { src: rank, dst: dst ? Number(dst.value) : null };
+      if (action === "delay") {
+        const input = menu.querySelector(".fault-ms");
+        const v = Number(input.value);
+        extra.ms = input.value === "" || !Number.isFinite(v) ? input.value : v;
+        if (Number.isFinite(v) && v >= 0) delayMs = v;
+      }
+    }
     if (action === "slow") {
       const input = menu.querySelector(".fault-factor");
       const k = Number(input.value);
@@ -210,7 +296,7 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject }) 
       ev.preventDefault();
       hide(true);
     } else if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
-      const items = [...menu.querySelectorAll("button.fault-item, input.fault-factor")];
+      const items = [...menu.querySelectorAll("button.fault-item, input.fault-factor, select.fault-dst, input.fault-ms")];
       const i = items.indexOf(document.activeElement);
       if (i < 0) return;
       ev.preventDefault();

@@ -131,14 +131,13 @@ const faultMenu = createFaultMenu({
     const w = player.liveState.workers[rank];
     return { pid: w && w.pid != null ? w.pid : null };
   },
+  getState: () => player.liveState,
   onInject: async (rank, action, extra) => {
     if (!app.runId) return { ok: false, message: t("fault.notLive") };
     const r = await api.controlRun(app.runId, action, extra);
     if (r.ok) return { ok: true };
-    return {
-      ok: false,
-      message: r.status === 409 ? t("fault.notLive") : failMessage(r),
-    };
+    // the server says why (e.g. "rank 2 is running: only a rank that has left the group can rejoin")
+    return { ok: false, message: failMessage(r) || t("fault.notLive") };
   },
 });
 const boundary = createBoundary($("boundary"), $("boundary-note"), $("boundary-legend"));

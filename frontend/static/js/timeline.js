@@ -199,7 +199,7 @@ export function checkpointXs(checkpoints, layout, mode) {
   return out;
 }
 
-const MARK_GLYPH = { kill: "⚡", freeze: "❄", slow: "×", corrupt: "NaN" };
+const MARK_GLYPH = { kill: "⚡", freeze: "❄", slow: "×", corrupt: "NaN", delay: "⏱", drop: "✂", rejoin: "↩" };
 
 /** The axis caption: always says which clock the timeline shows. */
 export function axisText(mode, network) {
@@ -346,9 +346,13 @@ export function createTimeline(svg, axisLabelEl, onModes) {
     for (const m of markers) {
       const px = sx(m.x).toFixed(1);
       const glyph = m.action === "slow" ? `×${fmtNum(m.factor, 2)}` : MARK_GLYPH[m.action] || "!";
-      const label = `${t("faults.legendMarker")}: ${t("topo.rank", { rank: m.rank })} · ${m.action}`;
+      // a link fault names its link (src→dst), a rank fault its rank
+      const link = m.src != null;
+      const who = link ? t("elastic.marker.link", { src: m.src, dst: m.dst }) : t("topo.rank", { rank: m.rank });
+      const label = `${t("faults.legendMarker")}: ${who} · ${t("elastic.action." + m.action)}${m.scheduled ? ` · ${t("elastic.log.scheduled")}` : ""}`;
+      const short = link ? `${glyph} ${m.src}→${m.dst}` : `${glyph} r${m.rank}`;
       parts.push(
-        `<g class="fault-marker" data-action="${esc(m.action)}" data-rank="${m.rank}"><title>${esc(label)}</title><line x1="${px}" x2="${px}" y1="${top - 2}" y2="${Ht - bottom}"/><text x="${(+px - 3).toFixed(1)}" y="${fs}" text-anchor="end" font-size="${fs}">${esc(`${glyph} r${m.rank}`)}</text></g>`,
+        `<g class="fault-marker" data-action="${esc(m.action)}" data-rank="${link ? "" : m.rank}"${m.scheduled ? ' data-scheduled="true"' : ""}><title>${esc(label)}</title><line x1="${px}" x2="${px}" y1="${top - 2}" y2="${Ht - bottom}"/><text x="${(+px - 3).toFixed(1)}" y="${fs}" text-anchor="end" font-size="${fs}">${esc(short)}</text></g>`,
       );
     }
     svg.dataset.skipped = String(skippedSteps(state).length);

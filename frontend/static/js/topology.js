@@ -19,12 +19,15 @@ import {
   commRounds,
   completeStep,
   compressionOf,
+  isGone,
+  isJoining,
   isRestarting,
   latestRecord,
   linkTraffic,
   ranksOf,
   recordAt,
   replicasIdentical,
+  ringOrder,
   runAlgo,
   stepMessages,
   stepTraffic,
@@ -124,6 +127,7 @@ export function createTopology(svg, badge, opts = {}) {
   let geom = null; // {n, R, nodeR, angles, delta, pos: [[x, y]], index: Map(rank -> i)}
   let nodes = [];
   let edges = new Map(); // "s>d" -> {src, dst, path, p0, c, p2, label}
+  let ringArcs = []; // built-in ring: one {a0, a1} per member, in ring order
   let animatedMessages = 0;
   const anim = { gen: 0, running: false, pending: null };
 
@@ -177,21 +181,28 @@ export function createTopology(svg, badge, opts = {}) {
     });
   }
 
-  function buildRingEdges(ranks) {
-    const n = ranks.length;
-    for (let i = 0; i < n; i++) {
-      const a0 = geom.angles[i] + geom.delta;
-      const a1 = geom.angles[(i + 1) % n] + (i + 1 === n ? 2 * Math.PI : 0) - geom.delta;
+  /** The ring of the group's members (ring order; the nodes are laid out in that order,
+   *  so each hop is an arc clockwise to the next member — over any worker that left). */
+  function buildRingEdges(members) {
+    const m = members.length;
+    ringArcs = [];
+    if (m < 2) return;
+    for (let i = 0; i < m; i++) {
+      const from = geom.index.get(members[i]);
+      const to = geom.index.get(members[(i + 1) % m]);
+      const a0 = geom.angles[from] + geom.delta;
+      const a1 = geom.angles[to] + (to <= from ? 2 * Math.PI : 0) - geom.delta;
+      ringArcs.push({ a0, a1 });
       const [x0, y0] = onRing(a0, geom.R);
       const [x1, y1] = onRing(a1, geom.R);
       el(
         "path",
         {
-          d: `M${f1(x0)},${f1(y0)} A${geom.R},${geom.R} 0 0 1 ${f1(x1)},${f1(y1)}`,
+          d: `M${f1(x0)},${f1(y0)} A${geom.R},${geom.R} 0 ${a1 - a0 > Math.PI ? 1 : 0} 1 ${f1(x1)},${f1(y1)}`,
           class: "edge",
           "marker-end": "url(#arrow)",
-          "data-src": ranks[i],
-          "data-dst": ranks[(i + 1) % n],
+          "data-src": members[i],
+          "data-dst": members[(i + 1) % m],
         },
         edgesLayer,
       );
@@ -242,13 +253,14 @@ export function createTopology(svg, badge, opts = {}) {
     }
   }
 
-  function build(ranks) {
+  function build(ranks, members) {
     cancel();
     edgesLayer.replaceChildren();
     labelsLayer.replaceChildren();
     edges = new Map();
+    ringArcs = [];
     buildNodes(ranks);
-    if (mode === "ring") buildRingEdges(ranks);
+    if (mode === "ring") buildRingEdges(members);
   }
 
   // ------------------------------------------------------------ edge labels
@@ -407,7 +419,10 @@ export function createTopology(svg, badge, opts = {}) {
 
   function render(state) {
     lastState = state;
-    const ranks = ranksOf(state);
+    // Nodes go round the circle in ring order (after a shrink or a rejoin: the group's
+    // members, as the all-reduce ring passes them), then the workers that left.
+    const members = ringOrder(state).filter((r) => !isGone(state, r));
+    const ranks = [...members, ...ranksOf(state).filter((r) => !members.includes(r))];
     algo = runAlgo(state);
     compressed = !!(compressionOf(state.config) || {}).gathered;
     const shown = completeStep(state);
@@ -416,14 +431,17 @@ export function createTopology(svg, badge, opts = {}) {
     if (!algo) mode = "none";
     else if (algo === "builtin") mode = "ring";
     else {
-      allLinks = Object.values(linkTraffic(state, Infinity).links).sort((a, b) => a.src - b.src || a.dst - b.dst);
+      // links to a worker that left are no longer used
+      allLinks = Object.values(linkTraffic(state, Infinity).links)
+        .filter((l) => !isGone(state, l.src) && !isGone(state, l.dst))
+        .sort((a, b) => a.src - b.src || a.dst - b.dst);
       mode = allLinks.length ? "links" : "plain";
     }
-    const k = `${ranks.join(",")}|${mode}`;
+    const k = `${ranks.join(",")}|${members.join(",")}|${mode}`;
     if (k !== key) {
       key = k;
       edgeKey = null;
-      build(ranks);
+      build(ranks, members);
     }
     if (mode === "links") {
       const ek = allLinks.map((l) => linkKey(l.src, l.dst)).join(",");
@@ -438,6 +456,7 @@ export function createTopology(svg, badge, opts = {}) {
       renderLinkLabels(traffic);
     }
     svg.dataset.workers = String(ranks.length);
+    svg.dataset.members = members.join(",");
     svg.dataset.mode = mode;
     svg.dataset.algo = algo || "";
     svg.dataset.edges = String(edgesLayer.childElementCount);
@@ -462,11 +481,16 @@ export function createTopology(svg, badge, opts = {}) {
       node.circle.setAttribute("fill", STATUS_FILL[status] || STATUS_FILL.starting);
       const L = node.lines;
       const fault = decorateNode(node.g, node.mark, state, node.rank);
+      const gone = isGone(state, node.rank);
+      node.g.classList.toggle("gone", gone);
+      node.g.classList.toggle("joining", isJoining(state, node.rank));
       const failed = isRestarting(state, node.rank)
         ? { main: t("topo.restarting"), sub: "" }
-        : fault && fault.state === "failed"
-          ? failedLines(fault)
-          : null;
+        : isJoining(state, node.rank) && !rec
+          ? { main: t("elastic.joining"), sub: "" }
+          : fault && fault.state === "failed"
+            ? failedLines(fault)
+            : null;
       L.rank.textContent = t("topo.rank", { rank: node.rank });
       if (L.pid) L.pid.textContent = w.pid != null ? t("topo.pid", { pid: w.pid }) : "…";
       if (L.loss) L.loss.textContent = failed ? failed.main : rec ? t("topo.loss", { loss: fmtNum(rec.loss, 4) }) : "";
@@ -630,7 +654,8 @@ export function createTopology(svg, badge, opts = {}) {
 
   function runRing(job) {
     const gen = begin(job);
-    const { n, R, angles, delta } = geom;
+    const { R } = geom;
+    const n = ringArcs.length; // the members of the ring, in ring order
     const duration = animationMs(job.commMs);
     const hops = 2 * (n - 1);
     const packets = [];
@@ -647,10 +672,8 @@ export function createTopology(svg, badge, opts = {}) {
       const gather = hop >= n - 1;
       centerMain.textContent = gather ? t("topo.allgather") : t("topo.reducescatter");
       for (let r = 0; r < n; r++) {
-        const src = (((r + hop) % n) + n) % n;
-        const a0 = angles[src] + delta;
-        const span = (2 * Math.PI) / n - 2 * delta;
-        const [x, y] = onRing(a0 + frac * span, R);
+        const arc = ringArcs[(((r + hop) % n) + n) % n];
+        const [x, y] = onRing(arc.a0 + frac * (arc.a1 - arc.a0), R);
         packets[r].setAttribute("cx", f1(x));
         packets[r].setAttribute("cy", f1(y));
         packets[r].setAttribute("fill", gather ? OKABE_ITO.blue : OKABE_ITO.orange);
