@@ -1,0 +1,158 @@
+// Elastic recovery in the reducer (shrink, rejoin, continue), link and scheduled faults,
+// the fault log's lines, and the Chinese translation of failure causes.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import {
+  applyEvent,
+  completeStep,
+  faultMarkers,
+  initialState,
+  isGone,
+  isJoining,
+  lossSeries,
+  reduceEvents,
+  replicasIdentical,
+  ringOrder,
+  recoveryList,
+} from "../../frontend/static/js/state.js";
+import { faultLines, faultNarration, nodeMark, translateCause } from "../../frontend/static/js/faultlog.js";
+import { faultsFromUrl, faultsToUrl, recoveryBlocks, shapeFault } from "../../frontend/static/js/controls.js";
+import { lostBands } from "../../frontend/static/js/timeline.js";
+import { workerFault } from "../../frontend/static/js/state.js";
+
+let seq = 0;
+const ev = (type, fields) => ({ seq: ++seq, run_id: "r", t: seq * 0.1, rank: null, step: null, type, ...fields });
+const step = (rank, s) => ev("step", { rank, step: s, loss: 1 / s, compute_ms: 1, comm_ms: 0.5, wait_ms: 0, t_start: seq * 0.1, param_checksum: s, param_hash: `h${s}` });
+
+/** 4 workers, shrink: rank 2 killed after step 3, the others go on; rank 2 rejoins after 5. */
+function shrinkRun() {
+  seq = 0;
+  const out = [ev("run_started", { config: { strategy: "data_parallel", workers: 4, recovery: "shrink" }, world_size: 4, strategy: "data_parallel" })];
+  for (let r = 0; r < 4; r++) out.push(ev("worker_started", { rank: r, pid: 100 + r, role: "worker" }));
+  for (let s = 1; s <= 3; s++) for (let r = 0; r < 4; r++) out.push(step(r, s));
+  out.push(ev("fault", { rank: 2, step: 3, action: "kill", pid: 102, scheduled: true }));
+  out.push(ev("worker_failed", { rank: 2, cause: "killed by signal SIGKILL", detection_ms: 12, pid: 102 }));
+  out.push(ev("recovery", { rank: 2, step: 3, policy: "shrink", failed_rank: 2, from_step: 3, lost_steps: null, generation: 1, refused: [], members: [0, 1, 3] }));
+  return out;
+}
+
+test("shrink: the worker that left is gone, the ring is the members, no step is lost", () => {
+  const events = shrinkRun();
+  for (let s = 4; s <= 5; s++) for (const r of [0, 1, 3]) events.push(step(r, s));
+  const st = reduceEvents(events);
+  assert.equal(isGone(st, 2), true);
+  assert.deepEqual(ringOrder(st), [0, 1, 3]);
+  assert.equal(completeStep(st), 5, "the others are not waited for");
+  assert.equal(replicasIdentical(st, 5), true);
+  assert.equal(replicasIdentical(st, 2), true, "before the failure all four compared");
+  assert.deepEqual(lossSeries(st).mean.x, [1, 2, 3, 4, 5]);
+  assert.equal(st.history[0].length, 5, "no history truncated");
+  const [rec] = recoveryList(st);
+  assert.equal(rec.policy, "shrink");
+  assert.equal(rec.lostSteps, null);
+  // the timeline hatches lost steps only for restarts
+  assert.deepEqual(lostBands(recoveryList(st), { lo: 0, hi: 10 }, "wall"), []);
+  // the node shows "left", the fault is a scheduled one
+  assert.deepEqual(nodeMark(workerFault(st, 2)), { glyph: "⊘", state: "left" });
+  const lines = faultLines(st);
+  assert.deepEqual(lines.map((l) => l.kind), ["fault", "failed", "recovery"]);
+  assert.equal(lines[0].scheduled, true);
+  assert.match(lines[0].text, /scheduled/);
+  assert.equal(lines[2].policy, "shrink");
+  assert.match(lines[2].text, /ranks 0, 1, 3 go on as a group of 3, no step lost/);
+  assert.match(faultNarration(st, 4), /Rank 2 died: ranks 0, 1, 3 go on as a group of 3, no step lost/);
+});
+
+test("rejoin: joining until its first step, then live again in the ring's order", () => {
+  const events = shrinkRun();
+  for (let s = 4; s <= 5; s++) for (const r of [0, 1, 3]) events.push(step(r, s));
+  events.push(ev("recovery", { rank: 2, step: 5, policy: "rejoin", failed_rank: 2, from_step: 5, lost_steps: null, generation: 2, refused: [], members: [0, 1, 3, 2] }));
+  let st = reduceEvents(events);
+  assert.equal(isGone(st, 2), false);
+  assert.equal(isJoining(st, 2), true);
+  assert.deepEqual(ringOrder(st), [0, 1, 3, 2]);
+  st = applyEvent(st, ev("worker_started", { rank: 2, pid: 202, role: "worker" }));
+  assert.equal(isJoining(st, 2), true, "still joining: no step yet");
+  for (const r of [0, 1, 3]) st = applyEvent(st, step(r, 6));
+  assert.equal(completeStep(st), 6, "the newcomer is not waited for before its first step");
+  assert.match(faultNarration(st, 6), /Rank 2 is rejoining/);
+  for (const r of [0, 1, 3, 2]) st = applyEvent(st, step(r, 7));
+  assert.equal(isJoining(st, 2), false);
+  assert.equal(st.workers[2].status, "running");
+  assert.equal(st.workers[2].pid, 202);
+  assert.equal(completeStep(st), 7);
+  assert.equal(replicasIdentical(st, 7), true);
+  assert.equal(replicasIdentical(st, 6), true, "rank 2 was away at step 6");
+  assert.match(faultLines(st).at(-1).text, /rejoined: the ring is now 0 → 1 → 3 → 2/);
+  assert.match(faultNarration(st, 7), /Rank 2 is back: the ring is 0 → 1 → 3 → 2 \(4 workers\)/);
+});
+
+test("continue (parameter server): members without the servers; link and not-applied faults", () => {
+  seq = 0;
+  let st = reduceEvents([
+    ev("run_started", { config: { strategy: "parameter_server", workers: 3, servers: 1, ps_mode: "async", recovery: "continue" }, world_size: 4, num_servers: 1, strategy: "parameter_server" }),
+    ev("worker_failed", { rank: 2, cause: "frozen: no heartbeat for 4.0 s", detection_ms: 4000 }),
+    ev("recovery", { rank: 2, step: 4, policy: "continue", failed_rank: 2, from_step: 4, members: [0, 1, 3] }),
+  ]);
+  assert.equal(isGone(st, 2), true);
+  assert.match(faultLines(st).at(-1).text, /worker 2 left behind: workers 1, 3 go on/);
+  st = applyEvent(st, ev("fault", { action: "delay", src: 0, dst: 1, ms: 50, step: 5 }));
+  st = applyEvent(st, ev("fault", { action: "rejoin", rank: 3, scheduled: true, not_applied: "rank 3 is running" }));
+  const lines = faultLines(st);
+  assert.match(lines.at(-2).text, /link 0→1 · \+50 ms per message/);
+  assert.equal(lines.at(-1).notApplied, true);
+  assert.match(lines.at(-1).text, /not applied: rank 3 is running/);
+  assert.equal(st.workers[3], undefined, "a fault not applied changes no worker");
+  const marks = faultMarkers(st);
+  assert.deepEqual(marks.map((m) => [m.action, m.src, m.dst]), [["delay", 0, 1]]);
+});
+
+/** The catalog lookup for one language, read from i18n.js as the contract test does. */
+function catalog(lang) {
+  const src = readFileSync(new URL("../../frontend/static/js/i18n.js", import.meta.url), "utf8");
+  const m = new RegExp(`/\\*CATALOG:${lang}\\*/\\s*(\\{[\\s\\S]*?\\})\\s*/\\*END CATALOG:${lang}\\*/`).exec(src);
+  const cat = JSON.parse(m[1]);
+  return (key, params = {}) => (cat[key] ?? key).replace(/\{(\w+)\}/g, (x, n) => (n in params ? String(params[n]) : x));
+}
+
+test("failure causes: known patterns in Chinese with their numbers, others as they came", () => {
+  const zh = catalog("zh");
+  const en = catalog("en");
+  const cases = [
+    ["killed by signal SIGKILL", "被信号 SIGKILL 杀死"],
+    ["frozen: no heartbeat for 4.0 s", "冻结：已 4.0 秒没有心跳"],
+    ["exited unexpectedly with code 1", "意外退出，退出码为 1"],
+    ["timed out waiting for a message from rank 0, which was dropped on the link 0→1", "等待进程 0 的消息超时：这条消息在链路 0→1 上被丢弃了"],
+    ["rank 2: RuntimeError: Connection closed by peer", "进程 2 出错：RuntimeError：Connection closed by peer"],
+    ["rank 2 (pid 4242): killed by signal SIGKILL", "进程 2（pid 4242）：被信号 SIGKILL 杀死"],
+  ];
+  for (const [cause, want] of cases) {
+    assert.equal(translateCause(cause, zh), want);
+    assert.equal(translateCause(cause, en), cause, "English is the engine's own text");
+  }
+  assert.equal(translateCause("something new happened", zh), "something new happened");
+  assert.equal(translateCause(null, zh), "?");
+});
+
+test("the schedule round-trips through the URL; recovery options say why they are blocked", () => {
+  const faults = [
+    { after_step: 10, action: "kill", rank: 2 },
+    { after_step: 5, action: "slow", rank: 1, factor: 3 },
+    { after_step: 8, action: "delay", src: 0, dst: 1, ms: 50 },
+    { after_step: 9, action: "drop", src: 1, dst: 2 },
+    { after_step: 25, action: "rejoin", rank: 2 },
+  ];
+  const s = faultsToUrl(faults);
+  assert.equal(s, "10:kill:2,5:slow:1:3,8:delay:0-1:50,9:drop:1-2,25:rejoin:2");
+  assert.deepEqual(faultsFromUrl(s), faults);
+  assert.deepEqual(faultsFromUrl("x:bogus:1,3:kill:1"), [{ after_step: 3, action: "kill", rank: 1 }]);
+  assert.deepEqual(shapeFault({ after_step: 4, rank: 1 }, "delay"), { after_step: 4, action: "delay", src: 0, dst: 1, ms: 50 });
+  assert.deepEqual(shapeFault({ after_step: 4, rank: 1, src: 0, dst: 1 }, "slow"), { after_step: 4, action: "slow", rank: 1, factor: 5 });
+  const dp = recoveryBlocks({ strategy: "data_parallel", workers: 4, checkpointEvery: "", psMode: "sync" });
+  assert.deepEqual(dp, { none: null, restart: "elastic.why.restartK", shrink: null, continue: "elastic.why.continuePs" });
+  const ps = recoveryBlocks({ strategy: "parameter_server", workers: 3, checkpointEvery: "5", psMode: "async" });
+  assert.deepEqual(ps, { none: null, restart: null, shrink: "elastic.why.shrinkDp", continue: null });
+  assert.equal(recoveryBlocks({ strategy: "data_parallel", workers: 1, checkpointEvery: "5" }).shrink, "elastic.why.shrink2");
+  assert.equal(recoveryBlocks({ strategy: "single", workers: 1, checkpointEvery: "5" }).restart, "elastic.why.restartSingle");
+});
