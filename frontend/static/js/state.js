@@ -215,6 +215,8 @@ export function initialState() {
     // Elastic runs: the ranks in the data-parallel group, in ring (group-rank) order, after
     // the newest shrink or rejoin; null while the group is the one the run started with.
     members: null,
+    // Faults scheduled in the config that have not fired yet (see scheduledMatch).
+    pendingSchedule: [],
   };
 }
 
@@ -387,6 +389,18 @@ function applyRegroup(state, base, event, seq) {
   };
 }
 
+/** Index in state.pendingSchedule of the scheduled fault this `fault` event is, or -1. */
+function scheduledMatch(state, event) {
+  const pending = state.pendingSchedule || [];
+  const link = LINK_FAULT_ACTIONS.includes(event.action);
+  return pending.findIndex(
+    (f) =>
+      f.action === event.action &&
+      (link ? f.src === event.src && f.dst === event.dst : f.rank === event.rank) &&
+      f.after_step <= Math.max(state.lastStep, event.step ?? 0),
+  );
+}
+
 /** Pure: returns the state after `event`. Unknown types only bump counters. */
 export function applyEvent(state, event) {
   if (!event || typeof event !== "object") return state;
@@ -415,6 +429,7 @@ export function applyEvent(state, event) {
         numServers: Number.isInteger(event.num_servers) ? event.num_servers : state.numServers,
         ps: (event.strategy ?? (config ? config.strategy : null)) === "parameter_server" ? state.ps || emptyPs() : state.ps,
         pace: config && "pace" in config ? config.pace : state.pace,
+        pendingSchedule: config && Array.isArray(config.faults) ? config.faults.slice() : state.pendingSchedule,
         status: state.status === "starting" ? "running" : state.status,
       };
     }
@@ -595,7 +610,13 @@ export function applyEvent(state, event) {
     case "fault": {
       const action = event.action ?? null;
       // Scheduled before the run (config.faults); `not_applied` says why it could not be.
-      const scheduled = event.scheduled === true;
+      // The engine marks only the ones that could not apply: an applied one is recognised
+      // as the config's next pending fault with the same action and target.
+      const match = scheduledMatch(state, event);
+      const scheduled = event.scheduled === true || match >= 0;
+      if (match >= 0) {
+        base.pendingSchedule = state.pendingSchedule.filter((_, i) => i !== match);
+      }
       const notApplied = typeof event.not_applied === "string" && event.not_applied ? event.not_applied : null;
       if (LINK_FAULT_ACTIONS.includes(action) || (!Number.isInteger(rank) && Number.isInteger(event.src))) {
         const entry = {

@@ -1,0 +1,145 @@
+"""Elastic recovery, scheduled faults and link faults in the browser, against the real
+server and real worker processes: what a student sees when a worker leaves and comes
+back, when a planned fault fires, and why a worker failed, in Chinese too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser_support import wait_status
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+NODE = "[data-testid=topology] g.node[data-rank='{}']"
+
+
+def _form(pg: Page, workers: str, steps: str, pace: str) -> None:
+    pg.select_option("[data-testid=strategy-select]", "data_parallel")
+    pg.fill("[data-testid=workers-input]", workers)
+    pg.fill("[data-testid=steps-input]", steps)
+    pg.fill("[data-testid=pace-input]", pace)
+    pg.locator("[data-testid=fault-section] summary").click()
+
+
+def _start(pg: Page) -> None:
+    pg.click("[data-testid=start-run]")
+    pg.wait_for_function("window.distlab.app.runId !== null", timeout=20_000)
+
+
+def _live_step(pg: Page, step: int, timeout_ms: int = 30_000) -> None:
+    pg.wait_for_function(f"window.distlab.player.liveState.lastStep >= {step}", timeout=timeout_ms)
+
+
+def _menu(pg: Page, rank: int) -> None:
+    pg.click(NODE.format(rank))
+    pg.locator("[data-testid=fault-menu]").wait_for(state="visible")
+
+
+def test_shrink_then_rejoin_from_the_page(page: Page) -> None:
+    pg = page
+    _form(pg, "4", "40", "8")
+    pg.select_option("[data-testid=recovery-select]", "shrink")
+    # continue is for the parameter server: disabled here, and the note says why
+    assert pg.locator("[data-testid=recovery-select] option[value=continue]").is_disabled()
+    assert "parameter server" in pg.locator("[data-testid=recovery-note]").inner_text()
+    _start(pg)
+    _live_step(pg, 4)
+    _menu(pg, 2)
+    pg.click("[data-testid=fault-kill]")
+    pg.wait_for_function(
+        f"document.querySelector(\"{NODE.format(2)}\").dataset.left === 'true'", timeout=30_000
+    )
+    assert "gone" in (pg.get_attribute(NODE.format(2), "class") or "")
+    line = pg.locator("[data-testid=fault-log] li[data-policy=shrink]")
+    line.wait_for(state="visible", timeout=10_000)
+    assert "ranks 0, 1, 3 go on as a group of 3" in line.inner_text()
+    assert pg.get_attribute("[data-testid=topology]", "data-members") == "0,1,3"
+    assert pg.locator("[data-testid=topology] path.edge").count() == 3
+    step = pg.evaluate("window.distlab.player.liveState.lastStep")
+    _live_step(pg, step + 3)  # the run goes on
+    pg.screenshot(path=str(ARTIFACTS / "elastic-shrink.png"))
+    # a running worker cannot rejoin: the menu of a left one offers it
+    _menu(pg, 2)
+    assert pg.locator("[data-testid=fault-kill]").count() == 0
+    pg.click("[data-testid=fault-rejoin]")
+    pg.locator("[data-testid=fault-menu]").wait_for(state="hidden")
+    pg.wait_for_function(
+        "(() => { const s = window.distlab.player.liveState;"
+        " return s.workers[2] && s.workers[2].status === 'running' && !s.workers[2].joining; })()",
+        timeout=30_000,
+    )
+    assert pg.get_attribute("[data-testid=topology]", "data-members") == "0,1,3,2"
+    assert pg.get_attribute(NODE.format(2), "data-left") == "false"
+    wait_status(pg, "finished", 60_000)
+    badge = pg.locator("[data-testid=replicas-badge]")
+    assert badge.get_attribute("data-state") == "same"
+    # no lost-steps band: shrink loses nothing
+    assert pg.locator("[data-testid=timeline] [data-testid=lost-band]").count() == 0
+    pg.screenshot(path=str(ARTIFACTS / "elastic-rejoin.png"))
+
+
+def test_a_scheduled_kill_fires_and_is_marked(page: Page) -> None:
+    pg = page
+    _form(pg, "3", "30", "10")
+    pg.select_option("[data-testid=recovery-select]", "shrink")
+    pg.click("[data-testid=add-sched]")
+    row = pg.locator("[data-testid=sched-row]")
+    row.locator("input.sched-after_step").fill("4")
+    row.locator("input.sched-after_step").dispatch_event("change")
+    row.locator("input.sched-rank").fill("1")
+    row.locator("input.sched-rank").dispatch_event("change")
+    assert "faults=4%3Akill%3A1" in pg.url or "faults=4:kill:1" in pg.url
+    assert pg.evaluate("window.distlab.controls.readConfig().faults") == [
+        {"after_step": 4, "action": "kill", "rank": 1}
+    ]
+    _start(pg)
+    line = pg.locator("[data-testid=fault-log] li[data-kind=fault][data-scheduled=true]")
+    line.wait_for(state="visible", timeout=30_000)
+    assert "scheduled" in line.inner_text()
+    pg.locator("[data-testid=fault-log] li[data-policy=shrink]").wait_for(timeout=30_000)
+    wait_status(pg, "finished", 60_000)
+
+
+def test_a_link_delay_from_the_menu(page: Page) -> None:
+    pg = page
+    _form(pg, "3", "200", "5")
+    _start(pg)
+    _live_step(pg, 2)
+    _menu(pg, 0)
+    pg.select_option("[data-testid=fault-link-dst]", "1")
+    pg.fill("[data-testid=fault-delay-ms]", "30")
+    pg.click("[data-testid=fault-delay]")
+    pg.locator("[data-testid=fault-menu]").wait_for(state="hidden")
+    line = pg.locator("[data-testid=fault-log] li[data-action=delay]")
+    line.wait_for(state="visible", timeout=15_000)
+    assert "link 0→1" in line.inner_text() and "30 ms" in line.inner_text()
+    # drop needs a hand-written all-reduce: the server says so in the menu
+    _menu(pg, 0)
+    pg.click("[data-testid=fault-drop]")
+    err = pg.locator("[data-testid=fault-error]")
+    err.wait_for(state="visible", timeout=10_000)
+    assert err.inner_text().strip()
+    pg.screenshot(path=str(ARTIFACTS / "elastic-link-menu.png"))
+    pg.click("[data-testid=stop-run]")
+    wait_status(pg, "stopped", 30_000)
+
+
+def test_the_chinese_page_translates_the_cause(page: Page, server: str) -> None:
+    pg = page
+    pg.goto(f"{server}/?lang=zh")
+    pg.wait_for_function("window.distlab !== undefined")
+    _form(pg, "3", "200", "5")
+    _start(pg)
+    _live_step(pg, 2)
+    _menu(pg, 1)
+    pg.click("[data-testid=fault-kill]")
+    failed = pg.locator("[data-testid=fault-log] li[data-kind=failed]")
+    failed.wait_for(state="visible", timeout=30_000)
+    assert "被信号 SIGKILL 杀死" in failed.inner_text()
+    assert "killed by signal" not in failed.inner_text()
+    wait_status(pg, "failed", 30_000)
+    pg.screenshot(path=str(ARTIFACTS / "elastic-cause-zh.png"))
