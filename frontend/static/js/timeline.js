@@ -199,7 +199,7 @@ export function checkpointXs(checkpoints, layout, mode) {
   return out;
 }
 
-const MARK_GLYPH = { kill: "⚡", freeze: "❄", slow: "×", corrupt: "NaN", delay: "⏱", drop: "✂", rejoin: "↩" };
+const MARK_GLYPH = { kill: "⚡", freeze: "❄", slow: "×", corrupt: "NaN", delay: "Δ", drop: "✂", rejoin: "↩" };
 
 /** The axis caption: always says which clock the timeline shows. */
 export function axisText(mode, network) {
