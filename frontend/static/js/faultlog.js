@@ -112,7 +112,7 @@ export function entryText(e, state = null) {
       return out;
     }
     case "end":
-      return t("faults.end", { error: e.error || t("status.failed") });
+      return t("faults.end", { error: e.error ? translateCause(e.error) : t("status.failed") });
     default:
       return null; // a later kind the UI does not show yet
   }
