@@ -237,7 +237,8 @@ class RunSupervisor:
                 with contextlib.suppress(OSError):
                     w.control.send(message)
 
-    def inject(self, action: str, rank: int, factor: float | None = None) -> None:
+    def inject(self, action: str, rank: int, factor: float | None = None, *,
+               scheduled: bool = False) -> None:
         """A fault on a real worker process: ``kill`` sends SIGKILL, ``freeze`` SIGSTOP;
         ``slow`` (× factor) and ``corrupt`` (next gradient NaN) reach the rank as control
         messages, applied at a step boundary."""
@@ -272,7 +273,7 @@ class RunSupervisor:
                 self._send_control({"action": action, "rank": rank, "factor": factor})
             self._emit([make_event("fault", t=self._now(), rank=rank, action=action,
                                    factor=factor if action == "slow" else None,
-                                   pid=w.pid)])
+                                   pid=w.pid, **({"scheduled": True} if scheduled else {}))])
 
     def stop(self) -> None:
         with contextlib.suppress(RuntimeError):
@@ -446,7 +447,8 @@ class RunSupervisor:
                                    cause=w.cause, detection_ms=detection, pid=w.pid)])
         self._failure = roots[0]
 
-    def inject_link(self, action: str, src: int, dst: int, ms: float | None = None) -> None:
+    def inject_link(self, action: str, src: int, dst: int, ms: float | None = None, *,
+                    scheduled: bool = False) -> None:
         """A fault on the link src→dst: ``delay`` adds ``ms`` to every message (emulated),
         ``drop`` loses the next message and everything after it on that link, so its
         receiver waits in vain until the process-group timeout."""
@@ -474,7 +476,8 @@ class RunSupervisor:
             self._link_fault = (src, dst, action)
             self._send_control({"action": action, "src": src, "dst": dst, "ms": ms})
             self._emit([make_event("fault", t=self._now(), rank=src, action=action,
-                                   factor=None, pid=None, src=src, dst=dst, ms=ms)])
+                                   factor=None, pid=None, src=src, dst=dst, ms=ms,
+                                   **({"scheduled": True} if scheduled else {}))])
 
     def _should_restart(self) -> bool:
         config = self.config
@@ -634,9 +637,10 @@ class RunSupervisor:
             action = fault["action"]
             try:
                 if action in LINK_FAULTS:
-                    self.inject_link(action, fault["src"], fault["dst"], fault.get("ms"))
+                    self.inject_link(action, fault["src"], fault["dst"], fault.get("ms"),
+                                     scheduled=True)
                 else:
-                    self.inject(action, fault["rank"], fault.get("factor"))
+                    self.inject(action, fault["rank"], fault.get("factor"), scheduled=True)
             except (ValueError, RuntimeError) as exc:
                 if action == "rejoin" and self._workers[fault["rank"]].status == "failed":
                     self._schedule.insert(0, fault)  # its shrink is still under way

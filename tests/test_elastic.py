@@ -35,7 +35,7 @@ def test_shrink_then_rejoin_keeps_every_replica_identical() -> None:
     assert final["summary"]["steps_completed"] == 40
 
     [fault] = run.of("fault")
-    assert (fault["action"], fault["rank"]) == ("kill", 2)
+    assert (fault["action"], fault["rank"], fault["scheduled"]) == ("kill", 2, True)
     [failed] = run.of("worker_failed")
     assert failed["rank"] == 2 and "SIGKILL" in failed["cause"]
     shrink, rejoin = run.of("recovery")
