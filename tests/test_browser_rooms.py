@@ -66,7 +66,8 @@ def post(url: str, body: dict, headers: dict | None = None) -> tuple[int, dict]:
         with urllib.request.urlopen(req, timeout=5) as res:
             return res.status, json.loads(res.read() or b"null")
     except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
+        with err:
+            return err.code, json.loads(err.read() or b"null")
 
 
 def open_room(pg: Page) -> str:
@@ -183,8 +184,10 @@ def test_students_follow_the_instructor_and_cannot_control(pages: Pages, server:
     # --- a student's control attempts are refused and change nothing
     s1, s2 = students
     # a click that gets through anyway (the button forced on): the server's message shows
-    s1.evaluate("document.querySelector('[data-testid=pause-run]').disabled = false")
-    s1.click("[data-testid=pause-run]")
+    s1.evaluate(
+        "(() => { const b = document.querySelector('[data-testid=pause-run]');"
+        " b.disabled = false; b.click(); })()"
+    )
     s1.wait_for_selector("[data-testid=form-error]:not([hidden])")
     msg = s1.inner_text("[data-testid=form-error]")
     assert msg.strip(), "the 403's message is shown"
@@ -258,6 +261,7 @@ def test_students_follow_the_instructor_and_cannot_control(pages: Pages, server:
         assert code in s.inner_text("[data-testid=room-error]")
     with pytest.raises(urllib.error.HTTPError) as gone:
         get_json(f"{server}/api/rooms/{code}")
+    gone.value.close()
     assert gone.value.code == 404
 
 
@@ -298,3 +302,24 @@ def test_students_see_the_instructors_lesson(pages: Pages, server: str) -> None:
     inst.wait_for_function(panel_shows, arg=lesson_id)
     student.wait_for_function(panel_shows, arg=lesson_id, timeout=5_000)
     assert get_json(f"{server}/api/rooms/{code}")["lesson"] == lesson_id
+
+
+def test_the_instructor_controls_a_run_started_elsewhere(pages: Pages, server: str) -> None:
+    status, run = post(
+        f"{server}/api/runs",
+        {"strategy": "data_parallel", "workers": 2, "steps": 40, "pace": 4},
+    )
+    assert status == 201
+    inst = pages.open("/")
+    inst.click("#btn-refresh-runs")
+    inst.click(f"[data-testid=run-list] .run-item[data-run-id='{run['id']}']")
+    wait_status(inst, "running", 20_000)
+    # before the room is opened this page holds neither the run's token nor the key
+    assert inst.get_attribute("body", "data-control") == "no"
+    open_room(inst)
+    inst.wait_for_function("document.body.dataset.control === 'yes'")
+    inst.click("[data-testid=pause-run]")
+    wait_status(inst, "paused", 5_000)
+    assert get_json(f"{server}/api/runs/{run['id']}")["status"] == "paused"
+    inst.click("[data-testid=stop-run]")
+    wait_status(inst, "stopped", 10_000)

@@ -58,9 +58,22 @@ function rememberToken(res) {
 
 const memoryTokens = {};
 
-/** Whether this page may control run `id` (it started it, in this tab). */
+// The instructor key, kept by room.js in this tab after the server accepted it (POST
+// /api/rooms): the instructor may control any run, e.g. one picked from the list.
+export const INSTRUCTOR_KEY_STORE = "distlab.instructorKey";
+
+function instructorKey() {
+  try {
+    return sessionStorage.getItem(INSTRUCTOR_KEY_STORE);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether this page may control run `id` (it started it in this tab, or holds the
+ *  instructor key). */
 export function hasControl(id) {
-  return Boolean(memoryTokens[id] || loadTokens()[id]);
+  return Boolean(memoryTokens[id] || loadTokens()[id] || instructorKey());
 }
 
 export const createRun = async (config) => rememberToken(await request("POST", "/api/runs", config));
@@ -68,7 +81,8 @@ export const forkRun = async (id) =>
   rememberToken(await request("POST", `/api/runs/${encodeURIComponent(id)}/fork`));
 export const controlRun = (id, action, extra = {}) => {
   const token = memoryTokens[id] || loadTokens()[id];
-  const headers = token ? { "X-Control-Token": token } : {};
+  const key = token ? null : instructorKey();
+  const headers = token ? { "X-Control-Token": token } : key ? { "X-Instructor-Key": key } : {};
   return request("POST", `/api/runs/${encodeURIComponent(id)}/control`, { action, ...extra }, headers);
 };
 
