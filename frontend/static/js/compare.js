@@ -491,7 +491,7 @@ export function createCompareView({ el, onOpen }) {
     const fs = large ? 15 : 11;
     const left = large ? 84 : 64;
     const right = 10;
-    const top = 4;
+    const top = fs + 4; // room for the step numbers above the lanes
     const bottom = large ? 26 : 20;
     const laneH = (Ht - top - bottom) / ranks.length;
     const sx = (v) => left + ((v - lo) / (hi - lo || 1)) * (Wd - left - right);
@@ -535,6 +535,17 @@ export function createCompareView({ el, onOpen }) {
         );
       }
       svg.dataset.binned = "true";
+    }
+    // where every few steps began (the earliest rank): how far each run got by when
+    const starts = new Map();
+    for (const x of segs) if (!(starts.get(x.step) <= x.x0)) starts.set(x.step, x.x0);
+    const steps = [...starts.keys()].sort((p, q) => p - q);
+    const every = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000].find((k) => steps.length / k <= 12) || Math.ceil(steps.length / 12);
+    for (const step of steps) {
+      if (step % every !== 0 && step !== 1) continue;
+      const px = sx(starts.get(step)).toFixed(1);
+      parts.push(`<line class="step-guide" x1="${px}" x2="${px}" y1="${top - 4}" y2="${Ht - bottom}"/>`);
+      parts.push(`<text class="step-label" x="${(+px + 2).toFixed(1)}" y="${fs}" font-size="${fs - 1}">${step}</text>`);
     }
     // axis, shared by both timelines
     const axisY = Ht - bottom;
