@@ -73,8 +73,15 @@ class Rooms:
         return room
 
     def close(self, code: str) -> None:
-        self.rooms.pop(code, None)
+        """End a room: its followers get a last message saying so, then their socket
+        closes (also when the room is dropped to make space for a new one)."""
+        room = self.rooms.pop(code, None)
         self.store.delete_room(code)
+        for queue in self.followers.pop(code, set()):
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait({**(room.public() if room else {"type": "room", "code": code}),
+                              "closed": True})
 
     def follow(self, room: Room) -> asyncio.Queue[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(FOLLOWER_QUEUE)
@@ -83,7 +90,11 @@ class Rooms:
         return queue
 
     def unfollow(self, room: Room, queue: asyncio.Queue[dict[str, Any]]) -> None:
-        self.followers.get(room.code, set()).discard(queue)
+        followers = self.followers.get(room.code)
+        if followers is not None:
+            followers.discard(queue)
+            if not followers:
+                del self.followers[room.code]
 
     def _new_code(self) -> str:
         while True:

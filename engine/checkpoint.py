@@ -54,10 +54,14 @@ def save(directory: Path, step: int, params: torch.Tensor) -> tuple[Path, int]:
     return path, path.stat().st_size
 
 
-def load_latest(directory: Path) -> tuple[Checkpoint | None, list[str]]:
-    """The newest checkpoint that verifies, and why any newer ones were refused."""
+def load_latest(directory: Path, max_step: int | None = None
+                ) -> tuple[Checkpoint | None, list[str]]:
+    """The newest checkpoint that verifies (of step ≤ ``max_step``, if given), and why any
+    newer ones were refused."""
     refused = []
     for entry in _read_manifest(directory):
+        if max_step is not None and entry["step"] > max_step:
+            continue
         try:
             return load(directory / entry["file"], entry["sha256"], entry["step"]), refused
         except CheckpointError as exc:

@@ -116,6 +116,11 @@ class ControlState:
         elif action == "regroup":
             self.pending_regroup = message
 
+    def adopt(self, *, paused: bool, step_tokens: int) -> None:
+        """Take the group's pause state (a worker joining a paused run)."""
+        with self._cond:
+            self.paused, self.step_tokens = paused, step_tokens
+
     def check_regroup(self) -> None:
         """Raise Regroup if this rank has been told to change process groups."""
         with self._cond:

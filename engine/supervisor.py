@@ -39,7 +39,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from engine import checkpoint
+from engine import checkpoint, updatelog
 from engine import data as datasets
 from engine.config import LINK_FAULTS, RANK_FAULTS, RunConfig
 from engine.events import SCHEMA_VERSION, json_safe, make_event
@@ -54,6 +54,7 @@ HEARTBEAT_TIMEOUT_S = 5.0  # workers say "alive" every 0.5 s; this much silence 
 FAILURE_SETTLE_S = 0.3  # after a first failure, collect the others' news before judging
 STORE_HOST = "127.0.0.1"
 GRACE_S = 5.0  # how long finished/stopped workers get to exit before SIGKILL
+STALL_MIN_S = 60.0  # no step for this long (and not paused) ends a run as stuck
 
 _CTX = mp.get_context("forkserver")
 _CTX.set_forkserver_preload(["engine.worker"])
@@ -119,6 +120,10 @@ class _Outcome:
 _EOF = None  # what a reader thread delivers when its worker's pipe closes
 
 
+class RecoveryInProgress(ValueError):
+    """An elastic change asked for while the group is still changing."""
+
+
 class RunSupervisor:
     def __init__(self, config: RunConfig, *, run_id: str, on_events: OnEvents,
                  workdir: Path | None = None) -> None:
@@ -133,6 +138,7 @@ class RunSupervisor:
         self._generation = 0
         self._restarts = 0
         self._paused = False
+        self._last_progress = 0.0
         self._resume: dict[str, Any] | None = None
         self._failure: WorkerHandle | None = None
         self._link_fault: tuple[int, int, str] | None = None  # the last link fault injected
@@ -221,6 +227,7 @@ class RunSupervisor:
                 self._stop_requested = True
             if action in ("pause", "step", "resume"):
                 self._paused = action != "resume"
+                self._last_progress = time.monotonic()  # a pause is not a stall
             if action == "set_pace":
                 self.config.pace = pace
             self._send_control({"action": action, "pace": pace})
@@ -335,8 +342,11 @@ class RunSupervisor:
     def _watch_loop(self) -> None:
         deadline: float | None = None
         settle_until: float | None = None
+        self._last_progress = time.monotonic()
         while True:
             self._check_heartbeats()
+            if self._stalled():
+                return
             if settle_until is None and any(w.status == "failed" for w in self._workers):
                 # One rank down means the run cannot go on. Its peers now fail too (their
                 # collectives break): wait a moment so the root cause is the one reported.
@@ -363,6 +373,21 @@ class RunSupervisor:
                 self._on_eof(w)
             else:
                 self._on_batch(w, batch)
+
+    def _stalled(self) -> bool:
+        """A safety net: a run that is not paused yet makes no progress for much longer
+        than any step could take is stuck (a bug, or a peer waiting for a lost message
+        without a timeout). End it, rather than hang a lecture."""
+        config = self.config
+        step_s = ((config.emulated_compute_ms / 1e3) * config.straggler_factor
+                  + (1.0 / config.pace if config.pace else 0.0))
+        limit = max(STALL_MIN_S, 6 * config.timeout_s, 3 * step_s)
+        if self._paused or time.monotonic() - self._last_progress < limit:
+            return False
+        if self._outcome.error is None:
+            self._outcome.error = (f"no progress for {limit:.0f} s although nobody failed: "
+                                   "the run is stuck and was ended")
+        return True
 
     def _check_heartbeats(self) -> None:
         now = time.monotonic()
@@ -394,6 +419,8 @@ class RunSupervisor:
             elif kind == "_hb":
                 pass  # heartbeat: the reader thread noted the time
             elif kind == "_peer_lost":
+                if message.get("generation", 0) < self._group_generation:
+                    continue  # about a group already replaced (its regroup is on the way)
                 w.peer_lost = message["error"]
                 w.peer_lost_at = w.peer_lost_at or time.monotonic()
             else:
@@ -410,6 +437,7 @@ class RunSupervisor:
             w.status = "running"
             w.role = event["role"]
         elif event["type"] == "step":
+            self._last_progress = time.monotonic()
             w.last_step = event["step"]
             w.last_loss = event["loss"]
             w.dropped = event["events_dropped"]
@@ -497,7 +525,7 @@ class RunSupervisor:
                 # (a server_restored event); workers resume at the iteration on record.
                 ckpt, refused = None, []
                 from_step, progress = progress, 0
-                self._resume = {"ps": True}
+                self._resume = {"ps": True, "until": self._common_ps_version()}
             else:
                 ckpt, refused = checkpoint.load_latest(self._checkpoint_dir)
                 from_step = ckpt.step if ckpt else 0
@@ -589,6 +617,11 @@ class RunSupervisor:
         if w.status != "left":
             raise ValueError(f"rank {rank} is {w.status}: only a rank that has left the "
                              "group can rejoin")
+        if (self._failure is not None
+                or any(x.status in ("failed", "starting") or x.peer_lost_at is not None
+                       for x in self._workers)):
+            raise RecoveryInProgress("the group is still changing (a failure or another "
+                                     "rejoin in progress); try again in a moment")
         survivors = [x for x in self._workers if x.status == "running"]
         if not survivors:
             raise ValueError("no running workers to rejoin")
@@ -606,6 +639,14 @@ class RunSupervisor:
             "recovery", t=self._now(), rank=rank, step=from_step, policy="rejoin",
             failed_rank=rank, from_step=from_step, lost_steps=None,
             generation=self._group_generation, refused=[], members=message["members"])])
+
+    def _common_ps_version(self) -> int | None:
+        """Sync and backup servers must restart at one version: the newest every server's
+        log holds (one may have applied a round the crash kept another from applying)."""
+        if self.config.ps_mode not in ("sync", "backup") or self._checkpoint_dir is None:
+            return None
+        return min(updatelog.last_version(self._checkpoint_dir / f"server{i}" / "updates.log")
+                   for i in range(self.config.servers))
 
     def _new_group(self, members: list[int]) -> dict[str, Any]:
         """A fresh rendezvous for a new membership (the old group cannot be reused)."""
@@ -642,8 +683,9 @@ class RunSupervisor:
                 else:
                     self.inject(action, fault["rank"], fault.get("factor"), scheduled=True)
             except (ValueError, RuntimeError) as exc:
-                if action == "rejoin" and self._workers[fault["rank"]].status == "failed":
-                    self._schedule.insert(0, fault)  # its shrink is still under way
+                if action == "rejoin" and (isinstance(exc, RecoveryInProgress) or
+                                           self._workers[fault["rank"]].status == "failed"):
+                    self._schedule.insert(0, fault)  # a recovery is under way: next step
                     continue
                 self._emit([make_event("fault", t=self._now(), rank=fault.get("rank"),
                                        action=action, factor=fault.get("factor"), pid=None,
@@ -677,7 +719,9 @@ class RunSupervisor:
     def _steps_done(self) -> int:
         """Steps every worker completed; for the parameter server, the furthest worker's
         (with backup workers or async, a straggler legitimately completes fewer)."""
-        steps = [w.last_step for w in self._active() if w.role == "worker"]
+        # A newcomer that died before its first step does not hold the run back.
+        steps = [w.last_step for w in self._active() if w.role == "worker"
+                 and (w.last_step > 0 or w.status in ("running", "done"))]
         if self.config.strategy == "parameter_server":
             return max(steps, default=0)
         return min(steps, default=0)

@@ -55,6 +55,17 @@ class UpdateLog:
     def close(self) -> None:
         self._file.close()
 
+    @staticmethod
+    def rewrite(path: Path, updates: list[Update]) -> None:
+        """Keep exactly ``updates`` (after a rebuild): drops a torn tail, and records beyond
+        the version the server went back to, which new appends would otherwise follow."""
+        tmp = path.with_name(path.name + ".tmp")
+        log = UpdateLog(tmp)
+        for update in updates:
+            log.append(update.version, update.applied, update.delta)
+        log.close()
+        tmp.replace(path)
+
 
 def read(path: Path) -> tuple[list[Update], bool]:
     """Every intact record, in order, and whether a torn tail was ignored."""
@@ -76,9 +87,16 @@ def read(path: Path) -> tuple[list[Update], bool]:
     return updates, at != len(raw)
 
 
-def replay(params: torch.Tensor, from_version: int, updates: list[Update]
-           ) -> tuple[torch.Tensor, int, int]:
-    """Apply the logged updates after ``from_version`` to ``params`` (a checkpoint's shard).
+def last_version(path: Path) -> int:
+    """The newest version an intact record of this log holds (0 if none)."""
+    updates, _ = read(path)
+    return updates[-1].version if updates else 0
+
+
+def replay(params: torch.Tensor, from_version: int, updates: list[Update],
+           until: int | None = None) -> tuple[torch.Tensor, int, int]:
+    """Apply the logged updates after ``from_version`` (and up to ``until``) to ``params``
+    (a checkpoint's shard).
 
     Returns the rebuilt shard, its version and how many updates were replayed. The versions
     must follow each other without a gap: a log that skips one cannot rebuild the state.
@@ -87,6 +105,8 @@ def replay(params: torch.Tensor, from_version: int, updates: list[Update]
     for update in updates:
         if update.version <= from_version:
             continue  # already in the checkpoint
+        if until is not None and update.version > until:
+            break
         if update.version != version + 1:
             raise ValueError(f"update log jumps from version {version} to {update.version}")
         params -= update.delta

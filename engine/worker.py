@@ -200,7 +200,8 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
     if hasattr(group.strategy, "run"):  # asynchronous strategies own their loop
         group.strategy.run(group.ctx, _Runtime(
             sender, StepGate(control), control, dataset.extent(),
-            checkpoint_dir=spec.checkpoint_dir, resumed=spec.resume is not None))
+            checkpoint_dir=spec.checkpoint_dir, resumed=spec.resume is not None,
+            resume_until=(spec.resume or {}).get("until")))
         return
 
     if spec.resume is not None:  # every rank loads the same verified checkpoint
@@ -208,26 +209,36 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
                                spec.resume["sha256"], spec.resume["step"])
         load_flat([p.data for p in model.parameters()], ckpt.params.to(spec.device))
         loop.done = ckpt.step
-    if spec.regroup is not None:
-        loop.agree_on_progress(group)
+    # Elastic runs change groups: after a failure (the supervisor's out-of-band regroup)
+    # or when a worker is added back (a regroup agreed on at a step boundary).
+    message: dict[str, Any] | None = None
+    generation = spec.regroup["generation"] if spec.regroup else 0
+    must_agree = spec.regroup is not None  # a newcomer first learns where the run is
     while True:
         try:
+            if message is not None:
+                if dist.is_initialized():
+                    dist.destroy_process_group()
+                generation = message["generation"]
+                group = loop.join(message["members"], message["store_port"])
+                message, must_agree = None, True
+            if must_agree:
+                loop.agree_on_progress(group)
+                must_agree = False
             loop.run(group)
             return
         except Regroup as order:  # a worker is being added back, at this step boundary
             message = order.message
-        except RuntimeError as exc:  # a collective broke: a peer died or froze
+        except RuntimeError as exc:  # the group broke: a peer died or froze (or a join did)
             if config.recovery != "shrink":
                 raise
-            # Elastic: tell the supervisor, then wait for the new membership.
-            sender.put({"type": "_peer_lost", "rank": spec.rank,
+            # Elastic: tell the supervisor, then wait for the new membership. The
+            # generation lets it ignore news of a group it has already replaced.
+            sender.put({"type": "_peer_lost", "rank": spec.rank, "generation": generation,
                         "error": f"{type(exc).__name__}: {exc}"[:300]}, essential=True)
             message = control.wait_for_regroup(timeout=config.timeout_s + REGROUP_WAIT_S)
             if message is None:
                 raise
-        dist.destroy_process_group()
-        group = loop.join(message["members"], message["store_port"])
-        loop.agree_on_progress(group)
 
 
 REGROUP_WAIT_S = 30.0
@@ -294,11 +305,15 @@ class _Trainer:
 
     def agree_on_progress(self, group: _Group) -> None:
         """After a regroup, everyone goes on from group rank 0's step (whose parameters
-        ``join`` has just broadcast), so state and step number travel together."""
-        step = torch.tensor([self.done], dtype=torch.int64, device=self.spec.device)
-        group.comms.broadcast(step, src=0)
+        ``join`` has just broadcast), so state and step number travel together — and from
+        its controls: a newcomer must also be paused, with the same single steps owed."""
+        control = self.control
+        state = torch.tensor([self.done, int(control.paused), control.step_tokens],
+                             dtype=torch.int64, device=self.spec.device)
+        group.comms.broadcast(state, src=0)
         group.comms.take_stats()
-        self.done = int(step.item())
+        self.done, paused, tokens = (int(v) for v in state.tolist())
+        control.adopt(paused=bool(paused), step_tokens=tokens)
 
     def _emit_comm(self, **fields: Any) -> None:
         self.sender.emit("comm", rank=self.spec.rank, step=self.step_now or None, **fields)
@@ -353,6 +368,7 @@ class _Runtime:
     extent: tuple[float, float, float, float]
     checkpoint_dir: str | None = None  # where a server keeps its checkpoints and log
     resumed: bool = False  # restarted after a crash: rebuild state instead of starting over
+    resume_until: int | None = None  # rebuild no further than this version (sync servers)
 
     def emit(self, type_: str, **fields: Any) -> None:
         self.sender.emit(type_, **fields)

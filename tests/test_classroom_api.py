@@ -135,6 +135,15 @@ def test_followers_see_the_room_switch_runs(classroom: TestClient) -> None:
             state = ws.receive_json()
             # only the given field changed
             assert (state["run_id"], state["lesson"]) == (second["id"], "stragglers")
+        # closing the room tells every follower, then closes their sockets
+        assert client.delete(f"/api/rooms/{code}", headers=INSTRUCTOR).status_code == 204
+        for ws in (a, b):
+            assert ws.receive_json()["run_id"] is None
+            assert ws.receive_json()["closed"] is True
+            with pytest.raises(WebSocketDisconnect) as gone:
+                ws.receive_json()
+            assert gone.value.code == 4404
+    assert client.app.state.rooms.followers == {}  # nothing kept for a closed room
     with pytest.raises(WebSocketDisconnect) as closed, \
             client.websocket_connect("/ws/rooms/ZZZZZZ") as ws:
         ws.receive_json()

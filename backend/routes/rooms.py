@@ -2,7 +2,8 @@
 
 Opening a room and pointing it at a run need the instructor key; reading and following a
 room need only its code. Followers get the room's state as one JSON object on connect and
-again on every change; the run itself they watch on ``/ws/runs/{id}``.
+again on every change; the run itself they watch on ``/ws/runs/{id}``. When the room is
+closed, a last message has ``"closed": true`` and the socket closes with 4404.
 """
 
 from __future__ import annotations
@@ -92,7 +93,11 @@ async def follow_room(ws: WebSocket, code: str) -> None:
             if get not in done:
                 get.cancel()
                 return
-            await ws.send_json(get.result())
+            state = get.result()
+            await ws.send_json(state)
+            if state.get("closed"):
+                await ws.close(CLOSE_NO_ROOM, "the room was closed")
+                return
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:

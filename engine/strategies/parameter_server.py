@@ -112,7 +112,7 @@ class _ServerState:
 class _Server:
     def __init__(self, ctx: WorkerContext, runtime: Any) -> None:
         config = self.config = ctx.config
-        self.ctx, self.emit = ctx, runtime.emit
+        self.ctx, self.emit, self.runtime = ctx, runtime.emit, runtime
         self.index = ctx.topo.rank
         self.start, self.end = shard_bounds(sum(p.numel() for p in ctx.model.parameters()),
                                             config.servers)[self.index]
@@ -138,12 +138,18 @@ class _Server:
         """After a crash: the last good checkpoint, then the logged updates since."""
         assert self.directory is not None
         s = self.state
-        ckpt, refused = checkpoint.load_latest(self.directory)
+        # Synchronous servers each apply a round on their own, so a crash can leave one a
+        # version ahead of another; they all go back to the version every one of them has.
+        until = self.runtime.resume_until
+        ckpt, refused = checkpoint.load_latest(self.directory, max_step=until)
         base = ckpt.step if ckpt is not None else 0  # no checkpoint yet: the initial shard
         params = ckpt.params.clone() if ckpt is not None else self.params
-        updates, torn = updatelog.read(self.directory / "updates.log")
-        self.params, s.version, replayed = updatelog.replay(params, base, updates)
-        for update in updates:  # the log is never cut, so it knows every worker's clock
+        path = self.directory / "updates.log"
+        updates, torn = updatelog.read(path)
+        self.params, s.version, replayed = updatelog.replay(params, base, updates, until)
+        kept = [u for u in updates if u.version <= s.version]
+        updatelog.UpdateLog.rewrite(path, kept)  # new appends follow the last kept one
+        for update in kept:  # the log is never cut short, so it knows every worker's clock
             for entry in update.applied:
                 s.clocks[entry["worker"]] = max(s.clocks[entry["worker"]], entry["step"])
         self.emit("server_restored", rank=self.index, step=s.version, version=s.version,
@@ -154,8 +160,19 @@ class _Server:
         header = torch.zeros(4, dtype=torch.int64)
         grad = torch.empty_like(self.params)
         s = self.state
+        broken = 0
         while s.active:
-            _recv(header, tag=HEADER_TAG)  # from whichever worker is first
+            try:
+                _recv(header, tag=HEADER_TAG)  # from whichever worker is first
+            except RuntimeError:
+                # A worker killed with our reply unread resets its connection; the
+                # receive from any worker reports that. Under 'continue' it is news of a
+                # death we hear of anyway (LEFT), not a reason to stop serving.
+                broken += 1
+                if self.config.recovery != "continue" or broken > 50:
+                    raise
+                time.sleep(0.01)
+                continue
             kind, a, b, src = (int(v) for v in header)
             if kind == PULL:
                 s.pending[src] = _Pull(src, min_version=a, asked_at=time.monotonic())
