@@ -130,6 +130,16 @@ class ControlState:
         if message is not None:
             raise Regroup(message)
 
+    def take_newer_regroup(self, generation: int) -> dict[str, Any] | None:
+        """An out-of-band regroup newer than ``generation`` (the one being joined), if any:
+        a member on its way into a group already given up should go to the new one."""
+        with self._cond:
+            message = self.urgent_regroup
+            if message is None or message["generation"] <= generation:
+                return None
+            self.urgent_regroup = None
+            return message
+
     def wait_for_regroup(self, timeout: float) -> dict[str, Any] | None:
         """After a broken collective: wait for the supervisor's out-of-band regroup."""
         with self._cond:

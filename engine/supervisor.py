@@ -55,6 +55,8 @@ FAILURE_SETTLE_S = 0.3  # after a first failure, collect the others' news before
 STORE_HOST = "127.0.0.1"
 GRACE_S = 5.0  # how long finished/stopped workers get to exit before SIGKILL
 STALL_MIN_S = 60.0  # no step for this long (and not paused) ends a run as stuck
+REGROUP_RETRY_S = 1.0  # elastic: a group that broke with nobody failed is formed again…
+REGROUP_RETRIES = 3  # …this many times before the rank that reports it is failed
 
 _CTX = mp.get_context("forkserver")
 _CTX.set_forkserver_preload(["engine.worker"])
@@ -104,6 +106,7 @@ class WorkerHandle:
     fault: str | None = None  # the fault injected into it, if any
     fault_at: float | None = None
     detected_at: float | None = None
+    joining: bool = False  # elastic: added back, not yet part of a group
     peer_lost: str | None = None  # elastic: its collective broke; it awaits a new group
     peer_lost_at: float | None = None
 
@@ -139,6 +142,7 @@ class RunSupervisor:
         self._restarts = 0
         self._paused = False
         self._last_progress = 0.0
+        self._regroup_retries = 0
         self._resume: dict[str, Any] | None = None
         self._failure: WorkerHandle | None = None
         self._link_fault: tuple[int, int, str] | None = None  # the last link fault injected
@@ -435,9 +439,11 @@ class RunSupervisor:
     def _observe(self, w: WorkerHandle, event: dict[str, Any]) -> None:
         if event["type"] == "worker_started":
             w.status = "running"
+            w.joining = False
             w.role = event["role"]
         elif event["type"] == "step":
             self._last_progress = time.monotonic()
+            self._regroup_retries = 0
             w.last_step = event["step"]
             w.last_loss = event["loss"]
             w.dropped = event["events_dropped"]
@@ -562,7 +568,9 @@ class RunSupervisor:
                     w.process.kill()  # a frozen rank is really taken out, not left hanging
                     w.process.join(timeout=GRACE_S)
                     w.status = "left"
-            members = [w for w in self._workers if w.status == "running"]
+            # A worker being added back joins the new group instead of the broken one.
+            members = [w for w in self._workers
+                       if w.status == "running" or (w.status == "starting" and w.joining)]
             message = self._new_group([w.rank for w in members])
             for w in members:
                 w.peer_lost = w.peer_lost_at = None
@@ -631,6 +639,7 @@ class RunSupervisor:
         self._send_control({"action": "regroup", **message})  # agreed at a step boundary
         newcomer = self._spawn(rank, self._devices[rank], message["store_port"],
                                regroup=message)
+        newcomer.joining = True
         self._workers[rank] = newcomer
         threading.Thread(target=self._read_events, args=(newcomer,), daemon=True,
                          name=f"run-{self.run_id}-read{rank}g{self._group_generation}").start()
@@ -660,12 +669,34 @@ class RunSupervisor:
                 "store_port": self._store.port}
 
     def _check_lost_peers(self) -> None:
-        """A rank whose collective broke with nobody failed is itself the problem."""
+        """Ranks whose group broke (or never formed) although nobody failed.
+
+        Elastic runs first form the same group again, a few times: a join can time out
+        while a member is still leaving the previous group. If that does not help, a rank
+        whose collective keeps breaking with nobody failed is itself the problem.
+        """
+        lost = [w for w in self._workers
+                if w.peer_lost_at is not None and w.status in ("running", "starting")]
+        if not lost:
+            return
         now = time.monotonic()
+        first = min(w.peer_lost_at for w in lost if w.peer_lost_at is not None)
+        if (self.config.recovery == "shrink" and self._regroup_retries < REGROUP_RETRIES
+                and now - first > REGROUP_RETRY_S
+                and not any(w.status == "failed" for w in self._workers)):
+            self._regroup_retries += 1
+            with self._lock:
+                members = [w for w in self._workers if w.status == "running"
+                           or (w.status == "starting" and w.joining)]
+                message = self._new_group([w.rank for w in members])
+                for w in members:
+                    w.peer_lost = w.peer_lost_at = None
+                    with contextlib.suppress(OSError):
+                        w.control.send({"type": "regroup", **message})
+            return
         limit = self.config.timeout_s + GRACE_S
-        for w in self._workers:
-            if (w.peer_lost_at is not None and w.status == "running"
-                    and now - w.peer_lost_at > limit):
+        for w in lost:
+            if w.status == "running" and now - first > limit:
                 self._fail(w, w.peer_lost or "its collective broke", root=False)
 
     def _fire_scheduled(self, step: int) -> None:

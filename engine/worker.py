@@ -189,38 +189,47 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
     dataset = datasets.make_dataset(config.dataset, config.num_samples, config.seed)
     model = build_model(config.model, config.hidden, config.seed).to(spec.device)
     loop = _Trainer(spec, config, sender, control, dataset, model)
-    # A worker added back to an elastic run joins the group named in its spec.
-    join = spec.regroup or {"members": list(range(spec.world_size)),
-                            "store_port": spec.store_port}
-    group = loop.join(join["members"], join["store_port"])
-    role = "server" if group.topo.rank < config.num_servers else "worker"
-    sender.emit("worker_started", rank=spec.rank, pid=os.getpid(), role=role,
-                device=spec.device, host=socket.gethostname(), shard_size=len(group.ctx.shard))
+    started = False
 
-    if hasattr(group.strategy, "run"):  # asynchronous strategies own their loop
-        group.strategy.run(group.ctx, _Runtime(
-            sender, StepGate(control), control, dataset.extent(),
-            checkpoint_dir=spec.checkpoint_dir, resumed=spec.resume is not None,
-            resume_until=(spec.resume or {}).get("until")))
-        return
+    def announce(group: _Group) -> None:
+        nonlocal started
+        if not started:  # once per process, after its first group is formed
+            role = "server" if group.topo.rank < config.num_servers else "worker"
+            sender.emit("worker_started", rank=spec.rank, pid=os.getpid(), role=role,
+                        device=spec.device, host=socket.gethostname(),
+                        shard_size=len(group.ctx.shard))
+            started = True
 
-    if spec.resume is not None:  # every rank loads the same verified checkpoint
-        ckpt = checkpoint.load(Path(spec.checkpoint_dir) / spec.resume["file"],
-                               spec.resume["sha256"], spec.resume["step"])
-        load_flat([p.data for p in model.parameters()], ckpt.params.to(spec.device))
-        loop.done = ckpt.step
     # Elastic runs change groups: after a failure (the supervisor's out-of-band regroup)
-    # or when a worker is added back (a regroup agreed on at a step boundary).
-    message: dict[str, Any] | None = None
+    # or when a worker is added back (a regroup agreed on at a step boundary). A worker
+    # added back starts by joining the group named in its spec — inside the retry, so if
+    # that group breaks while it joins, it joins the next one instead.
+    message: dict[str, Any] | None = spec.regroup
     generation = spec.regroup["generation"] if spec.regroup else 0
-    must_agree = spec.regroup is not None  # a newcomer first learns where the run is
+    must_agree = False
+    if spec.regroup is None:
+        group = loop.join(list(range(spec.world_size)), spec.store_port)
+        announce(group)
+        if hasattr(group.strategy, "run"):  # asynchronous strategies own their loop
+            group.strategy.run(group.ctx, _Runtime(
+                sender, StepGate(control), control, dataset.extent(),
+                checkpoint_dir=spec.checkpoint_dir, resumed=spec.resume is not None,
+                resume_until=(spec.resume or {}).get("until")))
+            return
+        if spec.resume is not None:  # every rank loads the same verified checkpoint
+            ckpt = checkpoint.load(Path(spec.checkpoint_dir) / spec.resume["file"],
+                                   spec.resume["sha256"], spec.resume["step"])
+            load_flat([p.data for p in model.parameters()], ckpt.params.to(spec.device))
+            loop.done = ckpt.step
     while True:
         try:
             if message is not None:
                 if dist.is_initialized():
                     dist.destroy_process_group()
                 generation = message["generation"]
-                group = loop.join(message["members"], message["store_port"])
+                group = loop.join(message["members"], message["store_port"],
+                                  generation=generation)
+                announce(group)
                 message, must_agree = None, True
             if must_agree:
                 loop.agree_on_progress(group)
@@ -242,6 +251,7 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
 
 
 REGROUP_WAIT_S = 30.0
+MEET_POLL_S = 0.02
 
 
 @dataclass(slots=True)
@@ -271,13 +281,21 @@ class _Trainer:
         self.step_now = 0
         self.extent = dataset.extent()
 
-    def join(self, members: list[int], store_port: int) -> _Group:
-        """Join the process group of ``members`` (workers, in group-rank order)."""
+    def join(self, members: list[int], store_port: int,
+             generation: int | None = None) -> _Group:
+        """Join the process group of ``members`` (workers, in group-rank order).
+
+        ``generation``: an elastic regroup. Then the members first meet in the store, and
+        one that learns of a newer regroup meanwhile goes there instead (Regroup), so that
+        nobody waits in a group the others have already given up.
+        """
         spec, config = self.spec, self.config
         rank, world = members.index(spec.rank), len(members)
         timeout = timedelta(seconds=config.timeout_s)
         store = dist.TCPStore(spec.store_host, store_port, world, is_master=False,
                               timeout=timeout)
+        if generation is not None:
+            self._meet(store, members, generation)
         dist.init_process_group(spec.backend, store=store, rank=rank, world_size=world,
                                 timeout=timeout)
         ids = () if members == list(range(world)) else tuple(members)
@@ -302,6 +320,19 @@ class _Trainer:
         strategy.setup(ctx)  # rank 0 broadcasts its parameters: every replica equal
         comms.take_stats()  # set-up traffic (the initial broadcast) is not step 1's
         return _Group(topo, comms, ctx, strategy, StepGate(self.control, comms, spec.device))
+
+    def _meet(self, store: dist.TCPStore, members: list[int], generation: int) -> None:
+        store.set(f"ready/{self.spec.rank}", "1")
+        keys = [f"ready/{m}" for m in members]
+        deadline = time.monotonic() + 2 * self.config.timeout_s
+        while not store.check(keys):
+            newer = self.control.take_newer_regroup(generation)
+            if newer is not None:
+                raise Regroup(newer)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"regroup {generation}: not every member of {members} "
+                                   "arrived in time")
+            time.sleep(MEET_POLL_S)
 
     def agree_on_progress(self, group: _Group) -> None:
         """After a regroup, everyone goes on from group rank 0's step (whose parameters

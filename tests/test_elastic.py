@@ -8,6 +8,7 @@ current parameters before its first step. Real processes, real gloo groups.
 from __future__ import annotations
 
 import itertools
+import random
 import time
 from typing import Any
 
@@ -179,8 +180,10 @@ def test_the_parameter_server_keeps_going_without_a_dead_worker(mode: str) -> No
     assert 2 not in recovery["members"]
     updates = run.of("ps_update")
     dead_pushes = sum(a["worker"] == 2 for u in updates for a in u["applied"])
-    # Every gradient the dead worker pushed before it died, and none after.
-    assert dead_pushes == len(steps_by_rank(run.log)[2])
+    # Every gradient the dead worker pushed before it died (it may die between pushing
+    # and reporting its step), and none after.
+    reported = len(steps_by_rank(run.log)[2])
+    assert reported <= dead_pushes <= reported + 1
     after = [u for u in updates if u["seq"] > recovery["seq"]]
     assert after, "no update after the failure"
     # The survivors finish their own iterations; the dead worker's share is not made up.
@@ -207,3 +210,32 @@ def test_continue_is_refused_where_it_cannot_work() -> None:
         RunConfig(strategy="parameter_server", ps_mode="sync", recovery="continue")
     with pytest.raises(ValueError, match="parameter server"):
         RunConfig(strategy="data_parallel", recovery="continue")
+
+
+def test_chaos_kills_and_rejoins_each_failure_recorded_once() -> None:
+    """Ten random kills and rejoins on a small elastic run: it finishes, every kill is
+    reported exactly once, nobody else is failed, replicas stay identical, nothing is left."""
+    rng = random.Random(11)
+    run = Run(workers=4, steps=300, batch_size=8, pace=25.0, recovery="shrink",
+              timeout_s=5.0, max_restarts=20, seed=11)
+    run.wait_steps()
+    for _ in range(10):
+        time.sleep(rng.random())
+        workers = run.sup._workers
+        left = [w.rank for w in workers if w.status == "left"]
+        running = [w.rank for w in workers if w.status == "running"]
+        try:
+            if left and (rng.random() < 0.5 or len(running) <= 1):
+                run.sup.inject("rejoin", rng.choice(left))
+            elif len(running) > 1:
+                run.sup.inject("kill", rng.choice(running))
+        except ValueError:
+            pass  # refused while the group is changing: fine, that is the contract
+    final = run.finish(timeout=150)
+    assert final["status"] == "finished", final
+    killed = [e["pid"] for e in run.of("fault") if e["action"] == "kill"]
+    failed = [e["pid"] for e in run.of("worker_failed")]
+    assert len(killed) >= 3
+    assert sorted(failed) == sorted(killed)  # each kill once, no healthy rank failed
+    for step, hashes in _hashes_by_step(run.log).items():
+        assert len(hashes) == 1, f"replicas differ at step {step}"

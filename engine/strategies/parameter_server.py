@@ -177,7 +177,14 @@ class _Server:
             if kind == PULL:
                 s.pending[src] = _Pull(src, min_version=a, asked_at=time.monotonic())
             elif kind == PUSH:
-                _recv(grad, src=src)
+                try:
+                    _recv(grad, src=src)
+                except RuntimeError:
+                    if self.config.recovery != "continue":
+                        raise
+                    self._forget(src)  # it died between its header and its gradient
+                    self._serve_pulls()
+                    continue
                 self.ctx.comms.stats.bytes_recv += grad.numel() * 4
                 s.clocks[src] = b
                 self._on_gradient(src, read_version=a, grad=grad.clone())
