@@ -17,6 +17,7 @@ from backend.models import ControlRequest, RunCreate, RunPublic, RunStarted
 from backend.runs import RunLimitError, RunNotLiveError
 from engine.config import RunConfig
 from engine.export import EXTENSIONS, MEDIA_TYPES, export
+from engine.supervisor import RecoveryInProgress
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -83,7 +84,7 @@ async def control_run(run_id: RunId, body: ControlRequest, manager: Manager,
         link = ((body.src, body.dst, body.ms)
                 if body.src is not None and body.dst is not None else None)
         await manager.control(run_id, body.action, body.pace, body.rank, body.factor, link)
-    except RunNotLiveError as exc:
+    except (RunNotLiveError, RecoveryInProgress) as exc:  # 409: try again later
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
