@@ -239,3 +239,37 @@ def test_chaos_kills_and_rejoins_each_failure_recorded_once() -> None:
     assert sorted(failed) == sorted(killed)  # each kill once, no healthy rank failed
     for step, hashes in _hashes_by_step(run.log).items():
         assert len(hashes) == 1, f"replicas differ at step {step}"
+
+
+def test_kill_and_rejoin_through_the_api(client) -> None:  # type: ignore[no-untyped-def]
+    run = client.post("/api/runs", json={"workers": 3, "steps": 60, "pace": 20.0,
+                                         "recovery": "shrink"}).json()
+    control = f"/api/runs/{run['id']}/control"
+    token = {"X-Control-Token": run["control_token"]}
+
+    def events(kind: str) -> list[dict[str, Any]]:
+        log = client.get(f"/api/runs/{run['id']}/events", params={"limit": 10000}).json()
+        return [e for e in log if e["type"] == kind]
+
+    deadline = time.monotonic() + 60
+    while client.get(f"/api/runs/{run['id']}").json()["step"] < 3:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    r = client.post(control, json={"action": "kill", "rank": 1}, headers=token)
+    assert r.status_code == 200
+    while not events("recovery"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    r = client.post(control, json={"action": "rejoin", "rank": 0}, headers=token)
+    assert r.status_code == 422 and "only a rank that has left" in r.json()["detail"]
+    assert client.post(control, json={"action": "rejoin", "rank": 1}).status_code == 403
+    while (r := client.post(control, json={"action": "rejoin", "rank": 1},
+                            headers=token)).status_code == 409:
+        assert "try again" in r.json()["detail"]
+        time.sleep(0.2)
+    assert r.status_code == 200, r.text
+    while (state := client.get(f"/api/runs/{run['id']}").json())["status"] != "finished":
+        assert state["status"] in ("running", "paused") and time.monotonic() < deadline
+        time.sleep(0.1)
+    assert [w["status"] for w in state["workers"]] == ["exited"] * 3  # rank 1 came back
+    assert [e["policy"] for e in events("recovery")] == ["shrink", "rejoin"]
