@@ -81,15 +81,16 @@ test("keys 1–9 map to speeds; other keys to none", () => {
 
 test("view state round-trips through URL parameters and keeps unknown ones", () => {
   const q = new URLSearchParams("lesson=ring-allreduce&workers=4&foo=bar");
-  writeViewParams(q, { presenter: true, hide: true, x: "time", at: 12 });
+  writeViewParams(q, { presenter: true, hide: true, x: "time", tl: "compact", at: 12 });
   assert.equal(q.get("lesson"), "ring-allreduce");
   assert.equal(q.get("foo"), "bar");
   assert.equal(q.get("workers"), "4");
-  assert.deepEqual(viewParamsFrom(q), { presenter: true, hide: true, x: "time", at: 12 });
-  writeViewParams(q, { presenter: false, hide: false, x: "step", at: null });
+  assert.deepEqual(viewParamsFrom(q), { presenter: true, hide: true, x: "time", tl: "compact", at: 12 });
+  writeViewParams(q, { presenter: false, hide: false, x: "step", tl: "wall", at: null });
   assert.equal(q.get("big"), null);
   assert.equal(q.get("hide"), null);
   assert.equal(q.get("x"), null);
   assert.equal(q.get("at"), null);
-  assert.deepEqual(viewParamsFrom(new URLSearchParams("at=-3&x=bogus&hide=0")), { presenter: false, hide: false, x: "step", at: null });
+  assert.equal(q.get("tl"), null);
+  assert.deepEqual(viewParamsFrom(new URLSearchParams("at=-3&x=bogus&hide=0")), { presenter: false, hide: false, x: "step", tl: "wall", at: null });
 });

@@ -135,6 +135,60 @@ function fmtValue(v) {
   return String(v);
 }
 
+/** Config field → the form's label key (the same words the student set it with);
+ *  fields without a form label have their own "polish.field.*" key. */
+export const FIELD_LABELS = {
+  scenario: "form.scenario",
+  strategy: "form.strategy",
+  workers: "form.workers",
+  steps: "form.steps",
+  batch_size: "form.batch",
+  lr: "form.lr",
+  seed: "form.seed",
+  pace: "form.pace",
+  model: "polish.field.model",
+  dataset: "form.dataset",
+  backend: "polish.field.backend",
+  detail: "form.detail",
+  allreduce: "form.allreduce",
+  compression: "form.compression",
+  qsgd_levels: "form.qsgdLevels",
+  compress_fraction: "polish.field.compressFraction",
+  powersgd_rank: "form.powersgdRank",
+  error_feedback: "polish.field.errorFeedback",
+  nan_policy: "form.nanPolicy",
+  checkpoint_every: "form.checkpointEvery",
+  recovery: "form.recovery",
+  max_restarts: "form.maxRestarts",
+  servers: "form.servers",
+  ps_mode: "form.psMode",
+  backup_workers: "form.backupWorkers",
+  staleness_bound: "form.stalenessBound",
+  emulated_compute_ms: "form.emulatedMs",
+  straggler: "form.straggler",
+  straggler_factor: "form.stragglerFactor",
+  straggler_rank: "form.stragglerRank",
+  straggler_prob: "form.stragglerProb",
+  network: "form.network",
+  latency_us: "form.latency",
+  bandwidth_gbps: "form.bandwidth",
+  links: "form.links",
+  faults: "polish.field.faults",
+  num_samples: "polish.field.numSamples",
+  hidden: "polish.field.hidden",
+  timeout_s: "polish.field.timeout",
+  boundary_every: "polish.field.boundaryEvery",
+  extra: "polish.field.extra",
+};
+
+/** Pure: the label of a config field in the page's language (the raw name when the
+ *  field has no label: a field the API added later still shows up). `tr` is t. */
+export function fieldLabel(field, tr = t) {
+  const key = FIELD_LABELS[field];
+  const out = key ? tr(key) : null;
+  return out && out !== key ? out : field;
+}
+
 /** A short name for a run: its strategy (and mode) and worker count. */
 export function runName(config) {
   const c = config || {};
@@ -459,7 +513,7 @@ export function createCompareView({ el, onOpen }) {
       rows
         .map(
           (r) =>
-            `<tr data-field="${esc(r.field)}" data-differs="${r.differs}"${r.differs ? ' class="differs"' : ""}><th scope="row">${esc(r.field)}</th>${cell(r.a)}${cell(r.b)}</tr>`,
+            `<tr data-field="${esc(r.field)}" data-differs="${r.differs}"${r.differs ? ' class="differs"' : ""}><th scope="row" title="${esc(r.field)}">${esc(fieldLabel(r.field))}</th>${cell(r.a)}${cell(r.b)}</tr>`,
         )
         .join("") +
       "</tbody>";

@@ -317,5 +317,8 @@ export function faultNarration(state, step) {
     const key = e.action === "skipped" ? "faults.nanSkipped" : e.action === "spread" ? "faults.nanSpread" : "faults.nanOther";
     return t(key, { step: e.step ?? "?", ranks: (e.ranks || []).join(", ") || "?" });
   }
+  if (e.kind === "restored") {
+    return t("polish.narrRebuilt", { rank: e.rank ?? "?", cv: e.checkpointVersion ?? 0, n: e.replayed ?? 0, v: e.version ?? "?" });
+  }
   return null;
 }

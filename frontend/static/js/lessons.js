@@ -432,6 +432,18 @@ export function createLessons({ select, panel, hooks }) {
     return out;
   }
 
+  /** The panel scrolls inside itself (the run's views stay in sight): scroll it, not the
+   *  page, so the end of "Measured in this run" is in view. With large type the reveal
+   *  is taller than the panel, and the list, its last part, was left below the fold. */
+  function showMeasured(reveal) {
+    const list = reveal.querySelector(".lesson-measured");
+    if (!list || !list.getBoundingClientRect) return;
+    const pr = panel.getBoundingClientRect();
+    const lr = list.getBoundingClientRect();
+    const dy = lr.bottom - pr.bottom + 8;
+    if (dy > 0) panel.scrollTop += dy;
+  }
+
   /** Called on every render of the page: reveal the answer once the lesson's run ended. */
   function sync() {
     if (!lesson || panel.hidden) return;
@@ -475,6 +487,7 @@ export function createLessons({ select, panel, hooks }) {
     reveal.hidden = false;
     // the answer appears below the fold of the panel: bring it into view once
     if (first && reveal.scrollIntoView) reveal.scrollIntoView({ block: "nearest" });
+    showMeasured(reveal);
     panel.querySelectorAll("[data-choice]").forEach((b) => {
       b.classList.toggle("correct", Number(b.dataset.choice) === p.answer);
     });

@@ -42,6 +42,7 @@ import { createCompareView } from "./compare.js";
 import { createLessons } from "./lessons.js";
 import { stragglerOf } from "./narrate.js";
 import { createPresenter } from "./presenter.js";
+import { mergeRunStatus } from "./runlist.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -496,6 +497,10 @@ async function refreshRuns() {
   app.runs = r.data;
   const mine = app.runs.find((x) => x.id === app.runId);
   if (mine) app.apiStatus = mine.status;
+  // a list fetched as the run ended may still say "running": the run's events know better
+  if (app.runId && player.liveState.finished) {
+    app.runs = mergeRunStatus(app.runs, app.runId, player.liveState.status, player.liveState.lastStep).runs;
+  }
   controls.renderRuns(app.runs, app.runId, app.compareId);
 }
 

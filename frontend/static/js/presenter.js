@@ -21,6 +21,11 @@ const PNG_CHARTS = [
   ["residual-chart", "pres.pngResidual"],
 ];
 
+/** Keys that act on the lab's run (besides space): never while it is hidden. */
+export function isRunKey(key) {
+  return key === "ArrowRight" || key === "ArrowLeft" || key === "l" || key === "L" || !!speedForKey(key);
+}
+
 // The key help: [keys shown, catalog key].
 const KEY_HELP = [
   ["Space", "pres.keySpace"],
@@ -48,6 +53,9 @@ export function createPresenter(h) {
     run: new URLSearchParams(location.search).get("run"),
     at: initial.at,
     x: initial.x === "time" ? "time" : null,
+    // the timeline's clock: applied as soon as its button is enabled ("modelled" only
+    // once a run with a network model has loaded)
+    tl: initial.tl !== "wall" ? initial.tl : null,
   };
   let shownRun = undefined;
 
@@ -148,9 +156,12 @@ export function createPresenter(h) {
     if (["INPUT", "SELECT", "TEXTAREA"].includes(tag) && target.type !== "range") return;
     if (target.type === "range" && ev.key !== " ") return;
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const key = ev.key;
+    // The compare view hides the lab: its run is out of sight, so the run keys (play,
+    // step, speed, live) do nothing there; P, H, F, ? and Esc still work.
+    if (document.body.classList.contains("comparing") && (key === " " || ev.code === "Space" || isRunKey(key))) return;
     const status = h.currentStatus();
     const live = h.runId() && h.isLive(status);
-    const key = ev.key;
     if (key === " " || ev.code === "Space") {
       ev.preventDefault();
       pending.at = null;
@@ -276,7 +287,9 @@ export function createPresenter(h) {
     if (pending.run && id && id !== pending.run) {
       pending.at = null;
       pending.x = null;
+      pending.tl = null;
     }
+    applyPendingClock();
     if (pending.at && id && id === pending.run && player.mode === "live") {
       const last = player.lastStep;
       if (last >= pending.at || (player.liveState.finished && last >= 1)) {
@@ -294,7 +307,26 @@ export function createPresenter(h) {
     const fields = {};
     if (!pending.at) fields.at = info.mode === "scrub" && !info.playing ? info.cursor : null;
     if (!pending.x) fields.x = $("loss-chart").dataset.x === "time" ? "time" : "step";
+    if (!pending.tl) fields.tl = clockMode();
     writeUrl(fields);
+  }
+
+  // ---------------------------------------------------------------- timeline clock
+  const clockMode = () => document.querySelector("#timeline-modes .toggle.active")?.dataset.mode || "wall";
+  function applyPendingClock() {
+    if (!pending.tl) return;
+    const b = document.querySelector(`#timeline-modes [data-mode="${pending.tl}"]`);
+    if (!b || b.disabled) return;
+    pending.tl = null;
+    b.click(); // main.js switches the timeline; the listener below writes the URL
+  }
+  // main.js registered its listeners first: the active button is set when this one runs.
+  for (const b of document.querySelectorAll("#timeline-modes .toggle")) {
+    b.addEventListener("click", () => {
+      if (b.disabled) return;
+      pending.tl = null;
+      writeUrl({ tl: clockMode() });
+    });
   }
 
   function relocalize() {
@@ -303,6 +335,7 @@ export function createPresenter(h) {
     if ($("export-menu").open) renderPngItems();
   }
 
+  applyPendingClock();
   if (initial.hide) setHidden(true);
   else $("hide-controls").textContent = t("pres.hideControls");
   syncExports(null);

@@ -71,6 +71,40 @@ export function packetsFor(events, servers) {
   return out.reverse();
 }
 
+/** How many server versions after a rebuild its node keeps saying so. */
+export const RESTORED_SHOW_VERSIONS = 10;
+
+/** Pure: the newest rebuild of server `rank` (a `server_restored` entry of the fault
+ *  log) while the server is fewer than RESTORED_SHOW_VERSIONS versions past it, else null. */
+export function restoredNote(state, rank, version) {
+  const log = (state && state.faultLog) || [];
+  for (let i = log.length - 1; i >= 0; i--) {
+    const e = log[i];
+    if (e.kind !== "restored" || e.rank !== rank) continue;
+    const at = Number.isInteger(e.version) ? e.version : 0;
+    return Number.isInteger(version) && version >= at + RESTORED_SHOW_VERSIONS ? null : e;
+  }
+  return null;
+}
+
+/** Shrink an SVG text (squeezing its glyphs) to at most `maxW` user units wide: labels
+ *  never run into the neighbouring node, whatever the language or the type size. */
+function fitText(node, maxW) {
+  node.removeAttribute("textLength");
+  node.removeAttribute("lengthAdjust");
+  if (!node.textContent || !(maxW > 0) || !node.getComputedTextLength) return;
+  let w = 0;
+  try {
+    w = node.getComputedTextLength();
+  } catch {
+    return; // not rendered (hidden SVG): drawn again when shown
+  }
+  if (w > maxW) {
+    node.setAttribute("textLength", f1(maxW));
+    node.setAttribute("lengthAdjust", "spacingAndGlyphs");
+  }
+}
+
 export function createPsTopology(svg) {
   const layer = el("g", { class: "ps-layer" });
   let key = null;
@@ -102,6 +136,9 @@ export function createPsTopology(svg) {
     const nodesG = el("g", { class: "nodes" }, layer);
     nodes = { servers: new Map(), workers: new Map() };
     const small = wRanks.length > 4;
+    // the room a worker's labels may take: the spacing between neighbours, less a gap
+    geom.workerLabelW = (W / Math.max(1, wRanks.length)) * 0.9;
+    geom.serverLabelW = sw * 0.92;
     for (const [r, q] of geom.servers) {
       const g = el("g", { class: "node ps-server", "data-rank": r, "data-role": "server", transform: `translate(${f1(q.x)},${f1(q.y)})` }, nodesG);
       const title = el("title", {}, g);
@@ -114,7 +151,8 @@ export function createPsTopology(svg) {
     }
     for (const [r, p] of geom.workers) {
       const g = el("g", { class: "node ps-worker", "data-rank": r, "data-role": "worker", transform: `translate(${f1(p.x)},${f1(p.y)})` }, nodesG);
-      g.style.fontSize = small ? "12px" : "14px";
+      // the type scales with the spacing (8 workers: 11 px, 4: 14 px)
+      g.style.fontSize = `${Math.max(10, Math.min(14, Math.round((W / Math.max(1, wRanks.length)) / 4)))}px`;
       const title = el("title", {}, g);
       const circle = el("circle", { r: f1(p.r), class: "node-body", stroke: rankColor(r) }, g);
       const k = p.r / 40;
@@ -166,7 +204,20 @@ export function createPsTopology(svg) {
         ? t("ps.loadDropped", { n: s.pushes, d: s.dropped })
         : t("ps.load", { n: s.pushes });
       n.lines.bytes.textContent = s.bytesIn != null ? `↓${fmtBytesShort(s.bytesIn)} ↑${fmtBytesShort(s.bytesOut)}` : "";
+      // rebuilt after a crash (checkpoint + log replay): said on the node for a while
+      const rebuilt = restoredNote(state, s.rank, s.version);
+      n.g.classList.toggle("restored", !!rebuilt);
+      if (rebuilt) {
+        const p = { cv: rebuilt.checkpointVersion ?? 0, n: rebuilt.replayed ?? 0 };
+        d.restored = t("polish.rebuilt", p);
+        n.lines.load.textContent = t("polish.rebuiltLine1", p);
+        n.lines.bytes.textContent = t("polish.rebuiltLine2", p);
+      } else delete d.restored;
+      n.lines.load.classList.toggle("ps-rebuilt", !!rebuilt);
+      n.lines.bytes.classList.toggle("ps-rebuilt", !!rebuilt);
+      for (const line of Object.values(n.lines)) fitText(line, geom.serverLabelW);
       n.title.textContent = [
+        rebuilt ? t("polish.rebuilt", { cv: rebuilt.checkpointVersion ?? 0, n: rebuilt.replayed ?? 0 }) : "",
         t("ps.server", { rank: s.rank }),
         t("ps.version", { v: s.version }),
         s.shardLen != null ? t("ps.shardTitle", { n: s.shardLen, bytes: fmtBytes(s.shardLen * 4) }) : "",
@@ -199,8 +250,10 @@ export function createPsTopology(svg) {
       n.lines.rank.textContent = t("topo.rank", { rank: w.rank });
       n.lines.read.textContent = failed ? failed.main : w.readVersion == null ? "" : t("ps.read", { v: w.readVersion });
       n.lines.read.classList.toggle("fault-text", !!failed);
-      if (n.lines.iter) n.lines.iter.textContent = failed ? failed.sub : w.step ? t("ps.iter", { n: w.step }) : "";
+      // "it. 50" on the node (the full "iteration 50" is in its tooltip)
+      if (n.lines.iter) n.lines.iter.textContent = failed ? failed.sub : w.step ? t("polish.iterShort", { n: w.step }) : "";
       if (n.lines.loss) n.lines.loss.textContent = w.step ? t("topo.loss", { loss: fmtNum(w.loss, 3) }) : "";
+      for (const line of Object.values(n.lines)) fitText(line, geom.workerLabelW);
       n.hold.textContent = w.blocked || w.waited ? "‖" : "";
       // a "slow" fault shows its own factor in the straggler's corner (not a second mark)
       const slowK = fault && fault.slowFactor ? fault.slowFactor : cfg.factor;

@@ -99,6 +99,34 @@ function toward(from, to, dist) {
 
 const f1 = (x) => x.toFixed(1);
 
+/**
+ * Pure: what the replicas badge says, {state, key, params}; key null = no badge.
+ * A failed run claims nothing ("—": the ranks that died hold no replicas to compare).
+ * While some ranks are dead (failed, not yet restarted), only the ranks still in the
+ * run are compared, at the newest step all of them reported.
+ */
+export function replicasBadge(state, ranks = ranksOf(state)) {
+  const step = completeStep(state);
+  if (state.finished && state.status === "failed") return { state: "failed", key: "polish.badgeFailed", params: {} };
+  const dead = ranks.filter((r) => state.workers[r] && state.workers[r].status === "failed" && !isRestarting(state, r));
+  if (dead.length && ranks.length > 1) {
+    const alive = ranks.filter((r) => !dead.includes(r) && !isGone(state, r) && !isJoining(state, r));
+    const at = alive.reduce((m, r) => Math.min(m, (latestRecord(state, r) || { step: 0 }).step), Infinity);
+    const recs = alive.map((r) => recordAt(state, r, at));
+    if (alive.length < 2 || !(at > 0) || recs.some((x) => !x)) return { state: "failed", key: "polish.badgeFailed", params: {} };
+    const first = recs[0];
+    const same = recs.every((x) =>
+      x.param_hash != null && first.param_hash != null ? x.param_hash === first.param_hash : x.param_checksum === first.param_checksum,
+    );
+    return same
+      ? { state: "same-alive", key: "polish.badgeSameAlive", params: { ranks: alive.join(", ") } }
+      : { state: "differ", key: "badge.differ", params: {} };
+  }
+  const same = ranks.length > 1 ? replicasIdentical(state, step) : null;
+  if (same === null) return ranks.length === 1 && step ? { state: "single", key: "badge.single", params: {} } : { state: "unknown", key: null, params: {} };
+  return same ? { state: "same", key: "badge.same", params: {} } : { state: "differ", key: "badge.differ", params: {} };
+}
+
 export function createTopology(svg, badge, opts = {}) {
   const { phaseEl = null, captionEl = null, legendEl = null } = opts;
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
@@ -522,11 +550,10 @@ export function createTopology(svg, badge, opts = {}) {
         .join("\n");
     }
     if (badge) {
-      const step = completeStep(state);
-      const same = ranks.length > 1 ? replicasIdentical(state, step) : null;
-      badge.dataset.state = same === null ? (ranks.length === 1 && step ? "single" : "unknown") : same ? "same" : "differ";
-      badge.textContent =
-        same === null ? (ranks.length === 1 && step ? t("badge.single") : "") : same ? t("badge.same") : t("badge.differ");
+      const b = replicasBadge(state, ranksOf(state));
+      badge.dataset.state = b.state;
+      badge.textContent = b.key ? t(b.key, b.params) : "";
+      badge.title = b.state === "failed" ? t("polish.badgeFailedTitle") : "";
       badge.hidden = !badge.textContent;
     }
   }
