@@ -55,7 +55,9 @@ DP = {"strategy": "data_parallel", "workers": 2, "steps": 6, "pace": None, "data
 
 # ---------------------------------------------------------------- 1. compare view
 
-def test_compare_shows_field_labels_and_keys_leave_the_hidden_run_alone(page: Page, server: str) -> None:
+def test_compare_shows_field_labels_and_keys_leave_the_hidden_run_alone(
+    page: Page, server: str
+) -> None:
     pg = page
     other = post(server, {**DP, "lr": 0.1, "batch_size": 16})
     wait_end(server, other)
@@ -76,8 +78,10 @@ def test_compare_shows_field_labels_and_keys_leave_the_hidden_run_alone(page: Pa
     assert pg.inner_text(row) == "Batch size per worker"
     assert pg.get_attribute(row, "title") == "batch_size"
     assert pg.inner_text("[data-testid=compare-diff] tr[data-field=lr] th") == "Learning rate"
-    labels = pg.eval_on_selector_all("[data-testid=compare-diff] tr[data-field] th",
-                                     "els => els.map(e => [e.parentElement.dataset.field, e.textContent])")
+    labels = pg.eval_on_selector_all(
+        "[data-testid=compare-diff] tr[data-field] th",
+        "els => els.map(e => [e.parentElement.dataset.field, e.textContent])",
+    )
     raw = [field for field, text in labels if text == field]
     assert raw == [], labels  # every known field is translated
     shot(pg, "compare-en", full_page=True)
@@ -154,8 +158,10 @@ def test_rebuilt_server_on_its_node_and_in_the_narration(page: Page, server: str
     text = pg.get_attribute(node, "data-restored")
     assert text is not None and text.startswith("rebuilt: checkpoint v") and "replayed" in text
     assert "rebuilt: checkpoint v" in (pg.text_content(node) or "")
-    pg.wait_for_function("document.querySelector('[data-testid=narration]').textContent.includes('rebuilt')",
-                         timeout=10_000)
+    pg.wait_for_function(
+        "document.querySelector('[data-testid=narration]').textContent.includes('rebuilt')",
+        timeout=10_000,
+    )
     shot(pg, "ps4-rebuilt-en")
     check_labels_fit(pg, 4, "live")
     set_view(pg, "zh", True)
@@ -221,7 +227,8 @@ def test_timeline_clock_round_trips_through_the_url(page: Page, server: str) -> 
     modes = "#timeline-modes .toggle.active"
     pg.goto(f"{server}/?run={run}&tl=modelled")
     wait_status(pg, "finished", 30_000)
-    pg.wait_for_function(f"document.querySelector('{modes}').dataset.mode === 'modelled'", timeout=10_000)
+    active = f"document.querySelector('{modes}').dataset.mode"
+    pg.wait_for_function(f"{active} === 'modelled'", timeout=10_000)
     assert "tl=modelled" in pg.url
     pg.click("[data-testid=timeline-compact]")
     assert "tl=compact" in pg.url
@@ -231,7 +238,7 @@ def test_timeline_clock_round_trips_through_the_url(page: Page, server: str) -> 
     # the link restores the clock
     pg.goto(url)
     wait_status(pg, "finished", 30_000)
-    pg.wait_for_function(f"document.querySelector('{modes}').dataset.mode === 'compact'", timeout=10_000)
+    pg.wait_for_function(f"{active} === 'compact'", timeout=10_000)
     assert "tl=compact" in pg.url
 
 
@@ -245,7 +252,8 @@ def test_failed_run_claims_no_identical_replicas(page: Page, server: str) -> Non
     pg.goto(f"{server}/?run={run}")
     wait_status(pg, "failed", 30_000)
     badge = "[data-testid=replicas-badge]"
-    pg.wait_for_function(f"document.querySelector('{badge}').dataset.state === 'failed'", timeout=10_000)
+    pg.wait_for_function(f"document.querySelector('{badge}').dataset.state === 'failed'",
+                         timeout=10_000)
     assert pg.inner_text(badge) == "replicas: —"
     assert "identical" not in pg.inner_text(badge)
     shot(pg, "badge-failed-en")
@@ -267,6 +275,7 @@ def test_run_list_shows_the_end_of_the_run_at_once(page: Page) -> None:
     run_id = pg.evaluate("window.distlab.app.runId")
     entry = f"[data-testid=run-list] [data-run-id='{run_id}'] .run-status-dot"
     # well before the 10 s poll: the list follows the run's own run_finished
-    pg.wait_for_function(f"document.querySelector(\"{entry}\")?.dataset.status === 'finished'", timeout=2_000)
+    pg.wait_for_function(f"document.querySelector(\"{entry}\")?.dataset.status === 'finished'",
+                         timeout=2_000)
     pg.wait_for_timeout(1500)  # a list fetched as the run ended does not bring "running" back
     assert pg.get_attribute(entry, "data-status") == "finished"
