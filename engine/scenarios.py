@@ -157,7 +157,7 @@ def ps_async_diverges() -> Scenario:
                "loss explodes.",
          "zh": "6 个工作进程，学习率 2。同步参数服务器在此学习率下能收敛（可切换为同步模式验证）；"
                "异步模式应用的是基于 5 个版本之前参数计算的梯度，损失爆炸。"},
-        workers=6, lr=2.0, ps_mode="async", emulated_compute_ms=5.0)
+        workers=6, lr=2.0, ps_mode="async", emulated_compute_ms=30.0)
 
 
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
