@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser_support import wait_status
+from tests.browser_support import get_json, wait_status
 
 pytestmark = pytest.mark.browser
 
@@ -143,3 +143,36 @@ def test_the_chinese_page_translates_the_cause(page: Page, server: str) -> None:
     assert "killed by signal" not in failed.inner_text()
     wait_status(pg, "failed", 30_000)
     pg.screenshot(path=str(ARTIFACTS / "elastic-cause-zh.png"))
+
+
+def test_kill_a_parameter_server_from_its_node_and_watch_it_rebuilt(page: Page,
+                                                                   server: str) -> None:
+    pg = page
+    # the form from the URL (it keeps its fields there), started from the page
+    pg.goto(f"{server}/?strategy=parameter_server&workers=3&steps=30&pace=6&ps_mode=sync"
+            "&checkpoint_every=5&recovery=restart&dataset=moons&batch_size=8")
+    pg.wait_for_function("window.distlab !== undefined")
+    _start(pg)
+    _live_step(pg, 8)
+    server_node = "[data-testid=topology] g.node[data-rank='0']"
+    pg.click(server_node)
+    pg.locator("[data-testid=fault-menu]").wait_for(state="visible")
+    # a server can be killed or frozen, not slowed or corrupted
+    assert pg.locator("[data-testid=fault-menu] [data-testid=fault-slow]").count() == 0
+    assert pg.locator("[data-testid=fault-menu] [data-testid=fault-corrupt]").count() == 0
+    pg.click("[data-testid=fault-kill]")
+    pg.wait_for_function(
+        f"document.querySelector(\"{server_node}\")?.dataset.restored", timeout=60_000)
+    restored = pg.get_attribute(server_node, "data-restored") or ""
+    assert restored.startswith("rebuilt: checkpoint v") and "replayed" in restored
+    pg.wait_for_function(
+        "document.querySelector('[data-testid=run-status]').dataset.status === 'finished'",
+        timeout=90_000)
+    run_id = pg.evaluate("window.distlab.app.runId")
+    events = get_json(f"{server}/api/runs/{run_id}/events?limit=10000")
+    assert isinstance(events, list)
+    [failed] = [e for e in events if e["type"] == "worker_failed"]
+    [rebuilt] = [e for e in events if e["type"] == "server_restored"]
+    assert failed["rank"] == 0
+    last = [e for e in events if e["type"] == "ps_update" and e["seq"] < rebuilt["seq"]][-1]
+    assert rebuilt["param_checksum"] == last["param_checksum"]

@@ -1,7 +1,8 @@
 // faultmenu.js — click a worker node of a live run to inject a fault into its real
 // process: Kill (SIGKILL), Freeze (SIGSTOP), Slow down ×k (the worker sleeps), Corrupt
 // gradient (its next gradient is NaN). Works for the data-parallel ring and for the
-// parameter-server workers (not the servers). Keyboard: Tab to a node, Enter or Space
+// parameter server: workers take every fault, a server can be killed or frozen (with
+// recovery "restart" it is rebuilt from its checkpoint and update log). Keyboard: Tab to a node, Enter or Space
 // opens the menu, arrows move between its items, Escape closes it.
 //
 // Elastic runs: a worker that has left the group (recovery "shrink") offers "Rejoin".
@@ -35,7 +36,7 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, ge
 
   const workerNode = (target) => {
     const g = target && target.closest ? target.closest("g.node[data-rank]") : null;
-    if (!g || !svg.contains(g) || g.dataset.role === "server") return null;
+    if (!g || !svg.contains(g)) return null;
     return g;
   };
 
@@ -100,6 +101,21 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, ge
         items.push(button("rejoin", t("elastic.menu.rejoin"), t("elastic.menu.rejoinHint", { rank })));
       }
       menu.replaceChildren(...items, err);
+      menu.setAttribute("aria-labelledby", "fault-menu-title");
+      return;
+    }
+    if (state && serverRanks(state).includes(rank)) {
+      // A parameter server: a crash or a hang, nothing in between.
+      const note = document.createElement("p");
+      note.className = "fault-note";
+      note.textContent = t("fault.serverNote");
+      menu.replaceChildren(
+        head,
+        note,
+        button("kill", t("fault.kill"), t("fault.killHint", { pid: pidText })),
+        button("freeze", t("fault.freeze"), t("fault.freezeHint", { pid: pidText })),
+        err,
+      );
       menu.setAttribute("aria-labelledby", "fault-menu-title");
       return;
     }
@@ -317,7 +333,6 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, ge
   function sync(isLive) {
     live = !!isLive && canInject();
     for (const g of svg.querySelectorAll("g.node[data-rank]")) {
-      if (g.dataset.role === "server") continue;
       const want = live ? "0" : null;
       if (want === null) {
         if (g.hasAttribute("tabindex")) {
@@ -341,7 +356,7 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, ge
     }
     if (!menu.hidden && (!live || !openNode || !openNode.isConnected)) {
       // the node was redrawn (same rank): follow it; else close
-      const again = live && openRank != null ? svg.querySelector(`g.node[data-rank="${openRank}"]:not([data-role="server"])`) : null;
+      const again = live && openRank != null ? svg.querySelector(`g.node[data-rank="${openRank}"]`) : null;
       if (again) {
         openNode = again;
       } else hide();
