@@ -809,3 +809,39 @@ def test_kill_with_restart_recovers_from_the_checkpoint(page: Page) -> None:
     assert p99 >= p50 > 0
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(SCREENSHOT.parent / "browser-recovery.png"), full_page=True)
+
+
+def test_a_fresh_page_never_takes_over_someone_elses_live_run(browser: Browser,
+                                                              server: str) -> None:
+    # another student's run, live
+    req = urllib.request.Request(
+        f"{server}/api/runs", method="POST", headers={"content-type": "application/json"},
+        data=json.dumps({"strategy": "parameter_server", "workers": 2, "steps": 400,
+                         "pace": 5.0}).encode())
+    with urllib.request.urlopen(req, timeout=10) as res:
+        other = json.loads(res.read())
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        pg = context.new_page()
+        pg.goto(f"{server}/?strategy=data_parallel&workers=3&steps=50&pace=5")
+        pg.wait_for_function("window.distlab !== undefined && window.Plotly !== undefined")
+        pg.wait_for_timeout(1500)  # the run list has loaded by now
+        assert pg.evaluate("window.distlab.app.runId") is None
+        assert pg.input_value("[data-testid=strategy-select]") == "data_parallel"
+        assert pg.input_value("[data-testid=workers-input]") == "3"
+        assert "run=" not in pg.url
+        # the page that started a run does go back to it after a reload
+        pg.click("[data-testid=start-run]")
+        pg.wait_for_function("window.distlab.app.runId !== null", timeout=20_000)
+        mine = pg.evaluate("window.distlab.app.runId")
+        pg.goto(f"{server}/")
+        pg.wait_for_function(f"window.distlab && window.distlab.app.runId === '{mine}'",
+                             timeout=20_000)
+    finally:
+        context.close()
+        stop = urllib.request.Request(
+            f"{server}/api/runs/{other['id']}/control", method="POST",
+            headers={"content-type": "application/json",
+                     "X-Control-Token": other["control_token"]},
+            data=json.dumps({"action": "stop"}).encode())
+        urllib.request.urlopen(stop, timeout=10).close()

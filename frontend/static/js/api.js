@@ -73,7 +73,12 @@ function instructorKey() {
 /** Whether this page may control run `id` (it started it in this tab, or holds the
  *  instructor key). */
 export function hasControl(id) {
-  return Boolean(memoryTokens[id] || loadTokens()[id] || instructorKey());
+  return Boolean(ownsRun(id) || instructorKey());
+}
+
+/** Whether this tab started run `id` (it holds the run's own control token). */
+export function ownsRun(id) {
+  return Boolean(memoryTokens[id] || loadTokens()[id]);
 }
 
 export const createRun = async (config) => rememberToken(await request("POST", "/api/runs", config));

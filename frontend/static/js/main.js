@@ -849,9 +849,11 @@ async function boot() {
   } else if (wanted) {
     loadRun(wanted, undefined, q.get("base") || undefined);
   } else {
-    // A student opening the page during a class joins the live run, if there is one.
-    const live = app.runs.find((r) => isLive(r.status));
-    if (live) loadRun(live.id, live);
+    // A reload goes back to the live run this tab started. Nobody else's run is opened on
+    // its own: on a shared server it belongs to another student (and would replace this
+    // page's settings); the instructor's run is followed through a room.
+    const mine = app.runs.find((r) => isLive(r.status) && api.ownsRun(r.id));
+    if (mine) loadRun(mine.id, mine);
   }
   lessons.boot();
   player.requestRender();
