@@ -236,8 +236,8 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
                 must_agree = False
             loop.run(group)
             return
-        except Regroup as order:  # a worker is being added back, at this step boundary
-            message = order.message
+        except Regroup as order:  # a worker is added back (at this step boundary), or a
+            message = order.message  # newer regroup replaced the one being joined
         except RuntimeError as exc:  # the group broke: a peer died or froze (or a join did)
             if config.recovery != "shrink":
                 raise
