@@ -27,6 +27,42 @@ export function thin(x, y, maxPoints = MAX_POINTS) {
   return { x: xs, y: ys };
 }
 
+/**
+ * Axis ranges computed from the traces themselves ({x: [lo, hi], y: [lo, hi]}, y in log10
+ * units for a log axis), or null when nothing is plottable. The chart always passes these
+ * explicitly: Plotly's autorange is state kept inside the div, and a draw made while the
+ * card was hidden, zero-sized or still settling an earlier draw left the axes at Plotly's
+ * empty-data default (x −1…6, y −1…4) for the rest of the run.
+ */
+export function dataRanges(traces, { logY = false } = {}) {
+  let x0 = Infinity;
+  let x1 = -Infinity;
+  let y0 = Infinity;
+  let y1 = -Infinity;
+  for (const tr of traces) {
+    const xs = tr.x || [];
+    const ys = tr.y || [];
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i];
+      const y = ys[i];
+      if (!Number.isFinite(x) || !Number.isFinite(y) || (logY && y <= 0)) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      const v = logY ? Math.log10(y) : y;
+      if (v < y0) y0 = v;
+      if (v > y1) y1 = v;
+    }
+  }
+  if (!(x0 <= x1) || !(y0 <= y1)) return null;
+  if (x0 === x1) {
+    x0 -= 1;
+    x1 += 1;
+  }
+  const span = y1 - y0;
+  const pad = span > 0 ? span * 0.06 : Math.max(Math.abs(y0) * 0.1, 0.05);
+  return { x: [x0, x1], y: [y0 - pad, y1 + pad] };
+}
+
 function esc(s) {
   return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 }
@@ -41,12 +77,34 @@ export function createLossChart(div, legendEl) {
   let baselineLabel = null; // its legend text (default: "uncompressed baseline")
   let xMode = "step"; // step | time (seconds since the run started)
 
+  let busy = false; // a Plotly.react has not settled yet
+  let broken = false; // the last draw threw: start the plot afresh
+  let lastState = null;
+
+  // A draw into a hidden (zero-size) card is skipped; when the card gets a size the
+  // newest state is drawn (ResizeObserver), so a run loaded behind a hidden card still shows.
+  if (typeof ResizeObserver !== "undefined") {
+    new ResizeObserver(() => {
+      if (lastState && visible()) render(lastState);
+    }).observe(div);
+  }
+
+  function visible() {
+    return div.isConnected && div.clientWidth > 0 && div.clientHeight > 0;
+  }
+
   function draw() {
     timer = null;
     last = performance.now();
     const state = pending;
-    pending = null;
     if (!state || !window.Plotly) return;
+    if (!visible()) return; // keep `pending`: drawn once the card is shown
+    if (busy) {
+      // never start a react while the previous one is still laying out: draw after it
+      timer = setTimeout(draw, MIN_INTERVAL_MS);
+      return;
+    }
+    pending = null;
     const series = lossSeries(state);
     const byTime = xMode === "time";
     const X = (s) => (byTime && s.xt ? s.xt : s.x);
@@ -98,10 +156,15 @@ export function createLossChart(div, legendEl) {
       showlegend: false, // an HTML legend (one line) leaves the plot more room
       paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "#ffffff",
-      uirevision: `loss|${xMode}`,
-      datarevision: `${state.lastSeq}`,
+      uirevision: `loss|${xMode}|${state.runId || ""}`,
+      // the baseline's events do not move this run's lastSeq: count them too
+      datarevision: `${state.runId || ""}|${state.lastSeq}|${baseline ? baseline.x.length : 0}|${traces.length}`,
     };
-    if (!series.ranks.some((x) => x.x.length) && !(baseline && baseline.x.length)) {
+    const ranges = dataRanges(traces, { logY: options.logY });
+    if (ranges) {
+      Object.assign(layout.xaxis, { autorange: false, range: ranges.x });
+      Object.assign(layout.yaxis, { autorange: false, range: ranges.y });
+    } else {
       // nothing to plot yet: a quiet empty frame instead of Plotly's default ranges
       layout.xaxis.range = [0, 10];
       layout.yaxis.range = [0, 1];
@@ -110,7 +173,28 @@ export function createLossChart(div, legendEl) {
         { text: t("timeline.empty"), showarrow: false, x: 5, y: 0.5, font: { size: font + 1, color: "#777" } },
       ];
     }
-    window.Plotly.react(div, traces, layout, { displayModeBar: false, responsive: true });
+    const config = { displayModeBar: false, responsive: true };
+    busy = true;
+    const done = () => {
+      busy = false;
+    };
+    const fail = (err) => {
+      busy = false;
+      broken = true;
+      console.warn("loss chart: redraw failed, the next draw starts afresh", err);
+      render(state);
+    };
+    try {
+      if (broken) {
+        broken = false;
+        window.Plotly.purge(div);
+        Promise.resolve(window.Plotly.newPlot(div, traces, layout, config)).then(done, fail);
+      } else {
+        Promise.resolve(window.Plotly.react(div, traces, layout, config)).then(done, fail);
+      }
+    } catch (err) {
+      fail(err);
+    }
   }
 
   function renderLegend(ranks) {
@@ -129,6 +213,7 @@ export function createLossChart(div, legendEl) {
 
   function render(state) {
     pending = state;
+    lastState = state;
     if (timer) return;
     const wait = Math.max(0, MIN_INTERVAL_MS - (performance.now() - last));
     timer = setTimeout(draw, wait);
@@ -150,7 +235,8 @@ export function createLossChart(div, legendEl) {
   }
 
   function resize() {
-    if (window.Plotly && div.data) window.Plotly.Plots.resize(div);
+    // Plotly throws on a div that is not displayed; the ResizeObserver redraws it later
+    if (window.Plotly && div.data && visible()) window.Plotly.Plots.resize(div);
   }
 
   return { render, setOptions, setBaseline, setXMode, resize };

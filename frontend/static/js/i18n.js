@@ -716,7 +716,8 @@ const EN = /*CATALOG:en*/ {
   "elastic.action.drop": "drop on link",
   "elastic.marker.link": "link {src}→{dst}",
   "elastic.restored": "⛁ server {rank} rebuilt: checkpoint v{cv} + {n} updates replayed from the log → version {v}",
-  "elastic.restoredTorn": "; a half-written last log record was ignored"
+  "elastic.restoredTorn": "; a half-written last log record was ignored",
+  "wf.noRun": "no run with id {id}"
 } /*END CATALOG:en*/;
 
 const ZH = /*CATALOG:zh*/ {
@@ -1429,7 +1430,8 @@ const ZH = /*CATALOG:zh*/ {
   "elastic.action.drop": "链路丢包",
   "elastic.marker.link": "链路 {src}→{dst}",
   "elastic.restored": "⛁ 服务器 {rank} 已重建：检查点 v{cv} + 从日志重放 {n} 次更新 → 版本 {v}",
-  "elastic.restoredTorn": "；忽略了写了一半的最后一条日志记录"
+  "elastic.restoredTorn": "；忽略了写了一半的最后一条日志记录",
+  "wf.noRun": "没有 ID 为 {id} 的运行"
 } /*END CATALOG:zh*/;
 
 export const CATALOGS = { en: EN, zh: ZH };

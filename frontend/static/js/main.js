@@ -287,10 +287,12 @@ function renderHeader() {
   const status = currentStatus();
   const pill = document.querySelector('[data-testid="run-status"]');
   pill.dataset.status = status;
-  pill.textContent = status === "none" ? "—" : status;
+  // one word, in the page's language (data-status stays the raw status)
+  pill.textContent = status === "none" ? "—" : getLang() === "en" ? status : t("status." + status);
+  pill.title = status === "none" ? "" : status;
   const local = $("status-local");
-  local.textContent = getLang() === "en" ? "" : t("status." + status);
-  local.hidden = !local.textContent;
+  local.textContent = "";
+  local.hidden = true;
   $("conn-note").hidden = app.connState !== "reconnecting";
   controls.setRunStatus(status, !!app.runId);
   lockControls();
@@ -531,7 +533,9 @@ async function loadRun(id, runObj, baselineId) {
     const r = await api.getRun(id);
     if (gen !== app.loadGen) return;
     if (!r.ok) {
-      controls.showError(api.errorMessage(r.data, t("error.generic", { status: r.status })));
+      // an unknown or malformed id (404 / 422) is "no such run", not the validator's words
+      const missing = r.status === 404 || r.status === 422;
+      controls.showError(missing ? t("wf.noRun", { id }) : api.errorMessage(r.data, t("error.generic", { status: r.status })));
       app.runId = null;
       setUrlRun(null);
       player.requestRender();
