@@ -28,3 +28,27 @@ test("loss chart ranges on a log axis are log10 and skip non-positive values", (
   assert.deepEqual(r.x, [1, 2]);
   assert.ok(r.y[0] < -2 && r.y[1] > 0);
 });
+
+import { failureAndRecoveryLines } from "../../frontend/static/js/measured.js";
+import { CATALOGS } from "../../frontend/static/js/i18n.js";
+
+const zh = (key, params = {}) =>
+  (CATALOGS.zh[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => (params[k] ?? `{${k}}`));
+
+test("reveal: recoveries are named by their policy, causes translated, 进程 in Chinese", () => {
+  const log = [
+    { kind: "failed", rank: 2, cause: "killed by signal SIGKILL", detectionMs: 120 },
+    { kind: "recovery", policy: "shrink" },
+    { kind: "recovery", policy: "shrink" },
+  ];
+  const en = failureAndRecoveryLines(log);
+  assert.ok(en.some((l) => /shrank/.test(l) && /2×/.test(l)), en.join(" | "));
+  assert.ok(!en.some((l) => /checkpoint \d/.test(l) || /from a checkpoint/.test(l)), en.join(" | "));
+  const z = failureAndRecoveryLines(log, zh);
+  assert.ok(z[0].startsWith("进程 2"), z[0]);
+  assert.ok(!/SIGKILL/.test(z[0]) || /信号/.test(z[0]), z[0]);
+  assert.ok(!z.join("").includes("rank"), z.join(" | "));
+  const restart = failureAndRecoveryLines([{ kind: "recovery", policy: "restart" }, { kind: "restored" }]);
+  assert.ok(restart.some((l) => /checkpoint 1×/.test(l)), restart.join(" | "));
+  assert.ok(restart.some((l) => /parameter server was rebuilt 1×/.test(l)), restart.join(" | "));
+});

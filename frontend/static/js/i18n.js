@@ -717,7 +717,11 @@ const EN = /*CATALOG:en*/ {
   "elastic.marker.link": "link {src}→{dst}",
   "elastic.restored": "⛁ server {rank} rebuilt: checkpoint v{cv} + {n} updates replayed from the log → version {v}",
   "elastic.restoredTorn": "; a half-written last log record was ignored",
-  "wf.noRun": "no run with id {id}"
+  "wf.noRun": "no run with id {id}",
+  "wf.rec.shrink": "the group shrank to the surviving workers {n}× (no checkpoint, no lost steps)",
+  "wf.rec.rejoin": "a worker rejoined the group {n}×",
+  "wf.rec.continue": "training continued without the failed worker {n}×",
+  "wf.rec.restored": "a parameter server was rebuilt {n}× (checkpoint + update log)"
 } /*END CATALOG:en*/;
 
 const ZH = /*CATALOG:zh*/ {
@@ -1351,9 +1355,9 @@ const ZH = /*CATALOG:zh*/ {
   "lesson.measuredStaleness": "陈旧度：{n} 个已应用梯度中平均 {mean}，最大 {max}；丢弃 {dropped} 个",
   "lesson.measuredIdentical": "最后一步时各副本的参数校验和完全一致",
   "lesson.measuredDiffer": "最后一步时各副本的参数校验和不一致",
-  "lesson.measuredTail": "步时（最慢的 rank）：p50 {p50} ms，p99 {p99} ms",
-  "lesson.measuredFailed": "rank {rank} 失败（{cause}），{d} 后被检测到",
-  "lesson.measuredFailedNoTime": "rank {rank} 失败（{cause}）",
+  "lesson.measuredTail": "步时（最慢的进程）：p50 {p50} ms，p99 {p99} ms",
+  "lesson.measuredFailed": "进程 {rank} 失败（{cause}），{d} 后被检测到",
+  "lesson.measuredFailedNoTime": "进程 {rank} 失败（{cause}）",
   "lesson.measuredRecoveries": "从检查点恢复了 {n} 次",
   "lesson.measuredCompare": "对照运行（{what}）：{steps} 步，每秒 {sps} 步，最终损失 {loss}",
   "lesson.measuredRatio": "对照运行每秒完成的步数是本次运行的 {x} 倍",
@@ -1431,7 +1435,11 @@ const ZH = /*CATALOG:zh*/ {
   "elastic.marker.link": "链路 {src}→{dst}",
   "elastic.restored": "⛁ 服务器 {rank} 已重建：检查点 v{cv} + 从日志重放 {n} 次更新 → 版本 {v}",
   "elastic.restoredTorn": "；忽略了写了一半的最后一条日志记录",
-  "wf.noRun": "没有 ID 为 {id} 的运行"
+  "wf.noRun": "没有 ID 为 {id} 的运行",
+  "wf.rec.shrink": "进程组 {n} 次缩小为存活的进程后继续（不用检查点，不丢步）",
+  "wf.rec.rejoin": "有进程重新加入了 {n} 次",
+  "wf.rec.continue": "{n} 次撇下失败的进程继续训练",
+  "wf.rec.restored": "参数服务器重建了 {n} 次（检查点 + 更新日志）"
 } /*END CATALOG:zh*/;
 
 export const CATALOGS = { en: EN, zh: ZH };

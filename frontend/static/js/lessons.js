@@ -8,7 +8,7 @@
 // so reloading or sharing the link restores the same lesson, guess and result.
 
 import { request } from "./api.js";
-import { fmtDetection } from "./faultlog.js";
+import { failureAndRecoveryLines } from "./measured.js";
 import { fmtNum, getLang, t } from "./i18n.js";
 import { isPs, stalenessHistogram, stepSummary, tailLatency, tailLatencyApplies, TERMINAL_STATUSES } from "./state.js";
 
@@ -407,13 +407,7 @@ export function createLessons({ select, panel, hooks }) {
       const tl = tailLatency(state);
       if (tl.steps >= 5) out.push(t("lesson.measuredTail", { p50: fmtNum(tl.p50, 3), p99: fmtNum(tl.p99, 3) }));
     }
-    for (const e of (state && state.faultLog) || []) {
-      if (e.kind !== "failed") continue;
-      const d = fmtDetection(e.detectionMs);
-      out.push(t(d ? "lesson.measuredFailed" : "lesson.measuredFailedNoTime", { rank: e.rank, cause: e.cause || "?", d }));
-    }
-    const rec = state && state.faultLog ? state.faultLog.filter((e) => e.kind === "recovery").length : 0;
-    if (rec) out.push(t("lesson.measuredRecoveries", { n: rec }));
+    out.push(...failureAndRecoveryLines(state && state.faultLog));
     if (compareRunId && compareSummary) {
       const c = compareSummary;
       out.push(
