@@ -123,3 +123,36 @@ def test_unknown_run_id_says_so(page: Page, server: str, lang: str, expected: st
         arg=expected,
     )
     assert "pattern" not in err.inner_text()
+
+
+def test_student_keys_say_only_the_instructor_controls(pages: Pages) -> None:
+    inst = pages.open("/")
+    code = open_room(inst)
+    student = pages.open(f"/?room={code}")
+    student.wait_for_selector("[data-testid=room-banner][data-role=student]")
+    run_id = start_paced_run(inst, workers=2, steps=200, pace=4)
+    student.wait_for_function("id => window.distlab.app.runId === id", arg=run_id, timeout=10_000)
+    inst.keyboard.press("Escape")
+    inst.click("[data-testid=pause-run]")
+    student.wait_for_function(
+        "document.querySelector('[data-testid=run-status]').dataset.status === 'paused'",
+        timeout=10_000,
+    )
+    student.wait_for_function(
+        "document.querySelector('[data-testid=narration]').innerText.includes('instructor paused')"
+    )
+    assert "Resume (space)" not in student.inner_text("[data-testid=narration]")
+    controls: list[str] = []
+    student.on(
+        "request", lambda r: controls.append(r.url) if r.url.endswith("/control") else None
+    )
+    student.locator("body").click(position={"x": 600, "y": 30})
+    student.keyboard.press("Space")
+    note = student.locator("[data-testid=control-note]")
+    note.wait_for(state="visible", timeout=3_000)
+    assert "Only the instructor controls this run" in note.inner_text()
+    student.keyboard.press("ArrowRight")
+    student.wait_for_timeout(300)
+    student.screenshot(path=str(ARTIFACTS / "walkfix_student_note.png"))
+    assert controls == [], controls
+    inst.click("[data-testid=stop-run]")

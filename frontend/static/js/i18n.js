@@ -721,7 +721,11 @@ const EN = /*CATALOG:en*/ {
   "wf.rec.shrink": "the group shrank to the surviving workers {n}× (no checkpoint, no lost steps)",
   "wf.rec.rejoin": "a worker rejoined the group {n}×",
   "wf.rec.continue": "training continued without the failed worker {n}×",
-  "wf.rec.restored": "a parameter server was rebuilt {n}× (checkpoint + update log)"
+  "wf.rec.restored": "a parameter server was rebuilt {n}× (checkpoint + update log)",
+  "wf.onlyInstructor": "Only the instructor controls this run — fork it to experiment.",
+  "wf.notYours": "Only the page that started this run controls it — fork it to experiment.",
+  "wf.pausedByInstructor": "the instructor paused the run after step {step}",
+  "wf.pausedByOwner": "the run is paused after step {step} (by the page that started it)"
 } /*END CATALOG:en*/;
 
 const ZH = /*CATALOG:zh*/ {
@@ -1439,7 +1443,11 @@ const ZH = /*CATALOG:zh*/ {
   "wf.rec.shrink": "进程组 {n} 次缩小为存活的进程后继续（不用检查点，不丢步）",
   "wf.rec.rejoin": "有进程重新加入了 {n} 次",
   "wf.rec.continue": "{n} 次撇下失败的进程继续训练",
-  "wf.rec.restored": "参数服务器重建了 {n} 次（检查点 + 更新日志）"
+  "wf.rec.restored": "参数服务器重建了 {n} 次（检查点 + 更新日志）",
+  "wf.onlyInstructor": "只有老师能控制这次运行——想自己试试，请复制一份到你的沙盒。",
+  "wf.notYours": "只有启动这次运行的页面能控制它——想自己试试，请复制一份到你的沙盒。",
+  "wf.pausedByInstructor": "老师在第 {step} 步后暂停了运行",
+  "wf.pausedByOwner": "运行在第 {step} 步后暂停（由启动它的页面控制）"
 } /*END CATALOG:zh*/;
 
 export const CATALOGS = { en: EN, zh: ZH };

@@ -38,6 +38,7 @@ import { createFaultLog, faultNarration, fmtDetection, translateCause } from "./
 import { createFaultMenu } from "./faultmenu.js";
 import { createTailPanel } from "./tailview.js";
 import { createRoom } from "./room.js";
+import { flashNote } from "./note.js";
 import { createCompareView } from "./compare.js";
 import { createLessons } from "./lessons.js";
 import { stragglerOf } from "./narrate.js";
@@ -360,7 +361,11 @@ function narrationFor(state, info) {
     const key = slow.others === 1 ? "pres.narrStraggler1" : "pres.narrStraggler";
     line = t(key, { step, rank: slow.rank, k, n: slow.others, ms: fmtMs(slow.waitMs) });
   }
-  if (info.mode === "live" && live.status === "paused") return t("narr.paused", { step });
+  if (info.mode === "live" && live.status === "paused") {
+    // the Step/Resume prompt is for the page that controls the run
+    if (app.runId && !api.hasControl(app.runId)) return t(room.state.role === "student" ? "wf.pausedByInstructor" : "wf.pausedByOwner", { step });
+    return t("narr.paused", { step });
+  }
   const cp = (state.checkpoints || []).find((c) => c.step === step);
   if (cp) line += t("narr.checkpoint", { step, bytes: fmtBytes(cp.bytes), ms: fmtNum(cp.durationMs, 3) });
   return faultNarration(state, step) || line;
@@ -695,6 +700,11 @@ function followBaseline(id, label = null) {
 
 async function sendControl(action, extra = {}) {
   if (!app.runId) return;
+  if (!api.hasControl(app.runId)) {
+    // someone else's run (the instructor's): say so here instead of a silent 403
+    flashNote(t(room.state.role === "student" ? "wf.onlyInstructor" : "wf.notYours"));
+    return;
+  }
   const r = await api.controlRun(app.runId, action, extra);
   if (!r.ok) {
     controls.showError(r.status === 409 ? t("error.notLive") : api.errorMessage(r.data, t("error.generic", { status: r.status })));
