@@ -156,3 +156,25 @@ def test_student_keys_say_only_the_instructor_controls(pages: Pages) -> None:
     student.screenshot(path=str(ARTIFACTS / "walkfix_student_note.png"))
     assert controls == [], controls
     inst.click("[data-testid=stop-run]")
+
+
+def test_info_panel_and_tail_caption_follow_an_async_ps_run(page: Page, server: str) -> None:
+    pg = page
+    pg.goto(
+        f"{server}/?strategy=parameter_server&ps_mode=async&workers=2&steps=8&pace=full&lang=zh"
+    )
+    pg.wait_for_function(APP_READY)
+    pg.click("[data-testid=start-run]")
+    wait_status(pg, "finished", 40_000)
+    pg.wait_for_function(
+        "document.getElementById('tail-explain').dataset.i18n === 'wf.tail.async'"
+    )
+    assert "异步" in pg.inner_text("#tail-explain")
+    article = pg.inner_text("[data-i18n-html='wf.art.ps.async']")
+    assert "服务器" in article and "全归约" not in article
+    pg.click("#lang-toggle")
+    pg.wait_for_function("document.documentElement.lang.startsWith('en')")
+    assert "Asynchronous" in pg.inner_text("[data-i18n-html='wf.art.ps.async']")
+    assert "waits for its slowest" not in pg.inner_text("#tail-explain")
+    pg.locator("[data-i18n-html='wf.art.ps.async']").scroll_into_view_if_needed()
+    pg.screenshot(path=str(ARTIFACTS / "walkfix_article_async.png"))

@@ -52,3 +52,17 @@ test("reveal: recoveries are named by their policy, causes translated, 进程 in
   assert.ok(restart.some((l) => /checkpoint 1×/.test(l)), restart.join(" | "));
   assert.ok(restart.some((l) => /parameter server was rebuilt 1×/.test(l)), restart.join(" | "));
 });
+
+import { articleKeys } from "../../frontend/static/js/article.js";
+
+test("info panel and tail caption keys follow the strategy and mode, in both languages", () => {
+  assert.equal(articleKeys("dp").body, "article.dp");
+  for (const mode of ["sync", "backup", "async", "ssp"]) {
+    const k = articleKeys(`ps-${mode}`);
+    for (const key of Object.values(k)) {
+      assert.ok(CATALOGS.en[key] && CATALOGS.zh[key], `${key} in both catalogs`);
+    }
+    assert.ok(!/all-reduce sums/.test(CATALOGS.en[k.body]), k.body);
+  }
+  assert.ok(!/waits for its slowest/.test(CATALOGS.en[articleKeys("ps-async").tail]));
+});

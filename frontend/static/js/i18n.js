@@ -725,7 +725,16 @@ const EN = /*CATALOG:en*/ {
   "wf.onlyInstructor": "Only the instructor controls this run — fork it to experiment.",
   "wf.notYours": "Only the page that started this run controls it — fork it to experiment.",
   "wf.pausedByInstructor": "the instructor paused the run after step {step}",
-  "wf.pausedByOwner": "the run is paused after step {step} (by the page that started it)"
+  "wf.pausedByOwner": "the run is paused after step {step} (by the page that started it)",
+  "wf.art.psTitle": "A parameter server in four moves",
+  "wf.art.ps.sync": "<ol><li>A <b>server</b> process holds the model's parameters and a version number; the <b>workers</b> hold no model of their own, only a <b>shard</b> of the data.</li><li>Each worker <b>pulls</b> the current parameters, computes the loss and its gradient on a batch from its shard, and <b>pushes</b> the gradient to the server.</li><li><b>Synchronous (BSP)</b>: the server waits for a gradient from every worker, averages them and applies one update — the version goes up by one per step.</li><li>So every step waits for the slowest worker, exactly as an all-reduce would; the workers' lanes in the timeline show that wait.</li></ol>",
+  "wf.art.ps.backup": "<ol><li>A <b>server</b> process holds the parameters and a version number; each <b>worker</b> has a <b>shard</b> of the data.</li><li>Each worker <b>pulls</b> the parameters, computes a gradient on its batch and <b>pushes</b> it.</li><li><b>Backup workers</b>: the server applies a step as soon as the first N − b gradients arrive and <b>drops</b> the late ones (counted, drawn as drops).</li><li>The slowest workers stop setting the pace, at the price of a little less data per step.</li></ol>",
+  "wf.art.ps.async": "<ol><li>A <b>server</b> process holds the parameters and a version number; each <b>worker</b> has a <b>shard</b> of the data.</li><li>Each worker <b>pulls</b> the parameters, computes a gradient on its batch and <b>pushes</b> it.</li><li><b>Asynchronous</b>: the server applies every gradient the moment it arrives — no one waits for anyone, so the version runs ahead of what a worker pulled.</li><li>The gap is the gradient's <b>staleness</b> (versions applied since its pull), shown in the staleness histogram: fast workers never wait, but their gradients can be out of date.</li></ol>",
+  "wf.art.ps.ssp": "<ol><li>A <b>server</b> process holds the parameters and a version number; each <b>worker</b> has a <b>shard</b> of the data.</li><li>Each worker <b>pulls</b> the parameters, computes a gradient on its batch and <b>pushes</b> it.</li><li><b>Bounded staleness (SSP)</b>: updates are applied as they arrive, as in async, but a worker may run at most <i>s</i> iterations ahead of the slowest one; then it waits.</li><li>The staleness histogram never goes past the bound: a middle way between synchronous and asynchronous.</li></ol>",
+  "wf.tail.psSync": "Synchronous parameter server: each version waits for every worker's gradient, so the slowest worker sets the step time — the per-step max over ranks, not the median.",
+  "wf.tail.backup": "With backup workers the server does not wait for the slowest gradients (they are dropped), so the per-step max stays close to the median.",
+  "wf.tail.async": "Asynchronous: no worker waits for another, so a slow worker only slows itself — its gradients arrive staler instead.",
+  "wf.tail.ssp": "Bounded staleness: a fast worker waits only when it gets more than the bound ahead of the slowest one."
 } /*END CATALOG:en*/;
 
 const ZH = /*CATALOG:zh*/ {
@@ -1447,7 +1456,16 @@ const ZH = /*CATALOG:zh*/ {
   "wf.onlyInstructor": "只有老师能控制这次运行——想自己试试，请复制一份到你的沙盒。",
   "wf.notYours": "只有启动这次运行的页面能控制它——想自己试试，请复制一份到你的沙盒。",
   "wf.pausedByInstructor": "老师在第 {step} 步后暂停了运行",
-  "wf.pausedByOwner": "运行在第 {step} 步后暂停（由启动它的页面控制）"
+  "wf.pausedByOwner": "运行在第 {step} 步后暂停（由启动它的页面控制）",
+  "wf.art.psTitle": "参数服务器的四个动作",
+  "wf.art.ps.sync": "<ol><li><b>服务器</b>进程保存模型参数和一个版本号；<b>工作进程</b>自己不保存模型，只持有训练数据的一个<b>分片</b>。</li><li>每个工作进程<b>拉取</b>当前参数，在自己分片的一个批次上计算损失和梯度，再把梯度<b>推送</b>给服务器。</li><li><b>同步（BSP）</b>：服务器等齐每个工作进程的梯度，取平均后做一次更新——每一步版本号加一。</li><li>所以每一步都要等最慢的工作进程，和全归约一样；时间线上各进程的等待就是这段时间。</li></ol>",
+  "wf.art.ps.backup": "<ol><li><b>服务器</b>进程保存参数和版本号；每个<b>工作进程</b>持有数据的一个<b>分片</b>。</li><li>每个工作进程<b>拉取</b>参数，在自己的批次上计算梯度并<b>推送</b>。</li><li><b>备份工作进程</b>：服务器收到前 N − b 个梯度就立即更新，迟到的梯度被<b>丢弃</b>（会计数，并画成丢弃）。</li><li>最慢的进程不再决定步速，代价是每一步用到的数据略少。</li></ol>",
+  "wf.art.ps.async": "<ol><li><b>服务器</b>进程保存参数和版本号；每个<b>工作进程</b>持有数据的一个<b>分片</b>。</li><li>每个工作进程<b>拉取</b>参数，在自己的批次上计算梯度并<b>推送</b>。</li><li><b>异步</b>：服务器一收到梯度就立即应用——谁也不等谁，所以版本号会跑到工作进程拉取时的版本前面。</li><li>这个差距就是梯度的<b>陈旧度</b>（拉取之后又应用了多少个版本），见陈旧度直方图：快的进程从不等待，但它们的梯度可能已经过时。</li></ol>",
+  "wf.art.ps.ssp": "<ol><li><b>服务器</b>进程保存参数和版本号；每个<b>工作进程</b>持有数据的一个<b>分片</b>。</li><li>每个工作进程<b>拉取</b>参数，在自己的批次上计算梯度并<b>推送</b>。</li><li><b>有界陈旧（SSP）</b>：和异步一样梯度到达即应用，但任何进程最多只能领先最慢的进程 <i>s</i> 轮，超过就要等待。</li><li>陈旧度直方图不会超过这个上限：介于同步和异步之间的折中。</li></ol>",
+  "wf.tail.psSync": "同步参数服务器：每个版本都要等齐所有工作进程的梯度，所以由最慢的进程决定步时——看的是每步各进程的最大值，而不是中位数。",
+  "wf.tail.backup": "有备份工作进程时，服务器不等最慢的梯度（它们被丢弃），所以每步的最大值接近中位数。",
+  "wf.tail.async": "异步：没有进程等待别的进程，慢的进程只拖慢它自己——代价是它的梯度更陈旧。",
+  "wf.tail.ssp": "有界陈旧：快的进程只有在领先最慢的进程超过上限时才需要等待。"
 } /*END CATALOG:zh*/;
 
 export const CATALOGS = { en: EN, zh: ZH };

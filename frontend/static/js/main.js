@@ -39,6 +39,7 @@ import { createFaultMenu } from "./faultmenu.js";
 import { createTailPanel } from "./tailview.js";
 import { createRoom } from "./room.js";
 import { flashNote } from "./note.js";
+import { syncArticle } from "./article.js";
 import { createCompareView } from "./compare.js";
 import { createLessons } from "./lessons.js";
 import { stragglerOf } from "./narrate.js";
@@ -239,6 +240,7 @@ function render(state, info) {
     topology.render(state);
   }
   renderPsChrome(ps);
+  syncArticle(state);
   faultLog.render(state);
   faultMenu.sync(isLive(currentStatus()));
   psPanel.render(state);
