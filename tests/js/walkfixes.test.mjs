@@ -66,3 +66,20 @@ test("info panel and tail caption keys follow the strategy and mode, in both lan
   }
   assert.ok(!/waits for its slowest/.test(CATALOGS.en[articleKeys("ps-async").tail]));
 });
+
+import { optionLabel } from "../../frontend/static/js/compare.js";
+
+test("compare table: a select's value is shown with the form's translated option label", () => {
+  const opt = (value, key, text) => ({ value, dataset: key ? { i18n: key } : {}, textContent: text });
+  const selects = {
+    "f-strategy": { options: [opt("data_parallel", "strategy.data_parallel", "Data parallelism")] },
+    "f-ps-mode": { options: [opt("sync", "psmode.sync", "sync (BSP)")] },
+    "f-dataset": { options: [opt("moons", null, "Moons")] },
+  };
+  const doc = { getElementById: (id) => selects[id] || null };
+  assert.equal(optionLabel("strategy", "data_parallel", doc), CATALOGS.en["strategy.data_parallel"]);
+  assert.equal(optionLabel("ps_mode", "sync", doc), CATALOGS.en["psmode.sync"]);
+  assert.equal(optionLabel("dataset", "moons", doc), "Moons");
+  assert.equal(optionLabel("workers", 4, doc), null);
+  assert.equal(optionLabel("ps_mode", "nope", doc), null);
+});

@@ -123,10 +123,38 @@ function esc(s) {
   return String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 }
 
-/** A value cell: short values stay on one line, long ones (JSON) wrap. */
-function cell(v) {
-  const s = fmtValue(v);
-  return `<td${s.length > 18 ? ' class="long"' : ""}>${esc(s)}</td>`;
+/** Config fields set with a select in the form: their values are shown with its option labels. */
+const FIELD_SELECTS = {
+  strategy: "f-strategy",
+  ps_mode: "f-ps-mode",
+  straggler: "f-straggler",
+  dataset: "f-dataset",
+  allreduce: "f-allreduce",
+  network: "f-network",
+  compression: "f-compression",
+  nan_policy: "f-nan-policy",
+  recovery: "f-recovery",
+};
+
+/** The form's (translated) label for a field's value, or null where the form has none. */
+export function optionLabel(field, v, doc = typeof document !== "undefined" ? document : null) {
+  const id = FIELD_SELECTS[field];
+  if (!id || !doc || v === undefined || v === null || typeof v === "object") return null;
+  const sel = doc.getElementById(id);
+  const opt = sel ? Array.from(sel.options || []).find((o) => o.value === String(v)) : null;
+  if (!opt) return null;
+  const key = opt.dataset ? opt.dataset.i18n : null;
+  const label = key ? t(key) : opt.textContent;
+  return label && label !== key ? label.trim() : null;
+}
+
+/** A value cell: short values stay on one line, long ones (JSON) wrap; a select's value
+ *  shows the form's label (the raw value as its tooltip). */
+function cell(v, field) {
+  const label = optionLabel(field, v);
+  const s = label || fmtValue(v);
+  const title = label ? ` title="${esc(fmtValue(v))}"` : "";
+  return `<td${s.length > 18 ? ' class="long"' : ""}${title}>${esc(s)}</td>`;
 }
 
 function fmtValue(v) {
@@ -513,7 +541,7 @@ export function createCompareView({ el, onOpen }) {
       rows
         .map(
           (r) =>
-            `<tr data-field="${esc(r.field)}" data-differs="${r.differs}"${r.differs ? ' class="differs"' : ""}><th scope="row" title="${esc(r.field)}">${esc(fieldLabel(r.field))}</th>${cell(r.a)}${cell(r.b)}</tr>`,
+            `<tr data-field="${esc(r.field)}" data-differs="${r.differs}"${r.differs ? ' class="differs"' : ""}><th scope="row" title="${esc(r.field)}">${esc(fieldLabel(r.field))}</th>${cell(r.a, r.field)}${cell(r.b, r.field)}</tr>`,
         )
         .join("") +
       "</tbody>";
