@@ -266,9 +266,27 @@ export function createFaultLog(el, onShow) {
     );
     el.dataset.lines = String(lines.length);
     el.dataset.recoveries = String(lines.filter((l) => l.kind === "recovery").length);
-    list.scrollTop = list.scrollHeight;
+    fitWholeLines(list);
   }
   return { render, invalidate: () => (key = "") };
+}
+
+/** Newest line in view, and no line cut in half at the top: the list's height is set to
+ *  the last lines that fit whole in its CSS max-height (older ones scroll into view). */
+export function fitWholeLines(list) {
+  list.style.maxHeight = "";
+  const max = list.clientHeight;
+  const items = [...list.children];
+  if (list.scrollHeight > max + 1 && items.length) {
+    let h = 0;
+    for (let i = items.length - 1; i >= 0; i--) {
+      const ih = items[i].getBoundingClientRect().height;
+      if (h + ih > max + 0.5) break;
+      h += ih;
+    }
+    if (h > 0) list.style.maxHeight = `${h}px`;
+  }
+  list.scrollTop = list.scrollHeight;
 }
 
 /** The narration line about the newest fault, failure, NaN or recovery, for two steps

@@ -253,9 +253,17 @@ export function createLessons({ select, panel, hooks }) {
     panel.dataset.kind = lesson.kind;
     document.body.classList.add("has-lesson");
 
+    // With "hide controls" the panel is one title line; a click on it shows the rest.
     const head = el(
       "div",
-      { class: "lesson-head" },
+      {
+        class: "lesson-head",
+        "data-testid": "lesson-head",
+        onclick: (ev) => {
+          if (!document.body.classList.contains("hide-controls") || ev.target.closest("button")) return;
+          panel.classList.toggle("expanded");
+        },
+      },
       el("div", { class: "lesson-titles" }, el("span", { class: "lesson-chapter", text: chapterLine() }), el("h2", { class: "lesson-title", text: loc(lesson.title, lang) })),
       el("button", { type: "button", class: "link-btn lesson-close", "data-testid": "lesson-close", title: t("lesson.closeTitle"), text: t("lesson.close"), onclick: close }),
     );
@@ -477,10 +485,9 @@ export function createLessons({ select, panel, hooks }) {
       el("ul", { class: "lesson-measured", "data-testid": "lesson-measured" }, ...measuredLines(cur.state, summary).map((x) => el("li", { text: x }))),
     );
     if (cur.status !== "finished") reveal.prepend(el("p", { class: "lesson-note", text: t("lesson.endedEarly", { status: t("status." + cur.status) }) }));
-    const first = reveal.hidden;
     reveal.hidden = false;
-    // the answer appears below the fold of the panel: bring it into view once
-    if (first && reveal.scrollIntoView) reveal.scrollIntoView({ block: "nearest" });
+    // the answer appears below the fold of the panel: showMeasured scrolls the panel alone
+    // (its title line is sticky, so the lesson's name stays in sight above the reveal)
     showMeasured(reveal);
     panel.querySelectorAll("[data-choice]").forEach((b) => {
       b.classList.toggle("correct", Number(b.dataset.choice) === p.answer);

@@ -13,6 +13,7 @@ export const TAIL_MIN_STEPS = 5;
 export function createTailPanel({ card, plotDiv, statsEl }, onVisible) {
   let drawnKey = "";
   let large = false;
+  let lastTl = null; // the payload drawn last: redrawn at once when the language changes
 
   const throttle = createThrottledCard({ card, onVisible, intervalMs: MIN_INTERVAL_MS, draw, consume: true, visibleFromDom: true });
 
@@ -39,6 +40,7 @@ export function createTailPanel({ card, plotDiv, statsEl }, onVisible) {
 
   function draw(tl) {
     if (!tl || !window.Plotly || card.hidden) return;
+    lastTl = tl;
     const k = `${getLang()}|${large}|${tl.x.length}|${tl.x[tl.x.length - 1]}|${tl.p99}|${tl.max[tl.max.length - 1]}`;
     if (k === drawnKey) return;
     drawnKey = k;
@@ -94,8 +96,11 @@ export function createTailPanel({ card, plotDiv, statsEl }, onVisible) {
       large = !!v;
       drawnKey = "";
     },
+    /** Language change: the axis titles, legend and hover texts are redrawn now (a
+     *  finished run sends no more events that would schedule a draw). */
     invalidate() {
       drawnKey = "";
+      if (lastTl && !card.hidden) draw(lastTl);
     },
   };
 }
