@@ -126,18 +126,23 @@ def test_the_divergence_scenario_diverges_async_but_not_sync() -> None:
 
     config = get_scenario("ps-async-diverges").config
 
-    def final_loss(mode: str) -> float:
+    def losses(mode: str) -> tuple[float, float]:
+        """The mean loss of the first and of the last quarter of the run."""
         log = run_headless(dataclasses.replace(config, ps_mode=mode), timeout=180)
         assert log[-1]["status"] == "finished", log[-1]["error"]
         for event in log:  # a diverged run still produces strict JSON
             json.dumps(event, allow_nan=False)
-        losses = [float(e["loss"]) for e in log if e["type"] == "step"]
-        tail = losses[-len(losses) // 4:]
-        return sum(tail) / len(tail)
+        values = [float(e["loss"]) for e in log if e["type"] == "step"]
+        quarter = len(values) // 4
+        head, tail = values[:quarter], values[-quarter:]
+        return sum(head) / len(head), sum(tail) / len(tail)
 
-    sync, asynchronous = final_loss("sync"), final_loss("async")
+    (_, sync), (start, asynchronous) = losses("sync"), losses("async")
     assert sync < 0.3, sync
-    assert not asynchronous < 1.0, asynchronous  # NaN counts as diverged too
+    # How far async blows up depends on how the workers interleave (typically a loss of
+    # 10–100 here; less on a loaded machine), but it always ends worse than it started,
+    # far above sync. NaN counts as diverged too.
+    assert not asynchronous < max(start, 5 * sync), (start, asynchronous, sync)
 
 
 def test_summary_of_a_backup_run_counts_the_runs_progress_not_the_stragglers() -> None:
