@@ -67,9 +67,7 @@ class Rooms:
         room.updated = time.time()
         self.store.save_room(asdict(room))
         for queue in self.followers.get(room.code, ()):
-            if queue.full():  # a follower that does not read only needs the newest state
-                queue.get_nowait()
-            queue.put_nowait(room.public())
+            _push(queue, room.public())
         return room
 
     def close(self, code: str) -> None:
@@ -77,11 +75,9 @@ class Rooms:
         closes (also when the room is dropped to make space for a new one)."""
         room = self.rooms.pop(code, None)
         self.store.delete_room(code)
+        last = {**(room.public() if room else {"type": "room", "code": code}), "closed": True}
         for queue in self.followers.pop(code, set()):
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait({**(room.public() if room else {"type": "room", "code": code}),
-                              "closed": True})
+            _push(queue, last)
 
     def follow(self, room: Room) -> asyncio.Queue[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(FOLLOWER_QUEUE)
@@ -101,3 +97,10 @@ class Rooms:
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
             if code not in self.rooms:
                 return code
+
+
+def _push(queue: asyncio.Queue[dict[str, Any]], state: dict[str, Any]) -> None:
+    """Never blocks: a follower that does not read only needs the newest state."""
+    if queue.full():
+        queue.get_nowait()
+    queue.put_nowait(state)

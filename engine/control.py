@@ -70,13 +70,13 @@ class ControlState:
 
     # ------------------------------------------------------- reader thread
     def receive(self, message: dict[str, Any]) -> None:
+        if message.get("action") == "worker_left" and self.on_worker_left is not None:
+            self.on_worker_left(message["rank"])  # sends messages: not under the lock
         with self._cond:
             if message.get("type") == "regroup":
                 self.urgent_regroup = message
                 self._cond.notify_all()
                 return
-            if message.get("action") == "worker_left" and self.on_worker_left is not None:
-                self.on_worker_left(message["rank"])
             self._inbox[message["seq"]] = message
             self.received_seq = max(self.received_seq, message["seq"])
             self._cond.notify_all()

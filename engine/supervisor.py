@@ -563,27 +563,12 @@ class RunSupervisor:
         with self._lock:
             failed = self._failure
             assert failed is not None
-            for w in self._workers:
-                if w.status == "failed":
-                    w.process.kill()  # a frozen rank is really taken out, not left hanging
-                    w.process.join(timeout=GRACE_S)
-                    w.status = "left"
-            # A worker being added back joins the new group instead of the broken one.
-            members = [w for w in self._workers
-                       if w.status == "running" or (w.status == "starting" and w.joining)]
-            message = self._new_group([w.rank for w in members])
-            for w in members:
-                w.peer_lost = w.peer_lost_at = None
-                with contextlib.suppress(OSError):  # out of band: the old group is broken
-                    w.control.send({"type": "regroup", **message})
+            self._take_out_failed()
+            members = self._regroup_now()
             self._restarts += 1
             self._failure = None
-            from_step = members[0].last_step
-            self._emit([make_event(
-                "recovery", t=self._now(), rank=failed.rank, step=from_step, policy="shrink",
-                failed_rank=failed.rank, from_step=from_step, lost_steps=None,
-                generation=self._group_generation, refused=[],
-                members=[w.rank for w in members])])
+            self._emit_recovery("shrink", failed.rank, members[0].last_step,
+                                [w.rank for w in members])
 
     def _should_continue(self) -> bool:
         """Parameter server, recovery ``continue``: dead workers are simply left behind,
@@ -601,35 +586,27 @@ class RunSupervisor:
         with self._lock:
             failed = self._failure
             assert failed is not None
-            gone = [w for w in self._workers if w.status == "failed"]
-            for w in gone:
-                w.process.kill()  # a frozen worker is really taken out
-                w.process.join(timeout=GRACE_S)
-                w.status = "left"
-                # The survivors pass it on to the servers at their next iteration.
+            for w in self._take_out_failed():
+                # The survivors' control threads pass it on to the servers.
                 self._send_control({"action": "worker_left", "rank": w.rank})
             self._failure = None
-            members = [w.rank for w in self._active()]
-            self._emit([make_event(
-                "recovery", t=self._now(), rank=failed.rank, step=failed.last_step,
-                policy="continue", failed_rank=failed.rank, from_step=failed.last_step,
-                lost_steps=None, generation=self._group_generation, refused=[],
-                members=members)])
+            self._emit_recovery("continue", failed.rank, failed.last_step,
+                                [w.rank for w in self._active()])
 
     def _rejoin(self, rank: int) -> None:
         """Add a worker that left back: a new process for its rank joins the survivors at
         the next step boundary and receives the current parameters before its first step."""
         if self.config.recovery != "shrink":
             raise ValueError("rejoin needs recovery 'shrink' (an elastic run)")
-        w = self._workers[rank]
-        if w.status != "left":
-            raise ValueError(f"rank {rank} is {w.status}: only a rank that has left the "
-                             "group can rejoin")
         if (self._failure is not None
                 or any(x.status in ("failed", "starting") or x.peer_lost_at is not None
                        for x in self._workers)):
             raise RecoveryInProgress("the group is still changing (a failure or another "
                                      "rejoin in progress); try again in a moment")
+        w = self._workers[rank]
+        if w.status != "left":
+            raise ValueError(f"rank {rank} is {w.status}: only a rank that has left the "
+                             "group can rejoin")
         survivors = [x for x in self._workers if x.status == "running"]
         if not survivors:
             raise ValueError("no running workers to rejoin")
@@ -643,11 +620,37 @@ class RunSupervisor:
         self._workers[rank] = newcomer
         threading.Thread(target=self._read_events, args=(newcomer,), daemon=True,
                          name=f"run-{self.run_id}-read{rank}g{self._group_generation}").start()
-        from_step = survivors[0].last_step
+        self._emit_recovery("rejoin", rank, survivors[0].last_step, message["members"])
+
+    def _take_out_failed(self) -> list[WorkerHandle]:
+        """Failed workers leave the run for good: SIGKILL (a frozen one too, so it is not
+        left stopped) and marked ``left``."""
+        gone = [w for w in self._workers if w.status == "failed"]
+        for w in gone:
+            w.process.kill()
+            w.process.join(timeout=GRACE_S)
+            w.status = "left"
+        return gone
+
+    def _regroup_now(self) -> list[WorkerHandle]:
+        """Out of band (the old group is broken): tell the running workers, and any being
+        added back, to form a new group. Returns its members, in group-rank order."""
+        members = [w for w in self._workers
+                   if w.status == "running" or (w.status == "starting" and w.joining)]
+        message = self._new_group([w.rank for w in members])
+        for w in members:
+            w.peer_lost = w.peer_lost_at = None
+            with contextlib.suppress(OSError):  # that worker is dying: the monitor sees it
+                w.control.send({"type": "regroup", **message})
+        return members
+
+    def _emit_recovery(self, policy: str, rank: int, from_step: int,
+                       members: list[int]) -> None:
+        """A ``recovery`` event of an elastic policy (no checkpoint, so no lost steps)."""
         self._emit([make_event(
-            "recovery", t=self._now(), rank=rank, step=from_step, policy="rejoin",
+            "recovery", t=self._now(), rank=rank, step=from_step, policy=policy,
             failed_rank=rank, from_step=from_step, lost_steps=None,
-            generation=self._group_generation, refused=[], members=message["members"])])
+            generation=self._group_generation, refused=[], members=members)])
 
     def _common_ps_version(self) -> int | None:
         """Sync and backup servers must restart at one version: the newest every server's
@@ -686,13 +689,7 @@ class RunSupervisor:
                 and not any(w.status == "failed" for w in self._workers)):
             self._regroup_retries += 1
             with self._lock:
-                members = [w for w in self._workers if w.status == "running"
-                           or (w.status == "starting" and w.joining)]
-                message = self._new_group([w.rank for w in members])
-                for w in members:
-                    w.peer_lost = w.peer_lost_at = None
-                    with contextlib.suppress(OSError):
-                        w.control.send({"type": "regroup", **message})
+                self._regroup_now()
             return
         limit = self.config.timeout_s + GRACE_S
         for w in lost:
@@ -714,8 +711,7 @@ class RunSupervisor:
                 else:
                     self.inject(action, fault["rank"], fault.get("factor"), scheduled=True)
             except (ValueError, RuntimeError) as exc:
-                if action == "rejoin" and (isinstance(exc, RecoveryInProgress) or
-                                           self._workers[fault["rank"]].status == "failed"):
+                if isinstance(exc, RecoveryInProgress):
                     self._schedule.insert(0, fault)  # a recovery is under way: next step
                     continue
                 self._emit([make_event("fault", t=self._now(), rank=fault.get("rank"),

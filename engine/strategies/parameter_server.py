@@ -59,6 +59,7 @@ HEADER_TAG, PAYLOAD_TAG = 10, 11
 # waiting. So receives do not use the process group's short timeout; a dead peer closes
 # its connection (an immediate error) and its supervisor notices its exit.
 PATIENCE = timedelta(days=1)
+MAX_BROKEN_RECEIVES = 50
 
 
 def _recv(tensor: torch.Tensor, src: int | None = None, tag: int = PAYLOAD_TAG) -> None:
@@ -160,19 +161,21 @@ class _Server:
         header = torch.zeros(4, dtype=torch.int64)
         grad = torch.empty_like(self.params)
         s = self.state
-        broken = 0
+        broken = 0  # receive errors in a row
         while s.active:
             try:
                 _recv(header, tag=HEADER_TAG)  # from whichever worker is first
             except RuntimeError:
                 # A worker killed with our reply unread resets its connection; the
                 # receive from any worker reports that. Under 'continue' it is news of a
-                # death we hear of anyway (LEFT), not a reason to stop serving.
+                # death we hear of anyway (LEFT), not a reason to stop serving — unless
+                # the receive keeps failing, which no single death explains.
                 broken += 1
-                if self.config.recovery != "continue" or broken > 50:
+                if self.config.recovery != "continue" or broken > MAX_BROKEN_RECEIVES:
                     raise
                 time.sleep(0.01)
                 continue
+            broken = 0
             kind, a, b, src = (int(v) for v in header)
             if kind == PULL:
                 s.pending[src] = _Pull(src, min_version=a, asked_at=time.monotonic())

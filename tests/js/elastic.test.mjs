@@ -157,14 +157,14 @@ test("the schedule round-trips through the URL; recovery options say why they ar
   assert.equal(recoveryBlocks({ strategy: "single", workers: 1, checkpointEvery: "5" }).restart, "elastic.why.restartSingle");
 });
 
-test("an applied scheduled fault is recognised from the config's schedule", () => {
+test("a fired scheduled fault (marked by the engine) leaves the pending schedule", () => {
   seq = 0;
   let st = reduceEvents([
     ev("run_started", { config: { strategy: "data_parallel", workers: 3, faults: [{ after_step: 4, action: "kill", rank: 1 }] }, world_size: 3 }),
     step(0, 3),
     ev("fault", { rank: 1, action: "kill", pid: 9 }), // a kill from the menu before step 4
     step(0, 4),
-    ev("fault", { rank: 1, action: "kill", pid: 9 }), // the scheduled one
+    ev("fault", { rank: 1, action: "kill", pid: 9, scheduled: true }), // the scheduled one
   ]);
   const lines = faultLines(st);
   assert.deepEqual(lines.map((l) => l.scheduled), [false, true]);

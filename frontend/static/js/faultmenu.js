@@ -61,6 +61,29 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, ge
     return b;
   }
 
+  /** A fault button with its number (slow-down factor, delay): Enter in it injects. */
+  function numberRow(action, label, hint, { min, max, value, cls, testid, aria }) {
+    const row = document.createElement("div");
+    row.className = "fault-slow-row";
+    const input = document.createElement("input");
+    input.type = "number";
+    input.min = String(min);
+    input.max = String(max);
+    input.step = "any";
+    input.value = String(value);
+    input.className = cls;
+    input.setAttribute("data-testid", testid);
+    input.setAttribute("aria-label", aria);
+    input.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") {
+        ev.preventDefault();
+        inject(action);
+      }
+    });
+    row.append(button(action, label, hint), input);
+    return row;
+  }
+
   function build(rank) {
     const pid = workerInfo(rank).pid;
     const pidText = pid != null ? pid : "?";
@@ -119,25 +142,9 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, ge
       menu.setAttribute("aria-labelledby", "fault-menu-title");
       return;
     }
-    const slowRow = document.createElement("div");
-    slowRow.className = "fault-slow-row";
-    const slowBtn = button("slow", t("fault.slow"), t("fault.slowHint"));
-    const input = document.createElement("input");
-    input.type = "number";
-    input.min = "1";
-    input.max = "100";
-    input.step = "any";
-    input.value = String(factor);
-    input.className = "fault-factor";
-    input.setAttribute("data-testid", "fault-slow-factor");
-    input.setAttribute("aria-label", t("fault.slowFactor"));
-    input.addEventListener("keydown", (ev) => {
-      if (ev.key === "Enter") {
-        ev.preventDefault();
-        inject("slow");
-      }
+    const slowRow = numberRow("slow", t("fault.slow"), t("fault.slowHint"), {
+      min: 1, max: 100, value: factor, cls: "fault-factor", testid: "fault-slow-factor", aria: t("fault.slowFactor"),
     });
-    slowRow.append(slowBtn, input);
 
     menu.replaceChildren(
       head,
@@ -180,24 +187,9 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, ge
     dst.value = String(linkDst != null && peers.includes(linkDst) ? linkDst : next);
     dst.addEventListener("change", () => (linkDst = Number(dst.value)));
     head.append(lead, dst);
-    const delayRow = document.createElement("div");
-    delayRow.className = "fault-slow-row";
-    const ms = document.createElement("input");
-    ms.type = "number";
-    ms.min = "0";
-    ms.max = "10000";
-    ms.step = "any";
-    ms.value = String(delayMs);
-    ms.className = "fault-ms";
-    ms.setAttribute("data-testid", "fault-delay-ms");
-    ms.setAttribute("aria-label", t("elastic.menu.ms"));
-    ms.addEventListener("keydown", (ev) => {
-      if (ev.key === "Enter") {
-        ev.preventDefault();
-        inject("delay");
-      }
+    const delayRow = numberRow("delay", t("elastic.menu.delay"), t("elastic.menu.delayHint"), {
+      min: 0, max: 10000, value: delayMs, cls: "fault-ms", testid: "fault-delay-ms", aria: t("elastic.menu.ms"),
     });
-    delayRow.append(button("delay", t("elastic.menu.delay"), t("elastic.menu.delayHint")), ms);
     const handWritten = config.allreduce && config.allreduce !== "builtin";
     const drop = button("drop", t("elastic.menu.drop"), handWritten ? t("elastic.menu.dropHint") : t("elastic.menu.dropNeeds"));
     box.append(head, delayRow, drop);

@@ -278,10 +278,32 @@ function workerStatusFromRun(status) {
  * time they took (from the checkpoint's step to the failure), for the timeline. Nodes
  * show "restarting…" until their new worker_started; the fault log keeps the history.
  */
+/** The fault-log entry of a `recovery` event; `fields` add what its policy knows. */
+function recoveryEntry(state, event, seq, failedRank, fromStep, fields) {
+  return {
+    kind: "recovery",
+    seq,
+    t: event.t,
+    rank: failedRank,
+    step: fromStep,
+    policy: event.policy ?? "restart",
+    failedRank,
+    fromStep,
+    generation: Number.isInteger(event.generation) ? event.generation : state.recoveries.length + 1,
+    lastStep: state.lastStep,
+    ...fields,
+  };
+}
+
+const failedRankOf = (event) =>
+  Number.isInteger(event.failed_rank) ? event.failed_rank : Number.isInteger(event.rank) ? event.rank : null;
+const fromStepOf = (event, fallback) =>
+  Number.isInteger(event.from_step) ? event.from_step : Number.isInteger(event.step) ? event.step : fallback;
+
 function applyRecovery(state, base, event, seq) {
   if (event.policy && event.policy !== "restart") return applyRegroup(state, base, event, seq);
-  const fromStep = Number.isInteger(event.from_step) ? event.from_step : Number.isInteger(event.step) ? event.step : 0;
-  const failedRank = Number.isInteger(event.failed_rank) ? event.failed_rank : Number.isInteger(event.rank) ? event.rank : null;
+  const fromStep = fromStepOf(event, 0);
+  const failedRank = failedRankOf(event);
   const ls = Array.isArray(event.lost_steps) && event.lost_steps.length === 2 ? event.lost_steps : null;
   const lostSteps = ls && Number.isInteger(ls[0]) && Number.isInteger(ls[1]) ? [ls[0], ls[1]] : null;
   const history = {};
@@ -307,23 +329,13 @@ function applyRecovery(state, base, event, seq) {
   const faultAt = [...state.faultLog].reverse().find((e) => e.rank === failedRank && e.kind === "fault");
   const tFail = faultAt && (!failedAt || faultAt.seq < failedAt.seq) ? faultAt.t : failure ? failure.t : null;
   if (isNum(tFail)) t1 = t1 == null ? tFail : Math.max(t1, tFail);
-  const entry = {
-    kind: "recovery",
-    seq,
-    t: event.t,
-    rank: failedRank,
-    step: fromStep,
-    policy: event.policy ?? "restart",
-    failedRank,
-    fromStep,
+  const entry = recoveryEntry(state, event, seq, failedRank, fromStep, {
     lostSteps,
-    generation: Number.isInteger(event.generation) ? event.generation : state.recoveries.length + 1,
     refused: Array.isArray(event.refused) ? event.refused.map(String) : [],
     lostT0: t0,
     lostT1: t1,
     lostRecs,
-    lastStep: state.lastStep,
-  };
+  });
   const workers = {};
   for (const [r, w] of Object.entries(state.workers)) {
     workers[r] = { rank: w.rank, pid: w.pid, role: w.role, device: w.device, host: w.host, shardSize: w.shardSize, status: "restarting", oldPid: w.pid };
@@ -355,8 +367,8 @@ function applyRecovery(state, base, event, seq) {
  */
 function applyRegroup(state, base, event, seq) {
   const policy = event.policy;
-  const failedRank = Number.isInteger(event.failed_rank) ? event.failed_rank : Number.isInteger(event.rank) ? event.rank : null;
-  const fromStep = Number.isInteger(event.from_step) ? event.from_step : Number.isInteger(event.step) ? event.step : state.lastStep;
+  const failedRank = failedRankOf(event);
+  const fromStep = fromStepOf(event, state.lastStep);
   const members = Array.isArray(event.members) ? event.members.filter(Number.isInteger) : null;
   const workers = { ...state.workers };
   if (failedRank != null) {
@@ -364,22 +376,7 @@ function applyRegroup(state, base, event, seq) {
     if (policy === "rejoin") workers[failedRank] = { ...prev, status: "joining", joining: true, left: false, oldPid: prev.pid };
     else workers[failedRank] = { ...prev, status: "left", left: true, joining: false };
   }
-  const entry = {
-    kind: "recovery",
-    seq,
-    t: event.t,
-    rank: failedRank,
-    step: fromStep,
-    policy,
-    failedRank,
-    fromStep,
-    lostSteps: null,
-    members,
-    generation: Number.isInteger(event.generation) ? event.generation : state.recoveries.length + 1,
-    refused: [],
-    lostRecs: [],
-    lastStep: state.lastStep,
-  };
+  const entry = recoveryEntry(state, event, seq, failedRank, fromStep, { lostSteps: null, members, refused: [], lostRecs: [] });
   return {
     ...base,
     workers,
@@ -609,11 +606,10 @@ export function applyEvent(state, event) {
     }
     case "fault": {
       const action = event.action ?? null;
-      // Scheduled before the run (config.faults); `not_applied` says why it could not be.
-      // The engine marks only the ones that could not apply: an applied one is recognised
-      // as the config's next pending fault with the same action and target.
-      const match = scheduledMatch(state, event);
-      const scheduled = event.scheduled === true || match >= 0;
+      // Scheduled before the run (config.faults) — the engine marks those; `not_applied`
+      // says why one could not be. A fired one leaves the list of pending ones.
+      const scheduled = event.scheduled === true;
+      const match = scheduled ? scheduledMatch(state, event) : -1;
       if (match >= 0) {
         base.pendingSchedule = state.pendingSchedule.filter((_, i) => i !== match);
       }
