@@ -133,3 +133,35 @@ def wait_status(pg: Page, status: str, timeout_ms: int) -> None:
     )
 
 
+
+
+# ---------------------------------------------------------------- helpers shared by the tests
+
+
+def post_run(server: str, body: dict) -> str:
+    """Start a run through the API (not the page, which would hold its control token)."""
+    req = urllib.request.Request(f"{server}/api/runs", data=json.dumps(body).encode(),
+                                 headers={"content-type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=10) as res:
+        return json.loads(res.read())["id"]
+
+
+def wait_run_end(server: str, run_id: str, timeout_s: float = 60) -> dict:
+    """Poll the API until the run is no longer live; returns the run (any final status)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        run = get_json(f"{server}/api/runs/{run_id}")
+        assert isinstance(run, dict)
+        if run["status"] not in ("starting", "running", "paused"):
+            return run
+        assert time.monotonic() < deadline, f"run {run_id} still {run['status']}"
+        time.sleep(0.2)
+
+
+def set_view(pg: Page, lang: str, presenter: bool) -> None:
+    """Switch language and presenter mode with the page's own toggles (only if needed)."""
+    if pg.evaluate("document.documentElement.lang || 'en'").startswith("zh") != (lang == "zh"):
+        pg.click("[data-testid=lang-toggle]")
+    if pg.evaluate("document.body.classList.contains('presenter')") != presenter:
+        pg.click("[data-testid=presenter-toggle]")
+    pg.wait_for_timeout(400)  # the re-render after a switch

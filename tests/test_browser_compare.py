@@ -1,7 +1,9 @@
 """The compare view (`?compare=A,B`) in a real Chromium against the real server: two short
 data-parallel runs that differ in workers and learning rate, their mean losses overlaid
 (by step and by time), their timelines on one time axis, and exactly the differing config
-fields highlighted. Also reached from the run list ("compare" + "Side by side").
+fields highlighted. Also reached from the run list ("compare" + "Side by side"). The
+settings table names each field with the form's (translated) label, and the run keys leave
+a live run alone while the compare view hides the lab.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser_support import ARTIFACTS, get_json
+from tests.browser_support import ARTIFACTS, get_json, set_view, wait_status
 
 pytestmark = pytest.mark.browser
 
@@ -167,3 +169,60 @@ def test_compare_from_the_run_list(page: Page, server: str, two_runs: tuple[dict
         'document.querySelector("[data-testid=compare-diff] tr[data-field=workers] td")'
         "?.textContent === '3'"
     )
+
+
+def test_compare_shows_field_labels_and_keys_leave_the_hidden_run_alone(
+    page: Page, server: str
+) -> None:
+    pg = page
+    other = start_run(server, workers=2, lr=0.1, batch_size=16)
+    wait_finished(server, other)
+    # a paced live run started from this page (it holds the run's token)
+    pg.fill("[data-testid=workers-input]", "2")
+    pg.fill("[data-testid=steps-input]", "80")
+    pg.fill("[data-testid=pace-input]", "4")
+    pg.set_checked("[data-testid=full-speed]", False)
+    pg.click("[data-testid=start-run]")
+    pg.wait_for_function("window.distlab.player.lastStep >= 2", timeout=30_000)
+    mine = pg.evaluate("window.distlab.app.runId")
+    pg.evaluate(f"window.distlab.app.compareId = {json.dumps(other)}")
+    pg.click("[data-testid=compare-open]")
+    pg.wait_for_selector("[data-testid=compare-diff] tr[data-field=batch_size]")
+    assert pg.get_attribute(VIEW, "data-a") == mine
+
+    # every config field is shown with the form's words, its raw name in the tooltip
+    row = "[data-testid=compare-diff] tr[data-field=batch_size] th"
+    assert pg.inner_text(row) == "Batch size per worker"
+    assert pg.get_attribute(row, "title") == "batch_size"
+    assert pg.inner_text("[data-testid=compare-diff] tr[data-field=lr] th") == "Learning rate"
+    labels = pg.eval_on_selector_all(
+        "[data-testid=compare-diff] tr[data-field] th",
+        "els => els.map(e => [e.parentElement.dataset.field, e.textContent])",
+    )
+    raw = [field for field, text in labels if text == field]
+    assert raw == [], labels  # every known field is translated
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "compare-labels-en.png"), full_page=True)
+
+    # run keys do nothing while the lab (and its run) is hidden
+    pg.locator(f"{VIEW} h2").first.click()
+    pace = pg.input_value("[data-testid=pace-input]")
+    for key in [" ", "ArrowRight", "ArrowLeft", "3", "l"]:
+        pg.keyboard.press(key)
+    pg.wait_for_timeout(800)
+    assert pg.get_attribute("[data-testid=run-status]", "data-status") == "running"
+    assert pg.input_value("[data-testid=pace-input]") == pace
+    assert pg.evaluate("window.distlab.player.mode") == "live"
+
+    set_view(pg, "zh", True)
+    assert pg.inner_text(row) == "每个进程的批大小"
+    pg.screenshot(path=str(ARTIFACTS / "compare-labels-zh-presenter.png"), full_page=True)
+    set_view(pg, "en", False)
+
+    # back in the lab, space pauses the run again
+    pg.click("[data-testid=compare-close]")
+    pg.locator("body").click(position={"x": 5, "y": 790})
+    pg.keyboard.press(" ")
+    wait_status(pg, "paused", 10_000)
+    pg.click("[data-testid=stop-run]")
+    wait_status(pg, "stopped", 15_000)

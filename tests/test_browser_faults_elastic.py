@@ -1,6 +1,7 @@
 """Elastic recovery, scheduled faults and link faults in the browser, against the real
 server and real worker processes: what a student sees when a worker leaves and comes
-back, when a planned fault fires, and why a worker failed, in Chinese too."""
+back, when a planned fault fires, and why a worker failed, in Chinese too; a run that
+failed no longer claims identical replicas."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser_support import get_json, wait_status
+from tests.browser_support import get_json, post_run, set_view, wait_run_end, wait_status
 
 pytestmark = pytest.mark.browser
 
@@ -176,3 +177,23 @@ def test_kill_a_parameter_server_from_its_node_and_watch_it_rebuilt(page: Page,
     assert failed["rank"] == 0
     last = [e for e in events if e["type"] == "ps_update" and e["seq"] < rebuilt["seq"]][-1]
     assert rebuilt["param_checksum"] == last["param_checksum"]
+
+
+def test_failed_run_claims_no_identical_replicas(page: Page, server: str) -> None:
+    pg = page
+    run = post_run(server, {"strategy": "data_parallel", "workers": 3, "steps": 40,
+                            "pace": 10.0, "dataset": "moons",
+                            "faults": [{"after_step": 3, "action": "kill", "rank": 2}]})
+    assert wait_run_end(server, run)["status"] == "failed"
+    pg.goto(f"{server}/?run={run}")
+    wait_status(pg, "failed", 30_000)
+    badge = "[data-testid=replicas-badge]"
+    pg.wait_for_function(f"document.querySelector('{badge}').dataset.state === 'failed'",
+                         timeout=10_000)
+    assert pg.inner_text(badge) == "replicas: —"
+    assert "identical" not in pg.inner_text(badge)
+    pg.screenshot(path=str(ARTIFACTS / "badge-failed-en.png"))
+    set_view(pg, "zh", True)
+    assert pg.inner_text(badge) == "副本：—"
+    pg.screenshot(path=str(ARTIFACTS / "badge-failed-zh-presenter.png"))
+    set_view(pg, "en", False)

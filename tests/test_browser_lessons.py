@@ -1,6 +1,7 @@
 """Lessons in a real browser: every lesson renders in English and Chinese with no missing
 catalog key, loads its preset into the run form, and one demo lesson runs end to end from
-its page (predict, start, finish, reveal, and the reveal again from the URL alone)."""
+its page (predict, start, finish, reveal, and the reveal again from the URL alone); in
+presenter mode every line of the reveal can be brought into view and read."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser_support import ARTIFACTS, STATUS, get_json, wait_status
+from tests.browser_support import ARTIFACTS, STATUS, get_json, set_view, wait_status
 
 pytestmark = pytest.mark.browser
 
@@ -138,3 +139,47 @@ def test_a_demo_lesson_runs_from_its_page(page: Page, server: str) -> None:
     assert lesson["predict"]["explain"]["zh"] in zh and not RAW_KEY.search(zh)
     assert page.locator(f"[data-choice='{answer}']").get_attribute("aria-checked") == "true"
     page.screenshot(path=str(ARTIFACTS / "lesson-reveal-zh.png"))
+
+
+# True when the element is inside the viewport and not clipped by a scrolling ancestor.
+VISIBLE = """(el) => {
+  const r = el.getBoundingClientRect();
+  if (r.bottom > innerHeight + 0.5 || r.top < -0.5) return false;
+  for (let p = el.parentElement; p; p = p.parentElement) {
+    const s = getComputedStyle(p);
+    if (s.overflowY === 'visible' && s.overflowX === 'visible') continue;
+    const q = p.getBoundingClientRect();
+    if (r.top < q.top - 0.5 || r.bottom > q.bottom + 0.5) return false;
+  }
+  return true;
+}"""
+
+
+def test_lesson_reveal_readable_in_presenter_mode(page: Page, server: str) -> None:
+    pg = page
+    lid = "parameter-server"
+    lesson = get_json(f"{server}/api/lessons/{lid}")
+    assert isinstance(lesson, dict)
+    pg.goto(f"{server}/?lesson={lid}&big=1")
+    pg.wait_for_selector("[data-testid=lesson-start]")
+    pg.click(f"[data-testid=lesson-predict] [data-choice='{lesson['predict']['answer']}']")
+    pg.click("[data-testid=lesson-start]")
+    wait_status(pg, "finished", 60_000)
+    items = pg.locator("[data-testid=lesson-measured] li")
+    items.first.wait_for(state="visible", timeout=10_000)
+    pg.wait_for_timeout(300)
+    # the reveal brings the whole measured list into view by itself (no scrolling by hand)
+    assert items.last.evaluate(VISIBLE), "the end of 'Measured in this run' is cut off"
+    assert items.first.evaluate(VISIBLE)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for lang in ("en", "zh"):
+        set_view(pg, lang, True)
+        n = items.count()
+        assert n >= 2
+        for i in range(n):  # every line of the list can be brought into view and read
+            items.nth(i).scroll_into_view_if_needed()
+            assert items.nth(i).evaluate(VISIBLE), (lang, i, items.nth(i).inner_text())
+        pg.screenshot(path=str(ARTIFACTS / f"lesson-reveal-presenter-{lang}.png"))
+    set_view(pg, "en", False)
+    items.last.scroll_into_view_if_needed()
+    assert items.last.evaluate(VISIBLE)

@@ -1,6 +1,7 @@
 """Presenter mode in a real Chromium against the real server: keys (← during a live run),
 hide controls, the colour-blind-safe palette, the narration from real events, live
-scrubbing, the shared URL round trip and the export downloads (files and PNG)."""
+scrubbing, the shared URL round trip (the timeline clock included) and the export
+downloads (files and PNG)."""
 
 from __future__ import annotations
 
@@ -269,6 +270,27 @@ def test_shared_url_reproduces_config_and_view(page: Page, fresh_page: Page, bro
     assert fp.input_value("[data-testid=steps-input]") == "12"
     assert fp.input_value("[data-testid=ps-mode-select]") == "async"
     assert "keep=me" in fp.url
+
+
+def test_timeline_clock_round_trips_through_the_url(page: Page, server: str) -> None:
+    pg = page
+    run = finish(server, {**DP_CONFIG, "steps": 6, "network": "1gbe"})
+    modes = "#timeline-modes .toggle.active"
+    pg.goto(f"{server}/?run={run}&tl=modelled")
+    wait_status(pg, "finished", 30_000)
+    active = f"document.querySelector('{modes}').dataset.mode"
+    pg.wait_for_function(f"{active} === 'modelled'", timeout=10_000)
+    assert "tl=modelled" in pg.url
+    pg.click("[data-testid=timeline-compact]")
+    assert "tl=compact" in pg.url
+    url = pg.url
+    pg.click("[data-testid=timeline-wall]")
+    assert "tl=" not in pg.url  # the default clock stays out of the URL
+    # the link restores the clock
+    pg.goto(url)
+    wait_status(pg, "finished", 30_000)
+    pg.wait_for_function(f"{active} === 'compact'", timeout=10_000)
+    assert "tl=compact" in pg.url
 
 
 def test_export_buttons_download_files_and_png(page: Page, server: str, dp_run: str) -> None:

@@ -5,6 +5,8 @@ The instructor opens a room with the server's instructor key and starts a paced 
 students join with the room code and must follow the instructor's start, pause and step
 within a second; their own control attempts are refused (403) and leave the run as it
 was; a student's fork is a run of their own, with the same config, which they control.
+A student's keys and the narration of a paused run say that only the instructor controls
+it, without sending a request.
 """
 
 from __future__ import annotations
@@ -324,3 +326,36 @@ def test_the_instructor_controls_a_run_started_elsewhere(pages: Pages, server: s
     assert get_json(f"{server}/api/runs/{run['id']}")["status"] == "paused"
     inst.click("[data-testid=stop-run]")
     wait_status(inst, "stopped", 10_000)
+
+
+def test_student_keys_say_only_the_instructor_controls(pages: Pages) -> None:
+    inst = pages.open("/")
+    code = open_room(inst)
+    student = pages.open(f"/?room={code}")
+    student.wait_for_selector("[data-testid=room-banner][data-role=student]")
+    run_id = start_paced_run(inst, workers=2, steps=200, pace=4)
+    student.wait_for_function("id => window.distlab.app.runId === id", arg=run_id, timeout=10_000)
+    inst.keyboard.press("Escape")
+    inst.click("[data-testid=pause-run]")
+    student.wait_for_function(
+        "document.querySelector('[data-testid=run-status]').dataset.status === 'paused'",
+        timeout=10_000,
+    )
+    student.wait_for_function(
+        "document.querySelector('[data-testid=narration]').innerText.includes('instructor paused')"
+    )
+    assert "Resume (space)" not in student.inner_text("[data-testid=narration]")
+    controls: list[str] = []
+    student.on(
+        "request", lambda r: controls.append(r.url) if r.url.endswith("/control") else None
+    )
+    student.locator("body").click(position={"x": 600, "y": 30})
+    student.keyboard.press("Space")
+    note = student.locator("[data-testid=control-note]")
+    note.wait_for(state="visible", timeout=3_000)
+    assert "Only the instructor controls this run" in note.inner_text()
+    student.keyboard.press("ArrowRight")
+    student.wait_for_timeout(300)
+    student.screenshot(path=str(ARTIFACTS / "room-student-note.png"))
+    assert controls == [], controls
+    inst.click("[data-testid=stop-run]")

@@ -48,13 +48,9 @@ def _catalogs() -> dict[str, dict[str, str]]:
 def test_reducer_handles_exactly_the_engine_event_types() -> None:
     source = _read(JS / "state.js")
     handled = set(_js_string_array(source, "HANDLED_EVENT_TYPES"))
-    ignored = set(_js_string_array(source, "IGNORED_EVENT_TYPES"))
     engine = set(EVENT_TYPES)
     assert handled - engine == set(), "the reducer handles types the engine never emits"
-    assert engine - handled - ignored == set(), (
-        "new engine event types: handle them in state.js or list them in IGNORED_EVENT_TYPES"
-    )
-    assert not handled & ignored
+    assert engine - handled == set(), "new engine event types: handle them in state.js"
     cases = set(re.findall(r'case "(\w+)":', source))
     assert cases == handled, "HANDLED_EVENT_TYPES must list the reducer's switch cases"
 
@@ -63,8 +59,6 @@ def test_parameter_server_events_and_choices_are_handled() -> None:
     source = _read(JS / "state.js")
     handled = set(_js_string_array(source, "HANDLED_EVENT_TYPES"))
     assert {"ps_update", "gradient_dropped"} <= handled
-    # every engine event type has its view now (checkpoints and recovery included)
-    assert set(_js_string_array(source, "IGNORED_EVENT_TYPES")) == set()
     for field, name in (("ps_mode", "PS_MODES"), ("straggler", "STRAGGLERS")):
         literal = str(RunCreate.model_fields[field].annotation)
         values = _js_string_array(source, name)
@@ -75,7 +69,6 @@ def test_parameter_server_events_and_choices_are_handled() -> None:
     assert mode and strag
     assert re.findall(r'value="(\w+)"', mode.group(0)) == _js_string_array(source, "PS_MODES")
     assert re.findall(r'value="(\w+)"', strag.group(0)) == _js_string_array(source, "STRAGGLERS")
-    assert _js_string_array(_read(JS / "controls.js"), "STRATEGIES_WITHOUT_UI") == []
 
 
 def test_fault_events_and_choices_are_handled() -> None:
@@ -174,11 +167,7 @@ def test_form_choices_match_the_engine() -> None:
     dataset = re.search(r'<select id="f-dataset".*?</select>', html, re.S)
     allreduce = re.search(r'<select id="f-allreduce".*?</select>', html, re.S)
     assert strategy and dataset and allreduce
-    without_ui = _js_string_array(_read(JS / "controls.js"), "STRATEGIES_WITHOUT_UI")
-    assert set(without_ui) <= set(STRATEGIES)
-    assert re.findall(r'value="(\w+)"', strategy.group(0)) == [
-        s for s in STRATEGIES if s not in without_ui
-    ]
+    assert re.findall(r'value="(\w+)"', strategy.group(0)) == list(STRATEGIES)
     assert re.findall(r'value="(\w+)"', dataset.group(0)) == list(DATASETS)
     assert re.findall(r'value="(\w+)"', allreduce.group(0)) == list(ALL_REDUCE_ALGORITHMS)
     assert _js_string_array(_read(JS / "state.js"), "ALLREDUCE_ALGOS") == list(

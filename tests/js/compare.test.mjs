@@ -2,7 +2,18 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { binSegments, canonical, configDiff, parseCompare, runEnd, runSegments } from "../../frontend/static/js/compare.js";
+import {
+  binSegments,
+  canonical,
+  configDiff,
+  FIELD_LABELS,
+  fieldLabel,
+  optionLabel,
+  parseCompare,
+  runEnd,
+  runSegments,
+} from "../../frontend/static/js/compare.js";
+import { CATALOGS } from "../../frontend/static/js/i18n.js";
 import { normalizeCode } from "../../frontend/static/js/room.js";
 import { applyEvent, initialState } from "../../frontend/static/js/state.js";
 
@@ -56,4 +67,28 @@ test("room codes as typed: case, spaces, a pasted join link", () => {
   assert.equal(normalizeCode("K7-QX-2M"), "K7QX2M");
   assert.equal(normalizeCode(""), "");
   assert.equal(normalizeCode("no!"), "");
+});
+
+test("compare table: every config field has a label in both languages, raw name as fallback", () => {
+  for (const [field, key] of Object.entries(FIELD_LABELS)) {
+    assert.ok(key in CATALOGS.en && key in CATALOGS.zh, `${field}: ${key}`);
+  }
+  assert.equal(fieldLabel("batch_size", (k) => CATALOGS.en[k]), "Batch size per worker");
+  assert.equal(fieldLabel("batch_size", (k) => CATALOGS.zh[k]), "每个进程的批大小");
+  assert.equal(fieldLabel("some_new_field", (k) => CATALOGS.en[k] ?? k), "some_new_field");
+});
+
+test("compare table: a select's value is shown with the form's translated option label", () => {
+  const opt = (value, key, text) => ({ value, dataset: key ? { i18n: key } : {}, textContent: text });
+  const selects = {
+    "f-strategy": { options: [opt("data_parallel", "strategy.data_parallel", "Data parallelism")] },
+    "f-ps-mode": { options: [opt("sync", "psmode.sync", "sync (BSP)")] },
+    "f-dataset": { options: [opt("moons", null, "Moons")] },
+  };
+  const doc = { getElementById: (id) => selects[id] || null };
+  assert.equal(optionLabel("strategy", "data_parallel", doc), CATALOGS.en["strategy.data_parallel"]);
+  assert.equal(optionLabel("ps_mode", "sync", doc), CATALOGS.en["psmode.sync"]);
+  assert.equal(optionLabel("dataset", "moons", doc), "Moons");
+  assert.equal(optionLabel("workers", 4, doc), null);
+  assert.equal(optionLabel("ps_mode", "nope", doc), null);
 });

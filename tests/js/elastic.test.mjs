@@ -19,6 +19,7 @@ import {
 import { faultLines, faultNarration, nodeMark, translateCause } from "../../frontend/static/js/faultlog.js";
 import { faultsFromUrl, faultsToUrl, recoveryBlocks, shapeFault } from "../../frontend/static/js/controls.js";
 import { lostBands } from "../../frontend/static/js/timeline.js";
+import { failureAndRecoveryLines } from "../../frontend/static/js/measured.js";
 import { workerFault } from "../../frontend/static/js/state.js";
 
 let seq = 0;
@@ -169,4 +170,23 @@ test("a fired scheduled fault (marked by the engine) leaves the pending schedule
   const lines = faultLines(st);
   assert.deepEqual(lines.map((l) => l.scheduled), [false, true]);
   assert.deepEqual(st.pendingSchedule, []);
+});
+
+test("lesson reveal: recoveries are named by their policy, causes translated, 进程 in Chinese", () => {
+  const zh = catalog("zh");
+  const log = [
+    { kind: "failed", rank: 2, cause: "killed by signal SIGKILL", detectionMs: 120 },
+    { kind: "recovery", policy: "shrink" },
+    { kind: "recovery", policy: "shrink" },
+  ];
+  const en = failureAndRecoveryLines(log);
+  assert.ok(en.some((l) => /shrank/.test(l) && /2×/.test(l)), en.join(" | "));
+  assert.ok(!en.some((l) => /checkpoint \d/.test(l) || /from a checkpoint/.test(l)), en.join(" | "));
+  const z = failureAndRecoveryLines(log, zh);
+  assert.ok(z[0].startsWith("进程 2"), z[0]);
+  assert.ok(!/SIGKILL/.test(z[0]) || /信号/.test(z[0]), z[0]);
+  assert.ok(!z.join("").includes("rank"), z.join(" | "));
+  const restart = failureAndRecoveryLines([{ kind: "recovery", policy: "restart" }, { kind: "restored" }]);
+  assert.ok(restart.some((l) => /checkpoint 1×/.test(l)), restart.join(" | "));
+  assert.ok(restart.some((l) => /parameter server was rebuilt 1×/.test(l)), restart.join(" | "));
 });

@@ -16,6 +16,8 @@ import {
 } from "../../frontend/static/js/state.js";
 import { faultLines, fmtDetection } from "../../frontend/static/js/faultlog.js";
 import { layoutSegments, skipBoxes } from "../../frontend/static/js/timeline.js";
+import { t } from "../../frontend/static/js/i18n.js";
+import { replicasBadge } from "../../frontend/static/js/topology.js";
 import { timelineWindow } from "../../frontend/static/js/state.js";
 
 let seq = 0;
@@ -173,4 +175,24 @@ test("the reducer stays pure and replay folding agrees", () => {
   const folded = eventsBetween(evs, 1, 2).reduce(applyEvent, reduceEvents(evs, 1));
   assert.deepEqual(folded.faultLog, reduceEvents(evs).faultLog);
   assert.deepEqual(initialState().faultLog, []);
+});
+
+test("replicas badge: identical, then only the ranks still alive, then — when the run failed", () => {
+  const evs = dpRun(3);
+  for (let s = 1; s <= 3; s++) for (let r = 0; r < 3; r++) evs.push(step(r, s));
+  assert.equal(replicasBadge(reduceEvents(evs)).state, "same");
+  evs.push(ev("worker_failed", { rank: 2, cause: "killed by signal SIGKILL", detection_ms: 10 }));
+  evs.push(step(0, 4), step(1, 4));
+  const mid = replicasBadge(reduceEvents(evs));
+  assert.equal(mid.state, "same-alive");
+  assert.equal(mid.params.ranks, "0, 1");
+  evs.push(ev("run_finished", { status: "failed", error: "rank 2 (pid 102): killed by signal SIGKILL", summary: {} }));
+  const end = replicasBadge(reduceEvents(evs));
+  assert.equal(end.state, "failed");
+  assert.equal(t(end.key), "replicas: —");
+  // a run that finished normally keeps its verdict
+  const ok = dpRun(2);
+  for (let r = 0; r < 2; r++) ok.push(step(r, 1));
+  ok.push(ev("run_finished", { status: "finished", error: null, summary: {} }));
+  assert.equal(replicasBadge(reduceEvents(ok)).state, "same");
 });

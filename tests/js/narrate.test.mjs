@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { reduceEvents } from "../../frontend/static/js/state.js";
 import { checkpointAt, stragglerOf, workMs } from "../../frontend/static/js/narrate.js";
+import { isRunKey } from "../../frontend/static/js/presenter.js";
 import { KEY_SPEEDS, speedForKey, viewParamsFrom, writeViewParams } from "../../frontend/static/js/viewstate.js";
 
 let seq = 0;
@@ -93,4 +94,20 @@ test("view state round-trips through URL parameters and keeps unknown ones", () 
   assert.equal(q.get("at"), null);
   assert.equal(q.get("tl"), null);
   assert.deepEqual(viewParamsFrom(new URLSearchParams("at=-3&x=bogus&hide=0")), { presenter: false, hide: false, x: "step", tl: "wall", at: null });
+});
+
+test("run keys are the ones that act on the lab's run", () => {
+  for (const k of ["ArrowRight", "ArrowLeft", "l", "L", "1", "9"]) assert.ok(isRunKey(k), k);
+  for (const k of ["p", "h", "f", "?", "Escape", "0"]) assert.ok(!isRunKey(k), k);
+});
+
+test("timeline clock round-trips through the URL; the default stays out of it", () => {
+  for (const tl of ["wall", "compact", "modelled"]) {
+    const q = writeViewParams(new URLSearchParams("run=abc&big=1"), { tl, x: "time" });
+    assert.equal(viewParamsFrom(new URLSearchParams(q.toString())).tl, tl);
+    assert.equal(q.has("tl"), tl !== "wall");
+    assert.equal(q.get("run"), "abc");
+  }
+  assert.equal(viewParamsFrom(new URLSearchParams("tl=bogus")).tl, "wall");
+  assert.equal(writeViewParams(new URLSearchParams("tl=compact"), { tl: "wall" }).toString(), "");
 });

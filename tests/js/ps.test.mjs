@@ -17,6 +17,9 @@ import {
   toNumber,
 } from "../../frontend/static/js/state.js";
 import { recSegments } from "../../frontend/static/js/timeline.js";
+import { faultNarration } from "../../frontend/static/js/faultlog.js";
+import { CATALOGS, t } from "../../frontend/static/js/i18n.js";
+import { RESTORED_SHOW_VERSIONS, restoredNote } from "../../frontend/static/js/pstopology.js";
 
 let seq = 0;
 const ev = (type, fields) => ({ seq: ++seq, run_id: "r", t: seq * 0.01, rank: null, step: null, type, ...fields });
@@ -122,4 +125,36 @@ test("NaN / Infinity losses arrive as strings and never crash the series", () =>
   assert.equal(stepSummary(s, 1).meanLoss, null);
   const state = applyEvent(initialState(), { seq: 1, type: "step", rank: 0, step: 1, loss: "NaN", t: 0 });
   assert.ok(Number.isNaN(state.history[0].items[0].loss));
+});
+
+function psWithRestore() {
+  seq = 0;
+  const evs = [
+    ev("run_started", { config: { strategy: "parameter_server", workers: 2, servers: 1, ps_mode: "sync" }, world_size: 3, num_servers: 1, strategy: "parameter_server" }),
+    ev("worker_started", { rank: 0, role: "server", pid: 10 }),
+    ev("worker_started", { rank: 1, role: "worker", pid: 11 }),
+    ev("worker_started", { rank: 2, role: "worker", pid: 12 }),
+  ];
+  for (let v = 1; v <= 96; v++) evs.push(ev("ps_update", { rank: 0, version: v, applied: [{ worker: 1, read_version: v - 1, staleness: 0 }] }));
+  evs.push(ev("worker_failed", { rank: 0, cause: "killed by signal SIGKILL", detection_ms: 20 }));
+  evs.push(ev("recovery", { policy: "restart", failed_rank: 0, from_step: 0, generation: 1 }));
+  evs.push(ev("server_restored", { rank: 0, version: 96, checkpoint_version: 90, replayed: 6, torn_tail: false, refused: [] }));
+  return evs;
+}
+
+test("a rebuilt server says so on its node for a few versions, and in the narration", () => {
+  const evs = psWithRestore();
+  let s = reduceEvents(evs);
+  const note = restoredNote(s, 0, 96);
+  assert.equal(note.checkpointVersion, 90);
+  assert.equal(note.replayed, 6);
+  assert.equal(restoredNote(s, 1, 96), null); // another rank
+  assert.equal(restoredNote(s, 0, 96 + RESTORED_SHOW_VERSIONS - 1).replayed, 6);
+  assert.equal(restoredNote(s, 0, 96 + RESTORED_SHOW_VERSIONS), null);
+  assert.equal(t("ps.rebuilt", { cv: 90, n: 6 }), "rebuilt: checkpoint v90 + 6 replayed");
+  assert.match(faultNarration(s, s.lastStep), /Server 0 .*rebuilt: checkpoint v90 \+ 6 updates replayed/);
+  assert.match(CATALOGS.zh["ps.rebuilt"], /已重建：检查点 v\{cv\}/);
+  // before the rebuild nothing is said
+  s = reduceEvents(evs.slice(0, -1));
+  assert.equal(restoredNote(s, 0, 96), null);
 });

@@ -2,8 +2,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { articleKeys } from "../../frontend/static/js/article.js";
 import { thin } from "../../frontend/static/js/charts.js";
 import { CATALOGS, fmtBytes, fmtMs, fmtNum, fmtTime, t } from "../../frontend/static/js/i18n.js";
+import { mergeRunStatus } from "../../frontend/static/js/runlist.js";
 import { layoutSegments } from "../../frontend/static/js/timeline.js";
 import { animationMs } from "../../frontend/static/js/topology.js";
 
@@ -85,4 +87,27 @@ test("number formatting", () => {
   // Unix seconds (what the store keeps) and ISO strings both work
   assert.match(fmtTime(1795852875.6), /^\d\d:\d\d:\d\d$/);
   assert.match(fmtTime("2026-11-28T08:00:00Z"), /^\d\d:\d\d:\d\d$/);
+});
+
+test("run list: the run's terminal status wins over a stale 'running' from the server", () => {
+  const runs = [{ id: "a", status: "running", step: 10 }, { id: "b", status: "finished", step: 5 }];
+  const m = mergeRunStatus(runs, "a", "finished", 20);
+  assert.equal(m.changed, true);
+  assert.deepEqual(m.runs[0], { id: "a", status: "finished", step: 20 });
+  assert.equal(runs[0].status, "running"); // not mutated
+  assert.equal(mergeRunStatus(runs, "b", "running").changed, false); // server says it ended
+  assert.equal(mergeRunStatus(runs, "zzz", "finished").changed, false);
+  assert.equal(mergeRunStatus(runs, "a", "none").changed, false);
+});
+
+test("info panel and tail caption keys follow the strategy and mode, in both languages", () => {
+  assert.equal(articleKeys("dp").body, "article.dp");
+  for (const mode of ["sync", "backup", "async", "ssp"]) {
+    const k = articleKeys(`ps-${mode}`);
+    for (const key of Object.values(k)) {
+      assert.ok(CATALOGS.en[key] && CATALOGS.zh[key], `${key} in both catalogs`);
+    }
+    assert.ok(!/all-reduce sums/.test(CATALOGS.en[k.body]), k.body);
+  }
+  assert.ok(!/waits for its slowest/.test(CATALOGS.en[articleKeys("ps-async").tail]));
 });

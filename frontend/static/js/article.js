@@ -18,9 +18,9 @@ export function articleKeys(kind) {
   if (kind === "dp") return { title: "article.dpTitle", body: "article.dp", tail: "tail.explain" };
   const mode = kind.slice(3);
   return {
-    title: "wf.art.psTitle",
-    body: `wf.art.ps.${mode}`,
-    tail: mode === "async" || mode === "ssp" ? `wf.tail.${mode}` : mode === "backup" ? "wf.tail.backup" : "wf.tail.psSync",
+    title: "article.psTitle",
+    body: `article.ps.${mode}`,
+    tail: mode === "async" || mode === "ssp" ? `tail.${mode}` : mode === "backup" ? "tail.backup" : "tail.psSync",
   };
 }
 
@@ -32,8 +32,8 @@ export function syncArticle(state, doc = document) {
   if (kind === shown) return;
   shown = kind;
   const keys = articleKeys(kind);
-  const title = doc.querySelector('[data-i18n="article.dpTitle"], [data-i18n="wf.art.psTitle"]');
-  const body = doc.querySelector('[data-i18n-html^="article.dp"], [data-i18n-html^="wf.art.ps."]');
+  const title = doc.querySelector('[data-i18n="article.dpTitle"], [data-i18n="article.psTitle"]');
+  const body = doc.querySelector('[data-i18n-html^="article.dp"], [data-i18n-html^="article.ps."]');
   const tail = doc.getElementById("tail-explain");
   if (title) {
     title.dataset.i18n = keys.title;

@@ -164,7 +164,7 @@ function fmtValue(v) {
 }
 
 /** Config field → the form's label key (the same words the student set it with);
- *  fields without a form label have their own "polish.field.*" key. */
+ *  fields without a form label have their own "compare.setting.*" key. */
 export const FIELD_LABELS = {
   scenario: "form.scenario",
   strategy: "form.strategy",
@@ -174,16 +174,16 @@ export const FIELD_LABELS = {
   lr: "form.lr",
   seed: "form.seed",
   pace: "form.pace",
-  model: "polish.field.model",
+  model: "compare.setting.model",
   dataset: "form.dataset",
-  backend: "polish.field.backend",
+  backend: "compare.setting.backend",
   detail: "form.detail",
   allreduce: "form.allreduce",
   compression: "form.compression",
   qsgd_levels: "form.qsgdLevels",
-  compress_fraction: "polish.field.compressFraction",
+  compress_fraction: "compare.setting.compressFraction",
   powersgd_rank: "form.powersgdRank",
-  error_feedback: "polish.field.errorFeedback",
+  error_feedback: "compare.setting.errorFeedback",
   nan_policy: "form.nanPolicy",
   checkpoint_every: "form.checkpointEvery",
   recovery: "form.recovery",
@@ -201,12 +201,12 @@ export const FIELD_LABELS = {
   latency_us: "form.latency",
   bandwidth_gbps: "form.bandwidth",
   links: "form.links",
-  faults: "polish.field.faults",
-  num_samples: "polish.field.numSamples",
-  hidden: "polish.field.hidden",
-  timeout_s: "polish.field.timeout",
-  boundary_every: "polish.field.boundaryEvery",
-  extra: "polish.field.extra",
+  faults: "compare.setting.faults",
+  num_samples: "compare.setting.numSamples",
+  hidden: "compare.setting.hidden",
+  timeout_s: "compare.setting.timeout",
+  boundary_every: "compare.setting.boundaryEvery",
+  extra: "compare.setting.extra",
 };
 
 /** Pure: the label of a config field in the page's language (the raw name when the

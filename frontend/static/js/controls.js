@@ -50,11 +50,6 @@ export const DEFAULT_CONFIG = {
 // Exactly the fields POST /api/runs accepts (it rejects any other).
 export const CONFIG_FIELDS = Object.keys(DEFAULT_CONFIG);
 
-/** Strategies the engine has but this form does not offer yet (their views are missing):
- *  checked against engine.config.STRATEGIES by tests/test_frontend_contract.py. Scenarios
- *  that use them are left out of the scenario list. */
-export const STRATEGIES_WITHOUT_UI = [];
-
 const PS_FIELDS = [
   "servers",
   "ps_mode",
@@ -731,9 +726,7 @@ export function createControls(cb) {
   }
 
   function setScenarios(list) {
-    scenarios = (Array.isArray(list) ? list : []).filter(
-      (s) => s && !(s.config && STRATEGIES_WITHOUT_UI.includes(s.config.strategy)),
-    );
+    scenarios = (Array.isArray(list) ? list : []).filter(Boolean);
     renderScenarioOptions();
   }
 

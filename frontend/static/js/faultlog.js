@@ -336,7 +336,7 @@ export function faultNarration(state, step) {
     return t(key, { step: e.step ?? "?", ranks: (e.ranks || []).join(", ") || "?" });
   }
   if (e.kind === "restored") {
-    return t("polish.narrRebuilt", { rank: e.rank ?? "?", cv: e.checkpointVersion ?? 0, n: e.replayed ?? 0, v: e.version ?? "?" });
+    return t("narr.psRebuilt", { rank: e.rank ?? "?", cv: e.checkpointVersion ?? 0, n: e.replayed ?? 0, v: e.version ?? "?" });
   }
   return null;
 }

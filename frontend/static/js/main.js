@@ -365,7 +365,7 @@ function narrationFor(state, info) {
   }
   if (info.mode === "live" && live.status === "paused") {
     // the Step/Resume prompt is for the page that controls the run
-    if (app.runId && !api.hasControl(app.runId)) return t(room.state.role === "student" ? "wf.pausedByInstructor" : "wf.pausedByOwner", { step });
+    if (app.runId && !api.hasControl(app.runId)) return t(room.state.role === "student" ? "narr.pausedByInstructor" : "narr.pausedByOwner", { step });
     return t("narr.paused", { step });
   }
   const cp = (state.checkpoints || []).find((c) => c.step === step);
@@ -542,7 +542,7 @@ async function loadRun(id, runObj, baselineId) {
     if (!r.ok) {
       // an unknown or malformed id (404 / 422) is "no such run", not the validator's words
       const missing = r.status === 404 || r.status === 422;
-      controls.showError(missing ? t("wf.noRun", { id }) : api.errorMessage(r.data, t("error.generic", { status: r.status })));
+      controls.showError(missing ? t("error.noRun", { id }) : api.errorMessage(r.data, t("error.generic", { status: r.status })));
       app.runId = null;
       setUrlRun(null);
       player.requestRender();
@@ -704,7 +704,7 @@ async function sendControl(action, extra = {}) {
   if (!app.runId) return;
   if (!api.hasControl(app.runId)) {
     // someone else's run (the instructor's): say so here instead of a silent 403
-    flashNote(t(room.state.role === "student" ? "wf.onlyInstructor" : "wf.notYours"));
+    flashNote(t(room.state.role === "student" ? "control.onlyInstructor" : "control.notYours"));
     return;
   }
   const r = await api.controlRun(app.runId, action, extra);

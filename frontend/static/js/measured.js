@@ -8,9 +8,9 @@ import { t } from "./i18n.js";
 
 const POLICY_KEYS = {
   restart: "lesson.measuredRecoveries",
-  shrink: "wf.rec.shrink",
-  rejoin: "wf.rec.rejoin",
-  continue: "wf.rec.continue",
+  shrink: "lesson.measuredShrink",
+  rejoin: "lesson.measuredRejoin",
+  continue: "lesson.measuredContinue",
 };
 
 export function failureAndRecoveryLines(faultLog, tr = t) {
@@ -26,7 +26,7 @@ export function failureAndRecoveryLines(faultLog, tr = t) {
   for (const e of log) {
     let key = null;
     if (e.kind === "recovery") key = POLICY_KEYS[e.policy || "restart"] || POLICY_KEYS.restart;
-    else if (e.kind === "restored") key = "wf.rec.restored";
+    else if (e.kind === "restored") key = "lesson.measuredRestored";
     if (key) counts.set(key, (counts.get(key) || 0) + 1);
   }
   for (const [key, n] of counts) out.push(tr(key, { n }));

@@ -19,12 +19,6 @@ export function rankColor(rank) {
   return RANKS[((rank % RANKS.length) + RANKS.length) % RANKS.length];
 }
 
-export const SEGMENT_COLORS = {
-  wait: "#A0A0A0",
-  compute: OKABE_ITO.blue,
-  comm: OKABE_ITO.orange,
-};
-
 export const STATUS_FILL = {
   starting: "#EEEEEE",
   running: "#E3F2FC",

@@ -209,15 +209,15 @@ export function createPsTopology(svg) {
       n.g.classList.toggle("restored", !!rebuilt);
       if (rebuilt) {
         const p = { cv: rebuilt.checkpointVersion ?? 0, n: rebuilt.replayed ?? 0 };
-        d.restored = t("polish.rebuilt", p);
-        n.lines.load.textContent = t("polish.rebuiltLine1", p);
-        n.lines.bytes.textContent = t("polish.rebuiltLine2", p);
+        d.restored = t("ps.rebuilt", p);
+        n.lines.load.textContent = t("ps.rebuiltLine1", p);
+        n.lines.bytes.textContent = t("ps.rebuiltLine2", p);
       } else delete d.restored;
       n.lines.load.classList.toggle("ps-rebuilt", !!rebuilt);
       n.lines.bytes.classList.toggle("ps-rebuilt", !!rebuilt);
       for (const line of Object.values(n.lines)) fitText(line, geom.serverLabelW);
       n.title.textContent = [
-        rebuilt ? t("polish.rebuilt", { cv: rebuilt.checkpointVersion ?? 0, n: rebuilt.replayed ?? 0 }) : "",
+        rebuilt ? t("ps.rebuilt", { cv: rebuilt.checkpointVersion ?? 0, n: rebuilt.replayed ?? 0 }) : "",
         t("ps.server", { rank: s.rank }),
         t("ps.version", { v: s.version }),
         s.shardLen != null ? t("ps.shardTitle", { n: s.shardLen, bytes: fmtBytes(s.shardLen * 4) }) : "",
@@ -251,7 +251,7 @@ export function createPsTopology(svg) {
       n.lines.read.textContent = failed ? failed.main : w.readVersion == null ? "" : t("ps.read", { v: w.readVersion });
       n.lines.read.classList.toggle("fault-text", !!failed);
       // "it. 50" on the node (the full "iteration 50" is in its tooltip)
-      if (n.lines.iter) n.lines.iter.textContent = failed ? failed.sub : w.step ? t("polish.iterShort", { n: w.step }) : "";
+      if (n.lines.iter) n.lines.iter.textContent = failed ? failed.sub : w.step ? t("ps.iterShort", { n: w.step }) : "";
       if (n.lines.loss) n.lines.loss.textContent = w.step ? t("topo.loss", { loss: fmtNum(w.loss, 3) }) : "";
       for (const line of Object.values(n.lines)) fitText(line, geom.workerLabelW);
       n.hold.textContent = w.blocked || w.waited ? "‖" : "";

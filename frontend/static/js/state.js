@@ -30,9 +30,6 @@ export const HANDLED_EVENT_TYPES = [
   "server_restored",
 ];
 
-/** Engine event types the UI knows about but deliberately does not show (none now). */
-export const IGNORED_EVENT_TYPES = [];
-
 /** What a run does when a worker fails (RunConfig.recovery). */
 export const RECOVERY_POLICIES = ["none", "restart", "shrink", "continue"];
 
@@ -1058,11 +1055,6 @@ export function timelineWindow(state, numSteps = 30) {
     t1 = 0;
   }
   return { fromStep: from, toStep: last, lanes, t0, t1 };
-}
-
-/** Dataset points and newest boundary grid as of the state's steps. */
-export function boundaryView(state) {
-  return { dataset: state.dataset, boundary: state.boundary };
 }
 
 export function isLive(status) {

@@ -107,19 +107,19 @@ const f1 = (x) => x.toFixed(1);
  */
 export function replicasBadge(state, ranks = ranksOf(state)) {
   const step = completeStep(state);
-  if (state.finished && state.status === "failed") return { state: "failed", key: "polish.badgeFailed", params: {} };
+  if (state.finished && state.status === "failed") return { state: "failed", key: "badge.failed", params: {} };
   const dead = ranks.filter((r) => state.workers[r] && state.workers[r].status === "failed" && !isRestarting(state, r));
   if (dead.length && ranks.length > 1) {
     const alive = ranks.filter((r) => !dead.includes(r) && !isGone(state, r) && !isJoining(state, r));
     const at = alive.reduce((m, r) => Math.min(m, (latestRecord(state, r) || { step: 0 }).step), Infinity);
     const recs = alive.map((r) => recordAt(state, r, at));
-    if (alive.length < 2 || !(at > 0) || recs.some((x) => !x)) return { state: "failed", key: "polish.badgeFailed", params: {} };
+    if (alive.length < 2 || !(at > 0) || recs.some((x) => !x)) return { state: "failed", key: "badge.failed", params: {} };
     const first = recs[0];
     const same = recs.every((x) =>
       x.param_hash != null && first.param_hash != null ? x.param_hash === first.param_hash : x.param_checksum === first.param_checksum,
     );
     return same
-      ? { state: "same-alive", key: "polish.badgeSameAlive", params: { ranks: alive.join(", ") } }
+      ? { state: "same-alive", key: "badge.sameAlive", params: { ranks: alive.join(", ") } }
       : { state: "differ", key: "badge.differ", params: {} };
   }
   const same = ranks.length > 1 ? replicasIdentical(state, step) : null;
@@ -553,7 +553,7 @@ export function createTopology(svg, badge, opts = {}) {
       const b = replicasBadge(state, ranksOf(state));
       badge.dataset.state = b.state;
       badge.textContent = b.key ? t(b.key, b.params) : "";
-      badge.title = b.state === "failed" ? t("polish.badgeFailedTitle") : "";
+      badge.title = b.state === "failed" ? t("badge.failedTitle") : "";
       badge.hidden = !badge.textContent;
     }
   }
