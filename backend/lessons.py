@@ -92,7 +92,11 @@ class Preset(BaseModel):
         unknown = set(self.overrides) - set(RunCreate.model_fields)
         if unknown:
             raise ValueError(f"overrides has unknown run fields: {', '.join(sorted(unknown))}")
-        config.update(self.overrides)
+        overrides = dict(self.overrides)
+        # A preset's options add to the scenario's, unless it switches strategy.
+        if overrides.get("strategy", config["strategy"]) == config["strategy"]:
+            overrides["options"] = {**config["options"], **overrides.get("options", {})}
+        config.update(overrides)
         try:
             RunCreate.model_validate(config)
         except ValidationError as exc:

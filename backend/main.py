@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +23,8 @@ from backend.routes import lessons, meta, pages, rooms, runs, stream
 from backend.runs import RunManager
 from backend.settings import Settings
 from backend.store import Store
+from engine.options import options_of
+from engine.strategies import registry
 from engine.supervisor import warm_up
 from frontend import STATIC_DIR
 
@@ -75,4 +78,18 @@ def _plain_error(error: dict[str, Any]) -> dict[str, Any]:
     message = message.removeprefix("Value error, ")
     if error.get("type") == "extra_forbidden":
         message = "unknown field (not allowed)"
-    return {"field": ".".join(loc), "message": message, "type": error.get("type")}
+        owners = [spec.name for spec in registry.specs().values()
+                  if loc and loc[-1] in options_of(spec.options)]
+        if len(loc) == 1 and owners:
+            message += (f"; it is an option of {' and '.join(owners)}: send it under "
+                        f"options, e.g. {{\"options\": {{\"{loc[0]}\": …}}}}")
+    field = ".".join(loc)
+    if not field:
+        # The engine's cross-field rules name their field first ("options.ps_mode: …",
+        # "workers must be …"): give API users the field as well as the sentence.
+        named = _NAMED_FIELD.match(message)
+        field = named.group(1) if named else ""
+    return {"field": field, "message": message, "type": error.get("type")}
+
+
+_NAMED_FIELD = re.compile(r"^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+)*)(?=[: ])")

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from engine import config as limits
+from engine.faultplan import FAULT_ACTIONS, MAX_SCHEDULED_FAULTS
+from engine.options import Option, options_of
+from engine.strategies import registry
 
-Strategy = Literal["single", "data_parallel", "parameter_server"]
-Dataset = Literal["spirals", "moons", "blobs"]
 Action = Literal["pause", "resume", "step", "stop", "set_pace",
                  "kill", "freeze", "slow", "corrupt", "delay", "drop", "rejoin"]
 FAULTS = ("kill", "freeze", "slow", "corrupt", "rejoin")  # aimed at one rank
+MAX_RANK = limits.MAX_WORKERS + limits.MAX_SERVERS - 1
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 Pace = Field(default=None, ge=limits.MIN_PACE, le=limits.MAX_PACE,
@@ -35,64 +37,51 @@ class LinkOverride(BaseModel):
 
 class ScheduledFault(BaseModel):
     """A fault planned before the run: fires once the first worker has finished
-    ``after_step``. Which fields an action takes is checked by the engine."""
+    ``after_step``. Which fields an action takes is checked by the engine
+    (``engine/faultplan.py``)."""
 
     model_config = _STRICT
 
     after_step: int = Field(ge=1, le=limits.MAX_STEPS)
-    action: Literal["kill", "freeze", "slow", "corrupt", "delay", "drop", "rejoin"]
-    rank: int | None = Field(None, ge=0, le=limits.MAX_WORKERS + limits.MAX_SERVERS - 1)
+    action: Literal[FAULT_ACTIONS]  # type: ignore[valid-type]
+    rank: int | None = Field(None, ge=0, le=MAX_RANK)
     factor: float | None = Field(None, ge=1, le=100)
-    src: int | None = Field(None, ge=0, le=limits.MAX_WORKERS - 1)
-    dst: int | None = Field(None, ge=0, le=limits.MAX_WORKERS - 1)
+    src: int | None = Field(None, ge=0, le=MAX_RANK)
+    dst: int | None = Field(None, ge=0, le=MAX_RANK)
     ms: float | None = Field(None, ge=0, le=10_000)
 
 
-class RunCreate(BaseModel):
-    """A run as the browser asks for it."""
+def _field_for(option: Option) -> tuple[Any, Any]:
+    """A pydantic field from an engine setting: the same type, range and default."""
+    if option.kind == "choice":
+        kind: Any = Literal[option.choices]  # type: ignore[valid-type]
+    else:
+        kind = {"int": int, "float": float, "bool": bool}[option.kind]
+    if option.nullable:
+        kind = kind | None
+    limits_: dict[str, Any] = {}
+    if option.kind in ("int", "float"):
+        limits_["gt" if option.low_open else "ge"] = option.low
+        limits_["le"] = option.high
+    return kind, Field(option.default, description=option.help["en"], **limits_)
 
+
+class _RunBase(BaseModel):
     model_config = _STRICT
 
-    strategy: Strategy = "data_parallel"
-    workers: int = Field(4, ge=1, le=limits.MAX_WORKERS)
-    steps: int = Field(200, ge=1, le=limits.MAX_STEPS)
-    batch_size: int = Field(32, ge=1, le=limits.MAX_BATCH_SIZE)
-    lr: float = Field(0.5, gt=0, le=limits.MAX_LR)
-    seed: int = Field(0, ge=0, le=limits.MAX_SEED)
-    pace: float | None = Pace
-    model: Literal["mlp"] = "mlp"
-    dataset: Dataset = "spirals"
-    backend: Literal["auto", "gloo", "nccl"] = "auto"
-    detail: bool = False
-    allreduce: Literal["builtin", "ring", "tree", "naive"] = "builtin"
-    compression: Literal["fp16", "qsgd", "topk", "randk", "sign", "powersgd"] | None = None
-    qsgd_levels: int = Field(7, ge=1, le=127)
-    compress_fraction: float = Field(0.01, gt=0, le=1)
-    powersgd_rank: int = Field(1, ge=1, le=16)
-    error_feedback: bool = False
-    nan_policy: Literal["skip", "spread"] = "skip"
-    checkpoint_every: int | None = Field(None, ge=1, le=limits.MAX_STEPS)
-    recovery: Literal["none", "restart", "shrink", "continue"] = "none"
-    max_restarts: int = Field(3, ge=0, le=20)
-    servers: int = Field(1, ge=1, le=limits.MAX_SERVERS)
-    ps_mode: Literal["sync", "backup", "async", "ssp"] = "sync"
-    backup_workers: int = Field(0, ge=0, le=limits.MAX_WORKERS - 1)
-    staleness_bound: int = Field(2, ge=0, le=100)
-    emulated_compute_ms: float = Field(0.0, ge=0, le=10_000)
-    straggler: Literal["none", "one", "random"] = "none"
-    straggler_factor: float = Field(5.0, ge=1, le=100)
-    straggler_rank: int = Field(0, ge=0, le=limits.MAX_WORKERS - 1)
-    straggler_prob: float = Field(0.1, ge=0, le=1)
-    network: Literal["1gbe", "10gbe", "100g_ib", "slow_link", "custom"] | None = None
-    latency_us: float | None = Field(None, ge=0, le=1e7)
-    bandwidth_gbps: float | None = Field(None, gt=0, le=1e5)
-    links: list[LinkOverride] = Field(default_factory=list, max_length=64)
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the strategy's own options (GET /api/strategies); missing ones take "
+                    "their defaults")
+    links: list[LinkOverride] = Field(default_factory=list,
+                                      max_length=limits.MAX_LINK_OVERRIDES)
     faults: list[ScheduledFault] = Field(default_factory=list,
-                                         max_length=limits.MAX_SCHEDULED_FAULTS)
+                                         max_length=MAX_SCHEDULED_FAULTS)
 
     @model_validator(mode="after")
-    def _engine_rules(self) -> RunCreate:
-        # Cross-field rules (single ⇒ 1 worker, enough samples, …) live in the engine.
+    def _engine_rules(self) -> _RunBase:
+        # Options and cross-field rules (single ⇒ 1 worker, enough samples, …) are the
+        # engine's: its ValueError becomes a 422 naming the field.
         self.to_engine()
         return self
 
@@ -102,6 +91,18 @@ class RunCreate(BaseModel):
         return limits.RunConfig(**fields)
 
 
+# The request model is built from the engine's declarations (engine/config.py), so its
+# ranges, defaults and documentation are the engine's, never a second copy.
+RunCreate = create_model(
+    "RunCreate",
+    __base__=_RunBase,
+    __doc__="A run as the browser asks for it: common settings, a strategy and its options.",
+    strategy=(Literal[registry.names()], Field(  # type: ignore[valid-type]
+        "data_parallel", description="GET /api/strategies lists them")),
+    **{name: _field_for(option) for name, option in options_of(limits.RunConfig).items()},
+)
+
+
 class ControlRequest(BaseModel):
     """A control action, or a fault aimed at one rank (``rank``; ``factor`` for slow)."""
 
@@ -109,10 +110,10 @@ class ControlRequest(BaseModel):
 
     action: Action
     pace: float | None = Pace
-    rank: int | None = Field(None, ge=0, le=limits.MAX_WORKERS + limits.MAX_SERVERS - 1)
+    rank: int | None = Field(None, ge=0, le=MAX_RANK)
     factor: float | None = Field(None, ge=1, le=100)
-    src: int | None = Field(None, ge=0, le=limits.MAX_WORKERS - 1)
-    dst: int | None = Field(None, ge=0, le=limits.MAX_WORKERS - 1)
+    src: int | None = Field(None, ge=0, le=MAX_RANK)
+    dst: int | None = Field(None, ge=0, le=MAX_RANK)
     ms: float | None = Field(None, ge=0, le=10_000)
 
     @model_validator(mode="after")

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine.config import migrate
+
 LIVE_STATUSES = ("starting", "running", "paused")
 
 _SCHEMA = """
@@ -156,14 +158,21 @@ class Store:
             rows = db.execute(
                 "SELECT body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                 (run_id, after, -1 if limit is None else limit)).fetchall()
-        return [json.loads(r["body"]) for r in rows]
+        return [_migrated_event(json.loads(r["body"])) for r in rows]
+
+
+def _migrated_event(event: dict[str, Any]) -> dict[str, Any]:
+    """Runs saved by an older version replay in today's shape (``engine.config.migrate``)."""
+    if event.get("type") == "run_started" and "config" in event:
+        event["config"] = migrate(event["config"])
+    return event
 
 
 def _run_row(row: sqlite3.Row) -> dict[str, Any]:
     return {
         "id": row["id"],
         "status": row["status"],
-        "config": json.loads(row["config"]),
+        "config": migrate(json.loads(row["config"])),
         "created_at": row["created_at"],
         "finished_at": row["finished_at"],
         "step": row["step"],

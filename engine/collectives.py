@@ -138,6 +138,9 @@ ALL_REDUCE: dict[str, Callable[[Comms, torch.Tensor], None]] = {
 }
 
 
+ALGORITHMS = tuple(ALL_REDUCE)  # what a run may choose (builtin first)
+
+
 def all_reduce(comms: Comms, flat: torch.Tensor, algorithm: str) -> None:
     if comms.topo.world_size == 1:
         return

@@ -1,11 +1,11 @@
-"""Seeded synthetic 2-D data sets, sharded disjointly across ranks.
+"""Seeded synthetic 2-D data sets, and which samples each rank trains on at each step.
 
 Nothing is downloaded: the points are generated from the seed, so every rank (and the
 one-process reference in the tests) rebuilds exactly the same data set on its own.
 
-Sharding follows the idea of PyTorch's ``DistributedSampler``: one seeded permutation of
-all samples, rank ``r`` owning every ``world_size``-th sample starting at ``r``. Shards
-are disjoint and fixed for the whole run, so the UI can colour each point by its owner.
+Sampling follows PyTorch's ``DistributedSampler``: every epoch one seeded order of all
+samples, dealt out among the ranks (``batch_indices``), so the ranks' batches are
+disjoint and together form the global batch a single process would take.
 """
 
 from __future__ import annotations
@@ -69,38 +69,48 @@ def _blobs(n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     return centres[y] + torch.randn(n, 2, generator=gen) * 0.55, y
 
 
-def shard_indices(num_samples: int, rank: int, world_size: int, seed: int) -> torch.Tensor:
-    """The samples rank ``rank`` owns: disjoint across ranks, identical for every caller."""
-    assert 0 <= rank < world_size
-    perm = torch.randperm(num_samples, generator=torch.Generator().manual_seed(seed + 1))
-    return perm[rank::world_size]
+def epoch_order(num_samples: int, seed: int, epoch: int) -> torch.Tensor:
+    """All samples in the seeded order they are visited in during ``epoch`` (from 0)."""
+    gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(num_samples, generator=gen)
 
 
-def batch_indices(
-    shard: torch.Tensor, step: int, batch_size: int, seed: int, rank: int
-) -> torch.Tensor:
-    """Indices of the batch rank ``rank`` trains on at ``step`` (from 1).
+def batch_indices(num_samples: int, step: int, batch_size: int, seed: int, rank: int = 0,
+                  world: int = 1) -> torch.Tensor:
+    """The samples rank ``rank`` of ``world`` trains on at ``step`` (from 1).
 
-    Each epoch walks the shard in a fresh seeded order; the order depends only on
-    (seed, rank, epoch), so a restarted or reference run draws exactly the same batches.
+    The sampler is global: each epoch visits all samples in one seeded order, cut into
+    global batches of ``world × batch_size``, and each global batch is dealt out among
+    the ranks, rank r taking every world-th sample from position r (as PyTorch's
+    ``DistributedSampler`` does). So one process with batch ``world × batch_size`` trains
+    on exactly the union of what the ranks train on — synchronous data parallelism and
+    single-process SGD on the global batch compute the same update. A partial global
+    batch at the end of an epoch is dropped.
     """
-    per_epoch = len(shard) // batch_size
-    assert per_epoch >= 1, "shard smaller than one batch"
+    assert 0 <= rank < world
+    global_batch = world * batch_size
+    per_epoch = num_samples // global_batch
+    assert per_epoch >= 1, "fewer samples than one global batch"
     epoch, pos = divmod(step - 1, per_epoch)
-    gen = torch.Generator().manual_seed(seed * 1_000_003 + rank * 7_919 + epoch)
-    order = shard[torch.randperm(len(shard), generator=gen)]
-    return order[pos * batch_size : (pos + 1) * batch_size]
+    batch = epoch_order(num_samples, seed, epoch)[pos * global_batch:(pos + 1) * global_batch]
+    return batch[rank::world]
+
+
+def samples_per_epoch(num_samples: int, batch_size: int, world: int) -> int:
+    """How many samples one rank trains on in an epoch."""
+    return num_samples // (world * batch_size) * batch_size
 
 
 def points_for_ui(data: Dataset, world_size: int, seed: int, rank_offset: int = 0
                   ) -> list[list[float]]:
-    """``[[x, y, label, owner_rank], ...]`` for drawing the data set, by owner.
+    """``[[x, y, label, owner_rank], ...]`` for drawing the data set, by owner: the rank
+    that trains on each sample in the first epoch (each epoch deals them out anew).
 
-    ``rank_offset``: process rank of the first data shard's owner (servers come first).
+    ``rank_offset``: process rank of the first worker (servers come first).
     """
     owner = torch.empty(len(data.y), dtype=torch.long)
-    for rank in range(world_size):
-        owner[shard_indices(len(data.y), rank, world_size, seed)] = rank + rank_offset
+    owner[epoch_order(len(data.y), seed, 0)] = torch.arange(len(data.y)) % world_size
+    owner += rank_offset
     return [
         [round(px, 4), round(py, 4), int(label), int(r)]
         for (px, py), label, r in zip(data.x.tolist(), data.y.tolist(), owner.tolist(), strict=True)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-SCHEMA_VERSION = 1
+from engine.strategies import registry
+
+SCHEMA_VERSION = 2  # 2: a strategy's options moved under config.options
 
 # Numbers that are not finite (a diverged loss) travel as "NaN", "Infinity", "-Infinity".
 ENVELOPE: dict[str, str] = {
@@ -83,18 +85,6 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "sender's modelled clock, from the start of the step's communication",
         "dropped": "bool (optional): a 'drop' fault discarded this message",
     },
-    "ps_update": {
-        "version": "int: the server's parameter version after this update",
-        "applied": "list: one {worker, step, read_version, staleness[, clock_gap]} per "
-        "gradient (step = the worker's iteration that computed it)"
-        "; staleness = version at apply − version read",
-        "param_checksum": "float: float64 sum of this server's shard after the update",
-        "shard": "[start, end): the slice of the flat parameters this server owns",
-    },
-    "gradient_dropped": {
-        "worker": "int: the worker rank whose gradient came too late (backup mode)",
-        "read_version": "int", "version": "int: the server's version when it arrived",
-    },
     "fault": {
         "action": "str: kill (SIGKILL) | freeze (SIGSTOP) | slow | corrupt (next gradient "
         "NaN) | delay (emulated extra latency on the link src→dst) | drop (the link "
@@ -115,6 +105,7 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "ranks": "list: ranks whose own gradient was not finite",
         "action": "str: skipped (no replica applied the step) | spread (demo: all-reduced "
         "into every replica)",
+        "server": "int (optional): the parameter server that refused it",
     },
     "checkpoint_saved": {
         "file": "str", "bytes": "int",
@@ -131,15 +122,6 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "refused": "list: newer checkpoints refused (truncated or tampered), with why",
         "members": "list (shrink, rejoin, continue): the ranks still in the run (for shrink "
         "and rejoin in group-rank order)",
-    },
-    "server_restored": {
-        "version": "int: the server's version after the rebuild (= before the crash)",
-        "checkpoint_version": "int: the checkpoint it started from (0: none yet, the "
-        "initial parameters)",
-        "replayed": "int: updates replayed from the log after that checkpoint",
-        "torn_tail": "bool: a half-written last log record was ignored (never applied)",
-        "refused": "list: newer checkpoints refused (truncated or tampered), with why",
-        "param_checksum": "float: float64 sum of the rebuilt shard",
     },
     "boundary": {
         "grid": "object: nx, ny, extent, probs (ny*nx P(class 1), row-major from ymin)",
@@ -175,14 +157,22 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+def all_event_types() -> dict[str, dict[str, str]]:
+    """The common event types and those every registered strategy adds (its spec)."""
+    types = dict(EVENT_TYPES)
+    for spec in registry.specs().values():
+        types.update(spec.events)
+    return types
+
+
 def make_event(
     type_: str, *, t: float, rank: int | None = None, step: int | None = None, **fields: Any
 ) -> dict[str, Any]:
     """Build an event without ``seq``/``run_id`` (the supervisor adds those)."""
-    assert type_ in EVENT_TYPES, f"unknown event type {type_!r}"
+    assert type_ in EVENT_TYPES or type_ in all_event_types(), f"unknown event type {type_!r}"
     return {"type": type_, "t": round(t, 6), "rank": rank, "step": step, **fields}
 
 
 def schema() -> dict[str, Any]:
     """The schema served at ``GET /api/schema/events``."""
-    return {"version": SCHEMA_VERSION, "envelope": ENVELOPE, "types": EVENT_TYPES}
+    return {"version": SCHEMA_VERSION, "envelope": ENVELOPE, "types": all_event_types()}

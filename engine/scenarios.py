@@ -46,13 +46,13 @@ def single_reference() -> Scenario:
         name="single-reference",
         title={"en": "Single process (the reference)", "zh": "单进程（参照基准）"},
         description={
-            "en": "One process, batch 128: the same global batch size as 4 workers × 32. "
-                  "Its curve follows the 4-worker run's closely but not exactly: the two "
-                  "draw different samples. (On the same samples they agree to the last "
-                  "digit: tests/test_equivalence.py.)",
-            "zh": "单进程、批大小 128，与 4 个进程 × 32 的全局批大小相同。"
-                  "它的损失曲线与 4 进程运行非常接近，但并不完全相同：两者抽取的样本不同。"
-                  "（在相同样本上两者逐位一致，见 tests/test_equivalence.py。）",
+            "en": "One process, batch 128: the same global batch as 4 workers × 32, and the "
+                  "same samples (the sampler deals each global batch out among the "
+                  "workers). Compare it with the 4-worker run: the curves coincide, because "
+                  "synchronous data parallelism is SGD on the global batch.",
+            "zh": "单进程、批大小 128：与 4 个进程 × 32 的全局批相同，样本也相同"
+                  "（采样器把每个全局批分发给各工作进程）。与 4 进程运行对比：两条曲线重合，"
+                  "因为同步数据并行就是在全局批上做 SGD。",
         },
         config=RunConfig(strategy="single", workers=1, steps=150, batch_size=128, lr=0.6,
                          pace=5.0),
@@ -89,15 +89,15 @@ def data_parallel_8_moons() -> Scenario:
     )
 
 
-def _ps(name: str, title: dict[str, str], description: dict[str, str], **config: Any
-        ) -> Scenario:
+def _ps(name: str, title: dict[str, str], description: dict[str, str],
+        options: dict[str, Any], **config: Any) -> Scenario:
     # 40 ms of emulated compute per step: a model big enough that the consistency model,
     # not message overhead, decides the timing. Moons trains in few steps.
-    base = {"strategy": "parameter_server", "workers": 4, "servers": 1, "steps": 60,
+    base = {"strategy": "parameter_server", "workers": 4, "steps": 60,
             "batch_size": 32, "lr": 0.5, "dataset": "moons", "pace": None,
             "emulated_compute_ms": 40.0}
     return Scenario(name=name, title=title, description=description,
-                    config=RunConfig(**{**base, **config}))
+                    config=RunConfig(**{**base, **config}, options=options))
 
 
 def ps_sync_straggler() -> Scenario:
@@ -109,7 +109,7 @@ def ps_sync_straggler() -> Scenario:
                "pace. Predict: how much slower is each step than without it?",
          "zh": "每个版本都要等齐四个梯度，最慢的工作进程决定节奏。"
                "先预测：每一步比没有落后者时慢多少？"},
-        ps_mode="sync", straggler="one", straggler_rank=0, straggler_factor=5.0)
+        {"ps_mode": "sync"}, straggler="one", straggler_rank=0, straggler_factor=5.0)
 
 
 def ps_backup_workers() -> Scenario:
@@ -120,8 +120,8 @@ def ps_backup_workers() -> Scenario:
                "drops the late one: the straggler no longer sets the pace.",
          "zh": "5 个工作进程，服务器只采用每个版本最先到达的 4 个梯度并丢弃迟到的那个："
                "落后者不再决定节奏。"},
-        workers=5, ps_mode="backup", backup_workers=1, straggler="one", straggler_rank=0,
-        straggler_factor=5.0)
+        {"ps_mode": "backup", "backup_workers": 1}, workers=5, straggler="one",
+        straggler_rank=0, straggler_factor=5.0)
 
 
 def ps_async() -> Scenario:
@@ -132,7 +132,7 @@ def ps_async() -> Scenario:
                "update: with 4 equal workers it settles near 3.",
          "zh": "服务器收到梯度立即更新。观察每次更新的陈旧度：4 个同速工作进程时约为 3。"},
         # A gentler rate than sync's: stale gradients make lr 0.5 spiky already.
-        ps_mode="async", lr=0.3)
+        {"ps_mode": "async"}, lr=0.3)
 
 
 def ps_ssp() -> Scenario:
@@ -143,7 +143,7 @@ def ps_ssp() -> Scenario:
         {"en": "Fast workers may run at most 2 iterations ahead of the slowest; then they "
                "block (shown on the timeline) until it catches up.",
          "zh": "快的工作进程最多领先最慢者 2 次迭代，之后被阻塞（见时间线）直到它追上。"},
-        ps_mode="ssp", staleness_bound=2, straggler="one", straggler_rank=0,
+        {"ps_mode": "ssp", "staleness_bound": 2}, straggler="one", straggler_rank=0,
         straggler_factor=5.0)
 
 
@@ -157,7 +157,7 @@ def ps_async_diverges() -> Scenario:
                "loss explodes.",
          "zh": "6 个工作进程，学习率 2。同步参数服务器在此学习率下能收敛（可切换为同步模式验证）；"
                "异步模式应用的是基于 5 个版本之前参数计算的梯度，损失爆炸。"},
-        workers=6, lr=2.0, ps_mode="async", emulated_compute_ms=30.0)
+        {"ps_mode": "async"}, workers=6, lr=2.0, emulated_compute_ms=30.0)
 
 
 SCENARIOS: dict[str, Callable[[], Scenario]] = {

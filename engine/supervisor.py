@@ -41,15 +41,16 @@ import torch.distributed as dist
 
 from engine import checkpoint, updatelog
 from engine import data as datasets
-from engine.config import LINK_FAULTS, RANK_FAULTS, RunConfig
+from engine.config import RunConfig
 from engine.events import SCHEMA_VERSION, json_safe, make_event
+from engine.faultplan import LINK_FAULTS, RANK_FAULTS, check_fault
 from engine.model import build_model, num_params
 from engine.network import build_network
 from engine.worker import WorkerSpec, worker_main
 
 OnEvents = Callable[[list[dict[str, Any]]], None]
 CONTROL_ACTIONS = ("pause", "resume", "step", "stop", "set_pace")
-FAULT_ACTIONS = (*RANK_FAULTS, "rejoin")  # rejoin: add a worker back to an elastic run
+PROCESS_FAULTS = (*RANK_FAULTS, "rejoin")  # rejoin: add a worker back to an elastic run
 HEARTBEAT_TIMEOUT_S = 5.0  # workers say "alive" every 0.5 s; this much silence is a hang
 FAILURE_SETTLE_S = 0.3  # after a first failure, collect the others' news before judging
 STORE_HOST = "127.0.0.1"
@@ -253,16 +254,11 @@ class RunSupervisor:
         """A fault on a real worker process: ``kill`` sends SIGKILL, ``freeze`` SIGSTOP;
         ``slow`` (× factor) and ``corrupt`` (next gradient NaN) reach the rank as control
         messages, applied at a step boundary."""
-        if action not in FAULT_ACTIONS:
-            raise ValueError(f"unknown fault {action!r}; choose one of {FAULT_ACTIONS}")
-        if isinstance(rank, bool) or not isinstance(rank, int):
-            raise ValueError("a fault needs the rank of a worker")
-        world = self.config.world_size
-        if not 0 <= rank < world:
-            raise ValueError(f"rank {rank} does not exist: this run has ranks 0–{world - 1}")
-        if action == "slow" and (not isinstance(factor, int | float) or
-                                 not 1 <= factor <= 100):
-            raise ValueError("slow needs a factor between 1 and 100")
+        if action not in PROCESS_FAULTS:
+            raise ValueError(f"unknown fault {action!r}; choose one of {PROCESS_FAULTS}")
+        fault = {"action": action, "rank": rank, **({"factor": factor} if action == "slow"
+                                                    else {})}
+        check_fault(self.config, self.config.spec, fault)  # as for a scheduled fault
         with self._lock:
             if self._finished.is_set():
                 raise RuntimeError("the run has already ended")
@@ -272,9 +268,6 @@ class RunSupervisor:
             w = self._workers[rank]
             if w.status == "left":
                 raise ValueError(f"rank {rank} has left the group; rejoin it first")
-            if w.role != "worker" and action not in ("kill", "freeze"):
-                raise ValueError(f"rank {rank} is a parameter server: it can be killed or "
-                                 "frozen, not slowed or corrupted")
             if w.status != "running":
                 raise ValueError(f"rank {rank} is {w.status}, not running")
             w.fault, w.fault_at = action, time.monotonic()
@@ -488,22 +481,12 @@ class RunSupervisor:
         receiver waits in vain until the process-group timeout."""
         if action not in LINK_FAULTS:
             raise ValueError(f"unknown link fault {action!r}; choose one of {LINK_FAULTS}")
-        world = self.config.world_size
-        for end in (src, dst):
-            if isinstance(end, bool) or not isinstance(end, int) or not 0 <= end < world:
-                raise ValueError(f"link {src}→{dst}: this run has ranks 0–{world - 1}")
-        if src == dst:
-            raise ValueError("a link joins two different ranks")
-        if self.config.strategy != "data_parallel":
-            raise ValueError("link faults apply to data_parallel runs")
+        fault = {"action": action, "src": src, "dst": dst,
+                 **({"ms": ms} if action == "delay" else {})}
+        check_fault(self.config, self.config.spec, fault)  # as for a scheduled fault
         if self._group_generation:
             raise ValueError("link faults name the original ranks: not available once an "
                              "elastic run has changed its members")
-        if action == "drop" and self.config.allreduce == "builtin":
-            raise ValueError("drop needs messages we send ourselves: choose a hand-written "
-                             "all-reduce (ring, tree or naive)")
-        if action == "delay" and (not isinstance(ms, int | float) or not 0 <= ms <= 10_000):
-            raise ValueError("delay needs ms between 0 and 10000")
         with self._lock:
             if self._finished.is_set():
                 raise RuntimeError("the run has already ended")
@@ -579,7 +562,8 @@ class RunSupervisor:
             return False
         failed = [w for w in self._workers if w.status == "failed"]
         alive = [w for w in self._workers if w.role == "worker" and w.status == "running"]
-        needed = config.workers - config.backup_workers if config.ps_mode == "backup" else 1
+        opts = config.opts
+        needed = config.workers - opts.backup_workers if opts.ps_mode == "backup" else 1
         return all(w.role == "worker" for w in failed) and len(alive) >= needed
 
     def _continue_without(self) -> None:
@@ -655,10 +639,10 @@ class RunSupervisor:
     def _common_ps_version(self) -> int | None:
         """Sync and backup servers must restart at one version: the newest every server's
         log holds (one may have applied a round the crash kept another from applying)."""
-        if self.config.ps_mode not in ("sync", "backup") or self._checkpoint_dir is None:
+        if self.config.opts.ps_mode not in ("sync", "backup") or self._checkpoint_dir is None:
             return None
         return min(updatelog.last_version(self._checkpoint_dir / f"server{i}" / "updates.log")
-                   for i in range(self.config.servers))
+                   for i in range(self.config.num_servers))
 
     def _new_group(self, members: list[int]) -> dict[str, Any]:
         """A fresh rendezvous for a new membership (the old group cannot be reused)."""
@@ -757,7 +741,7 @@ class RunSupervisor:
         config = self.config
         if config.strategy != "parameter_server":
             return self._steps_done() >= config.steps
-        per_step = 1 if config.ps_mode in ("sync", "backup") else config.workers
+        per_step = 1 if config.opts.ps_mode in ("sync", "backup") else config.workers
         return self._outcome.versions >= config.steps * per_step
 
     def _now(self) -> float:

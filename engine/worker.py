@@ -48,7 +48,6 @@ from engine.model import (
     param_hash,
 )
 from engine.network import build_network
-from engine.strategies import STRATEGIES
 from engine.strategies.base import WorkerContext
 from engine.topology import Topology
 
@@ -194,10 +193,12 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
     def announce(group: _Group) -> None:
         nonlocal started
         if not started:  # once per process, after its first group is formed
-            role = "server" if group.topo.rank < config.num_servers else "worker"
+            role = config.roles[spec.rank]  # the process rank this worker was started as
             sender.emit("worker_started", rank=spec.rank, pid=os.getpid(), role=role,
                         device=spec.device, host=socket.gethostname(),
-                        shard_size=len(group.ctx.shard))
+                        shard_size=(0 if role == "server" else datasets.samples_per_epoch(
+                            config.num_samples, config.batch_size,
+                            group.ctx.data_world)))
             started = True
 
     # Elastic runs change groups: after a failure (the supervisor's out-of-band regroup)
@@ -210,7 +211,7 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
     if spec.regroup is None:
         group = loop.join(list(range(spec.world_size)), spec.store_port)
         announce(group)
-        if hasattr(group.strategy, "run"):  # asynchronous strategies own their loop
+        if config.spec.loop == "own":  # e.g. the parameter server: no lock step
             group.strategy.run(group.ctx, _Runtime(
                 sender, StepGate(control), control, dataset.extent(),
                 checkpoint_dir=spec.checkpoint_dir, resumed=spec.resume is not None,
@@ -301,22 +302,19 @@ class _Trainer:
         ids = () if members == list(range(world)) else tuple(members)
         topo = Topology(rank=rank, world_size=world, backend=spec.backend, device=spec.device,
                         ids=ids)
-        # Parameter-server runs put the servers first; only workers own data. After an
-        # elastic regroup the data set is shared out again among the members.
+        # Parameter-server runs put the servers first; only workers train on data. After
+        # an elastic regroup each global batch is dealt out among the members.
         num_servers = config.num_servers
-        data_rank = rank - num_servers
-        shard = (datasets.shard_indices(config.num_samples, data_rank, world - num_servers,
-                                        config.seed)
-                 if rank >= num_servers else torch.empty(0, dtype=torch.long))
+        data_rank, data_world = rank - num_servers, world - num_servers
         network = build_network(config.network, world_size=config.world_size,
                                 latency_us=config.latency_us,
                                 bandwidth_gbps=config.bandwidth_gbps, links=config.links)
         comms = Comms(topo, emit_comm=self._emit_comm if config.detail else None,
                       network=network, link_faults=self.control)
         ctx = WorkerContext(config=config, topo=topo, comms=comms, model=self.model,
-                            data=self.dataset, shard=shard, data_rank=data_rank,
+                            data=self.dataset, data_rank=data_rank, data_world=data_world,
                             control=self.control, emit=self.sender.emit)
-        strategy = STRATEGIES[config.strategy]()
+        strategy = config.spec.implementation()
         strategy.setup(ctx)  # rank 0 broadcasts its parameters: every replica equal
         comms.take_stats()  # set-up traffic (the initial broadcast) is not step 1's
         return _Group(topo, comms, ctx, strategy, StepGate(self.control, comms, spec.device))

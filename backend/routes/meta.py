@@ -7,8 +7,10 @@ from fastapi import APIRouter
 from backend import __version__
 from backend.deps import Manager
 from backend.models import RunCreate
+from engine.config import config_schema
 from engine.events import schema
 from engine.scenarios import SCENARIOS
+from engine.strategies import registry
 
 router = APIRouter(prefix="/api", tags=["meta"])
 
@@ -28,6 +30,20 @@ def scenarios() -> list[dict[str, Any]]:
                               if k in RunCreate.model_fields}
         out.append(scenario)
     return out
+
+
+@router.get("/strategies")
+def strategies() -> list[dict[str, Any]]:
+    """Every strategy's spec: titles, options (type, range, default, help in en/zh),
+    roles, supported faults and recovery policies, the events it adds and its views.
+    The browser builds the strategy form and its view list from this."""
+    return [spec.describe() for spec in registry.specs().values()]
+
+
+@router.get("/schema/config")
+def run_config_schema() -> dict[str, Any]:
+    """The common run settings (type, range, default) that every strategy shares."""
+    return config_schema()
 
 
 @router.get("/schema/events")

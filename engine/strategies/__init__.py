@@ -1,16 +1,5 @@
-"""Training strategies: one small, readable module each, behind one interface."""
+"""Training strategies: one small, readable module each, with its ``SPEC``.
 
-from __future__ import annotations
-
-from collections.abc import Callable
-
-from engine.strategies.base import Strategy
-from engine.strategies.data_parallel import DataParallelNaive
-from engine.strategies.parameter_server import ParameterServer
-from engine.strategies.single import SingleProcess
-
-STRATEGIES: dict[str, Callable[[], Strategy]] = {
-    "single": SingleProcess,
-    "data_parallel": DataParallelNaive,
-    "parameter_server": ParameterServer,
-}
+``registry.get(name)`` finds a strategy's spec; ``spec.implementation()`` makes the
+object a worker process runs. See ``spec.py`` for the shape every strategy shares.
+"""

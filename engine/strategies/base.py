@@ -1,4 +1,10 @@
-"""The small interface every strategy implements: ``setup(ctx)`` and ``train_step(step)``."""
+"""What a strategy's code works with, and the two ways a strategy runs.
+
+- ``StepStrategy`` (``loop="step"`` in its spec): the worker's own loop paces, pauses
+  and reports; the strategy only does one step, ``train_step(step)``. Data parallelism.
+- ``LoopStrategy`` (``loop="own"``): ``run(ctx, runtime)`` owns the loop, for strategies
+  whose processes do not move in lock step (a parameter server serves whoever asks).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,19 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from engine.comms import Comms
-from engine.config import RunConfig
 from engine.control import ControlState
 from engine.data import Dataset, batch_indices
 from engine.topology import Topology
+
+if TYPE_CHECKING:
+    from engine.config import RunConfig
 
 
 @dataclass(slots=True)
@@ -28,14 +36,15 @@ class WorkerContext:
     comms: Comms
     model: nn.Module
     data: Dataset
-    shard: torch.Tensor  # indices of the samples this rank owns
-    data_rank: int  # which data shard this rank trains on (workers only count, not servers)
+    data_rank: int  # which share of each global batch is this rank's (workers only)
+    data_world: int  # how many workers share each global batch
     control: ControlState  # the user's controls, and faults aimed at this rank
     emit: Callable[..., None]  # emit(type, **fields): an event from a strategy
 
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        idx = batch_indices(self.shard, step, self.config.batch_size, self.config.seed,
-                            self.data_rank)
+        """This rank's part of step ``step``'s global batch (``engine/data.py``)."""
+        idx = batch_indices(self.config.num_samples, step, self.config.batch_size,
+                            self.config.seed, self.data_rank, self.data_world)
         return self.data.x[idx].to(self.topo.device), self.data.y[idx].to(self.topo.device)
 
 
@@ -49,10 +58,21 @@ class StepResult:
     """Strategy-specific fields added to the step event (e.g. compression metrics)."""
 
 
-class Strategy(Protocol):
-    def setup(self, ctx: WorkerContext) -> None: ...
+class StepStrategy(Protocol):
+    """Runs one step at a time; the worker's loop does the rest (``loop="step"``)."""
 
-    def train_step(self, step: int) -> StepResult: ...
+    def setup(self, ctx: WorkerContext) -> None:
+        """Once per process group (again after an elastic regroup)."""
+
+    def train_step(self, step: int) -> StepResult:
+        """One optimizer step (from 1) on this rank."""
+
+
+class LoopStrategy(Protocol):
+    """Owns its loop (``loop="own"``): emits its own step events, waits at ``runtime.gate``
+    before each step, and returns when done or stopped."""
+
+    def run(self, ctx: WorkerContext, runtime: Any) -> None: ...
 
 
 def local_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:

@@ -26,13 +26,15 @@ Training", VLDB 2020; Goyal et al., "Accurate, Large Minibatch SGD", 2017.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from engine.collectives import all_reduce
-from engine.compression import CompressedAveraging, PowerSgdAveraging, make_compressor
+from engine.collectives import ALGORITHMS, all_reduce
+from engine.compression import METHODS, CompressedAveraging, PowerSgdAveraging, make_compressor
 from engine.model import load_flat, num_params
+from engine.options import choice, flag, integer, number
 from engine.strategies.base import (
     StepResult,
     Stopwatch,
@@ -41,22 +43,87 @@ from engine.strategies.base import (
     local_gradients,
     sgd_update,
 )
+from engine.strategies.spec import Needs, StrategySpec
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataParallelOptions:
+    allreduce: str = choice(
+        "builtin", ALGORITHMS,
+        label={"en": "All-reduce algorithm", "zh": "全归约算法"},
+        help={"en": "How gradients are summed: the process group's own algorithm, or one "
+                    "written out over point-to-point messages (engine/collectives.py).",
+              "zh": "梯度如何求和：进程组自带的算法，或用点对点消息写出的算法"
+                    "（engine/collectives.py）。"},
+        labels={"builtin": {"en": "Built-in (process group)", "zh": "内置（进程组）"},
+                "ring": {"en": "Ring", "zh": "环形"},
+                "tree": {"en": "Tree", "zh": "树形"},
+                "naive": {"en": "Naive (via rank 0)", "zh": "朴素（经由 0 号进程）"}})
+    compression: str | None = choice(
+        None, METHODS, nullable=True,
+        label={"en": "Gradient compression", "zh": "梯度压缩"},
+        help={"en": "Compress gradients before they travel (engine/compression.py); the "
+                    "encoded gradients are all-gathered.",
+              "zh": "梯度发送前先压缩（engine/compression.py）；编码后的梯度通过 all-gather "
+                    "交换。"},
+        labels={"fp16": {"en": "fp16 (half precision)", "zh": "fp16（半精度）"},
+                "qsgd": {"en": "QSGD (quantised)", "zh": "QSGD（量化）"},
+                "topk": {"en": "top-k (largest values)", "zh": "top-k（最大值）"},
+                "randk": {"en": "random-k", "zh": "随机 k"},
+                "sign": {"en": "sign (1 bit)", "zh": "符号（1 比特）"},
+                "powersgd": {"en": "PowerSGD (low rank)", "zh": "PowerSGD（低秩）"}})
+    qsgd_levels: int = integer(
+        7, 1, 127, label={"en": "QSGD levels s", "zh": "QSGD 量化级数 s"},
+        help={"en": "Quantization levels (7 levels + sign = 4 bits per value).",
+              "zh": "量化级数（7 级加符号位 = 每个值 4 比特）。"},
+        shown_when={"compression": ("qsgd",)})
+    compress_fraction: float = number(
+        0.01, 0.0, 1.0, low_open=True, label={"en": "Fraction sent", "zh": "发送比例"},
+        help={"en": "Top-k / random-k: fraction of the gradient's values that are sent.",
+              "zh": "top-k / 随机 k：发送的梯度值所占比例。"},
+        shown_when={"compression": ("topk", "randk")})
+    powersgd_rank: int = integer(
+        1, 1, 16, label={"en": "PowerSGD rank", "zh": "PowerSGD 秩"},
+        help={"en": "Rank of the low-rank approximation of each weight gradient.",
+              "zh": "每个权重梯度的低秩近似的秩。"},
+        shown_when={"compression": ("powersgd",)})
+    error_feedback: bool = flag(
+        False, label={"en": "Error feedback", "zh": "误差反馈"},
+        help={"en": "Add what compression dropped to the next step's gradient "
+                    "(Karimireddy et al. 2019).",
+              "zh": "把压缩丢掉的部分加到下一步的梯度上（Karimireddy 等，2019）。"},
+        shown_when={"compression": ("qsgd", "topk", "randk", "sign", "fp16")})
+
+
+def _check(config: Any) -> None:
+    opts = config.opts
+    if opts.compression is None:
+        if opts.error_feedback:
+            raise ValueError("options.error_feedback needs a compression method")
+    elif opts.compression == "powersgd":
+        if opts.error_feedback:
+            raise ValueError("options.error_feedback: PowerSGD always uses error feedback; "
+                             "leave it off")
+    elif opts.allreduce != "builtin":
+        raise ValueError("options.allreduce: with compression the encoded gradients are "
+                         "all-gathered; leave allreduce at 'builtin'")
 
 
 class DataParallelNaive:
     def setup(self, ctx: WorkerContext) -> None:
         self.ctx = ctx
         config = ctx.config
+        self.opts = opts = config.opts
         self.compressed = None
-        if config.compression == "powersgd":
+        if opts.compression == "powersgd":
             self.compressed = PowerSgdAveraging(
-                [p.shape for p in ctx.model.parameters()], rank=config.powersgd_rank,
-                seed=config.seed, algorithm=config.allreduce)
-        elif config.compression is not None:
-            compressor = make_compressor(config.compression, levels=config.qsgd_levels,
-                                         fraction=config.compress_fraction)
+                [p.shape for p in ctx.model.parameters()], rank=opts.powersgd_rank,
+                seed=config.seed, algorithm=opts.allreduce)
+        elif opts.compression is not None:
+            compressor = make_compressor(opts.compression, levels=opts.qsgd_levels,
+                                         fraction=opts.compress_fraction)
             self.compressed = CompressedAveraging(
-                compressor, numel=num_params(ctx.model), error_feedback=config.error_feedback,
+                compressor, numel=num_params(ctx.model), error_feedback=opts.error_feedback,
                 seed=config.seed, rank=ctx.topo.rank)
         # Replicas must start identical. They are built from the same seed already, but
         # real systems do not rely on that: rank 0's weights are broadcast to everyone.
@@ -80,8 +147,9 @@ class DataParallelNaive:
             extra["slow_factor"] = ctx.control.slow_factor
         local_ok = bool(torch.isfinite(flat).all())
         if self.compressed is None:
-            # Timed and counted by comms, not compute; config.allreduce picks the algorithm.
-            all_reduce(ctx.comms, flat, ctx.config.allreduce)
+            # Timed and counted by comms, not compute; the allreduce option picks the
+            # algorithm.
+            all_reduce(ctx.comms, flat, self.opts.allreduce)
             flat /= ctx.topo.world_size  # sum of means → mean over the global batch
         else:
             flat, metrics = self.compressed.average(ctx.comms, flat, step)
@@ -112,7 +180,27 @@ class DataParallelNaive:
         return {"skipped": action == "skipped"}
 
 
-if __name__ == "__main__":
-    from engine.demo import run_demo
 
-    run_demo("data_parallel", workers=2)
+SPEC = StrategySpec(
+    name="data_parallel",
+    title={"en": "Data parallelism (all-reduce)", "zh": "数据并行（全归约）"},
+    summary={"en": "Every worker holds a full replica and its own part of each batch; an "
+                   "all-reduce averages the gradients so all replicas take the same step.",
+             "zh": "每个工作进程持有完整的模型副本和每批数据的一部分；all-reduce 对梯度求平均，"
+                   "所有副本执行相同的更新。"},
+    implementation=DataParallelNaive,
+    options=DataParallelOptions,
+    workers=(1, 8),
+    faults={"kill": None, "freeze": None, "slow": None, "corrupt": None, "rejoin": None,
+            "delay": None,
+            "drop": Needs({"allreduce": ("ring", "tree", "naive")},
+                          "drop needs messages we send ourselves: choose a hand-written "
+                          "all-reduce (ring, tree or naive)")},
+    recoveries={"none": None, "restart": None, "shrink": None},
+    views=("topology", "timeline", "loss", "boundary", "compression", "alpha_beta",
+           "link_bytes"),
+    check=_check,
+    references=("Li et al., PyTorch Distributed: Experiences on Accelerating Data Parallel "
+                "Training, VLDB 2020",
+                "Goyal et al., Accurate, Large Minibatch SGD, 2017"),
+)

@@ -37,45 +37,85 @@ effective distributed ML via a stale synchronous parallel parameter server", NIP
 Dean & Barroso, "The tail at scale", CACM 2013.
 """
 
+
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from datetime import timedelta
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.distributed as dist
 
-from engine import checkpoint, updatelog
-from engine.model import flat_params, load_flat
+from engine.model import load_flat
+from engine.options import choice, integer
 from engine.strategies.base import WorkerContext, emulate_work, local_gradients
+from engine.strategies.ps_protocol import (
+    BLOCKED_BY_SSP,
+    DONE,
+    HEADER_TAG,
+    LEFT,
+    PAYLOAD_TAG,
+    PULL,
+    PUSH,
+    WAITED_FOR_VERSION,
+    make_header,
+    recv,
+    shard_bounds,
+)
+from engine.strategies.ps_server import Server
+from engine.strategies.spec import Needs, StrategySpec
 
-PULL, PUSH, DONE, LEFT = 1, 2, 3, 4  # what a worker's header says: [kind, a, b, sender]
-WAITED_FOR_VERSION, BLOCKED_BY_SSP = 1, 2  # why a server held a pull back
-HEADER_TAG, PAYLOAD_TAG = 10, 11
-# Waiting is normal here: a paused worker stops pulling, a straggler keeps a sync server
-# waiting. So receives do not use the process group's short timeout; a dead peer closes
-# its connection (an immediate error) and its supervisor notices its exit.
-PATIENCE = timedelta(days=1)
-MAX_BROKEN_RECEIVES = 50
+MAX_SERVERS = 4
+MODES = ("sync", "backup", "async", "ssp")
 
 
-def _recv(tensor: torch.Tensor, src: int | None = None, tag: int = PAYLOAD_TAG) -> None:
-    """Receive into ``tensor``, from ``src`` or from any rank, waiting as long as needed."""
-    dist.irecv(tensor, src=src, tag=tag).wait(PATIENCE)
+@dataclass(frozen=True, kw_only=True)
+class ParameterServerOptions:
+    servers: int = integer(
+        1, 1, MAX_SERVERS, label={"en": "Servers", "zh": "服务器数"},
+        help={"en": "Server processes; the parameters are sharded across them.",
+              "zh": "服务器进程数；参数按分片分布在它们之间。"})
+    ps_mode: str = choice(
+        "sync", MODES, label={"en": "Consistency", "zh": "一致性模型"},
+        help={"en": "When a server applies gradients: sync (BSP), backup (sync with spare "
+                    "workers), async (ASP) or ssp (bounded staleness).",
+              "zh": "服务器何时应用梯度：同步（BSP）、备份（带备用进程的同步）、"
+                    "异步（ASP）或 SSP（有界延迟）。"},
+        labels={"sync": {"en": "sync (BSP)", "zh": "同步（BSP）"},
+                "backup": {"en": "sync with backup workers", "zh": "同步 + 备份进程"},
+                "async": {"en": "async (ASP)", "zh": "异步（ASP）"},
+                "ssp": {"en": "stale synchronous (SSP)", "zh": "延迟同步（SSP）"}})
+    backup_workers: int = integer(
+        0, 0, 7, label={"en": "Backup workers b", "zh": "备份进程数 b"},
+        help={"en": "Of the workers, this many are spares: each version applies the first "
+                    "workers − b gradients and drops the rest.",
+              "zh": "其中这么多进程为备用：每个版本只应用最先到达的 workers − b 个梯度，"
+                    "其余丢弃。"},
+        shown_when={"ps_mode": ("backup",)})
+    staleness_bound: int = integer(
+        2, 0, 100, label={"en": "Staleness bound s", "zh": "延迟上界 s"},
+        help={"en": "A worker more than s iterations ahead of the slowest waits.",
+              "zh": "领先最慢进程超过 s 次迭代的进程必须等待。"},
+        shown_when={"ps_mode": ("ssp",)})
 
 
-def _header(kind: int, a: int, b: int) -> torch.Tensor:
-    return torch.tensor([kind, a, b, dist.get_rank()])
+def _roles(opts: ParameterServerOptions, workers: int) -> list[str]:
+    return ["server"] * opts.servers + ["worker"] * workers
 
 
-def shard_bounds(numel: int, servers: int) -> list[tuple[int, int]]:
-    """Contiguous, nearly equal slices of the flat parameter vector, one per server."""
-    sizes = [len(c) for c in torch.arange(numel).tensor_split(servers)]
-    starts = [sum(sizes[:i]) for i in range(servers)]
-    return [(a, a + n) for a, n in zip(starts, sizes, strict=True)]
+def _check(config: Any) -> None:
+    opts = config.opts
+    if config.backend == "nccl":
+        raise ValueError("backend: the parameter server runs on gloo (CPU): it receives "
+                         "from any worker, which NCCL cannot do")
+    if opts.backup_workers > config.workers - 1:
+        raise ValueError(f"options.backup_workers must be between 0 and {config.workers - 1} "
+                         f"(got {opts.backup_workers})")
+    if opts.ps_mode == "backup" and opts.backup_workers == 0:
+        raise ValueError("options.backup_workers: mode backup needs at least 1 spare worker")
+    if opts.ps_mode != "backup" and opts.backup_workers:
+        raise ValueError("options.backup_workers is only used with ps_mode 'backup'")
 
 
 class ParameterServer:
@@ -85,204 +125,10 @@ class ParameterServer:
         self.ctx = ctx
 
     def run(self, ctx: WorkerContext, runtime: Any) -> None:
-        if ctx.topo.rank < ctx.config.servers:
-            _Server(ctx, runtime).serve()
+        if ctx.topo.rank < ctx.config.opts.servers:
+            Server(ctx, runtime).serve()
         else:
             _Worker(ctx, runtime).work()
-
-
-# ----------------------------------------------------------------------- server
-@dataclass
-class _Pull:
-    worker: int
-    min_version: int
-    asked_at: float
-    held: int = 0  # why we made it wait (0: we did not)
-
-
-@dataclass
-class _ServerState:
-    version: int = 0
-    clocks: dict[int, int] = field(default_factory=dict)  # worker -> iterations pushed
-    active: set[int] = field(default_factory=set)  # workers not yet sent "stop"
-    pending: dict[int, _Pull] = field(default_factory=dict)
-    round: list[tuple[int, int, int, torch.Tensor]] = field(default_factory=list)
-    stopping: bool = False
-
-
-class _Server:
-    def __init__(self, ctx: WorkerContext, runtime: Any) -> None:
-        config = self.config = ctx.config
-        self.ctx, self.emit, self.runtime = ctx, runtime.emit, runtime
-        self.index = ctx.topo.rank
-        self.start, self.end = shard_bounds(sum(p.numel() for p in ctx.model.parameters()),
-                                            config.servers)[self.index]
-        self.params = flat_params(ctx.model)[self.start:self.end].clone()
-        self.workers = list(range(config.servers, ctx.topo.world_size))
-        num_workers = len(self.workers)
-        # sync and backup: one version per step; async and ssp: one per gradient.
-        per_version = num_workers - config.backup_workers
-        self.needed = per_version if config.ps_mode in ("sync", "backup") else 1
-        self.budget = config.steps if self.needed > 1 or num_workers == 1 else (
-            config.steps * num_workers)
-        self.state = _ServerState(clocks=dict.fromkeys(self.workers, 0),
-                                  active=set(self.workers))
-        self.log: updatelog.UpdateLog | None = None
-        self.directory: Path | None = None
-        if runtime.checkpoint_dir and config.checkpoint_every:
-            self.directory = Path(runtime.checkpoint_dir) / f"server{self.index}"
-            if runtime.resumed:
-                self._rebuild()
-            self.log = updatelog.UpdateLog(self.directory / "updates.log")
-
-    def _rebuild(self) -> None:
-        """After a crash: the last good checkpoint, then the logged updates since."""
-        assert self.directory is not None
-        s = self.state
-        # Synchronous servers each apply a round on their own, so a crash can leave one a
-        # version ahead of another; they all go back to the version every one of them has.
-        until = self.runtime.resume_until
-        ckpt, refused = checkpoint.load_latest(self.directory, max_step=until)
-        base = ckpt.step if ckpt is not None else 0  # no checkpoint yet: the initial shard
-        params = ckpt.params.clone() if ckpt is not None else self.params
-        path = self.directory / "updates.log"
-        updates, torn = updatelog.read(path)
-        self.params, s.version, replayed = updatelog.replay(params, base, updates, until)
-        kept = [u for u in updates if u.version <= s.version]
-        updatelog.UpdateLog.rewrite(path, kept)  # new appends follow the last kept one
-        for update in kept:  # the log is never cut short, so it knows every worker's clock
-            for entry in update.applied:
-                s.clocks[entry["worker"]] = max(s.clocks[entry["worker"]], entry["step"])
-        self.emit("server_restored", rank=self.index, step=s.version, version=s.version,
-                  checkpoint_version=base, replayed=replayed, torn_tail=torn,
-                  refused=refused, param_checksum=float(self.params.double().sum()))
-
-    def serve(self) -> None:
-        header = torch.zeros(4, dtype=torch.int64)
-        grad = torch.empty_like(self.params)
-        s = self.state
-        broken = 0  # receive errors in a row
-        while s.active:
-            try:
-                _recv(header, tag=HEADER_TAG)  # from whichever worker is first
-            except RuntimeError:
-                # A worker killed with our reply unread resets its connection; the
-                # receive from any worker reports that. Under 'continue' it is news of a
-                # death we hear of anyway (LEFT), not a reason to stop serving — unless
-                # the receive keeps failing, which no single death explains.
-                broken += 1
-                if self.config.recovery != "continue" or broken > MAX_BROKEN_RECEIVES:
-                    raise
-                time.sleep(0.01)
-                continue
-            broken = 0
-            kind, a, b, src = (int(v) for v in header)
-            if kind == PULL:
-                s.pending[src] = _Pull(src, min_version=a, asked_at=time.monotonic())
-            elif kind == PUSH:
-                try:
-                    _recv(grad, src=src)
-                except RuntimeError:
-                    if self.config.recovery != "continue":
-                        raise
-                    self._forget(src)  # it died between its header and its gradient
-                    self._serve_pulls()
-                    continue
-                self.ctx.comms.stats.bytes_recv += grad.numel() * 4
-                s.clocks[src] = b
-                self._on_gradient(src, read_version=a, grad=grad.clone())
-            elif kind == DONE:  # stopped by the user, or by another server's end
-                s.active.discard(src)
-                # A synchronous round can no longer collect its gradients; asynchronous
-                # servers go on with whoever is still pushing.
-                if len(s.active) < self.needed:
-                    s.stopping = True
-            elif kind == LEFT:  # worker a died; every survivor says so, once is enough
-                self._forget(a)
-            self._serve_pulls()
-
-    def _forget(self, worker: int) -> None:
-        """A dead worker: stop waiting for it (its pulls, its clock, its rounds)."""
-        s = self.state
-        if worker not in s.active:
-            return
-        s.active.discard(worker)
-        s.pending.pop(worker, None)
-        if self.needed == 1 and len(self.workers) > 1:
-            # Async: its unfinished iterations are not made up by the others.
-            self.budget -= max(0, self.config.steps - s.clocks[worker])
-            if s.version >= self.budget:
-                s.stopping = True
-        if len(s.active) < self.needed:
-            s.stopping = True
-
-    def _on_gradient(self, worker: int, read_version: int, grad: torch.Tensor) -> None:
-        s = self.state
-        if s.stopping:
-            return
-        if not torch.isfinite(grad).all():  # checked before it can touch the parameters
-            self.emit("nan_detected", rank=None, step=s.version, ranks=[worker],
-                      action="skipped", server=self.index)
-            return
-        if read_version < s.version and self.needed > 1:
-            # Backup mode: this version was applied without it. Too late: dropped.
-            self.emit("gradient_dropped", rank=self.index, step=s.version, worker=worker,
-                      read_version=read_version, version=s.version)
-            return
-        s.round.append((worker, s.clocks[worker], read_version, grad))
-        if len(s.round) < self.needed:
-            return
-        mean = torch.stack([g for *_, g in s.round]).mean(dim=0)
-        applied = [{"worker": w, "step": step, "read_version": r, "staleness": s.version - r}
-                   for w, step, r, _ in s.round]
-        if self.config.ps_mode == "ssp":
-            slowest = min(s.clocks[w] for w in s.active) if s.active else 0
-            for entry in applied:
-                entry["clock_gap"] = s.clocks[entry["worker"]] - 1 - slowest
-        delta = self.config.lr * mean
-        if self.log is not None:  # logged before it is applied (write-ahead)
-            self.log.append(s.version + 1, [{"worker": w, "step": step}
-                                            for w, step, *_ in s.round], delta)
-        self.params -= delta
-        s.version += 1
-        s.round = []
-        self.emit("ps_update", rank=self.index, step=s.version, version=s.version,
-                  applied=applied, param_checksum=float(self.params.double().sum()),
-                  shard=[self.start, self.end])
-        if self.directory is not None and s.version % self.config.checkpoint_every == 0:
-            started = time.perf_counter()
-            path, size = checkpoint.save(self.directory, s.version, self.params)
-            self.emit("checkpoint_saved", rank=self.index, step=s.version, file=path.name,
-                      bytes=size, duration_ms=round((time.perf_counter() - started) * 1e3, 3))
-        if s.version >= self.budget:
-            s.stopping = True
-
-    def _serve_pulls(self) -> None:
-        s = self.state
-        slowest = min((s.clocks[w] for w in s.active), default=0)
-        for worker, pull in list(s.pending.items()):
-            if not s.stopping:
-                if s.version < pull.min_version:
-                    pull.held = WAITED_FOR_VERSION
-                    continue
-                ahead = s.clocks[worker] - slowest
-                if self.config.ps_mode == "ssp" and ahead > self.config.staleness_bound:
-                    pull.held = BLOCKED_BY_SSP
-                    continue
-            # The worker's clock on record: after a restart it resumes from there.
-            reply = torch.tensor([s.version, int(s.stopping), pull.held, s.clocks[worker]])
-            del s.pending[worker]
-            try:
-                dist.send(reply, dst=worker, tag=HEADER_TAG)
-                dist.send(self.params, dst=worker, tag=PAYLOAD_TAG)
-            except RuntimeError:
-                if self.config.recovery != "continue":
-                    raise
-                self._forget(worker)  # it died after asking; its LEFT notice is on the way
-                continue
-            self.ctx.comms.stats.bytes_sent += self.params.numel() * 4
-            if s.stopping:
-                s.active.discard(worker)
 
 
 # ----------------------------------------------------------------------- worker
@@ -290,9 +136,10 @@ class _Worker:
     def __init__(self, ctx: WorkerContext, runtime: Any) -> None:
         self.ctx, self.runtime = ctx, runtime
         self.config = ctx.config
-        self.index = ctx.topo.rank - self.config.servers  # among the workers, from 0
+        self.opts = ctx.config.opts
+        self.index = ctx.topo.rank - self.opts.servers  # among the workers, from 0
         numel = sum(p.numel() for p in ctx.model.parameters())
-        self.bounds = shard_bounds(numel, self.config.servers)
+        self.bounds = shard_bounds(numel, self.opts.servers)
         self.flat = torch.empty(numel)
         if self.config.recovery == "continue":
             ctx.control.on_worker_left = self._announce_left
@@ -301,33 +148,33 @@ class _Worker:
         """Tell every server that worker ``gone`` died (from the control thread: our own
         main thread may be waiting for a server that waits for the dead worker)."""
         try:
-            for server in range(self.config.servers):
-                dist.send(_header(LEFT, gone, 0), dst=server, tag=HEADER_TAG)
+            for server in range(self.opts.servers):
+                dist.send(make_header(LEFT, gone, 0), dst=server, tag=HEADER_TAG)
         except RuntimeError:
             pass  # the run is ending anyway; the servers no longer listen
 
     def work(self) -> None:
-        ctx, config = self.ctx, self.config
-        servers = range(config.servers)
-        versions = [0] * config.servers
+        ctx, config, opts = self.ctx, self.config, self.opts
+        servers = range(opts.servers)
+        versions = [0] * opts.servers
         clock = 0
         header = torch.zeros(4, dtype=torch.int64)
         while True:
             if not self.runtime.gate.wait_for_next_step():
                 for server in servers:
-                    dist.send(_header(DONE, 0, clock), dst=server, tag=HEADER_TAG)
+                    dist.send(make_header(DONE, 0, clock), dst=server, tag=HEADER_TAG)
                 return
             t_start = self.runtime.now()
             # 1. pull: sync and backup must read a version newer than their last push.
-            min_version = versions[0] + 1 if clock and config.ps_mode in ("sync", "backup") \
+            min_version = versions[0] + 1 if clock and opts.ps_mode in ("sync", "backup") \
                 else 0
             started = time.perf_counter()
             for server in servers:
-                dist.send(_header(PULL, min_version, clock), dst=server, tag=HEADER_TAG)
+                dist.send(make_header(PULL, min_version, clock), dst=server, tag=HEADER_TAG)
             stopped, held = [], 0
             for server, (a, b) in zip(servers, self.bounds, strict=True):
-                _recv(header, src=server, tag=HEADER_TAG)
-                _recv(self.flat[a:b], src=server)
+                recv(header, src=server, tag=HEADER_TAG)
+                recv(self.flat[a:b], src=server)
                 versions[server], server_stop, why, on_record = (int(v) for v in header)
                 if server == 0 and clock == 0:
                     clock = on_record  # a restarted worker goes on where it was
@@ -339,7 +186,7 @@ class _Worker:
                 # Tell the servers that did not stop us yet, so none of them waits for us.
                 for server in servers:
                     if server not in stopped:
-                        dist.send(_header(DONE, 0, clock), dst=server, tag=HEADER_TAG)
+                        dist.send(make_header(DONE, 0, clock), dst=server, tag=HEADER_TAG)
                 return
             load_flat(list(ctx.model.parameters()), self.flat)
             # 2. compute, on this worker's own batch.
@@ -355,7 +202,7 @@ class _Worker:
             # 3. push each server its slice, tagged with the version we read from it.
             started = time.perf_counter()
             for server, (a, b) in zip(servers, self.bounds, strict=True):
-                dist.send(_header(PUSH, versions[server], clock + 1), dst=server,
+                dist.send(make_header(PUSH, versions[server], clock + 1), dst=server,
                           tag=HEADER_TAG)
                 dist.send(grad[a:b].contiguous(), dst=server, tag=PAYLOAD_TAG)
             push_ms = (time.perf_counter() - started) * 1e3
@@ -378,3 +225,53 @@ class _Worker:
             )
             if self.index == 0:  # the first worker draws the model it pulled
                 self.runtime.maybe_emit_boundary(ctx, clock)
+
+
+SPEC = StrategySpec(
+    name="parameter_server",
+    title={"en": "Parameter server", "zh": "参数服务器"},
+    summary={"en": "Servers hold the parameters, workers pull them, compute gradients and "
+                   "push them back; the consistency model decides who waits for whom.",
+             "zh": "服务器保存参数，工作进程拉取参数、计算梯度并推回；"
+                   "一致性模型决定谁等待谁。"},
+    implementation=ParameterServer,
+    loop="own",
+    options=ParameterServerOptions,
+    roles=_roles,
+    faults={"kill": None, "freeze": None, "slow": None, "corrupt": None},
+    recoveries={"none": None, "restart": None,
+                "continue": Needs({"ps_mode": ("async", "ssp", "backup")},
+                                  "sync needs every worker's gradient; continue is for "
+                                  "async, ssp or backup mode")},
+    views=("ps_topology", "timeline", "loss", "boundary", "tail_latency"),
+    events={
+        "ps_update": {
+            "version": "int: the server's parameter version after this update",
+            "applied": "list: one {worker, step, read_version, staleness[, clock_gap]} per "
+            "gradient (step = the worker's iteration that computed it)"
+            "; staleness = version at apply − version read",
+            "param_checksum": "float: float64 sum of this server's shard after the update",
+            "shard": "[start, end): the slice of the flat parameters this server owns",
+        },
+        "gradient_dropped": {
+            "worker": "int: the worker rank whose gradient came too late (backup mode)",
+            "read_version": "int", "version": "int: the server's version when it arrived",
+        },
+        "server_restored": {
+            "version": "int: the server's version after the rebuild (= before the crash)",
+            "checkpoint_version": "int: the checkpoint it started from (0: none yet, the "
+            "initial parameters)",
+            "replayed": "int: updates replayed from the log after that checkpoint",
+            "torn_tail": "bool: a half-written last log record was ignored (never applied)",
+            "refused": "list: newer checkpoints refused (truncated or tampered), with why",
+            "param_checksum": "float: float64 sum of the rebuilt shard",
+        },
+    },
+    check=_check,
+    references=("Li et al., Scaling distributed machine learning with the parameter server, "
+                "OSDI 2014",
+                "Chen et al., Revisiting distributed synchronous SGD, 2016",
+                "Ho et al., More effective distributed ML via a stale synchronous parallel "
+                "parameter server, NIPS 2013",
+                "Dean & Barroso, The tail at scale, CACM 2013"),
+)

@@ -1,7 +1,8 @@
 """One process, plain SGD: the reference every distributed strategy is checked against.
 
-Nothing is communicated. Running ``data_parallel`` with N workers must give the same
-parameters, step for step, as this strategy on the N workers' batches concatenated.
+Nothing is communicated. Running ``data_parallel`` with N workers × batch b gives the same
+parameters, step for step, as this strategy with batch N·b on the same seed: the sampler
+is global (``engine/data.py``), so both train on the same samples at every step.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from engine.strategies.base import (
     local_gradients,
     sgd_update,
 )
+from engine.strategies.spec import StrategySpec
 
 
 class SingleProcess:
@@ -29,7 +31,14 @@ class SingleProcess:
                           samples=len(y))
 
 
-if __name__ == "__main__":
-    from engine.demo import run_demo
 
-    run_demo("single", workers=1)
+SPEC = StrategySpec(
+    name="single",
+    title={"en": "Single process (reference)", "zh": "单进程（参照）"},
+    summary={"en": "One process trains alone: the reference distributed runs are checked "
+                   "against.",
+             "zh": "单个进程独自训练：分布式运行与之对照的基准。"},
+    implementation=SingleProcess,
+    workers=(1, 1),
+    views=("loss", "boundary", "timeline"),
+)

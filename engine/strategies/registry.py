@@ -1,0 +1,75 @@
+"""Every strategy DistLab knows: the built-in ones, and any named in ``DISTLAB_STRATEGIES``.
+
+A strategy is a module with a ``SPEC`` (``engine/strategies/spec.py``). To add one
+without touching DistLab, put it in an importable module and list the module in the
+environment variable ``DISTLAB_STRATEGIES`` (comma-separated), for the server and its
+workers alike: ``DISTLAB_STRATEGIES=my_lab.local_sgd distlab serve``.
+
+Modules are imported the first time a spec is asked for, not when this module is
+imported, so that ``engine.config`` can validate against the registry while the strategy
+modules themselves use ``engine.config``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+
+from engine.options import options_of
+from engine.strategies.spec import StrategySpec
+
+BUILTIN = (
+    "engine.strategies.single",
+    "engine.strategies.data_parallel",
+    "engine.strategies.parameter_server",
+)
+PLUGINS_ENV = "DISTLAB_STRATEGIES"
+# Settings common to every run: a strategy's options may not reuse these names (the
+# browser keeps both in one URL).
+_RESERVED = {"strategy", "options", "workers", "steps", "batch_size", "lr", "seed", "pace",
+             "model", "dataset", "backend", "detail", "network", "latency_us",
+             "bandwidth_gbps", "links", "emulated_compute_ms", "straggler",
+             "straggler_factor", "straggler_rank", "straggler_prob", "checkpoint_every",
+             "recovery", "max_restarts", "faults", "nan_policy", "num_samples", "hidden",
+             "timeout_s", "boundary_every", "lang", "run", "lesson"}
+
+_specs: dict[str, StrategySpec] | None = None
+_lock = threading.Lock()
+
+
+def module_names() -> list[str]:
+    extra = [m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(",") if m.strip()]
+    return [*BUILTIN, *extra]
+
+
+def specs() -> dict[str, StrategySpec]:
+    """Name → spec, in the order the form should offer them."""
+    global _specs
+    with _lock:
+        if _specs is None:
+            found: dict[str, StrategySpec] = {}
+            for module_name in module_names():
+                spec = getattr(importlib.import_module(module_name), "SPEC", None)
+                if not isinstance(spec, StrategySpec):
+                    raise TypeError(f"{module_name} has no SPEC (a StrategySpec)")
+                if spec.name in found:
+                    raise ValueError(f"two strategies are called {spec.name!r}")
+                clash = _RESERVED & set(options_of(spec.options))
+                if clash:
+                    raise ValueError(f"strategy {spec.name}: options {sorted(clash)} "
+                                     "reuse names of common settings")
+                found[spec.name] = spec
+            _specs = found
+        return _specs
+
+
+def get(name: object) -> StrategySpec:
+    known = specs()
+    if name not in known:
+        raise ValueError(f"strategy must be one of {', '.join(known)} (got {name!r})")
+    return known[name]  # type: ignore[index]
+
+
+def names() -> tuple[str, ...]:
+    return tuple(specs())

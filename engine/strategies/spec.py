@@ -1,0 +1,111 @@
+"""The one shape every strategy has: a ``StrategySpec`` declared next to its code.
+
+A strategy module (``engine/strategies/data_parallel.py``, …) ends with ``SPEC =
+StrategySpec(...)``. The spec says, in one place, everything the rest of DistLab needs to
+know about the strategy:
+
+- its name and titles (English and Chinese) and the papers it follows;
+- its own options (a dataclass of ``engine.options`` settings): the engine validates
+  them, the API documents them, the browser builds its form from them;
+- the role of every process (``worker``, ``server``, …) and how many workers it runs with;
+- how it runs: ``loop="step"`` (the worker's loop calls ``train_step`` once per step) or
+  ``loop="own"`` (``run(ctx, runtime)`` owns the loop, as the parameter server does);
+- the faults and recovery policies it supports, each perhaps only for some options;
+- the event types it adds and the views the browser should show for it.
+
+The registry (``engine/strategies/registry.py``) collects the specs; ``GET
+/api/strategies`` publishes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, is_dataclass
+from typing import Any, Literal
+
+from engine.options import Text, describe, parse
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """Allowed only while the strategy's options have one of these values."""
+
+    values: dict[str, tuple[Any, ...]]
+    because: str
+
+    def unmet(self, opts: Any) -> bool:
+        return any(getattr(opts, k) not in v for k, v in self.values.items())
+
+
+@dataclass(frozen=True, slots=True)
+class _NoOptions:
+    """A strategy without options of its own."""
+
+
+def _all_workers(_opts: Any, workers: int) -> list[str]:
+    return ["worker"] * workers
+
+
+@dataclass(frozen=True, kw_only=True)
+class StrategySpec:
+    name: str
+    title: Text
+    summary: Text
+    implementation: Callable[[], Any]
+    """Makes the object a worker process runs (see ``engine/strategies/base.py``)."""
+    loop: Literal["step", "own"] = "step"
+    options: type = _NoOptions
+    workers: tuple[int, int] = (1, 8)
+    roles: Callable[[Any, int], list[str]] = _all_workers
+    """``roles(opts, workers)``: the role of every process, by process rank."""
+    faults: dict[str, Needs | None] = field(default_factory=dict)
+    """Fault actions it supports (``engine/faultplan.py``), perhaps only for some options."""
+    recoveries: dict[str, Needs | None] = field(default_factory=lambda: {"none": None})
+    """Recovery policies it supports (``RunConfig.recovery``)."""
+    views: tuple[str, ...] = ("topology", "timeline", "loss", "boundary")
+    events: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Event types this strategy adds, with their fields (merged into the event schema)."""
+    check: Callable[[Any], None] = lambda config: None
+    """Rules that tie its options to the common settings; raise ``ValueError``."""
+    references: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not is_dataclass(self.options):
+            raise TypeError(f"strategy {self.name}: options must be a dataclass")
+        if self.loop not in ("step", "own"):
+            raise TypeError(f"strategy {self.name}: loop must be 'step' or 'own'")
+
+    def parse_options(self, values: dict[str, Any]) -> Any:
+        """The options as the strategy's typed dataclass (validated; defaults filled)."""
+        return parse(self.options, values, "options.")
+
+    def options_dict(self, values: dict[str, Any]) -> dict[str, Any]:
+        return asdict(self.parse_options(values))
+
+    def roles_of(self, opts: Any, workers: int) -> list[str]:
+        return self.roles(opts, workers)
+
+    def why_not(self, kind: Literal["fault", "recovery"], name: str, opts: Any) -> str | None:
+        """Why a fault action or a recovery policy is not available, or ``None``."""
+        table = self.faults if kind == "fault" else self.recoveries
+        if name not in table:
+            return f"the {self.name} strategy does not support it"
+        needs = table[name]
+        return needs.because if needs is not None and needs.unmet(opts) else None
+
+    def describe(self) -> dict[str, Any]:
+        """What ``GET /api/strategies`` says about this strategy."""
+        def needs(table: dict[str, Needs | None]) -> dict[str, Any]:
+            return {k: None if v is None else {"values": {n: list(a) for n, a in
+                                                          v.values.items()},
+                                               "because": v.because}
+                    for k, v in table.items()}
+        return {
+            "name": self.name, "title": self.title, "summary": self.summary,
+            "loop": self.loop, "options": describe(self.options),
+            "workers": {"min": self.workers[0], "max": self.workers[1]},
+            "roles": sorted(set(self.roles(self.parse_options({}), self.workers[1]))),
+            "faults": needs(self.faults), "recoveries": needs(self.recoveries),
+            "views": list(self.views), "events": self.events,
+            "references": list(self.references),
+        }
