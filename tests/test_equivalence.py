@@ -1,17 +1,26 @@
-"""Data parallelism must compute exactly what one process computes on the global batch."""
+"""Data parallelism must compute exactly what one process computes on the global batch.
+
+The sampler is global (engine/data.py): each step's global batch is dealt out among the
+workers, so ``single`` with batch W·b and ``data_parallel`` with W × b train on the same
+samples — and, being the same SGD, end every step with the same parameters.
+"""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 import torch
 import torch.nn.functional as F
+from fastapi.testclient import TestClient
 from torch.testing import assert_close
 
 from engine.config import RunConfig
-from engine.data import batch_indices, make_dataset, shard_indices
+from engine.data import batch_indices, make_dataset
 from engine.model import build_model, param_checksum
 from engine.runner import run_headless
 from tests.helpers import assert_gapless, steps_by_rank
+from tests.test_api import wait_for_status
 
 
 def reference_run(config: RunConfig, world: int) -> tuple[list[list[float]], list[float]]:
@@ -22,11 +31,10 @@ def reference_run(config: RunConfig, world: int) -> tuple[list[list[float]], lis
     """
     model = build_model(config.model, config.hidden, config.seed)
     data = make_dataset(config.dataset, config.num_samples, config.seed)
-    shards = [shard_indices(config.num_samples, r, world, config.seed) for r in range(world)]
     losses, checksums = [], []
     for step in range(1, config.steps + 1):
-        idx = [batch_indices(shards[r], step, config.batch_size, config.seed, r)
-               for r in range(world)]
+        idx = [batch_indices(config.num_samples, step, config.batch_size, config.seed, r,
+                             world) for r in range(world)]
         with torch.no_grad():
             losses.append([float(F.cross_entropy(model(data.x[i]), data.y[i])) for i in idx])
         every = torch.cat(idx)
@@ -75,7 +83,7 @@ def test_data_parallel_equals_single_process_on_concatenated_batch(world: int) -
 @pytest.mark.parametrize("algorithm", ["ring", "tree", "naive"])
 def test_hand_written_all_reduce_trains_exactly_like_the_reference(algorithm: str) -> None:
     config = RunConfig(strategy="data_parallel", workers=3, steps=10, batch_size=16,
-                       lr=0.5, seed=2, allreduce=algorithm)
+                       lr=0.5, seed=2, options={"allreduce": algorithm})
     _check_against_reference(config, 3)
 
 
@@ -99,3 +107,38 @@ def test_identical_seeds_give_identical_runs() -> None:
     assert len(first) == 16
     assert hashes(config) == first
     assert hashes(RunConfig(**{**config.to_dict(), "seed": 4})) != first
+
+
+def _checksums_through_the_api(client: TestClient, body: dict) -> dict[int, list[float]]:
+    """Start a run with ``POST /api/runs``, wait, and read its exported event log:
+    every rank's parameter checksum after each step."""
+    r = client.post("/api/runs", json=body)
+    assert r.status_code == 201, r.text
+    done = wait_for_status(client, r.json()["id"], {"finished", "failed"})
+    assert done["status"] == "finished", done["error"]
+    log = client.get(f"/api/runs/{done['id']}/export", params={"format": "jsonl"}).text
+    by_rank: dict[int, list[float]] = {}
+    for event in map(json.loads, log.splitlines()):
+        if event["type"] == "step":
+            by_rank.setdefault(event["rank"], []).append(event["param_checksum"])
+    return by_rank
+
+
+def test_single_process_and_data_parallel_agree_through_the_api(client: TestClient) -> None:
+    """What a student sees in the compare view: one process with batch 64 and four workers
+    with 16 each, same seed, draw the same curve — same parameters after every step."""
+    common = {"steps": 40, "lr": 0.5, "seed": 11, "dataset": "spirals", "pace": None}
+    single = _checksums_through_the_api(
+        client, {**common, "strategy": "single", "workers": 1, "batch_size": 64})
+    parallel = _checksums_through_the_api(
+        client, {**common, "strategy": "data_parallel", "workers": 4, "batch_size": 16})
+    assert len(single[0]) == 40 and sorted(parallel) == [0, 1, 2, 3]
+    reference = torch.tensor(single[0], dtype=torch.float64)
+    for rank, checksums in parallel.items():
+        got = torch.tensor(checksums, dtype=torch.float64)
+        relative = ((got - reference).abs() / reference.abs().clamp_min(1e-12)).max()
+        assert relative < 1e-4, (rank, float(relative))
+    # …and the comparison can fail: a different seed is a different run.
+    other = _checksums_through_the_api(
+        client, {**common, "seed": 12, "strategy": "single", "workers": 1, "batch_size": 64})
+    assert other[0] != single[0]
