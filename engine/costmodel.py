@@ -105,7 +105,9 @@ def ring_tree_crossover_bytes(n: int, latency_us: float, bandwidth_gbps: float) 
 # The cases both implementations must agree on. Networks are written out (not taken from
 # engine.network.PRESETS) so that retuning a preset does not silently change the table.
 GOLDEN_WORLD_SIZES = (2, 3, 4, 8, 16)
-GOLDEN_SIZES = (1e3, 4872, 1e4, 1e5, 1e6, 2**20, 1e7, 1e8, 1e9)  # 4872: the lab's gradient
+# 1 KB … 1 GB by decades, plus the lab's gradient (4,872 B) and 1 MiB (not divisible by 3)
+GOLDEN_SIZES = (1_000, 4_872, 10_000, 100_000, 1_000_000, 2**20, 10_000_000, 100_000_000,
+                1_000_000_000)
 GOLDEN_NETWORKS = (
     (50.0, 1.0),    # 1 GbE (kernel TCP)
     (20.0, 10.0),   # 10 GbE
@@ -130,9 +132,9 @@ def golden_table() -> dict:
         for n in GOLDEN_WORLD_SIZES
     ]
     return {
-        "about": "α–β all-reduce times (ms) from engine/costmodel.py; regenerate with "
-                 "`python -m engine.costmodel --golden > tests/golden/alphabeta.json`. "
-                 "Units: latency_us µs, bandwidth_gbps 10^9 bit/s, bytes B.",
+        "about": "alpha-beta all-reduce times (ms) from engine/costmodel.py; regenerate "
+                 "with `python -m engine.costmodel --golden > tests/golden/alphabeta.json`. "
+                 "Units: latency_us microseconds, bandwidth_gbps 1e9 bit/s, bytes B.",
         "cases": cases,
         "crossover": crossover,
     }
@@ -141,9 +143,9 @@ def golden_table() -> dict:
 def golden_json() -> str:
     """The golden file's exact text: one case per line, so a diff shows what moved."""
     table = golden_table()
-    lines = ["{", f'  "about": {json.dumps(table["about"], ensure_ascii=False)},']
+    lines = ["{", f'  "about": {json.dumps(table["about"])},']
     for key in ("cases", "crossover"):
-        rows = [json.dumps(row, ensure_ascii=False) for row in table[key]]
+        rows = [json.dumps(row) for row in table[key]]
         lines.append(f'  "{key}": [')
         lines.extend(f"    {row}," for row in rows[:-1])
         lines.append(f"    {rows[-1]}")
@@ -153,8 +155,8 @@ def golden_json() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m engine.costmodel", description=__doc__.split(
-        "\n", 1)[0])
+    parser = argparse.ArgumentParser(prog="python -m engine.costmodel",
+                                     description="The α–β closed forms of all-reduce.")
     parser.add_argument("--golden", action="store_true",
                         help="print the golden table (tests/golden/alphabeta.json)")
     args = parser.parse_args(argv)

@@ -12,7 +12,9 @@ rank: the "single-port" assumption of the textbook analyses):
     receive_done = max(receiver_clock, sender_departure) + α + N/β
 
 With that, a ring all-reduce over n ranks costs exactly 2(n-1)·(α + N/(n·β)), a binomial
-tree 2⌈log2 n⌉·(α + N/β), and the naive scheme is throttled by the root's single port.
+tree 2⌈log2 n⌉·(α + N/β), and the naive scheme is throttled by the root's single port:
+2(n-1)·(α + N/β). The closed forms live in engine/costmodel.py, the one owner the browser's
+netmodel.js is checked against (tests/golden/alphabeta.json).
 
 References: Hockney, "The communication challenge for MPP", Parallel Computing 1994;
 Thakur, Rabenseifner & Gropp, IJHPCA 2005 (α–β costs of MPI collectives).
@@ -23,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine import costmodel
+
 
 @dataclass(frozen=True, slots=True)
 class Link:
@@ -32,7 +36,8 @@ class Link:
     """β: gigabits per second."""
 
     def transfer_ms(self, num_bytes: int) -> float:
-        return self.latency_us / 1e3 + num_bytes * 8 / (self.bandwidth_gbps * 1e9) * 1e3
+        """α + N/β, in milliseconds."""
+        return costmodel.link_ms(self.latency_us, self.bandwidth_gbps, num_bytes)
 
 
 # Typical figures, rounded: kernel TCP over Ethernet, RDMA over InfiniBand.
@@ -90,9 +95,5 @@ def build_network(name: str | None, *, world_size: int, latency_us: float | None
 
 
 def ring_all_reduce_ms(world_size: int, num_bytes: int, link: Link) -> float:
-    """The textbook cost 2(n-1)·α + 2(n-1)/n·N/β, for charts and checks."""
-    n = world_size
-    if n == 1:
-        return 0.0
-    return 2 * (n - 1) * link.latency_us / 1e3 + (
-        2 * (n - 1) / n * num_bytes * 8 / (link.bandwidth_gbps * 1e9) * 1e3)
+    """The textbook cost 2(n-1)·α + 2(n-1)/n·N/β over one link type (costmodel.ring_ms)."""
+    return costmodel.ring_ms(world_size, num_bytes, link.latency_us, link.bandwidth_gbps)

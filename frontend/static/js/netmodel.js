@@ -1,4 +1,4 @@
-// netmodel.js — the α–β (Hockney) cost of the all-reduce algorithms, as engine/network.py
+// netmodel.js — the α–β (Hockney) cost of the all-reduce algorithms, as the engine
 // charges them: a message of N bytes over a link takes α + N/β. Pure functions, no DOM.
 //
 //   ring   2(n−1)·α + 2(n−1)/n·N/β      (reduce-scatter + all-gather, bandwidth-optimal)
@@ -6,6 +6,12 @@
 //   naive  2(n−1)·(α + N/β)             (everything through rank 0's single port)
 //
 // α in microseconds, β in gigabits per second, N in bytes, results in milliseconds.
+//
+// Python owns these formulas (engine/costmodel.py, with their derivation and references);
+// this copy exists because the browser draws the curves itself. The golden table that
+// Python writes, tests/golden/alphabeta.json, keeps the two equal: tests/test_costmodel.py
+// checks Python against it, tests/js/alphabeta-golden.test.mjs this file. Change a formula
+// there first, regenerate the table, then follow here.
 
 export const MODEL_ALGOS = ["ring", "tree", "naive"];
 
