@@ -9,6 +9,7 @@ skipping is acceptable on this machine.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -50,25 +51,18 @@ def get_json(url: str) -> object:
         return json.loads(res.read())
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data_dir = tmp_path_factory.mktemp("distlab-data")
+@contextlib.contextmanager
+def running_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """``distlab serve`` as a subprocess on a free port; yields its base URL and kills it
+    (and every worker it started) afterwards."""
     port = free_port()
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "engine.cli",
-                "serve",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(data_dir),
-            ],
+            [sys.executable, "-m", "engine.cli", "serve", "--port", str(port),
+             "--data-dir", str(data_dir)],
             cwd=ROOT,
-            env={**os.environ, "DISTLAB_INSTRUCTOR_KEY": INSTRUCTOR_KEY},
+            env={**os.environ, "DISTLAB_INSTRUCTOR_KEY": INSTRUCTOR_KEY, **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: teardown kills workers too
@@ -96,6 +90,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_server(tmp_path_factory.mktemp("distlab-data")) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

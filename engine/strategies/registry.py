@@ -35,7 +35,7 @@ _RESERVED = {"strategy", "options", "workers", "steps", "batch_size", "lr", "see
              "timeout_s", "boundary_every", "lang", "run", "lesson"}
 
 _specs: dict[str, StrategySpec] | None = None
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
 def module_names() -> list[str]:
@@ -48,20 +48,33 @@ def specs() -> dict[str, StrategySpec]:
     global _specs
     with _lock:
         if _specs is None:
-            found: dict[str, StrategySpec] = {}
-            for module_name in module_names():
-                spec = getattr(importlib.import_module(module_name), "SPEC", None)
-                if not isinstance(spec, StrategySpec):
-                    raise TypeError(f"{module_name} has no SPEC (a StrategySpec)")
-                if spec.name in found:
-                    raise ValueError(f"two strategies are called {spec.name!r}")
-                clash = _RESERVED & set(options_of(spec.options))
-                if clash:
-                    raise ValueError(f"strategy {spec.name}: options {sorted(clash)} "
-                                     "reuse names of common settings")
-                found[spec.name] = spec
-            _specs = found
+            _specs = {}
+            try:
+                for module_name in module_names():
+                    add_module(module_name)
+            except Exception:
+                _specs = None  # a broken plugin: say so again next time, not half a list
+                raise
         return _specs
+
+
+def add_module(module_name: str) -> StrategySpec:
+    """Import a strategy module and register its ``SPEC`` (a second time: nothing)."""
+    with _lock:
+        known = specs()
+        spec = getattr(importlib.import_module(module_name), "SPEC", None)
+        if not isinstance(spec, StrategySpec):
+            raise TypeError(f"{module_name} has no SPEC (a StrategySpec)")
+        if known.get(spec.name) is spec:
+            return spec
+        if spec.name in known:
+            raise ValueError(f"two strategies are called {spec.name!r}")
+        clash = _RESERVED & set(options_of(spec.options))
+        if clash:
+            raise ValueError(f"strategy {spec.name}: options {sorted(clash)} "
+                             "reuse names of common settings")
+        known[spec.name] = spec
+        return spec
 
 
 def get(name: object) -> StrategySpec:
