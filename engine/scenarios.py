@@ -30,9 +30,10 @@ def data_parallel_4() -> Scenario:
         name="data-parallel-4",
         title={"en": "Data parallelism, 4 workers", "zh": "数据并行：4 个工作进程"},
         description={
-            "en": "Each worker trains on its own shard; an all-reduce averages the gradients "
-                  "so all four replicas take the same step. Watch the checksums stay equal.",
-            "zh": "每个工作进程在自己的数据分片上训练；all-reduce 对梯度求平均，"
+            "en": "Each worker trains on its own part of every batch; an all-reduce averages "
+                  "the gradients so all four replicas take the same step. Watch the "
+                  "checksums stay equal.",
+            "zh": "每个工作进程在每批数据中属于自己的那一份上训练；all-reduce 对梯度求平均，"
                   "四个副本执行相同的更新。观察参数校验和始终一致。",
         },
         # 5 steps/s: slow enough to follow every all-reduce in a lecture hall.
