@@ -60,6 +60,10 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "param_hash": "str: hash of the raw parameter bytes (bitwise identity)",
         "lr": "float", "samples": "int: samples this rank processed this step",
         "t_start": "float: when this rank started the step (s since run start)",
+        "phases": "list: the step's measured phases in order, [[name, ms], …] with ms > 0; "
+        "names: wait (for peers), compute, emulated (slept: straggler model), comm; "
+        "parameter server: pull | wait (for the version) | blocked (staleness bound), "
+        "compute, emulated, push",
         "emulated_ms": "float (optional): emulated extra compute slept (straggler model)",
         "slowed": "bool (optional): this step was slowed by the straggler model",
         "blocked_ms": "float (parameter server): pull held back by the staleness bound",

@@ -63,12 +63,12 @@ def to_csv(events: Iterable[dict[str, Any]]) -> str:
 
 
 def step_phases(event: dict[str, Any]) -> list[tuple[str, float]]:
-    """The measured phases of one step, in order, as (name, ms) with ms > 0.
+    """The measured phases of one step, in order, as (name, ms) with ms > 0: what the
+    engine put in the event (``phases``). Runs recorded before events carried their
+    phases (schema 1) get them rebuilt from the step's timings, as the page did then."""
+    if isinstance(event.get("phases"), list):
+        return [(str(name), float(ms)) for name, ms in event["phases"]]
 
-    Data parallel: wait for peers, compute, communicate. Parameter-server worker: pull
-    (held by the staleness bound, or waiting for the version), compute, emulated compute
-    (straggler model), push. Mirrors ``recSegments`` in frontend/static/js/timeline.js.
-    """
     def ms(key: str) -> float:
         value = event.get(key)
         return float(value) if isinstance(value, int | float) and value > 0 else 0.0

@@ -48,7 +48,7 @@ from engine.model import (
     param_hash,
 )
 from engine.network import build_network
-from engine.strategies.base import WorkerContext
+from engine.strategies.base import WorkerContext, step_phases
 from engine.topology import Topology
 
 EVENT_QUEUE_SIZE = 20_000
@@ -360,6 +360,10 @@ class _Trainer:
             result = group.strategy.train_step(step)
             stats = comms.take_stats()
             self.done = step
+            extra = result.extra or {}
+            phases = step_phases(*(result.phases or [
+                ("wait", stats.wait_ms), ("compute", result.compute_ms),
+                ("emulated", extra.get("emulated_ms", 0.0)), ("comm", stats.comm_ms)]))
             sender.emit(
                 "step", rank=rank, step=step, loss=round(result.loss, 6),
                 grad_norm=round(result.grad_norm, 6), compute_ms=round(result.compute_ms, 4),
@@ -371,7 +375,7 @@ class _Trainer:
                 lr=config.lr, samples=result.samples,
                 # The step began with the barrier wait that preceded the compute.
                 t_start=round(t_start - stats.wait_ms / 1e3, 6),
-                events_dropped=sender.dropped, **(result.extra or {}),
+                events_dropped=sender.dropped, phases=phases, **extra,
             )
             if topo.is_leader and _boundary_due(config, self.control, step):
                 sender.emit("boundary", rank=rank, step=step,

@@ -56,6 +56,15 @@ class StepResult:
     samples: int
     extra: dict[str, Any] | None = None
     """Strategy-specific fields added to the step event (e.g. compression metrics)."""
+    phases: list[tuple[str, float]] | None = None
+    """The step's phases in order, ``[(name, ms), …]``, when they are not the usual
+    wait → compute → emulated → comm (the worker's loop fills those in itself)."""
+
+
+def step_phases(*phases: tuple[str, float]) -> list[list[Any]]:
+    """Phases as the step event carries them: ``[[name, ms], …]`` in order, only those
+    that took time (the timeline and the trace export draw exactly these)."""
+    return [[name, round(ms, 4)] for name, ms in phases if ms > 0]
 
 
 class StepStrategy(Protocol):

@@ -49,7 +49,7 @@ import torch.distributed as dist
 
 from engine.model import load_flat
 from engine.options import choice, integer
-from engine.strategies.base import WorkerContext, emulate_work, local_gradients
+from engine.strategies.base import WorkerContext, emulate_work, local_gradients, step_phases
 from engine.strategies.ps_protocol import (
     BLOCKED_BY_SSP,
     DONE,
@@ -68,6 +68,8 @@ from engine.strategies.spec import Needs, StrategySpec
 
 MAX_SERVERS = 4
 MODES = ("sync", "backup", "async", "ssp")
+# How a pull shows on the timeline: plain, held for a newer version, or blocked by SSP.
+PULL_PHASE = {0: "pull", WAITED_FOR_VERSION: "wait", BLOCKED_BY_SSP: "blocked"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,6 +224,8 @@ class _Worker:
                 param_hash="", read_version=versions[0], read_versions=list(versions),
                 lr=config.lr, samples=len(y), t_start=round(t_start, 6),
                 events_dropped=self.runtime.dropped(),
+                phases=step_phases((PULL_PHASE[held], pull_ms), ("compute", compute_ms),
+                                   ("emulated", emulated_ms), ("push", push_ms)),
             )
             if self.index == 0:  # the first worker draws the model it pulled
                 self.runtime.maybe_emit_boundary(ctx, clock)

@@ -66,6 +66,7 @@ export const STEP_FIELDS = [
   "read_versions",
   "skipped",
   "slow_factor",
+  "phases",
 ];
 
 /** Fault actions POST /api/runs/{id}/control accepts for one worker rank. */

@@ -46,11 +46,16 @@ const msOf = (rec, seg, modelled = false) => {
   return Number.isFinite(v) && v > 0 ? v : 0;
 };
 
-/** Pure: the segments of one step record, in order, as [segment, ms] with ms > 0.
- *  Data parallel: wait, compute, comm. Parameter-server worker (a record with pull_ms):
- *  its pull — blocked by the SSP bound, waiting for the version (sync), or plain — then
- *  compute, the emulated compute (straggler model, drawn hatched), and the push. */
+/** Pure: the segments of one step record, in order, as [segment, ms] with ms > 0: the
+ *  phases the engine measured and put in the step event (`phases`). On the modelled
+ *  clock, communication is charged its modelled time instead. Runs recorded before
+ *  events carried their phases get them rebuilt from the step's timings. */
 export function recSegments(rec, modelled = false) {
+  if (Array.isArray(rec.phases)) {
+    return rec.phases
+      .map(([seg, ms]) => [seg, modelled && seg === "comm" ? msOf(rec, "comm", true) : ms])
+      .filter(([, ms]) => Number.isFinite(ms) && ms > 0);
+  }
   if (Number.isFinite(rec.pull_ms)) {
     const pull = rec.pull_ms > 0 ? rec.pull_ms : 0;
     const held = msOf(rec, "blocked") > 0 ? "blocked" : msOf(rec, "wait") > 0 ? "wait" : "pull";
