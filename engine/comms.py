@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import torch
@@ -181,6 +182,36 @@ class Comms:
                           modelled_ms=transfer_ms,
                           modelled_start_ms=float(depart) if modelled else None)
 
+    def send(self, tensor: torch.Tensor, dst: int, *, tag: int, op: str,
+             step: int | None = None, traffic: bool = True) -> None:
+        """One point-to-point message to ``dst``, for protocols that are not collectives
+        (a parameter server's pushes and pulls). Timed and counted like everything else;
+        ``traffic=False`` for the few bytes of a protocol header (not counted, no event)."""
+        start = time.perf_counter()
+        dist.send(tensor, dst=dst, tag=tag)
+        if not traffic:
+            return
+        elapsed_ms = (time.perf_counter() - start) * 1e3
+        num_bytes = tensor.numel() * tensor.element_size()
+        self._account(elapsed_ms, sent=num_bytes, recv=0)
+        self._message(op, dst, num_bytes, elapsed_ms, step=step)
+
+    def recv(self, tensor: torch.Tensor, src: int | None = None, *, tag: int,
+             timeout: timedelta | None = None, traffic: bool = True) -> None:
+        """Receive into ``tensor`` from ``src`` — or from whichever rank sends first when
+        ``src`` is None — waiting up to ``timeout`` (the process group's by default).
+        The sender reports the message (one ``comm`` event per message, from its sender);
+        the receiver counts its bytes."""
+        start = time.perf_counter()
+        request = dist.irecv(tensor, src=src, tag=tag)
+        if timeout is None:
+            request.wait()
+        else:
+            request.wait(timeout)
+        if traffic:
+            self._account((time.perf_counter() - start) * 1e3, sent=0,
+                          recv=tensor.numel() * tensor.element_size())
+
     def agree_max(self, flags: torch.Tensor) -> None:
         """Control plane: element-wise max of small flags over all ranks.
 
@@ -202,13 +233,13 @@ class Comms:
     def _message(self, op: str, dst: int | None, num_bytes: int, elapsed_ms: float, *,
                  chunk: int | None = None, algo: str = "builtin",
                  modelled_ms: float | None = None,
-                 modelled_start_ms: float | None = None) -> None:
+                 modelled_start_ms: float | None = None, step: int | None = None) -> None:
         if self._emit_comm is None:
             return
-        fields: dict[str, Any] = {}
+        fields: dict[str, Any] = {} if step is None else {"step": step}
         if modelled_ms is not None:
-            fields = {"modelled_ms": round(modelled_ms, 6),
-                      "modelled_start_ms": round(modelled_start_ms or 0.0, 6)}
+            fields |= {"modelled_ms": round(modelled_ms, 6),
+                       "modelled_start_ms": round(modelled_start_ms or 0.0, 6)}
         # Events name workers, not process-group ranks (they differ after a shrink).
         self._emit_comm(op=op, src=self.topo.me,
                         dst=None if dst is None else self.topo.id_of(dst), bytes=num_bytes,

@@ -344,8 +344,11 @@ class _Trainer:
         self.done, paused, tokens = (int(v) for v in state.tolist())
         control.adopt(paused=bool(paused), step_tokens=tokens)
 
-    def _emit_comm(self, **fields: Any) -> None:
-        self.sender.emit("comm", rank=self.spec.rank, step=self.step_now or None, **fields)
+    def _emit_comm(self, *, step: int | None = None, **fields: Any) -> None:
+        # A strategy that owns its loop names the step itself (a server's reply belongs
+        # to the iteration of the worker that asked).
+        self.sender.emit("comm", rank=self.spec.rank, step=step or self.step_now or None,
+                         **fields)
 
     def run(self, group: _Group) -> None:
         """Train until the last step or a stop; raises if the group breaks."""

@@ -22,11 +22,6 @@ PATIENCE = timedelta(days=1)
 MAX_BROKEN_RECEIVES = 50
 
 
-def recv(tensor: torch.Tensor, src: int | None = None, tag: int = PAYLOAD_TAG) -> None:
-    """Receive into ``tensor``, from ``src`` or from any rank, waiting as long as needed."""
-    dist.irecv(tensor, src=src, tag=tag).wait(PATIENCE)
-
-
 def make_header(kind: int, a: int, b: int) -> torch.Tensor:
     return torch.tensor([kind, a, b, dist.get_rank()])
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.distributed as dist
 
 from engine import checkpoint, updatelog
 from engine.model import flat_params
@@ -22,11 +21,11 @@ from engine.strategies.ps_protocol import (
     HEADER_TAG,
     LEFT,
     MAX_BROKEN_RECEIVES,
+    PATIENCE,
     PAYLOAD_TAG,
     PULL,
     PUSH,
     WAITED_FOR_VERSION,
-    recv,
     shard_bounds,
 )
 
@@ -54,6 +53,7 @@ class Server:
         config = self.config = ctx.config
         self.opts = opts = config.opts
         self.ctx, self.emit, self.runtime = ctx, runtime.emit, runtime
+        self.comms = ctx.comms  # every message is timed, counted and reported there
         self.index = ctx.topo.rank
         self.start, self.end = shard_bounds(sum(p.numel() for p in ctx.model.parameters()),
                                             opts.servers)[self.index]
@@ -104,7 +104,8 @@ class Server:
         broken = 0  # receive errors in a row
         while s.active:
             try:
-                recv(header, tag=HEADER_TAG)  # from whichever worker is first
+                # From whichever worker is first; a header is protocol, not traffic.
+                self.comms.recv(header, tag=HEADER_TAG, timeout=PATIENCE, traffic=False)
             except RuntimeError:
                 # A worker killed with our reply unread resets its connection; the
                 # receive from any worker reports that. Under 'continue' it is news of a
@@ -121,14 +122,13 @@ class Server:
                 s.pending[src] = _Pull(src, min_version=a, asked_at=time.monotonic())
             elif kind == PUSH:
                 try:
-                    recv(grad, src=src)
+                    self.comms.recv(grad, src=src, tag=PAYLOAD_TAG, timeout=PATIENCE)
                 except RuntimeError:
                     if self.config.recovery != "continue":
                         raise
                     self._forget(src)  # it died between its header and its gradient
                     self._serve_pulls()
                     continue
-                self.ctx.comms.stats.bytes_recv += grad.numel() * 4
                 s.clocks[src] = b
                 self._on_gradient(src, read_version=a, grad=grad.clone())
             elif kind == DONE:  # stopped by the user, or by another server's end
@@ -213,13 +213,14 @@ class Server:
             reply = torch.tensor([s.version, int(s.stopping), pull.held, s.clocks[worker]])
             del s.pending[worker]
             try:
-                dist.send(reply, dst=worker, tag=HEADER_TAG)
-                dist.send(self.params, dst=worker, tag=PAYLOAD_TAG)
+                self.comms.send(reply, worker, tag=HEADER_TAG, op="pull", traffic=False)
+                # The reply belongs to the iteration the worker is about to compute.
+                self.comms.send(self.params, worker, tag=PAYLOAD_TAG, op="pull",
+                                step=s.clocks[worker] + 1)
             except RuntimeError:
                 if self.config.recovery != "continue":
                     raise
                 self._forget(worker)  # it died after asking; its LEFT notice is on the way
                 continue
-            self.ctx.comms.stats.bytes_sent += self.params.numel() * 4
             if s.stopping:
                 s.active.discard(worker)
