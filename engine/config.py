@@ -24,6 +24,7 @@ from engine.options import (
     flag,
     integer,
     number,
+    options_of,
 )
 from engine.strategies import registry
 
@@ -128,6 +129,10 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         spec = registry.get(self.strategy)  # ValueError naming the strategies there are
+        clash = set(options_of(spec.options)) & set(self.__dataclass_fields__)
+        if clash:  # a strategy's bug, not the user's: the page keeps both in one URL
+            raise TypeError(f"strategy {spec.name}: options {sorted(clash)} reuse the "
+                            "names of common settings")
         check_fields(self)
         # Fill in the strategy's defaults, so a stored config says everything it ran with.
         self.options = spec.options_dict(self.options)

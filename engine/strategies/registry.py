@@ -16,7 +16,6 @@ import importlib
 import os
 import threading
 
-from engine.options import options_of
 from engine.strategies.spec import StrategySpec
 
 BUILTIN = (
@@ -25,15 +24,6 @@ BUILTIN = (
     "engine.strategies.parameter_server",
 )
 PLUGINS_ENV = "DISTLAB_STRATEGIES"
-# Settings common to every run: a strategy's options may not reuse these names (the
-# browser keeps both in one URL).
-_RESERVED = {"strategy", "options", "workers", "steps", "batch_size", "lr", "seed", "pace",
-             "model", "dataset", "backend", "detail", "network", "latency_us",
-             "bandwidth_gbps", "links", "emulated_compute_ms", "straggler",
-             "straggler_factor", "straggler_rank", "straggler_prob", "checkpoint_every",
-             "recovery", "max_restarts", "faults", "nan_policy", "num_samples", "hidden",
-             "timeout_s", "boundary_every", "lang", "run", "lesson"}
-
 _specs: dict[str, StrategySpec] | None = None
 _lock = threading.RLock()
 
@@ -69,10 +59,6 @@ def add_module(module_name: str) -> StrategySpec:
             return spec
         if spec.name in known:
             raise ValueError(f"two strategies are called {spec.name!r}")
-        clash = _RESERVED & set(options_of(spec.options))
-        if clash:
-            raise ValueError(f"strategy {spec.name}: options {sorted(clash)} "
-                             "reuse names of common settings")
         known[spec.name] = spec
         return spec
 
