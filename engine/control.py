@@ -3,8 +3,9 @@
 A rank that pauses while a peer has already entered the step's all-reduce would leave
 that peer waiting until the process-group timeout kills the run. So ranks never act on a
 control message alone. The supervisor numbers its control messages (1, 2, 3, …) and sends
-every message to every rank. At the start of each step the ranks agree, with a tiny
-all-reduce(MAX), on *how many* messages to act on; each rank then applies exactly that
+every message to every rank. At the start of a step the ranks agree, with a tiny
+all-reduce(MAX), on *how many* messages to act on (before every step at a human pace or
+while paused; at full speed every ``AGREE_EVERY_AT_FULL_SPEED`` steps); each rank then applies exactly that
 prefix of the message sequence (waiting the few milliseconds for any it has not received
 yet). Identical messages applied in identical order give an identical state on every
 rank, so every rank makes the same decision: run the step, wait, or stop.
@@ -168,6 +169,9 @@ class ControlState:
                                 or bool(self.urgent_regroup))
 
 
+AGREE_EVERY_AT_FULL_SPEED = 20  # at ~3 ms a step: a pause takes effect within ~60 ms
+
+
 class StepGate:
     """Decides whether and when this rank runs its next step.
 
@@ -183,6 +187,23 @@ class StepGate:
         self.comms = comms
         self.device = device
         self._last_start: float | None = None
+        self._unagreed = 0  # steps run since the ranks last agreed
+
+    def _must_agree(self) -> bool:
+        """Whether the ranks agree on their controls before this step.
+
+        At a human pace, and whenever paused, before every step: it costs nothing next
+        to the pace, and the timeline shows the wait for peers there. At full speed only
+        every ``AGREE_EVERY_AT_FULL_SPEED`` steps: one collective less per step (it cost
+        as much as the gradient all-reduce of a small model), and a pause or stop takes
+        effect a few milliseconds later. Every rank decides alike: pace and pause are
+        themselves agreed state, and the count restarts with every process group.
+        """
+        if self.comms is None:
+            return False
+        control = self.control
+        return (bool(control.pace) or control.paused or not control.can_go()
+                or self._unagreed >= AGREE_EVERY_AT_FULL_SPEED - 1)
 
     def wait_for_next_step(self) -> bool:
         """Block until this rank may run the next step; False means stop.
@@ -194,12 +215,16 @@ class StepGate:
             if control.pace and self._last_start is not None:
                 control.sleep_until(self._last_start + 1.0 / control.pace)
             control.check_regroup()
-            seq = control.received_seq
-            if self.comms is not None:
-                agreed = torch.tensor([seq], dtype=torch.int64, device=self.device)
-                self.comms.agree_max(agreed)
-                seq = int(agreed.item())
-            control.apply_through(seq)
+            if self._must_agree():
+                agreed = torch.tensor([control.received_seq], dtype=torch.int64,
+                                      device=self.device)
+                self.comms.agree_max(agreed)  # type: ignore[union-attr]
+                control.apply_through(int(agreed.item()))
+                self._unagreed = 0
+            elif self.comms is None:
+                control.apply_through(control.received_seq)  # no peer to agree with
+            else:
+                self._unagreed += 1  # go on with the state agreed last time
             control.check_regroup()  # a rejoin agreed on: every rank leaves at this step
             if control.stop:
                 return False

@@ -10,6 +10,7 @@ disjoint and together form the global batch a single process would take.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -69,8 +70,11 @@ def _blobs(n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     return centres[y] + torch.randn(n, 2, generator=gen) * 0.55, y
 
 
+@functools.lru_cache(maxsize=4)
 def epoch_order(num_samples: int, seed: int, epoch: int) -> torch.Tensor:
-    """All samples in the seeded order they are visited in during ``epoch`` (from 0)."""
+    """All samples in the seeded order they are visited in during ``epoch`` (from 0).
+
+    Cached: every step of an epoch reads the same order (callers must not modify it)."""
     gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
     return torch.randperm(num_samples, generator=gen)
 
@@ -93,7 +97,7 @@ def batch_indices(num_samples: int, step: int, batch_size: int, seed: int, rank:
     assert per_epoch >= 1, "fewer samples than one global batch"
     epoch, pos = divmod(step - 1, per_epoch)
     batch = epoch_order(num_samples, seed, epoch)[pos * global_batch:(pos + 1) * global_batch]
-    return batch[rank::world]
+    return batch[rank::world].clone()
 
 
 def samples_per_epoch(num_samples: int, batch_size: int, world: int) -> int:

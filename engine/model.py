@@ -47,6 +47,14 @@ def param_hash(model: nn.Module) -> str:
     return hashlib.blake2b(raw, digest_size=8).hexdigest()
 
 
+def param_fingerprint(model: nn.Module) -> tuple[float, str]:
+    """``param_checksum`` and ``param_hash`` at once, from one copy of the parameters
+    (the worker reports both after every step)."""
+    flat = flat_params(model).cpu()
+    raw = flat.numpy().tobytes()
+    return float(flat.double().sum()), hashlib.blake2b(raw, digest_size=8).hexdigest()
+
+
 @torch.no_grad()
 def boundary_grid(
     model: nn.Module, extent: tuple[float, float, float, float], n: int = 40

@@ -145,7 +145,7 @@ class DataParallelNaive:
         extra: dict[str, Any] = {"emulated_ms": round(emulated_ms, 4)} if emulated_ms else {}
         if ctx.control.slow_factor > 1:
             extra["slow_factor"] = ctx.control.slow_factor
-        local_ok = bool(torch.isfinite(flat).all())
+        local_sum = flat.sum()  # not finite when a local value is not (read only then)
         if self.compressed is None:
             # Timed and counted by comms, not compute; the allreduce option picks the
             # algorithm.
@@ -157,7 +157,7 @@ class DataParallelNaive:
         # One NaN anywhere makes the averaged gradient NaN on every rank alike, so every
         # rank takes the same decision here — before the NaN reaches any parameter.
         if not torch.isfinite(flat).all():
-            extra.update(self._on_nan(step, local_ok))
+            extra.update(self._on_nan(step, local_ok=bool(torch.isfinite(local_sum))))
             if ctx.config.nan_policy == "skip":
                 return StepResult(loss=loss, grad_norm=float("nan"), compute_ms=compute.ms,
                                   samples=len(y), extra=extra)
