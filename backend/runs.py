@@ -18,8 +18,11 @@ from typing import Any
 from backend.hub import Hub, Viewer
 from backend.settings import Settings
 from backend.store import LIVE_STATUSES, Store
+from engine.causes import cause_text, make
 from engine.config import RunConfig
 from engine.supervisor import RunSupervisor, resolve_backend
+
+SHUTDOWN = make("shutdown")  # why live runs end when the server goes down
 
 
 class RunLimitError(Exception):
@@ -237,12 +240,12 @@ class RunManager:
         """Server going down: kill every live run's workers and record why."""
         live = [r for r in self.runs.values() if r.live and r.supervisor is not None]
         for run in live:
-            run.supervisor.kill("the server shut down during the run", status="interrupted")
+            run.supervisor.kill(SHUTDOWN, status="interrupted")
         for run in live:
             await asyncio.to_thread(run.supervisor.wait, 10)
         await asyncio.sleep(0)  # let the last queued events reach memory and viewers
         for run in live:
             run.status = "interrupted"
-            run.error = "the server shut down during the run"
+            run.error = cause_text(SHUTDOWN)
             run.finished_at = time.time()
             self._persist(run)

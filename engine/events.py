@@ -53,7 +53,9 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "grad_norm": "float: L2 norm of the gradient this rank applied",
         "compute_ms": "float: forward + backward + update",
         "comm_ms": "float: time inside communication calls",
-        "wait_ms": "float: time waiting for peers at the step barrier",
+        "wait_ms": "float: time waiting for peers where the ranks agree on their controls "
+        "(before every step at a human pace; at full speed only every 20 steps, and the "
+        "wait for peers is then inside the step's communication)",
         "comm_modelled_ms": "float | null: communication time on the modelled network",
         "bytes_sent": "int", "bytes_recv": "int",
         "param_checksum": "float: float64 sum of all parameters after the update",
@@ -101,7 +103,12 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "not_applied": "str (optional): why a scheduled fault could not be applied",
     },
     "worker_failed": {
-        "cause": "str: e.g. 'killed by signal SIGKILL', 'frozen: no heartbeat for 3.1 s'",
+        "cause": "object: why it failed, a code with fields (engine/causes.py): "
+        "{code: signal, signal} | {code: frozen, silent_s} (no heartbeat for that long) | "
+        "{code: exit, exit_code} | {code: exception, type, message} (its own error) | "
+        "{code: collective, type, message} (its group broke and no new one formed) | "
+        "{code: link_drop, src, dst} (it waited for a message dropped on that link). "
+        "Runs stored before codes have a plain English string",
         "detection_ms": "float | null: from the injected fault to its detection",
         "pid": "int",
     },
@@ -136,7 +143,11 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
     },
     "run_finished": {
         "status": "str: finished | stopped | failed | interrupted (the server shut down)",
-        "error": "str | null",
+        "error": "str | null: why it ended badly, in English (the sentence of `cause`)",
+        "cause": "object | null (optional): the same as a code with fields: {code: "
+        "rank_failed, rank, pid, cause} (a worker_failed cause) | {code: stalled, limit_s} | "
+        "{code: stop_timeout} | {code: start_failed, type, message} | {code: internal, "
+        "type, message} | {code: abandoned} | {code: shutdown}",
         "summary": "object: steps_completed (parameter server: the furthest worker's), "
         "wall_s, startup_s, steps_per_s, final_loss, events_dropped, versions (parameter "
         "server: server 0's last version)",

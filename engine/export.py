@@ -9,6 +9,8 @@ start to its end, and inside it the measured phases laid end to end — the same
 the page's timeline. Their durations are measured; their order within a step is the
 algorithm's order (wait for peers, compute, communicate), not individually timestamped.
 With ``detail`` on, every message is a slice of its own on a "messages" track per rank.
+Faults, failures, recoveries and the end are instants; a failure's cause (a code with
+fields, engine/causes.py) is rendered into the instant's name and ``args.cause_text``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import io
 import json
 from collections.abc import Iterable
 from typing import Any
+
+from engine.causes import cause_text
 
 FORMATS = ("jsonl", "csv", "perfetto")
 EXTENSIONS = {"jsonl": "jsonl", "csv": "csv", "perfetto": "trace.json"}
@@ -126,7 +130,11 @@ def to_trace(events: list[dict[str, Any]]) -> dict[str, Any]:
         elif kind in ("fault", "worker_failed", "nan_detected", "recovery", "control",
                       "gradient_dropped", "run_finished"):
             args = {k: v for k, v in e.items() if k not in ("seq", "type", "run_id", "t")}
-            instant = {"ph": "i", "pid": PID, "ts": us, "name": kind, "cat": kind,
+            name = kind
+            if e.get("cause"):  # why it failed, as a sentence (the code stays in args)
+                args["cause_text"] = cause_text(e["cause"])
+                name = f"{kind}: {args['cause_text']}"
+            instant = {"ph": "i", "pid": PID, "ts": us, "name": name, "cat": kind,
                        "args": args, "s": "t" if e.get("rank") is not None else "g"}
             if e.get("rank") is not None:
                 instant["tid"] = e["rank"]

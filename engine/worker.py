@@ -33,7 +33,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from engine import checkpoint
+from engine import causes, checkpoint
 from engine import data as datasets
 from engine.comms import Comms
 from engine.config import RunConfig
@@ -169,8 +169,7 @@ def worker_main(spec: WorkerSpec, events_conn: Connection, control_conn: Connect
         sender.put({"type": "_done", "rank": spec.rank}, essential=True)
     except Exception as exc:  # reported to the supervisor, which fails the run
         sender.put({
-            "type": "_error", "rank": spec.rank,
-            "error": f"rank {spec.rank}: {type(exc).__name__}: {exc}",
+            "type": "_error", "rank": spec.rank, "cause": causes.of_exception("exception", exc),
             "traceback": traceback.format_exc(),
         }, essential=True)
         sender.close()
@@ -245,7 +244,8 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
             # Elastic: tell the supervisor, then wait for the new membership. The
             # generation lets it ignore news of a group it has already replaced.
             sender.put({"type": "_peer_lost", "rank": spec.rank, "generation": generation,
-                        "error": f"{type(exc).__name__}: {exc}"[:300]}, essential=True)
+                        "cause": causes.of_exception("collective", exc, limit=300)},
+                       essential=True)
             message = control.wait_for_regroup(timeout=config.timeout_s + REGROUP_WAIT_S)
             if message is None:
                 raise

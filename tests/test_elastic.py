@@ -39,7 +39,7 @@ def test_shrink_then_rejoin_keeps_every_replica_identical() -> None:
     assert (fault["action"], fault["rank"], fault["scheduled"]) == ("kill", 2, True)
     fault_step = 10
     [failed] = run.of("worker_failed")
-    assert failed["rank"] == 2 and "SIGKILL" in failed["cause"]
+    assert failed["rank"] == 2 and failed["cause"] == {"code": "signal", "signal": "SIGKILL"}
     shrink, rejoin = run.of("recovery")
     assert (shrink["policy"], shrink["members"]) == ("shrink", [0, 1, 3])
     assert (rejoin["policy"], rejoin["members"]) == ("rejoin", [0, 1, 3, 2])
@@ -80,7 +80,7 @@ def test_a_frozen_worker_is_taken_out_and_the_rest_go_on() -> None:
     final = run.finish(timeout=90)
     assert final["status"] == "finished", final
     [failed] = run.of("worker_failed")
-    assert failed["rank"] == 1 and "frozen" in failed["cause"]
+    assert failed["rank"] == 1 and failed["cause"]["code"] == "frozen"
     assert failed["detection_ms"] < (3.0 + 2.0) * 1e3
     [shrink] = run.of("recovery")
     assert shrink["members"] == [0, 2]
@@ -229,7 +229,7 @@ def test_chaos_kills_and_rejoins_each_failure_recorded_once() -> None:
     run.wait_steps()
     for _ in range(10):
         time.sleep(rng.random())
-        workers = run.sup._workers
+        workers = run.sup.workers
         left = [w.rank for w in workers if w.status == "left"]
         running = [w.rank for w in workers if w.status == "running"]
         try:

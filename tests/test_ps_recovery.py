@@ -28,7 +28,7 @@ def test_a_killed_server_is_rebuilt_exactly_and_training_ends_where_it_would_hav
     final = run.finish(timeout=90)
     assert final["status"] == "finished", final
     [failed] = run.of("worker_failed")
-    assert failed["rank"] == 0 and "SIGKILL" in failed["cause"]
+    assert failed["rank"] == 0 and failed["cause"] == {"code": "signal", "signal": "SIGKILL"}
     [recovery] = run.of("recovery")
     [restored] = run.of("server_restored")
     before = _last_before(run, recovery["seq"], server=0)

@@ -49,6 +49,7 @@ import torch.distributed as dist
 
 from engine.model import load_flat
 from engine.options import choice, integer
+from engine.strategies import ps_hooks
 from engine.strategies.base import WorkerContext, emulate_work, local_gradients, step_phases
 from engine.strategies.ps_protocol import (
     BLOCKED_BY_SSP,
@@ -272,6 +273,11 @@ SPEC = StrategySpec(
         },
     },
     check=_check,
+    progress="furthest",
+    version_of=ps_hooks.version_of,
+    reached_end=ps_hooks.reached_end,
+    restart_state=ps_hooks.restart_state,
+    min_workers=ps_hooks.min_workers,
     references=("Li et al., Scaling distributed machine learning with the parameter server, "
                 "OSDI 2014",
                 "Chen et al., Revisiting distributed synchronous SGD, 2016",

@@ -11,7 +11,10 @@ know about the strategy:
 - how it runs: ``loop="step"`` (the worker's loop calls ``train_step`` once per step) or
   ``loop="own"`` (``run(ctx, runtime)`` owns the loop, as the parameter server does);
 - the faults and recovery policies it supports, each perhaps only for some options;
-- the event types it adds and the views the browser should show for it.
+- the event types it adds and the views the browser should show for it;
+- how the supervisor reads its progress and restarts it (hooks, with defaults for
+  strategies whose workers move in lock step): ``progress``, ``version_of``,
+  ``reached_end``, ``restart_state`` and ``min_workers``.
 
 The registry (``engine/strategies/registry.py``) collects the specs; ``GET
 /api/strategies`` publishes them.
@@ -19,10 +22,13 @@ The registry (``engine/strategies/registry.py``) collects the specs; ``GET
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, is_dataclass
+from pathlib import Path
 from typing import Any, Literal
 
+from engine import checkpoint
 from engine.options import Text, describe, parse
 
 
@@ -44,6 +50,39 @@ class _NoOptions:
 
 def _all_workers(_opts: Any, workers: int) -> list[str]:
     return ["worker"] * workers
+
+
+@dataclass(frozen=True, slots=True)
+class RestartPoint:
+    """Where a restart from a checkpoint resumes (``recovery="restart"``)."""
+
+    resume: dict[str, Any] | None
+    """What every new process is told (``WorkerSpec.resume``); ``None``: from scratch."""
+    from_step: int
+    """The step the run goes on from (``recovery.from_step``)."""
+    redo_until: int
+    """Steps ``from_step + 1 .. redo_until`` are executed again (``recovery.lost_steps``)."""
+    refused: list[str] = field(default_factory=list)
+    """Newer checkpoints refused (truncated or tampered), with why."""
+
+
+def replicas_checkpoint(_config: Any, directory: Path, progress: int) -> RestartPoint:
+    """Every rank loads the newest good checkpoint of the replicas (identical in a
+    lock-step run, so the leader's copy is the run's state); the steps done since it are
+    done again."""
+    ckpt, refused = checkpoint.load_latest(directory)
+    resume = None if ckpt is None else {
+        "file": ckpt.path.name, "step": ckpt.step,
+        "sha256": hashlib.sha256(ckpt.path.read_bytes()).hexdigest()}
+    return RestartPoint(resume, ckpt.step if ckpt else 0, progress, refused)
+
+
+def _every_step_done(config: Any, steps_done: int, _versions: int) -> bool:
+    return steps_done >= config.steps
+
+
+def _one_worker(_config: Any) -> int:
+    return 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,12 +107,31 @@ class StrategySpec:
     check: Callable[[Any], None] = lambda config: None
     """Rules that tie its options to the common settings; raise ``ValueError``."""
     references: tuple[str, ...] = ()
+    # What the supervisor asks of a run of this strategy (engine/supervisor.py):
+    progress: Literal["slowest", "furthest"] = "slowest"
+    """Whose steps are the run's progress (``summary.steps_completed``): the slowest
+    worker's (lock step: every worker did them), or the furthest worker's (workers that
+    legitimately do fewer steps than others, e.g. a straggler among backup workers)."""
+    version_of: Callable[[dict[str, Any]], int | None] | None = None
+    """For a strategy that counts model versions apart from steps: the run's version an
+    event reports, or ``None``. The run's summary then reports ``versions``."""
+    reached_end: Callable[[Any, int, int], bool] = _every_step_done
+    """``reached_end(config, steps_done, versions)``: whether a run stopped now did all
+    its work (a stop at the very end is ``finished``, not ``stopped``)."""
+    restart_state: Callable[[Any, Path, int], RestartPoint] = replicas_checkpoint
+    """``restart_state(config, checkpoint_dir, progress)``: where a restart resumes, read
+    once every old process is dead; ``progress`` is the furthest step any rank reported."""
+    min_workers: Callable[[Any], int] = _one_worker
+    """``min_workers(config)``: workers a run needs to go on without failed ones
+    (recovery ``continue``)."""
 
     def __post_init__(self) -> None:
         if not is_dataclass(self.options):
             raise TypeError(f"strategy {self.name}: options must be a dataclass")
         if self.loop not in ("step", "own"):
             raise TypeError(f"strategy {self.name}: loop must be 'step' or 'own'")
+        if self.progress not in ("slowest", "furthest"):
+            raise TypeError(f"strategy {self.name}: progress must be 'slowest' or 'furthest'")
 
     def parse_options(self, values: dict[str, Any]) -> Any:
         """The options as the strategy's typed dataclass (validated; defaults filled)."""

@@ -33,7 +33,7 @@ function shrinkRun() {
   for (let r = 0; r < 4; r++) out.push(ev("worker_started", { rank: r, pid: 100 + r, role: "worker" }));
   for (let s = 1; s <= 3; s++) for (let r = 0; r < 4; r++) out.push(step(r, s));
   out.push(ev("fault", { rank: 2, step: 3, action: "kill", pid: 102, scheduled: true }));
-  out.push(ev("worker_failed", { rank: 2, cause: "killed by signal SIGKILL", detection_ms: 12, pid: 102 }));
+  out.push(ev("worker_failed", { rank: 2, cause: { code: "signal", signal: "SIGKILL" }, detection_ms: 12, pid: 102 }));
   out.push(ev("recovery", { rank: 2, step: 3, policy: "shrink", failed_rank: 2, from_step: 3, lost_steps: null, generation: 1, refused: [], members: [0, 1, 3] }));
   return out;
 }
@@ -93,7 +93,7 @@ test("continue (parameter server): members without the servers; link and not-app
   seq = 0;
   let st = reduceEvents([
     ev("run_started", { config: { strategy: "parameter_server", workers: 3, servers: 1, ps_mode: "async", recovery: "continue" }, world_size: 4, num_servers: 1, strategy: "parameter_server" }),
-    ev("worker_failed", { rank: 2, cause: "frozen: no heartbeat for 4.0 s", detection_ms: 4000 }),
+    ev("worker_failed", { rank: 2, cause: { code: "frozen", silent_s: 4.0 }, detection_ms: 4000 }),
     ev("recovery", { rank: 2, step: 4, policy: "continue", failed_rank: 2, from_step: 4, members: [0, 1, 3] }),
   ]);
   assert.equal(isGone(st, 2), true);
@@ -117,22 +117,24 @@ function catalog(lang) {
   return (key, params = {}) => (cat[key] ?? key).replace(/\{(\w+)\}/g, (x, n) => (n in params ? String(params[n]) : x));
 }
 
-test("failure causes: known patterns in Chinese with their numbers, others as they came", () => {
+test("failure causes: codes rendered in Chinese with their fields; a stored string as it came", () => {
   const zh = catalog("zh");
   const en = catalog("en");
+  const signal = { code: "signal", signal: "SIGKILL" };
   const cases = [
-    ["killed by signal SIGKILL", "被信号 SIGKILL 杀死"],
-    ["frozen: no heartbeat for 4.0 s", "冻结：已 4.0 秒没有心跳"],
-    ["exited unexpectedly with code 1", "意外退出，退出码为 1"],
-    ["timed out waiting for a message from rank 0, which was dropped on the link 0→1", "等待进程 0 的消息超时：这条消息在链路 0→1 上被丢弃了"],
-    ["rank 2: RuntimeError: Connection closed by peer", "进程 2 出错：RuntimeError：Connection closed by peer"],
-    ["rank 2 (pid 4242): killed by signal SIGKILL", "进程 2（pid 4242）：被信号 SIGKILL 杀死"],
+    [signal, "被信号 SIGKILL 杀死", "killed by signal SIGKILL"],
+    [{ code: "frozen", silent_s: 4.0 }, "冻结：已 4.0 秒没有心跳", "frozen: no heartbeat for 4.0 s"],
+    [{ code: "exit", exit_code: 1 }, "意外退出，退出码为 1", "exited unexpectedly with code 1"],
+    [{ code: "link_drop", src: 0, dst: 1 }, "等待进程 0 的消息超时：这条消息在链路 0→1 上被丢弃了", "timed out waiting for a message from rank 0, which was dropped on the link 0→1"],
+    [{ code: "exception", type: "RuntimeError", message: "Connection closed by peer" }, "出错：RuntimeError：Connection closed by peer", "RuntimeError: Connection closed by peer"],
+    [{ code: "rank_failed", rank: 2, pid: 4242, cause: signal }, "进程 2（pid 4242）：被信号 SIGKILL 杀死", "rank 2 (pid 4242): killed by signal SIGKILL"],
   ];
-  for (const [cause, want] of cases) {
+  for (const [cause, want, english] of cases) {
     assert.equal(translateCause(cause, zh), want);
-    assert.equal(translateCause(cause, en), cause, "English is the engine's own text");
+    assert.equal(translateCause(cause, en), english, "the English catalog says what the engine's cause_text says");
   }
-  assert.equal(translateCause("something new happened", zh), "something new happened");
+  // a run stored before causes had codes: its sentence, as it came
+  assert.equal(translateCause("killed by signal SIGKILL", zh), "killed by signal SIGKILL");
   assert.equal(translateCause(null, zh), "?");
 });
 
@@ -175,7 +177,7 @@ test("a fired scheduled fault (marked by the engine) leaves the pending schedule
 test("lesson reveal: recoveries are named by their policy, causes translated, 进程 in Chinese", () => {
   const zh = catalog("zh");
   const log = [
-    { kind: "failed", rank: 2, cause: "killed by signal SIGKILL", detectionMs: 120 },
+    { kind: "failed", rank: 2, cause: { code: "signal", signal: "SIGKILL" }, detectionMs: 120 },
     { kind: "recovery", policy: "shrink" },
     { kind: "recovery", policy: "shrink" },
   ];

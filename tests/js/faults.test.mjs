@@ -46,11 +46,11 @@ test("a killed worker is marked, then fails with its cause and detection time; t
   assert.equal(workerFault(s, 0), null);
   assert.equal(s.workers[1].status, "running");
   assert.ok(hasFaults(s));
-  evs.push(ev("worker_failed", { rank: 1, cause: "killed by signal SIGKILL", detection_ms: 312.5, pid: 101 }));
+  evs.push(ev("worker_failed", { rank: 1, cause: { code: "signal", signal: "SIGKILL" }, detection_ms: 312.5, pid: 101 }));
   s = reduceEvents(evs);
   const f = workerFault(s, 1);
   assert.equal(f.state, "failed");
-  assert.equal(f.cause, "killed by signal SIGKILL");
+  assert.deepEqual(f.cause, { code: "signal", signal: "SIGKILL" });
   assert.equal(f.detectionMs, 312.5);
   assert.equal(s.workers[1].status, "failed");
   evs.push(ev("run_finished", { status: "failed", error: "rank 1 failed: killed by signal SIGKILL" }));
@@ -137,8 +137,9 @@ test("the fault log: one line per event, detection times, the reason the run fai
   const evs = dpRun(3);
   evs.push(step(0, 1), step(1, 1), step(2, 1));
   evs.push(ev("fault", { rank: 2, action: "freeze", pid: 4321 }));
-  evs.push(ev("worker_failed", { rank: 2, cause: "frozen: no heartbeat for 3.1 s", detection_ms: 3120, pid: 4321 }));
-  evs.push(ev("run_finished", { status: "failed", error: "rank 2 failed: frozen" }));
+  const frozen = { code: "frozen", silent_s: 3.1 };
+  evs.push(ev("worker_failed", { rank: 2, cause: frozen, detection_ms: 3120, pid: 4321 }));
+  evs.push(ev("run_finished", { status: "failed", error: "rank 2 (pid 4321): frozen: no heartbeat for 3.1 s", cause: { code: "rank_failed", rank: 2, pid: 4321, cause: frozen } }));
   const lines = faultLines(reduceEvents(evs));
   assert.equal(lines.length, 3);
   assert.match(lines[0].text, /SIGSTOP/);
@@ -146,7 +147,7 @@ test("the fault log: one line per event, detection times, the reason the run fai
   assert.match(lines[1].text, /3\.12 s/);
   assert.match(lines[1].text, /no heartbeat/);
   assert.equal(lines[2].kind, "end");
-  assert.match(lines[2].text, /rank 2 failed: frozen/);
+  assert.match(lines[2].text, /rank 2 \(pid 4321\): frozen: no heartbeat for 3\.1 s/);
   assert.equal(fmtDetection(312.4), "312 ms");
   assert.equal(fmtDetection(3120), "3.12 s");
   assert.equal(fmtDetection(null), null);
@@ -154,11 +155,11 @@ test("the fault log: one line per event, detection times, the reason the run fai
 
 test("a worker that crashed on its own: no detection time", () => {
   const evs = dpRun(2);
-  evs.push(ev("worker_failed", { rank: 0, cause: "exited with code 1", detection_ms: null, pid: 100 }));
+  evs.push(ev("worker_failed", { rank: 0, cause: { code: "exit", exit_code: 1 }, detection_ms: null, pid: 100 }));
   const s = reduceEvents(evs);
   assert.equal(workerFault(s, 0).detectionMs, null);
   const [line] = faultLines(s);
-  assert.match(line.text, /exited with code 1/);
+  assert.match(line.text, /exited unexpectedly with code 1/);
   assert.doesNotMatch(line.text, /detected after/);
 });
 
@@ -166,7 +167,7 @@ test("the reducer stays pure and replay folding agrees", () => {
   const evs = dpRun(2);
   for (const s of [1, 2]) for (const r of [0, 1]) evs.push(step(r, s));
   evs.push(ev("fault", { rank: 1, action: "kill", pid: 101 }));
-  evs.push(ev("worker_failed", { rank: 1, cause: "killed", detection_ms: 10, pid: 101 }));
+  evs.push(ev("worker_failed", { rank: 1, cause: { code: "signal", signal: "SIGKILL" }, detection_ms: 10, pid: 101 }));
   const before = reduceEvents(evs.slice(0, -1));
   const snapshot = JSON.stringify(before);
   const after = applyEvent(before, evs[evs.length - 1]);
@@ -181,7 +182,7 @@ test("replicas badge: identical, then only the ranks still alive, then — when 
   const evs = dpRun(3);
   for (let s = 1; s <= 3; s++) for (let r = 0; r < 3; r++) evs.push(step(r, s));
   assert.equal(replicasBadge(reduceEvents(evs)).state, "same");
-  evs.push(ev("worker_failed", { rank: 2, cause: "killed by signal SIGKILL", detection_ms: 10 }));
+  evs.push(ev("worker_failed", { rank: 2, cause: { code: "signal", signal: "SIGKILL" }, detection_ms: 10 }));
   evs.push(step(0, 4), step(1, 4));
   const mid = replicasBadge(reduceEvents(evs));
   assert.equal(mid.state, "same-alive");

@@ -136,7 +136,7 @@ function psWithRestore() {
     ev("worker_started", { rank: 2, role: "worker", pid: 12 }),
   ];
   for (let v = 1; v <= 96; v++) evs.push(ev("ps_update", { rank: 0, version: v, applied: [{ worker: 1, read_version: v - 1, staleness: 0 }] }));
-  evs.push(ev("worker_failed", { rank: 0, cause: "killed by signal SIGKILL", detection_ms: 20 }));
+  evs.push(ev("worker_failed", { rank: 0, cause: { code: "signal", signal: "SIGKILL" }, detection_ms: 20 }));
   evs.push(ev("recovery", { policy: "restart", failed_rank: 0, from_step: 0, generation: 1 }));
   evs.push(ev("server_restored", { rank: 0, version: 96, checkpoint_version: 90, replayed: 6, torn_tail: false, refused: [] }));
   return evs;

@@ -37,7 +37,7 @@ function recoveredRun({ upTo = 20 } = {}) {
     if (s % 5 === 0) evs.push(ev("checkpoint_saved", { rank: 0, step: s, file: `step-${s}.pt`, bytes: 6441, duration_ms: 3.5 }));
   }
   evs.push(ev("fault", { rank: 1, action: "kill", factor: null, pid: 101 }));
-  evs.push(ev("worker_failed", { rank: 1, cause: "killed by signal SIGKILL", detection_ms: 8.4, pid: 101 }));
+  evs.push(ev("worker_failed", { rank: 1, cause: { code: "signal", signal: "SIGKILL" }, detection_ms: 8.4, pid: 101 }));
   evs.push(ev("recovery", { rank: 1, step: 10, policy: "restart", failed_rank: 1, from_step: 10, lost_steps: [11, 13], generation: 1, refused: [] }));
   const restart = evs.length;
   for (let r = 0; r < 3; r++) evs.push(ev("worker_started", { rank: r, pid: 200 + r }));

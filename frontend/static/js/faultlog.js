@@ -7,40 +7,38 @@
 import { fmtNum, t } from "./i18n.js";
 import { hasFaults, isGone, isJoining, isRestarting, workerFault } from "./state.js";
 
-/**
- * The engine says why a worker failed in English (worker_failed.cause). The known
- * patterns are translated through the catalog (keys "elastic.cause.*"), numbers and
- * names kept; anything else is shown as it came. `tr` is the catalog lookup (t).
- */
-const CAUSE_PATTERNS = [
-  [/^killed by signal (\w+)$/, (m) => ["elastic.cause.signal", { sig: m[1] }]],
-  [/^frozen: no heartbeat for ([\d.]+) s$/, (m) => ["elastic.cause.frozen", { s: m[1] }]],
-  [/^exited unexpectedly with code (-?\d+)$/, (m) => ["elastic.cause.exited", { code: m[1] }]],
-  [
-    /^timed out waiting for a message from rank (\d+), which was dropped on the link (\d+)→(\d+)$/,
-    (m) => ["elastic.cause.dropped", { rank: m[1], src: m[2], dst: m[3] }],
-  ],
-  [/^its collective broke$/, () => ["elastic.cause.collective", {}]],
-  [/^rank (\d+): (\w+(?:Error|Exception)): (.*)$/s, (m) => ["elastic.cause.error", { rank: m[1], type: m[2], msg: m[3] }]],
-];
+/** How a cause's numbers read (the rest are shown as they came). */
+const CAUSE_FORMATS = {
+  silent_s: (v) => v.toFixed(1),
+  limit_s: (v) => v.toFixed(0),
+};
 
+/**
+ * Why a worker failed (worker_failed.cause) or a run ended badly (run_finished.cause),
+ * in the page's language. The engine says it as a code with fields
+ * ({code: "signal", signal: "SIGKILL"}, engine/causes.py); the sentence is the catalog's
+ * "cause.<code>" with the fields as its placeholders (a cause inside a cause is rendered
+ * too). A plain string — a run stored before causes had codes — is shown as it came, and
+ * an unknown code as its code and fields. `tr` is the catalog lookup (t).
+ */
 export function translateCause(cause, tr = t) {
-  if (typeof cause !== "string" || !cause) return cause || "?";
-  // the run's error names the rank first: "rank 2 (pid 4242): killed by signal SIGKILL"
-  const who = /^rank (\d+) \(pid (\d+)\): (.*)$/s.exec(cause.trim());
-  if (who) {
-    const out = tr("elastic.cause.rankPid", { rank: who[1], pid: who[2], cause: translateCause(who[3], tr) });
-    return out && out !== "elastic.cause.rankPid" ? out : cause;
+  if (cause == null || cause === "") return "?";
+  if (typeof cause !== "object") return String(cause);
+  const params = {};
+  const rest = [];
+  for (const [name, value] of Object.entries(cause)) {
+    if (name === "code") continue;
+    const fmt = CAUSE_FORMATS[name];
+    if (value && typeof value === "object") params[name] = translateCause(value, tr);
+    else if (fmt && typeof value === "number" && Number.isFinite(value)) params[name] = fmt(value);
+    else params[name] = value ?? "?";
+    rest.push(`${name}=${params[name]}`);
   }
-  for (const [re, fn] of CAUSE_PATTERNS) {
-    const m = re.exec(cause.trim());
-    if (m) {
-      const [key, params] = fn(m);
-      const out = tr(key, params);
-      return out && out !== key ? out : cause;
-    }
-  }
-  return cause;
+  const key = `cause.${cause.code}`;
+  const filled = new Proxy(params, { has: () => true, get: (o, n) => (n in o ? o[n] : "?") }); // a field it lacks: "?"
+  const out = typeof cause.code === "string" ? tr(key, filled) : null;
+  if (out && out !== key) return out;
+  return rest.length ? `${cause.code ?? "?"} (${rest.join(", ")})` : String(cause.code ?? "?");
 }
 
 /** Ranks as a list: "0, 1, 3". */
@@ -112,7 +110,7 @@ export function entryText(e, state = null) {
       return out;
     }
     case "end":
-      return t("faults.end", { error: e.error ? translateCause(e.error) : t("status.failed") });
+      return t("faults.end", { error: e.cause || e.error ? translateCause(e.cause || e.error) : t("status.failed") });
     default:
       return null; // a later kind the UI does not show yet
   }

@@ -321,7 +321,7 @@ function narrationFor(state, info) {
     if (live.status === "failed") {
       const failed = [...live.faultLog].reverse().find((e) => e.kind === "failed");
       const d = failed ? fmtDetection(failed.detectionMs) : null;
-      const error = translateCause(live.error || "?");
+      const error = translateCause(live.errorCause || live.error || "?");
       return d ? t("narr.failedDetected", { error, d }) : t("narr.failed", { error });
     }
     if (live.status === "stopped") return t("narr.stopped", { steps: sm.steps_completed ?? live.lastStep });

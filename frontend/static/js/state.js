@@ -195,6 +195,7 @@ export function initialState() {
     lastControl: null,
     summary: null,
     error: null,
+    errorCause: null,
     finished: false,
     numEvents: 0,
     numUnknown: 0,
@@ -590,7 +591,7 @@ export function applyEvent(state, event) {
       }
       const faultLog =
         status === "failed"
-          ? [...state.faultLog, { kind: "end", seq, t: event.t, rank: null, step: null, status, error: event.error ?? null, lastStep: state.lastStep }]
+          ? [...state.faultLog, { kind: "end", seq, t: event.t, rank: null, step: null, status, error: event.error ?? null, cause: event.cause ?? null, lastStep: state.lastStep }]
           : state.faultLog;
       return {
         ...base,
@@ -599,6 +600,7 @@ export function applyEvent(state, event) {
         faultLog,
         finished: true,
         error: event.error ?? null,
+        errorCause: event.cause ?? null, // the error as a code (engine/causes.py); null for older runs
         summary: event.summary ?? null,
       };
     }
