@@ -189,7 +189,7 @@ def test_ring_all_reduce_animates_every_real_message(page: Page, server: str) ->
     pg.fill("[data-testid=pace-input]", "5")
     pg.set_checked("[data-testid=full-speed]", False)
     assert not pg.is_checked("[data-testid=detail-input]")
-    pg.select_option("[data-testid=allreduce-select]", "ring")
+    pg.select_option("[data-testid=opt-allreduce]", "ring")
     # a hand-written algorithm ticks Detail (the student may untick it) and says why
     assert pg.is_checked("[data-testid=detail-input]")
     assert pg.locator("[data-testid=detail-hint]").is_visible()
@@ -197,7 +197,7 @@ def test_ring_all_reduce_animates_every_real_message(page: Page, server: str) ->
     with pg.expect_response(lambda r: r.url.endswith("/api/runs") and r.status == 201) as created:
         pg.click("[data-testid=start-run]")
     run = created.value.json()
-    assert run["config"]["allreduce"] == "ring" and run["config"]["detail"] is True
+    assert run["config"]["options"]["allreduce"] == "ring" and run["config"]["detail"] is True
 
     topo = "[data-testid=topology]"
     # (a) packets move because comm events said so, along the ring the messages used
@@ -267,7 +267,7 @@ def test_naive_all_reduce_funnels_through_rank_0(page: Page, server: str) -> Non
     pg.goto(f"{server}/?workers={n}&steps=6&pace=full&allreduce=naive&detail=true")
     pg.wait_for_function("window.distlab !== undefined")
     # the form came back from the URL
-    assert pg.input_value("[data-testid=allreduce-select]") == "naive"
+    assert pg.input_value("[data-testid=opt-allreduce]") == "naive"
     assert pg.is_checked("[data-testid=detail-input]")
     pg.click("[data-testid=start-run]")
     wait_status(pg, "finished", 60_000)
@@ -285,9 +285,13 @@ def test_naive_all_reduce_funnels_through_rank_0(page: Page, server: str) -> Non
     )
     assert sorted(pairs) == sorted([[0, r] for r in range(1, n)] + [[r, 0] for r in range(1, n)])
 
-    # one process has nothing to all-reduce: the choice is disabled and not sent
+    # one process has nothing to all-reduce: its spec has no options, so no section
     pg.select_option("[data-testid=strategy-select]", "single")
-    assert pg.is_disabled("[data-testid=allreduce-select]")
+    assert not pg.locator("[data-testid=strategy-options]").is_visible()
+    assert pg.locator("[data-testid=opt-allreduce]").count() == 0
+    assert pg.evaluate("window.distlab.controls.readConfig().options") == {}
+    assert pg.is_disabled("[data-testid=workers-input]")
+    assert "allreduce" not in pg.url and "strategy=single" in pg.url
 
 
 # ---------------------------------------------------------------- network model, compression
@@ -317,12 +321,12 @@ def test_qsgd_with_error_feedback_shows_bytes_residual_and_baseline(
         "&compression=qsgd&error_feedback=true"
     )
     pg.wait_for_function("window.distlab !== undefined && window.Plotly !== undefined")
-    # the form came back from the URL: the section is open, the algorithm is forced
-    assert pg.input_value("[data-testid=compression-select]") == "qsgd"
-    assert pg.is_checked("[data-testid=error-feedback-input]")
-    assert pg.is_disabled("[data-testid=allreduce-select]")
-    assert pg.locator("[data-testid=allreduce-note]").is_visible()
-    assert "4 bits" in pg.inner_text("[data-testid=comp-hint]")
+    # the form came back from the URL (old flat option names), with what QSGD sends
+    assert pg.input_value("[data-testid=opt-compression]") == "qsgd"
+    assert pg.is_checked("[data-testid=opt-error_feedback]")
+    assert pg.input_value("[data-testid=opt-allreduce]") == "builtin"
+    assert not pg.locator("[data-testid=option-note]").is_visible()
+    assert "4 bits" in pg.inner_text("[data-testid=option-hint]")
     assert pg.is_checked("[data-testid=baseline-input]")
     # nothing about compression on the page before a run
     assert not pg.locator("[data-testid=compression-panel]").is_visible()
@@ -344,11 +348,12 @@ def test_qsgd_with_error_feedback_shows_bytes_residual_and_baseline(
     # first the uncompressed baseline at full speed, then the compressed run
     assert len(created) == 2, created
     base, run = created
-    assert base["config"]["compression"] is None and base["config"]["pace"] is None
-    assert base["config"]["error_feedback"] is False and base["config"]["detail"] is False
+    bo, ro = base["config"]["options"], run["config"]["options"]
+    assert bo["compression"] is None and base["config"]["pace"] is None
+    assert bo["error_feedback"] is False and base["config"]["detail"] is False
     assert base["config"]["seed"] == run["config"]["seed"]
-    assert run["config"]["compression"] == "qsgd" and run["config"]["error_feedback"] is True
-    assert run["config"]["allreduce"] == "builtin"
+    assert ro["compression"] == "qsgd" and ro["error_feedback"] is True
+    assert ro["allreduce"] == "builtin"
     assert f"base={base['id']}" in pg.url and f"run={run['id']}" in pg.url
 
     # bytes on the wire gain points as steps arrive (Plotly's gd.data)
@@ -431,7 +436,7 @@ def test_ring_on_10gbe_modelled_timeline_and_alpha_beta_chart(page: Page, server
     with pg.expect_response(lambda r: r.url.endswith("/api/runs") and r.status == 201) as created:
         pg.click("[data-testid=start-run]")
     run = created.value.json()
-    assert run["config"]["network"] == "10gbe" and run["config"]["allreduce"] == "ring"
+    assert run["config"]["network"] == "10gbe" and run["config"]["options"]["allreduce"] == "ring"
     wait_status(pg, "finished", 60_000)
 
     # the timeline: measured wall time by default, the modelled clock on request
@@ -487,20 +492,27 @@ def test_ring_on_10gbe_modelled_timeline_and_alpha_beta_chart(page: Page, server
 
 def test_bad_network_and_compression_choices(page: Page, server: str) -> None:
     pg = page
-    # a compression with a hand-written all-reduce cannot be asked for: the form says why
+    # a compression with a hand-written all-reduce: the form says why it will not do,
+    # and the server refuses it with a 422 that names the option
     pg.goto(f"{server}/?compression=qsgd&allreduce=ring&steps=3&workers=2")
     pg.wait_for_function("window.distlab !== undefined")
-    assert pg.input_value("[data-testid=allreduce-select]") == "builtin"
-    assert pg.is_disabled("[data-testid=allreduce-select]")
-    assert "all-gathered" in pg.inner_text("[data-testid=allreduce-note]")
-    # back to no compression: the student's algorithm returns
-    pg.select_option("[data-testid=compression-select]", "")
-    assert pg.input_value("[data-testid=allreduce-select]") == "ring"
-    assert not pg.is_disabled("[data-testid=allreduce-select]")
+    pg.wait_for_selector("[data-testid=opt-allreduce]")
+    assert pg.input_value("[data-testid=opt-allreduce]") == "ring"
+    assert "all-gathered" in pg.inner_text("[data-testid=option-note]")
+    error = pg.locator("[data-testid=form-error]")
+    pg.set_checked("[data-testid=baseline-input]", False)
+    with pg.expect_response(lambda r: r.url.endswith("/api/runs") and r.status == 422):
+        pg.click("[data-testid=start-run]")
+    error.wait_for(state="visible")
+    assert "options.allreduce" in error.inner_text(), error.inner_text()
+    # back to no compression: the note goes, and so does the baseline choice
+    pg.select_option("[data-testid=opt-compression]", "")
+    assert not pg.locator("[data-testid=option-note]").is_visible()
     assert not pg.locator("[data-testid=baseline-input]").is_visible()
-    pg.select_option("[data-testid=allreduce-select]", "builtin")
+    pg.select_option("[data-testid=opt-allreduce]", "builtin")
 
     # custom network: α and β appear; per-link overrides round-trip through the URL
+    pg.click("[data-testid=comm-section] > summary")
     assert not pg.locator("[data-testid=latency-input]").is_visible()
     pg.select_option("[data-testid=network-select]", "custom")
     pg.fill("[data-testid=latency-input]", "5")
@@ -514,11 +526,11 @@ def test_bad_network_and_compression_choices(page: Page, server: str) -> None:
     assert pg.locator("[data-testid=link-row]").count() == 0
 
     # no bandwidth: the server's 422 message is shown
-    error = pg.locator("[data-testid=form-error]")
     with pg.expect_response(lambda r: r.url.endswith("/api/runs") and r.status == 422):
         pg.click("[data-testid=start-run]")
-    error.wait_for(state="visible")
-    assert "bandwidth_gbps" in error.inner_text(), error.inner_text()
+    pg.wait_for_function(
+        "document.querySelector('[data-testid=form-error]').textContent.includes('bandwidth_gbps')"
+    )
     # with a bandwidth it starts
     pg.fill("[data-testid=bandwidth-input]", "2.5")
     with pg.expect_response(lambda r: r.url.endswith("/api/runs") and r.status == 201) as created:
@@ -548,13 +560,13 @@ def test_bad_network_and_compression_choices(page: Page, server: str) -> None:
             route.continue_()
 
     pg.route("**/api/runs", second_post_is_busy)
-    pg.select_option("[data-testid=compression-select]", "sign")
-    assert pg.is_checked("[data-testid=baseline-input]")
+    pg.select_option("[data-testid=opt-compression]", "sign")
+    pg.set_checked("[data-testid=baseline-input]", True)
     pg.click("[data-testid=start-run]")
     error.wait_for(state="visible")
     assert "too many live runs" in error.inner_text() and "baseline" in error.inner_text()
-    assert json.loads(posts[0])["compression"] is None
-    assert json.loads(posts[1])["compression"] == "sign"
+    assert json.loads(posts[0])["options"]["compression"] is None
+    assert json.loads(posts[1])["options"]["compression"] == "sign"
     pg.unroute("**/api/runs")
 
 
@@ -600,7 +612,7 @@ def test_parameter_server_async_staleness(page: Page, server: str) -> None:
     )
     # the form asked for what we typed
     run = pg.evaluate("window.distlab.player.liveState.config")
-    assert run["strategy"] == "parameter_server" and run["ps_mode"] == "async"
+    assert run["strategy"] == "parameter_server" and run["options"]["ps_mode"] == "async"
     assert run["workers"] == 3 and run["steps"] == 15 and run["emulated_compute_ms"] == 20
     wait_status(pg, "finished", 60_000)
     # workers show the version they read; the server its version and load
@@ -641,7 +653,7 @@ def test_parameter_server_backup_drops_the_straggler(page: Page, server: str) ->
     _start_scenario(
         pg,
         "ps-backup-workers",
-        **{"workers-input": "3", "steps-input": "10", "ps-mode-select": "backup"},
+        **{"workers-input": "3", "steps-input": "10", "opt-ps_mode": "backup"},
     )
     wait_status(pg, "finished", 60_000)
     pg.wait_for_function(

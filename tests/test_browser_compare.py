@@ -56,7 +56,15 @@ def two_runs(server: str) -> tuple[dict, dict]:
     return wait_finished(server, a), wait_finished(server, b)
 
 
+def flat(config: dict) -> dict:
+    """A config as the table shows it: each strategy option a row "options.<name>"."""
+    out = {k: v for k, v in config.items() if k != "options"}
+    out.update({f"options.{k}": v for k, v in config.get("options", {}).items()})
+    return out
+
+
 def differing(a: dict, b: dict) -> set[str]:
+    a, b = flat(a), flat(b)
     return {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
 
 
@@ -113,7 +121,8 @@ def test_compare_two_runs_side_by_side(
     fields = pg.eval_on_selector_all(
         f"{diff} tr[data-field]", "els => els.map(e => e.dataset.field)"
     )
-    assert set(fields) == ra["config"].keys() | rb["config"].keys()
+    assert set(fields) == flat(ra["config"]).keys() | flat(rb["config"]).keys()
+    assert "options.allreduce" in fields
     shown = set(
         pg.eval_on_selector_all(
             f"{diff} tr[data-differs=true]", "els => els.map(e => e.dataset.field)"
@@ -195,6 +204,11 @@ def test_compare_shows_field_labels_and_keys_leave_the_hidden_run_alone(
     assert pg.inner_text(row) == "Batch size per worker"
     assert pg.get_attribute(row, "title") == "batch_size"
     assert pg.inner_text("[data-testid=compare-diff] tr[data-field=lr] th") == "Learning rate"
+    # a strategy option is labelled, and its value named, by the strategy's spec
+    opt = "[data-testid=compare-diff] tr[data-field='options.allreduce']"
+    assert pg.inner_text(f"{opt} th") == "All-reduce algorithm"
+    assert pg.inner_text(f"{opt} td >> nth=0") == "Built-in (process group)"
+    assert pg.get_attribute(f"{opt} td >> nth=0", "title") == "builtin"
     labels = pg.eval_on_selector_all(
         "[data-testid=compare-diff] tr[data-field] th",
         "els => els.map(e => [e.parentElement.dataset.field, e.textContent])",
@@ -216,6 +230,7 @@ def test_compare_shows_field_labels_and_keys_leave_the_hidden_run_alone(
 
     set_view(pg, "zh", True)
     assert pg.inner_text(row) == "每个进程的批大小"
+    assert pg.inner_text(f"{opt} th") == "全归约算法"
     pg.screenshot(path=str(ARTIFACTS / "compare-labels-zh-presenter.png"), full_page=True)
     set_view(pg, "en", False)
 

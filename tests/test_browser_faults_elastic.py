@@ -44,9 +44,10 @@ def test_shrink_then_rejoin_from_the_page(page: Page) -> None:
     pg = page
     _form(pg, "4", "40", "8")
     pg.select_option("[data-testid=recovery-select]", "shrink")
-    # continue is for the parameter server: disabled here, and the note says why
+    # continue is not in data parallelism's spec: disabled here, and the note says why
     assert pg.locator("[data-testid=recovery-select] option[value=continue]").is_disabled()
-    assert "parameter server" in pg.locator("[data-testid=recovery-note]").inner_text()
+    note = pg.locator("[data-testid=recovery-note]").inner_text()
+    assert "continue" in note and "Data parallelism" in note, note
     _start(pg)
     _live_step(pg, 4)
     _menu(pg, 2)
@@ -118,12 +119,11 @@ def test_a_link_delay_from_the_menu(page: Page) -> None:
     line = pg.locator("[data-testid=fault-log] li[data-action=delay]")
     line.wait_for(state="visible", timeout=15_000)
     assert "link 0→1" in line.inner_text() and "30 ms" in line.inner_text()
-    # drop needs a hand-written all-reduce: the server says so in the menu
+    # drop needs a hand-written all-reduce: the menu shows it off, with the spec's reason
     _menu(pg, 0)
-    pg.click("[data-testid=fault-drop]")
-    err = pg.locator("[data-testid=fault-error]")
-    err.wait_for(state="visible", timeout=10_000)
-    assert err.inner_text().strip()
+    drop = pg.locator("[data-testid=fault-drop]")
+    assert drop.is_disabled()
+    assert "hand-written all-reduce" in drop.inner_text(), drop.inner_text()
     pg.screenshot(path=str(ARTIFACTS / "elastic-link-menu.png"))
     pg.click("[data-testid=stop-run]")
     wait_status(pg, "stopped", 30_000)

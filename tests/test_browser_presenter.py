@@ -268,7 +268,7 @@ def test_shared_url_reproduces_config_and_view(page: Page, fresh_page: Page, bro
     assert fp.input_value("[data-testid=strategy-select]") == "parameter_server"
     assert fp.input_value("[data-testid=seed-input]") == "7"
     assert fp.input_value("[data-testid=steps-input]") == "12"
-    assert fp.input_value("[data-testid=ps-mode-select]") == "async"
+    assert fp.input_value("[data-testid=opt-ps_mode]") == "async"
     assert "keep=me" in fp.url
 
 

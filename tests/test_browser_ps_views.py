@@ -54,7 +54,7 @@ def check_labels_fit(pg: Page, workers: int, name: str) -> None:
 
 def test_ps_worker_labels_fit_with_8_workers(page: Page, server: str) -> None:
     run = post_run(server, {"strategy": "parameter_server", "workers": 8, "steps": 60,
-                            "pace": None, "ps_mode": "async", "dataset": "moons",
+                            "pace": None, "options": {"ps_mode": "async"}, "dataset": "moons",
                             "batch_size": 8})
     assert wait_run_end(server, run, 90)["status"] == "finished"
     page.goto(f"{server}/?run={run}")
@@ -66,7 +66,7 @@ def test_ps_worker_labels_fit_with_8_workers(page: Page, server: str) -> None:
 def test_rebuilt_server_on_its_node_and_in_the_narration(page: Page, server: str) -> None:
     pg = page
     run = post_run(server, {"strategy": "parameter_server", "workers": 4, "steps": 24,
-                            "pace": 3.0, "ps_mode": "sync", "checkpoint_every": 5,
+                            "pace": 3.0, "options": {"ps_mode": "sync"}, "checkpoint_every": 5,
                             "recovery": "restart", "dataset": "moons", "batch_size": 8,
                             "faults": [{"after_step": 7, "action": "kill", "rank": 0}]})
     pg.goto(f"{server}/?run={run}")

@@ -1,9 +1,15 @@
 """The frontend agrees with the engine and the API, and both languages are complete.
 
-The frontend is plain ES modules with no build step, so these checks read the sources:
-- the event types the reducer handles are the engine's (``engine.events.EVENT_TYPES``);
-- the step fields it copies exist in the schema;
-- the run form sends exactly the fields ``POST /api/runs`` accepts;
+The run form no longer keeps copies of the engine's choices, defaults or ranges: it builds
+the strategy's options from ``GET /api/strategies`` and reads the common settings' limits
+from ``GET /api/schema/config`` (checked by the browser tests). What is left to check here:
+- the reducer handles exactly the event types the engine emits (strategies' included), and
+  the step fields and statuses it reads exist; the JS constants are read by importing the
+  module with node, not by parsing its source;
+- what the form sends is what ``POST /api/runs`` accepts, and every option a strategy
+  declares has a kind the form can draw;
+- the hand-written common fields of the page name real settings, and every choice of
+  their selects has words in the catalog;
 - the ``en`` and ``zh`` catalogs have the same keys and placeholders, and every key the
   page and the modules use exists.
 """
@@ -12,28 +18,44 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+from functools import cache
 from pathlib import Path
 
 import pytest
 
-from backend.models import ControlRequest, RunCreate
+from backend.models import RunCreate
+from engine.collectives import ALGORITHMS
 from engine.compression import METHODS as COMPRESSIONS
-from engine.config import ALL_REDUCE_ALGORITHMS, DATASETS, STRATEGIES
-from engine.events import EVENT_TYPES, FINAL_STATUSES
+from engine.config import config_schema
+from engine.events import EVENT_TYPES, FINAL_STATUSES, all_event_types
 from engine.network import NETWORKS
+from engine.strategies import registry
 from frontend import STATIC_DIR, TEMPLATES_DIR
 
 JS = STATIC_DIR / "js"
+HTML = TEMPLATES_DIR / "index.html"
 
 
 def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def _js_string_array(source: str, name: str) -> list[str]:
-    match = re.search(rf"export const {name} = \[(.*?)\];", source, re.S)
-    assert match, f"{name} not found"
-    return re.findall(r'"([^"]+)"', match.group(1))
+@cache
+def _state_constants() -> dict[str, list[str]]:
+    """The reducer's exported lists, as node imports them."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    script = (
+        f"import('{(JS / 'state.js').as_uri()}').then(m => console.log(JSON.stringify({{"
+        "handled: m.HANDLED_EVENT_TYPES, step: m.STEP_FIELDS, terminal: m.TERMINAL_STATUSES,"
+        " ops: m.COMM_OP_ORDER})))"
+    )
+    out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True,
+                         text=True, check=True, timeout=30)
+    return json.loads(out.stdout)
 
 
 def _catalogs() -> dict[str, dict[str, str]]:
@@ -42,168 +64,86 @@ def _catalogs() -> dict[str, dict[str, str]]:
     return {lang: json.loads(body) for lang, body in found}
 
 
+def _common_fields() -> dict[str, dict]:
+    return {f["name"]: f for f in config_schema()["fields"]}
+
+
+def _html_fields() -> list[tuple[str, str | None]]:
+    """(data-field, data-choices) of the page's hand-written common settings."""
+    out = []
+    for tag in re.findall(r"<(?:input|select)\b[^>]*\bdata-field=\"[^\"]+\"[^>]*>", _read(HTML)):
+        name = re.search(r'data-field="([^"]+)"', tag).group(1)
+        prefix = re.search(r'data-choices="([^"]*)"', tag)
+        out.append((name, prefix.group(1) if prefix else None))
+    return out
+
+
 # ---------------------------------------------------------------- events
 
 
 def test_reducer_handles_exactly_the_engine_event_types() -> None:
-    source = _read(JS / "state.js")
-    handled = set(_js_string_array(source, "HANDLED_EVENT_TYPES"))
-    engine = set(EVENT_TYPES)
+    handled = set(_state_constants()["handled"])
+    engine = set(all_event_types())
     assert handled - engine == set(), "the reducer handles types the engine never emits"
     assert engine - handled == set(), "new engine event types: handle them in state.js"
-    cases = set(re.findall(r'case "(\w+)":', source))
-    assert cases == handled, "HANDLED_EVENT_TYPES must list the reducer's switch cases"
-
-
-def test_parameter_server_events_and_choices_are_handled() -> None:
-    source = _read(JS / "state.js")
-    handled = set(_js_string_array(source, "HANDLED_EVENT_TYPES"))
-    assert {"ps_update", "gradient_dropped"} <= handled
-    for field, name in (("ps_mode", "PS_MODES"), ("straggler", "STRAGGLERS")):
-        literal = str(RunCreate.model_fields[field].annotation)
-        values = _js_string_array(source, name)
-        assert all(f"'{v}'" in literal for v in values) and literal.count("'") == 2 * len(values)
-    html = _read(TEMPLATES_DIR / "index.html")
-    mode = re.search(r'<select id="f-ps-mode".*?</select>', html, re.S)
-    strag = re.search(r'<select id="f-straggler".*?</select>', html, re.S)
-    assert mode and strag
-    assert re.findall(r'value="(\w+)"', mode.group(0)) == _js_string_array(source, "PS_MODES")
-    assert re.findall(r'value="(\w+)"', strag.group(0)) == _js_string_array(source, "STRAGGLERS")
-
-
-def test_fault_events_and_choices_are_handled() -> None:
-    source = _read(JS / "state.js")
-    handled = set(_js_string_array(source, "HANDLED_EVENT_TYPES"))
-    assert {"fault", "worker_failed", "nan_detected"} <= handled
-    # the step fields a fault adds are read
-    assert {"skipped", "slow_factor"} <= set(_js_string_array(source, "STEP_FIELDS"))
-    # the fault actions the menu offers are the API's (delay/drop on links come later)
-    actions = str(ControlRequest.model_fields["action"].annotation)
-    faults = _js_string_array(source, "FAULT_ACTIONS")
-    assert faults == ["kill", "freeze", "slow", "corrupt"]
-    assert all(f"'{a}'" in actions for a in faults)
-    menu = _read(JS / "faultmenu.js")
-    for a in faults:
-        # a plain button, or a button with its number (numberRow: slow's factor)
-        assert f'button("{a}"' in menu or f'numberRow("{a}"' in menu, a
-    # nan_policy: the select offers exactly the API's choices, the form sends it
-    literal = str(RunCreate.model_fields["nan_policy"].annotation)
-    policies = _js_string_array(source, "NAN_POLICIES")
-    assert all(f"'{v}'" in literal for v in policies) and literal.count("'") == 2 * len(policies)
-    html = _read(TEMPLATES_DIR / "index.html")
-    select = re.search(r'<select id="f-nan-policy".*?</select>', html, re.S)
-    assert select
-    assert re.findall(r'value="(\w+)"', select.group(0)) == policies
-    controls = _read(JS / "controls.js")
-    read = re.search(r"function readConfig\(\) \{(.*?)\n  \}\n", controls, re.S)
-    assert read and re.search(r"^\s*nan_policy: f\.nanPolicy\.value,", read.group(1), re.M)
-    assert '"nan_policy"' in controls.split("const URL_FIELDS", 1)[1].split("];", 1)[0]
-
-
-def test_checkpoint_and_recovery_are_real_controls() -> None:
-    source = _read(JS / "state.js")
-    handled = set(_js_string_array(source, "HANDLED_EVENT_TYPES"))
-    assert {"checkpoint_saved", "recovery"} <= handled
-    literal = str(RunCreate.model_fields["recovery"].annotation)
-    policies = _js_string_array(source, "RECOVERY_POLICIES")
-    assert all(f"'{v}'" in literal for v in policies) and literal.count("'") == 2 * len(policies)
-    html = _read(TEMPLATES_DIR / "index.html")
-    select = re.search(r'<select id="f-recovery".*?</select>', html, re.S)
-    assert select
-    assert re.findall(r'value="(\w+)"', select.group(0)) == policies
-    assert 'id="f-checkpoint-every"' in html and 'id="f-max-restarts"' in html
-    controls = _read(JS / "controls.js")
-    read = re.search(r"function readConfig\(\) \{(.*?)\n  \}\n", controls, re.S)
-    assert read
-    body = read.group(1)
-    assert re.search(r"^\s*checkpoint_every: numOrRaw\(f\.checkpointEvery\.value", body, re.M)
-    assert re.search(r"^\s*recovery: f\.recovery\.value,", body, re.M)
-    assert re.search(r"^\s*max_restarts: ", body, re.M)
-    url_fields = controls.split("const URL_FIELDS", 1)[1].split("];", 1)[0]
-    for name in ("checkpoint_every", "recovery", "max_restarts"):
-        assert f'"{name}"' in url_fields, name
-    assert "no controls yet" not in controls
 
 
 def test_step_fields_read_by_the_reducer_exist_in_the_schema() -> None:
-    fields = set(_js_string_array(_read(JS / "state.js"), "STEP_FIELDS"))
-    assert fields <= set(EVENT_TYPES["step"])
+    assert set(_state_constants()["step"]) <= set(EVENT_TYPES["step"])
 
 
 def test_terminal_statuses_cover_the_engine() -> None:
-    terminal = set(_js_string_array(_read(JS / "state.js"), "TERMINAL_STATUSES"))
+    terminal = set(_state_constants()["terminal"])
     assert set(FINAL_STATUSES) <= terminal
     assert "interrupted" in terminal
+
+
+def test_comm_ops_the_ui_orders_are_the_engines() -> None:
+    described = EVENT_TYPES["comm"]["op"]
+    ops = set(re.findall(r"\w+", described.split(":", 1)[1]))
+    assert set(_state_constants()["ops"]) == ops, described
 
 
 # ---------------------------------------------------------------- run form
 
 
-def test_form_sends_exactly_the_api_fields() -> None:
-    source = _read(JS / "controls.js")
-    body = re.search(r"export const DEFAULT_CONFIG = \{(.*?)\};", source, re.S)
-    assert body
-    keys = set(re.findall(r"^\s*(\w+):", body.group(1), re.M))
-    assert keys == set(RunCreate.model_fields)
-    # readConfig() starts from every field and overrides the ones with controls
-    read = re.search(r"function readConfig\(\) \{(.*?)\n  \}\n", source, re.S)
-    assert read
-    overridden = set(re.findall(r"^\s*(\w+)(?::|,)", read.group(1), re.M))
-    assert {"network", "latency_us", "bandwidth_gbps", "links", "allreduce"} <= overridden
-    comp = re.search(r"function readCompression\(\) \{(.*?)\n  \}\n", source, re.S)
-    assert comp
-    assert set(re.findall(r"^\s*(\w+):", comp.group(1), re.M)) == {
-        "compression",
-        "qsgd_levels",
-        "compress_fraction",
-        "powersgd_rank",
-        "error_feedback",
-    }
+def test_the_form_sends_what_the_api_accepts() -> None:
+    """The form's config is the schema's common settings, the strategy and its options,
+    link overrides and scheduled faults (specs.js formDefaults): nothing else."""
+    sent = set(_common_fields()) | {"strategy", "options", "links", "faults"}
+    assert sent == set(RunCreate.model_fields)
 
 
-def test_form_choices_match_the_engine() -> None:
-    html = _read(TEMPLATES_DIR / "index.html")
-    strategy = re.search(r'<select id="f-strategy".*?</select>', html, re.S)
-    dataset = re.search(r'<select id="f-dataset".*?</select>', html, re.S)
-    allreduce = re.search(r'<select id="f-allreduce".*?</select>', html, re.S)
-    assert strategy and dataset and allreduce
-    assert re.findall(r'value="(\w+)"', strategy.group(0)) == list(STRATEGIES)
-    assert re.findall(r'value="(\w+)"', dataset.group(0)) == list(DATASETS)
-    assert re.findall(r'value="(\w+)"', allreduce.group(0)) == list(ALL_REDUCE_ALGORITHMS)
-    assert _js_string_array(_read(JS / "state.js"), "ALLREDUCE_ALGOS") == list(
-        ALL_REDUCE_ALGORITHMS
-    )
-
-    network = re.search(r'<select id="f-network".*?</select>', html, re.S)
-    compression = re.search(r'<select id="f-compression".*?</select>', html, re.S)
-    assert network and compression
-    # the first option of each is "none" (value ""), sent as null
-    assert re.findall(r'value="(\w*)"', network.group(0)) == ["", *NETWORKS]
-    assert re.findall(r'value="(\w*)"', compression.group(0)) == ["", *COMPRESSIONS]
-    state = _read(JS / "state.js")
-    assert _js_string_array(state, "NETWORKS") == list(NETWORKS)
-    assert _js_string_array(state, "COMPRESSIONS") == list(COMPRESSIONS)
-    net = RunCreate.model_fields["network"].annotation
-    assert "Literal" in str(net) and all(n in str(net) for n in NETWORKS)
+def test_every_strategy_option_is_one_the_form_can_draw() -> None:
+    for spec in registry.specs().values():
+        described = spec.describe()
+        for opt in described["options"]:
+            assert opt["type"] in {"int", "float", "bool", "choice"}, (spec.name, opt["name"])
+            assert opt["label"]["en"].strip() and opt["label"]["zh"].strip(), opt["name"]
+            if opt["type"] == "choice":
+                assert all(c["label"]["en"] and c["label"]["zh"] for c in opt["choices"])
+            for other in opt.get("shown_when", {}):
+                assert other in {o["name"] for o in described["options"]}, (opt["name"], other)
+        assert described["workers"]["min"] <= described["workers"]["max"]
 
 
-def test_form_defaults_are_the_api_defaults() -> None:
-    """Fields without a control are sent as the API's own defaults."""
-    source = _read(JS / "controls.js")
-    body = re.search(r"export const DEFAULT_CONFIG = \{(.*?)\};", source, re.S)
-    assert body
-    sent = dict(re.findall(r"^\s*(\w+): (.+?),\s*$", body.group(1), re.M))
-    for name, field in RunCreate.model_fields.items():
-        default = field.get_default(call_default_factory=True)
-        if name == "pace":
-            continue  # the form starts at a human pace on purpose
-        assert json.loads(sent[name]) == default, name
-
-
-def test_comm_ops_the_ui_orders_are_the_engines() -> None:
-    ops = set(_js_string_array(_read(JS / "state.js"), "COMM_OP_ORDER"))
-    described = EVENT_TYPES["comm"]["op"]
-    assert ops == set(re.findall(r"\w+", described.split(":", 1)[1])), described
+def test_the_pages_common_fields_are_settings_with_words_for_every_choice() -> None:
+    fields = _common_fields()
+    cats = _catalogs()
+    html = _html_fields()
+    assert {name for name, _ in html} >= {"workers", "steps", "lr", "batch_size", "dataset",
+                                          "seed", "pace", "straggler", "recovery"}
+    for name, prefix in html:
+        assert name in fields, f"data-field={name} is not a setting of GET /api/schema/config"
+        if prefix is None:
+            continue
+        assert fields[name]["type"] == "choice", name
+        values = [c["value"] for c in fields[name]["choices"]]
+        if fields[name]["nullable"]:
+            values.append("none")
+        for lang in ("en", "zh"):
+            missing = [v for v in values if f"{prefix}{v}" not in cats[lang]]
+            assert not missing, f"{lang}: {name} has no words for {missing}"
 
 
 # ---------------------------------------------------------------- i18n
@@ -237,43 +177,34 @@ def test_chinese_catalog_is_translated() -> None:
 
 def test_every_used_key_exists() -> None:
     keys = set(_catalogs()["en"])
-    html = _read(TEMPLATES_DIR / "index.html")
+    html = _read(HTML)
     used = set(re.findall(r'data-i18n(?:-html|-title|-aria)?="([\w.]+)"', html))
     for path in JS.glob("*.js"):
         used |= set(re.findall(r'\bt\(\s*"([\w.]+)"\s*[,)]', _read(path)))
-    # keys built at run time: "status." + status, "dataset." + name, "timeline." + segment
-    statuses = {
-        "none",
-        "starting",
-        "running",
-        "paused",
-        "finished",
-        "stopped",
-        "failed",
-        "interrupted",
-    }
+    # keys built at run time: "status." + status, "timeline." + segment
+    statuses = {"none", "starting", "running", "paused", *FINAL_STATUSES}
     used |= {f"status.{s}" for s in statuses}
-    used |= {f"dataset.{d}" for d in DATASETS}
-    used |= {f"strategy.{s}" for s in STRATEGIES}
     used |= {f"timeline.{s}" for s in ("wait", "compute", "comm")}
-    # keys built from the all-reduce algorithm and the message op
-    for a in ALL_REDUCE_ALGORITHMS:
-        used |= {f"allreduce.{a}", f"topo.algoShort.{a}", f"bytes.formula.{a}"}
+    # the selects of the common settings (checked above) and the recovery summaries
+    used |= {f"recovery.short.{c['value']}" for c in _common_fields()["recovery"]["choices"]}
+    # keys built from the all-reduce algorithm, the message op, the network preset, the
+    # compression method and the parameter server's mode
+    for a in ALGORITHMS:
+        used |= {f"topo.algoShort.{a}", f"bytes.formula.{a}"}
         if a != "builtin":
             used.add(f"algo.{a}")
-    used |= {f"op.{o}" for o in _js_string_array(_read(JS / "state.js"), "COMM_OP_ORDER")}
-    # keys built from the network preset and the compression method
+    used |= {f"op.{o}" for o in _state_constants()["ops"]}
     used |= {f"net.name.{n}" for n in NETWORKS}
-    used |= {f"network.{n}" for n in NETWORKS} | {"network.none"}
     used |= {f"comp.label.{c}" for c in COMPRESSIONS}
-    used |= {f"compression.{c}" for c in COMPRESSIONS} | {"compression.none"}
     used |= {f"ab.algo.{a}" for a in ("ring", "tree", "naive")}
-    used |= {f"nan.{p}" for p in _js_string_array(_read(JS / "state.js"), "NAN_POLICIES")}
+    ps = registry.get("parameter_server").describe()
+    modes = next(o for o in ps["options"] if o["name"] == "ps_mode")["choices"]
+    used |= {f"psmode.short.{c['value']}" for c in modes}
     assert used - keys == set()
 
 
 def test_page_hooks_exist() -> None:
-    html = _read(TEMPLATES_DIR / "index.html")
+    html = _read(HTML)
     for testid in (
         "start-run",
         "pause-run",
@@ -290,31 +221,24 @@ def test_page_hooks_exist() -> None:
         "form-error",
         "run-list",
         "lang-toggle",
-        "allreduce-select",
+        "strategy-select",
+        "strategy-options",
+        "option-hint",
+        "option-note",
         "link-bytes",
         "network-select",
         "latency-input",
         "bandwidth-input",
         "links-editor",
         "add-link",
-        "compression-select",
-        "qsgd-levels-input",
-        "fraction-input",
-        "powersgd-rank-input",
-        "error-feedback-input",
         "baseline-input",
-        "allreduce-note",
         "timeline-modelled",
         "compression-panel",
         "bytes-chart",
         "error-chart",
         "residual-chart",
         "alpha-beta-chart",
-        "ps-section",
-        "servers-input",
-        "ps-mode-select",
-        "backup-input",
-        "staleness-bound-input",
+        "straggler-section",
         "emulated-input",
         "straggler-select",
         "staleness-histogram",

@@ -77,7 +77,7 @@ function detailRun({ algo = "ring", workers = 4, steps = 6, numParams = 1218, fi
   const push = (e) => events.push({ seq: ++seq, run_id: "r", rank: null, step: null, t: seq * 0.001, ...e });
   push({
     type: "run_started",
-    config: { strategy: "data_parallel", workers, steps, allreduce: algo, detail: true },
+    config: { strategy: "data_parallel", options: { allreduce: algo }, workers, steps, detail: true },
     world_size: workers,
     num_params: numParams,
     strategy: "data_parallel",

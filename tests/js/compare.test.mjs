@@ -9,11 +9,15 @@ import {
   FIELD_LABELS,
   fieldLabel,
   optionLabel,
-  parseCompare,
   runEnd,
   runSegments,
 } from "../../frontend/static/js/compare.js";
 import { CATALOGS } from "../../frontend/static/js/i18n.js";
+import { setSpecs } from "../../frontend/static/js/specs.js";
+import { parseCompare } from "../../frontend/static/js/urlstate.js";
+import { SCHEMA, STRATEGIES } from "./fixtures/specs.mjs";
+
+setSpecs(STRATEGIES, SCHEMA);
 import { normalizeCode } from "../../frontend/static/js/room.js";
 import { applyEvent, initialState } from "../../frontend/static/js/state.js";
 
@@ -35,6 +39,17 @@ test("config diff: a row per field of either run, differing exactly where values
   // a field one run lacks counts as null: null vs missing is no difference, 4 vs missing is
   assert.equal(configDiff({ x: 4 }, {})[0].differs, true);
   assert.equal(canonical({ b: [1, { d: 1, c: 2 }], a: null }), '{"a":null,"b":[1,{"c":2,"d":1}]}');
+});
+
+test("config diff: each strategy option is a row of its own", () => {
+  const a = { strategy: "parameter_server", options: { servers: 1, ps_mode: "sync" }, workers: 2 };
+  const b = { strategy: "parameter_server", options: { servers: 1, ps_mode: "async" }, workers: 2 };
+  const rows = configDiff(a, b);
+  assert.deepEqual(rows.map((r) => r.field), ["strategy", "options.servers", "options.ps_mode", "workers"]);
+  assert.deepEqual(rows.filter((r) => r.differs).map((r) => r.field), ["options.ps_mode"]);
+  // another strategy: its options are rows too, the other run's count as missing
+  const c = { strategy: "data_parallel", options: { allreduce: "ring" }, workers: 2 };
+  assert.deepEqual(configDiff(a, c).filter((r) => r.differs).map((r) => r.field), ["strategy", "options.servers", "options.ps_mode", "options.allreduce"]);
 });
 
 test("whole-run segments on the wall clock, and the run's end", () => {
@@ -76,19 +91,24 @@ test("compare table: every config field has a label in both languages, raw name 
   assert.equal(fieldLabel("batch_size", (k) => CATALOGS.en[k]), "Batch size per worker");
   assert.equal(fieldLabel("batch_size", (k) => CATALOGS.zh[k]), "每个进程的批大小");
   assert.equal(fieldLabel("some_new_field", (k) => CATALOGS.en[k] ?? k), "some_new_field");
+  // a strategy option is labelled by its spec, in the page's language
+  assert.equal(fieldLabel("options.ps_mode", (k) => k, "en"), "Consistency");
+  assert.equal(fieldLabel("options.ps_mode", (k) => k, "zh"), "一致性模型");
+  assert.equal(fieldLabel("options.unknown", (k) => k, "en"), "options.unknown");
 });
 
-test("compare table: a select's value is shown with the form's translated option label", () => {
+test("compare table: values in words: a strategy's title, an option's choice, a form select's label", () => {
   const opt = (value, key, text) => ({ value, dataset: key ? { i18n: key } : {}, textContent: text });
   const selects = {
-    "f-strategy": { options: [opt("data_parallel", "strategy.data_parallel", "Data parallelism")] },
-    "f-ps-mode": { options: [opt("sync", "psmode.sync", "sync (BSP)")] },
-    "f-dataset": { options: [opt("moons", null, "Moons")] },
+    dataset: { options: [opt("moons", "dataset.moons", "?"), opt("blobs", null, "Blobs")] },
   };
-  const doc = { getElementById: (id) => selects[id] || null };
-  assert.equal(optionLabel("strategy", "data_parallel", doc), CATALOGS.en["strategy.data_parallel"]);
-  assert.equal(optionLabel("ps_mode", "sync", doc), CATALOGS.en["psmode.sync"]);
-  assert.equal(optionLabel("dataset", "moons", doc), "Moons");
+  const doc = { querySelector: (q) => selects[/data-field="(\w+)"/.exec(q)[1]] || null };
+  assert.equal(optionLabel("strategy", "data_parallel", doc, "en"), "Data parallelism");
+  assert.equal(optionLabel("strategy", "data_parallel", doc, "zh"), "数据并行");
+  assert.equal(optionLabel("options.ps_mode", "sync", doc, "zh"), "同步（BSP）");
+  assert.equal(optionLabel("options.ps_mode", "nope", doc, "en"), null);
+  assert.equal(optionLabel("dataset", "moons", doc), CATALOGS.en["dataset.moons"]);
+  assert.equal(optionLabel("dataset", "blobs", doc), "Blobs");
   assert.equal(optionLabel("workers", 4, doc), null);
-  assert.equal(optionLabel("ps_mode", "nope", doc), null);
+  assert.equal(optionLabel("options.servers", 2, doc), null);
 });

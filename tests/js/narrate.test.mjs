@@ -3,8 +3,15 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { reduceEvents } from "../../frontend/static/js/state.js";
 import { checkpointAt, stragglerOf, workMs } from "../../frontend/static/js/narrate.js";
-import { isRunKey } from "../../frontend/static/js/presenter.js";
-import { KEY_SPEEDS, speedForKey, viewParamsFrom, writeViewParams } from "../../frontend/static/js/viewstate.js";
+import { isRunKey, KEY_SPEEDS, speedForKey } from "../../frontend/static/js/presenter.js";
+import { readPage, writePage } from "../../frontend/static/js/urlstate.js";
+
+/** The view's part of the page keys: {presenter, hide, x, tl, at}. */
+function viewParamsFrom(q) {
+  const p = readPage(q);
+  return { presenter: p.big === true, hide: p.hide, x: p.x, tl: p.tl, at: p.at };
+}
+const writeViewParams = (q, v) => writePage(q, Object.fromEntries(Object.entries(v).map(([k, x]) => [k === "presenter" ? "big" : k, x])));
 
 let seq = 0;
 const ev = (type, fields) => ({ seq: ++seq, run_id: "r", t: seq * 0.1, rank: null, step: null, type, ...fields });

@@ -29,7 +29,8 @@ import {
 } from "../../frontend/static/js/netmodel.js";
 import { axisText, layoutSegments } from "../../frontend/static/js/timeline.js";
 import { compressionText, networkText } from "../../frontend/static/js/netlabels.js";
-import { baselineConfig, DEFAULT_CONFIG, linksFromUrl, linksToUrl } from "../../frontend/static/js/controls.js";
+import { baselineConfig } from "../../frontend/static/js/controls.js";
+import { linksFromUrl, linksToUrl } from "../../frontend/static/js/urlstate.js";
 import { alphaBetaView } from "../../frontend/static/js/alphabeta.js";
 import { compressionView } from "../../frontend/static/js/compressionview.js";
 
@@ -42,7 +43,7 @@ const TEN_GBE = { name: "10gbe", latency_us: 20, bandwidth_gbps: 10, links: [] }
 
 /** QSGD (levels 7) with error feedback on n ranks: each rank all-gathers a 613-byte
  *  payload, so it sends (n−1)·613 bytes a step. Rank 1 computes slower than the others. */
-function compressedRun({ n = 4, steps = 5, network = TEN_GBE, config = {} } = {}) {
+function compressedRun({ n = 4, steps = 5, network = TEN_GBE, options = {} } = {}) {
   const events = [];
   let seq = 0;
   const push = (e) => events.push({ seq: ++seq, run_id: "c1", rank: null, step: null, t: seq / 100, ...e });
@@ -50,16 +51,18 @@ function compressedRun({ n = 4, steps = 5, network = TEN_GBE, config = {} } = {}
     type: "run_started",
     config: {
       strategy: "data_parallel",
+      options: {
+        allreduce: "builtin",
+        compression: "qsgd",
+        qsgd_levels: 7,
+        compress_fraction: 0.01,
+        powersgd_rank: 1,
+        error_feedback: true,
+        ...options,
+      },
       workers: n,
       steps,
-      allreduce: "builtin",
-      compression: "qsgd",
-      qsgd_levels: 7,
-      compress_fraction: 0.01,
-      powersgd_rank: 1,
-      error_feedback: true,
       network: network ? network.name : null,
-      ...config,
     },
     world_size: n,
     num_params: NUM_PARAMS,
@@ -130,20 +133,21 @@ test("compression settings: QSGD bits, PowerSGD rides on an all-reduce", () => {
   assert.equal(qsgdBits(1), 2);
   assert.equal(qsgdBits(8), 8);
   assert.equal(qsgdBits(127), 8);
-  const q = compressionOf({ compression: "qsgd", qsgd_levels: 7, error_feedback: true });
+  const q = compressionOf({ options: { compression: "qsgd", qsgd_levels: 7, error_feedback: true } });
   assert.equal(q.bits, 4);
   assert.equal(q.errorFeedback, true);
   assert.equal(q.gathered, true);
-  const p = compressionOf({ compression: "powersgd", powersgd_rank: 2, error_feedback: false, allreduce: "tree" });
+  const p = compressionOf({ options: { compression: "powersgd", powersgd_rank: 2, error_feedback: false, allreduce: "tree" } });
   assert.equal(p.gathered, false);
   assert.equal(p.errorFeedback, true); // built in
-  assert.equal(compressionOf({ compression: null }), null);
+  assert.equal(compressionOf({ options: { compression: null } }), null);
+  assert.equal(compressionOf({ strategy: "single", options: {} }), null);
   assert.equal(compressionText(q), "QSGD (4-bit) + error feedback");
-  assert.equal(compressionText(compressionOf({ compression: "topk", compress_fraction: 0.05 })), "top-k (5%)");
+  assert.equal(compressionText(compressionOf({ options: { compression: "topk", compress_fraction: 0.05 } })), "top-k (5%)");
   assert.equal(compressionText(p), "PowerSGD (rank 2)");
   // all-gathered compression uses the hand-written ring; PowerSGD keeps the chosen algorithm
   assert.equal(runAlgo(reduceEvents(compressedRun())), "ring");
-  const ps = reduceEvents(compressedRun({ config: { compression: "powersgd", allreduce: "tree" } }));
+  const ps = reduceEvents(compressedRun({ options: { compression: "powersgd", allreduce: "tree" } }));
   assert.equal(runAlgo(ps), "tree");
 });
 
@@ -184,7 +188,7 @@ test("compression metrics of one step, and only complete steps in the means", ()
   close(a.ratio, 7.948);
   close(a.error, 2.15);
   close(a.residual, (2 + 4 + 6 + 8) / 4);
-  assert.equal(compressionAt(reduceEvents(compressedRun({ config: { compression: null } })), 2), null);
+  assert.equal(compressionAt(reduceEvents(compressedRun({ options: { compression: null } })), 2), null);
   // the panel's view: newest complete step
   const v = compressionView(s);
   assert.equal(v.step, 2);
@@ -287,7 +291,7 @@ test("tree wins small messages, ring wins large ones; the crossover is where the
 });
 
 test("the α–β chart's view: the run's α, β, n, N and measured modelled time", () => {
-  const s = reduceEvents(compressedRun({ n: 4, steps: 2, config: { compression: null, error_feedback: false } }));
+  const s = reduceEvents(compressedRun({ n: 4, steps: 2, options: { compression: null, error_feedback: false } }));
   const v = alphaBetaView(s);
   assert.equal(v.alpha, 20);
   assert.equal(v.beta, 10);
@@ -313,15 +317,16 @@ test("link overrides round-trip through the URL", () => {
 });
 
 test("the baseline is the same run, uncompressed, at full speed", () => {
-  const cfg = { ...DEFAULT_CONFIG, compression: "qsgd", error_feedback: true, pace: 10, detail: true, seed: 7, network: "10gbe" };
+  const options = { allreduce: "builtin", compression: "qsgd", qsgd_levels: 3, error_feedback: true };
+  const cfg = { strategy: "data_parallel", options, workers: 4, pace: 10, detail: true, seed: 7, network: "10gbe" };
   const b = baselineConfig(cfg);
-  assert.equal(b.compression, null);
-  assert.equal(b.error_feedback, false);
+  assert.deepEqual(b.options, { ...options, compression: null, error_feedback: false });
   assert.equal(b.pace, null);
   assert.equal(b.detail, false);
   assert.equal(b.seed, 7);
   assert.equal(b.network, "10gbe");
-  assert.deepEqual(Object.keys(b).sort(), Object.keys(DEFAULT_CONFIG).sort());
+  assert.deepEqual(Object.keys(b).sort(), Object.keys(cfg).sort());
+  assert.equal(cfg.options.compression, "qsgd", "the compressed run's config is left alone");
 });
 
 test("an event without a step does not disturb the compression series", () => {

@@ -28,7 +28,7 @@ function psRun({ servers = 1, workers = 3, mode = "async" } = {}) {
   seq = 0;
   const evs = [
     ev("run_started", {
-      config: { strategy: "parameter_server", workers, servers, ps_mode: mode, staleness_bound: 2, straggler: "one", straggler_factor: 5, straggler_rank: 0 },
+      config: { strategy: "parameter_server", options: { servers, ps_mode: mode, staleness_bound: 2 }, workers, straggler: "one", straggler_factor: 5, straggler_rank: 0 },
       world_size: servers + workers,
       num_servers: servers,
       strategy: "parameter_server",
@@ -130,7 +130,7 @@ test("NaN / Infinity losses arrive as strings and never crash the series", () =>
 function psWithRestore() {
   seq = 0;
   const evs = [
-    ev("run_started", { config: { strategy: "parameter_server", workers: 2, servers: 1, ps_mode: "sync" }, world_size: 3, num_servers: 1, strategy: "parameter_server" }),
+    ev("run_started", { config: { strategy: "parameter_server", options: { servers: 1, ps_mode: "sync" }, workers: 2 }, world_size: 3, num_servers: 1, strategy: "parameter_server" }),
     ev("worker_started", { rank: 0, role: "server", pid: 10 }),
     ev("worker_started", { rank: 1, role: "worker", pid: 11 }),
     ev("worker_started", { rank: 2, role: "worker", pid: 12 }),

@@ -7,25 +7,17 @@
 
 import * as api from "./api.js";
 import { fmtNum, getLang, t } from "./i18n.js";
-import { applyEvent, initialState, isLive, lossSeries, stepRanks, TERMINAL_STATUSES } from "./state.js";
+import { choiceText, strategyList, strategySpec, textIn } from "./specs.js";
+import { applyEvent, initialState, isLive, lossSeries, optionsOf, stepRanks, TERMINAL_STATUSES } from "./state.js";
 import { recSegments } from "./timeline.js";
 import { OKABE_ITO } from "./palette.js";
+import { getParam, parseCompare, setParams } from "./urlstate.js";
 
 export const COLORS = { a: OKABE_ITO.blue, b: OKABE_ITO.vermillion };
 const MAX_SEGMENTS = 4000; // per timeline; beyond it, segments are binned per few pixels
 const REDRAW_MS = 250;
 
 // ------------------------------------------------------------------ pure helpers
-
-/** Pure: `?compare=A,B` → ["A", "B"] (two different non-empty ids) or null. */
-export function parseCompare(value) {
-  if (!value) return null;
-  const ids = String(value)
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return ids.length === 2 && ids[0] !== ids[1] ? ids : null;
-}
 
 /** Pure: a canonical JSON text (object keys sorted), so {a, b} equals {b, a}. */
 export function canonical(v) {
@@ -40,11 +32,22 @@ export function canonical(v) {
   return JSON.stringify(v);
 }
 
-/** Pure: one row per config field of either run, in A's order then B's extra fields:
- *  [{field, a, b, differs}]. A field one run lacks counts as null. */
+/** Pure: a config as one flat object; the strategy's options become "options.<name>". */
+export function flatConfig(config) {
+  const out = {};
+  for (const [k, v] of Object.entries(config || {})) {
+    if (k === "options" && v && typeof v === "object") for (const [o, ov] of Object.entries(v)) out[`options.${o}`] = ov;
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Pure: one row per config field of either run (each strategy option a row of its own),
+ *  in A's order then B's extra fields: [{field, a, b, differs}]. A field one run lacks
+ *  counts as null. */
 export function configDiff(a, b) {
-  a = a || {};
-  b = b || {};
+  a = flatConfig(a);
+  b = flatConfig(b);
   const fields = [...Object.keys(a), ...Object.keys(b).filter((k) => !(k in a))];
   return fields.map((field) => ({
     field,
@@ -123,24 +126,26 @@ function esc(s) {
   return String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 }
 
-/** Config fields set with a select in the form: their values are shown with its option labels. */
-const FIELD_SELECTS = {
-  strategy: "f-strategy",
-  ps_mode: "f-ps-mode",
-  straggler: "f-straggler",
-  dataset: "f-dataset",
-  allreduce: "f-allreduce",
-  network: "f-network",
-  compression: "f-compression",
-  nan_policy: "f-nan-policy",
-  recovery: "f-recovery",
-};
+/** Pure: the description of a strategy option, from whichever strategy declares it. */
+function anyOption(name) {
+  for (const s of strategyList()) {
+    const o = s.options.find((x) => x.name === name);
+    if (o) return o;
+  }
+  return null;
+}
 
-/** The form's (translated) label for a field's value, or null where the form has none. */
-export function optionLabel(field, v, doc = typeof document !== "undefined" ? document : null) {
-  const id = FIELD_SELECTS[field];
-  if (!id || !doc || v === undefined || v === null || typeof v === "object") return null;
-  const sel = doc.getElementById(id);
+/** The words for a field's value, or null where there are none: a strategy's title, an
+ *  option's choice label (from the spec), or the label the form's select shows for a
+ *  common setting (its <select data-field>). */
+export function optionLabel(field, v, doc = typeof document !== "undefined" ? document : null, lang = getLang()) {
+  if (v === undefined || v === null || typeof v === "object") return null;
+  if (field === "strategy") {
+    const spec = strategySpec(v);
+    return spec ? textIn(spec.title, lang) : null;
+  }
+  if (field.startsWith("options.")) return choiceText(anyOption(field.slice(8)), v, lang);
+  const sel = doc ? doc.querySelector(`select[data-field="${field}"]`) : null;
   const opt = sel ? Array.from(sel.options || []).find((o) => o.value === String(v)) : null;
   if (!opt) return null;
   const key = opt.dataset ? opt.dataset.i18n : null;
@@ -178,20 +183,10 @@ export const FIELD_LABELS = {
   dataset: "form.dataset",
   backend: "compare.setting.backend",
   detail: "form.detail",
-  allreduce: "form.allreduce",
-  compression: "form.compression",
-  qsgd_levels: "form.qsgdLevels",
-  compress_fraction: "compare.setting.compressFraction",
-  powersgd_rank: "form.powersgdRank",
-  error_feedback: "compare.setting.errorFeedback",
   nan_policy: "form.nanPolicy",
   checkpoint_every: "form.checkpointEvery",
   recovery: "form.recovery",
   max_restarts: "form.maxRestarts",
-  servers: "form.servers",
-  ps_mode: "form.psMode",
-  backup_workers: "form.backupWorkers",
-  staleness_bound: "form.stalenessBound",
   emulated_compute_ms: "form.emulatedMs",
   straggler: "form.straggler",
   straggler_factor: "form.stragglerFactor",
@@ -206,12 +201,16 @@ export const FIELD_LABELS = {
   hidden: "compare.setting.hidden",
   timeout_s: "compare.setting.timeout",
   boundary_every: "compare.setting.boundaryEvery",
-  extra: "compare.setting.extra",
 };
 
-/** Pure: the label of a config field in the page's language (the raw name when the
- *  field has no label: a field the API added later still shows up). `tr` is t. */
-export function fieldLabel(field, tr = t) {
+/** Pure: the label of a config field in the page's language: a common setting's from
+ *  the catalog (the form's words), a strategy option's from its spec; the raw name when
+ *  there is none (a field the API added later still shows up). `tr` is t. */
+export function fieldLabel(field, tr = t, lang = getLang()) {
+  if (field.startsWith("options.")) {
+    const o = anyOption(field.slice(8));
+    return o ? textIn(o.label, lang) : field;
+  }
   const key = FIELD_LABELS[field];
   const out = key ? tr(key) : null;
   return out && out !== key ? out : field;
@@ -221,7 +220,7 @@ export function fieldLabel(field, tr = t) {
 export function runName(config) {
   const c = config || {};
   let s;
-  if (c.strategy === "parameter_server") s = `${t("strategy.psShort")} · ${t("psmode.short." + (c.ps_mode || "sync"))}`;
+  if (c.strategy === "parameter_server") s = `${t("strategy.psShort")} · ${t("psmode.short." + (optionsOf(c).ps_mode || "sync"))}`;
   else if (c.strategy === "single") s = t("strategy.singleShort");
   else s = t("strategy.dpShort");
   if (c.workers != null) s += ` · ${c.workers === 1 ? t("runs.worker1") : t("runs.workers", { n: c.workers })}`;
@@ -404,12 +403,7 @@ export function createCompareView({ el, onOpen }) {
     onOpen?.(false);
   }
 
-  function setUrl(ids) {
-    const url = new URL(location.href);
-    if (ids) url.searchParams.set("compare", ids.join(","));
-    else url.searchParams.delete("compare");
-    history.replaceState(null, "", url);
-  }
+  const setUrl = (ids) => setParams({ compare: ids || null });
 
   function fillSelects() {
     for (const key of ["a", "b"]) {
@@ -663,7 +657,7 @@ export function createCompareView({ el, onOpen }) {
     },
     /** Boot: open the view if the URL asks for it (?compare=A,B). */
     fromUrl() {
-      const ids = parseCompare(new URLSearchParams(location.search).get("compare"));
+      const ids = getParam("compare");
       return ids ? open(ids[0], ids[1]) : false;
     },
     relocalize() {

@@ -6,11 +6,19 @@
 // opens the menu, arrows move between its items, Escape closes it.
 //
 // Elastic runs: a worker that has left the group (recovery "shrink") offers "Rejoin".
-// Data-parallel runs also offer link faults from the clicked worker to another one:
-// delay (+ms per message, emulated) or drop (the link loses its messages).
+// Strategies with link faults (data parallelism) also offer them from the clicked worker to
+// another one: delay (+ms per message, emulated) or drop (the link loses its messages).
+//
+// Which faults a run takes is its strategy's spec (GET /api/strategies): an action the
+// spec does not list is not offered, one it allows only with some options is shown
+// disabled with the spec's reason.
 
-import { t } from "./i18n.js";
-import { isGone, ranksOf, serverRanks } from "./state.js";
+import { getLang, t } from "./i18n.js";
+import { strategySpec, textIn, whyNot } from "./specs.js";
+import { isGone, LINK_FAULT_ACTIONS, optionsOf, ranksOf, serverRanks } from "./state.js";
+
+/** A server process crashes or hangs, nothing in between. */
+const SERVER_ACTIONS = ["kill", "freeze"];
 
 const DEFAULT_FACTOR = 5;
 const DEFAULT_MS = 50;
@@ -40,7 +48,7 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, ge
     return g;
   };
 
-  function button(action, label, hint) {
+  function button(action, label, hint, unavailable = false) {
     const b = document.createElement("button");
     b.type = "button";
     b.className = `fault-item fault-${action}`;
@@ -57,12 +65,29 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, ge
       h.textContent = hint;
       b.appendChild(h);
     }
+    if (unavailable) {
+      b.disabled = true;
+      b.dataset.unavailable = "1";
+    }
     b.addEventListener("click", () => inject(action));
     return b;
   }
 
+  /** The run's fault actions: {name: why-not text or null}, in its spec's order. */
+  function offered(state) {
+    const config = (state && state.config) || {};
+    const spec = strategySpec(config.strategy);
+    const out = new Map();
+    if (!spec) return out;
+    for (const name of Object.keys(spec.faults || {})) {
+      const why = whyNot(spec, "fault", name, optionsOf(config));
+      out.set(name, why ? textIn(why.because, getLang()) : null);
+    }
+    return out;
+  }
+
   /** A fault button with its number (slow-down factor, delay): Enter in it injects. */
-  function numberRow(action, label, hint, { min, max, value, cls, testid, aria }) {
+  function numberRow(action, label, hint, { min, max, value, cls, testid, aria }, unavailable = false) {
     const row = document.createElement("div");
     row.className = "fault-slow-row";
     const input = document.createElement("input");
@@ -80,7 +105,8 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, ge
         inject(action);
       }
     });
-    row.append(button(action, label, hint), input);
+    input.disabled = unavailable;
+    row.append(button(action, label, hint, unavailable), input);
     return row;
   }
 
@@ -109,6 +135,7 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, ge
     head.append(title, close);
 
     const state = getState();
+    const actions = offered(state);
     const err = document.createElement("p");
     err.className = "fault-error";
     err.setAttribute("data-testid", "fault-error");
@@ -120,7 +147,7 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, ge
       note.className = "fault-note";
       note.textContent = t("elastic.menu.leftNote", { rank });
       const items = [head, note];
-      if (state.config && state.config.recovery === "shrink") {
+      if (state.config && state.config.recovery === "shrink" && actions.has("rejoin")) {
         items.push(button("rejoin", t("elastic.menu.rejoin"), t("elastic.menu.rejoinHint", { rank })));
       }
       menu.replaceChildren(...items, err);
@@ -132,36 +159,47 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, ge
       const note = document.createElement("p");
       note.className = "fault-note";
       note.textContent = t("fault.serverNote");
-      menu.replaceChildren(
-        head,
-        note,
-        button("kill", t("fault.kill"), t("fault.killHint", { pid: pidText })),
-        button("freeze", t("fault.freeze"), t("fault.freezeHint", { pid: pidText })),
-        err,
-      );
+      const items = SERVER_ACTIONS.filter((a) => actions.has(a)).map((a) => rankItem(a, pidText, actions.get(a)));
+      menu.replaceChildren(head, note, ...items, err);
       menu.setAttribute("aria-labelledby", "fault-menu-title");
       return;
     }
-    const slowRow = numberRow("slow", t("fault.slow"), t("fault.slowHint"), {
-      min: 1, max: 100, value: factor, cls: "fault-factor", testid: "fault-slow-factor", aria: t("fault.slowFactor"),
-    });
-
-    menu.replaceChildren(
-      head,
-      button("kill", t("fault.kill"), t("fault.killHint", { pid: pidText })),
-      button("freeze", t("fault.freeze"), t("fault.freezeHint", { pid: pidText })),
-      slowRow,
-      button("corrupt", t("fault.corrupt"), t("fault.corruptHint")),
-      ...linkSection(state, rank),
-      err,
-    );
+    const items = [];
+    for (const [a, why] of actions) {
+      if (a !== "rejoin" && !LINK_FAULT_ACTIONS.includes(a)) items.push(rankItem(a, pidText, why));
+    }
+    if (!actions.size) {
+      const note = document.createElement("p");
+      note.className = "fault-note";
+      note.setAttribute("data-testid", "fault-none");
+      const spec = strategySpec(state && state.config && state.config.strategy);
+      note.textContent = t("fault.noneHere", { strategy: spec ? textIn(spec.title, getLang()) : "?" });
+      items.push(note);
+    }
+    menu.replaceChildren(head, ...items, ...linkSection(state, rank, actions), err);
     menu.setAttribute("aria-labelledby", "fault-menu-title");
   }
 
-  /** Link faults from `rank` to a chosen peer (data parallel, 2+ workers in the run). */
-  function linkSection(state, rank) {
-    const config = (state && state.config) || {};
-    if (!state || config.strategy !== "data_parallel") return [];
+  /** A fault aimed at the clicked rank; `why` (a reason) shows it disabled. */
+  function rankItem(action, pidText, why) {
+    const off = !!why;
+    if (action === "slow") {
+      return numberRow("slow", t("fault.slow"), why || t("fault.slowHint"), {
+        min: 1, max: 100, value: factor, cls: "fault-factor", testid: "fault-slow-factor", aria: t("fault.slowFactor"),
+      }, off);
+    }
+    const hints = {
+      kill: () => t("fault.killHint", { pid: pidText }),
+      freeze: () => t("fault.freezeHint", { pid: pidText }),
+      corrupt: () => t("fault.corruptHint"),
+    };
+    const label = t("fault." + action);
+    return button(action, label === "fault." + action ? action : label, why || (hints[action] ? hints[action]() : ""), off);
+  }
+
+  /** Link faults from `rank` to a chosen peer (where the strategy takes them, 2+ workers). */
+  function linkSection(state, rank, actions) {
+    if (!state || !LINK_FAULT_ACTIONS.some((a) => actions.has(a))) return [];
     const servers = new Set(serverRanks(state));
     const peers = ranksOf(state).filter((r) => r !== rank && !servers.has(r) && !isGone(state, r));
     if (!peers.length) return [];
@@ -187,12 +225,17 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, ge
     dst.value = String(linkDst != null && peers.includes(linkDst) ? linkDst : next);
     dst.addEventListener("change", () => (linkDst = Number(dst.value)));
     head.append(lead, dst);
-    const delayRow = numberRow("delay", t("elastic.menu.delay"), t("elastic.menu.delayHint"), {
-      min: 0, max: 10000, value: delayMs, cls: "fault-ms", testid: "fault-delay-ms", aria: t("elastic.menu.ms"),
-    });
-    const handWritten = config.allreduce && config.allreduce !== "builtin";
-    const drop = button("drop", t("elastic.menu.drop"), handWritten ? t("elastic.menu.dropHint") : t("elastic.menu.dropNeeds"));
-    box.append(head, delayRow, drop);
+    box.append(head);
+    if (actions.has("delay")) {
+      const why = actions.get("delay");
+      box.append(numberRow("delay", t("elastic.menu.delay"), why || t("elastic.menu.delayHint"), {
+        min: 0, max: 10000, value: delayMs, cls: "fault-ms", testid: "fault-delay-ms", aria: t("elastic.menu.ms"),
+      }, !!why));
+    }
+    if (actions.has("drop")) {
+      const why = actions.get("drop");
+      box.append(button("drop", t("elastic.menu.drop"), why || t("elastic.menu.dropHint"), !!why));
+    }
     return [box];
   }
 
@@ -274,7 +317,7 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, ge
       r = await onInject(rank, action, extra);
     } finally {
       busy = false;
-      for (const b of menu.querySelectorAll("button.fault-item")) b.disabled = false;
+      for (const b of menu.querySelectorAll("button.fault-item")) b.disabled = b.dataset.unavailable === "1";
     }
     if (openRank !== rank) return;
     if (r && r.ok) hide(true);

@@ -10,7 +10,8 @@
 import { request } from "./api.js";
 import { failureAndRecoveryLines } from "./measured.js";
 import { fmtNum, getLang, t } from "./i18n.js";
-import { isPs, stalenessHistogram, stepSummary, tailLatency, tailLatencyApplies, TERMINAL_STATUSES } from "./state.js";
+import { isPs, optionsOf, stalenessHistogram, stepSummary, tailLatency, tailLatencyApplies, TERMINAL_STATUSES } from "./state.js";
+import { getParam, setParams } from "./urlstate.js";
 
 export const NUM_CHAPTERS = 15; // the course outline's chapters (lesson.chapter.N keys)
 
@@ -24,11 +25,14 @@ export function loc(text, lang = getLang()) {
   return text[lang] ?? text.en ?? "";
 }
 
-/** Does a run's config carry every value of a preset's effective config? (A run started
- *  from the lesson does; one the student changed by hand does not.) */
+/** Does a run's config carry every value of a preset's effective config, its strategy's
+ *  options included? (A run started from the lesson does; one changed by hand does not.) */
 export function runMatchesPreset(runConfig, presetConfig) {
   if (!runConfig || !presetConfig) return false;
-  return Object.keys(presetConfig).every((k) => JSON.stringify(runConfig[k] ?? null) === JSON.stringify(presetConfig[k] ?? null));
+  const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  return Object.keys(presetConfig).every((k) =>
+    k === "options" ? runMatchesPreset(optionsOf(runConfig), optionsOf(presetConfig)) : same(runConfig[k], presetConfig[k]),
+  );
 }
 
 /** "Jeffrey Dean, Luiz André Barroso (2013). The Tail at Scale. CACM." (at most three names, then et al.) */
@@ -81,13 +85,6 @@ export function createLessons({ select, panel, hooks }) {
   let restorePending = false;
   let loadGen = 0;
 
-  function setUrl(key, value) {
-    const url = new URL(location.href);
-    if (value == null || value === "") url.searchParams.delete(key);
-    else url.searchParams.set(key, String(value));
-    history.replaceState(null, "", url);
-  }
-
   function renderSelect() {
     const lang = getLang();
     const cur = lesson ? lesson.id : select.value;
@@ -107,12 +104,8 @@ export function createLessons({ select, panel, hooks }) {
     const r = await getLessons();
     if (r.ok && Array.isArray(r.data)) list = r.data;
     renderSelect();
-    const q = new URLSearchParams(location.search);
-    const id = q.get("lesson");
-    if (id) {
-      const g = q.get("guess");
-      await open(id, { guess: g != null && g !== "" && Number.isInteger(Number(g)) ? Number(g) : null, restore: true });
-    }
+    const id = getParam("lesson");
+    if (id) await open(id, { guess: getParam("guess"), restore: true });
   }
 
   async function open(id, { guess: g = null, restore = false } = {}) {
@@ -139,8 +132,7 @@ export function createLessons({ select, panel, hooks }) {
     // if it is the lesson's preset (and ?base= its comparison): see restoreRun().
     restorePending = restore && !!lesson.preset;
     select.value = lesson.id;
-    setUrl("lesson", lesson.id);
-    setUrl("guess", guess);
+    setParams({ lesson: lesson.id, guess });
     render();
   }
 
@@ -149,7 +141,7 @@ export function createLessons({ select, panel, hooks }) {
     restorePending = false;
     if (!runMatchesPreset(cur.config, lesson.preset.config)) return;
     lessonRunId = cur.runId;
-    const base = new URLSearchParams(location.search).get("base");
+    const base = getParam("base");
     if (base && lesson.compare) {
       compareRunId = base;
       fetchCompareSummary(base);
@@ -168,8 +160,7 @@ export function createLessons({ select, panel, hooks }) {
     panel.replaceChildren();
     panel.removeAttribute("data-lesson");
     document.body.classList.remove("has-lesson");
-    setUrl("lesson", null);
-    setUrl("guess", null);
+    setParams({ lesson: null, guess: null });
   }
 
   async function fetchCompareSummary(id) {
@@ -231,7 +222,7 @@ export function createLessons({ select, panel, hooks }) {
     }
     phase = "starting";
     render();
-    const id = await hooks.start(config, { baseline: !lesson.compare && !!config.compression });
+    const id = await hooks.start(config, { baseline: !lesson.compare && !!optionsOf(config).compression });
     if (gen !== loadGen) return;
     phase = "idle";
     lessonRunId = id || null;
@@ -338,7 +329,7 @@ export function createLessons({ select, panel, hooks }) {
             text: loc(c, lang),
             onclick: () => {
               guess = i;
-              setUrl("guess", i);
+              setParams({ guess: i });
               render();
             },
           }),

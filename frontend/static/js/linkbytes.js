@@ -9,7 +9,7 @@
 import { fmtBytes, t } from "./i18n.js";
 import { createThrottledCard } from "./card.js";
 import { rankColor } from "./palette.js";
-import { completeStep, expectedTraffic, gradBytes, linkTraffic, ranksOf, runAlgo, stepTraffic } from "./state.js";
+import { completeStep, compressionOf, expectedTraffic, gradBytes, linkTraffic, ranksOf, runAlgo, stepTraffic } from "./state.js";
 
 function esc(s) {
   return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
@@ -28,7 +28,7 @@ export function linkBytesView(state) {
   const steps = measured.steps;
   const N = gradBytes(state);
   // Compressed gradients are not N bytes: the formulas for N do not apply.
-  const compressed = !!(state.config && state.config.compression);
+  const compressed = !!compressionOf(state.config);
   const expected = compressed ? { perRank: [], headline: null } : expectedTraffic(algo, n, N);
   const rows = ranks.map((rank, i) => {
     const m = measured.ranks[rank] || {};

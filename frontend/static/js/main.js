@@ -22,6 +22,7 @@ import {
   initialState,
   isLive,
   isPs,
+  optionsOf,
   psConfig,
   lossSeries,
   runAlgo,
@@ -45,6 +46,8 @@ import { createLessons } from "./lessons.js";
 import { stragglerOf } from "./narrate.js";
 import { createPresenter } from "./presenter.js";
 import { mergeRunStatus } from "./runlist.js";
+import { loadSpecs } from "./specs.js";
+import { getParam, setParams } from "./urlstate.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -513,12 +516,7 @@ async function refreshRuns() {
   controls.renderRuns(app.runs, app.runId, app.compareId);
 }
 
-function setUrlRun(id) {
-  const url = new URL(location.href);
-  if (id) url.searchParams.set("run", id);
-  else url.searchParams.delete("run");
-  history.replaceState(null, "", url);
-}
+const setUrlRun = (id) => setParams({ run: id || null });
 
 async function loadRun(id, runObj, baselineId) {
   const gen = ++app.loadGen;
@@ -597,7 +595,7 @@ async function startRun(config, { baseline = false } = {}) {
   btn.disabled = true;
   try {
     let baseRun = null;
-    if (baseline && config.compression) {
+    if (baseline && optionsOf(config).compression) {
       // First the uncompressed baseline (full speed, same seed), then the compressed run.
       const b = await api.createRun(baselineConfig(config));
       if (!(b.ok && b.data && b.data.id)) {
@@ -658,9 +656,10 @@ function compareWith(id) {
 function compareLabel(c, id) {
   if (!c) return t("chart.compareRun", { id: String(id).slice(0, 6) });
   let what;
-  if (c.strategy === "parameter_server") what = t("psmode.short." + (c.ps_mode || "sync"));
+  const comp = compressionOf(c);
+  if (c.strategy === "parameter_server") what = t("psmode.short." + (optionsOf(c).ps_mode || "sync"));
   else if (c.strategy === "single") what = t("strategy.singleShort");
-  else what = c.compression ? compressionText(compressionOf(c), { feedback: false }) : t("strategy.dpShort");
+  else what = comp ? compressionText(comp, { feedback: false }) : t("strategy.dpShort");
   return t("chart.compareLabel", { what, seed: c.seed ?? "?" });
 }
 
@@ -673,10 +672,7 @@ function followBaseline(id, label = null) {
   b.state = null;
   b.label = label;
   chart.setBaseline(null);
-  const url = new URL(location.href);
-  if (id) url.searchParams.set("base", id);
-  else url.searchParams.delete("base");
-  history.replaceState(null, "", url);
+  setParams({ base: id || null });
   if (!id) return;
   const gen = b.gen;
   let state = initialState();
@@ -809,10 +805,7 @@ function setPresenter(on) {
   } catch {
     /* ignore */
   }
-  const url = new URL(location.href);
-  if (on) url.searchParams.set("big", "1");
-  else url.searchParams.delete("big");
-  history.replaceState(null, "", url);
+  setParams({ big: on });
   requestAnimationFrame(() => {
     chart.resize();
     player.requestRender();
@@ -829,10 +822,9 @@ const presenter = createPresenter({
   isPresenter: () => document.body.classList.contains("presenter"),
 });
 {
-  const q = new URLSearchParams(location.search);
-  let big = q.get("big") === "1";
+  let big = getParam("big");
   try {
-    if (!q.has("big")) big = localStorage.getItem("distlab.presenter") === "1";
+    if (big === null) big = localStorage.getItem("distlab.presenter") === "1";
   } catch {
     /* ignore */
   }
@@ -854,16 +846,21 @@ for (const el of document.querySelectorAll(".viz")) ro.observe(el);
 // ------------------------------------------------------------------ boot
 
 async function boot() {
-  const [sc] = await Promise.all([api.getScenarios(), refreshRuns()]);
+  // The form is learnt from the server: the strategies and the common settings.
+  const [specs, sc] = await Promise.all([loadSpecs(api.request), api.getScenarios(), refreshRuns()]);
+  if (specs.ok) controls.setSpecs();
+  else controls.showError(t("error.specs", { msg: failMessage(specs) }));
   if (sc.ok) controls.setScenarios(sc.data);
-  const q = new URLSearchParams(location.search);
-  const wanted = q.get("run");
+  // handy for instructors' scripts and tests; set once the form is built, so a script
+  // that waits for it never types into a form about to be filled from the URL
+  window.distlab = { app, player, lessons, controls };
+  const wanted = getParam("run");
   const roomDecides = room.boot(); // ?room=CODE: the room says which run to show
   compareView.fromUrl(); // ?compare=A,B
   if (roomDecides) {
     // the room's first message loads its run
   } else if (wanted) {
-    loadRun(wanted, undefined, q.get("base") || undefined);
+    loadRun(wanted, undefined, getParam("base") || undefined);
   } else {
     // A reload goes back to the live run this tab started. Nobody else's run is opened on
     // its own: on a shared server it belongs to another student (and would replace this
@@ -878,5 +875,4 @@ async function boot() {
   }, 10000);
 }
 
-window.distlab = { app, player, lessons, controls }; // handy for instructors' scripts and tests
 boot();

@@ -6,7 +6,15 @@
 // events itself (the narration facts come from narrate.js, on reducer state).
 
 import { t } from "./i18n.js";
-import { KEY_SPEEDS, speedForKey, viewParamsFrom, writeViewParams } from "./viewstate.js";
+import { getParam, setParams } from "./urlstate.js";
+
+/** Keys 1–9: steps per second, for a live run's pace (set_pace) and for replay alike. */
+export const KEY_SPEEDS = [1, 2, 3, 5, 8, 10, 15, 20, 30];
+
+export function speedForKey(key) {
+  const n = /^[1-9]$/.test(String(key)) ? Number(key) : 0;
+  return n ? KEY_SPEEDS[n - 1] : null;
+}
 
 const $ = (id) => document.getElementById(id);
 
@@ -47,23 +55,18 @@ const KEY_HELP = [
  */
 export function createPresenter(h) {
   const { player } = h;
-  const initial = viewParamsFrom(new URLSearchParams(location.search));
   // Applied once the run named in the URL has loaded far enough.
   const pending = {
-    run: new URLSearchParams(location.search).get("run"),
-    at: initial.at,
-    x: initial.x === "time" ? "time" : null,
+    run: getParam("run"),
+    at: getParam("at"),
+    x: getParam("x") === "time" ? "time" : null,
     // the timeline's clock: applied as soon as its button is enabled ("modelled" only
     // once a run with a network model has loaded)
-    tl: initial.tl !== "wall" ? initial.tl : null,
+    tl: getParam("tl") !== "wall" ? getParam("tl") : null,
   };
   let shownRun = undefined;
 
-  function writeUrl(fields) {
-    const url = new URL(location.href);
-    writeViewParams(url.searchParams, fields);
-    if (url.href !== location.href) history.replaceState(null, "", url);
-  }
+  const writeUrl = (fields) => setParams(fields);
 
   // ---------------------------------------------------------------- hide controls
   function setHidden(on) {
@@ -336,7 +339,7 @@ export function createPresenter(h) {
   }
 
   applyPendingClock();
-  if (initial.hide) setHidden(true);
+  if (getParam("hide")) setHidden(true);
   else $("hide-controls").textContent = t("pres.hideControls");
   syncExports(null);
   return { onRender, relocalize, setHidden, isHidden };

@@ -15,6 +15,7 @@
 
 import { INSTRUCTOR_KEY_STORE } from "./api.js";
 import { t } from "./i18n.js";
+import { getParam, hasParam, setParams, writePage } from "./urlstate.js";
 
 const KEY_STORE = INSTRUCTOR_KEY_STORE; // api.js sends it with controls of runs not started here
 const ROOM_STORE = "distlab.instructorRoom";
@@ -83,7 +84,7 @@ export function normalizeCode(raw) {
 
 /** Pure: the URL students open to join `code`, on the page's own origin. */
 export function joinUrl(code, origin = location.origin) {
-  return `${origin}/?room=${encodeURIComponent(code)}`;
+  return `${origin}/?${writePage(new URLSearchParams(), { room: code })}`;
 }
 
 /**
@@ -295,7 +296,7 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
   async function push(runId) {
     const key = instructorKey();
     if (room.role !== "instructor" || !key || !runId) return;
-    const lesson = new URLSearchParams(location.search).get("lesson");
+    const lesson = getParam("lesson");
     const body = lesson ? { run_id: runId, lesson } : { run_id: runId };
     const path = `/api/rooms/${encodeURIComponent(room.code)}`;
     let r = await call("PUT", path, body, { "X-Instructor-Key": key });
@@ -483,21 +484,15 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
     changed();
   }
 
-  function setUrlRoom(code) {
-    const url = new URL(location.href);
-    if (code) url.searchParams.set("room", code);
-    else url.searchParams.delete("room");
-    history.replaceState(null, "", url);
-  }
+  const setUrlRoom = (code) => setParams({ room: code || null });
 
   // ------------------------------------------------------------------ boot
 
   /** From the URL (?room=CODE: join) or this tab's session (an instructor's open room).
    *  Returns true when the room decides which run the page shows. */
   function boot() {
-    const q = new URLSearchParams(location.search);
-    if (q.has("room")) {
-      const code = normalizeCode(q.get("room"));
+    if (hasParam("room")) {
+      const code = normalizeCode(getParam("room") || "");
       if (!code) {
         setUrlRoom(null);
         showError(t("room.badCode"));

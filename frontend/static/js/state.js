@@ -30,10 +30,8 @@ export const HANDLED_EVENT_TYPES = [
   "server_restored",
 ];
 
-/** What a run does when a worker fails (RunConfig.recovery). */
-export const RECOVERY_POLICIES = ["none", "restart", "shrink", "continue"];
-
-/** Faults aimed at a link src→dst (data parallel): extra latency, or lost messages. */
+/** Faults aimed at a link src→dst (data parallel): extra latency, or lost messages. Their
+ *  events and schedule entries name src and dst instead of a rank. */
 export const LINK_FAULT_ACTIONS = ["delay", "drop"];
 
 export const LIVE_STATUSES = ["starting", "running", "paused"];
@@ -68,23 +66,6 @@ export const STEP_FIELDS = [
   "slow_factor",
   "phases",
 ];
-
-/** Fault actions POST /api/runs/{id}/control accepts for one worker rank. */
-export const FAULT_ACTIONS = ["kill", "freeze", "slow", "corrupt"];
-
-/** What a data-parallel run does with a non-finite gradient (RunConfig.nan_policy). */
-export const NAN_POLICIES = ["skip", "spread"];
-
-/** Parameter-server consistency models (RunConfig.ps_mode) and straggler profiles. */
-export const PS_MODES = ["sync", "backup", "async", "ssp"];
-export const STRAGGLERS = ["none", "one", "random"];
-
-/** Gradient compression methods (RunConfig.compression) and network presets. */
-export const COMPRESSIONS = ["fp16", "qsgd", "topk", "randk", "sign", "powersgd"];
-export const NETWORKS = ["1gbe", "10gbe", "100g_ib", "slow_link", "custom"];
-
-/** Collective algorithms the engine can run (RunConfig.allreduce). */
-export const ALLREDUCE_ALGOS = ["builtin", "ring", "tree", "naive"];
 
 // Messages of the newest COMM_WINDOW steps are kept one by one (for the packet animation
 // and for values "as of" a step that is still completing); older steps are folded into
@@ -849,6 +830,11 @@ export function ranksOf(state) {
   return [...set].sort((a, b) => a - b);
 }
 
+/** A run config's strategy options (config.options; {} when there are none). */
+export function optionsOf(config) {
+  return (config && config.options) || {};
+}
+
 /** Is this a parameter-server run? */
 export function isPs(state) {
   return state.strategy === "parameter_server" || !!(state.config && state.config.strategy === "parameter_server");
@@ -1072,7 +1058,7 @@ export function runAlgo(state) {
   if (state.strategy === "single" || isPs(state) || ranksOf(state).length < 2) return null;
   const c = compressionOf(state.config);
   if (c && c.gathered) return "ring";
-  const a = (state.config && state.config.allreduce) || state.commAlgo || "builtin";
+  const a = optionsOf(state.config).allreduce || state.commAlgo || "builtin";
   return a;
 }
 
@@ -1231,16 +1217,17 @@ export function qsgdBits(levels) {
  *  rank, errorFeedback, gathered}. `gathered`: encoded gradients are all-gathered (every
  *  method but PowerSGD, which is linear and rides on an all-reduce). */
 export function compressionOf(config) {
-  if (!config || !config.compression) return null;
-  const method = config.compression;
-  const levels = Number.isInteger(config.qsgd_levels) ? config.qsgd_levels : 7;
+  const o = optionsOf(config);
+  if (!o.compression) return null;
+  const method = o.compression;
+  const levels = Number.isInteger(o.qsgd_levels) ? o.qsgd_levels : 7;
   return {
     method,
     levels,
     bits: method === "qsgd" ? qsgdBits(levels) : method === "sign" ? 1 : method === "fp16" ? 16 : null,
-    fraction: isNum(config.compress_fraction) ? config.compress_fraction : 0.01,
-    rank: Number.isInteger(config.powersgd_rank) ? config.powersgd_rank : 1,
-    errorFeedback: method === "powersgd" || !!config.error_feedback,
+    fraction: isNum(o.compress_fraction) ? o.compress_fraction : 0.01,
+    rank: Number.isInteger(o.powersgd_rank) ? o.powersgd_rank : 1,
+    errorFeedback: method === "powersgd" || !!o.error_feedback,
     gathered: method !== "powersgd",
   };
 }
@@ -1360,13 +1347,14 @@ export function modelledCommMean(state, uptoStep = completeStep(state)) {
 export function psConfig(state) {
   if (!isPs(state)) return null;
   const c = state.config || {};
-  const servers = Number.isInteger(c.servers) ? c.servers : state.numServers || 1;
+  const o = optionsOf(c);
+  const servers = Number.isInteger(o.servers) ? o.servers : state.numServers || 1;
   return {
-    mode: c.ps_mode || "sync",
+    mode: o.ps_mode || "sync",
     servers,
     workers: c.workers ?? null,
-    backup: c.backup_workers ?? 0,
-    bound: c.staleness_bound ?? null,
+    backup: o.backup_workers ?? 0,
+    bound: o.staleness_bound ?? null,
     emulatedMs: isNum(c.emulated_compute_ms) ? c.emulated_compute_ms : 0,
     straggler: c.straggler || "none",
     factor: c.straggler_factor ?? null,
