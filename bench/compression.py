@@ -18,6 +18,7 @@ from typing import Any
 from engine.config import RunConfig
 from engine.runner import run_headless
 
+# Each method: the data_parallel strategy's options (RunConfig.options).
 METHODS: list[tuple[str, dict[str, Any]]] = [
     ("none (fp32 all-reduce)", {}),
     ("fp16", {"compression": "fp16"}),
@@ -37,8 +38,8 @@ METHODS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-def measure(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, float]:
-    log = run_headless(RunConfig(**base, **extra), timeout=900)
+def measure(base: dict[str, Any], options: dict[str, Any]) -> dict[str, float]:
+    log = run_headless(RunConfig(**base, options=options), timeout=900)
     assert log[-1]["status"] == "finished", log[-1]["error"]
     steps = [e for e in log if e["type"] == "step"]
     last = max(e["step"] for e in steps)
@@ -62,8 +63,8 @@ def main() -> None:
     for seed in args.seeds:
         base = {"strategy": "data_parallel", "workers": 4, "steps": args.steps,
                 "batch_size": 32, "lr": 0.6, "seed": seed, "dataset": args.dataset}
-        for name, extra in METHODS:
-            rows[name].append(measure(base, extra))
+        for name, options in METHODS:
+            rows[name].append(measure(base, options))
 
     def avg(name: str, key: str) -> float:
         return statistics.mean(r[key] for r in rows[name])

@@ -18,27 +18,32 @@ from typing import Any
 from engine.config import RunConfig
 from engine.runner import run_headless
 
+# Each case: common settings, and the parameter server's options under "options" (over
+# the sync defaults below).
 CASES: list[tuple[str, dict[str, Any]]] = [
     ("sync, no straggler", {"workers": 4}),
     ("sync, one 5x straggler", {"workers": 4, "straggler": "one"}),
-    ("sync + 1 backup, 5x straggler", {"workers": 5, "ps_mode": "backup",
-                                        "backup_workers": 1, "straggler": "one"}),
-    ("async, one 5x straggler", {"workers": 4, "ps_mode": "async", "straggler": "one"}),
+    ("sync + 1 backup, 5x straggler", {"workers": 5, "straggler": "one",
+                                        "options": {"ps_mode": "backup",
+                                                    "backup_workers": 1}}),
+    ("async, one 5x straggler", {"workers": 4, "straggler": "one",
+                                 "options": {"ps_mode": "async"}}),
 ]
 
 
 def time_per_version(steps: int, extra: dict[str, Any]) -> tuple[float, int]:
-    config = RunConfig(**{"strategy": "parameter_server", "servers": 1, "steps": steps,
-                          "batch_size": 32, "dataset": "moons", "ps_mode": "sync",
+    options = {"servers": 1, "ps_mode": "sync", **extra.get("options", {})}
+    config = RunConfig(**{"strategy": "parameter_server", "steps": steps,
+                          "batch_size": 32, "dataset": "moons",
                           "emulated_compute_ms": 40.0, "straggler_factor": 5.0,
-                          "straggler_rank": 0, **extra})
+                          "straggler_rank": 0, **extra, "options": options})
     log = run_headless(config, timeout=600)
     assert log[-1]["status"] == "finished", log[-1]["error"]
     times = [e["t"] for e in log if e["type"] == "ps_update"]
     gaps = [b - a for a, b in itertools.pairwise(times)]
     dropped = sum(e["type"] == "gradient_dropped" for e in log)
     per_version = statistics.median(gaps) * 1e3
-    if config.ps_mode == "async":  # one version per gradient: a "step" is W versions
+    if config.opts.ps_mode == "async":  # one version per gradient: a "step" is W versions
         per_version *= config.workers
     return per_version, dropped
 

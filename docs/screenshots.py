@@ -57,6 +57,15 @@ def _only(shots: list) -> list:
     return [s for s in shots if not wanted or any(w in s[0] for w in wanted)]
 
 
+def _with(scenario: dict, overrides: dict) -> dict:
+    """A scenario's config with overrides, as the page sends it: the strategy's options
+    in ``overrides["options"]`` add to the scenario's, unless the strategy changes."""
+    config = {**scenario, **overrides}
+    if config.get("strategy") == scenario.get("strategy"):
+        config["options"] = {**scenario.get("options", {}), **overrides.get("options", {})}
+    return config
+
+
 def _finished_run(base: str, config: dict) -> str:
     run = _call(f"{base}/api/runs", config)
     while _call(f"{base}/api/runs/{run['id']}")["status"] in ("starting", "running"):
@@ -103,7 +112,7 @@ def main() -> None:
                                             args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
                 for name, scenario, overrides, query in _only(SHOTS):
-                    run_id = _finished_run(base, {**scenarios[scenario], **overrides})
+                    run_id = _finished_run(base, _with(scenarios[scenario], overrides))
                     _shoot(page, f"{base}/?run={run_id}&{query}", DOCS / name)
                 # a projector's 1920×1080 (presenter mode is made for it)
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -111,7 +120,7 @@ def main() -> None:
                 for name, lesson_id, query in _only(PRESENTER_SHOTS):
                     if lesson_id not in lesson_runs:
                         preset = _call(f"{base}/api/lessons/{lesson_id}")["preset"]
-                        config = {**scenarios[preset["scenario"]], **preset["overrides"]}
+                        config = _with(scenarios[preset["scenario"]], preset["overrides"])
                         lesson_runs[lesson_id] = _finished_run(base, config)
                     url = f"{base}/?lesson={lesson_id}&run={lesson_runs[lesson_id]}&{query}"
                     _shoot(page, url, DOCS / name, scrubbed="at=" in query)

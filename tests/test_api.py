@@ -113,7 +113,11 @@ BAD_RUNS: list[tuple[Any, str]] = [
     ({"rm_rf": True}, "rm_rf"),
     ({"strategy": "single", "workers": 4}, "single"),
     ({"workers": 8, "batch_size": 512}, "num_samples"),
-    ({"allreduce": "butterfly"}, "allreduce"),
+    ({"options": {"allreduce": "butterfly"}}, "options.allreduce"),
+    ({"strategy": "parameter_server", "options": {"servers": 9}}, "options.servers"),
+    ({"strategy": "parameter_server", "options": {"compression": "qsgd"}},
+     "options.compression"),
+    ({"options": [1, 2]}, "options"),
     ({"network": "wifi"}, "network"),
     ({"network": "custom"}, "latency_us"),
     ({"network": "custom", "latency_us": 5, "bandwidth_gbps": -1}, "bandwidth_gbps"),
@@ -217,8 +221,8 @@ def test_runs_survive_a_restart_and_live_ones_become_interrupted(tmp_path) -> No
 
 def test_parameter_server_run_through_the_api(client: TestClient) -> None:
     r = client.post("/api/runs", json={"strategy": "parameter_server", "workers": 3,
-                                       "servers": 2, "ps_mode": "async", "steps": 5,
-                                       "batch_size": 8})
+                                       "options": {"servers": 2, "ps_mode": "async"},
+                                       "steps": 5, "batch_size": 8})
     assert r.status_code == 201, r.text
     done = wait_for_status(client, r.json()["id"], {"finished", "failed"})
     assert done["status"] == "finished", done["error"]
@@ -228,5 +232,6 @@ def test_parameter_server_run_through_the_api(client: TestClient) -> None:
     events = client.get(f"/api/runs/{done['id']}/events", params={"limit": 10000}).json()
     assert events[0]["num_servers"] == 2 and events[0]["world_size"] == 5
     assert sum(e["type"] == "ps_update" for e in events) == 2 * 5 * 3
-    bad = client.post("/api/runs", json={"strategy": "parameter_server", "ps_mode": "backup"})
-    assert bad.status_code == 422 and "backup_workers" in bad.json()["detail"]
+    bad = client.post("/api/runs", json={"strategy": "parameter_server",
+                                         "options": {"ps_mode": "backup"}})
+    assert bad.status_code == 422 and "options.backup_workers" in bad.json()["detail"]

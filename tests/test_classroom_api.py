@@ -70,8 +70,8 @@ def test_only_the_starter_or_the_instructor_controls_a_run(classroom: TestClient
 
 def test_fork_starts_the_same_config_as_a_new_controllable_run(classroom: TestClient) -> None:
     client = classroom
-    body = {"strategy": "parameter_server", "workers": 3, "steps": 8, "ps_mode": "async",
-            "lr": 0.2, "seed": 7}
+    body = {"strategy": "parameter_server", "workers": 3, "steps": 8,
+            "options": {"ps_mode": "async"}, "lr": 0.2, "seed": 7}
     original = client.post("/api/runs", json=body).json()
     wait_for_status(client, original["id"], {"finished"})
     fork = client.post(f"/api/runs/{original['id']}/fork")
@@ -172,7 +172,7 @@ def test_exports_match_the_recorded_events(classroom: TestClient, tmp_path: Path
                                            capsys: pytest.CaptureFixture[str]) -> None:
     client = classroom
     run = client.post("/api/runs", json={"workers": 2, "steps": 6, "detail": True,
-                                         "allreduce": "ring"}).json()
+                                         "options": {"allreduce": "ring"}}).json()
     wait_for_status(client, run["id"], {"finished"})
     events = client.get(f"/api/runs/{run['id']}/events", params={"limit": 10000}).json()
     steps = [e for e in events if e["type"] == "step"]
@@ -208,6 +208,7 @@ def test_exports_match_the_recorded_events(classroom: TestClient, tmp_path: Path
             assert e["ts"] >= 0 and e["dur"] >= 0 and isinstance(e["name"], str)
     for step in steps:  # every phase is a slice with the measured duration, on its rank
         phases = step_phases(step)
+        assert phases == [(name, ms) for name, ms in step["phases"]]  # drawn as measured
         assert {name for name, _ in phases} >= {"compute", "comm"}
         for name, ms in phases:
             match = [e for e in trace if e["ph"] == "X" and e["tid"] == step["rank"]

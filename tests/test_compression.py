@@ -104,22 +104,24 @@ def test_error_feedback_loses_nothing(method: str) -> None:
     assert_close(total_sent + feedback.residual, total_in, atol=1e-3, rtol=1e-4)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"compression": "qsgd", "qsgd_levels": 0}, "qsgd_levels must be between 1"),
-    ({"compression": "topk", "compress_fraction": 0.0}, "compress_fraction must be greater"),
-    ({"compression": "topk", "compress_fraction": 1.5}, "compress_fraction"),
-    ({"compression": "zip"}, "compression must be one of"),
-    ({"error_feedback": True}, "needs a compression method"),
-    ({"compression": "qsgd", "allreduce": "ring"}, "all-gathered"),
+@pytest.mark.parametrize(("options", "message"), [
+    ({"compression": "qsgd", "qsgd_levels": 0}, r"options\.qsgd_levels must be between 1"),
+    ({"compression": "topk", "compress_fraction": 0.0},
+     r"options\.compress_fraction must be greater"),
+    ({"compression": "topk", "compress_fraction": 1.5}, r"options\.compress_fraction"),
+    ({"compression": "zip"}, r"options\.compression must be one of"),
+    ({"error_feedback": True}, r"options\.error_feedback needs a compression method"),
+    ({"compression": "qsgd", "allreduce": "ring"}, r"options\.allreduce: .*all-gathered"),
 ])
-def test_bad_compression_knobs_are_rejected(kwargs: dict, message: str) -> None:
+def test_bad_compression_knobs_are_rejected(options: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        RunConfig(workers=2, **kwargs)
+        RunConfig(workers=2, options=options)
 
 
 def test_compressed_run_keeps_replicas_identical_and_reports_metrics() -> None:
-    log = run_headless(RunConfig(workers=3, steps=6, batch_size=8, compression="qsgd",
-                                 error_feedback=True, detail=True), timeout=60)
+    log = run_headless(RunConfig(workers=3, steps=6, batch_size=8, detail=True,
+                                 options={"compression": "qsgd", "error_feedback": True}),
+                       timeout=60)
     assert log[-1]["status"] == "finished", log[-1]["error"]
     by_rank = steps_by_rank(log)
     for step in range(6):
@@ -133,9 +135,9 @@ def test_compressed_run_keeps_replicas_identical_and_reports_metrics() -> None:
 
 
 def test_powersgd_is_linear_so_it_rides_on_an_all_reduce() -> None:
-    log = run_headless(RunConfig(workers=2, steps=30, batch_size=16, lr=0.6,
-                                 compression="powersgd", powersgd_rank=2,
-                                 allreduce="ring", detail=True), timeout=60)
+    log = run_headless(RunConfig(workers=2, steps=30, batch_size=16, lr=0.6, detail=True,
+                                 options={"compression": "powersgd", "powersgd_rank": 2,
+                                          "allreduce": "ring"}), timeout=60)
     assert log[-1]["status"] == "finished", log[-1]["error"]
     by_rank = steps_by_rank(log)
     for step in range(30):
@@ -152,7 +154,8 @@ def test_powersgd_is_linear_so_it_rides_on_an_all_reduce() -> None:
 def test_qsgd_with_error_feedback_is_scaled_so_its_residual_stays_bounded() -> None:
     """Unscaled QSGD is no contraction (error > 1): its residual would explode."""
     log = run_headless(RunConfig(workers=2, steps=60, batch_size=32, lr=0.5,
-                                 compression="qsgd", qsgd_levels=1, error_feedback=True),
+                                 options={"compression": "qsgd", "qsgd_levels": 1,
+                                          "error_feedback": True}),
                        timeout=60)
     assert log[-1]["status"] == "finished", log[-1]["error"]
     steps = [e for e in log if e["type"] == "step"]

@@ -134,13 +134,15 @@ def test_a_scheduled_fault_that_cannot_apply_is_reported() -> None:
 
 
 @pytest.mark.parametrize(("config", "message"), [
-    ({"recovery": "shrink", "strategy": "parameter_server"}, "data_parallel"),
+    ({"recovery": "shrink", "strategy": "parameter_server"},
+     "recovery 'shrink': the parameter_server strategy does not support it"),
     ({"recovery": "shrink", "workers": 1}, "at least 2 workers"),
     ({"faults": [{"after_step": 2, "action": "rejoin", "rank": 1}],
       "recovery": "shrink"}, "only after a scheduled kill"),
     ({"faults": [{"after_step": 2, "action": "kill", "rank": 1},
                  {"after_step": 5, "action": "rejoin", "rank": 1}]}, "needs recovery 'shrink'"),
-    ({"faults": [{"after_step": 2, "action": "kill", "rank": 7}]}, "rank must be between"),
+    ({"faults": [{"after_step": 2, "action": "kill", "rank": 7}]},
+     r"faults\[0\]\.rank: rank 7 does not exist"),
     ({"faults": [{"after_step": 200, "action": "kill", "rank": 1}]}, "after_step"),
     ({"faults": [{"after_step": 2, "action": "slow", "rank": 1}]}, "takes exactly"),
     ({"faults": [{"after_step": 2, "action": "melt", "rank": 1}]}, "action must be one of"),
@@ -178,7 +180,8 @@ def test_schedules_through_the_api(client) -> None:  # type: ignore[no-untyped-d
 @pytest.mark.parametrize("mode", ["async", "ssp"])
 def test_the_parameter_server_keeps_going_without_a_dead_worker(mode: str) -> None:
     run = Run(strategy="parameter_server", workers=4, steps=30, batch_size=8, pace=20.0,
-              ps_mode=mode, staleness_bound=2, recovery="continue", emulated_compute_ms=5.0,
+              options={"ps_mode": mode, "staleness_bound": 2}, recovery="continue",
+              emulated_compute_ms=5.0,
               faults=[{"after_step": 5, "action": "kill", "rank": 2}])
     final = run.finish(timeout=90)
     assert final["status"] == "finished", final
@@ -202,7 +205,7 @@ def test_the_parameter_server_keeps_going_without_a_dead_worker(mode: str) -> No
 
 def test_backup_mode_goes_on_while_enough_workers_remain() -> None:
     run = Run(strategy="parameter_server", workers=4, steps=200, batch_size=8, pace=20.0,
-              ps_mode="backup", backup_workers=1, recovery="continue",
+              options={"ps_mode": "backup", "backup_workers": 1}, recovery="continue",
               faults=[{"after_step": 4, "action": "kill", "rank": 1},
                       {"after_step": 40, "action": "kill", "rank": 3}])
     final = run.finish(timeout=90)
@@ -215,8 +218,10 @@ def test_backup_mode_goes_on_while_enough_workers_remain() -> None:
 
 def test_continue_is_refused_where_it_cannot_work() -> None:
     with pytest.raises(ValueError, match="sync needs every worker"):
-        RunConfig(strategy="parameter_server", ps_mode="sync", recovery="continue")
-    with pytest.raises(ValueError, match="parameter server"):
+        RunConfig(strategy="parameter_server", options={"ps_mode": "sync"},
+                  recovery="continue")
+    with pytest.raises(ValueError,
+                       match="recovery 'continue': the data_parallel strategy does not support"):
         RunConfig(strategy="data_parallel", recovery="continue")
 
 

@@ -64,7 +64,7 @@ def test_one_slow_link_slows_the_whole_ring() -> None:
 
 
 def test_modelled_time_reaches_the_step_events() -> None:
-    log = run_headless(RunConfig(workers=3, steps=4, batch_size=8, allreduce="ring",
+    log = run_headless(RunConfig(workers=3, steps=4, batch_size=8, options={"allreduce": "ring"},
                                  network="1gbe", detail=True), timeout=60)
     assert log[-1]["status"] == "finished", log[-1]["error"]
     assert log[0]["network"]["name"] == "1gbe"

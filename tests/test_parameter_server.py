@@ -15,8 +15,8 @@ from tests.helpers import assert_gapless, wait_all_dead, worker_pids
 from tests.test_equivalence import reference_run
 
 
-def _run(**kwargs: Any) -> list[dict[str, Any]]:
-    config = RunConfig(strategy="parameter_server", batch_size=16, **kwargs)
+def _run(options: dict[str, Any], **kwargs: Any) -> list[dict[str, Any]]:
+    config = RunConfig(strategy="parameter_server", options=options, batch_size=16, **kwargs)
     log = run_headless(config, timeout=180)
     assert log[-1]["status"] == "finished", log[-1]["error"]
     assert_gapless(log)
@@ -32,7 +32,7 @@ def _applied(log: list[dict[str, Any]], server: int = 0) -> list[dict[str, Any]]
 @pytest.mark.parametrize("servers", [1, 2])
 def test_sync_ps_equals_data_parallel_and_single_process(servers: int) -> None:
     steps, workers = 12, 3
-    log = _run(workers=workers, servers=servers, steps=steps, ps_mode="sync", seed=5)
+    log = _run({"servers": servers, "ps_mode": "sync"}, workers=workers, steps=steps, seed=5)
     roles = [e["role"] for e in log if e["type"] == "worker_started"]
     assert sorted(roles) == ["server"] * servers + ["worker"] * workers
     reference = RunConfig(strategy="data_parallel", workers=workers, steps=steps,
@@ -55,7 +55,7 @@ def test_sync_ps_equals_data_parallel_and_single_process(servers: int) -> None:
 
 
 def test_sync_ps_matches_the_data_parallel_engine_run() -> None:
-    ps = _run(workers=2, servers=1, steps=6, ps_mode="sync", seed=1)
+    ps = _run({"servers": 1, "ps_mode": "sync"}, workers=2, steps=6, seed=1)
     dp = run_headless(RunConfig(strategy="data_parallel", workers=2, steps=6, batch_size=16,
                                 seed=1), timeout=60)
     dp_checksums = [e["param_checksum"] for e in dp if e["type"] == "step" and e["rank"] == 0]
@@ -69,7 +69,7 @@ def test_async_staleness_is_about_w_minus_1_and_consistent_with_the_events() -> 
     # Emulated compute makes the workers equally fast (the models are tiny).
     # (60 ms: long enough that the few ms of real work, slowed down on a busy machine,
     # do not change the order in which the workers arrive.)
-    log = _run(workers=workers, servers=1, steps=25, ps_mode="async",
+    log = _run({"servers": 1, "ps_mode": "async"}, workers=workers, steps=25,
                emulated_compute_ms=60.0)
     applied = _applied(log)
     assert len(applied) == 25 * workers
@@ -85,7 +85,7 @@ def test_async_staleness_is_about_w_minus_1_and_consistent_with_the_events() -> 
 
 def test_ssp_bounds_the_clock_gap_and_blocks_the_fast_workers() -> None:
     bound = 2
-    log = _run(workers=3, servers=1, steps=15, ps_mode="ssp", staleness_bound=bound,
+    log = _run({"servers": 1, "ps_mode": "ssp", "staleness_bound": bound}, workers=3, steps=15,
                emulated_compute_ms=5.0, straggler="one", straggler_rank=0,
                straggler_factor=5.0)
     applied = _applied(log)
@@ -95,7 +95,7 @@ def test_ssp_bounds_the_clock_gap_and_blocks_the_fast_workers() -> None:
 
 
 def test_backup_workers_drop_the_late_gradients() -> None:
-    log = _run(workers=4, servers=1, steps=10, ps_mode="backup", backup_workers=1,
+    log = _run({"servers": 1, "ps_mode": "backup", "backup_workers": 1}, workers=4, steps=10,
                emulated_compute_ms=5.0, straggler="one", straggler_rank=2,
                straggler_factor=5.0)
     updates = [e for e in log if e["type"] == "ps_update"]
@@ -105,17 +105,20 @@ def test_backup_workers_drop_the_late_gradients() -> None:
     assert {e["worker"] for e in dropped} == {3}  # rank 3 = worker index 2
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"ps_mode": "backup"}, "backup_workers ≥ 1"),
-    ({"ps_mode": "sync", "backup_workers": 1}, "only used with ps_mode 'backup'"),
-    ({"servers": 5}, "servers must be between 1 and 4"),
-    ({"ps_mode": "eventual"}, "ps_mode must be one of"),
-    ({"straggler": "one", "straggler_rank": 7}, "straggler_rank"),
-    ({"compression": "qsgd"}, "compression applies to the data_parallel"),
+@pytest.mark.parametrize(("options", "kwargs", "message"), [
+    ({"ps_mode": "backup"}, {}, r"options\.backup_workers: mode backup needs at least 1 spare"),
+    ({"ps_mode": "sync", "backup_workers": 1}, {},
+     r"options\.backup_workers is only used with ps_mode 'backup'"),
+    ({"servers": 5}, {}, r"options\.servers must be between 1 and 4"),
+    ({"ps_mode": "eventual"}, {}, r"options\.ps_mode must be one of"),
+    ({}, {"straggler": "one", "straggler_rank": 7}, "straggler_rank"),
+    # compression is a data_parallel option: the parameter server does not take it.
+    ({"compression": "qsgd"}, {}, r"options\.compression: unknown setting"),
 ])
-def test_bad_parameter_server_configs(kwargs: dict[str, Any], message: str) -> None:
+def test_bad_parameter_server_configs(options: dict[str, Any], kwargs: dict[str, Any],
+                                      message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        RunConfig(strategy="parameter_server", workers=3, **kwargs)
+        RunConfig(strategy="parameter_server", options=options, workers=3, **kwargs)
 
 
 def test_the_divergence_scenario_diverges_async_but_not_sync() -> None:
@@ -129,7 +132,8 @@ def test_the_divergence_scenario_diverges_async_but_not_sync() -> None:
     def losses(mode: str) -> tuple[float, float]:
         """The mean loss of the first iteration (every worker's) and of the run's last
         quarter."""
-        log = run_headless(dataclasses.replace(config, ps_mode=mode), timeout=180)
+        options = {**config.options, "ps_mode": mode}
+        log = run_headless(dataclasses.replace(config, options=options), timeout=180)
         assert log[-1]["status"] == "finished", log[-1]["error"]
         for event in log:  # a diverged run still produces strict JSON
             json.dumps(event, allow_nan=False)
@@ -147,7 +151,7 @@ def test_the_divergence_scenario_diverges_async_but_not_sync() -> None:
 
 
 def test_summary_of_a_backup_run_counts_the_runs_progress_not_the_stragglers() -> None:
-    log = _run(workers=3, servers=1, steps=8, ps_mode="backup", backup_workers=1,
+    log = _run({"servers": 1, "ps_mode": "backup", "backup_workers": 1}, workers=3, steps=8,
                emulated_compute_ms=5.0, straggler="one", straggler_rank=0,
                straggler_factor=5.0)
     summary = log[-1]["summary"]

@@ -12,9 +12,9 @@ from tests.helpers import steps_by_rank, wait_all_dead, worker_pids
 from tests.test_faults import Run
 
 
-def _ps_run(**extra: object) -> Run:
-    config = {"strategy": "parameter_server", "workers": 2, "steps": 30, "batch_size": 8,
-              "pace": 20.0, "checkpoint_every": 5, "seed": 3, **extra}
+def _ps_run(options: dict[str, object], **extra: object) -> Run:
+    config = {"strategy": "parameter_server", "options": options, "workers": 2, "steps": 30,
+              "batch_size": 8, "pace": 20.0, "checkpoint_every": 5, "seed": 3, **extra}
     return Run(**config)
 
 
@@ -23,7 +23,7 @@ def _last_before(run: Run, seq: int, server: int) -> dict:
 
 
 def test_a_killed_server_is_rebuilt_exactly_and_training_ends_where_it_would_have() -> None:
-    run = _ps_run(ps_mode="sync", recovery="restart",
+    run = _ps_run({"ps_mode": "sync"}, recovery="restart",
                   faults=[{"after_step": 12, "action": "kill", "rank": 0}])
     final = run.finish(timeout=90)
     assert final["status"] == "finished", final
@@ -43,7 +43,7 @@ def test_a_killed_server_is_rebuilt_exactly_and_training_ends_where_it_would_hav
     # the one whose round was cut short by the crash is done again.
     for steps in steps_by_rank(run.log).values():
         assert sorted(set(e["step"] for e in steps)) == list(range(1, 31))
-    unbroken = _ps_run(ps_mode="sync")
+    unbroken = _ps_run({"ps_mode": "sync"})
     assert unbroken.finish(timeout=90)["status"] == "finished"
     last = run.of("ps_update")[-1]
     twin = unbroken.of("ps_update")[-1]
@@ -54,7 +54,7 @@ def test_a_killed_server_is_rebuilt_exactly_and_training_ends_where_it_would_hav
 
 
 def test_two_async_servers_both_rebuild_after_one_dies() -> None:
-    run = _ps_run(ps_mode="async", servers=2, recovery="restart",
+    run = _ps_run({"ps_mode": "async", "servers": 2}, recovery="restart",
                   faults=[{"after_step": 12, "action": "kill", "rank": 1}])
     final = run.finish(timeout=90)
     assert final["status"] == "finished", final
@@ -74,14 +74,14 @@ def test_two_async_servers_both_rebuild_after_one_dies() -> None:
 
 
 def test_without_recovery_a_dead_server_fails_the_run_and_is_named() -> None:
-    run = _ps_run(ps_mode="async", steps=400,
+    run = _ps_run({"ps_mode": "async"}, steps=400,
                   faults=[{"after_step": 5, "action": "kill", "rank": 0}])
     final = run.finish(timeout=60)
     assert final["status"] == "failed" and final["error"].startswith("rank 0")
     assert wait_all_dead(worker_pids(run.log)) == []
     live = Run(strategy="parameter_server", workers=2, steps=400, pace=20.0)
     live.wait_steps()
-    with pytest.raises(ValueError, match="parameter server"):
+    with pytest.raises(ValueError, match="rank 0 is a server: it can be killed or frozen"):
         live.sup.inject("slow", 0, 2.0)
     live.sup.stop()
     assert live.finish(timeout=60)["status"] == "stopped"
