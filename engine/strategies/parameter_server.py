@@ -45,7 +45,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.distributed as dist
 
 from engine.model import load_flat
 from engine.options import choice, integer
@@ -56,12 +55,12 @@ from engine.strategies.ps_protocol import (
     DONE,
     HEADER_TAG,
     LEFT,
+    PATIENCE,
     PAYLOAD_TAG,
     PULL,
     PUSH,
     WAITED_FOR_VERSION,
     make_header,
-    recv,
     shard_bounds,
 )
 from engine.strategies.ps_server import Server
@@ -144,6 +143,7 @@ class _Worker:
         numel = sum(p.numel() for p in ctx.model.parameters())
         self.bounds = shard_bounds(numel, self.opts.servers)
         self.flat = torch.empty(numel)
+        self.comms = ctx.comms  # every message is timed, counted and reported there
         if self.config.recovery == "continue":
             ctx.control.on_worker_left = self._announce_left
 
@@ -152,9 +152,14 @@ class _Worker:
         main thread may be waiting for a server that waits for the dead worker)."""
         try:
             for server in range(self.opts.servers):
-                dist.send(make_header(LEFT, gone, 0), dst=server, tag=HEADER_TAG)
+                self._tell(server, LEFT, gone, 0)
         except RuntimeError:
             pass  # the run is ending anyway; the servers no longer listen
+
+    def _tell(self, server: int, kind: int, a: int, b: int) -> None:
+        """A protocol header (a few bytes of control, not counted as traffic)."""
+        self.comms.send(make_header(kind, a, b), server, tag=HEADER_TAG, op="header",
+                        traffic=False)
 
     def work(self) -> None:
         ctx, config, opts = self.ctx, self.config, self.opts
@@ -165,7 +170,7 @@ class _Worker:
         while True:
             if not self.runtime.gate.wait_for_next_step():
                 for server in servers:
-                    dist.send(make_header(DONE, 0, clock), dst=server, tag=HEADER_TAG)
+                    self._tell(server, DONE, 0, clock)
                 return
             t_start = self.runtime.now()
             # 1. pull: sync and backup must read a version newer than their last push.
@@ -173,11 +178,13 @@ class _Worker:
                 else 0
             started = time.perf_counter()
             for server in servers:
-                dist.send(make_header(PULL, min_version, clock), dst=server, tag=HEADER_TAG)
+                self._tell(server, PULL, min_version, clock)
             stopped, held = [], 0
             for server, (a, b) in zip(servers, self.bounds, strict=True):
-                recv(header, src=server, tag=HEADER_TAG)
-                recv(self.flat[a:b], src=server)
+                self.comms.recv(header, src=server, tag=HEADER_TAG, timeout=PATIENCE,
+                                traffic=False)
+                self.comms.recv(self.flat[a:b], src=server, tag=PAYLOAD_TAG,
+                                timeout=PATIENCE)
                 versions[server], server_stop, why, on_record = (int(v) for v in header)
                 if server == 0 and clock == 0:
                     clock = on_record  # a restarted worker goes on where it was
@@ -189,7 +196,7 @@ class _Worker:
                 # Tell the servers that did not stop us yet, so none of them waits for us.
                 for server in servers:
                     if server not in stopped:
-                        dist.send(make_header(DONE, 0, clock), dst=server, tag=HEADER_TAG)
+                        self._tell(server, DONE, 0, clock)
                 return
             load_flat(list(ctx.model.parameters()), self.flat)
             # 2. compute, on this worker's own batch.
@@ -205,10 +212,11 @@ class _Worker:
             # 3. push each server its slice, tagged with the version we read from it.
             started = time.perf_counter()
             for server, (a, b) in zip(servers, self.bounds, strict=True):
-                dist.send(make_header(PUSH, versions[server], clock + 1), dst=server,
-                          tag=HEADER_TAG)
-                dist.send(grad[a:b].contiguous(), dst=server, tag=PAYLOAD_TAG)
+                self._tell(server, PUSH, versions[server], clock + 1)
+                self.comms.send(grad[a:b].contiguous(), server, tag=PAYLOAD_TAG, op="push",
+                                step=clock + 1)
             push_ms = (time.perf_counter() - started) * 1e3
+            stats = self.comms.take_stats()  # this iteration's bytes, pull and push
             clock += 1
             self.runtime.emit(
                 "step", rank=ctx.topo.rank, step=clock, loss=round(loss, 6),
@@ -220,7 +228,7 @@ class _Worker:
                 wait_ms=round(pull_ms if held == WAITED_FOR_VERSION else 0.0, 4),
                 blocked_ms=round(pull_ms if held == BLOCKED_BY_SSP else 0.0, 4),
                 pull_ms=round(pull_ms, 4), comm_modelled_ms=None,
-                bytes_sent=grad.numel() * 4, bytes_recv=self.flat.numel() * 4,
+                bytes_sent=stats.bytes_sent, bytes_recv=stats.bytes_recv,
                 param_checksum=float(self.flat.double().sum()),
                 param_hash="", read_version=versions[0], read_versions=list(versions),
                 lr=config.lr, samples=len(y), t_start=round(t_start, 6),
