@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { articleKeys } from "../../frontend/static/js/article.js";
 import { thin } from "../../frontend/static/js/charts.js";
 import { CATALOGS, fmtBytes, fmtMs, fmtNum, fmtTime, t } from "../../frontend/static/js/i18n.js";
-import { mergeRunStatus } from "../../frontend/static/js/runlist.js";
+import { mergeRunStatus, runLabel } from "../../frontend/static/js/runlist.js";
 import { layoutSegments } from "../../frontend/static/js/timeline.js";
 import { animationMs } from "../../frontend/static/js/topology.js";
 
@@ -110,4 +110,22 @@ test("info panel and tail caption keys follow the strategy and mode, in both lan
     assert.ok(!/all-reduce sums/.test(CATALOGS.en[k.body]), k.body);
   }
   assert.ok(!/waits for its slowest/.test(CATALOGS.en[articleKeys("ps-async").tail]));
+});
+
+test("a run's name in the list reads its strategy's options (config.options)", () => {
+  assert.equal(runLabel({ strategy: "parameter_server", options: { ps_mode: "async" } }), "parameter server · async");
+  assert.equal(runLabel({ strategy: "data_parallel", options: { allreduce: "ring" }, straggler: "one", straggler_factor: 5 }), "data parallel · ring · one 5× straggler");
+  assert.equal(runLabel({ strategy: "data_parallel", options: { compression: "qsgd", qsgd_levels: 7 } }), "data parallel · QSGD (4-bit)");
+  assert.equal(runLabel({ strategy: "single", options: {} }), "single");
+});
+
+test("a lesson's run is recognised by its preset, strategy options included", async () => {
+  const { runMatchesPreset } = await import("../../frontend/static/js/lessons.js");
+  const preset = { strategy: "data_parallel", options: { compression: "topk", error_feedback: true }, steps: 150 };
+  // a stored run lists every option (in any order)
+  const run = { strategy: "data_parallel", options: { error_feedback: true, allreduce: "builtin", compression: "topk" }, steps: 150, seed: 0 };
+  assert.equal(runMatchesPreset(run, preset), true);
+  assert.equal(runMatchesPreset({ ...run, options: { ...run.options, error_feedback: false } }, preset), false);
+  assert.equal(runMatchesPreset({ ...run, steps: 100 }, preset), false);
+  assert.equal(runMatchesPreset(null, preset), false);
 });

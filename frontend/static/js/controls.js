@@ -7,8 +7,8 @@
 // The common settings are the hand-written fields of index.html with data-field="<name>"
 // (selects with data-choices="<catalog prefix>" get their options from the schema).
 
-import { getLang, t, fmtTime } from "./i18n.js";
-import { compressionText, networkName } from "./netlabels.js";
+import { getLang, t } from "./i18n.js";
+import { networkName } from "./netlabels.js";
 import { createOptionsForm } from "./optionsform.js";
 import { createLinksEditor, createScheduleEditor, shapeFault } from "./formrows.js";
 import {
@@ -24,7 +24,8 @@ import {
   textIn,
   whyNot,
 } from "./specs.js";
-import { compressionOf, isLive, qsgdBits } from "./state.js";
+import { isLive, qsgdBits } from "./state.js";
+import { renderRunList } from "./runlist.js";
 import { formParams, getParam, numOrRaw, setFormParams } from "./urlstate.js";
 
 /** The baseline of a compressed run: the same run (same seed) without compression, at
@@ -322,15 +323,18 @@ export function createControls(cb) {
       choices: [...f.recovery.options].map((o) => o.value),
     });
     const why = [];
+    const unsupported = []; // said once: "X does not support: a, b"
     for (const opt of f.recovery.options) {
       const reason = blocks[opt.value];
       opt.disabled = !!reason;
       opt.title = reason || "";
-      if (reason) why.push(reason);
+      if (whyNot(s, "recovery", opt.value, {})?.unsupported) unsupported.push(t("recovery.short." + opt.value));
+      else if (reason) why.push(reason);
     }
+    if (unsupported.length) why.unshift(t("form.notWithList", { strategy: textIn(s.title, getLang()), list: unsupported.join(t("list.comma")) }));
     if (blocks[f.recovery.value]) f.recovery.value = commonField("recovery")?.default ?? "none";
     f.recoveryNote.hidden = !why.length;
-    f.recoveryNote.textContent = why.length ? t("elastic.why", { list: why.join("; ") }) : "";
+    f.recoveryNote.textContent = why.length ? t("elastic.why", { list: why.join(t("list.semicolon")) }) : "";
     f.maxRestarts.disabled = f.recovery.value !== "restart";
     f.checkpointEvery.placeholder = t("form.never");
   }
@@ -479,62 +483,12 @@ export function createControls(cb) {
     f.stop.disabled = !live;
   }
 
-  // ---- run list
-
-  function runLabel(c) {
-    const o = c.options || {};
-    let strat = c.strategy === "single" ? t("strategy.singleShort") : c.strategy === "parameter_server" ? t("strategy.psShort") : t("strategy.dpShort");
-    const comp = compressionOf(c);
-    if (c.strategy === "parameter_server") strat += ` · ${t("psmode.short." + (o.ps_mode || "sync"))}`;
-    else if (comp) strat += ` · ${compressionText(comp, { feedback: false })}`;
-    else if (c.strategy !== "single" && o.allreduce && o.allreduce !== "builtin") strat += ` · ${t("algo." + o.allreduce)}`;
-    if (c.strategy !== "single" && c.straggler && c.straggler !== "none") {
-      strat += ` · ${t("straggler.short." + c.straggler, { k: c.straggler_factor, p: c.straggler_prob })}`;
-    }
-    if (c.network) strat += ` · ${networkName({ name: c.network })}`;
-    return strat;
-  }
+  // ---- run list (runlist.js draws it)
 
   let compareId = null;
   function renderRuns(runs, activeId, compare = compareId) {
     compareId = compare;
-    if (!Array.isArray(runs) || !runs.length) {
-      f.runList.innerHTML = `<li class="empty">${t("runs.empty")}</li>`;
-      return;
-    }
-    f.runList.replaceChildren(
-      ...runs.map((run) => {
-        const li = document.createElement("li");
-        const btn = document.createElement("button");
-        btn.type = "button";
-        btn.className = "run-item" + (run.id === activeId ? " active" : "");
-        btn.dataset.runId = run.id;
-        const c = run.config || {};
-        btn.innerHTML = `<span class="run-status-dot" data-status="${run.status}"></span>
-          <span class="run-main"></span><span class="run-sub"></span>`;
-        btn.querySelector(".run-main").textContent = `${runLabel(c)} · ${c.workers === 1 ? t("runs.worker1") : t("runs.workers", { n: c.workers ?? "?" })} · ${c.dataset ? t("dataset." + c.dataset) : ""}`;
-        btn.querySelector(".run-sub").textContent =
-          `${t("status." + run.status)} · ${t("runs.steps", { done: run.step ?? 0, total: c.steps ?? "?" })} · ${fmtTime(run.created_at)}`;
-        btn.title = run.id;
-        btn.addEventListener("click", () => cb.onPickRun?.(run.id));
-        li.appendChild(btn);
-        if (activeId && run.id !== activeId) {
-          const cmp = document.createElement("button");
-          cmp.type = "button";
-          const on = run.id === compareId;
-          cmp.className = "run-compare" + (on ? " on" : "");
-          cmp.setAttribute("data-testid", "compare-run");
-          cmp.dataset.runId = run.id;
-          cmp.setAttribute("aria-pressed", String(on));
-          cmp.textContent = on ? t("runs.compareOn") : t("runs.compare");
-          cmp.title = t("runs.compareTitle");
-          cmp.addEventListener("click", () => cb.onCompare?.(on ? null : run.id));
-          li.classList.add("has-compare");
-          li.appendChild(cmp);
-        }
-        return li;
-      }),
-    );
+    renderRunList(f.runList, runs, activeId, compareId, cb);
   }
 
   // ---- wiring
@@ -544,7 +498,7 @@ export function createControls(cb) {
     strategyChanged();
     changed();
   });
-  for (const el of [...fields, f.latency, f.bandwidth, f.baseline]) {
+  for (const el of [...fields, f.baseline]) {
     if (el !== f.pace) el.addEventListener("change", changed);
   }
   f.checkpointEvery.addEventListener("input", () => renderFaultSummary());

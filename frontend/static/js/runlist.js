@@ -1,8 +1,11 @@
-// runlist.js — the "Past runs" list kept in step with the run on screen. The list comes
-// from GET /api/runs (polled every 10 s); the loaded run's own events say sooner when it
-// ends. A list fetched just as the run finished can still say "running": the events win.
+// runlist.js — the "Past runs" list: one line per run (its strategy, main option, workers
+// and data set), kept in step with the run on screen. The list comes from GET /api/runs
+// (polled every 10 s); the loaded run's own events say sooner when it ends. A list
+// fetched just as the run finished can still say "running": the events win.
 
-import { TERMINAL_STATUSES } from "./state.js";
+import { fmtTime, t } from "./i18n.js";
+import { compressionText, networkName } from "./netlabels.js";
+import { compressionOf, optionsOf, TERMINAL_STATUSES } from "./state.js";
 
 /**
  * Pure: `runs` with the entry of run `id` given the status (and step) the page knows from
@@ -19,4 +22,62 @@ export function mergeRunStatus(runs, id, status, step = null) {
   const out = [...runs];
   out[i] = { ...cur, status, step: nextStep };
   return { runs: out, changed: true };
+}
+
+/** A run's short name: strategy, its main option (mode, compression or algorithm),
+ *  stragglers, network. */
+export function runLabel(c) {
+  const o = optionsOf(c);
+  let strat = c.strategy === "single" ? t("strategy.singleShort") : c.strategy === "parameter_server" ? t("strategy.psShort") : t("strategy.dpShort");
+  const comp = compressionOf(c);
+  if (c.strategy === "parameter_server") strat += ` · ${t("psmode.short." + (o.ps_mode || "sync"))}`;
+  else if (comp) strat += ` · ${compressionText(comp, { feedback: false })}`;
+  else if (c.strategy !== "single" && o.allreduce && o.allreduce !== "builtin") strat += ` · ${t("algo." + o.allreduce)}`;
+  if (c.strategy !== "single" && c.straggler && c.straggler !== "none") {
+    strat += ` · ${t("straggler.short." + c.straggler, { k: c.straggler_factor, p: c.straggler_prob })}`;
+  }
+  if (c.network) strat += ` · ${networkName({ name: c.network })}`;
+  return strat;
+}
+
+/** Draw the list into `ul`: a button per run (onPickRun), and beside every run but the
+ *  active one a "compare" toggle (onCompare). */
+export function renderRunList(ul, runs, activeId, compareId, cb) {
+  if (!Array.isArray(runs) || !runs.length) {
+    ul.innerHTML = `<li class="empty">${t("runs.empty")}</li>`;
+    return;
+  }
+  ul.replaceChildren(
+    ...runs.map((run) => {
+      const li = document.createElement("li");
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "run-item" + (run.id === activeId ? " active" : "");
+      btn.dataset.runId = run.id;
+      const c = run.config || {};
+      btn.innerHTML = `<span class="run-status-dot" data-status="${run.status}"></span>
+        <span class="run-main"></span><span class="run-sub"></span>`;
+      btn.querySelector(".run-main").textContent = `${runLabel(c)} · ${c.workers === 1 ? t("runs.worker1") : t("runs.workers", { n: c.workers ?? "?" })} · ${c.dataset ? t("dataset." + c.dataset) : ""}`;
+      btn.querySelector(".run-sub").textContent =
+        `${t("status." + run.status)} · ${t("runs.steps", { done: run.step ?? 0, total: c.steps ?? "?" })} · ${fmtTime(run.created_at)}`;
+      btn.title = run.id;
+      btn.addEventListener("click", () => cb.onPickRun?.(run.id));
+      li.appendChild(btn);
+      if (activeId && run.id !== activeId) {
+        const cmp = document.createElement("button");
+        cmp.type = "button";
+        const on = run.id === compareId;
+        cmp.className = "run-compare" + (on ? " on" : "");
+        cmp.setAttribute("data-testid", "compare-run");
+        cmp.dataset.runId = run.id;
+        cmp.setAttribute("aria-pressed", String(on));
+        cmp.textContent = on ? t("runs.compareOn") : t("runs.compare");
+        cmp.title = t("runs.compareTitle");
+        cmp.addEventListener("click", () => cb.onCompare?.(on ? null : run.id));
+        li.classList.add("has-compare");
+        li.appendChild(cmp);
+      }
+      return li;
+    }),
+  );
 }
