@@ -24,6 +24,7 @@ import {
   formToParams,
   linksFromUrl,
   linksToUrl,
+  pageLink,
   parseCompare,
   readPage,
   writePage,
@@ -114,6 +115,9 @@ test("page keys: parse with defaults, write without them, keep the others", () =
   assert.equal(readPage(new URLSearchParams("baseline=0")).baseline, false);
   assert.equal(readPage(new URLSearchParams("")).baseline, true);
   assert.throws(() => writePage(new URLSearchParams(), { nope: 1 }));
+  // links to the page (a related lesson, a room's join link) carry only the keys given
+  assert.equal(pageLink({ lesson: "ring-allreduce" }), "?lesson=ring-allreduce");
+  assert.equal(pageLink({ room: "K7QX2M", lang: "en" }), "?room=K7QX2M");
 });
 
 test("?compare=A,B: two different ids or nothing", () => {

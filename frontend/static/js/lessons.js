@@ -11,7 +11,7 @@ import { request } from "./api.js";
 import { failureAndRecoveryLines } from "./measured.js";
 import { fmtNum, getLang, t } from "./i18n.js";
 import { isPs, optionsOf, stalenessHistogram, stepSummary, tailLatency, tailLatencyApplies, TERMINAL_STATUSES } from "./state.js";
-import { getParam, setParams } from "./urlstate.js";
+import { getParam, pageLink, setParams } from "./urlstate.js";
 
 export const NUM_CHAPTERS = 15; // the course outline's chapters (lesson.chapter.N keys)
 
@@ -293,7 +293,7 @@ export function createLessons({ select, panel, hooks }) {
                 "li",
                 {},
                 el("a", {
-                  href: `?lesson=${encodeURIComponent(l.id)}`,
+                  href: pageLink({ lesson: l.id }),
                   "data-related": l.id,
                   text: t("lesson.relatedItem", { title: loc(l.title, lang), kind: l.kind === "demo" ? t("lesson.kindDemo") : t("lesson.kindConcept") }),
                   onclick: (ev) => {

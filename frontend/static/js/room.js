@@ -15,7 +15,7 @@
 
 import { INSTRUCTOR_KEY_STORE } from "./api.js";
 import { t } from "./i18n.js";
-import { getParam, hasParam, setParams, writePage } from "./urlstate.js";
+import { getParam, hasParam, pageLink, setParams } from "./urlstate.js";
 
 const KEY_STORE = INSTRUCTOR_KEY_STORE; // api.js sends it with controls of runs not started here
 const ROOM_STORE = "distlab.instructorRoom";
@@ -84,7 +84,7 @@ export function normalizeCode(raw) {
 
 /** Pure: the URL students open to join `code`, on the page's own origin. */
 export function joinUrl(code, origin = location.origin) {
-  return `${origin}/?${writePage(new URLSearchParams(), { room: code })}`;
+  return `${origin}/${pageLink({ room: code })}`;
 }
 
 /**

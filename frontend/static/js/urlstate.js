@@ -208,6 +208,11 @@ export function formToParams(q, config) {
   return q;
 }
 
+/** A link to the page with these page keys only ("?lesson=ring-allreduce"). */
+export function pageLink(values) {
+  return `?${writePage(new URLSearchParams(), values)}`;
+}
+
 // ---------------------------------------------------------------- the page's URL
 
 const here = () => new URLSearchParams(location.search);
