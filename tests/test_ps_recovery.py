@@ -63,9 +63,10 @@ def test_two_async_servers_both_rebuild_after_one_dies() -> None:
     assert sorted(restored) == [0, 1]
     for server, event in restored.items():
         before = _last_before(run, recovery["seq"], server)
-        # A server killed (or torn down for the restart) just after applying an update
-        # may not have reported it: the log has it, the event stream does not.
-        assert event["version"] in (before["version"], before["version"] + 1)
+        # A server killed (or torn down for the restart) just after applying updates may
+        # not have reported the last ones (events leave a worker in batches every 10 ms):
+        # the log has them, the event stream does not. It never rebuilds to less.
+        assert event["version"] >= before["version"]
         if event["version"] == before["version"]:
             assert event["param_checksum"] == before["param_checksum"]
     # checkpoints were taken by each server, with their measured cost
