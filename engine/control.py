@@ -5,10 +5,11 @@ that peer waiting until the process-group timeout kills the run. So ranks never 
 control message alone. The supervisor numbers its control messages (1, 2, 3, …) and sends
 every message to every rank. At the start of a step the ranks agree, with a tiny
 all-reduce(MAX), on *how many* messages to act on (before every step at a human pace or
-while paused; at full speed every ``AGREE_EVERY_AT_FULL_SPEED`` steps); each rank then applies exactly that
-prefix of the message sequence (waiting the few milliseconds for any it has not received
-yet). Identical messages applied in identical order give an identical state on every
-rank, so every rank makes the same decision: run the step, wait, or stop.
+while paused; at full speed every ``AGREE_EVERY_AT_FULL_SPEED`` steps); each rank then
+applies exactly that prefix of the message sequence (waiting the few milliseconds for
+any it has not received yet). Identical messages applied in identical order give an
+identical state on every rank, so every rank makes the same decision: run the step, wait,
+or stop.
 
 While paused, each rank waits in its own process — outside any collective — for the next
 message, so a pause can last as long as the user likes.

@@ -32,7 +32,7 @@ def test_from_dict_refuses_unknown_fields() -> None:
 
 def test_a_strategy_option_is_checked_against_its_own_strategy() -> None:
     # ps_mode is the parameter server's: a data-parallel run does not take it.
-    with pytest.raises(ValueError, match="options.ps_mode: unknown setting"):
+    with pytest.raises(ValueError, match=r"options\.ps_mode: unknown setting"):
         RunConfig(strategy="data_parallel", options={"ps_mode": "async"})
     config = RunConfig(strategy="parameter_server", workers=3,
                        options={"ps_mode": "async", "servers": 2})
