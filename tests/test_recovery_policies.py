@@ -2,13 +2,15 @@
 strategy hooks the supervisor asks instead of comparing strategy names.
 
 The real runs (processes, groups, checkpoints) are in test_checkpoint.py, test_elastic.py
-and test_ps_recovery.py; these check each policy's decisions and bookkeeping directly.
+and test_ps_recovery.py; these check each policy's decisions and bookkeeping directly —
+and one real run: a failure while a worker is being added back.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from engine.recovery import continue_, elastic, restart, shrink
 from engine.runreport import Outcome
 from engine.strategies import ps_hooks
 from engine.strategies.spec import RestartPoint, replicas_checkpoint
+from tests.test_faults import Run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,8 +105,9 @@ class FakeSupervisor:
         return [w for w in self.workers if w.status != "left"]
 
 
-@pytest.fixture(autouse=True)
-def _no_real_store(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def no_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new group's rendezvous, without a real TCPStore."""
     monkeypatch.setattr(elastic, "new_store", lambda world, timeout_s: _Store())
 
 
@@ -134,6 +138,7 @@ def test_restart_resumes_where_the_strategy_says(tmp_path: Path) -> None:
     assert not restart.should_apply(sup), "max_restarts reached"
 
 
+@pytest.mark.usefixtures("no_store")
 def test_shrink_takes_the_failed_out_and_regroups_the_survivors() -> None:
     sup = FakeSupervisor(RunConfig(workers=3, recovery="shrink"))
     gone = sup.fail(1)
@@ -153,6 +158,50 @@ def test_shrink_takes_the_failed_out_and_regroups_the_survivors() -> None:
     assert sup.events[-1]["policy"] == "rejoin"
 
 
+@pytest.mark.usefixtures("no_store")
+def test_a_worker_being_added_back_comes_last_in_an_out_of_band_regroup() -> None:
+    """Group rank 0 broadcasts its parameters and step: never a newcomer's."""
+    sup = FakeSupervisor(RunConfig(workers=3, recovery="shrink"))
+    sup.workers[0].status, sup.workers[0].joining = "starting", True  # rank 0 rejoins
+    sup.fail(2)
+    members = elastic.regroup_now(sup)
+    assert [w.rank for w in members] == [1, 0]
+
+
+def test_a_failure_while_a_worker_rejoins_keeps_the_run_where_it_was() -> None:
+    run = Run(workers=3, steps=400, batch_size=8, pace=20.0, recovery="shrink", timeout_s=5.0)
+    run.wait_steps()
+    run.sup.inject("kill", 0)
+    deadline = time.monotonic() + 60
+
+    def stepped_after_recovery() -> bool:
+        recoveries = run.of("recovery")
+        return bool(recoveries) and any(e["seq"] > recoveries[-1]["seq"]
+                                        for e in run.of("step"))
+
+    while not stepped_after_recovery():  # the smaller group has formed and goes on
+        assert time.monotonic() < deadline, "no shrink"
+        time.sleep(0.02)
+    run.sup.inject("rejoin", 0)
+    run.sup.inject("kill", 2)  # while rank 0's new process is still joining
+    while len(run.of("recovery")) < 3:
+        assert time.monotonic() < deadline, [e["policy"] for e in run.of("recovery")]
+        time.sleep(0.02)
+    while max(e["step"] for e in run.of("step") if e["rank"] == 0) < 30:
+        assert time.monotonic() < deadline, "the group did not go on"
+        time.sleep(0.05)
+    run.sup.stop()
+    run.finish(timeout=60)
+    assert run.of("recovery")[-1]["members"] == [1, 0]
+    steps = [e["step"] for e in run.of("step") if e["rank"] == 1]
+    assert steps == list(range(1, len(steps) + 1)), "the run went back to an earlier step"
+    by_step: dict[int, set[str]] = {}
+    for e in run.of("step"):
+        by_step.setdefault(e["step"], set()).add(e["param_hash"])
+    assert all(len(h) == 1 for h in by_step.values()), "replicas differ"
+
+
+@pytest.mark.usefixtures("no_store")
 def test_rejoin_is_refused_while_the_group_changes_or_for_a_running_rank() -> None:
     sup = FakeSupervisor(RunConfig(workers=3, recovery="shrink"))
     with pytest.raises(ValueError, match="only a rank that has left"):
@@ -165,6 +214,7 @@ def test_rejoin_is_refused_while_the_group_changes_or_for_a_running_rank() -> No
         shrink.rejoin(other, 1)
 
 
+@pytest.mark.usefixtures("no_store")
 def test_a_broken_group_is_formed_again_a_few_times_before_blame() -> None:
     sup = FakeSupervisor(RunConfig(workers=3, recovery="shrink"))
     assert not shrink.retry_lost_group(sup, 0.5)  # give it a moment first

@@ -32,9 +32,13 @@ def new_group(sup: RunSupervisor, members: list[int]) -> dict[str, Any]:
 
 def regroup_now(sup: RunSupervisor) -> list[WorkerHandle]:
     """Out of band (the old group is broken): tell the running workers, and any being
-    added back, to form a new group. Returns its members, in group-rank order."""
-    members = [w for w in sup.workers
-               if w.status == "running" or (w.status == "starting" and w.joining)]
+    added back, to form a new group. Returns its members, in group-rank order.
+
+    Those being added back come last, whatever their rank: group rank 0 broadcasts its
+    parameters and its step to the others, and a newcomer has neither yet (were it first,
+    the whole run would start again from step 1 with fresh parameters)."""
+    members = ([w for w in sup.workers if w.status == "running"]
+               + [w for w in sup.workers if w.status == "starting" and w.joining])
     message = new_group(sup, [w.rank for w in members])
     for w in members:
         w.peer_lost = w.peer_lost_at = None

@@ -28,7 +28,6 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from engine import checkpoint
 from engine.options import Text, describe, parse
 
 
@@ -70,6 +69,8 @@ def replicas_checkpoint(_config: Any, directory: Path, progress: int) -> Restart
     """Every rank loads the newest good checkpoint of the replicas (identical in a
     lock-step run, so the leader's copy is the run's state); the steps done since it are
     done again."""
+    from engine import checkpoint  # imports torch: a spec is also read without it (the API)
+
     ckpt, refused = checkpoint.load_latest(directory)
     resume = None if ckpt is None else {
         "file": ckpt.path.name, "step": ckpt.step,
