@@ -1,54 +1,152 @@
-"""WebSocket fan-out of run events.
+"""WebSocket fan-out of run events: one shared feed per run, encoded once.
 
-Limits, stated plainly: one server process, in memory. Each viewer gets its own bounded
-queue, drained by its own sender task. Publishing never waits: a viewer whose queue is
-full has stopped keeping up and is dropped (its socket is closed with code 1013), so one
-slow laptop can never slow the run or the other viewers; it reconnects with
-``?after=<last seq>`` and gets exactly what it missed. A hosted deployment that needs more
+Each live run that has viewers has a *feed*: the run's recent events, gathered into ticks
+(at most ~20 a second), each tick encoded to JSON once. A viewer is only a cursor into its
+run's feed; its sender task sends everything past its cursor as one message — for a
+viewer that keeps up, the tick's own string — so a lecture hall of viewers costs one
+encoding per tick, not a queue, a copy and a ``json.dumps`` per viewer.
+
+Publishing never waits. A viewer that stops reading only lets its cursor fall behind; the
+feed keeps a bounded window of ticks (``window`` of them, shared by all its viewers), and
+a viewer the window has passed has fallen too far behind: its socket is closed with 1013
+and it resumes with ``?after=<last seq>`` from the run's full log. One slow laptop never
+slows the run or the other viewers, and memory does not grow with the number of viewers.
+
+Limits, stated plainly: one server process, in memory. A hosted deployment that needs more
 than one process would put a broker (e.g. Redis pub/sub) behind this same interface.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
-from dataclasses import dataclass, field
+import itertools
+import json
+from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 Batch = list[dict[str, Any]]
 
 
+class RunFeed:
+    """One run's recent events in ticks: each tick's events JSON-encoded once, for all of
+    its viewers.
+
+    Events are collected and flushed as one tick at most every ``interval`` seconds (at
+    once after a quiet spell, and at once for the run's end), and every waiting viewer is
+    woken by the same tick. A viewer that keeps up therefore sends, at the same moment as
+    all the others, the very same string.
+    """
+
+    def __init__(self, window: int, interval: float) -> None:
+        self._window = window
+        self._interval = interval
+        self._ticks: deque[str] = deque()  # each tick's events as an encoded JSON array
+        self.start = 0  # absolute index of the oldest tick still kept
+        self.final: int | None = None  # index of the tick with run_finished
+        self._pending: Batch = []
+        self._flush_at: asyncio.TimerHandle | None = None
+        self._last_flush = float("-inf")
+        self._changed: asyncio.Event | None = None
+        self.viewers = 0
+
+    @property
+    def end(self) -> int:
+        """Absolute index of the next tick to come."""
+        return self.start + len(self._ticks)
+
+    def append(self, events: Batch) -> None:
+        if not events:
+            return
+        self._pending.extend(events)
+        loop = _running_loop()
+        if loop is None or events[-1].get("type") == "run_finished":
+            self._flush()  # no loop to wait on (tests), or the end: no reason to wait
+            return
+        if self._flush_at is None:
+            delay = max(0.0, self._last_flush + self._interval - loop.time())
+            self._flush_at = loop.call_later(delay, self._flush)
+
+    def _flush(self) -> None:
+        if self._flush_at is not None:
+            self._flush_at.cancel()
+            self._flush_at = None
+        if not self._pending:
+            return
+        if self._pending[-1].get("type") == "run_finished":
+            self.final = self.end
+        self._ticks.append(json.dumps(self._pending, separators=(",", ":")))
+        self._pending = []
+        loop = _running_loop()
+        self._last_flush = loop.time() if loop is not None else 0.0
+        if len(self._ticks) > self._window:
+            self._ticks.popleft()
+            self.start += 1
+        if self._changed is not None:  # wake every waiting viewer at once
+            self._changed.set()
+            self._changed = None
+
+    async def wait_past(self, cursor: int) -> None:
+        """Return once there is a tick at or after ``cursor``."""
+        while cursor >= self.end:
+            if self._changed is None:
+                self._changed = asyncio.Event()
+            await self._changed.wait()
+
+    def since(self, cursor: int) -> tuple[str, int, bool] | None:
+        """Everything from ``cursor`` on as one JSON array, the new cursor, and whether
+        the run has ended in it; ``None`` when the window has already passed ``cursor``."""
+        if cursor < self.start:
+            return None
+        ticks = list(itertools.islice(self._ticks, cursor - self.start, None))
+        message = ticks[0] if len(ticks) == 1 else "[" + ",".join(
+            t[1:-1] for t in ticks if t != "[]") + "]"
+        ended = self.final is not None and self.final < self.end
+        return message, self.end, ended
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 @dataclass(eq=False)
 class Viewer:
     run_id: str
-    queue: asyncio.Queue[Batch]
-    overflowed: asyncio.Event = field(default_factory=asyncio.Event)
+    feed: RunFeed
+    cursor: int  # the next batch this viewer has not been sent
+    overflowed: bool = False  # the window passed it: close with 1013, resume with ?after=
 
 
 class Hub:
-    def __init__(self, queue_batches: int) -> None:
-        self._queue_batches = queue_batches
-        self._viewers: dict[str, set[Viewer]] = defaultdict(set)
+    def __init__(self, window_batches: int, interval: float = 0.05) -> None:
+        self._window = window_batches
+        self._interval = interval  # ~20 messages per second per viewer at most
+        self._feeds: dict[str, RunFeed] = {}
 
     def subscribe(self, run_id: str) -> Viewer:
-        viewer = Viewer(run_id, asyncio.Queue(self._queue_batches))
-        self._viewers[run_id].add(viewer)
-        return viewer
+        """A viewer of everything published from now on."""
+        feed = self._feeds.get(run_id)
+        if feed is None:
+            feed = self._feeds[run_id] = RunFeed(self._window, self._interval)
+        feed.viewers += 1
+        return Viewer(run_id, feed, feed.end)
 
     def unsubscribe(self, viewer: Viewer) -> None:
-        viewers = self._viewers.get(viewer.run_id)
-        if viewers is not None:
-            viewers.discard(viewer)
-            if not viewers:
-                del self._viewers[viewer.run_id]
+        feed = self._feeds.get(viewer.run_id)
+        if feed is not viewer.feed:
+            return
+        feed.viewers -= 1
+        if feed.viewers <= 0:
+            del self._feeds[viewer.run_id]  # nobody watches: keep nothing
 
     def publish(self, run_id: str, events: Batch) -> None:
-        for viewer in list(self._viewers.get(run_id, ())):
-            try:
-                viewer.queue.put_nowait(events)
-            except asyncio.QueueFull:
-                viewer.overflowed.set()
-                self.unsubscribe(viewer)
+        feed = self._feeds.get(run_id)
+        if feed is not None:  # without viewers there is nothing to encode
+            feed.append(events)
 
     def viewer_count(self, run_id: str) -> int:
-        return len(self._viewers.get(run_id, ()))
+        feed = self._feeds.get(run_id)
+        return 0 if feed is None else feed.viewers

@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = Store(settings.data_dir)
         store.mark_interrupted()
         app.state.rooms = Rooms(store, settings.max_rooms)
-        app.state.manager = RunManager(settings, store, Hub(settings.viewer_queue_batches))
+        app.state.manager = RunManager(settings, store, Hub(settings.feed_window_batches))
         await asyncio.to_thread(warm_up)  # the forkserver imports torch once, now
         try:
             yield

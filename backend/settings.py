@@ -25,5 +25,6 @@ class Settings(BaseSettings):
     printed (so a lecture-hall laptop works with `make serve` alone)."""
     max_rooms: int = 200
     """Rooms kept at once (oldest are dropped first)."""
-    viewer_queue_batches: int = 512
-    """A WebSocket viewer this many batches behind is dropped (it can resume)."""
+    feed_window_batches: int = 2048
+    """Event batches a live run keeps for its viewers (shared by all of them); a viewer
+    further behind than that is closed with 1013 and resumes with ``?after=``."""

@@ -83,7 +83,7 @@ def test_bad_stream_requests_are_closed_with_a_reason(client: TestClient, path: 
 
 
 def test_a_viewer_that_does_not_read_is_dropped_not_waited_for(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings(data_dir=tmp_path, viewer_queue_batches=2)
+    settings = Settings(data_dir=tmp_path, feed_window_batches=2)
     with TestClient(create_app(settings)) as client:
         run = client.post("/api/runs", json={"workers": 2, "steps": 300,
                                              "batch_size": 8}).json()
@@ -104,16 +104,28 @@ def test_a_viewer_that_does_not_read_is_dropped_not_waited_for(tmp_path) -> None
         assert (received + rest)[-1]["type"] == "run_finished"
 
 
-def test_hub_drops_a_full_viewer_and_keeps_serving_the_others() -> None:
+def test_the_feed_encodes_once_and_drops_only_a_viewer_the_window_passed() -> None:
     from backend.hub import Hub
 
     # No event loop needed: publishing is synchronous and never waits.
-    hub = Hub(queue_batches=3)
+    hub = Hub(window_batches=3)
     slow, fast = hub.subscribe("r"), hub.subscribe("r")
+    sent: list[dict] = []
     for seq in range(1, 6):
-        hub.publish("r", [{"seq": seq}])
-        while not fast.queue.empty():
-            fast.queue.get_nowait()
-    assert slow.overflowed.is_set()
-    assert not fast.overflowed.is_set()
+        hub.publish("r", [{"seq": seq, "type": "step"}])
+        taken = fast.feed.since(fast.cursor)
+        assert taken is not None
+        message, fast.cursor, ended = taken
+        sent += json.loads(message)
+        assert not ended
+    assert [e["seq"] for e in sent] == [1, 2, 3, 4, 5]  # the fast viewer got everything
+    assert slow.feed.since(slow.cursor) is None  # 5 batches behind a window of 3
+    hub.publish("r", [{"seq": 6, "type": "run_finished"}])
+    message, _, ended = fast.feed.since(fast.cursor)
+    assert json.loads(message) == [{"seq": 6, "type": "run_finished"}] and ended
+    hub.unsubscribe(slow)
     assert hub.viewer_count("r") == 1
+    hub.unsubscribe(fast)
+    assert hub.viewer_count("r") == 0
+    hub.publish("r", [{"seq": 7}])  # nobody watches: nothing is kept or encoded
+    assert hub.subscribe("r").cursor == 0

@@ -20,7 +20,6 @@ from backend.deps import RUN_ID_PATTERN
 
 router = APIRouter(tags=["stream"])
 
-MIN_INTERVAL_S = 0.05  # ~20 messages/s per viewer
 BACKLOG_CHUNK = 2000  # events per message when catching up
 CLOSE_NORMAL, CLOSE_POLICY, CLOSE_TRY_AGAIN = 1000, 1008, 1013
 
@@ -48,7 +47,7 @@ async def stream_run(ws: WebSocket, run_id: str) -> None:
             await _send(ws, backlog[i : i + BACKLOG_CHUNK])
         if viewer is not None and not _ends(backlog):
             await _follow(ws, viewer, ignore_input)
-            if viewer.overflowed.is_set():
+            if viewer.overflowed:
                 await ws.close(CLOSE_TRY_AGAIN, "viewer too slow; resume with ?after=")
                 return
         await ws.close(CLOSE_NORMAL)
@@ -61,24 +60,23 @@ async def stream_run(ws: WebSocket, run_id: str) -> None:
 
 
 async def _follow(ws: WebSocket, viewer: Any, client_gone: asyncio.Task[None]) -> None:
-    loop = asyncio.get_running_loop()
+    """Send the viewer everything past its cursor in the run's shared feed, one message
+    per tick (the feed ticks at most ~20 times a second), until the run ends or the
+    viewer leaves."""
     while True:
-        get = asyncio.ensure_future(viewer.queue.get())
-        overflow = asyncio.ensure_future(viewer.overflowed.wait())
-        done, _ = await asyncio.wait({get, overflow, client_gone},
-                                     return_when=asyncio.FIRST_COMPLETED)
-        overflow.cancel()
-        if get not in done:
-            get.cancel()
+        more = asyncio.ensure_future(viewer.feed.wait_past(viewer.cursor))
+        done, _ = await asyncio.wait({more, client_gone}, return_when=asyncio.FIRST_COMPLETED)
+        if more not in done:
+            more.cancel()
             return
-        batch = list(get.result())
-        while not viewer.queue.empty():
-            batch.extend(viewer.queue.get_nowait())
-        started = loop.time()
-        await _send(ws, batch)
-        if _ends(batch):
+        taken = viewer.feed.since(viewer.cursor)
+        if taken is None:  # so far behind that the shared window has moved on
+            viewer.overflowed = True
             return
-        await asyncio.sleep(max(0.0, MIN_INTERVAL_S - (loop.time() - started)))
+        message, viewer.cursor, ended = taken
+        await ws.send_text(message)
+        if ended:
+            return
 
 
 async def _send(ws: WebSocket, events: list[dict[str, Any]]) -> None:
