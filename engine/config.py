@@ -154,7 +154,11 @@ class RunConfig:
     def _check_recovery(self, spec: registry.StrategySpec) -> None:
         why_not = spec.why_not("recovery", self.recovery, self.opts)
         if why_not:
-            raise ValueError(f"recovery '{self.recovery}': {why_not}")
+            others = [s.name for s in registry.specs().values()
+                      if self.recovery in s.recoveries]
+            hint = f" (it is for {', '.join(others)})" if others and self.strategy not in \
+                others else ""
+            raise ValueError(f"recovery '{self.recovery}': {why_not}{hint}")
         if self.recovery == "restart" and self.checkpoint_every is None:
             raise ValueError("recovery 'restart' needs checkpoints: set checkpoint_every")
         if self.recovery == "shrink" and self.workers < 2:

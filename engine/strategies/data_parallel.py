@@ -194,8 +194,10 @@ SPEC = StrategySpec(
     faults={"kill": None, "freeze": None, "slow": None, "corrupt": None, "rejoin": None,
             "delay": None,
             "drop": Needs({"allreduce": ("ring", "tree", "naive")},
-                          "drop needs messages we send ourselves: choose a hand-written "
-                          "all-reduce (ring, tree or naive)")},
+                          {"en": "drop needs messages we send ourselves: choose a "
+                                 "hand-written all-reduce (ring, tree or naive)",
+                           "zh": "丢弃消息需要我们自己发送的消息：请选择手写的全归约算法"
+                                 "（环形、树形或朴素）"})},
     recoveries={"none": None, "restart": None, "shrink": None},
     views=("topology", "timeline", "loss", "boundary", "compression", "alpha_beta",
            "link_bytes"),

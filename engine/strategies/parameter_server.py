@@ -254,8 +254,10 @@ SPEC = StrategySpec(
     faults={"kill": None, "freeze": None, "slow": None, "corrupt": None},
     recoveries={"none": None, "restart": None,
                 "continue": Needs({"ps_mode": ("async", "ssp", "backup")},
-                                  "sync needs every worker's gradient; continue is for "
-                                  "async, ssp or backup mode")},
+                                  {"en": "sync needs every worker's gradient; continue is "
+                                         "for async, ssp or backup mode",
+                                   "zh": "同步模式需要每个工作进程的梯度；继续训练只适用于"
+                                         "异步、SSP 或备份模式"})},
     views=("ps_topology", "timeline", "loss", "boundary", "tail_latency"),
     events={
         "ps_update": {

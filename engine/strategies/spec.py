@@ -36,7 +36,7 @@ class Needs:
     """Allowed only while the strategy's options have one of these values."""
 
     values: dict[str, tuple[Any, ...]]
-    because: str
+    because: Text  # in English and Chinese: the page shows it next to the disabled choice
 
     def unmet(self, opts: Any) -> bool:
         return any(getattr(opts, k) not in v for k, v in self.values.items())
@@ -150,7 +150,7 @@ class StrategySpec:
         if name not in table:
             return f"the {self.name} strategy does not support it"
         needs = table[name]
-        return needs.because if needs is not None and needs.unmet(opts) else None
+        return needs.because["en"] if needs is not None and needs.unmet(opts) else None
 
     def describe(self) -> dict[str, Any]:
         """What ``GET /api/strategies`` says about this strategy."""
