@@ -244,6 +244,9 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
 
 def config_schema() -> dict[str, Any]:
     """The common settings, as the browser and API documents read them."""
-    return {"fields": describe(RunConfig), "limits": {
+    return {"fields": describe(RunConfig),
+            "strategy": {"default": RunConfig.__dataclass_fields__["strategy"].default,
+                         "choices": list(registry.names())},
+            "limits": {
         "max_workers": MAX_WORKERS, "max_servers": MAX_SERVERS, "max_steps": MAX_STEPS,
         "max_link_overrides": MAX_LINK_OVERRIDES}}
