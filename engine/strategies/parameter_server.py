@@ -283,11 +283,9 @@ SPEC = StrategySpec(
         },
     },
     check=_check,
-    progress="furthest",
-    version_of=ps_hooks.version_of,
-    reached_end=ps_hooks.reached_end,
-    restart_state=ps_hooks.restart_state,
-    min_workers=ps_hooks.min_workers,
+    # what the supervisor asks of a run (engine/strategies/ps_hooks.py)
+    progress="furthest", version_of=ps_hooks.version_of, reached_end=ps_hooks.reached_end,
+    restart_state=ps_hooks.restart_state, min_workers=ps_hooks.min_workers,
     references=("Li et al., Scaling distributed machine learning with the parameter server, "
                 "OSDI 2014",
                 "Chen et al., Revisiting distributed synchronous SGD, 2016",
