@@ -99,8 +99,8 @@ class EventSender:
     def now(self) -> float:
         return time.monotonic() - self.t0
 
-    def emit(self, type_: str, **fields: Any) -> None:
-        self.put(make_event(type_, t=self.now(), **fields))
+    def emit(self, type_: str, *, essential: bool = False, **fields: Any) -> None:
+        self.put(make_event(type_, t=self.now(), **fields), essential=essential)
 
     def put(self, message: dict[str, Any], *, essential: bool = False) -> None:
         """Queue without waiting; when the buffer is full the event is dropped and
@@ -206,7 +206,10 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
         nonlocal started
         if not started:  # once per process, after its first group is formed
             role = config.roles[spec.rank]  # the process rank this worker was started as
-            sender.emit("worker_started", rank=spec.rank, pid=os.getpid(), role=role,
+            # Sent at once, not with the next batch: the supervisor must know the rank
+            # is up before its peers' first steps arrive (faults check it).
+            sender.emit("worker_started", essential=True, rank=spec.rank, pid=os.getpid(),
+                        role=role,
                         device=spec.device, host=socket.gethostname(),
                         shard_size=(0 if role == "server" else datasets.samples_per_epoch(
                             config.num_samples, config.batch_size,

@@ -21,16 +21,23 @@ class Run:
     def __init__(self, **config: Any) -> None:
         self.log: list[dict[str, Any]] = []
         self._stepped = threading.Event()
-        self.sup = RunSupervisor(RunConfig(**config), run_id="fault", on_events=self._on)
+        self._stepping: set[int] = set()
+        run_config = RunConfig(**config)
+        self._world = run_config.workers  # the ranks that report steps (not servers)
+        self.sup = RunSupervisor(run_config, run_id="fault", on_events=self._on)
         self.sup.start()
 
     def _on(self, events: list[dict[str, Any]]) -> None:
         self.log.extend(events)
-        if any(e["type"] == "step" and e["step"] >= 3 for e in events):
+        # Every rank has reported a step (so the supervisor has seen each one start: a
+        # rank's worker_started comes first in its own stream), one of them step 3.
+        self._stepping |= {e["rank"] for e in events if e["type"] == "step"}
+        if len(self._stepping) == self._world and any(
+                e["type"] == "step" and e["step"] >= 3 for e in self.log[-len(events):]):
             self._stepped.set()
 
     def wait_steps(self) -> None:
-        assert self._stepped.wait(30), "the run never reached step 3"
+        assert self._stepped.wait(30), "the run never reached step 3 on every rank"
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self.log if e["type"] == kind]
