@@ -3,8 +3,9 @@
 A worker fails by itself (``root``) when it is killed by a signal, exits, or stops
 sending heartbeats (frozen); an exception a worker reports may also just be the echo of
 a peer's death (its collective broke), so it is not a root cause by itself. When one
-rank goes down its peers soon fail too: the supervisor waits a moment (``SETTLE_S``)
-before ``judge_failure`` names the root cause(s), each reported once.
+rank goes down its peers soon fail too: the supervisor waits a moment before
+``judge_failure`` names the root cause(s), each reported once — 20 ms once a root cause
+is known, up to 0.3 s while it has only echoes (``settle_deadline``).
 
 Every cause is a code with fields (engine/causes.py). The functions here are the
 supervisor's monitor's; they run on its thread.
@@ -24,7 +25,11 @@ if TYPE_CHECKING:
     from engine.supervisor import RunSupervisor
 
 HEARTBEAT_TIMEOUT_S = 5.0  # workers say "alive" every 0.5 s; this much silence is a hang
-SETTLE_S = 0.3  # after a first failure, collect the others' news before judging
+# After a first failure, how long to collect the others' news before judging: only a
+# moment when a root cause is known (to catch ranks that died at the same instant), longer
+# while all we have are echoes (peers whose collective broke), to wait for the root cause.
+ROOT_SETTLE_S = 0.02
+ECHO_SETTLE_S = 0.3
 STALL_MIN_S = 60.0  # no step for this long (and not paused) ends a run as stuck
 
 
@@ -100,6 +105,20 @@ def stalled(sup: RunSupervisor) -> bool:
     if sup.outcome.error is None:
         sup.outcome.error = causes.make("stalled", limit_s=round(limit))
     return True
+
+
+def settle_deadline(sup: RunSupervisor, current: float | None) -> float | None:
+    """When to judge the failure (``None``: nothing has failed yet): a moment after the
+    first root cause was detected, or a while after the first echo if there is none yet;
+    never later than already decided."""
+    failed = [w for w in sup.workers if w.status == "failed"]
+    if not failed:
+        return current
+    detected = lambda ws: min(w.detected_at or time.monotonic() for w in ws)
+    roots = [w for w in failed if w.root_cause]
+    target = (detected(roots) + ROOT_SETTLE_S if roots
+              else detected(failed) + ECHO_SETTLE_S)
+    return target if current is None else min(current, target)
 
 
 def judge_failure(sup: RunSupervisor) -> None:

@@ -215,10 +215,7 @@ class RunSupervisor:
             detection.check_heartbeats(self)
             if detection.stalled(self):
                 return
-            if settle_until is None and any(w.status == "failed" for w in self.workers):
-                # One rank down means the run cannot go on. Its peers now fail too (their
-                # collectives break): wait a moment so the root cause is the one reported.
-                settle_until = time.monotonic() + detection.SETTLE_S
+            settle_until = detection.settle_deadline(self, settle_until)
             if settle_until is not None and time.monotonic() > settle_until:
                 detection.judge_failure(self)
                 return
