@@ -18,7 +18,7 @@ from tests.browser_support import ARTIFACTS, get_json, wait_status
 
 pytestmark = pytest.mark.browser
 
-# Okabe & Ito (2008), as in frontend/static/js/palette.js, plus black for the mean.
+# Okabe & Ito (2008), as in frontend/static/js/views/palette.js, plus black for the mean.
 OKABE_ITO = {"#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#000000"}
 RGB = {
     "rgb(230, 159, 0)", "rgb(86, 180, 233)", "rgb(0, 158, 115)", "rgb(240, 228, 66)",

@@ -22,7 +22,7 @@ from engine.export import to_trace
 from engine.supervisor import RunSupervisor
 from tests.helpers import wait_all_dead, worker_pids
 
-I18N = Path(__file__).resolve().parent.parent / "frontend" / "static" / "js" / "i18n.js"
+I18N = Path(__file__).resolve().parent.parent / "frontend" / "static" / "js" / "core" / "i18n.js"
 
 
 def _catalog(lang: str) -> dict[str, str]:

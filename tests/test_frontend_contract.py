@@ -49,7 +49,7 @@ def _state_constants() -> dict[str, list[str]]:
     if node is None:
         pytest.skip("node is not installed")
     script = (
-        f"import('{(JS / 'state.js').as_uri()}').then(m => console.log(JSON.stringify({{"
+        f"import('{(JS / 'core' / 'reducer.js').as_uri()}').then(m => console.log(JSON.stringify({{"
         "handled: m.HANDLED_EVENT_TYPES, step: m.STEP_FIELDS, terminal: m.TERMINAL_STATUSES,"
         " ops: m.COMM_OP_ORDER})))"
     )
@@ -59,7 +59,7 @@ def _state_constants() -> dict[str, list[str]]:
 
 
 def _catalogs() -> dict[str, dict[str, str]]:
-    source = _read(JS / "i18n.js")
+    source = _read(JS / "core" / "i18n.js")
     found = re.findall(r"/\*CATALOG:(\w+)\*/\s*(\{.*?\})\s*/\*END CATALOG:\1\*/", source, re.S)
     return {lang: json.loads(body) for lang, body in found}
 
@@ -179,7 +179,7 @@ def test_every_used_key_exists() -> None:
     keys = set(_catalogs()["en"])
     html = _read(HTML)
     used = set(re.findall(r'data-i18n(?:-html|-title|-aria)?="([\w.]+)"', html))
-    for path in JS.glob("*.js"):
+    for path in JS.rglob("*.js"):
         used |= set(re.findall(r'\bt\(\s*"([\w.]+)"\s*[,)]', _read(path)))
     # keys built at run time: "status." + status, "timeline." + segment
     statuses = {"none", "starting", "running", "paused", *FINAL_STATUSES}

@@ -29,7 +29,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _catalogs() -> dict[str, dict[str, str]]:
-    source = (STATIC_DIR / "js" / "i18n.js").read_text(encoding="utf-8")
+    source = (STATIC_DIR / "js" / "core" / "i18n.js").read_text(encoding="utf-8")
     found = re.findall(r"/\*CATALOG:(\w+)\*/\s*(\{.*?\})\s*/\*END CATALOG:\1\*/", source, re.S)
     return {lang: json.loads(body) for lang, body in found}
 
@@ -135,7 +135,7 @@ def test_papers_are_complete(lessons: dict[str, Lesson]) -> None:
 
 def test_lesson_panel_catalog_keys_exist_in_both_languages(lessons: dict[str, Lesson]) -> None:
     cats = _catalogs()
-    source = (STATIC_DIR / "js" / "lessons.js").read_text(encoding="utf-8")
+    source = (STATIC_DIR / "js" / "views" / "lessons.js").read_text(encoding="utf-8")
     used = {k for k in re.findall(r'"(lesson\.[\w.]+)"', source) if not k.endswith(".")}
     # built at run time: "lesson.chapter." + chapter
     used |= {f"lesson.chapter.{n}" for n in range(1, NUM_CHAPTERS + 1)}

@@ -12,7 +12,7 @@ import {
   curvesByWorkers,
   MODEL_ALGOS,
   ringTreeCrossover,
-} from "../../frontend/static/js/netmodel.js";
+} from "../../frontend/static/js/strategies/data_parallel/netmodel.js";
 
 const GOLDEN = JSON.parse(readFileSync(new URL("../golden/alphabeta.json", import.meta.url), "utf8"));
 const REL = 1e-9;

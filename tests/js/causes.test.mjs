@@ -3,9 +3,9 @@
 // never by parsing English. Runs stored before carry a plain string: shown as it came.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { reduceEvents } from "../../frontend/static/js/state.js";
-import { faultLines, faultNarration, faultTitle, translateCause } from "../../frontend/static/js/faultlog.js";
-import { CATALOGS } from "../../frontend/static/js/i18n.js";
+import { reduceEvents } from "../../frontend/static/js/core/reducer.js";
+import { faultLines, faultNarration, faultTitle, translateCause } from "../../frontend/static/js/views/faultlog.js";
+import { CATALOGS } from "../../frontend/static/js/core/i18n.js";
 
 let seq = 0;
 const ev = (type, fields) => ({ seq: ++seq, run_id: "r", t: seq * 0.1, rank: null, step: null, type, ...fields });

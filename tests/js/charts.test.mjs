@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { dataRanges } from "../../frontend/static/js/charts.js";
+import { dataRanges } from "../../frontend/static/js/views/charts.js";
 
 test("loss chart ranges cover every finite point, padded on y", () => {
   const r = dataRanges([

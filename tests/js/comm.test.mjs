@@ -1,5 +1,5 @@
 // Link-byte accounting and message rounds of the hand-written all-reduces
-// (frontend/static/js/state.js). Run: node --test tests/js/
+// (frontend/static/js/core/reducer.js). Run: node --test tests/js/
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -16,9 +16,9 @@ import {
   runAlgo,
   stepMessages,
   stepTraffic,
-} from "../../frontend/static/js/state.js";
-import { linkBytesView } from "../../frontend/static/js/linkbytes.js";
-import { roundDurations } from "../../frontend/static/js/topology.js";
+} from "../../frontend/static/js/core/reducer.js";
+import { linkBytesView } from "../../frontend/static/js/strategies/data_parallel/linkbytes.js";
+import { roundDurations } from "../../frontend/static/js/strategies/data_parallel/topology.js";
 
 // ------------------------------------------------------------ the engine's algorithms
 // The same message pattern as engine/collectives.py, for a gradient of `numel` floats.

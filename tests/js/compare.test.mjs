@@ -11,15 +11,15 @@ import {
   optionLabel,
   runEnd,
   runSegments,
-} from "../../frontend/static/js/compare.js";
-import { CATALOGS } from "../../frontend/static/js/i18n.js";
-import { setSpecs } from "../../frontend/static/js/specs.js";
-import { parseCompare } from "../../frontend/static/js/urlstate.js";
+} from "../../frontend/static/js/views/compare.js";
+import { CATALOGS } from "../../frontend/static/js/core/i18n.js";
+import { setSpecs } from "../../frontend/static/js/core/specs.js";
+import { parseCompare } from "../../frontend/static/js/core/urlstate.js";
 import { SCHEMA, STRATEGIES } from "./fixtures/specs.mjs";
 
 setSpecs(STRATEGIES, SCHEMA);
-import { normalizeCode } from "../../frontend/static/js/room.js";
-import { applyEvent, initialState } from "../../frontend/static/js/state.js";
+import { normalizeCode } from "../../frontend/static/js/views/room.js";
+import { applyEvent, initialState } from "../../frontend/static/js/core/reducer.js";
 
 test("?compare=A,B needs two different ids", () => {
   assert.deepEqual(parseCompare("abc,def"), ["abc", "def"]);

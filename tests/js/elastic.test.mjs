@@ -15,13 +15,13 @@ import {
   replicasIdentical,
   ringOrder,
   recoveryList,
-} from "../../frontend/static/js/state.js";
-import { faultLines, faultNarration, nodeMark, translateCause } from "../../frontend/static/js/faultlog.js";
-import { shapeFault } from "../../frontend/static/js/formrows.js";
-import { faultsFromUrl, faultsToUrl } from "../../frontend/static/js/urlstate.js";
-import { lostBands } from "../../frontend/static/js/timeline.js";
-import { failureAndRecoveryLines } from "../../frontend/static/js/measured.js";
-import { workerFault } from "../../frontend/static/js/state.js";
+} from "../../frontend/static/js/core/reducer.js";
+import { faultLines, faultNarration, nodeMark, translateCause } from "../../frontend/static/js/views/faultlog.js";
+import { shapeFault } from "../../frontend/static/js/views/formrows.js";
+import { faultsFromUrl, faultsToUrl } from "../../frontend/static/js/core/urlstate.js";
+import { lostBands } from "../../frontend/static/js/views/timeline.js";
+import { failureAndRecoveryLines } from "../../frontend/static/js/views/measured.js";
+import { workerFault } from "../../frontend/static/js/core/reducer.js";
 
 let seq = 0;
 const ev = (type, fields) => ({ seq: ++seq, run_id: "r", t: seq * 0.1, rank: null, step: null, type, ...fields });
@@ -112,7 +112,7 @@ test("continue (parameter server): members without the servers; link and not-app
 
 /** The catalog lookup for one language, read from i18n.js as the contract test does. */
 function catalog(lang) {
-  const src = readFileSync(new URL("../../frontend/static/js/i18n.js", import.meta.url), "utf8");
+  const src = readFileSync(new URL("../../frontend/static/js/core/i18n.js", import.meta.url), "utf8");
   const m = new RegExp(`/\\*CATALOG:${lang}\\*/\\s*(\\{[\\s\\S]*?\\})\\s*/\\*END CATALOG:${lang}\\*/`).exec(src);
   const cat = JSON.parse(m[1]);
   return (key, params = {}) => (cat[key] ?? key).replace(/\{(\w+)\}/g, (x, n) => (n in params ? String(params[n]) : x));

@@ -12,12 +12,12 @@ import {
   reduceEvents,
   skippedSteps,
   workerFault,
-} from "../../frontend/static/js/state.js";
-import { faultLines, fmtDetection } from "../../frontend/static/js/faultlog.js";
-import { layoutSegments, skipBoxes } from "../../frontend/static/js/timeline.js";
-import { t } from "../../frontend/static/js/i18n.js";
-import { replicasBadge } from "../../frontend/static/js/topology.js";
-import { timelineWindow } from "../../frontend/static/js/state.js";
+} from "../../frontend/static/js/core/reducer.js";
+import { faultLines, fmtDetection } from "../../frontend/static/js/views/faultlog.js";
+import { layoutSegments, skipBoxes } from "../../frontend/static/js/views/timeline.js";
+import { t } from "../../frontend/static/js/core/i18n.js";
+import { replicasBadge } from "../../frontend/static/js/strategies/data_parallel/topology.js";
+import { timelineWindow } from "../../frontend/static/js/core/reducer.js";
 
 let seq = 0;
 const ev = (type, fields) => ({ seq: ++seq, run_id: "r", t: seq * 0.1, rank: null, step: null, type, ...fields });

@@ -1,10 +1,10 @@
 // Narration facts for presenter mode: computed from reducer state built from events.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { reduceEvents } from "../../frontend/static/js/state.js";
-import { checkpointAt, stragglerOf, workMs } from "../../frontend/static/js/narrate.js";
-import { isRunKey, KEY_SPEEDS, speedForKey } from "../../frontend/static/js/presenter.js";
-import { readPage, writePage } from "../../frontend/static/js/urlstate.js";
+import { reduceEvents } from "../../frontend/static/js/core/reducer.js";
+import { checkpointAt, stragglerOf, workMs } from "../../frontend/static/js/views/narration.js";
+import { isRunKey, KEY_SPEEDS, speedForKey } from "../../frontend/static/js/views/presenter.js";
+import { readPage, writePage } from "../../frontend/static/js/core/urlstate.js";
 
 /** The view's part of the page keys: {presenter, hide, x, tl, at}. */
 function viewParamsFrom(q) {

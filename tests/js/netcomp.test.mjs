@@ -17,7 +17,7 @@ import {
   stepMessages,
   timelineWindow,
   uncompressedWireBytes,
-} from "../../frontend/static/js/state.js";
+} from "../../frontend/static/js/core/reducer.js";
 import {
   allreduceMs,
   ceilLog2,
@@ -26,13 +26,13 @@ import {
   linkMs,
   logTicks,
   ringTreeCrossover,
-} from "../../frontend/static/js/netmodel.js";
-import { axisText, layoutSegments } from "../../frontend/static/js/timeline.js";
-import { compressionText, networkText } from "../../frontend/static/js/netlabels.js";
-import { baselineConfig } from "../../frontend/static/js/controls.js";
-import { linksFromUrl, linksToUrl } from "../../frontend/static/js/urlstate.js";
-import { alphaBetaView } from "../../frontend/static/js/alphabeta.js";
-import { compressionView } from "../../frontend/static/js/compressionview.js";
+} from "../../frontend/static/js/strategies/data_parallel/netmodel.js";
+import { axisText, layoutSegments } from "../../frontend/static/js/views/timeline.js";
+import { compressionText, networkText } from "../../frontend/static/js/views/netlabels.js";
+import { baselineConfig } from "../../frontend/static/js/views/controls.js";
+import { linksFromUrl, linksToUrl } from "../../frontend/static/js/core/urlstate.js";
+import { alphaBetaView } from "../../frontend/static/js/strategies/data_parallel/alphabeta.js";
+import { compressionView } from "../../frontend/static/js/strategies/data_parallel/compressionview.js";
 
 const close = (a, b, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps * Math.max(1, Math.abs(b)), `${a} != ${b}`);
 

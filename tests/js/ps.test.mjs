@@ -15,11 +15,11 @@ import {
   stepSummary,
   timelineWindow,
   toNumber,
-} from "../../frontend/static/js/state.js";
-import { recSegments } from "../../frontend/static/js/timeline.js";
-import { faultNarration } from "../../frontend/static/js/faultlog.js";
-import { CATALOGS, t } from "../../frontend/static/js/i18n.js";
-import { RESTORED_SHOW_VERSIONS, restoredNote } from "../../frontend/static/js/pstopology.js";
+} from "../../frontend/static/js/core/reducer.js";
+import { recSegments } from "../../frontend/static/js/views/timeline.js";
+import { faultNarration } from "../../frontend/static/js/views/faultlog.js";
+import { CATALOGS, t } from "../../frontend/static/js/core/i18n.js";
+import { RESTORED_SHOW_VERSIONS, restoredNote } from "../../frontend/static/js/strategies/parameter_server/pstopology.js";
 
 let seq = 0;
 const ev = (type, fields) => ({ seq: ++seq, run_id: "r", t: seq * 0.01, rank: null, step: null, type, ...fields });

@@ -17,10 +17,10 @@ import {
   tailLatency,
   tailLatencyApplies,
   workerFault,
-} from "../../frontend/static/js/state.js";
-import { faultLines, recoveryText } from "../../frontend/static/js/faultlog.js";
-import { checkpointXs, layoutSegments, lostBands } from "../../frontend/static/js/timeline.js";
-import { timelineWindow } from "../../frontend/static/js/state.js";
+} from "../../frontend/static/js/core/reducer.js";
+import { faultLines, recoveryText } from "../../frontend/static/js/views/faultlog.js";
+import { checkpointXs, layoutSegments, lostBands } from "../../frontend/static/js/views/timeline.js";
+import { timelineWindow } from "../../frontend/static/js/core/reducer.js";
 
 let seq = 0;
 const ev = (type, fields) => ({ seq: ++seq, run_id: "r", t: seq * 0.1, rank: null, step: null, type, ...fields });

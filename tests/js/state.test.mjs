@@ -1,4 +1,4 @@
-// Unit tests of the pure reducer (frontend/static/js/state.js). Run: node --test tests/js/
+// Unit tests of the pure reducer (frontend/static/js/core/reducer.js). Run: node --test tests/js/
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -19,7 +19,7 @@ import {
   replicasIdentical,
   stepSummary,
   timelineWindow,
-} from "../../frontend/static/js/state.js";
+} from "../../frontend/static/js/core/reducer.js";
 
 // ------------------------------------------------------------ synthetic run
 
@@ -321,7 +321,7 @@ test("single-process run", () => {
 
 test("handled types list matches the reducer's switch", async () => {
   const { readFile } = await import("node:fs/promises");
-  const src = await readFile(new URL("../../frontend/static/js/state.js", import.meta.url), "utf8");
+  const src = await readFile(new URL("../../frontend/static/js/core/reducer.js", import.meta.url), "utf8");
   const cases = [...src.matchAll(/case "(\w+)":/g)].map((m) => m[1]).sort();
   assert.deepEqual(cases, [...HANDLED_EVENT_TYPES].sort());
 });

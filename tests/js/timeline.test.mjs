@@ -1,7 +1,7 @@
 // The timeline draws the phases the engine measured (step event `phases`), in order.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { recSegments } from "../../frontend/static/js/timeline.js";
+import { recSegments } from "../../frontend/static/js/views/timeline.js";
 
 test("a step's segments are its measured phases, in the engine's order", () => {
   const rec = { phases: [["wait", 1.5], ["compute", 2], ["emulated", 5], ["comm", 0.7]],

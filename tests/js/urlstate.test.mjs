@@ -15,7 +15,7 @@ import {
   strategySpec,
   textIn,
   whyNot,
-} from "../../frontend/static/js/specs.js";
+} from "../../frontend/static/js/core/specs.js";
 import {
   faultsFromUrl,
   faultsToUrl,
@@ -28,10 +28,10 @@ import {
   parseCompare,
   readPage,
   writePage,
-} from "../../frontend/static/js/urlstate.js";
-import { controlShape, valueOf } from "../../frontend/static/js/optionsform.js";
-import { faultChoices, optionNotes, recoveryBlocks } from "../../frontend/static/js/controls.js";
-import { CATALOGS } from "../../frontend/static/js/i18n.js";
+} from "../../frontend/static/js/core/urlstate.js";
+import { controlShape, valueOf } from "../../frontend/static/js/views/optionsform.js";
+import { faultChoices, optionNotes, recoveryBlocks } from "../../frontend/static/js/views/controls.js";
+import { CATALOGS } from "../../frontend/static/js/core/i18n.js";
 
 setSpecs(STRATEGIES, SCHEMA);
 const en = (k, p) => String(CATALOGS.en[k] ?? k).replace(/\{(\w+)\}/g, (m, n) => (p && n in p ? String(p[n]) : m));

@@ -2,12 +2,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { articleKeys } from "../../frontend/static/js/article.js";
-import { thin } from "../../frontend/static/js/charts.js";
-import { CATALOGS, fmtBytes, fmtMs, fmtNum, fmtTime, t } from "../../frontend/static/js/i18n.js";
-import { mergeRunStatus, runLabel } from "../../frontend/static/js/runlist.js";
-import { layoutSegments } from "../../frontend/static/js/timeline.js";
-import { animationMs } from "../../frontend/static/js/topology.js";
+import { articleKeys } from "../../frontend/static/js/views/article.js";
+import { thin } from "../../frontend/static/js/views/charts.js";
+import { CATALOGS, fmtBytes, fmtMs, fmtNum, fmtTime, t } from "../../frontend/static/js/core/i18n.js";
+import { mergeRunStatus, runLabel } from "../../frontend/static/js/views/runlist.js";
+import { layoutSegments } from "../../frontend/static/js/views/timeline.js";
+import { animationMs } from "../../frontend/static/js/strategies/data_parallel/topology.js";
 
 const rec = (step, t_start, wait, compute, comm) => ({
   step,
@@ -120,7 +120,7 @@ test("a run's name in the list reads its strategy's options (config.options)", (
 });
 
 test("a lesson's run is recognised by its preset, strategy options included", async () => {
-  const { runMatchesPreset } = await import("../../frontend/static/js/lessons.js");
+  const { runMatchesPreset } = await import("../../frontend/static/js/views/lessons.js");
   const preset = { strategy: "data_parallel", options: { compression: "topk", error_feedback: true }, steps: 150 };
   // a stored run lists every option (in any order)
   const run = { strategy: "data_parallel", options: { error_feedback: true, allreduce: "builtin", compression: "topk" }, steps: 150, seed: 0 };

@@ -2,16 +2,16 @@
 //   WebSocket batches → Player.ingest → reducer state → render(view state) → views
 // Views never parse raw messages; they only read reducer state through selectors.
 
-import * as api from "./api.js";
-import { createAlphaBeta } from "./alphabeta.js";
-import { createBoundary } from "./boundary.js";
-import { createLossChart } from "./charts.js";
-import { createCompressionPanel } from "./compressionview.js";
-import { baselineConfig, createControls } from "./controls.js";
-import { applyI18n, fmtBytes, fmtMs, fmtNum, getLang, initLang, onLangChange, setLang, t } from "./i18n.js";
-import { compressionText, networkName } from "./netlabels.js";
-import { Player } from "./player.js";
-import { createLinkBytes } from "./linkbytes.js";
+import * as api from "./core/api.js";
+import { createAlphaBeta } from "./strategies/data_parallel/alphabeta.js";
+import { createBoundary } from "./views/boundary.js";
+import { createLossChart } from "./views/charts.js";
+import { createCompressionPanel } from "./strategies/data_parallel/compressionview.js";
+import { baselineConfig, createControls } from "./views/controls.js";
+import { applyI18n, fmtBytes, fmtMs, fmtNum, getLang, initLang, onLangChange, setLang, t } from "./core/i18n.js";
+import { compressionText, networkName } from "./views/netlabels.js";
+import { Player } from "./core/player.js";
+import { createLinkBytes } from "./strategies/data_parallel/linkbytes.js";
 import {
   applyEvent,
   commRounds,
@@ -30,24 +30,24 @@ import {
   stepMessages,
   stepSummary,
   TERMINAL_STATUSES,
-} from "./state.js";
-import { createTimeline } from "./timeline.js";
-import { createTopology } from "./topology.js";
-import { createPsTopology } from "./pstopology.js";
-import { createPsPanel } from "./psview.js";
-import { createFaultLog, faultNarration, fmtDetection, translateCause } from "./faultlog.js";
-import { createFaultMenu } from "./faultmenu.js";
-import { createTailPanel } from "./tailview.js";
-import { createRoom } from "./room.js";
-import { flashNote } from "./note.js";
-import { syncArticle } from "./article.js";
-import { createCompareView } from "./compare.js";
-import { createLessons } from "./lessons.js";
-import { stragglerOf } from "./narrate.js";
-import { createPresenter } from "./presenter.js";
-import { mergeRunStatus } from "./runlist.js";
-import { loadSpecs } from "./specs.js";
-import { getParam, setParams } from "./urlstate.js";
+} from "./core/reducer.js";
+import { createTimeline } from "./views/timeline.js";
+import { createTopology } from "./strategies/data_parallel/topology.js";
+import { createPsTopology } from "./strategies/parameter_server/pstopology.js";
+import { createPsPanel } from "./strategies/parameter_server/psview.js";
+import { createFaultLog, faultNarration, fmtDetection, translateCause } from "./views/faultlog.js";
+import { createFaultMenu } from "./views/faultmenu.js";
+import { createTailPanel } from "./views/tailview.js";
+import { createRoom } from "./views/room.js";
+import { flashNote } from "./views/note.js";
+import { syncArticle } from "./views/article.js";
+import { createCompareView } from "./views/compare.js";
+import { createLessons } from "./views/lessons.js";
+import { stragglerOf } from "./views/narration.js";
+import { createPresenter } from "./views/presenter.js";
+import { mergeRunStatus } from "./views/runlist.js";
+import { loadSpecs } from "./core/specs.js";
+import { getParam, setParams } from "./core/urlstate.js";
 
 const $ = (id) => document.getElementById(id);
 

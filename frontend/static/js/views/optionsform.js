@@ -5,9 +5,9 @@
 // `shown_when` is hidden while its condition does not hold, and `advanced` ones are tucked
 // into "More options". Every control has data-testid="opt-<name>".
 
-import { getLang, t } from "./i18n.js";
-import { isShown, textIn } from "./specs.js";
-import { numOrRaw } from "./urlstate.js";
+import { getLang, t } from "../core/i18n.js";
+import { isShown, textIn } from "../core/specs.js";
+import { numOrRaw } from "../core/urlstate.js";
 
 /** A choice whose labels are this long gets the whole row (in English; Chinese is shorter). */
 const WIDE_LABEL = 18;

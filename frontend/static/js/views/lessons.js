@@ -7,11 +7,11 @@
 // lives in the URL: ?lesson=<id>&guess=<i> (the run itself is ?run=, its comparison ?base=),
 // so reloading or sharing the link restores the same lesson, guess and result.
 
-import { request } from "./api.js";
+import { request } from "../core/api.js";
 import { failureAndRecoveryLines } from "./measured.js";
-import { fmtNum, getLang, t } from "./i18n.js";
-import { isPs, optionsOf, stalenessHistogram, stepSummary, tailLatency, tailLatencyApplies, TERMINAL_STATUSES } from "./state.js";
-import { getParam, pageLink, setParams } from "./urlstate.js";
+import { fmtNum, getLang, t } from "../core/i18n.js";
+import { isPs, optionsOf, stalenessHistogram, stepSummary, tailLatency, tailLatencyApplies, TERMINAL_STATUSES } from "../core/reducer.js";
+import { getParam, pageLink, setParams } from "../core/urlstate.js";
 
 export const NUM_CHAPTERS = 15; // the course outline's chapters (lesson.chapter.N keys)
 

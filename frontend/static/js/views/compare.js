@@ -5,13 +5,13 @@
 // Both runs are followed over /ws/runs/{id} like the main view (live runs keep growing)
 // and reduced by the same pure reducer; this module only lays the two states out.
 
-import * as api from "./api.js";
-import { fmtNum, getLang, t } from "./i18n.js";
-import { choiceText, strategyList, strategySpec, textIn } from "./specs.js";
-import { applyEvent, initialState, isLive, lossSeries, optionsOf, stepRanks, TERMINAL_STATUSES } from "./state.js";
+import * as api from "../core/api.js";
+import { fmtNum, getLang, t } from "../core/i18n.js";
+import { choiceText, strategyList, strategySpec, textIn } from "../core/specs.js";
+import { applyEvent, initialState, isLive, lossSeries, optionsOf, stepRanks, TERMINAL_STATUSES } from "../core/reducer.js";
 import { recSegments } from "./timeline.js";
 import { OKABE_ITO } from "./palette.js";
-import { getParam, parseCompare, setParams } from "./urlstate.js";
+import { getParam, parseCompare, setParams } from "../core/urlstate.js";
 
 export const COLORS = { a: OKABE_ITO.blue, b: OKABE_ITO.vermillion };
 const MAX_SEGMENTS = 4000; // per timeline; beyond it, segments are binned per few pixels

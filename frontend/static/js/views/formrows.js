@@ -2,9 +2,9 @@
 // (src → dst, α, β) and faults scheduled before the run (after step, action, rank or
 // link, factor or ms). Each keeps its rows and tells the form when they change.
 
-import { t } from "./i18n.js";
-import { LINK_FAULT_ACTIONS } from "./state.js";
-import { numOrRaw } from "./urlstate.js";
+import { t } from "../core/i18n.js";
+import { LINK_FAULT_ACTIONS } from "../core/reducer.js";
+import { numOrRaw } from "../core/urlstate.js";
 
 /** A scheduled fault with exactly the fields its action takes (as the API wants it);
  *  `prev` supplies the values that survive a change of action. */

@@ -4,8 +4,8 @@
 // marks the topology draws on a node. Formatting is pure (tested in node); the panel is
 // a plain list under the workers.
 
-import { fmtNum, t } from "./i18n.js";
-import { hasFaults, isGone, isJoining, isRestarting, workerFault } from "./state.js";
+import { fmtNum, t } from "../core/i18n.js";
+import { hasFaults, isGone, isJoining, isRestarting, workerFault } from "../core/reducer.js";
 
 /** How a cause's numbers read (the rest are shown as they came). */
 const CAUSE_FORMATS = {

@@ -2,7 +2,7 @@
 // Background: P(class 1) on the grid of the newest `boundary` event at or before the
 // shown step. Points: filled by label, ringed by the rank whose shard holds them.
 
-import { getLang, t } from "./i18n.js";
+import { getLang, t } from "../core/i18n.js";
 import { classColor, probRGB, rankColor } from "./palette.js";
 
 export function createBoundary(canvas, noteEl, legendEl) {

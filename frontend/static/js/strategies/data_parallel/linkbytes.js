@@ -6,10 +6,10 @@
 // counts of what went through the process group; the set-up broadcast of the initial
 // weights is listed apart so that the totals compare with the per-step formulas.
 
-import { fmtBytes, t } from "./i18n.js";
-import { createThrottledCard } from "./card.js";
-import { rankColor } from "./palette.js";
-import { completeStep, compressionOf, expectedTraffic, gradBytes, linkTraffic, ranksOf, runAlgo, stepTraffic } from "./state.js";
+import { fmtBytes, t } from "../../core/i18n.js";
+import { createThrottledCard } from "../../views/card.js";
+import { rankColor } from "../../views/palette.js";
+import { completeStep, compressionOf, expectedTraffic, gradBytes, linkTraffic, ranksOf, runAlgo, stepTraffic } from "../../core/reducer.js";
 
 function esc(s) {
   return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);

@@ -3,9 +3,9 @@
 // (polled every 10 s); the loaded run's own events say sooner when it ends. A list
 // fetched just as the run finished can still say "running": the events win.
 
-import { fmtTime, t } from "./i18n.js";
+import { fmtTime, t } from "../core/i18n.js";
 import { compressionText, networkName } from "./netlabels.js";
-import { compressionOf, optionsOf, TERMINAL_STATUSES } from "./state.js";
+import { compressionOf, optionsOf, TERMINAL_STATUSES } from "../core/reducer.js";
 
 /**
  * Pure: `runs` with the entry of run `id` given the status (and step) the page knows from

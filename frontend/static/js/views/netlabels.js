@@ -1,6 +1,6 @@
 // netlabels.js — words for a run's network model and compression, from the catalogs.
 
-import { fmtNum, t } from "./i18n.js";
+import { fmtNum, t } from "../core/i18n.js";
 
 /** "10 GbE" / "one slow link" / "custom network" (the preset's name). */
 export function networkName(network) {

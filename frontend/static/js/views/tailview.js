@@ -2,10 +2,10 @@
 // 2013): per step the slowest rank's step time and the median rank's, and the run's p50
 // and p99 of the per-step max. One slow worker makes every synchronous step slow.
 
-import { fmtNum, getLang, t } from "./i18n.js";
+import { fmtNum, getLang, t } from "../core/i18n.js";
 import { createThrottledCard } from "./card.js";
 import { OKABE_ITO } from "./palette.js";
-import { tailLatency, tailLatencyApplies } from "./state.js";
+import { tailLatency, tailLatencyApplies } from "../core/reducer.js";
 
 const MIN_INTERVAL_MS = 300;
 export const TAIL_MIN_STEPS = 5;

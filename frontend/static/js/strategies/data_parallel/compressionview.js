@@ -3,12 +3,12 @@
 // would send), the relative error and compression ratio per step, and the error-feedback
 // residual ‖e‖ per step. Three small Plotly charts, redrawn at most ~3 times a second.
 
-import { fmtBytes, fmtNum, getLang, t } from "./i18n.js";
-import { compressionText } from "./netlabels.js";
-import { createThrottledCard } from "./card.js";
-import { rankColor } from "./palette.js";
-import { completeStep, compressionAt, compressionOf, compressionSeries, gradBytes, ranksOf } from "./state.js";
-import { thin } from "./charts.js";
+import { fmtBytes, fmtNum, getLang, t } from "../../core/i18n.js";
+import { compressionText } from "../../views/netlabels.js";
+import { createThrottledCard } from "../../views/card.js";
+import { rankColor } from "../../views/palette.js";
+import { completeStep, compressionAt, compressionOf, compressionSeries, gradBytes, ranksOf } from "../../core/reducer.js";
+import { thin } from "../../views/charts.js";
 
 const MIN_INTERVAL_MS = 300;
 const FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans SC', 'PingFang SC', sans-serif";

@@ -2,9 +2,9 @@
 // served locally from /vendor/plotly.min.js). Redraws are throttled to ~4–5 Hz and use
 // Plotly.react, which diffs instead of rebuilding.
 
-import { getLang, t } from "./i18n.js";
+import { getLang, t } from "../core/i18n.js";
 import { rankColor } from "./palette.js";
-import { lossSeries } from "./state.js";
+import { lossSeries } from "../core/reducer.js";
 
 const MIN_INTERVAL_MS = 220;
 const MAX_POINTS = 1500; // per trace; a chart a few hundred pixels wide shows no more

@@ -13,9 +13,9 @@
 // spec does not list is not offered, one it allows only with some options is shown
 // disabled with the spec's reason.
 
-import { getLang, t } from "./i18n.js";
-import { strategySpec, textIn, whyNot } from "./specs.js";
-import { isGone, LINK_FAULT_ACTIONS, optionsOf, ranksOf, serverRanks } from "./state.js";
+import { getLang, t } from "../core/i18n.js";
+import { strategySpec, textIn, whyNot } from "../core/specs.js";
+import { isGone, LINK_FAULT_ACTIONS, optionsOf, ranksOf, serverRanks } from "../core/reducer.js";
 
 /** A server process crashes or hangs, nothing in between. */
 const SERVER_ACTIONS = ["kill", "freeze"];

@@ -8,10 +8,10 @@
 // red packet that stops short of the server. When events outrun the animation (full
 // speed), the newest batch replaces the running one: skipped, never queued.
 
-import { fmtBytesShort, fmtBytes, fmtNum, t } from "./i18n.js";
-import { OKABE_ITO, rankColor, STATUS_FILL } from "./palette.js";
-import { isRestarting, psConfig, psNodes } from "./state.js";
-import { decorateNode, failedLines, faultTitle } from "./faultlog.js";
+import { fmtBytesShort, fmtBytes, fmtNum, t } from "../../core/i18n.js";
+import { OKABE_ITO, rankColor, STATUS_FILL } from "../../views/palette.js";
+import { isRestarting, psConfig, psNodes } from "../../core/reducer.js";
+import { decorateNode, failedLines, faultTitle } from "../../views/faultlog.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const W = 340;

@@ -4,7 +4,7 @@
 // parameter server rebuilt), never all called "recovered from a checkpoint".
 
 import { fmtDetection, translateCause } from "./faultlog.js";
-import { t } from "./i18n.js";
+import { t } from "../core/i18n.js";
 
 const POLICY_KEYS = {
   restart: "lesson.measuredRecoveries",

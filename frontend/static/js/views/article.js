@@ -3,8 +3,8 @@
 // (sync, backup workers, async, SSP). Only the keys change; applyI18n-style elements
 // (data-i18n / data-i18n-html) keep re-translating on a language switch.
 
-import { t } from "./i18n.js";
-import { psConfig } from "./state.js";
+import { t } from "../core/i18n.js";
+import { psConfig } from "../core/reducer.js";
 
 /** "dp" or "ps-<mode>" for a run's state (no run: "dp", the page's default text). */
 export function articleKind(state) {

@@ -7,7 +7,7 @@
 // The common settings are the hand-written fields of index.html with data-field="<name>"
 // (selects with data-choices="<catalog prefix>" get their options from the schema).
 
-import { getLang, t } from "./i18n.js";
+import { getLang, t } from "../core/i18n.js";
 import { networkName } from "./netlabels.js";
 import { createOptionsForm } from "./optionsform.js";
 import { createLinksEditor, createScheduleEditor, shapeFault } from "./formrows.js";
@@ -23,10 +23,10 @@ import {
   strategySpec,
   textIn,
   whyNot,
-} from "./specs.js";
-import { isLive, qsgdBits } from "./state.js";
+} from "../core/specs.js";
+import { isLive, qsgdBits } from "../core/reducer.js";
 import { renderRunList } from "./runlist.js";
-import { formParams, getParam, numOrRaw, setFormParams } from "./urlstate.js";
+import { formParams, getParam, numOrRaw, setFormParams } from "../core/urlstate.js";
 
 /** The baseline of a compressed run: the same run (same seed) without compression, at
  *  full speed and without per-message events, so it finishes long before the paced run. */

@@ -13,9 +13,9 @@
 // it. The module owns the header popover and the banner under the header; main.js tells
 // it which run the page shows (noteRun) and it asks main.js to load runs (loadRun).
 
-import { INSTRUCTOR_KEY_STORE } from "./api.js";
-import { t } from "./i18n.js";
-import { getParam, hasParam, pageLink, setParams } from "./urlstate.js";
+import { INSTRUCTOR_KEY_STORE } from "../core/api.js";
+import { t } from "../core/i18n.js";
+import { getParam, hasParam, pageLink, setParams } from "../core/urlstate.js";
 
 const KEY_STORE = INSTRUCTOR_KEY_STORE; // api.js sends it with controls of runs not started here
 const ROOM_STORE = "distlab.instructorRoom";

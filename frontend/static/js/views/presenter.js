@@ -5,8 +5,8 @@
 // It reads the player and the run through the hooks main.js passes in; it never touches
 // events itself (the narration facts come from narrate.js, on reducer state).
 
-import { t } from "./i18n.js";
-import { getParam, setParams } from "./urlstate.js";
+import { t } from "../core/i18n.js";
+import { getParam, setParams } from "../core/urlstate.js";
 
 /** Keys 1–9: steps per second, for a live run's pace (set_pace) and for replay alike. */
 export const KEY_SPEEDS = [1, 2, 3, 5, 8, 10, 15, 20, 30];

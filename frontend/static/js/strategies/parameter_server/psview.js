@@ -2,10 +2,10 @@
 // of every applied gradient (as of the shown step), its mean, for SSP the bound s and the
 // clock-gap distribution, and the newest update in words.
 
-import { fmtNum, getLang, t } from "./i18n.js";
-import { createThrottledCard } from "./card.js";
-import { OKABE_ITO } from "./palette.js";
-import { isPs, psConfig, stalenessHistogram } from "./state.js";
+import { fmtNum, getLang, t } from "../../core/i18n.js";
+import { createThrottledCard } from "../../views/card.js";
+import { OKABE_ITO } from "../../views/palette.js";
+import { isPs, psConfig, stalenessHistogram } from "../../core/reducer.js";
 
 const MIN_INTERVAL_MS = 250;
 

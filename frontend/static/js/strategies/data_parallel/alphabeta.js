@@ -3,12 +3,12 @@
 // run's own modelled communication time as a marker. Drawn with Plotly; redrawn only
 // when what it shows changes.
 
-import { fmtBytes, fmtNum, getLang, t } from "./i18n.js";
+import { fmtBytes, fmtNum, getLang, t } from "../../core/i18n.js";
 import { curvesBySize, curvesByWorkers, logTicks, ringTreeCrossover } from "./netmodel.js";
-import { compressionText, networkText } from "./netlabels.js";
-import { createThrottledCard } from "./card.js";
-import { OKABE_ITO } from "./palette.js";
-import { compressionOf, gradBytes, modelledCommMean, ranksOf, runAlgo, runNetwork } from "./state.js";
+import { compressionText, networkText } from "../../views/netlabels.js";
+import { createThrottledCard } from "../../views/card.js";
+import { OKABE_ITO } from "../../views/palette.js";
+import { compressionOf, gradBytes, modelledCommMean, ranksOf, runAlgo, runNetwork } from "../../core/reducer.js";
 
 export const AB_COLORS = { ring: OKABE_ITO.orange, tree: OKABE_ITO.blue, naive: OKABE_ITO.purple };
 const DASH = { ring: "solid", tree: "solid", naive: "dashdot" };

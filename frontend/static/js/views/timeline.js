@@ -9,9 +9,9 @@
 // measured; steps follow each other without idle time, each beginning when the slowest
 // rank finished the previous one (a synchronous all-reduce is a barrier).
 
-import { t, fmtNum } from "./i18n.js";
+import { t, fmtNum } from "../core/i18n.js";
 import { networkText } from "./netlabels.js";
-import { checkpointList, faultMarkers, recoveryList, runNetwork, skippedSteps, timelineWindow } from "./state.js";
+import { checkpointList, faultMarkers, recoveryList, runNetwork, skippedSteps, timelineWindow } from "../core/reducer.js";
 import { stepRange } from "./faultlog.js";
 
 export const TIMELINE_STEPS = 30;

@@ -3,7 +3,7 @@
 // optionally advancing by itself (replay). Stale replay loops are cancelled with a
 // generation counter, as in TensorFlow Playground's Player.
 
-import { applyEvent, completeStep, eventsBetween, initialState, reduceEvents } from "./state.js";
+import { applyEvent, completeStep, eventsBetween, initialState, reduceEvents } from "./reducer.js";
 
 export class Player {
   /**

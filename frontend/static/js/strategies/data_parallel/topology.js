@@ -12,9 +12,9 @@
 //   and round by round, for its measured duration scaled up for visibility. Each edge is
 //   labelled with the bytes it has carried up to the shown step.
 
-import { fmtBytes, fmtBytesShort, fmtNum, t } from "./i18n.js";
-import { OKABE_ITO, rankColor, STATUS_FILL } from "./palette.js";
-import { decorateNode, failedLines, faultTitle } from "./faultlog.js";
+import { fmtBytes, fmtBytesShort, fmtNum, t } from "../../core/i18n.js";
+import { OKABE_ITO, rankColor, STATUS_FILL } from "../../views/palette.js";
+import { decorateNode, failedLines, faultTitle } from "../../views/faultlog.js";
 import {
   commRounds,
   completeStep,
@@ -31,7 +31,7 @@ import {
   runAlgo,
   stepMessages,
   stepTraffic,
-} from "./state.js";
+} from "../../core/reducer.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const W = 400;
