@@ -135,7 +135,10 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "and rejoin in group-rank order)",
     },
     "boundary": {
-        "grid": "object: nx, ny, extent, probs (ny*nx P(class 1), row-major from ymin)",
+        "grid": "object: nx, ny, extent, q8 (ny*nx P(class 1) × 255 as bytes, base64, "
+        "row-major from ymin; runs recorded before have probs, a list of floats). Sent a "
+        "few times a second at a human pace, every step while paused, ~50 per run at "
+        "full speed, and at the last step",
     },
     "control": {
         "action": "str: pause | resume | step | stop | set_pace (faults are `fault` events)",

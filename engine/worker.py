@@ -16,6 +16,7 @@ worker (a killed worker can corrupt only its own pipe, never a shared queue):
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import signal
 import socket
@@ -438,11 +439,15 @@ class _Runtime:
         return self.sender.dropped
 
 
+BOUNDARY_PER_S = 4  # at a human pace: the picture changes slowly, viewers are many
+
+
 def _boundary_due(config: RunConfig, control: ControlState, step: int) -> bool:
-    if step == config.steps:
+    if step == config.steps or control.paused:  # the end, and every single step
         return True
     every = config.boundary_every
     if every is None:
-        # At human pace every step is worth drawing; at full speed ~50 frames per run.
-        every = 1 if control.pace else max(1, config.steps // 50)
+        # At a human pace a few frames a second; at full speed ~50 frames per run.
+        every = (max(1, math.ceil(control.pace / BOUNDARY_PER_S)) if control.pace
+                 else max(1, config.steps // 50))
     return step % every == 0

@@ -5,6 +5,17 @@
 import { getLang, t } from "../core/i18n.js";
 import { classColor, probRGB, rankColor } from "./palette.js";
 
+/** Pure: a boundary frame's P(class 1) per cell, row-major from ymin: decoded from its
+ *  bytes (`q8`, base64, P × 255), or the list of numbers older runs recorded (`probs`). */
+export function gridProbs(grid) {
+  if (Array.isArray(grid.probs)) return grid.probs;
+  if (typeof grid.q8 !== "string") return null;
+  const bytes = atob(grid.q8);
+  const out = new Float32Array(bytes.length);
+  for (let k = 0; k < bytes.length; k++) out[k] = bytes.charCodeAt(k) / 255;
+  return out;
+}
+
 export function createBoundary(canvas, noteEl, legendEl) {
   let drawnKey = "";
   let legendKey = "";
@@ -68,8 +79,9 @@ export function createBoundary(canvas, noteEl, legendEl) {
 
     ctx.fillStyle = "#f4f4f4";
     ctx.fillRect(ox, oy, side, side);
-    if (b && b.grid && Array.isArray(b.grid.probs)) {
-      const { nx, ny, probs } = b.grid;
+    const probs = b && b.grid ? gridProbs(b.grid) : null;
+    if (probs) {
+      const { nx, ny } = b.grid;
       const gext = b.grid.extent || ext;
       if (!heat || heatStep !== b) {
         heat = document.createElement("canvas");
