@@ -1,10 +1,11 @@
 """WebSocket fan-out of run events: one shared feed per run, encoded once.
 
 Each live run that has viewers has a *feed*: the run's recent events, gathered into ticks
-(at most ~20 a second), each tick encoded to JSON once. A viewer is only a cursor into its
-run's feed; its sender task sends everything past its cursor as one message — for a
-viewer that keeps up, the tick's own string — so a lecture hall of viewers costs one
-encoding per tick, not a queue, a copy and a ``json.dumps`` per viewer.
+(at most ~20 a second), each tick encoded to JSON and deflated once. A viewer is only a
+cursor into its run's feed; its sender task sends every tick past its cursor as one
+binary message — the very bytes every other viewer gets — so a lecture hall of viewers
+costs one encoding and one compression per tick, not a queue, a copy, a ``json.dumps``
+and a compression per viewer. (The backlog a viewer first catches up on is JSON text.)
 
 Publishing never waits. A viewer that stops reading only lets its cursor fall behind; the
 feed keeps a bounded window of ticks (``window`` of them, shared by all its viewers), and
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import zlib
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -35,13 +37,13 @@ class RunFeed:
     Events are collected and flushed as one tick at most every ``interval`` seconds (at
     once after a quiet spell, and at once for the run's end), and every waiting viewer is
     woken by the same tick. A viewer that keeps up therefore sends, at the same moment as
-    all the others, the very same string.
+    all the others, the very same bytes.
     """
 
     def __init__(self, window: int, interval: float) -> None:
         self._window = window
         self._interval = interval
-        self._ticks: deque[str] = deque()  # each tick's events as an encoded JSON array
+        self._ticks: deque[bytes] = deque()  # each tick's events: a JSON array, deflated
         self.start = 0  # absolute index of the oldest tick still kept
         self.final: int | None = None  # index of the tick with run_finished
         self._pending: Batch = []
@@ -75,7 +77,7 @@ class RunFeed:
             return
         if self._pending[-1].get("type") == "run_finished":
             self.final = self.end
-        self._ticks.append(json.dumps(self._pending, separators=(",", ":")))
+        self._ticks.append(deflate(json.dumps(self._pending, separators=(",", ":"))))
         self._pending = []
         loop = _running_loop()
         self._last_flush = loop.time() if loop is not None else 0.0
@@ -93,16 +95,27 @@ class RunFeed:
                 self._changed = asyncio.Event()
             await self._changed.wait()
 
-    def since(self, cursor: int) -> tuple[str, int, bool] | None:
-        """Everything from ``cursor`` on as one JSON array, the new cursor, and whether
-        the run has ended in it; ``None`` when the window has already passed ``cursor``."""
+    def since(self, cursor: int) -> tuple[list[bytes], int, bool] | None:
+        """The ticks from ``cursor`` on (one binary message each), the new cursor, and
+        whether the run has ended in them; ``None`` when the window has passed ``cursor``."""
         if cursor < self.start:
             return None
         ticks = list(itertools.islice(self._ticks, cursor - self.start, None))
-        message = ticks[0] if len(ticks) == 1 else "[" + ",".join(
-            t[1:-1] for t in ticks if t != "[]") + "]"
         ended = self.final is not None and self.final < self.end
-        return message, self.end, ended
+        return ticks, self.end, ended
+
+
+def deflate(text: str) -> bytes:
+    """A tick as it goes on the wire: the JSON text, raw-deflated once for every viewer
+    (the browser inflates it with ``DecompressionStream("deflate-raw")``). Per-connection
+    permessage-deflate would compress the same bytes once per viewer instead."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return packer.compress(text.encode()) + packer.flush()
+
+
+def inflate(data: bytes) -> str:
+    """The inverse of ``deflate`` (for Python clients and tests)."""
+    return zlib.decompress(data, -15).decode()
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

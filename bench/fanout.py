@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -23,9 +24,12 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import websockets
+
+from backend.hub import inflate
 
 KEY = "bench-key"
 
@@ -43,6 +47,11 @@ def _http(base: str, method: str, path: str, body: dict | None = None) -> dict:
                                           "X-Instructor-Key": KEY})
     with urllib.request.urlopen(req, timeout=30) as res:
         return json.loads(res.read() or b"{}")
+
+
+def _events(message: str | bytes) -> list[dict]:
+    """A /ws/runs message: JSON text (backlog) or a raw-deflated JSON tick (live)."""
+    return json.loads(inflate(message) if isinstance(message, bytes) else message)
 
 
 def _rss_mib(pid: int) -> float:
@@ -67,7 +76,7 @@ async def _follower(ws_base: str, code: str, got_room: list[float],
         try:
             async for message in ws:
                 now = time.perf_counter()
-                for event in json.loads(message):
+                for event in _events(message):
                     arrivals[event["seq"]] = now
         except websockets.ConnectionClosed:
             pass
@@ -127,14 +136,10 @@ async def bench(base: str, pid: int, viewers: int, stalled: int, steps: int) -> 
     print(f"server RSS: {rss_before:.0f} MiB before the run, peak {rss_peak:.0f} MiB")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--viewers", type=int, default=200)
-    parser.add_argument("--stalled", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=200)
-    args = parser.parse_args()
-    port = _free_port()
-    data = tempfile.mkdtemp(prefix="distlab-fanout-")
+@contextlib.contextmanager
+def start_server(port: int) -> Iterator[str]:
+    """``distlab serve`` as a subprocess with its own data directory; yields its URL."""
+    data = tempfile.mkdtemp(prefix="distlab-bench-")
     proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--port", str(port),
                              "--data-dir", data],
                             env={**os.environ, "DISTLAB_INSTRUCTOR_KEY": KEY},
@@ -151,10 +156,39 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        asyncio.run(bench(base, proc.pid, args.viewers, args.stalled, args.steps))
+        yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--viewers", type=int, default=200)
+    parser.add_argument("--stalled", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=200)
+    args = parser.parse_args()
+    port = _free_port()
+    with start_server(port) as base:
+        pid = _server_pid(port)
+        asyncio.run(bench(base, pid, args.viewers, args.stalled, args.steps))
+
+
+def _server_pid(port: int) -> int:
+    """The pid listening on ``port`` (the server, for its memory)."""
+    target = f"{port:04X}"
+    inodes = {line.split()[9] for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+              if line.split()[1].endswith(":" + target) and line.split()[3] == "0A"}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                if fd.readlink().name.strip("socket:[]") in inodes:
+                    return int(proc.name)
+        except OSError:
+            continue
+    raise RuntimeError("no server process found")
 
 
 if __name__ == "__main__":

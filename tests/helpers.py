@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -47,3 +48,18 @@ def assert_gapless(events: list[dict[str, Any]], start: int = 1) -> None:
 
 def not_me(pid: int) -> bool:
     return pid != os.getpid()
+
+
+def receive_events(ws: Any) -> list[dict[str, Any]]:
+    """One message of ``/ws/runs/{id}``: a JSON array, as text (the backlog) or deflated
+    bytes (live ticks, backend/hub.py)."""
+    from backend.hub import inflate
+
+    message = ws.receive()
+    if message.get("type") == "websocket.close":
+        from starlette.websockets import WebSocketDisconnect
+
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    if message.get("bytes") is not None:
+        return json.loads(inflate(message["bytes"]))
+    return json.loads(message["text"])

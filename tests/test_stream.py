@@ -12,14 +12,14 @@ from starlette.websockets import WebSocketDisconnect
 
 from backend.main import create_app
 from backend.settings import Settings
-from tests.helpers import assert_gapless
+from tests.helpers import assert_gapless, receive_events
 
 
 def read_until_closed(ws: Any) -> tuple[list[dict[str, Any]], int]:
     events: list[dict[str, Any]] = []
     while True:
         try:
-            message = ws.receive_json()
+            message = receive_events(ws)
         except WebSocketDisconnect as exc:
             return events, exc.code
         assert isinstance(message, list) and message, "each message is a non-empty array"
@@ -30,9 +30,9 @@ def test_viewer_joining_mid_run_gets_every_later_event_once(client: TestClient) 
     run = client.post("/api/runs", json={"workers": 3, "steps": 60, "batch_size": 8,
                                          "pace": 30.0, "detail": True}).json()
     with client.websocket_connect(f"/ws/runs/{run['id']}?after=0") as ws:
-        first = ws.receive_json()
+        first = receive_events(ws)
         while not any(e["type"] == "step" for e in first):
-            first += ws.receive_json()
+            first += receive_events(ws)
     cut = first[-1]["seq"]
     assert client.get(f"/api/runs/{run['id']}").json()["status"] in ("running", "starting")
     with client.websocket_connect(f"/ws/runs/{run['id']}?after={cut}") as ws:
@@ -105,27 +105,32 @@ def test_a_viewer_that_does_not_read_is_dropped_not_waited_for(tmp_path) -> None
 
 
 def test_the_feed_encodes_once_and_drops_only_a_viewer_the_window_passed() -> None:
-    from backend.hub import Hub
+    from backend.hub import Hub, inflate
 
     # No event loop needed: publishing is synchronous and never waits.
     hub = Hub(window_batches=3)
-    slow, fast = hub.subscribe("r"), hub.subscribe("r")
+    slow, fast, late = hub.subscribe("r"), hub.subscribe("r"), None
     sent: list[dict] = []
     for seq in range(1, 6):
         hub.publish("r", [{"seq": seq, "type": "step"}])
+        if seq == 4:
+            late = hub.subscribe("r")
         taken = fast.feed.since(fast.cursor)
         assert taken is not None
-        message, fast.cursor, ended = taken
-        sent += json.loads(message)
+        ticks, fast.cursor, ended = taken
+        sent += [e for tick in ticks for e in json.loads(inflate(tick))]
         assert not ended
     assert [e["seq"] for e in sent] == [1, 2, 3, 4, 5]  # the fast viewer got everything
-    assert slow.feed.since(slow.cursor) is None  # 5 batches behind a window of 3
+    assert slow.feed.since(slow.cursor) is None  # 5 ticks behind a window of 3
+    assert late is not None
+    late_ticks, _, _ = late.feed.since(late.cursor)
+    assert late_ticks == fast.feed.since(4)[0]  # the very same bytes, encoded once
     hub.publish("r", [{"seq": 6, "type": "run_finished"}])
-    message, _, ended = fast.feed.since(fast.cursor)
-    assert json.loads(message) == [{"seq": 6, "type": "run_finished"}] and ended
-    hub.unsubscribe(slow)
-    assert hub.viewer_count("r") == 1
-    hub.unsubscribe(fast)
+    ticks, _, ended = fast.feed.since(fast.cursor)
+    assert [json.loads(inflate(t)) for t in ticks] == [[{"seq": 6, "type": "run_finished"}]]
+    assert ended
+    for viewer in (slow, fast, late):
+        hub.unsubscribe(viewer)
     assert hub.viewer_count("r") == 0
     hub.publish("r", [{"seq": 7}])  # nobody watches: nothing is kept or encoded
     assert hub.subscribe("r").cursor == 0

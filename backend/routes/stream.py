@@ -1,9 +1,11 @@
 """``/ws/runs/{id}?after=<seq>``: every event after ``seq``, then live, in JSON arrays.
 
-Messages are batched: at most about 20 per second per viewer, each holding everything
-that arrived since the last one. After ``run_finished`` (or for a run that has ended) the
-server closes with 1000. A viewer that falls too far behind is closed with 1013 and
-resumes with ``?after=``. Anything a client sends is read and ignored.
+The events already there come as text messages (JSON arrays); live events come in ticks,
+at most about 20 a second, each a binary message holding a JSON array deflated (raw
+deflate, ``backend/hub.py``: compressed once for every viewer). After ``run_finished``
+(or for a run that has ended) the server closes with 1000. A viewer that falls too far
+behind is closed with 1013 and resumes with ``?after=``. Anything a client sends is read
+and ignored.
 """
 
 from __future__ import annotations
@@ -73,8 +75,9 @@ async def _follow(ws: WebSocket, viewer: Any, client_gone: asyncio.Task[None]) -
         if taken is None:  # so far behind that the shared window has moved on
             viewer.overflowed = True
             return
-        message, viewer.cursor, ended = taken
-        await ws.send_text(message)
+        ticks, viewer.cursor, ended = taken
+        for tick in ticks:
+            await ws.send_bytes(tick)
         if ended:
             return
 

@@ -104,8 +104,24 @@ export function errorMessage(data, fallback = "") {
   return fallback;
 }
 
+/** One message of /ws/runs/{id} as its array of events: JSON text (the backlog), or a
+ *  live tick, JSON deflated once on the server for every viewer (backend/hub.py). */
+export async function decodeMessage(data) {
+  let text = data;
+  if (typeof data !== "string") {
+    const stream = new Blob([data]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+    text = await new Response(stream).text();
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Follow a run's events over WebSocket. Each message is a JSON array of events.
+ * Follow a run's events over WebSocket. Each message is a JSON array of events (deflated
+ * for live ticks: decodeMessage), handed on in the order the messages came.
  * On an unexpected close it reconnects with `?after=<last seq seen>` (backoff 0.5 s .. 5 s).
  * It stops after `run_finished` has been seen, after an application close code (4xxx),
  * when `shouldReconnect()` resolves false, or when `close()` is called. The client never sends anything.
@@ -129,18 +145,19 @@ export function followRun(runId, { after = 0, onEvents, onState, onEnd, shouldRe
     if (closed) return;
     onState?.("connecting");
     ws = new WebSocket(url());
+    ws.binaryType = "arraybuffer";
+    // Messages are decoded in order: live ticks arrive deflated (inflated asynchronously),
+    // so each waits for the one before it.
+    let decoding = Promise.resolve();
     ws.onopen = () => {
       delay = 500;
       onState?.("open");
     };
     ws.onmessage = (msg) => {
-      if (closed) return;
-      let batch;
-      try {
-        batch = JSON.parse(msg.data);
-      } catch {
-        return;
-      }
+      decoding = decoding.then(() => decodeMessage(msg.data)).then(take, () => {});
+    };
+    const take = (batch) => {
+      if (closed || batch == null) return;
       if (!Array.isArray(batch)) batch = [batch];
       const fresh = batch.filter((e) => e && typeof e.seq === "number" && e.seq > lastSeq);
       if (!fresh.length) return;
@@ -150,6 +167,10 @@ export function followRun(runId, { after = 0, onEvents, onState, onEnd, shouldRe
     };
     ws.onclose = (ev) => {
       ws = null;
+      // Let the messages still being inflated land before deciding what the close means.
+      decoding.then(() => onClosed(ev));
+    };
+    const onClosed = (ev) => {
       if (closed) return;
       if (finished || (ev.code >= 4000 && ev.code < 5000)) {
         closed = true;
