@@ -7,10 +7,8 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,17 +18,12 @@ from engine.causes import CAUSES, cause_text, make
 from engine.config import RunConfig
 from engine.export import to_trace
 from engine.supervisor import RunSupervisor
+from tests.frontend_catalogs import catalogs
 from tests.helpers import wait_all_dead, worker_pids
-
-I18N = Path(__file__).resolve().parent.parent / "frontend" / "static" / "js" / "core" / "i18n.js"
 
 
 def _catalog(lang: str) -> dict[str, str]:
-    source = I18N.read_text(encoding="utf-8")
-    m = re.search(rf"/\*CATALOG:{lang}\*/\s*(\{{.*?\}})\s*/\*END CATALOG:{lang}\*/", source,
-                  re.S)
-    assert m, lang
-    return json.loads(m.group(1))
+    return catalogs()[lang]
 
 
 def _placeholders(template: str) -> set[str]:

@@ -3,9 +3,10 @@
 The run form no longer keeps copies of the engine's choices, defaults or ranges: it builds
 the strategy's options from ``GET /api/strategies`` and reads the common settings' limits
 from ``GET /api/schema/config`` (checked by the browser tests). What is left to check here:
-- the reducer handles exactly the event types the engine emits (strategies' included), and
-  the step fields and statuses it reads exist; the JS constants are read by importing the
-  module with node, not by parsing its source;
+- the core reducer handles exactly the engine's common event types, and each strategy's
+  slice exactly the types its spec adds, so every type the engine emits is handled; the
+  step fields and statuses it reads exist; the JS constants are read by importing the
+  modules with node (strategies registered as main.js does), not by parsing their source;
 - what the form sends is what ``POST /api/runs`` accepts, and every option a strategy
   declares has a kind the form can draw;
 - the hand-written common fields of the page name real settings, and every choice of
@@ -33,6 +34,7 @@ from engine.events import EVENT_TYPES, FINAL_STATUSES, all_event_types
 from engine.network import NETWORKS
 from engine.strategies import registry
 from frontend import STATIC_DIR, TEMPLATES_DIR
+from tests.frontend_catalogs import catalog_modules, catalogs
 
 JS = STATIC_DIR / "js"
 HTML = TEMPLATES_DIR / "index.html"
@@ -43,25 +45,34 @@ def _read(path: Path) -> str:
 
 
 @cache
-def _state_constants() -> dict[str, list[str]]:
-    """The reducer's exported lists, as node imports them."""
+def _state_constants() -> dict:
+    """The reducer's exported lists, as node imports them, the strategies registered."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed")
-    script = (
-        f"import('{(JS / 'core' / 'reducer.js').as_uri()}').then(m => console.log(JSON.stringify({{"
-        "handled: m.HANDLED_EVENT_TYPES, step: m.STEP_FIELDS, terminal: m.TERMINAL_STATUSES,"
-        " ops: m.COMM_OP_ORDER})))"
-    )
+    script = f"""
+const [reducer, selectors, registry, strategies, dp, i18n] = await Promise.all([
+  import('{(JS / "core" / "reducer.js").as_uri()}'),
+  import('{(JS / "core" / "selectors.js").as_uri()}'),
+  import('{(JS / "core" / "registry.js").as_uri()}'),
+  import('{(JS / "strategies" / "index.js").as_uri()}'),
+  import('{(JS / "strategies" / "data_parallel" / "slice.js").as_uri()}'),
+  import('{(JS / "core" / "i18n.js").as_uri()}'),
+]);
+strategies.registerStrategies();
+console.log(JSON.stringify({{
+  common: reducer.COMMON_EVENT_TYPES, slices: registry.sliceEventTypes(),
+  handled: reducer.handledEventTypes(), step: reducer.STEP_FIELDS,
+  terminal: selectors.TERMINAL_STATUSES, ops: dp.COMM_OP_ORDER, catalogs: i18n.CATALOGS,
+}}));
+"""
     out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True,
                          text=True, check=True, timeout=30)
     return json.loads(out.stdout)
 
 
 def _catalogs() -> dict[str, dict[str, str]]:
-    source = _read(JS / "core" / "i18n.js")
-    found = re.findall(r"/\*CATALOG:(\w+)\*/\s*(\{.*?\})\s*/\*END CATALOG:\1\*/", source, re.S)
-    return {lang: json.loads(body) for lang, body in found}
+    return catalogs()
 
 
 def _common_fields() -> dict[str, dict]:
@@ -81,11 +92,25 @@ def _html_fields() -> list[tuple[str, str | None]]:
 # ---------------------------------------------------------------- events
 
 
-def test_reducer_handles_exactly_the_engine_event_types() -> None:
-    handled = set(_state_constants()["handled"])
-    engine = set(all_event_types())
-    assert handled - engine == set(), "the reducer handles types the engine never emits"
-    assert engine - handled == set(), "new engine event types: handle them in state.js"
+def test_the_core_reducer_handles_exactly_the_common_event_types() -> None:
+    common = set(_state_constants()["common"])
+    assert common == set(EVENT_TYPES), "common event types: handle them in js/core/reducer.js"
+
+
+def test_each_strategy_slice_handles_exactly_the_event_types_its_spec_adds() -> None:
+    slices = _state_constants()["slices"]
+    specs = registry.specs()
+    assert set(slices) <= set(specs), "a frontend for a strategy the engine does not have"
+    for name, spec in specs.items():
+        if spec.events:
+            assert name in slices, f"{name} adds events: give it a slice in js/strategies/{name}/"
+        assert set(slices.get(name, ())) == set(spec.events), name
+
+
+def test_every_engine_event_type_is_handled_by_the_core_or_a_registered_slice() -> None:
+    handled = _state_constants()["handled"]
+    assert len(handled) == len(set(handled)), "a type handled twice"
+    assert set(handled) == set(all_event_types())
 
 
 def test_step_fields_read_by_the_reducer_exist_in_the_schema() -> None:
@@ -147,6 +172,20 @@ def test_the_pages_common_fields_are_settings_with_words_for_every_choice() -> N
 
 
 # ---------------------------------------------------------------- i18n
+
+
+def test_every_key_lives_in_one_catalog_module_and_the_page_merges_them_all() -> None:
+    """Catalogs are split by feature (js/i18n/*.js) and by strategy
+    (js/strategies/<name>/catalog.js): a key in two modules would be a silent override."""
+    seen: dict[str, str] = {}
+    for module, langs in catalog_modules().items():
+        assert set(langs) == {"en", "zh"}, module
+        assert set(langs["en"]) == set(langs["zh"]), module
+        for key in langs["en"]:
+            assert key not in seen, f"{key} in {seen.get(key)} and {module}"
+            seen[key] = module
+    # what core/i18n.js holds once the strategies are registered (main.js does it first)
+    assert _state_constants()["catalogs"] == catalogs()
 
 
 def test_both_catalogs_have_the_same_keys() -> None:

@@ -19,6 +19,7 @@ from backend.lessons import Lesson, load_lessons
 from backend.models import RunCreate
 from engine.scenarios import SCENARIOS
 from frontend import LESSONS_DIR, STATIC_DIR
+from tests.frontend_catalogs import catalogs
 
 FILES = sorted(LESSONS_DIR.glob("*.json"))
 NUM_CHAPTERS = 15  # /work/shared/seed/course-outline.md: 15 chapters
@@ -29,9 +30,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _catalogs() -> dict[str, dict[str, str]]:
-    source = (STATIC_DIR / "js" / "core" / "i18n.js").read_text(encoding="utf-8")
-    found = re.findall(r"/\*CATALOG:(\w+)\*/\s*(\{.*?\})\s*/\*END CATALOG:\1\*/", source, re.S)
-    return {lang: json.loads(body) for lang, body in found}
+    return catalogs()
 
 
 def _texts(lesson: Lesson) -> list[tuple[str, str]]:

@@ -13,6 +13,9 @@ import {
   MODEL_ALGOS,
   ringTreeCrossover,
 } from "../../frontend/static/js/strategies/data_parallel/netmodel.js";
+import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
+
+registerStrategies(); // the strategies' slices, words and hooks, as main.js does
 
 const GOLDEN = JSON.parse(readFileSync(new URL("../golden/alphabeta.json", import.meta.url), "utf8"));
 const REL = 1e-9;

@@ -6,6 +6,9 @@ import { test } from "node:test";
 import { reduceEvents } from "../../frontend/static/js/core/reducer.js";
 import { faultLines, faultNarration, faultTitle, translateCause } from "../../frontend/static/js/views/faultlog.js";
 import { CATALOGS } from "../../frontend/static/js/core/i18n.js";
+import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
+
+registerStrategies(); // the strategies' slices, words and hooks, as main.js does
 
 let seq = 0;
 const ev = (type, fields) => ({ seq: ++seq, run_id: "r", t: seq * 0.1, rank: null, step: null, type, ...fields });

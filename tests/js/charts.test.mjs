@@ -4,6 +4,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { dataRanges } from "../../frontend/static/js/views/charts.js";
+import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
+
+registerStrategies(); // the strategies' slices, words and hooks, as main.js does
 
 test("loss chart ranges cover every finite point, padded on y", () => {
   const r = dataRanges([

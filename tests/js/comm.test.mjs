@@ -3,22 +3,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import {
-  applyEvent,
-  commRounds,
-  completeStep,
-  eventsBetween,
-  expectedTraffic,
-  gradBytes,
-  initialState,
-  linkTraffic,
-  reduceEvents,
-  runAlgo,
-  stepMessages,
-  stepTraffic,
-} from "../../frontend/static/js/core/reducer.js";
+import { linkTraffic, stepMessages, stepTraffic } from "../../frontend/static/js/core/comm.js";
+import { applyEvent, eventsBetween, initialState, reduceEvents } from "../../frontend/static/js/core/reducer.js";
+import { completeStep, gradBytes } from "../../frontend/static/js/core/selectors.js";
+import { commRounds, expectedTraffic, runAlgo } from "../../frontend/static/js/strategies/data_parallel/slice.js";
 import { linkBytesView } from "../../frontend/static/js/strategies/data_parallel/linkbytes.js";
 import { roundDurations } from "../../frontend/static/js/strategies/data_parallel/topology.js";
+import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
+
+registerStrategies(); // the strategies' slices, words and hooks, as main.js does
 
 // ------------------------------------------------------------ the engine's algorithms
 // The same message pattern as engine/collectives.py, for a gradient of `numel` floats.

@@ -20,6 +20,9 @@ import { SCHEMA, STRATEGIES } from "./fixtures/specs.mjs";
 setSpecs(STRATEGIES, SCHEMA);
 import { normalizeCode } from "../../frontend/static/js/views/room.js";
 import { applyEvent, initialState } from "../../frontend/static/js/core/reducer.js";
+import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
+
+registerStrategies(); // the strategies' slices, words and hooks, as main.js does
 
 test("?compare=A,B needs two different ids", () => {
   assert.deepEqual(parseCompare("abc,def"), ["abc", "def"]);

@@ -1,27 +1,27 @@
 // Elastic recovery in the reducer (shrink, rejoin, continue), link and scheduled faults,
 // the fault log's lines, and the Chinese translation of failure causes.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { faultMarkers, recoveryList } from "../../frontend/static/js/core/faults.js";
+import { applyEvent, initialState, reduceEvents } from "../../frontend/static/js/core/reducer.js";
 import {
-  applyEvent,
   completeStep,
-  faultMarkers,
-  initialState,
   isGone,
   isJoining,
   lossSeries,
-  reduceEvents,
   replicasIdentical,
   ringOrder,
-  recoveryList,
-} from "../../frontend/static/js/core/reducer.js";
+} from "../../frontend/static/js/core/selectors.js";
 import { faultLines, faultNarration, nodeMark, translateCause } from "../../frontend/static/js/views/faultlog.js";
 import { shapeFault } from "../../frontend/static/js/views/formrows.js";
 import { faultsFromUrl, faultsToUrl } from "../../frontend/static/js/core/urlstate.js";
 import { lostBands } from "../../frontend/static/js/views/timeline.js";
 import { failureAndRecoveryLines } from "../../frontend/static/js/views/measured.js";
-import { workerFault } from "../../frontend/static/js/core/reducer.js";
+import { workerFault } from "../../frontend/static/js/core/faults.js";
+import { CATALOGS } from "../../frontend/static/js/core/i18n.js";
+import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
+
+registerStrategies(); // the strategies' slices, words and hooks, as main.js does
 
 let seq = 0;
 const ev = (type, fields) => ({ seq: ++seq, run_id: "r", t: seq * 0.1, rank: null, step: null, type, ...fields });
@@ -110,11 +110,9 @@ test("continue (parameter server): members without the servers; link and not-app
   assert.deepEqual(marks.map((m) => [m.action, m.src, m.dst]), [["delay", 0, 1]]);
 });
 
-/** The catalog lookup for one language, read from i18n.js as the contract test does. */
+/** The catalog lookup for one language, from the merged catalogs (strategies registered). */
 function catalog(lang) {
-  const src = readFileSync(new URL("../../frontend/static/js/core/i18n.js", import.meta.url), "utf8");
-  const m = new RegExp(`/\\*CATALOG:${lang}\\*/\\s*(\\{[\\s\\S]*?\\})\\s*/\\*END CATALOG:${lang}\\*/`).exec(src);
-  const cat = JSON.parse(m[1]);
+  const cat = CATALOGS[lang];
   return (key, params = {}) => (cat[key] ?? key).replace(/\{(\w+)\}/g, (x, n) => (n in params ? String(params[n]) : x));
 }
 

@@ -2,22 +2,22 @@
 // events, keeps a fault log, and the timeline and the log formatter read it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { faultMarkers, hasFaults, skippedSteps, workerFault } from "../../frontend/static/js/core/faults.js";
 import {
   applyEvent,
   eventsBetween,
-  faultMarkers,
-  HANDLED_EVENT_TYPES,
-  hasFaults,
+  COMMON_EVENT_TYPES,
   initialState,
   reduceEvents,
-  skippedSteps,
-  workerFault,
 } from "../../frontend/static/js/core/reducer.js";
 import { faultLines, fmtDetection } from "../../frontend/static/js/views/faultlog.js";
 import { layoutSegments, skipBoxes } from "../../frontend/static/js/views/timeline.js";
 import { t } from "../../frontend/static/js/core/i18n.js";
 import { replicasBadge } from "../../frontend/static/js/strategies/data_parallel/topology.js";
-import { timelineWindow } from "../../frontend/static/js/core/reducer.js";
+import { timelineWindow } from "../../frontend/static/js/core/selectors.js";
+import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
+
+registerStrategies(); // the strategies' slices, words and hooks, as main.js does
 
 let seq = 0;
 const ev = (type, fields) => ({ seq: ++seq, run_id: "r", t: seq * 0.1, rank: null, step: null, type, ...fields });
@@ -32,7 +32,7 @@ const step = (rank, s, extra = {}) =>
   ev("step", { rank, step: s, loss: 0.5, compute_ms: 1, comm_ms: 0.5, wait_ms: 0, t_start: s * 0.2, param_checksum: 1, ...extra });
 
 test("the fault events are handled", () => {
-  for (const type of ["fault", "worker_failed", "nan_detected"]) assert.ok(HANDLED_EVENT_TYPES.includes(type), type);
+  for (const type of ["fault", "worker_failed", "nan_detected"]) assert.ok(COMMON_EVENT_TYPES.includes(type), type);
 });
 
 test("a killed worker is marked, then fails with its cause and detection time; the run fails", () => {

@@ -5,6 +5,9 @@ import { reduceEvents } from "../../frontend/static/js/core/reducer.js";
 import { checkpointAt, stragglerOf, workMs } from "../../frontend/static/js/views/narration.js";
 import { isRunKey, KEY_SPEEDS, speedForKey } from "../../frontend/static/js/views/presenter.js";
 import { readPage, writePage } from "../../frontend/static/js/core/urlstate.js";
+import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
+
+registerStrategies(); // the strategies' slices, words and hooks, as main.js does
 
 /** The view's part of the page keys: {presenter, hide, x, tl, at}. */
 function viewParamsFrom(q) {

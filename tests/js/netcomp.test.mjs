@@ -3,21 +3,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { stepMessages } from "../../frontend/static/js/core/comm.js";
+import { applyEvent, initialState, reduceEvents } from "../../frontend/static/js/core/reducer.js";
+import { runNetwork, timelineWindow } from "../../frontend/static/js/core/selectors.js";
 import {
-  applyEvent,
   compressionAt,
   compressionOf,
   compressionSeries,
-  initialState,
-  modelledCommMean,
   qsgdBits,
-  reduceEvents,
-  runAlgo,
-  runNetwork,
-  stepMessages,
-  timelineWindow,
   uncompressedWireBytes,
-} from "../../frontend/static/js/core/reducer.js";
+} from "../../frontend/static/js/strategies/data_parallel/compression.js";
+import { modelledCommMean, runAlgo } from "../../frontend/static/js/strategies/data_parallel/slice.js";
 import {
   allreduceMs,
   ceilLog2,
@@ -33,6 +29,9 @@ import { baselineConfig } from "../../frontend/static/js/views/controls.js";
 import { linksFromUrl, linksToUrl } from "../../frontend/static/js/core/urlstate.js";
 import { alphaBetaView } from "../../frontend/static/js/strategies/data_parallel/alphabeta.js";
 import { compressionView } from "../../frontend/static/js/strategies/data_parallel/compressionview.js";
+import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
+
+registerStrategies(); // the strategies' slices, words and hooks, as main.js does
 
 const close = (a, b, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps * Math.max(1, Math.abs(b)), `${a} != ${b}`);
 

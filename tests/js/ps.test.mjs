@@ -3,23 +3,28 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   applyEvent,
-  completeStep,
-  HANDLED_EVENT_TYPES,
+  COMMON_EVENT_TYPES,
   initialState,
-  lossSeries,
-  psNodes,
   reduceEvents,
+  toNumber,
+} from "../../frontend/static/js/core/reducer.js";
+import {
+  completeStep,
+  lossSeries,
   serverRanks,
-  stalenessHistogram,
   stepRanks,
   stepSummary,
   timelineWindow,
-  toNumber,
-} from "../../frontend/static/js/core/reducer.js";
+} from "../../frontend/static/js/core/selectors.js";
+import { psNodes, stalenessHistogram } from "../../frontend/static/js/strategies/parameter_server/slice.js";
 import { recSegments } from "../../frontend/static/js/views/timeline.js";
 import { faultNarration } from "../../frontend/static/js/views/faultlog.js";
 import { CATALOGS, t } from "../../frontend/static/js/core/i18n.js";
 import { RESTORED_SHOW_VERSIONS, restoredNote } from "../../frontend/static/js/strategies/parameter_server/pstopology.js";
+import { sliceEventTypes } from "../../frontend/static/js/core/registry.js";
+import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
+
+registerStrategies(); // the strategies' slices, words and hooks, as main.js does
 
 let seq = 0;
 const ev = (type, fields) => ({ seq: ++seq, run_id: "r", t: seq * 0.01, rank: null, step: null, type, ...fields });
@@ -45,8 +50,9 @@ const step = (rank, s, extra = {}) =>
 const upd = (rank, version, applied) => ev("ps_update", { rank, step: version, version, applied, shard: [0, 100], param_checksum: 1.5 });
 
 test("ps_update and gradient_dropped are handled", () => {
-  assert.ok(HANDLED_EVENT_TYPES.includes("ps_update"));
-  assert.ok(HANDLED_EVENT_TYPES.includes("gradient_dropped"));
+  // the parameter server's own events are its slice's: the core does not know them
+  assert.deepEqual(sliceEventTypes().parameter_server.sort(), ["gradient_dropped", "ps_update", "server_restored"]);
+  assert.ok(!COMMON_EVENT_TYPES.includes("ps_update") && !COMMON_EVENT_TYPES.includes("gradient_dropped"));
 });
 
 test("staleness histogram counts every applied gradient once (server 0), with its mean", () => {

@@ -2,25 +2,23 @@
 // re-executed steps replace the lost ones, nodes show the new pids; tail latency numbers.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { checkpointList, isRestarting, recoveryList, workerFault } from "../../frontend/static/js/core/faults.js";
+import { applyEvent, initialState, reduceEvents } from "../../frontend/static/js/core/reducer.js";
 import {
-  applyEvent,
-  checkpointList,
   completeStep,
-  initialState,
-  isRestarting,
   lossSeries,
   percentile,
   recordAt,
-  recoveryList,
-  reduceEvents,
   stepTimeMs,
   tailLatency,
   tailLatencyApplies,
-  workerFault,
-} from "../../frontend/static/js/core/reducer.js";
+} from "../../frontend/static/js/core/selectors.js";
 import { faultLines, recoveryText } from "../../frontend/static/js/views/faultlog.js";
 import { checkpointXs, layoutSegments, lostBands } from "../../frontend/static/js/views/timeline.js";
-import { timelineWindow } from "../../frontend/static/js/core/reducer.js";
+import { timelineWindow } from "../../frontend/static/js/core/selectors.js";
+import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
+
+registerStrategies(); // the strategies' slices, words and hooks, as main.js does
 
 let seq = 0;
 const ev = (type, fields) => ({ seq: ++seq, run_id: "r", t: seq * 0.1, rank: null, step: null, type, ...fields });

@@ -2,6 +2,9 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { recSegments } from "../../frontend/static/js/views/timeline.js";
+import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
+
+registerStrategies(); // the strategies' slices, words and hooks, as main.js does
 
 test("a step's segments are its measured phases, in the engine's order", () => {
   const rec = { phases: [["wait", 1.5], ["compute", 2], ["emulated", 5], ["comm", 0.7]],

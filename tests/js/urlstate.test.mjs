@@ -32,6 +32,9 @@ import {
 import { controlShape, valueOf } from "../../frontend/static/js/views/optionsform.js";
 import { faultChoices, optionNotes, recoveryBlocks } from "../../frontend/static/js/views/controls.js";
 import { CATALOGS } from "../../frontend/static/js/core/i18n.js";
+import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
+
+registerStrategies(); // the strategies' slices, words and hooks, as main.js does
 
 setSpecs(STRATEGIES, SCHEMA);
 const en = (k, p) => String(CATALOGS.en[k] ?? k).replace(/\{(\w+)\}/g, (m, n) => (p && n in p ? String(p[n]) : m));

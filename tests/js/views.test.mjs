@@ -8,6 +8,9 @@ import { CATALOGS, fmtBytes, fmtMs, fmtNum, fmtTime, t } from "../../frontend/st
 import { mergeRunStatus, runLabel } from "../../frontend/static/js/views/runlist.js";
 import { layoutSegments } from "../../frontend/static/js/views/timeline.js";
 import { animationMs } from "../../frontend/static/js/strategies/data_parallel/topology.js";
+import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
+
+registerStrategies(); // the strategies' slices, words and hooks, as main.js does
 
 const rec = (step, t_start, wait, compute, comm) => ({
   step,

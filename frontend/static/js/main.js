@@ -12,25 +12,21 @@ import { applyI18n, fmtBytes, fmtMs, fmtNum, getLang, initLang, onLangChange, se
 import { compressionText, networkName } from "./views/netlabels.js";
 import { Player } from "./core/player.js";
 import { createLinkBytes } from "./strategies/data_parallel/linkbytes.js";
+import { stepMessages } from "./core/comm.js";
+import { hasFaults } from "./core/faults.js";
+import { applyEvent, initialState } from "./core/reducer.js";
 import {
-  applyEvent,
-  commRounds,
   completeStep,
-  compressionAt,
-  compressionOf,
-  hasFaults,
-  initialState,
   isLive,
-  isPs,
-  optionsOf,
-  psConfig,
   lossSeries,
-  runAlgo,
+  optionsOf,
   runNetwork,
-  stepMessages,
   stepSummary,
   TERMINAL_STATUSES,
-} from "./core/reducer.js";
+} from "./core/selectors.js";
+import { compressionAt, compressionOf } from "./strategies/data_parallel/compression.js";
+import { commRounds, runAlgo } from "./strategies/data_parallel/slice.js";
+import { isPs, psConfig } from "./strategies/parameter_server/slice.js";
 import { createTimeline } from "./views/timeline.js";
 import { createTopology } from "./strategies/data_parallel/topology.js";
 import { createPsTopology } from "./strategies/parameter_server/pstopology.js";
@@ -48,6 +44,7 @@ import { createPresenter } from "./views/presenter.js";
 import { mergeRunStatus } from "./views/runlist.js";
 import { loadSpecs } from "./core/specs.js";
 import { getParam, setParams } from "./core/urlstate.js";
+import { registerStrategies } from "./strategies/index.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -67,6 +64,7 @@ const app = {
 };
 const BASELINES_KEY = "distlab.baselines"; // localStorage: {compressedRunId: baselineRunId}
 
+registerStrategies(); // their reducer slices and hooks, before any event or word
 initLang();
 applyI18n(document);
 

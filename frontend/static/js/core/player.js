@@ -3,7 +3,8 @@
 // optionally advancing by itself (replay). Stale replay loops are cancelled with a
 // generation counter, as in TensorFlow Playground's Player.
 
-import { applyEvent, completeStep, eventsBetween, initialState, reduceEvents } from "./reducer.js";
+import { applyEvent, eventsBetween, initialState, reduceEvents } from "./reducer.js";
+import { completeStep } from "./selectors.js";
 
 export class Player {
   /**

@@ -13,7 +13,7 @@
 // setFormParams touch `history`.
 
 import { commonFields, firstStrategy, formDefaults, strategyList, strategySpec } from "./specs.js";
-import { LINK_FAULT_ACTIONS } from "./reducer.js";
+import { LINK_FAULT_ACTIONS } from "./faults.js";
 
 /** The timeline's clocks; the first is the default. */
 export const TIMELINE_MODES = ["wall", "compact", "modelled"];

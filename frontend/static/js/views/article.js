@@ -4,7 +4,7 @@
 // (data-i18n / data-i18n-html) keep re-translating on a language switch.
 
 import { t } from "../core/i18n.js";
-import { psConfig } from "../core/reducer.js";
+import { psConfig } from "../strategies/parameter_server/slice.js";
 
 /** "dp" or "ps-<mode>" for a run's state (no run: "dp", the page's default text). */
 export function articleKind(state) {

@@ -4,7 +4,7 @@
 
 import { getLang, t } from "../core/i18n.js";
 import { rankColor } from "./palette.js";
-import { lossSeries } from "../core/reducer.js";
+import { lossSeries } from "../core/selectors.js";
 
 const MIN_INTERVAL_MS = 220;
 const MAX_POINTS = 1500; // per trace; a chart a few hundred pixels wide shows no more

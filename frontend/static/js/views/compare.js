@@ -8,7 +8,8 @@
 import * as api from "../core/api.js";
 import { fmtNum, getLang, t } from "../core/i18n.js";
 import { choiceText, strategyList, strategySpec, textIn } from "../core/specs.js";
-import { applyEvent, initialState, isLive, lossSeries, optionsOf, stepRanks, TERMINAL_STATUSES } from "../core/reducer.js";
+import { applyEvent, initialState } from "../core/reducer.js";
+import { isLive, lossSeries, optionsOf, stepRanks, TERMINAL_STATUSES } from "../core/selectors.js";
 import { recSegments } from "./timeline.js";
 import { OKABE_ITO } from "./palette.js";
 import { getParam, parseCompare, setParams } from "../core/urlstate.js";

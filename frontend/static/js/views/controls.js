@@ -24,7 +24,8 @@ import {
   textIn,
   whyNot,
 } from "../core/specs.js";
-import { isLive, qsgdBits } from "../core/reducer.js";
+import { isLive } from "../core/selectors.js";
+import { qsgdBits } from "../strategies/data_parallel/compression.js";
 import { renderRunList } from "./runlist.js";
 import { formParams, getParam, numOrRaw, setFormParams } from "../core/urlstate.js";
 

@@ -5,7 +5,8 @@
 // a plain list under the workers.
 
 import { fmtNum, t } from "../core/i18n.js";
-import { hasFaults, isGone, isJoining, isRestarting, workerFault } from "../core/reducer.js";
+import { hasFaults, isRestarting, workerFault } from "../core/faults.js";
+import { isGone, isJoining } from "../core/selectors.js";
 
 /** How a cause's numbers read (the rest are shown as they came). */
 const CAUSE_FORMATS = {

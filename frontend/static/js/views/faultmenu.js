@@ -15,7 +15,8 @@
 
 import { getLang, t } from "../core/i18n.js";
 import { strategySpec, textIn, whyNot } from "../core/specs.js";
-import { isGone, LINK_FAULT_ACTIONS, optionsOf, ranksOf, serverRanks } from "../core/reducer.js";
+import { LINK_FAULT_ACTIONS } from "../core/faults.js";
+import { isGone, optionsOf, ranksOf, serverRanks } from "../core/selectors.js";
 
 /** A server process crashes or hangs, nothing in between. */
 const SERVER_ACTIONS = ["kill", "freeze"];

@@ -3,7 +3,7 @@
 // link, factor or ms). Each keeps its rows and tells the form when they change.
 
 import { t } from "../core/i18n.js";
-import { LINK_FAULT_ACTIONS } from "../core/reducer.js";
+import { LINK_FAULT_ACTIONS } from "../core/faults.js";
 import { numOrRaw } from "../core/urlstate.js";
 
 /** A scheduled fault with exactly the fields its action takes (as the API wants it);

@@ -10,7 +10,8 @@
 import { request } from "../core/api.js";
 import { failureAndRecoveryLines } from "./measured.js";
 import { fmtNum, getLang, t } from "../core/i18n.js";
-import { isPs, optionsOf, stalenessHistogram, stepSummary, tailLatency, tailLatencyApplies, TERMINAL_STATUSES } from "../core/reducer.js";
+import { optionsOf, stepSummary, tailLatency, tailLatencyApplies, TERMINAL_STATUSES } from "../core/selectors.js";
+import { isPs, stalenessHistogram } from "../strategies/parameter_server/slice.js";
 import { getParam, pageLink, setParams } from "../core/urlstate.js";
 
 export const NUM_CHAPTERS = 15; // the course outline's chapters (lesson.chapter.N keys)

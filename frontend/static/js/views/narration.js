@@ -2,7 +2,7 @@
 // state (never from raw messages, never from timers). No DOM here, so node --test can
 // check them (tests/js/narrate.test.mjs).
 
-import { recordAt, stepRanks } from "../core/reducer.js";
+import { recordAt, stepRanks } from "../core/selectors.js";
 
 const isNum = (x) => typeof x === "number" && Number.isFinite(x);
 

@@ -5,7 +5,8 @@
 
 import { fmtTime, t } from "../core/i18n.js";
 import { compressionText, networkName } from "./netlabels.js";
-import { compressionOf, optionsOf, TERMINAL_STATUSES } from "../core/reducer.js";
+import { optionsOf, TERMINAL_STATUSES } from "../core/selectors.js";
+import { compressionOf } from "../strategies/data_parallel/compression.js";
 
 /**
  * Pure: `runs` with the entry of run `id` given the status (and step) the page knows from

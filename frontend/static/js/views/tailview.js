@@ -5,7 +5,7 @@
 import { fmtNum, getLang, t } from "../core/i18n.js";
 import { createThrottledCard } from "./card.js";
 import { OKABE_ITO } from "./palette.js";
-import { tailLatency, tailLatencyApplies } from "../core/reducer.js";
+import { tailLatency, tailLatencyApplies } from "../core/selectors.js";
 
 const MIN_INTERVAL_MS = 300;
 export const TAIL_MIN_STEPS = 5;

@@ -11,7 +11,8 @@
 
 import { t, fmtNum } from "../core/i18n.js";
 import { networkText } from "./netlabels.js";
-import { checkpointList, faultMarkers, recoveryList, runNetwork, skippedSteps, timelineWindow } from "../core/reducer.js";
+import { checkpointList, faultMarkers, recoveryList, skippedSteps } from "../core/faults.js";
+import { runNetwork, timelineWindow } from "../core/selectors.js";
 import { stepRange } from "./faultlog.js";
 
 export const TIMELINE_STEPS = 30;

@@ -8,7 +8,9 @@ import { curvesBySize, curvesByWorkers, logTicks, ringTreeCrossover } from "./ne
 import { compressionText, networkText } from "../../views/netlabels.js";
 import { createThrottledCard } from "../../views/card.js";
 import { OKABE_ITO } from "../../views/palette.js";
-import { compressionOf, gradBytes, modelledCommMean, ranksOf, runAlgo, runNetwork } from "../../core/reducer.js";
+import { gradBytes, ranksOf, runNetwork } from "../../core/selectors.js";
+import { compressionOf } from "./compression.js";
+import { modelledCommMean, runAlgo } from "./slice.js";
 
 export const AB_COLORS = { ring: OKABE_ITO.orange, tree: OKABE_ITO.blue, naive: OKABE_ITO.purple };
 const DASH = { ring: "solid", tree: "solid", naive: "dashdot" };

@@ -7,7 +7,8 @@ import { fmtBytes, fmtNum, getLang, t } from "../../core/i18n.js";
 import { compressionText } from "../../views/netlabels.js";
 import { createThrottledCard } from "../../views/card.js";
 import { rankColor } from "../../views/palette.js";
-import { completeStep, compressionAt, compressionOf, compressionSeries, gradBytes, ranksOf } from "../../core/reducer.js";
+import { completeStep, gradBytes, ranksOf } from "../../core/selectors.js";
+import { compressionAt, compressionOf, compressionSeries } from "./compression.js";
 import { thin } from "../../views/charts.js";
 
 const MIN_INTERVAL_MS = 300;

@@ -9,7 +9,10 @@
 import { fmtBytes, t } from "../../core/i18n.js";
 import { createThrottledCard } from "../../views/card.js";
 import { rankColor } from "../../views/palette.js";
-import { completeStep, compressionOf, expectedTraffic, gradBytes, linkTraffic, ranksOf, runAlgo, stepTraffic } from "../../core/reducer.js";
+import { linkTraffic, stepTraffic } from "../../core/comm.js";
+import { completeStep, gradBytes, ranksOf } from "../../core/selectors.js";
+import { compressionOf } from "./compression.js";
+import { expectedTraffic, runAlgo } from "./slice.js";
 
 function esc(s) {
   return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);

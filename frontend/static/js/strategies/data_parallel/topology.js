@@ -15,23 +15,20 @@
 import { fmtBytes, fmtBytesShort, fmtNum, t } from "../../core/i18n.js";
 import { OKABE_ITO, rankColor, STATUS_FILL } from "../../views/palette.js";
 import { decorateNode, failedLines, faultTitle } from "../../views/faultlog.js";
+import { linkTraffic, stepMessages, stepTraffic } from "../../core/comm.js";
+import { isRestarting } from "../../core/faults.js";
 import {
-  commRounds,
   completeStep,
-  compressionOf,
   isGone,
   isJoining,
-  isRestarting,
   latestRecord,
-  linkTraffic,
   ranksOf,
   recordAt,
   replicasIdentical,
   ringOrder,
-  runAlgo,
-  stepMessages,
-  stepTraffic,
-} from "../../core/reducer.js";
+} from "../../core/selectors.js";
+import { compressionOf } from "./compression.js";
+import { commRounds, runAlgo } from "./slice.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const W = 400;

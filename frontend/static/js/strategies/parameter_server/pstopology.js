@@ -10,7 +10,8 @@
 
 import { fmtBytesShort, fmtBytes, fmtNum, t } from "../../core/i18n.js";
 import { OKABE_ITO, rankColor, STATUS_FILL } from "../../views/palette.js";
-import { isRestarting, psConfig, psNodes } from "../../core/reducer.js";
+import { isRestarting } from "../../core/faults.js";
+import { psConfig, psNodes } from "./slice.js";
 import { decorateNode, failedLines, faultTitle } from "../../views/faultlog.js";
 
 const NS = "http://www.w3.org/2000/svg";

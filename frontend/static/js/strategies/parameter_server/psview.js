@@ -5,7 +5,7 @@
 import { fmtNum, getLang, t } from "../../core/i18n.js";
 import { createThrottledCard } from "../../views/card.js";
 import { OKABE_ITO } from "../../views/palette.js";
-import { isPs, psConfig, stalenessHistogram } from "../../core/reducer.js";
+import { isPs, psConfig, stalenessHistogram } from "./slice.js";
 
 const MIN_INTERVAL_MS = 250;
 

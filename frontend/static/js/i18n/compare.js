@@ -1,0 +1,61 @@
+// i18n/compare.js — two runs side by side: the compare view and its settings table.
+//
+// The catalog is JSON between the CATALOG markers (tests read it with json.loads); every
+// key lives in exactly one module, in English and 简体中文.
+
+export default {
+  en: /*CATALOG:en*/ {
+    "compare.open": "Side by side",
+    "compare.openTitle": "Compare two runs: loss, timelines and settings side by side",
+    "compare.needTwo": "Two runs are needed to compare.",
+    "compare.title": "Compare two runs",
+    "compare.swapTitle": "Swap A and B",
+    "compare.close": "← Back to the lab",
+    "compare.loss": "Mean training loss",
+    "compare.config": "Settings",
+    "compare.onlyDiff": "only differences",
+    "compare.timelines": "Timelines on one clock",
+    "compare.timelineCaption": "Both runs on the same axis: seconds since each run started (measured wall time). Blank = idle (pace) or waiting for the next step.",
+    "compare.field": "Field",
+    "compare.loading": "Loading…",
+    "compare.noRun": "No run {id}.",
+    "compare.differCount": "{n} of {of} settings differ (highlighted).",
+    "compare.same": "Same settings: any difference comes from the machine.",
+    "compare.wall": "{s} s",
+    "compare.lastLoss": "loss {loss} at step {step}",
+    "compare.setting.model": "Model",
+    "compare.setting.backend": "Communication backend",
+    "compare.setting.faults": "Scheduled faults",
+    "compare.setting.numSamples": "Data set size (samples)",
+    "compare.setting.hidden": "Hidden layer width",
+    "compare.setting.timeout": "Collective timeout (s)",
+    "compare.setting.boundaryEvery": "Decision boundary every K steps"
+  } /*END CATALOG:en*/,
+  zh: /*CATALOG:zh*/ {
+    "compare.open": "并排对比",
+    "compare.openTitle": "对比两次运行：损失、时间线和设置并排显示",
+    "compare.needTwo": "至少要有两次运行才能对比。",
+    "compare.title": "对比两次运行",
+    "compare.swapTitle": "交换 A 和 B",
+    "compare.close": "← 返回实验台",
+    "compare.loss": "平均训练损失",
+    "compare.config": "设置",
+    "compare.onlyDiff": "只看不同项",
+    "compare.timelines": "同一时钟下的时间线",
+    "compare.timelineCaption": "两次运行画在同一坐标轴上：从各自开始起的秒数（实测墙钟时间）。空白 = 空闲（限速）或在等下一步。",
+    "compare.field": "字段",
+    "compare.loading": "加载中……",
+    "compare.noRun": "没有运行 {id}。",
+    "compare.differCount": "{of} 项设置中有 {n} 项不同（已高亮）。",
+    "compare.same": "设置完全相同：任何差别都来自机器本身。",
+    "compare.wall": "{s} 秒",
+    "compare.lastLoss": "第 {step} 步损失 {loss}",
+    "compare.setting.model": "模型",
+    "compare.setting.backend": "通信后端",
+    "compare.setting.faults": "预定的故障",
+    "compare.setting.numSamples": "数据集大小（样本数）",
+    "compare.setting.hidden": "隐藏层宽度",
+    "compare.setting.timeout": "集合通信超时（秒）",
+    "compare.setting.boundaryEvery": "每 K 步画一次决策边界"
+  } /*END CATALOG:zh*/,
+};

@@ -1,0 +1,19 @@
+// strategies/index.js — the strategies whose frontends the page knows; registerStrategies() hands them to the core (main.js calls it first, node tests too).
+//
+// A strategy without a frontend here (single, a plugin) still runs: the common views
+// draw it from the core's state and its spec.
+
+import { registerCatalog } from "../core/i18n.js";
+import { registerStrategy } from "../core/registry.js";
+import dataParallel from "./data_parallel/index.js";
+import parameterServer from "./parameter_server/index.js";
+
+export const FRONTENDS = [dataParallel, parameterServer];
+
+/** Register every frontend: its reducer slice, its words and its hooks (twice is harmless). */
+export function registerStrategies() {
+  for (const f of FRONTENDS) {
+    registerStrategy(f);
+    registerCatalog(f.catalog);
+  }
+}
