@@ -62,8 +62,8 @@ class RunFeed:
             return
         self._pending.extend(events)
         loop = _running_loop()
-        if loop is None or events[-1].get("type") == "run_finished":
-            self._flush()  # no loop to wait on (tests), or the end: no reason to wait
+        if loop is None or not self._interval or events[-1].get("type") == "run_finished":
+            self._flush()  # no loop or no pacing asked for, or the end: nothing to wait for
             return
         if self._flush_at is None:
             delay = max(0.0, self._last_flush + self._interval - loop.time())

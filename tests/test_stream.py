@@ -107,8 +107,8 @@ def test_a_viewer_that_does_not_read_is_dropped_not_waited_for(tmp_path) -> None
 def test_the_feed_encodes_once_and_drops_only_a_viewer_the_window_passed() -> None:
     from backend.hub import Hub, inflate
 
-    # No event loop needed: publishing is synchronous and never waits.
-    hub = Hub(window_batches=3)
+    # Publishing is synchronous and never waits; interval 0: every publish is a tick.
+    hub = Hub(window_batches=3, interval=0)
     slow, fast, late = hub.subscribe("r"), hub.subscribe("r"), None
     sent: list[dict] = []
     for seq in range(1, 6):
