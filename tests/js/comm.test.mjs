@@ -8,7 +8,7 @@ import { applyEvent, eventsBetween, initialState, reduceEvents } from "../../fro
 import { completeStep, gradBytes } from "../../frontend/static/js/core/selectors.js";
 import { commRounds, expectedTraffic, runAlgo } from "../../frontend/static/js/strategies/data_parallel/slice.js";
 import { linkBytesView } from "../../frontend/static/js/strategies/data_parallel/linkbytes.js";
-import { roundDurations } from "../../frontend/static/js/strategies/data_parallel/topology.js";
+import { roundDurations } from "../../frontend/static/js/strategies/data_parallel/packets.js";
 import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
 
 registerStrategies(); // the strategies' slices, words and hooks, as main.js does

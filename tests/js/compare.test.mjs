@@ -11,14 +11,14 @@ import {
   optionLabel,
   runEnd,
   runSegments,
-} from "../../frontend/static/js/views/compare.js";
+} from "../../frontend/static/js/views/comparedata.js";
 import { CATALOGS } from "../../frontend/static/js/core/i18n.js";
 import { setSpecs } from "../../frontend/static/js/core/specs.js";
 import { parseCompare } from "../../frontend/static/js/core/urlstate.js";
 import { SCHEMA, STRATEGIES } from "./fixtures/specs.mjs";
 
 setSpecs(STRATEGIES, SCHEMA);
-import { normalizeCode } from "../../frontend/static/js/views/room.js";
+import { normalizeCode } from "../../frontend/static/js/views/roomclient.js";
 import { applyEvent, initialState } from "../../frontend/static/js/core/reducer.js";
 import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
 

@@ -1,5 +1,5 @@
 // The network model and gradient compression in the reducer and the pure view helpers
-// (state.js, netmodel.js, timeline.js, netlabels.js, controls.js). Run: node --test tests/js/
+// (core selectors, data parallelism's slice, netmodel.js, words.js and form.js, timeline.js, netlabels.js). Run: node --test tests/js/
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -24,8 +24,9 @@ import {
   ringTreeCrossover,
 } from "../../frontend/static/js/strategies/data_parallel/netmodel.js";
 import { axisText, layoutSegments } from "../../frontend/static/js/views/timeline.js";
-import { compressionText, networkText } from "../../frontend/static/js/views/netlabels.js";
-import { baselineConfig } from "../../frontend/static/js/views/controls.js";
+import { networkText } from "../../frontend/static/js/views/netlabels.js";
+import { compressionText } from "../../frontend/static/js/strategies/data_parallel/words.js";
+import { baselineConfig } from "../../frontend/static/js/strategies/data_parallel/form.js";
 import { linksFromUrl, linksToUrl } from "../../frontend/static/js/core/urlstate.js";
 import { alphaBetaView } from "../../frontend/static/js/strategies/data_parallel/alphabeta.js";
 import { compressionView } from "../../frontend/static/js/strategies/data_parallel/compressionview.js";

@@ -30,7 +30,7 @@ import {
   writePage,
 } from "../../frontend/static/js/core/urlstate.js";
 import { controlShape, valueOf } from "../../frontend/static/js/views/optionsform.js";
-import { faultChoices, optionNotes, recoveryBlocks } from "../../frontend/static/js/views/controls.js";
+import { faultChoices, optionNotes, recoveryBlocks } from "../../frontend/static/js/views/formrules.js";
 import { CATALOGS } from "../../frontend/static/js/core/i18n.js";
 import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
 

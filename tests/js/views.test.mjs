@@ -7,7 +7,7 @@ import { thin } from "../../frontend/static/js/views/charts.js";
 import { CATALOGS, fmtBytes, fmtMs, fmtNum, fmtTime, t } from "../../frontend/static/js/core/i18n.js";
 import { mergeRunStatus, runLabel } from "../../frontend/static/js/views/runlist.js";
 import { layoutSegments } from "../../frontend/static/js/views/timeline.js";
-import { animationMs } from "../../frontend/static/js/strategies/data_parallel/topology.js";
+import { animationMs } from "../../frontend/static/js/strategies/data_parallel/packets.js";
 import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
 
 registerStrategies(); // the strategies' slices, words and hooks, as main.js does

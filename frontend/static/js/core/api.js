@@ -1,4 +1,4 @@
-// api.js — HTTP helpers and the run event stream (WebSocket with resume-by-seq).
+// core/api.js — HTTP helpers and the run event stream (WebSocket with resume-by-seq).
 
 /** fetch + JSON. Never throws for HTTP errors: returns {ok, status, data}. */
 export async function request(method, path, body, headers = {}) {

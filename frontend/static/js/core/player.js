@@ -1,4 +1,6 @@
-// player.js — owns time. Holds the event log of the loaded run and decides which
+// core/player.js — owns time: the loaded run's event log, and which moment the views show (live, a scrubbed step, a replay).
+//
+// Owns time. Holds the event log of the loaded run and decides which
 // moment the views show: "live" (follow the newest event) or a scrubbed cursor step,
 // optionally advancing by itself (replay). Stale replay loops are cancelled with a
 // generation counter, as in TensorFlow Playground's Player.

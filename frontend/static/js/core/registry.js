@@ -1,15 +1,15 @@
 // core/registry.js — the strategies' frontends, by name: the reducer finds their slices here, the common views their hooks.
 //
 // strategies/index.js registers every strategy the page knows (main.js calls it first
-// thing; node tests too). A frontend is a plain object (see strategies/README in
-// frontend/README.md):
+// thing; node tests too). A frontend is a plain object (see frontend/README.md):
 //   name      the strategy's name, as in its spec (GET /api/strategies)
 //   slice     its part of the reducer: {events, after, initial, lockstep, serverRanks,
 //             tailLatency} (core/reducer.js, core/selectors.js say what each does)
 //   catalog   its words, {en, zh} (merged into core/i18n.js)
 //   views     its views, by the names its spec's `views` list uses
-//   …hooks    words and lines the common views ask it for (runWords, narrate, article,
-//             measured, optionNotes, baselineConfig)
+//   default   true for the one that also draws strategies without a frontend
+//   …hooks    words and lines the common views ask it for (runWords, narrate,
+//             articleKind/articleKeys, measuredLines, optionNotes, baselineConfig)
 // Nothing here imports anything: core and views may ask it without a cycle.
 
 const frontends = [];
@@ -28,6 +28,13 @@ export function strategyFrontends() {
 /** The frontend of a strategy, or null (single and plugins have none: common views only). */
 export function frontendOf(name) {
   return frontends.find((f) => f.name === name) || null;
+}
+
+/** The frontend that draws a strategy: its own, else the one registered as `default`
+ *  (data parallelism's: single and plugin strategies are drawn as it draws its runs — a
+ *  ring of workers, its narration, its names), else null. */
+export function frontendFor(name) {
+  return frontendOf(name) || frontends.find((f) => f.default) || null;
 }
 
 /** The frontends a run's state names: its strategy's, and its config's (they agree for

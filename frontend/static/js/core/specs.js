@@ -1,4 +1,6 @@
-// specs.js — what the server says a run can be: every strategy's spec (GET /api/strategies)
+// core/specs.js — what the server says a run can be: every strategy's spec and the common settings, fetched once at boot.
+//
+// What the server says a run can be: every strategy's spec (GET /api/strategies)
 // and the common settings (GET /api/schema/config). Fetched once at boot and kept here, so
 // the form, the URL, the compare table and the fault menu read the same declarations the
 // engine validates with, instead of copies of them.

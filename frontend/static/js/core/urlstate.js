@@ -1,4 +1,6 @@
-// urlstate.js — the page's state in its URL: every key declared once, here, and written
+// core/urlstate.js — the page's state in its URL: every key declared once, here, and written only from here.
+//
+// The page's state in its URL: every key declared once, here, and written
 // only from here (setParams, setFormParams), so a link always restores what it showed.
 //
 // Two kinds of keys:

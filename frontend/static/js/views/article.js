@@ -1,27 +1,27 @@
-// article.js — "What you are looking at" and the tail-latency caption follow the loaded
-// run: data parallelism (all-reduce) or a parameter server in its consistency mode
-// (sync, backup workers, async, SSP). Only the keys change; applyI18n-style elements
-// (data-i18n / data-i18n-html) keep re-translating on a language switch.
+// views/article.js — "What you are looking at" and the tail-latency caption follow the loaded run: data parallelism (all-reduce), or what the run's strategy's frontend says (the parameter server: its consistency mode).
+//
+// Only the keys change; applyI18n-style elements (data-i18n / data-i18n-html) keep
+// re-translating on a language switch.
 
 import { t } from "../core/i18n.js";
-import { psConfig } from "../strategies/parameter_server/slice.js";
+import { frontendFor, strategyFrontends } from "../core/registry.js";
 
-/** "dp" or "ps-<mode>" for a run's state (no run: "dp", the page's default text). */
+/** "dp" (the page's default text, also with no run) or the kind a strategy's frontend
+ *  names for the run (`articleKind`, e.g. "ps-async"). */
 export function articleKind(state) {
-  const ps = state ? psConfig(state) : null;
-  if (!ps) return "dp";
-  return `ps-${["sync", "backup", "async", "ssp"].includes(ps.mode) ? ps.mode : "sync"}`;
+  const fe = state ? frontendFor(state.strategy || (state.config && state.config.strategy)) : null;
+  return (fe && fe.articleKind && fe.articleKind(state)) || "dp";
 }
 
 /** The i18n keys for the first article column and the tail caption. */
 export function articleKeys(kind) {
-  if (kind === "dp") return { title: "article.dpTitle", body: "article.dp", tail: "tail.explain" };
-  const mode = kind.slice(3);
-  return {
-    title: "article.psTitle",
-    body: `article.ps.${mode}`,
-    tail: mode === "async" || mode === "ssp" ? `tail.${mode}` : mode === "backup" ? "tail.backup" : "tail.psSync",
-  };
+  if (kind !== "dp") {
+    for (const fe of strategyFrontends()) {
+      const keys = fe.articleKeys && fe.articleKeys(kind);
+      if (keys) return keys;
+    }
+  }
+  return { title: "article.dpTitle", body: "article.dp", tail: "tail.explain" };
 }
 
 let shown = "";
@@ -32,8 +32,8 @@ export function syncArticle(state, doc = document) {
   if (kind === shown) return;
   shown = kind;
   const keys = articleKeys(kind);
-  const title = doc.querySelector('[data-i18n="article.dpTitle"], [data-i18n="article.psTitle"]');
-  const body = doc.querySelector('[data-i18n-html^="article.dp"], [data-i18n-html^="article.ps."]');
+  const title = doc.querySelector('[data-article="title"]');
+  const body = doc.querySelector('[data-article="body"]');
   const tail = doc.getElementById("tail-explain");
   if (title) {
     title.dataset.i18n = keys.title;

@@ -1,4 +1,6 @@
-// boundary.js — the model's decision boundary on the 2-D data set.
+// views/boundary.js — the model's decision boundary on the 2-D data set.
+//
+// The model's decision boundary on the 2-D data set.
 // Background: P(class 1) on the grid of the newest `boundary` event at or before the
 // shown step. Points: filled by label, ringed by the rank whose shard holds them.
 

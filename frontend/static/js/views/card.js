@@ -1,4 +1,6 @@
-// card.js — the shared plumbing of a card that is shown only when it applies to the run and
+// views/card.js — the shared plumbing of a card shown only when it applies to the run, its Plotly chart redrawn at most every few hundred ms.
+//
+// The shared plumbing of a card that is shown only when it applies to the run and
 // whose Plotly chart is redrawn at most once every `intervalMs`. Several views (α–β,
 // compression, staleness, tail latency, bytes per link) need exactly this: hide/show the
 // card and tell the page (`onVisible`) when that changes, and coalesce a burst of state

@@ -1,4 +1,6 @@
-// charts.js — loss per worker plus the global mean, drawn with Plotly (window.Plotly,
+// views/charts.js — the loss chart: loss per worker plus the global mean, drawn with Plotly.
+//
+// Loss per worker plus the global mean, drawn with Plotly (window.Plotly,
 // served locally from /vendor/plotly.min.js). Redraws are throttled to ~4–5 Hz and use
 // Plotly.react, which diffs instead of rebuilding.
 
@@ -240,4 +242,30 @@ export function createLossChart(div, legendEl) {
   }
 
   return { render, setOptions, setBaseline, setXMode, resize };
+}
+
+/** The loss card's controls, wired to `chart`: its x axis (by iteration | by time; a
+ *  parameter-server run shows that toggle) and its log scale. `viewState()` is the state
+ *  to redraw. Returns setX(x). */
+export function wireLossCard(chart, viewState) {
+  const el = document.getElementById("loss-chart");
+  function setX(x) {
+    for (const o of document.querySelectorAll("#chart-x .toggle")) {
+      o.classList.toggle("active", o.dataset.x === x);
+      o.setAttribute("aria-pressed", String(o.dataset.x === x));
+    }
+    el.dataset.x = x;
+    chart.setXMode(x);
+  }
+  for (const b of document.querySelectorAll("#chart-x .toggle")) {
+    b.addEventListener("click", () => {
+      setX(b.dataset.x);
+      chart.render(viewState());
+    });
+  }
+  document.getElementById("chart-log").addEventListener("change", (ev) => {
+    chart.setOptions({ logY: ev.target.checked });
+    chart.render(viewState());
+  });
+  return setX;
 }

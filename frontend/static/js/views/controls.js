@@ -1,4 +1,4 @@
-// controls.js — the left panel: run form, scenario presets, run buttons, past runs.
+// views/controls.js — the left panel: run form, scenario presets, run buttons, past runs.
 // It knows the DOM of the panel and nothing about events; main.js wires callbacks.
 //
 // The form is learnt from the server at boot (setSpecs): the strategy select and the
@@ -25,66 +25,10 @@ import {
   whyNot,
 } from "../core/specs.js";
 import { isLive } from "../core/selectors.js";
-import { qsgdBits } from "../strategies/data_parallel/compression.js";
+import { baselineConfigOf } from "./baseline.js";
+import { faultChoices, optionNotes, recoveryBlocks } from "./formrules.js";
 import { renderRunList } from "./runlist.js";
 import { formParams, getParam, numOrRaw, setFormParams } from "../core/urlstate.js";
-
-/** The baseline of a compressed run: the same run (same seed) without compression, at
- *  full speed and without per-message events, so it finishes long before the paced run. */
-export function baselineConfig(config) {
-  const options = { ...(config.options || {}), compression: null, error_feedback: false };
-  return { ...config, options, pace: null, detail: false };
-}
-
-/** whyNot's answer in words: the spec's own reason, or "<what> is not available with X". */
-function reasonText(spec, why, what, tr, lang) {
-  if (!why) return null;
-  if (why.unsupported) return tr("form.notWith", { what, strategy: textIn(spec.title, lang) });
-  return textIn(why.because, lang);
-}
-
-/** Why each recovery policy of `choices` cannot be chosen, or null when it can. The
- *  strategy's spec says which it supports (and with which options); two rules hold for
- *  every strategy: restart needs checkpoints, shrink needs someone to survive. */
-export function recoveryBlocks({ spec, options, workers, checkpointEvery, choices }, tr = t, lang = getLang()) {
-  const out = {};
-  for (const name of choices) {
-    let why = reasonText(spec, whyNot(spec, "recovery", name, options), tr("recovery.short." + name), tr, lang);
-    if (!why && name === "restart" && (checkpointEvery == null || checkpointEvery === "")) why = tr("elastic.why.restartK");
-    if (!why && name === "shrink" && !(Number(workers) >= 2)) why = tr("elastic.why.shrink2");
-    out[name] = why;
-  }
-  return out;
-}
-
-/** The fault actions of a strategy in its spec's order, each with why it is unavailable
- *  with these options (null: available). */
-export function faultChoices(spec, options, tr = t, lang = getLang()) {
-  return Object.keys((spec && spec.faults) || {}).map((name) => ({
-    name,
-    why: reasonText(spec, whyNot(spec, "fault", name, options), tr("elastic.action." + name), tr, lang),
-  }));
-}
-
-/** Words under the options of data parallelism: what a compression sends ({hint}), and
- *  a warning the server would give as a 422 ({note}). Other strategies have none. */
-export function optionNotes(strategy, options) {
-  const o = options || {};
-  const out = { hint: null, note: null };
-  if (strategy !== "data_parallel" || !o.compression) return out;
-  const c = o.compression;
-  if (c === "qsgd") {
-    const s = Number(o.qsgd_levels);
-    if (Number.isInteger(s) && s >= 1 && s <= 127) out.hint = ["form.qsgdHint", { levels: s, bits: qsgdBits(s) }];
-  } else if (c === "topk" || c === "randk") {
-    const f = Number(o.compress_fraction);
-    if (f > 0 && f <= 1) out.hint = ["form.fractionHint", { pct: Number((f * 100).toPrecision(6)) }];
-  } else if (c === "powersgd") out.hint = ["form.powersgdHint", {}];
-  else if (c === "sign") out.hint = ["form.signHint", {}];
-  else if (c === "fp16") out.hint = ["form.fp16Hint", {}];
-  if (c !== "powersgd" && o.allreduce && o.allreduce !== "builtin") out.note = "form.allreduceForced";
-  return out;
-}
 
 const $ = (id) => document.getElementById(id);
 
@@ -273,7 +217,7 @@ export function createControls(cb) {
     f.linksEditor.hidden = !f.network.value;
     f.pace.disabled = f.fullSpeed.checked;
     const opts = options.read();
-    f.baselineRow.hidden = !opts.compression;
+    f.baselineRow.hidden = !baselineConfigOf({ strategy: s.name, options: opts });
     const notes = optionNotes(s.name, opts);
     f.optionHint.hidden = !notes.hint;
     f.optionHint.textContent = notes.hint ? t(...notes.hint) : "";
@@ -538,7 +482,7 @@ export function createControls(cb) {
     ev.preventDefault();
     if (!ready) return;
     const config = readConfig();
-    cb.onStart?.(config, { baseline: !!(config.options && config.options.compression) && f.baseline.checked });
+    cb.onStart?.(config, { baseline: !!baselineConfigOf(config) && f.baseline.checked });
   });
   f.pause.addEventListener("click", () => cb.onControl?.(f.pause.dataset.action || "pause"));
   f.step.addEventListener("click", () => cb.onControl?.("step"));

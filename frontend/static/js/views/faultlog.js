@@ -1,4 +1,6 @@
-// faultlog.js — what went wrong, one line per event: injected faults (`fault`), workers
+// views/faultlog.js — the fault log: what went wrong, one line per event, and the marks a topology draws on a node.
+//
+// What went wrong, one line per event: injected faults (`fault`), workers
 // that failed (`worker_failed`, with the time it took to notice), NaN gradients
 // (`nan_detected`: skipped or spread) and, last, why the run failed. Also the short
 // marks the topology draws on a node. Formatting is pure (tested in node); the panel is

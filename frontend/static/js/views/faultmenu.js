@@ -1,4 +1,6 @@
-// faultmenu.js — click a worker node of a live run to inject a fault into its real
+// views/faultmenu.js — the fault menu: click a worker node of a live run to inject a fault into its real process.
+//
+// Click a worker node of a live run to inject a fault into its real
 // process: Kill (SIGKILL), Freeze (SIGSTOP), Slow down ×k (the worker sleeps), Corrupt
 // gradient (its next gradient is NaN). Works for the data-parallel ring and for the
 // parameter server: workers take every fault, a server can be killed or frozen (with

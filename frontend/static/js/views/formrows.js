@@ -1,4 +1,6 @@
-// formrows.js — the two little tables of the run form: per-link network overrides
+// views/formrows.js — the run form's two little tables: per-link network overrides and faults scheduled before the run.
+//
+// The two little tables of the run form: per-link network overrides
 // (src → dst, α, β) and faults scheduled before the run (after step, action, rank or
 // link, factor or ms). Each keeps its rows and tells the form when they change.
 

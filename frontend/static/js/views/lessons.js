@@ -1,4 +1,6 @@
-// lessons.js — the lesson picker and the lesson panel. Lessons are data
+// views/lessons.js — the lesson picker and the lesson panel (a chapter, a predict question, a preset run and what it measured).
+//
+// The lesson picker and the lesson panel. Lessons are data
 // (frontend/lessons/<id>.json, served by GET /api/lessons): a chapter of the course
 // outline, what to look at, a predict-then-observe question and a preset run.
 //
@@ -10,8 +12,9 @@
 import { request } from "../core/api.js";
 import { failureAndRecoveryLines } from "./measured.js";
 import { fmtNum, getLang, t } from "../core/i18n.js";
+import { frontendFor } from "../core/registry.js";
 import { optionsOf, stepSummary, tailLatency, tailLatencyApplies, TERMINAL_STATUSES } from "../core/selectors.js";
-import { isPs, stalenessHistogram } from "../strategies/parameter_server/slice.js";
+import { baselineConfigOf } from "./baseline.js";
 import { getParam, pageLink, setParams } from "../core/urlstate.js";
 
 export const NUM_CHAPTERS = 15; // the course outline's chapters (lesson.chapter.N keys)
@@ -223,7 +226,7 @@ export function createLessons({ select, panel, hooks }) {
     }
     phase = "starting";
     render();
-    const id = await hooks.start(config, { baseline: !lesson.compare && !!optionsOf(config).compression });
+    const id = await hooks.start(config, { baseline: !lesson.compare && !!baselineConfigOf(config) });
     if (gen !== loadGen) return;
     phase = "idle";
     lessonRunId = id || null;
@@ -396,9 +399,11 @@ export function createLessons({ select, panel, hooks }) {
         loss: fmtNum(sm.final_loss, 3),
       }),
     );
-    if (state && isPs(state)) {
-      const h = stalenessHistogram(state);
-      if (h.total) out.push(t("lesson.measuredStaleness", { mean: fmtNum(h.mean, 2), max: h.max ?? "–", n: h.total, dropped: h.dropped || 0 }));
+    // a strategy may say what its run measured (the parameter server: staleness), else the replicas
+    const fe = state ? frontendFor(state.strategy || (state.config && state.config.strategy)) : null;
+    const own = fe && fe.measuredLines ? fe.measuredLines(state) : null;
+    if (own) {
+      out.push(...own);
     } else if (state && state.lastStep) {
       const s = stepSummary(state, state.lastStep);
       if (s && s.identical != null) out.push(s.identical ? t("lesson.measuredIdentical") : t("lesson.measuredDiffer"));

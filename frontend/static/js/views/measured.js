@@ -1,4 +1,6 @@
-// measured.js — the failure and recovery lines of a lesson's "Measured in this run",
+// views/measured.js — the failure and recovery lines of a lesson's "Measured in this run", from the reducer's fault log.
+//
+// The failure and recovery lines of a lesson's "Measured in this run",
 // from the reducer's fault log: failures with their causes translated, recoveries named
 // by what actually happened (restart from a checkpoint, shrink, rejoin, continue, a
 // parameter server rebuilt), never all called "recovered from a checkpoint".

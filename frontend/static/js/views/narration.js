@@ -1,8 +1,16 @@
-// narrate.js — pure helpers for the one-line narration: facts computed from reducer
-// state (never from raw messages, never from timers). No DOM here, so node --test can
-// check them (tests/js/narrate.test.mjs).
+// views/narration.js — the one-line narration above the views: what the shown step did, in words, for every strategy.
+//
+// Facts computed from reducer state (never from raw messages, never from timers). A
+// strategy's frontend may say the line of a step itself (`narrate(state, summary)`:
+// data parallelism's compression and hand-written all-reduces, the parameter server's
+// updates); the lines of a run's start, end, pause, straggler, checkpoint and faults are
+// common. No DOM here, so node --test can check it (tests/js/narrate.test.mjs).
 
-import { recordAt, stepRanks } from "../core/selectors.js";
+import { fmtBytes, fmtMs, fmtNum, t } from "../core/i18n.js";
+import { frontendFor } from "../core/registry.js";
+import { completeStep, isLockstep, recordAt, runNetwork, stepRanks, stepSummary } from "../core/selectors.js";
+import { faultNarration, fmtDetection, translateCause } from "./faultlog.js";
+import { networkName } from "./netlabels.js";
 
 const isNum = (x) => typeof x === "number" && Number.isFinite(x);
 
@@ -52,4 +60,79 @@ export function stragglerOf(state, step, { minFactor = 1.5, minWaitMs = 5 } = {}
 /** Checkpoint taken right after `step`, or null: {step, bytes, durationMs}. */
 export function checkpointAt(state, step) {
   return (state.checkpoints || []).find((c) => c.step === step) || null;
+}
+
+/** The step's modelled communication time: its slowest rank's comm_modelled_ms. */
+export function modelledMs(s) {
+  const xs = s.records.filter((r) => r && Number.isFinite(r.comm_modelled_ms)).map((r) => r.comm_modelled_ms);
+  return xs.length ? Math.max(...xs) : null;
+}
+
+/** "3.2 ms", or "3.2 ms (modelled 10 GbE: 0.05 ms)" when the run has a network model. */
+export function msText(state, s) {
+  const net = runNetwork(state);
+  const modelled = modelledMs(s);
+  if (!net || modelled == null) return fmtMs(s.commMs);
+  return fmtMs(s.commMs) + t("narr.modelledMs", { net: networkName(net), ms: fmtMs(modelled) });
+}
+
+/**
+ * The narration line of the shown state. `info`: the player's {mode, cursor}; `ctx`:
+ * {runId, live (the newest state), status (the run's status on the page), controlled()
+ * (does this page control the run?), student (is it a student's page in a room?)}.
+ */
+export function narrationLine(state, info, ctx) {
+  if (!ctx.runId) return t("narr.idle");
+  const live = ctx.live;
+  const atEnd = info.mode === "live" || info.cursor >= live.lastStep;
+  if (atEnd && live.finished) {
+    const sm = live.summary || {};
+    if (live.status === "failed") {
+      const failed = [...live.faultLog].reverse().find((e) => e.kind === "failed");
+      const d = failed ? fmtDetection(failed.detectionMs) : null;
+      const error = translateCause(live.errorCause || live.error || "?");
+      return d ? t("narr.failedDetected", { error, d }) : t("narr.failed", { error });
+    }
+    if (live.status === "stopped") return t("narr.stopped", { steps: sm.steps_completed ?? live.lastStep });
+    return t("narr.finished", {
+      steps: sm.steps_completed ?? live.lastStep,
+      wall: fmtNum(sm.wall_s, 3),
+      sps: fmtNum(sm.steps_per_s, 3),
+      loss: fmtNum(sm.final_loss, 4),
+    });
+  }
+  if (atEnd && ctx.status === "interrupted") return t("narr.interrupted");
+  const step = info.mode === "live" ? completeStep(state) || state.lastStep : info.cursor;
+  if (!step) return t("narr.starting", { n: state.worldSize || state.config?.workers || "?" });
+  const s = stepSummary(state, step);
+  const fe = frontendFor(state.strategy || (state.config && state.config.strategy));
+  let line = fe && fe.narrate ? fe.narrate(state, s) : null;
+  if (line == null) {
+    if (state.strategy === "single" || s.ranks.length <= 1) {
+      line = t("narr.single", { step, loss: fmtNum(s.meanLoss, 4), ms: fmtMs(s.computeMs) });
+    } else {
+      line = t("narr.dp", {
+        step,
+        n: s.ranks.length,
+        bytes: fmtBytes(s.bytesSent),
+        ms: msText(state, s),
+        replicas: s.identical === null ? t("narr.pending") : s.identical ? t("narr.identical") : t("narr.differ"),
+      });
+    }
+  }
+  // A straggler is the news of a synchronous step: who, how much slower, how long the rest waited.
+  const slow = isLockstep(state) && stragglerOf(state, step);
+  if (slow) {
+    const k = slow.factor == null ? "?" : fmtNum(slow.factor, 2);
+    const key = slow.others === 1 ? "pres.narrStraggler1" : "pres.narrStraggler";
+    line = t(key, { step, rank: slow.rank, k, n: slow.others, ms: fmtMs(slow.waitMs) });
+  }
+  if (info.mode === "live" && live.status === "paused") {
+    // the Step/Resume prompt is for the page that controls the run
+    if (ctx.runId && !ctx.controlled()) return t(ctx.student ? "narr.pausedByInstructor" : "narr.pausedByOwner", { step });
+    return t("narr.paused", { step });
+  }
+  const cp = (state.checkpoints || []).find((c) => c.step === step);
+  if (cp) line += t("narr.checkpoint", { step, bytes: fmtBytes(cp.bytes), ms: fmtNum(cp.durationMs, 3) });
+  return faultNarration(state, step) || line;
 }

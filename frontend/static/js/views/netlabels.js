@@ -1,4 +1,4 @@
-// netlabels.js — words for a run's network model and compression, from the catalogs.
+// views/netlabels.js — words for a run's modelled network (preset, α, β, per-link overrides), from the catalogs.
 
 import { fmtNum, t } from "../core/i18n.js";
 
@@ -29,14 +29,5 @@ export function networkText(network) {
   );
   if (links.length > 2) shown.push(t("net.moreLinks", { n: links.length - 2 }));
   if (shown.length) s += "; " + shown.join("; ");
-  return s;
-}
-
-/** "QSGD (4-bit)", "top-k (1%)", "PowerSGD (rank 2)", with "+ error feedback" when on. */
-export function compressionText(c, { feedback = true } = {}) {
-  if (!c) return "";
-  const pct = fmtNum(c.fraction * 100, 3);
-  let s = t("comp.label." + c.method, { bits: c.bits ?? "", pct, rank: c.rank, levels: c.levels });
-  if (feedback && c.errorFeedback && c.method !== "powersgd") s += t("comp.plusEf");
   return s;
 }

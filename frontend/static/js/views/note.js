@@ -1,4 +1,6 @@
-// note.js — a brief visible note near the top of the page (data-testid=control-note), for
+// views/note.js — a brief visible note near the top of the page, for an action the page refuses itself.
+//
+// A brief visible note near the top of the page (data-testid=control-note), for
 // an action the page refuses itself, e.g. a key that would control a run this page does
 // not control. It fades after a few seconds; a new note replaces the old one.
 

@@ -1,4 +1,6 @@
-// optionsform.js — the selected strategy's own options, built from its spec (GET
+// views/optionsform.js — the selected strategy's own options in the run form, built from its spec.
+//
+// The selected strategy's own options, built from its spec (GET
 // /api/strategies): a choice is a select (its choice labels; "none" first when it may be
 // unset), a number an input with the spec's range (step 1 for integers), a flag a
 // checkbox. Labels and help come from the spec in the page's language; an option with

@@ -1,4 +1,4 @@
-// palette.js — colour-blind-safe colours (Okabe & Ito, "Color Universal Design", 2008).
+// views/palette.js — colour-blind-safe colours (Okabe & Ito, "Color Universal Design", 2008).
 
 export const OKABE_ITO = {
   black: "#000000",

@@ -1,9 +1,11 @@
-// presenter.js — driving the page in front of a class: keyboard control, a key help
+// views/presenter.js — driving the page in front of a class: keys, key help, hidden controls, fullscreen, the link and exports.
+//
+// Driving the page in front of a class: keyboard control, a key help
 // overlay, "hide controls" (only the views stay), fullscreen, the view state in the URL
 // with a "Copy link" button, and the export menu (JSONL, CSV, Perfetto trace, PNG).
 //
 // It reads the player and the run through the hooks main.js passes in; it never touches
-// events itself (the narration facts come from narrate.js, on reducer state).
+// events itself (the narration facts come from views/narration.js, on reducer state).
 
 import { t } from "../core/i18n.js";
 import { getParam, setParams } from "../core/urlstate.js";

@@ -1,4 +1,4 @@
-// room.js — follow the instructor. An instructor opens a room (with the instructor key
+// views/room.js — follow the instructor. An instructor opens a room (with the instructor key
 // the server was started with) and every run they start or select is pushed to it; a
 // student joins with the room's short code (`/?room=CODE` or the "Join" box), follows
 // whatever run the room points at, and can fork that run into a private sandbox.
@@ -13,79 +13,9 @@
 // it. The module owns the header popover and the banner under the header; main.js tells
 // it which run the page shows (noteRun) and it asks main.js to load runs (loadRun).
 
-import { INSTRUCTOR_KEY_STORE } from "../core/api.js";
 import { t } from "../core/i18n.js";
-import { getParam, hasParam, pageLink, setParams } from "../core/urlstate.js";
-
-const KEY_STORE = INSTRUCTOR_KEY_STORE; // api.js sends it with controls of runs not started here
-const ROOM_STORE = "distlab.instructorRoom";
-const CODE_RE = /^[A-Za-z0-9]{3,16}$/;
-
-/** fetch + JSON with extra headers; never throws: {ok, status, data}. */
-async function call(method, path, body, headers = {}) {
-  const opts = { method, headers: { Accept: "application/json", ...headers } };
-  if (body !== undefined) {
-    opts.headers["Content-Type"] = "application/json";
-    opts.body = JSON.stringify(body);
-  }
-  try {
-    const res = await fetch(path, opts);
-    const text = await res.text();
-    let data = null;
-    try {
-      data = text ? JSON.parse(text) : null;
-    } catch {
-      data = { detail: text };
-    }
-    return { ok: res.ok, status: res.status, data };
-  } catch (err) {
-    return { ok: false, status: 0, data: { detail: String((err && err.message) || err) } };
-  }
-}
-
-function detail(r, fallback) {
-  const d = r && r.data && r.data.detail;
-  if (typeof d === "string" && d) return d;
-  if (Array.isArray(d) && d.length) return d.map((x) => (x && x.msg) || String(x)).join("; ");
-  return fallback;
-}
-
-const store = {
-  get(k) {
-    try {
-      return sessionStorage.getItem(k);
-    } catch {
-      return null;
-    }
-  },
-  set(k, v) {
-    try {
-      if (v == null) sessionStorage.removeItem(k);
-      else sessionStorage.setItem(k, v);
-    } catch {
-      /* private mode */
-    }
-  },
-};
-
-/** The instructor key this tab holds (after a successful POST /api/rooms), or null. */
-export function instructorKey() {
-  return store.get(KEY_STORE);
-}
-
-/** Pure: a room code as typed ("k7qx 2m", a join URL, "?room=K7QX2M") → "K7QX2M" or "". */
-export function normalizeCode(raw) {
-  let s = String(raw ?? "").trim();
-  const m = s.match(/[?&]room=([^&#\s]+)/i);
-  if (m) s = decodeURIComponent(m[1]);
-  s = s.replace(/[\s-]+/g, "").toUpperCase();
-  return CODE_RE.test(s) ? s : "";
-}
-
-/** Pure: the URL students open to join `code`, on the page's own origin. */
-export function joinUrl(code, origin = location.origin) {
-  return `${origin}/${pageLink({ room: code })}`;
-}
+import { getParam, hasParam, setParams } from "../core/urlstate.js";
+import { call, detail, instructorKey, joinUrl, KEY_STORE, normalizeCode, ROOM_STORE, store } from "./roomclient.js";
 
 /**
  * @param {object} o

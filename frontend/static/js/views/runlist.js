@@ -1,12 +1,12 @@
-// runlist.js — the "Past runs" list: one line per run (its strategy, main option, workers
+// views/runlist.js — the "Past runs" list: one line per run (its strategy, main option, workers
 // and data set), kept in step with the run on screen. The list comes from GET /api/runs
 // (polled every 10 s); the loaded run's own events say sooner when it ends. A list
 // fetched just as the run finished can still say "running": the events win.
 
 import { fmtTime, t } from "../core/i18n.js";
-import { compressionText, networkName } from "./netlabels.js";
-import { optionsOf, TERMINAL_STATUSES } from "../core/selectors.js";
-import { compressionOf } from "../strategies/data_parallel/compression.js";
+import { frontendFor } from "../core/registry.js";
+import { TERMINAL_STATUSES } from "../core/selectors.js";
+import { networkName } from "./netlabels.js";
 
 /**
  * Pure: `runs` with the entry of run `id` given the status (and step) the page knows from
@@ -25,15 +25,19 @@ export function mergeRunStatus(runs, id, status, step = null) {
   return { runs: out, changed: true };
 }
 
+/** A run's strategy in a few words, in one of the forms the common views use ("list":
+ *  the run list, with its main option; "name": the compare view's header; "overlay": the
+ *  loss chart's compared run): the strategy's frontend says it (core/registry.js). */
+export function strategyWords(c, form) {
+  if (c.strategy === "single") return t("strategy.singleShort");
+  const fe = frontendFor(c.strategy);
+  return (fe && fe.runWords ? fe.runWords(c, form) : null) ?? t("strategy.dpShort");
+}
+
 /** A run's short name: strategy, its main option (mode, compression or algorithm),
  *  stragglers, network. */
 export function runLabel(c) {
-  const o = optionsOf(c);
-  let strat = c.strategy === "single" ? t("strategy.singleShort") : c.strategy === "parameter_server" ? t("strategy.psShort") : t("strategy.dpShort");
-  const comp = compressionOf(c);
-  if (c.strategy === "parameter_server") strat += ` · ${t("psmode.short." + (o.ps_mode || "sync"))}`;
-  else if (comp) strat += ` · ${compressionText(comp, { feedback: false })}`;
-  else if (c.strategy !== "single" && o.allreduce && o.allreduce !== "builtin") strat += ` · ${t("algo." + o.allreduce)}`;
+  let strat = strategyWords(c, "list");
   if (c.strategy !== "single" && c.straggler && c.straggler !== "none") {
     strat += ` · ${t("straggler.short." + c.straggler, { k: c.straggler_factor, p: c.straggler_prob })}`;
   }

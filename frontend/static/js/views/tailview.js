@@ -1,4 +1,6 @@
-// tailview.js — tail latency of synchronous steps (Dean & Barroso, "The Tail at Scale",
+// views/tailview.js — the tail-latency card: per step the slowest and the median rank's step time, and the run's p50 and p99.
+//
+// Tail latency of synchronous steps (Dean & Barroso, "The Tail at Scale",
 // 2013): per step the slowest rank's step time and the median rank's, and the run's p50
 // and p99 of the per-step max. One slow worker makes every synchronous step slow.
 

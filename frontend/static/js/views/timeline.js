@@ -1,4 +1,6 @@
-// timeline.js — swimlanes, one per rank, for the last ~30 steps.
+// views/timeline.js — the timeline: swimlanes, one per rank, for the last ~30 steps.
+//
+// Swimlanes, one per rank, for the last ~30 steps.
 //
 // Each step of each rank is laid out from its measured start (`t_start`): wait, then
 // compute, then comm, back to back. Whatever is left until the step's event time `t` is
@@ -388,4 +390,22 @@ export function createTimeline(svg, axisLabelEl, onModes) {
   }
 
   return { render, setMode, setLarge, get mode() { return mode; } };
+}
+
+/** The timeline card's clock toggle (wall time | idle removed | modelled network time),
+ *  wired to `timeline`. Returns setMode(mode). */
+export function wireTimelineModes(timeline) {
+  function setMode(mode) {
+    for (const o of document.querySelectorAll("#timeline-modes .toggle")) {
+      o.classList.toggle("active", o.dataset.mode === mode);
+      o.setAttribute("aria-pressed", String(o.dataset.mode === mode));
+    }
+    timeline.setMode(mode);
+  }
+  for (const b of document.querySelectorAll("#timeline-modes .toggle")) {
+    b.addEventListener("click", () => {
+      if (!b.disabled) setMode(b.dataset.mode);
+    });
+  }
+  return setMode;
 }

@@ -1,11 +1,14 @@
-// alphabeta.js — the α–β (Hockney) cost of ring, tree and naive all-reduce for the run's
+// strategies/data_parallel/alphabeta.js — the α–β card: the modelled time of ring, tree and naive all-reduce for the run's network, with this run as a marker.
+//
+// The α–β (Hockney) cost of ring, tree and naive all-reduce for the run's
 // network, against message size (log-log) or against the number of workers, with this
 // run's own modelled communication time as a marker. Drawn with Plotly; redrawn only
 // when what it shows changes.
 
 import { fmtBytes, fmtNum, getLang, t } from "../../core/i18n.js";
 import { curvesBySize, curvesByWorkers, logTicks, ringTreeCrossover } from "./netmodel.js";
-import { compressionText, networkText } from "../../views/netlabels.js";
+import { networkText } from "../../views/netlabels.js";
+import { compressionText } from "./words.js";
 import { createThrottledCard } from "../../views/card.js";
 import { OKABE_ITO } from "../../views/palette.js";
 import { gradBytes, ranksOf, runNetwork } from "../../core/selectors.js";

@@ -1,10 +1,12 @@
-// compressionview.js — the compression panel of a compressed run: bytes on the wire per
+// strategies/data_parallel/compressionview.js — the compression card of a compressed run: bytes on the wire, error and ratio, error-feedback residual per step.
+//
+// The compression panel of a compressed run: bytes on the wire per
 // step (per rank, the encoded payload, and what an uncompressed fp32 ring all-reduce
 // would send), the relative error and compression ratio per step, and the error-feedback
 // residual ‖e‖ per step. Three small Plotly charts, redrawn at most ~3 times a second.
 
 import { fmtBytes, fmtNum, getLang, t } from "../../core/i18n.js";
-import { compressionText } from "../../views/netlabels.js";
+import { compressionText } from "./words.js";
 import { createThrottledCard } from "../../views/card.js";
 import { rankColor } from "../../views/palette.js";
 import { completeStep, gradBytes, ranksOf } from "../../core/selectors.js";

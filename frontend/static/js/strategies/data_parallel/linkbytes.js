@@ -1,4 +1,6 @@
-// linkbytes.js — bytes sent and received per rank, measured, beside what the textbook
+// strategies/data_parallel/linkbytes.js — the bytes-per-rank card: bytes sent and received per rank, measured, beside what the all-reduce's formula predicts.
+//
+// Bytes sent and received per rank, measured, beside what the textbook
 // formula for the run's all-reduce predicts for the same steps.
 //
 // Measured numbers come from the `comm` events (every message, detail mode) when there

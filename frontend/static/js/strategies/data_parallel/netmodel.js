@@ -1,4 +1,6 @@
-// netmodel.js — the α–β (Hockney) cost of the all-reduce algorithms, as the engine
+// strategies/data_parallel/netmodel.js — the α–β (Hockney) cost of the all-reduce algorithms, as the engine charges them (pure).
+//
+// The α–β (Hockney) cost of the all-reduce algorithms, as the engine
 // charges them: a message of N bytes over a link takes α + N/β. Pure functions, no DOM.
 //
 //   ring   2(n−1)·α + 2(n−1)/n·N/β      (reduce-scatter + all-gather, bandwidth-optimal)

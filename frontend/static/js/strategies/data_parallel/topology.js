@@ -1,4 +1,4 @@
-// topology.js — the workers as nodes on a circle, and the messages that travel between them.
+// strategies/data_parallel/topology.js — the workers as nodes on a circle, and the messages that travel between them (their packets: packets.js).
 //
 // Two pictures, both driven by events (never by a free-running timer):
 //
@@ -13,9 +13,9 @@
 //   labelled with the bytes it has carried up to the shown step.
 
 import { fmtBytes, fmtBytesShort, fmtNum, t } from "../../core/i18n.js";
-import { OKABE_ITO, rankColor, STATUS_FILL } from "../../views/palette.js";
+import { rankColor, STATUS_FILL } from "../../views/palette.js";
 import { decorateNode, failedLines, faultTitle } from "../../views/faultlog.js";
-import { linkTraffic, stepMessages, stepTraffic } from "../../core/comm.js";
+import { linkTraffic, stepTraffic } from "../../core/comm.js";
 import { isRestarting } from "../../core/faults.js";
 import {
   completeStep,
@@ -28,64 +28,14 @@ import {
   ringOrder,
 } from "../../core/selectors.js";
 import { compressionOf } from "./compression.js";
-import { commRounds, runAlgo } from "./slice.js";
+import { bez, createPackets, el, f1, linkKey, packetRadius } from "./packets.js";
+import { runAlgo } from "./slice.js";
 
-const NS = "http://www.w3.org/2000/svg";
 const W = 400;
 const H = 400;
 const CX = W / 2;
 const CY = H / 2;
 const BAND = 26; // viewBox units kept free above the nodes for the phase line
-
-/** Summing phases are orange, phases that hand results out are blue (legend in the card). */
-export const OP_COLORS = {
-  reduce_scatter: OKABE_ITO.orange,
-  reduce: OKABE_ITO.orange,
-  all_reduce: OKABE_ITO.orange,
-  all_gather: OKABE_ITO.blue,
-  broadcast: OKABE_ITO.blue,
-};
-const opColor = (op) => OP_COLORS[op] || OKABE_ITO.purple;
-
-function el(name, attrs = {}, parent) {
-  const node = document.createElementNS(NS, name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (parent) parent.appendChild(node);
-  return node;
-}
-
-export function animationMs(commMs) {
-  const ms = Number.isFinite(commMs) ? commMs * 40 : 0;
-  return Math.max(200, Math.min(900, ms));
-}
-
-// Each round of messages lasts its slowest measured message × ROUND_SCALE, clamped so
-// that a 0.1 ms loopback message is still visible and a stalled one does not hold the
-// picture; a whole step is squeezed into STEP_MAX_MS (never below ROUND_MIN_MS a round).
-const ROUND_SCALE = 40;
-const ROUND_MIN_MS = 160;
-const ROUND_MAX_MS = 600;
-const ROUND_FLOOR_MS = 90;
-const STEP_MAX_MS = 2400;
-
-/** Pure: how long (ms) each round of a step is shown. */
-export function roundDurations(rounds) {
-  const raw = rounds.map((r) => Math.max(ROUND_MIN_MS, Math.min(ROUND_MAX_MS, (r.durationMs || 0) * ROUND_SCALE)));
-  const total = raw.reduce((a, b) => a + b, 0);
-  if (total <= STEP_MAX_MS) return raw;
-  const k = STEP_MAX_MS / total;
-  return raw.map((ms) => Math.max(ROUND_FLOOR_MS, ms * k));
-}
-
-const linkKey = (src, dst) => `${src}>${dst}`;
-
-// Quadratic Bézier helpers
-function bez(p0, c, p2, u) {
-  const a = (1 - u) * (1 - u);
-  const b = 2 * (1 - u) * u;
-  const d = u * u;
-  return [a * p0[0] + b * c[0] + d * p2[0], a * p0[1] + b * c[1] + d * p2[1]];
-}
 
 function toward(from, to, dist) {
   const dx = to[0] - from[0];
@@ -93,8 +43,6 @@ function toward(from, to, dist) {
   const len = Math.hypot(dx, dy) || 1;
   return [from[0] + (dx / len) * dist, from[1] + (dy / len) * dist];
 }
-
-const f1 = (x) => x.toFixed(1);
 
 /**
  * Pure: what the replicas badge says, {state, key, params}; key null = no badge.
@@ -153,8 +101,18 @@ export function createTopology(svg, badge, opts = {}) {
   let nodes = [];
   let edges = new Map(); // "s>d" -> {src, dst, path, p0, c, p2, label}
   let ringArcs = []; // built-in ring: one {a0, a1} per member, in ring order
-  let animatedMessages = 0;
-  const anim = { gen: 0, running: false, pending: null };
+  const packets = createPackets({
+    svg,
+    layer: packetsLayer,
+    phaseEl,
+    center: { main: centerMain, sub: centerSub },
+    scene: () => ({ geom, mode, edges, algo, ringArcs, onRing, hasEdges: edgesLayer.childElementCount > 0 }),
+    render: (state) => render(state),
+    idle: () => {
+      if (lastState) renderCenter(lastState);
+    },
+  });
+  const cancel = () => packets.cancel();
 
   function layoutFor(n) {
     // Neighbours on the circle must leave room for an arrow and its label between them.
@@ -290,7 +248,6 @@ export function createTopology(svg, badge, opts = {}) {
 
   // ------------------------------------------------------------ edge labels
 
-  const packetRadius = () => 12 * Math.max(0.8, geom.k);
 
   function labelSize(text) {
     const fs = 12 * Math.max(0.8, geom.k);
@@ -371,7 +328,7 @@ export function createTopology(svg, badge, opts = {}) {
           if (!b) continue;
           const sign = x.bend < 0 ? -1 : 1;
           // clear of the packets that travel on the curve
-          const off = labelSize("x").h * 0.6 + packetRadius();
+          const off = labelSize("x").h * 0.6 + packetRadius(geom);
           // beside the curve: outside a small ring, inside a large one (more room there)
           const cands = [];
           for (const side of geom.n <= 4 ? [1, -1] : [-1, 1]) {
@@ -398,7 +355,7 @@ export function createTopology(svg, badge, opts = {}) {
     } else if (mode === "links") {
       // the star / tree crosses the centre; the step and phase are in the corner
       centerMain.textContent = "";
-      if (phaseEl && !anim.running) {
+      if (phaseEl && !packets.running) {
         const step = completeStep(state);
         const name = compressed ? t("topo.gatherShort") : t("topo.algoShort." + algo);
         phaseEl.textContent = step ? `${name} · ${t("topo.step", { step })}` : "";
@@ -486,7 +443,7 @@ export function createTopology(svg, badge, opts = {}) {
     svg.dataset.algo = algo || "";
     svg.dataset.edges = String(edgesLayer.childElementCount);
     renderChrome();
-    if (!anim.running) {
+    if (!packets.running) {
       if (phaseEl) phaseEl.textContent = "";
       renderCenter(state);
     }
@@ -555,169 +512,6 @@ export function createTopology(svg, badge, opts = {}) {
     }
   }
 
-  // ------------------------------------------------------------ animation
-
-  /** Animate step `step` of `state`: its real messages if there are any, else (built-in
-   *  all-reduce) the ring hops at the measured comm_ms. While one animation runs, only
-   *  the newest request is kept: steps that arrive faster than they can be shown are
-   *  skipped, never queued. */
-  function animate({ step, state, commMs }) {
-    const job = { step, state, commMs };
-    if (anim.running) {
-      anim.pending = job;
-      return;
-    }
-    run(job);
-  }
-
-  function run(job) {
-    if (job.state) render(job.state);
-    if (!geom || geom.n < 2) return;
-    if (mode === "links") {
-      const msgs = stepMessages(job.state, job.step);
-      const rounds = commRounds(msgs, algo, geom.n).filter((r) => r.messages.some((m) => edges.has(linkKey(m.src, m.dst))));
-      if (rounds.length) runRounds(job, rounds);
-    } else if (mode === "ring" && edgesLayer.childElementCount) {
-      runRing(job);
-    }
-  }
-
-  function begin(job) {
-    const gen = ++anim.gen;
-    anim.running = true;
-    svg.dataset.animatedStep = String(job.step);
-    packetsLayer.replaceChildren();
-    return gen;
-  }
-
-  function finishFn(gen) {
-    let done = false;
-    return () => {
-      if (done || gen !== anim.gen) return;
-      done = true;
-      packetsLayer.replaceChildren();
-      anim.running = false;
-      if (phaseEl) phaseEl.textContent = "";
-      if (lastState) renderCenter(lastState);
-      const next = anim.pending;
-      anim.pending = null;
-      if (next) run(next);
-    };
-  }
-
-  function runRounds(job, rounds) {
-    const gen = begin(job);
-    const durations = roundDurations(rounds);
-    const starts = [];
-    let total = 0;
-    for (const d of durations) {
-      starts.push(total);
-      total += d;
-    }
-    const r = packetRadius();
-    const fs = 14 * Math.max(0.8, geom.k);
-    let current = -1;
-    let packets = [];
-    const finish = finishFn(gen);
-    const enterRound = (i) => {
-      current = i;
-      packetsLayer.replaceChildren();
-      const round = rounds[i];
-      packets = [];
-      for (const m of round.messages) {
-        const e = edges.get(linkKey(m.src, m.dst));
-        if (!e) continue;
-        const g = el("g", { class: "packet", "data-op": m.op, "data-src": m.src, "data-dst": m.dst }, packetsLayer);
-        el("circle", { r: f1(r), fill: opColor(m.op) }, g);
-        if (m.chunk != null) {
-          const tx = el("text", { x: 0, y: f1(fs * 0.36), "text-anchor": "middle", "font-size": f1(fs), class: "packet-chunk" }, g);
-          tx.textContent = String(m.chunk);
-        }
-        el("title", {}, g).textContent = t("topo.packetTitle", {
-          op: t("op." + m.op),
-          src: m.src,
-          dst: m.dst,
-          bytes: fmtBytes(m.bytes),
-          ms: fmtNum(m.duration_ms, 3),
-        });
-        packets.push({ g, e });
-      }
-      animatedMessages += packets.length;
-      svg.dataset.animatedMessages = String(animatedMessages);
-      if (phaseEl) {
-        phaseEl.textContent = t("topo.phase", {
-          step: job.step,
-          op: t("op." + round.op),
-          round: round.round + 1,
-          of: round.of,
-        });
-      }
-    };
-    const t0 = performance.now();
-    const frame = (now) => {
-      if (gen !== anim.gen || !anim.running) return;
-      const el_ = now - t0;
-      if (el_ >= total) return finish();
-      let i = current < 0 ? 0 : current;
-      while (i + 1 < rounds.length && el_ >= starts[i + 1]) i++;
-      if (i !== current) enterRound(i);
-      const u = Math.max(0, Math.min(1, (el_ - starts[i]) / durations[i]));
-      const ease = u < 0.5 ? 2 * u * u : 1 - Math.pow(-2 * u + 2, 2) / 2;
-      for (const p of packets) {
-        const [x, y] = bez(p.e.p0, p.e.c, p.e.p2, ease);
-        p.g.setAttribute("transform", `translate(${f1(x)},${f1(y)})`);
-      }
-      requestAnimationFrame(frame);
-    };
-    enterRound(0);
-    for (const p of packets) p.g.setAttribute("transform", `translate(${f1(p.e.p0[0])},${f1(p.e.p0[1])})`);
-    requestAnimationFrame(frame);
-    // Background tabs may not run animation frames: never leave the picture "busy".
-    setTimeout(finish, total + 400);
-  }
-
-  function runRing(job) {
-    const gen = begin(job);
-    const { R } = geom;
-    const n = ringArcs.length; // the members of the ring, in ring order
-    const duration = animationMs(job.commMs);
-    const hops = 2 * (n - 1);
-    const packets = [];
-    for (let r = 0; r < n; r++) packets.push(el("circle", { r: 9, cx: -999, cy: -999, class: "packet" }, packetsLayer));
-    centerSub.textContent = t("topo.step", { step: job.step });
-    const t0 = performance.now();
-    const finish = finishFn(gen);
-    const frame = (now) => {
-      if (gen !== anim.gen || !anim.running) return;
-      const p = Math.max(0, Math.min(1, (now - t0) / duration));
-      const hp = p * hops;
-      const hop = Math.min(hops - 1, Math.floor(hp));
-      const frac = hp - hop;
-      const gather = hop >= n - 1;
-      centerMain.textContent = gather ? t("topo.allgather") : t("topo.reducescatter");
-      for (let r = 0; r < n; r++) {
-        const arc = ringArcs[(((r + hop) % n) + n) % n];
-        const [x, y] = onRing(arc.a0 + frac * (arc.a1 - arc.a0), R);
-        packets[r].setAttribute("cx", f1(x));
-        packets[r].setAttribute("cy", f1(y));
-        packets[r].setAttribute("fill", gather ? OKABE_ITO.blue : OKABE_ITO.orange);
-      }
-      if (p < 1) requestAnimationFrame(frame);
-      else finish();
-    };
-    requestAnimationFrame(frame);
-    setTimeout(finish, duration + 300);
-  }
-
-  function cancel() {
-    anim.gen++;
-    anim.running = false;
-    anim.pending = null;
-    packetsLayer.replaceChildren();
-    if (phaseEl) phaseEl.textContent = "";
-    if (lastState) renderCenter(lastState);
-  }
-
   /** Take the ring / link drawing off the SVG (a parameter-server run draws its own). */
   function hide() {
     cancel();
@@ -736,9 +530,7 @@ export function createTopology(svg, badge, opts = {}) {
   function reset() {
     key = null;
     edgeKey = null;
-    animatedMessages = 0;
-    delete svg.dataset.animatedMessages;
-    delete svg.dataset.animatedStep;
+    packets.resetCounts();
     cancel();
   }
 
@@ -749,5 +541,5 @@ export function createTopology(svg, badge, opts = {}) {
     cancel();
   }
 
-  return { render, animate, cancel, reset, relocalize, hide };
+  return { render, animate: (job) => packets.animate(job), cancel, reset, relocalize, hide };
 }

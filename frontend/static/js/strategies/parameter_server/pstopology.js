@@ -1,4 +1,6 @@
-// pstopology.js — a parameter-server run: server nodes in a row above the worker nodes,
+// strategies/parameter_server/pstopology.js — a parameter-server run's topology: server nodes in a row above the worker nodes, packets from real events.
+//
+// A parameter-server run: server nodes in a row above the worker nodes,
 // every worker linked to every server.
 //
 // Animated from real events only (never a timer pretending): a worker's `step` event

@@ -1,4 +1,6 @@
-// psview.js — the staleness card of a parameter-server run: a histogram of the staleness
+// strategies/parameter_server/psview.js — the staleness card of a parameter-server run: the staleness histogram of the applied gradients and the newest update.
+//
+// The staleness card of a parameter-server run: a histogram of the staleness
 // of every applied gradient (as of the shown step), its mean, for SSP the bound s and the
 // clock-gap distribution, and the newest update in words.
 

@@ -1,0 +1,43 @@
+// views/playerbar.js — the player bar under the narration: the scrubber, Replay and its speed, Live.
+
+import { t } from "../core/i18n.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** Wire the bar to the player. `onScrub()` runs before a scrub (the ring's packets stop);
+ *  `hasRun()` says whether a run is loaded. */
+export function createPlayerBar({ player, onScrub, hasRun }) {
+  $("scrubber").addEventListener("input", (ev) => {
+    onScrub();
+    player.scrubTo(Number(ev.target.value));
+  });
+  $("btn-live").addEventListener("click", () => player.goLive());
+  $("btn-replay").addEventListener("click", () => player.togglePlay());
+  $("replay-speed").addEventListener("change", (ev) => player.setSpeed(Number(ev.target.value)));
+
+  /** The speed choices in the page's language ("10 steps/s"). */
+  function localize() {
+    for (const o of $("replay-speed").options) o.textContent = t("player.speedUnit", { n: o.value });
+  }
+
+  function render(info) {
+    const scrub = $("scrubber");
+    const last = info.lastStep;
+    scrub.disabled = last < 1;
+    scrub.max = String(Math.max(1, last));
+    if (document.activeElement !== scrub || info.playing) scrub.value = String(Math.max(1, info.cursor || last || 1));
+    $("scrub-label").textContent = last ? `${t("player.stepOf", { step: info.cursor || last, last })} · ${t(
+      info.playing ? "player.modeReplay" : info.mode === "live" ? "player.modeLive" : "player.modeScrub",
+    )}` : "";
+    const replay = $("btn-replay");
+    replay.disabled = last < 1;
+    replay.dataset.i18n = info.playing ? "player.pauseReplay" : "player.replay";
+    replay.textContent = t(replay.dataset.i18n);
+    $("btn-live").disabled = info.mode === "live";
+    $("btn-live").classList.toggle("on", info.mode === "live" && !player.liveState.finished && hasRun());
+  }
+
+  localize();
+  player.setSpeed(Number($("replay-speed").value));
+  return { render, localize };
+}
