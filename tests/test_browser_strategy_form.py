@@ -176,7 +176,10 @@ def test_a_straggler_on_a_data_parallel_run_from_the_form(page: Page, server: st
     fast = [e["emulated_ms"] for e in steps if e["rank"] == 0]
     assert len(slow) == 6 and min(slow) >= 80 and max(fast) < 60, (slow, fast)
     # ... on the page: emulated segments on the timeline, the narration names rank 1
-    assert pg.locator("[data-testid=timeline] .seg-emulated").count() >= 12
+    # (the status pill may turn before the last frame is drawn: wait for the drawing)
+    pg.wait_for_function(
+        "document.querySelectorAll('[data-testid=timeline] .seg-emulated').length >= 12",
+        timeout=10_000)
     pg.eval_on_selector(
         "[data-testid=scrubber]",
         "el => { el.value = '5'; el.dispatchEvent(new Event('input', {bubbles: true})); }",
