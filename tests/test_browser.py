@@ -617,7 +617,12 @@ def test_parameter_server_async_staleness(page: Page, server: str) -> None:
     assert run["strategy"] == "parameter_server" and run["options"]["ps_mode"] == "async"
     assert run["workers"] == 3 and run["steps"] == 15 and run["emulated_compute_ms"] == 20
     wait_status(pg, "finished", 60_000)
-    # workers show the version they read; the server its version and load
+    # workers show the version they read; the server its version and load (45 = 3 × 15
+    # pushes, each applied on arrival), once the page has drawn the run's last events
+    pg.wait_for_function(
+        "document.querySelector('[data-testid=topology] [data-role=server]').dataset.version === '45'",
+        timeout=10_000,
+    )
     srv = pg.eval_on_selector("[data-testid=topology] [data-role=server]", "e => ({...e.dataset})")
     assert int(srv["version"]) == 45 and int(srv["pushes"]) == 45 and int(srv["bytesIn"]) > 0
     reads = pg.eval_on_selector_all(

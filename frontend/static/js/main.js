@@ -182,7 +182,12 @@ const playerBar = createPlayerBar({ player, onScrub: () => strategyViews.each("o
 function currentStatus() {
   if (!app.runId) return "none";
   const s = player.liveState;
-  if (!s.finished && app.apiStatus && TERMINAL_STATUSES.includes(app.apiStatus)) return app.apiStatus;
+  // The server's word wins only where the stream will not bring the end itself: a run the
+  // server marked interrupted, or a stream that closed without run_finished. A run list
+  // fetched while the last events are still on the wire must not say "finished" before
+  // the views have drawn those events.
+  const streamEnded = app.apiStatus === "interrupted" || app.connState === "closed";
+  if (!s.finished && streamEnded && TERMINAL_STATUSES.includes(app.apiStatus)) return app.apiStatus;
   return s.status;
 }
 
