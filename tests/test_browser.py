@@ -620,7 +620,8 @@ def test_parameter_server_async_staleness(page: Page, server: str) -> None:
     # workers show the version they read; the server its version and load (45 = 3 × 15
     # pushes, each applied on arrival), once the page has drawn the run's last events
     pg.wait_for_function(
-        "document.querySelector('[data-testid=topology] [data-role=server]').dataset.version === '45'",
+        "document.querySelector('[data-testid=topology] [data-role=server]')"
+        ".dataset.version === '45'",
         timeout=10_000,
     )
     srv = pg.eval_on_selector("[data-testid=topology] [data-role=server]", "e => ({...e.dataset})")
