@@ -140,9 +140,11 @@ class DataParallelNaive:
             flat = torch.cat([g.reshape(-1) for g in grads])
             if ctx.control.take_corruption():  # a "corrupt" fault aimed at this rank
                 flat.fill_(float("nan"))
-        emulated_ms, _ = emulate_work(ctx.config, ctx.data_rank, step, compute.ms,
-                                      ctx.control.slow_factor)
+        emulated_ms, slowed = emulate_work(ctx.config, ctx.data_rank, step, compute.ms,
+                                           ctx.control.slow_factor)
         extra: dict[str, Any] = {"emulated_ms": round(emulated_ms, 4)} if emulated_ms else {}
+        if slowed:  # a straggler by design, not by a busy core (the narration tells them apart)
+            extra["slowed"] = True
         if ctx.control.slow_factor > 1:
             extra["slow_factor"] = ctx.control.slow_factor
         local_sum = flat.sum()  # not finite when a local value is not (read only then)

@@ -121,3 +121,41 @@ test("timeline clock round-trips through the URL; the default stays out of it", 
   assert.equal(viewParamsFrom(new URLSearchParams("tl=bogus")).tl, "wall");
   assert.equal(writeViewParams(new URLSearchParams("tl=compact"), { tl: "wall" }).toString(), "");
 });
+
+// ---------------------------------------------------------------- straggler or jitter
+
+/** `n` steps of 4 ranks; `work(rank, step)` → extra fields of that rank's record. */
+function steps(n, work, config = {}) {
+  const evs = dpRun(4);
+  evs[0].config = { ...evs[0].config, ...config };
+  for (let s = 1; s <= n; s++) for (const r of [0, 1, 2, 3]) evs.push(step(r, s, work(r, s)));
+  return reduceEvents(evs);
+}
+const slowOn = (rank, at) => (r, s) =>
+  r === rank && (at == null || s === at) ? { compute_ms: 2, emulated_ms: 10 } : { comm_ms: 12.5 };
+
+test("one slow step on a rank that is not slower otherwise is jitter, not a straggler", () => {
+  const st = stragglerOf(steps(10, slowOn(2, 8)), 8);
+  assert.equal(st.rank, 2);
+  assert.equal(st.kind, "jitter");
+  assert.equal(st.window, 8, "steps 1..8 are the window at step 8");
+  assert.equal(stragglerOf(steps(3, slowOn(2, 3)), 3).kind, "jitter", "too few steps to say more");
+});
+
+test("a rank slower over the window is called consistently slower, though nothing was set", () => {
+  const st = stragglerOf(steps(12, slowOn(2)), 12);
+  assert.equal(st.kind, "slower");
+  assert.equal(st.window, 10);
+  assert.equal(st.factor, 6);
+});
+
+test("a straggler the run made (slowed, a slow fault, or the configured rank) is a straggler", () => {
+  const slowed = (r, s) => (r === 1 && s === 4 ? { compute_ms: 2, emulated_ms: 10, slowed: true } : { comm_ms: 12.5 });
+  assert.equal(stragglerOf(steps(6, slowed), 4).kind, "straggler");
+  const fault = (r, s) => (r === 1 && s === 4 ? { compute_ms: 2, emulated_ms: 10, slow_factor: 6 } : { comm_ms: 12.5 });
+  assert.equal(stragglerOf(steps(6, fault), 4).kind, "straggler");
+  // a run stored before step records said `slowed`: its config names the straggler
+  const old = steps(6, slowOn(3, 2), { straggler: "one", straggler_rank: 3 });
+  assert.equal(stragglerOf(old, 2).kind, "straggler");
+  assert.equal(stragglerOf(old, 2).window, null);
+});

@@ -28,19 +28,30 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** How many recent steps decide whether a slow rank is a straggler or jitter. */
+export const STRAGGLER_WINDOW = 10;
+
 /**
- * The straggler of a synchronous step, if there is one worth saying aloud:
- * {step, rank, factor, waitMs, others}. `factor`: how many times longer the slowest rank
- * worked (compute + emulated work) than the median of the others. `waitMs`: how long the
- * others waited for it, on average. The all-reduce cannot finish before the slowest rank
- * joins it, so a faster rank's extra time in it — its comm_ms beyond the straggler's — is
- * waiting, as is any extra wait_ms at the step barrier:
+ * The slowest rank of a synchronous step, if there is one worth saying aloud:
+ * {step, rank, factor, waitMs, others, kind, window}. `factor`: how many times longer the
+ * slowest rank worked (compute + emulated work) than the median of the others. `waitMs`:
+ * how long the others waited for it, on average. The all-reduce cannot finish before the
+ * slowest rank joins it, so a faster rank's extra time in it — its comm_ms beyond the
+ * straggler's — is waiting, as is any extra wait_ms at the step barrier:
  *   waited(r) = max(0, (comm_ms + wait_ms)(r) − (comm_ms + wait_ms)(slowest)).
  * Null when the step is incomplete, has one rank, or nobody was markedly slower
- * (factor < minFactor or the others waited less than minWaitMs: scheduler noise on a
- * 2-core machine).
+ * (factor < minFactor or the others waited less than minWaitMs).
+ *
+ * `kind` says whether it is a straggler at all. One slow step on a loaded 2-core machine is
+ * scheduler noise, so:
+ * - "straggler": the run made it slow (a configured straggler or a 'slow' fault: its
+ *   step record says `slowed` or carries a slow_factor);
+ * - "slower": nothing was set, but over the last `window` complete steps (at least 5) the
+ *   median of its work is ≥ minFactor × the median of the others', and minWaitMs more —
+ *   consistently slower;
+ * - "jitter": otherwise — slow this step, not over the window.
  */
-export function stragglerOf(state, step, { minFactor = 1.5, minWaitMs = 5 } = {}) {
+export function stragglerOf(state, step, { minFactor = 1.5, minWaitMs = 5, window = STRAGGLER_WINDOW } = {}) {
   const ranks = stepRanks(state);
   if (ranks.length < 2 || !step) return null;
   const recs = ranks.map((r) => recordAt(state, r, step));
@@ -54,7 +65,43 @@ export function stragglerOf(state, step, { minFactor = 1.5, minWaitMs = 5 } = {}
   const waitMs = waits.reduce((a, b) => a + b, 0) / waits.length;
   const factor = base > 0 ? workMs(slow) / base : Infinity;
   if (!(factor >= minFactor) || !(waitMs >= minWaitMs)) return null;
-  return { step, rank: slow.rank, factor: Number.isFinite(factor) ? factor : null, waitMs, others: others.length };
+  const cfg = state.config || {};
+  const made =
+    slow.slowed === true ||
+    (isNum(slow.slow_factor) && slow.slow_factor > 1) ||
+    (cfg.straggler === "one" && cfg.straggler_rank === slow.rank); // runs from before `slowed`
+  const recent = made ? null : recentWork(state, ranks, slow.rank, step, window);
+  const kind = made ? "straggler" : recent.consistent(minFactor, minWaitMs) ? "slower" : "jitter";
+  return {
+    step,
+    rank: slow.rank,
+    factor: Number.isFinite(factor) ? factor : null,
+    waitMs,
+    others: others.length,
+    kind,
+    window: recent ? recent.steps : null,
+  };
+}
+
+/** Rank `rank`'s work and the others' over the last `window` complete steps up to `step`. */
+function recentWork(state, ranks, rank, step, window) {
+  const mine = [];
+  const theirs = [];
+  for (let s = step; s >= 1 && s > step - window; s--) {
+    const recs = ranks.map((r) => recordAt(state, r, s));
+    if (recs.some((r) => !r)) continue;
+    for (const rec of recs) (rec.rank === rank ? mine : theirs).push(workMs(rec));
+  }
+  return {
+    steps: mine.length,
+    // a margin in ratio and in time: sub-millisecond steps differ by large ratios in noise
+    consistent: (minFactor, minMs) => {
+      if (mine.length < 5) return false;
+      const a = median(mine);
+      const b = median(theirs);
+      return a >= minFactor * b && a - b >= minMs;
+    },
+  };
 }
 
 /** Checkpoint taken right after `step`, or null: {step, bytes, durationMs}. */
@@ -120,12 +167,18 @@ export function narrationLine(state, info, ctx) {
       });
     }
   }
-  // A straggler is the news of a synchronous step: who, how much slower, how long the rest waited.
+  // A straggler is the news of a synchronous step: who, how much slower, how long the rest
+  // waited — and whether it is a straggler at all, or one noisy step (jitter).
   const slow = isLockstep(state) && stragglerOf(state, step);
   if (slow) {
     const k = slow.factor == null ? "?" : fmtNum(slow.factor, 2);
-    const key = slow.others === 1 ? "pres.narrStraggler1" : "pres.narrStraggler";
-    line = t(key, { step, rank: slow.rank, k, n: slow.others, ms: fmtMs(slow.waitMs) });
+    const one = slow.others === 1;
+    const key = {
+      straggler: one ? "pres.narrStraggler1" : "pres.narrStraggler",
+      slower: one ? "narr.slower1" : "narr.slower",
+      jitter: "narr.jitter",
+    }[slow.kind];
+    line = t(key, { step, rank: slow.rank, k, n: slow.others, ms: fmtMs(slow.waitMs), w: slow.window });
   }
   if (info.mode === "live" && live.status === "paused") {
     // the Step/Resume prompt is for the page that controls the run
