@@ -14,6 +14,9 @@ import { compressionAt, compressionOf, compressionSeries } from "./compression.j
 import { thin } from "../../views/charts.js";
 
 const MIN_INTERVAL_MS = 300;
+/** Compressors whose expected output is not the gradient (Karimireddy et al. 2019,
+ *  "Error Feedback Fixes SignSGD and other Gradient Compression Schemes"). */
+const BIASED = new Set(["topk", "sign"]);
 const FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans SC', 'PingFang SC', sans-serif";
 
 /** Pure: the panel's numbers as of the state's newest complete step, or null. */
@@ -69,6 +72,12 @@ export function createCompressionPanel(els, onVisible) {
       title.textContent = ` — ${compressionText(c)}`;
       const parts = [t(c.gathered ? "comp.captionGathered" : "comp.captionPowerSgd")];
       if (c.errorFeedback) parts.push(t("comp.captionEf"));
+      // Biased compressors without error feedback drop the same kind of coordinates every
+      // step and never apply them: the loss can flatten above where it would go. Say so,
+      // so that a stall reads as the lesson, not as a bug.
+      const stalls = BIASED.has(c.method) && !c.errorFeedback;
+      if (stalls) parts.push(t(`comp.captionNoEf.${c.method}`));
+      caption.dataset.noEf = String(stalls);
       caption.textContent = parts.join(" ");
     }
     const a = v.at;
@@ -149,10 +158,16 @@ export function createCompressionPanel(els, onVisible) {
         hovertemplate: `${t("comp.referenceLegend")}: %{y:,.0f} B<extra></extra>`,
       });
     }
+    // A log axis: a 1 % payload beside the uncompressed reference is a line, not a flat
+    // smear on the x-axis (each decade is a factor of ten in bytes).
+    const logAxis = { ...layoutBase("").yaxis, title: { text: t("comp.bytesAxis") }, type: "log", dtick: 1 };
+    delete logAxis.rangemode; // linear axes only
+    bytesDiv.dataset.yscale = "log";
     window.Plotly.react(
       bytesDiv,
       bytes,
       layoutBase(t("comp.bytesAxis"), {
+        yaxis: logAxis,
         showlegend: true,
         legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: large ? 14 : 11 } },
         margin: { l: 54, r: 10, t: 22, b: 34 },
