@@ -28,6 +28,7 @@ import { isLive } from "../core/selectors.js";
 import { baselineConfigOf } from "./baseline.js";
 import { faultChoices, optionNotes, recoveryBlocks } from "./formrules.js";
 import { renderRunList } from "./runlist.js";
+import { fitPanelToWindow } from "./panelfit.js";
 import { formParams, getParam, numOrRaw, setFormParams } from "../core/urlstate.js";
 
 const $ = (id) => document.getElementById(id);
@@ -489,6 +490,7 @@ export function createControls(cb) {
   f.stop.addEventListener("click", () => cb.onControl?.("stop"));
   f.refresh.addEventListener("click", () => cb.onRefreshRuns?.());
   f.start.disabled = true; // until the specs say what a run can be
+  fitPanelToWindow(form.closest("aside"), [document.querySelector(".app-header"), $("lesson-band"), $("room-banner")]);
 
   return {
     readConfig,

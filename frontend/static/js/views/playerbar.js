@@ -1,4 +1,5 @@
 // views/playerbar.js — the player bar under the narration: the scrubber, Replay and its speed, Live.
+// Their glyphs are inline SVG icons in index.html (no font has to have ⏸).
 
 import { t } from "../core/i18n.js";
 
@@ -31,8 +32,11 @@ export function createPlayerBar({ player, onScrub, hasRun }) {
     )}` : "";
     const replay = $("btn-replay");
     replay.disabled = last < 1;
-    replay.dataset.i18n = info.playing ? "player.pauseReplay" : "player.replay";
-    replay.textContent = t(replay.dataset.i18n);
+    // the icon is drawn (an SVG per state, CSS shows one), the word comes from the catalog
+    replay.dataset.playing = info.playing ? "yes" : "no";
+    const label = $("replay-label");
+    label.dataset.i18n = info.playing ? "player.pauseReplay" : "player.replay";
+    label.textContent = t(label.dataset.i18n);
     $("btn-live").disabled = info.mode === "live";
     $("btn-live").classList.toggle("on", info.mode === "live" && !player.liveState.finished && hasRun());
   }
