@@ -10,10 +10,46 @@ import { OKABE_ITO } from "../../views/palette.js";
 import { isPs, psConfig, stalenessHistogram } from "./slice.js";
 
 const MIN_INTERVAL_MS = 250;
+// The most x labels the histogram draws, however wide its card.
+const MAX_TICKS = 12;
+const NICE_STEPS = [1, 2, 5];
+
+/**
+ * The spacing of the staleness axis's labels (whole versions): the smallest of 1, 2, 5,
+ * 10, 20, 50, … that keeps the labels of 0..xmax apart in `widthPx` (each label is about
+ * 0.6 em per digit plus a gap) and at most MAX_TICKS of them.
+ */
+export function stalenessTick(xmax, widthPx, fontPx) {
+  const hi = Math.max(0, Math.ceil(xmax));
+  const labelPx = String(hi).length * fontPx * 0.62 + fontPx * 1.2;
+  const fit = Math.floor(Math.max(0, widthPx) / labelPx);
+  const most = Math.max(2, Math.min(MAX_TICKS, fit));
+  for (let scale = 1; ; scale *= 10) {
+    for (const n of NICE_STEPS) {
+      const d = n * scale;
+      if (Math.floor(hi / d) + 1 <= most) return d;
+    }
+  }
+}
 
 export function createPsPanel({ card, plotDiv, meanEl, captionEl }, onVisible) {
   let large = false;
   let drawnKey = "";
+  let lastPayload = null;
+  let drawnFit = null;
+
+  /** How the axes fit the plot's box now: the x label spacing for its width (margins
+   *  taken off), and whether it is tall enough for the axis titles as well (in a short
+   *  box they would spill over the caption or be cut; the card's title says what is shown). */
+  function fitFor(h, cfg) {
+    const font = large ? 16 : 12;
+    let xmax = Math.max(h.bins.length - 1, h.gapBins.length - 1, 4);
+    if (cfg.mode === "ssp" && Number.isFinite(cfg.bound)) xmax = Math.max(xmax, cfg.bound + 1);
+    const width = (plotDiv.clientWidth || 300) - (large ? 90 : 70);
+    const titles = !plotDiv.clientHeight || plotDiv.clientHeight >= font * 10;
+    const dtick = stalenessTick(xmax, width, font);
+    return { dtick, titles, key: `${dtick}|${titles}` };
+  }
 
   const throttle = createThrottledCard({ card, onVisible, intervalMs: MIN_INTERVAL_MS, draw, consume: true, visibleFromDom: true });
 
@@ -50,9 +86,12 @@ export function createPsPanel({ card, plotDiv, meanEl, captionEl }, onVisible) {
   function draw(payload) {
     if (!payload || !window.Plotly || card.hidden) return;
     const { h, cfg } = payload;
-    const k = `${getLang()}|${large}|${h.counts.join(",")}|${h.gapCounts.join(",")}|${cfg.mode}|${cfg.bound}`;
+    lastPayload = payload;
+    const { dtick, titles, key: fit } = fitFor(h, cfg);
+    const k = `${getLang()}|${large}|${fit}|${h.counts.join(",")}|${h.gapCounts.join(",")}|${cfg.mode}|${cfg.bound}`;
     if (k === drawnKey) return;
     drawnKey = k;
+    drawnFit = fit;
     const font = large ? 16 : 12;
     const traces = [
       {
@@ -90,8 +129,9 @@ export function createPsPanel({ card, plotDiv, meanEl, captionEl }, onVisible) {
       font: { size: font, family: "system-ui, -apple-system, 'Segoe UI', 'Noto Sans SC', 'PingFang SC', sans-serif", color: "#111" },
       barmode: "group",
       bargap: 0.15,
-      xaxis: { title: { text: t("ps.stalenessAxis"), standoff: 2 }, dtick: 1, zeroline: false, automargin: true, range: empty ? [-0.5, 4.5] : undefined },
-      yaxis: { title: { text: t("ps.count") }, zeroline: false, gridcolor: "#e6e6e6", automargin: true, rangemode: "tozero" },
+      // labels every `dtick` versions from 0, so they never run into each other
+      xaxis: { title: { text: titles ? t("ps.stalenessAxis") : "", standoff: 2 }, tickmode: "linear", tick0: 0, dtick, zeroline: false, automargin: true, range: empty ? [-0.5, 4.5] : undefined },
+      yaxis: { title: { text: titles ? t("ps.count") : "" }, zeroline: false, gridcolor: "#e6e6e6", automargin: true, rangemode: "tozero" },
       showlegend: cfg.mode === "ssp" && h.gapBins.length > 0,
       legend: { orientation: "h", x: 0, xanchor: "left", y: 1, yanchor: "bottom", font: { size: font - 1 } },
       shapes,
@@ -103,7 +143,11 @@ export function createPsPanel({ card, plotDiv, meanEl, captionEl }, onVisible) {
   }
 
   function resize() {
-    if (window.Plotly && plotDiv.data && !card.hidden) window.Plotly.Plots.resize(plotDiv);
+    if (!window.Plotly || !plotDiv.data || card.hidden) return;
+    // a narrower or wider card may need another label spacing: draw the axis anew (react
+    // keeps the size it drew at, so the resize still follows)
+    if (lastPayload && fitFor(lastPayload.h, lastPayload.cfg).key !== drawnFit) draw(lastPayload);
+    window.Plotly.Plots.resize(plotDiv);
   }
 
   return {
