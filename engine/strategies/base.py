@@ -122,11 +122,17 @@ class Stopwatch:
 
 
 def emulate_work(config: RunConfig, worker_index: int, step: int, real_ms: float,
-                 injected_factor: float = 1.0) -> tuple[float, bool]:
+                 injected_factor: float = 1.0,
+                 pace: float | None = None) -> tuple[float, bool]:
     """Sleep as if the step's compute were heavier, and slower on a straggler.
 
     Returns the milliseconds slept and whether this step was slowed. Sleeping is an
     emulation (the UI labels it): our models are tiny, real clusters' are not.
+
+    A k× straggler takes k times as long as a step takes. At a human ``pace`` a step
+    takes 1/pace seconds, not the millisecond our tiny model computes in, so the
+    straggler is slowed relative to that: otherwise a 5× straggler at 8 steps/s sleeps
+    a few milliseconds inside its 125 ms and nobody sees it.
     """
     factor = 1.0
     if config.straggler == "one" and worker_index == config.straggler_rank:
@@ -136,7 +142,10 @@ def emulate_work(config: RunConfig, worker_index: int, step: int, real_ms: float
         if draw < config.straggler_prob:
             factor = config.straggler_factor
     factor *= injected_factor  # a "slow" fault from the instructor
-    sleep_ms = config.emulated_compute_ms + (factor - 1) * (real_ms + config.emulated_compute_ms)
+    step_ms = real_ms + config.emulated_compute_ms
+    if pace:
+        step_ms = max(step_ms, 1e3 / pace)
+    sleep_ms = config.emulated_compute_ms + (factor - 1) * step_ms
     if sleep_ms > 0:
         time.sleep(sleep_ms / 1e3)
     return sleep_ms, factor > 1

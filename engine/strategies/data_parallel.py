@@ -141,7 +141,7 @@ class DataParallelNaive:
             if ctx.control.take_corruption():  # a "corrupt" fault aimed at this rank
                 flat.fill_(float("nan"))
         emulated_ms, slowed = emulate_work(ctx.config, ctx.data_rank, step, compute.ms,
-                                           ctx.control.slow_factor)
+                                           ctx.control.slow_factor, ctx.control.pace)
         extra: dict[str, Any] = {"emulated_ms": round(emulated_ms, 4)} if emulated_ms else {}
         if slowed:  # a straggler by design, not by a busy core (the narration tells them apart)
             extra["slowed"] = True

@@ -208,7 +208,7 @@ class _Worker:
             if ctx.control.take_corruption():  # a "corrupt" fault aimed at this worker
                 grad.fill_(float("nan"))
             emulated_ms, slowed = emulate_work(config, self.index, clock + 1, compute_ms,
-                                               ctx.control.slow_factor)
+                                               ctx.control.slow_factor, ctx.control.pace)
             # 3. push each server its slice, tagged with the version we read from it.
             started = time.perf_counter()
             for server, (a, b) in zip(servers, self.bounds, strict=True):
