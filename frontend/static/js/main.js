@@ -172,6 +172,7 @@ const lessons = createLessons({
       config: player.liveState.config || app.runs.find((r) => r.id === app.runId)?.config || null,
     }),
     showError: (msg) => controls.showError(msg),
+    room: () => room.state,
   },
 });
 

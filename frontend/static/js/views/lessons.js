@@ -74,7 +74,8 @@ function el(tag, attrs = {}, ...children) {
  * @param {HTMLSelectElement} o.select  the lesson picker
  * @param {HTMLElement} o.panel         the lesson panel
  * @param {object} o.hooks  fillPreset(preset), start(config, opts) → runId|null,
- *   compareWith(runId|null), current() → {runId, status, state, baseId}, showError(msg)
+ *   compareWith(runId|null), current() → {runId, status, state, config}, showError(msg),
+ *   room() → the classroom room's state {role, following, runId, lesson} (room.js)
  */
 export function createLessons({ select, panel, hooks }) {
   let list = [];
@@ -88,6 +89,24 @@ export function createLessons({ select, panel, hooks }) {
   let revealedFor = null;
   let restorePending = false;
   let loadGen = 0;
+  let renderedFollower = false; // the run column was drawn for a student following the room
+
+  /** A student following the room, whose instructor has this lesson open: the instructor
+   *  starts the lesson's run, and the room's run is this lesson's run (see roomRun). */
+  function following() {
+    const rs = hooks.room?.();
+    return !!(lesson && rs && rs.role === "student" && rs.following && rs.lesson === lesson.id);
+  }
+
+  /** The room's run, when this page follows the room and it is the lesson's preset: the
+   *  instructor started it from the lesson, so every follower gets the reveal too, next to
+   *  their own guess (they never start it, so lessonRunId is not theirs to set). */
+  function roomRun(cur) {
+    if (!following() || !lesson.preset) return null;
+    const rs = hooks.room();
+    if (!rs.runId || cur.runId !== rs.runId) return null;
+    return runMatchesPreset(cur.config, lesson.preset.config) ? rs.runId : null;
+  }
 
   function renderSelect() {
     const lang = getLang();
@@ -118,6 +137,9 @@ export function createLessons({ select, panel, hooks }) {
       close();
       return;
     }
+    // The room opens the instructor's lesson: a guess already made for it (in the URL, e.g.
+    // after a reload) stays.
+    if (g == null && id === getParam("lesson")) g = getParam("guess");
     const r = await getLesson(id);
     if (gen !== loadGen) return;
     if (!r.ok || !r.data) {
@@ -242,6 +264,7 @@ export function createLessons({ select, panel, hooks }) {
 
   function render() {
     if (!lesson) return;
+    revealedFor = null; // a new reveal element: sync() fills it again
     const lang = getLang();
     panel.hidden = false;
     panel.dataset.lesson = lesson.id;
@@ -343,6 +366,8 @@ export function createLessons({ select, panel, hooks }) {
     }
     const busy = phase !== "idle";
     const needGuess = !!p && guess == null;
+    // a student following the room does not start the run: the instructor does
+    renderedFollower = following();
     const btns = el(
       "div",
       { class: "lesson-buttons" },
@@ -365,15 +390,23 @@ export function createLessons({ select, panel, hooks }) {
         onclick: () => loadPreset(),
       }),
     );
-    col.append(btns);
-    if (lesson.compare) {
+    if (!renderedFollower) col.append(btns);
+    if (lesson.compare && !renderedFollower) {
       const cb = el("input", { type: "checkbox", "data-testid": "lesson-compare", checked: runCompare, disabled: busy });
       cb.addEventListener("change", () => {
         runCompare = cb.checked;
       });
       col.append(el("label", { class: "check lesson-compare-row" }, cb, el("span", { text: t("lesson.alsoCompare", { what: compareText(lesson.compare.config) }) })));
     }
-    const hint = phase === "comparing" ? t("lesson.comparing") : phase === "starting" ? t("lesson.starting") : needGuess ? t("lesson.pickFirst") : "";
+    const hint = renderedFollower
+      ? t(needGuess ? "lesson.pickFollow" : "lesson.waitInstructor")
+      : phase === "comparing"
+        ? t("lesson.comparing")
+        : phase === "starting"
+          ? t("lesson.starting")
+          : needGuess
+            ? t("lesson.pickFirst")
+            : "";
     col.append(el("p", { class: "lesson-hint", "data-testid": "lesson-hint", text: hint, hidden: !hint }));
     col.append(el("div", { class: "lesson-reveal", "data-testid": "lesson-reveal", hidden: true }));
     return col;
@@ -448,21 +481,28 @@ export function createLessons({ select, panel, hooks }) {
     if (!lesson || panel.hidden) return;
     const reveal = panel.querySelector("[data-testid=lesson-reveal]");
     if (!reveal) return;
+    // joined, left or forked: the run column says who starts the run
+    if (lesson.preset && following() !== renderedFollower) return render();
     const cur = hooks.current();
     restoreRun(cur);
-    const mine = lessonRunId && cur.runId === lessonRunId;
+    const runId = lessonRunId && cur.runId === lessonRunId ? lessonRunId : roomRun(cur);
+    const mine = !!runId;
     const done = mine && TERMINAL_STATUSES.includes(cur.status);
     panel.dataset.runStatus = mine ? cur.status : "";
     if (!done || !lesson.predict) {
       if (!reveal.hidden) {
         reveal.hidden = true;
         reveal.replaceChildren();
+        delete reveal.dataset.runId;
+        delete reveal.dataset.guess;
         revealedFor = null;
+        const hint = panel.querySelector("[data-testid=lesson-hint]");
+        if (hint) hint.hidden = !hint.textContent;
       }
       return;
     }
     const summary = cur.state && cur.state.summary;
-    const key = `${lessonRunId}|${getLang()}|${guess}|${cur.status}|${compareSummary ? 1 : 0}|${summary ? 1 : 0}`;
+    const key = `${runId}|${getLang()}|${guess}|${cur.status}|${compareSummary ? 1 : 0}|${summary ? 1 : 0}`;
     if (key === revealedFor) return;
     revealedFor = key;
     const lang = getLang();
@@ -482,6 +522,11 @@ export function createLessons({ select, panel, hooks }) {
       el("ul", { class: "lesson-measured", "data-testid": "lesson-measured" }, ...measuredLines(cur.state, summary).map((x) => el("li", { text: x }))),
     );
     if (cur.status !== "finished") reveal.prepend(el("p", { class: "lesson-note", text: t("lesson.endedEarly", { status: t("status." + cur.status) }) }));
+    // the follower's "the answer appears here when the run ends" has come true
+    const hint = panel.querySelector("[data-testid=lesson-hint]");
+    if (hint && renderedFollower) hint.hidden = true;
+    reveal.dataset.runId = runId;
+    reveal.dataset.guess = guess == null ? "" : String(guess);
     reveal.hidden = false;
     // the answer appears below the fold of the panel: showMeasured scrolls the panel alone
     // (its title line is sticky, so the lesson's name stays in sight above the reveal)

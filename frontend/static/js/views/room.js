@@ -461,6 +461,7 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
       role: room.role,
       code: room.code,
       runId: room.runId,
+      lesson: room.lesson,
       following: room.role === "student" && room.following,
     };
   }
