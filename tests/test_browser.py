@@ -146,16 +146,16 @@ def test_switching_to_chinese_changes_visible_text(page: Page) -> None:
     assert pg.locator("[data-testid=start-run]").inner_text().strip() == "Start"
 
 
-def test_bad_value_shows_the_servers_422_message(page: Page) -> None:
+def test_bad_value_is_said_at_its_field(page: Page) -> None:
     pg = page
     error = pg.locator("[data-testid=form-error]")
     assert not error.is_visible()
     pg.fill("[data-testid=lr-input]", "-1")
-    with pg.expect_response(lambda r: r.url.endswith("/api/runs") and r.status == 422):
-        pg.click("[data-testid=start-run]")
-    error.wait_for(state="visible")
-    text = error.inner_text()
-    assert "lr" in text and "greater than 0" in text
+    pg.click("[data-testid=start-run]")  # the form's own check (the schema's range)
+    pg.locator('[data-testid="field-error-lr"]').wait_for(state="visible")
+    text = pg.inner_text('[data-testid="field-error-lr"]')
+    assert "greater than 0" in text, text
+    assert "Learning rate" in error.inner_text()
     # fixing the value and starting again clears the message
     pg.fill("[data-testid=lr-input]", "0.3")
     pg.fill("[data-testid=steps-input]", "3")
@@ -505,8 +505,9 @@ def test_bad_network_and_compression_choices(page: Page, server: str) -> None:
     pg.set_checked("[data-testid=baseline-input]", False)
     with pg.expect_response(lambda r: r.url.endswith("/api/runs") and r.status == 422):
         pg.click("[data-testid=start-run]")
-    error.wait_for(state="visible")
-    assert "options.allreduce" in error.inner_text(), error.inner_text()
+    pg.locator('[data-testid="field-error-allreduce"]').wait_for(state="visible")
+    assert pg.get_attribute("[data-testid=opt-allreduce]", "aria-invalid") == "true"
+    assert "All-reduce" in error.inner_text(), error.inner_text()
     # back to no compression: the note goes, and so does the baseline choice
     pg.select_option("[data-testid=opt-compression]", "")
     assert not pg.locator("[data-testid=option-note]").is_visible()
@@ -527,12 +528,11 @@ def test_bad_network_and_compression_choices(page: Page, server: str) -> None:
     pg.click("[data-testid=link-row] .link-del")
     assert pg.locator("[data-testid=link-row]").count() == 0
 
-    # no bandwidth: the server's 422 message is shown
+    # no bandwidth: the server's 422 lands on the bandwidth field
     with pg.expect_response(lambda r: r.url.endswith("/api/runs") and r.status == 422):
         pg.click("[data-testid=start-run]")
-    pg.wait_for_function(
-        "document.querySelector('[data-testid=form-error]').textContent.includes('bandwidth_gbps')"
-    )
+    pg.locator('[data-testid="field-error-bandwidth_gbps"]').wait_for(state="visible")
+    assert pg.inner_text('[data-testid="field-error-bandwidth_gbps"]') == "Required"
     # with a bandwidth it starts
     pg.fill("[data-testid=bandwidth-input]", "2.5")
     with pg.expect_response(lambda r: r.url.endswith("/api/runs") and r.status == 201) as created:

@@ -327,7 +327,7 @@ async function startRun(config, { baseline = false } = {}) {
       // First the uncompressed baseline (full speed, same seed), then the compressed run.
       const b = await api.createRun(baseConfig);
       if (!(b.ok && b.data && b.data.id)) {
-        controls.showError(t("error.baseline", { msg: failMessage(b) }));
+        controls.showError(t("error.baseline", { msg: failMessage(b) }), b);
         return;
       }
       baseRun = b.data;
@@ -339,7 +339,7 @@ async function startRun(config, { baseline = false } = {}) {
       refreshRuns();
     } else {
       const msg = failMessage(r);
-      controls.showError(baseRun ? t("error.afterBaseline", { msg }) : msg);
+      controls.showError(baseRun ? t("error.afterBaseline", { msg }) : msg, r); // a 422: at its fields
       if (baseRun) refreshRuns();
     }
   } finally {

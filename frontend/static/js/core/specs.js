@@ -59,6 +59,18 @@ export function optionSpec(strategy, name) {
   return (spec && spec.options.find((o) => o.name === name)) || null;
 }
 
+/** What a field of the run form allows: a common setting (workers within the strategy's
+ *  range too) or one of the strategy's options; null for an unknown name. */
+export function fieldSpec(spec, name) {
+  const common = commonField(name);
+  if (common && name === "workers" && spec && spec.workers) {
+    const max = common.max == null ? spec.workers.max : Math.min(common.max, spec.workers.max);
+    return { ...common, min: Math.max(common.min ?? spec.workers.min, spec.workers.min), max };
+  }
+  if (common) return common;
+  return (spec && spec.options.find((o) => o.name === name)) || null;
+}
+
 /** Is an option meaningful with these option values (its `shown_when` holds)? */
 export function isShown(option, values) {
   const when = option && option.shown_when;

@@ -9,12 +9,14 @@
 
 import { getLang, t } from "../core/i18n.js";
 import { networkName } from "./netlabels.js";
-import { createOptionsForm } from "./optionsform.js";
+import { createOptionsForm, valueOf as optionValue } from "./optionsform.js";
+import { createFieldErrors } from "./fielderrors.js";
 import { createLinksEditor, createScheduleEditor, shapeFault } from "./formrows.js";
 import {
   commonField,
   firstStrategy,
   formDefaults,
+  fieldSpec,
   isDistributed,
   mergeConfig,
   optionDefaults,
@@ -123,6 +125,29 @@ export function createControls(cb) {
   });
 
   const spec = () => strategySpec(f.strategy.value);
+
+  // ---- a refused value, said next to its field (fielderrors.js)
+
+  /** A field of the form by its name (a common setting, a strategy option, or the rows of
+   *  "faults" / "links"): its control, where its message goes and its label; null when it
+   *  is not on show. */
+  function locate(name) {
+    if (name === "faults" || name === "links") {
+      const box = name === "faults" ? f.schedEditor : f.linksEditor;
+      return box.closest("[hidden]") ? null : { input: null, box, label: box.querySelector("span")?.textContent || name };
+    }
+    const input = form.querySelector(`[data-field="${name}"]`) || options.input(name);
+    if (!input || input.disabled || input.closest("[hidden]")) return null;
+    const box = input.closest(".field, label") || input.parentElement;
+    return { input, box, label: (box.querySelector(":scope > span") || box.querySelector("span"))?.textContent || name };
+  }
+  const errors = createFieldErrors({
+    summary: f.error,
+    locate,
+    specOf: (name) => fieldSpec(spec(), name),
+    valueOf: (el) => (el.dataset.option ? optionValue(options.spec.options.find((o) => o.name === el.dataset.option), el.value, el.checked) : readField(el)),
+  });
+  let lastSent = null; // the config of the last Start (a 422's rules between fields)
 
   // ---- the common settings, from the config schema
 
@@ -328,6 +353,7 @@ export function createControls(cb) {
 
   function fillForm(cfg) {
     if (!ready) return;
+    errors.clearAll();
     const c = mergeConfig(formDefaults(cfg.strategy || firstStrategy()), cfg);
     if (!strategySpec(c.strategy)) c.strategy = firstStrategy();
     baseConfig = c;
@@ -414,7 +440,11 @@ export function createControls(cb) {
 
   // ---- errors and buttons
 
-  function showError(msg) {
+  /** The form's note above the run buttons; a refused run (`response` a 422) puts its
+   *  errors next to their fields, and the note names them. */
+  function showError(msg, response) {
+    if (response && response.status === 422) return errors.fromApi(response.data, lastSent || readConfig(), msg);
+    errors.clearAll();
     f.error.textContent = msg || "";
     f.error.hidden = !msg;
   }
@@ -482,7 +512,11 @@ export function createControls(cb) {
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     if (!ready) return;
+    // every value on show against the schema: a refused one is said at its field
+    const names = [...fields.map((el) => el.dataset.field), ...(options.spec ? options.spec.options.map((o) => o.name) : [])];
+    if (!errors.check(names)) return;
     const config = readConfig();
+    lastSent = config;
     cb.onStart?.(config, { baseline: !!baselineConfigOf(config) && f.baseline.checked });
   });
   f.pause.addEventListener("click", () => cb.onControl?.(f.pause.dataset.action || "pause"));
@@ -530,6 +564,7 @@ export function createControls(cb) {
       schedule.render();
       sync();
       renderSummary();
+      errors.relocalize();
     },
   };
 }
