@@ -283,6 +283,20 @@ export function createLessons({ select, panel, hooks }) {
         },
       },
       el("div", { class: "lesson-titles" }, el("span", { class: "lesson-chapter", text: chapterLine() }), el("h2", { class: "lesson-title", text: loc(lesson.title, lang) })),
+      // in a room the panel is compact (the question, what to look at, the answer) so that
+      // the run's views stay above the fold; this shows the rest (summary, papers)
+      el("button", {
+        type: "button",
+        class: "link-btn lesson-more",
+        "data-testid": "lesson-more",
+        "aria-expanded": String(panel.classList.contains("expanded")),
+        text: t(panel.classList.contains("expanded") ? "lesson.less" : "lesson.more"),
+        onclick: (ev) => {
+          const on = panel.classList.toggle("expanded");
+          ev.currentTarget.textContent = t(on ? "lesson.less" : "lesson.more");
+          ev.currentTarget.setAttribute("aria-expanded", String(on));
+        },
+      }),
       el("button", { type: "button", class: "link-btn lesson-close", "data-testid": "lesson-close", title: t("lesson.closeTitle"), text: t("lesson.close"), onclick: close }),
     );
     const summary = el("p", { class: "lesson-summary", "data-testid": "lesson-summary", text: loc(lesson.summary, lang) });

@@ -120,6 +120,7 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
   function renderBanner() {
     banner.hidden = !room.role;
     document.body.classList.toggle("in-room", !!room.role);
+    document.body.classList.toggle("room-following", room.role === "student" && room.following);
     banner.dataset.role = room.role || "";
     banner.dataset.following = String(room.role === "student" && room.following);
     banner.dataset.runId = room.runId || "";
