@@ -94,6 +94,7 @@ export function createTopology(svg, badge, opts = {}) {
   let key = null;
   let edgeKey = null;
   let lastState = null;
+  let large = false; // presenter mode: fewer, larger lines on larger nodes (setLarge)
   let mode = "none"; // none | ring (built-in) | links (hand-written, detail) | plain (hand-written, no detail)
   let algo = null;
   let compressed = false; // encoded gradients all-gathered over a ring
@@ -117,7 +118,8 @@ export function createTopology(svg, badge, opts = {}) {
   function layoutFor(n) {
     // Neighbours on the circle must leave room for an arrow and its label between them.
     const R = n <= 1 ? 0 : n === 2 ? 110 : n <= 4 ? 128 : n <= 6 ? 145 : 165;
-    const nodeR = n <= 1 ? 62 : n <= 4 ? 60 : n <= 6 ? 48 : 40;
+    // Presenter mode: larger nodes, for labels the back row can read.
+    const nodeR = large ? (n <= 1 ? 66 : n <= 4 ? 66 : n <= 6 ? 54 : 46) : n <= 1 ? 62 : n <= 4 ? 60 : n <= 6 ? 48 : 40;
     // Crop the view to the ring so the nodes use all the room the card gives them, with
     // a band on top for the step / phase line (an HTML overlay, see .topo-phase).
     const half = n > 1 ? R + nodeR + 8 : n === 1 ? 130 : W / 2;
@@ -126,7 +128,8 @@ export function createTopology(svg, badge, opts = {}) {
     svg.setAttribute("preserveAspectRatio", "xMidYMin meet");
     const angles = [];
     for (let r = 0; r < n; r++) angles.push(-Math.PI / 2 + (2 * Math.PI * r) / n);
-    const delta = R ? Math.min(0.45, (nodeR + 6) / R) : 0;
+    // (with the larger nodes, the arcs start and end just outside them, arrowheads in sight)
+    const delta = !R ? 0 : large ? 2 * Math.asin(Math.min(1, (nodeR + 4) / (2 * R))) : Math.min(0.45, (nodeR + 6) / R);
     const pos = angles.map((a) => [CX + R * Math.cos(a), CY + R * Math.sin(a)]);
     const box = { x0: CX - half, x1: CX + half, y0: CY - half - band, y1: CY + half };
     return { n, R, nodeR, angles, delta, pos, k: nodeR / 60, box };
@@ -141,11 +144,18 @@ export function createTopology(svg, badge, opts = {}) {
     geom.index = new Map(ranks.map((r, i) => [r, i]));
     // Up to 5 workers: rank, pid, loss, Σ, sent/received. More workers make smaller
     // nodes: rank, Σ and sent/received only, in larger type (the rest is in the tooltip).
-    const full = ranks.length <= 5;
-    const rows = full
-      ? [["rank", -31], ["pid", -15], ["loss", 0], ["sum", 15], ["traffic", 30]]
-      : [["rank", -22], ["sum", 0], ["traffic", 21]];
-    const fontPx = full ? 14 : 17;
+    // Presenter mode (large type for a lecture hall): rank, loss and Σ on up to 4 nodes,
+    // rank and Σ on more (the pid is in the tooltip, the bytes in the table and on the
+    // links), at the size given in viewBox units (not scaled down with the node).
+    const full = large ? ranks.length <= 4 : ranks.length <= 5;
+    const rows = large
+      ? full
+        ? [["rank", -25], ["loss", 2], ["sum", 28]]
+        : [["rank", -13], ["sum", 15]]
+      : full
+        ? [["rank", -31], ["pid", -15], ["loss", 0], ["sum", 15], ["traffic", 30]]
+        : [["rank", -22], ["sum", 0], ["traffic", 21]];
+    const fontPx = large ? (full ? 21 : ranks.length <= 6 ? 18 : 16) : full ? 14 : 17;
     const cls = { rank: "node-rank", traffic: "node-traffic" };
     ranks.forEach((rank, i) => {
       const [x, y] = geom.pos[i];
@@ -153,10 +163,11 @@ export function createTopology(svg, badge, opts = {}) {
       const title = el("title", {}, g);
       const circle = el("circle", { r: geom.nodeR, class: "node-body", stroke: rankColor(rank) }, g);
       const k = geom.k;
-      g.style.fontSize = `${(fontPx * k).toFixed(1)}px`;
+      g.style.fontSize = `${(large ? fontPx : fontPx * k).toFixed(1)}px`;
       const lines = {};
       for (const [name, dy] of rows) {
-        lines[name] = el("text", { x: 0, y: f1(dy * (full ? k : k * 1.15) + 5 * k), class: cls[name] || "node-line", "text-anchor": "middle" }, g);
+        const y = large ? dy * (fontPx / 21) + 5 : dy * (full ? k : k * 1.15) + 5 * k;
+        lines[name] = el("text", { x: 0, y: f1(y), class: cls[name] || "node-line", "text-anchor": "middle" }, g);
       }
       // fault mark (⚡ ❄ ×k NaN ✖) on the rim, upper right
       const mark = el("text", { class: "fault-mark", x: f1(geom.nodeR * 0.74), y: f1(-geom.nodeR * 0.66), "text-anchor": "middle" }, g);
@@ -485,7 +496,7 @@ export function createTopology(svg, badge, opts = {}) {
           : "";
       L.sum.classList.toggle("fault-text", !!failed);
       if (L.loss) L.loss.classList.toggle("fault-text", !!failed);
-      L.traffic.textContent = tr && (tr.sent || tr.recv) ? `↑${fmtBytesShort(tr.sent)} ↓${fmtBytesShort(tr.recv)}` : "";
+      if (L.traffic) L.traffic.textContent = tr && (tr.sent || tr.recv) ? `↑${fmtBytesShort(tr.sent)} ↓${fmtBytesShort(tr.recv)}` : "";
       node.title.textContent = [
         t("topo.rank", { rank: node.rank }),
         w.pid != null ? t("topo.pid", { pid: w.pid }) : "",
@@ -541,5 +552,15 @@ export function createTopology(svg, badge, opts = {}) {
     cancel();
   }
 
-  return { render, animate: (job) => packets.animate(job), cancel, reset, relocalize, hide };
+  /** Presenter mode on or off: the nodes are built again at the other size. */
+  function setLarge(on) {
+    if (large === !!on) return;
+    large = !!on;
+    key = null;
+    edgeKey = null;
+    cancel();
+    if (lastState && geom) render(lastState);
+  }
+
+  return { render, animate: (job) => packets.animate(job), cancel, reset, relocalize, hide, setLarge };
 }

@@ -28,6 +28,7 @@ export const views = {
         hide: () => topo.hide(),
         reset: () => topo.reset(),
         relocalize: () => topo.relocalize(),
+        setLarge: (on) => topo.setLarge(on),
         onScrub: () => topo.cancel(),
         /** A new step while following live: its packets, as fast as its measured comm_ms. */
         animateStep({ step, state }) {
