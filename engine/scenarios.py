@@ -101,6 +101,18 @@ def _ps(name: str, title: dict[str, str], description: dict[str, str],
                     config=RunConfig(**{**base, **config}, options=options))
 
 
+def ps_sync() -> Scenario:
+    return _ps(
+        "ps-sync",
+        {"en": "Parameter server, synchronous (BSP)", "zh": "参数服务器：同步训练（BSP）"},
+        {"en": "Four equal workers pull the parameters, compute for 40 ms and push their "
+               "gradients; the server waits for all four, averages them and publishes the "
+               "next version. Look at the staleness histogram and the version number.",
+         "zh": "四个同速的工作进程拉取参数、计算 40 ms、推送梯度；服务器等齐四个梯度，"
+               "求平均后发布下一个版本。观察陈旧度直方图和版本号。"},
+        {"ps_mode": "sync"})
+
+
 def ps_sync_straggler() -> Scenario:
     return _ps(
         "ps-sync-straggler",
@@ -164,8 +176,8 @@ def ps_async_diverges() -> Scenario:
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     s().name: s
     for s in (data_parallel_4, single_reference, data_parallel_full_speed,
-              data_parallel_8_moons, ps_sync_straggler, ps_backup_workers, ps_async, ps_ssp,
-              ps_async_diverges)
+              data_parallel_8_moons, ps_sync, ps_sync_straggler, ps_backup_workers, ps_async,
+              ps_ssp, ps_async_diverges)
 }
 
 

@@ -1,4 +1,4 @@
-// views/article.js — "What you are looking at" and the tail-latency caption follow the loaded run: data parallelism (all-reduce), or what the run's strategy's frontend says (the parameter server: its consistency mode).
+// views/article.js — "What you are looking at" (its first column and "Colours and shapes") and the tail-latency caption follow the loaded run: data parallelism (the ring all-reduce), or what the run's strategy's frontend says (the parameter server: its consistency mode and its pulls and pushes; a compressed data-parallel run: its all-gathered encoded gradients).
 //
 // Only the keys change; applyI18n-style elements (data-i18n / data-i18n-html) keep
 // re-translating on a language switch.
@@ -13,7 +13,9 @@ export function articleKind(state) {
   return (fe && fe.articleKind && fe.articleKind(state)) || "dp";
 }
 
-/** The i18n keys for the first article column and the tail caption. */
+/** The i18n keys for the first article column, the run's part of "Colours and shapes"
+ *  (what its own views draw; the loss, timeline and boundary items are common) and the
+ *  tail caption. */
 export function articleKeys(kind) {
   if (kind !== "dp") {
     for (const fe of strategyFrontends()) {
@@ -21,7 +23,7 @@ export function articleKeys(kind) {
       if (keys) return keys;
     }
   }
-  return { title: "article.dpTitle", body: "article.dp", tail: "tail.explain" };
+  return { title: "article.dpTitle", body: "article.dp", views: "article.views", tail: "tail.explain" };
 }
 
 let shown = "";
@@ -34,6 +36,7 @@ export function syncArticle(state, doc = document) {
   const keys = articleKeys(kind);
   const title = doc.querySelector('[data-article="title"]');
   const body = doc.querySelector('[data-article="body"]');
+  const views = doc.querySelector('[data-article="views"]');
   const tail = doc.getElementById("tail-explain");
   if (title) {
     title.dataset.i18n = keys.title;
@@ -42,6 +45,11 @@ export function syncArticle(state, doc = document) {
   if (body) {
     body.dataset.i18nHtml = keys.body;
     body.innerHTML = t(keys.body);
+  }
+  if (views) {
+    const key = keys.views || "article.views";
+    views.dataset.i18nHtml = key;
+    views.innerHTML = t(key);
   }
   if (tail) {
     tail.dataset.i18n = keys.tail;

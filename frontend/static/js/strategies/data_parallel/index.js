@@ -5,7 +5,7 @@ import { baselineConfig, optionNotes } from "./form.js";
 import { narrate } from "./narration.js";
 import { DP, slice } from "./slice.js";
 import { views } from "./views.js";
-import { runWords } from "./words.js";
+import { articleKeys, articleKind, runWords } from "./words.js";
 
 export default {
   name: DP,
@@ -15,6 +15,8 @@ export default {
   views,
   narrate,
   runWords,
+  articleKind,
+  articleKeys,
   optionNotes,
   baselineConfig,
 };

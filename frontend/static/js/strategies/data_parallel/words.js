@@ -26,3 +26,23 @@ export function runWords(c, form) {
   else if (o.allreduce && o.allreduce !== "builtin") s += ` · ${t("algo." + o.allreduce)}`;
   return s;
 }
+
+/** The article's kind for a data-parallel run (views/article.js): "dp-compressed" (encoded
+ *  gradients all-gathered), "dp-powersgd" (low-rank factors all-reduced), or null: the
+ *  page's default, the ring all-reduce. */
+export function articleKind(state) {
+  const c = state && state.strategy !== "single" ? compressionOf(state.config) : null;
+  if (!c) return null;
+  return c.gathered ? "dp-compressed" : "dp-powersgd";
+}
+
+/** The article's keys for a compressed run, or null. */
+export function articleKeys(kind) {
+  if (kind !== "dp-compressed" && kind !== "dp-powersgd") return null;
+  return {
+    title: "article.dpTitle",
+    body: "article.dpCompressed",
+    views: kind === "dp-compressed" ? "article.viewsCompressed" : "article.viewsPowerSgd",
+    tail: "tail.explain",
+  };
+}

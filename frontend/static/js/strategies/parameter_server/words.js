@@ -27,6 +27,7 @@ export function articleKeys(kind) {
   return {
     title: "article.psTitle",
     body: `article.ps.${mode}`,
+    views: "article.psViews",
     tail: mode === "async" || mode === "ssp" ? `tail.${mode}` : mode === "backup" ? "tail.backup" : "tail.psSync",
   };
 }
