@@ -46,6 +46,8 @@ class LiveRun:
     error: str | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     workers: dict[int, dict[str, Any]] = field(default_factory=dict)
+    worker_steps: dict[int, int] = field(default_factory=dict)  # each worker's newest step
+    versions: int = 0  # the run's model version, for strategies that count them
     control_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     """Given only to whoever started the run: without it, controls are refused (403), so
     in a classroom nobody can pause or kill someone else's run."""
@@ -53,6 +55,16 @@ class LiveRun:
     @property
     def live(self) -> bool:
         return self.status in LIVE_STATUSES
+
+    def progress(self) -> int:
+        """Steps done, in the unit the run asked for: the newest step any worker reported
+        (lock step), or the strategy's own count (an asynchronous parameter server's
+        versions / workers; see ``StrategySpec.progress``)."""
+        spec = self.config.spec
+        steps = list(self.worker_steps.values())
+        if callable(spec.progress):
+            return spec.progress(self.config, steps, self.versions)
+        return max(steps, default=0)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -125,6 +137,10 @@ class RunManager:
     @staticmethod
     def _apply(run: LiveRun, event: dict[str, Any]) -> None:
         kind = event["type"]
+        version_of = run.config.spec.version_of
+        if version_of is not None and (version := version_of(event)) is not None:
+            run.versions = version
+            run.step = max(run.step, run.progress())
         if kind == "worker_started":
             run.workers[event["rank"]] = {"rank": event["rank"], "pid": event["pid"],
                                           "role": event["role"], "device": event["device"],
@@ -132,7 +148,8 @@ class RunManager:
             if len(run.workers) == run.config.world_size and run.status == "starting":
                 run.status = "running"
         elif kind == "step":
-            run.step = max(run.step, event["step"])
+            run.worker_steps[event["rank"]] = event["step"]
+            run.step = max(run.step, run.progress())
         elif kind == "worker_failed" and event["rank"] in run.workers:
             run.workers[event["rank"]]["status"] = "failed"
         elif kind == "control" and run.live:
@@ -144,6 +161,8 @@ class RunManager:
             run.status = event["status"]
             run.error = event["error"]
             run.summary = event["summary"]
+            if run.summary and isinstance(run.summary.get("steps_completed"), int):
+                run.step = run.summary["steps_completed"]  # as the engine counted them
             run.finished_at = time.time()
             for worker in run.workers.values():
                 if worker["status"] != "failed":

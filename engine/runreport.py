@@ -76,13 +76,12 @@ def observe(sup: RunSupervisor, w: WorkerHandle, event: dict[str, Any]) -> None:
 
 
 def steps_done(sup: RunSupervisor) -> int:
-    """Steps every worker completed (``progress="slowest"``), or the furthest worker's
-    (``"furthest"``: with backup workers or async, a straggler legitimately completes
-    fewer)."""
+    """The run's progress as its strategy counts it (``StrategySpec.progress``): steps
+    every worker completed, the furthest worker's, or the strategy's own count."""
     # A newcomer that died before its first step does not hold the run back.
     steps = [w.last_step for w in sup.active() if w.role == "worker"
              and (w.last_step > 0 or w.status in ("running", "done"))]
-    return (max if sup.spec.progress == "furthest" else min)(steps, default=0)
+    return sup.spec.steps_done(sup.config, steps, sup.outcome.versions)
 
 
 def reached_the_end(sup: RunSupervisor) -> bool:

@@ -427,10 +427,16 @@ class _Runtime:
     def emit(self, type_: str, **fields: Any) -> None:
         self.sender.emit(type_, **fields)
 
+    def boundary_due(self, ctx: WorkerContext, step: int) -> bool:
+        return _boundary_due(ctx.config, self.control, step)
+
     def maybe_emit_boundary(self, ctx: WorkerContext, step: int) -> None:
-        if _boundary_due(ctx.config, self.control, step):
-            self.sender.emit("boundary", rank=ctx.topo.rank, step=step,
-                             grid=boundary_grid(ctx.model, self.extent))
+        if self.boundary_due(ctx, step):
+            self.emit_boundary(ctx, step)
+
+    def emit_boundary(self, ctx: WorkerContext, step: int) -> None:
+        self.sender.emit("boundary", rank=ctx.topo.rank, step=step,
+                         grid=boundary_grid(ctx.model, self.extent))
 
     def now(self) -> float:
         return self.sender.now()

@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 import torch
+from fastapi.testclient import TestClient
 from torch.testing import assert_close
 
 from engine.config import RunConfig
 from engine.runner import run_headless
 from tests.helpers import assert_gapless, wait_all_dead, worker_pids
+from tests.test_api import wait_for_status
 from tests.test_equivalence import reference_run
 
 
@@ -157,3 +159,35 @@ def test_summary_of_a_backup_run_counts_the_runs_progress_not_the_stragglers() -
     summary = log[-1]["summary"]
     assert summary["versions"] == 8
     assert summary["steps_completed"] >= 8
+
+
+def test_async_steps_mean_steps_times_workers_gradients_whoever_computed_them(
+        client: TestClient) -> None:
+    """Issue 13, item 3: asked for 12 steps, an async run with a 5× straggler applies
+    12 × 3 gradients; the fast workers do more than 12 iterations, the straggler fewer,
+    and the summary and the run list say 12 steps (not the fastest worker's count)."""
+    body = {"strategy": "parameter_server", "options": {"ps_mode": "async"}, "workers": 3,
+            "steps": 12, "batch_size": 16, "pace": None, "emulated_compute_ms": 5.0,
+            "straggler": "one", "straggler_rank": 0, "straggler_factor": 5.0}
+    created = client.post("/api/runs", json=body)
+    assert created.status_code == 201, created.text
+    run = wait_for_status(client, created.json()["id"], {"finished", "failed"}, timeout=120)
+    assert run["status"] == "finished", run["error"]
+    events = client.get(f"/api/runs/{run['id']}/events", params={"limit": 10_000}).json()
+    iterations: dict[int, int] = {}
+    for e in events:
+        if e["type"] == "step":
+            iterations[e["rank"]] = max(iterations.get(e["rank"], 0), e["step"])
+    # 36 applied; a worker that pulled before the last update may push one more, too late
+    assert 12 * 3 <= sum(iterations.values()) <= 12 * 3 + 2, iterations
+    assert max(iterations.values()) > 12 > min(iterations.values()), iterations
+    assert run["summary"]["versions"] == 36
+    assert run["summary"]["steps_completed"] == 12
+    assert run["step"] == 12  # the run list: 12/12, not the fastest worker's count
+    listed = next(r for r in client.get("/api/runs").json() if r["id"] == run["id"])
+    assert listed["step"] == 12
+    # The decision boundary is the server's model (it holds all of it), drawn at the
+    # run's steps up to the last — not the straggler's stale copy at its own iteration.
+    frames = [e for e in events if e["type"] == "boundary"]
+    assert frames and {e["rank"] for e in frames} == {0}
+    assert frames[-1]["step"] == 12

@@ -236,8 +236,8 @@ class _Worker:
                 phases=step_phases((PULL_PHASE[held], pull_ms), ("compute", compute_ms),
                                    ("emulated", emulated_ms), ("push", push_ms)),
             )
-            if self.index == 0:  # the first worker draws the model it pulled
-                self.runtime.maybe_emit_boundary(ctx, clock)
+            if self.index == 0 and opts.servers > 1:  # no server holds the whole model:
+                self.runtime.maybe_emit_boundary(ctx, clock)  # the model worker 0 pulled
 
 
 SPEC = StrategySpec(
@@ -284,7 +284,7 @@ SPEC = StrategySpec(
     },
     check=_check,
     # what the supervisor asks of a run (engine/strategies/ps_hooks.py)
-    progress="furthest", version_of=ps_hooks.version_of, reached_end=ps_hooks.reached_end,
+    progress=ps_hooks.progress, version_of=ps_hooks.version_of, reached_end=ps_hooks.reached_end,
     restart_state=ps_hooks.restart_state, min_workers=ps_hooks.min_workers,
     references=("Li et al., Scaling distributed machine learning with the parameter server, "
                 "OSDI 2014",

@@ -3,8 +3,11 @@
 Its workers do not move in lock step, so the run's progress, its end and a restart are
 told differently from data parallelism's:
 
-- progress is the furthest worker's iteration (with backup workers or async, a straggler
-  legitimately completes fewer);
+- progress is counted in the steps the user asked for: in sync and backup mode, one
+  version per step, the furthest worker's iteration (a straggler among backup workers
+  legitimately completes fewer); in async and SSP mode `steps` means steps × workers
+  gradients in all, whoever computed them, so progress is versions / workers (a fast
+  worker does more iterations than `steps`, a straggler fewer);
 - the run's version is server 0's parameter version, and the run did all its work once
   the servers applied every update it was going to;
 - a restart rebuilds each server from its own checkpoint plus its update log, and the
@@ -23,6 +26,12 @@ from engine.strategies.spec import RestartPoint
 
 def version_of(event: dict[str, Any]) -> int | None:
     return event["version"] if event["type"] == "ps_update" and event["rank"] == 0 else None
+
+
+def progress(config: Any, worker_steps: list[int], versions: int) -> int:
+    if config.opts.ps_mode in ("async", "ssp"):
+        return versions // config.workers  # one version per gradient
+    return max(worker_steps, default=0)
 
 
 def reached_end(config: Any, _steps_done: int, versions: int) -> bool:

@@ -15,6 +15,7 @@ import torch
 from engine import checkpoint, updatelog
 from engine.model import flat_params
 from engine.strategies.base import WorkerContext
+from engine.strategies.ps_painter import BoundaryPainter
 from engine.strategies.ps_protocol import (
     BLOCKED_BY_SSP,
     DONE,
@@ -68,6 +69,11 @@ class Server:
         self.state = _ServerState(clocks=dict.fromkeys(self.workers, 0),
                                   active=set(self.workers))
         self.log: updatelog.UpdateLog | None = None
+        # A lone server holds the whole model: it draws the decision boundary of the model
+        # as it is, at each step of the run's progress (not a worker's view of it, which in
+        # async mode may be a straggler's stale copy), on a thread of its own.
+        self.painter = BoundaryPainter(ctx, runtime) if opts.servers == 1 else None
+        self.drawn_step = 0
         self.directory: Path | None = None
         if runtime.checkpoint_dir and config.checkpoint_every:
             self.directory = Path(runtime.checkpoint_dir) / f"server{self.index}"
@@ -98,6 +104,13 @@ class Server:
                   refused=refused, param_checksum=float(self.params.double().sum()))
 
     def serve(self) -> None:
+        try:
+            self._serve()
+        finally:
+            if self.painter is not None:
+                self.painter.close()
+
+    def _serve(self) -> None:
         header = torch.zeros(4, dtype=torch.int64)
         grad = torch.empty_like(self.params)
         s = self.state
@@ -189,6 +202,7 @@ class Server:
         self.emit("ps_update", rank=self.index, step=s.version, version=s.version,
                   applied=applied, param_checksum=float(self.params.double().sum()),
                   shard=[self.start, self.end])
+        self._maybe_draw()
         if self.directory is not None and s.version % self.config.checkpoint_every == 0:
             started = time.perf_counter()
             path, size = checkpoint.save(self.directory, s.version, self.params)
@@ -196,6 +210,16 @@ class Server:
                       bytes=size, duration_ms=round((time.perf_counter() - started) * 1e3, 3))
         if s.version >= self.budget:
             s.stopping = True
+
+    def _maybe_draw(self) -> None:
+        """The boundary at the run's step (ps_hooks.progress): one per version in sync and
+        backup mode, one per `workers` versions in async and SSP mode."""
+        step = self.state.version // (1 if self.needed > 1 else len(self.workers))
+        if self.painter is None or step <= self.drawn_step:
+            return
+        self.drawn_step = step
+        if self.runtime.boundary_due(self.ctx, step):
+            self.painter.offer(step, self.params)
 
     def _serve_pulls(self) -> None:
         s = self.state

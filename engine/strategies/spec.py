@@ -109,10 +109,12 @@ class StrategySpec:
     """Rules that tie its options to the common settings; raise ``ValueError``."""
     references: tuple[str, ...] = ()
     # What the supervisor asks of a run of this strategy (engine/supervisor.py):
-    progress: Literal["slowest", "furthest"] = "slowest"
-    """Whose steps are the run's progress (``summary.steps_completed``): the slowest
-    worker's (lock step: every worker did them), or the furthest worker's (workers that
-    legitimately do fewer steps than others, e.g. a straggler among backup workers)."""
+    progress: Literal["slowest", "furthest"] | Callable[[Any, list[int], int], int] = "slowest"
+    """The run's progress in the steps the user asked for (``summary.steps_completed``,
+    the run list): the slowest worker's steps (lock step: every worker did them), the
+    furthest worker's (workers that legitimately do fewer steps than others, e.g. a
+    straggler among backup workers), or ``progress(config, worker_steps, versions)`` for a
+    strategy whose step is not any one worker's (an asynchronous parameter server)."""
     version_of: Callable[[dict[str, Any]], int | None] | None = None
     """For a strategy that counts model versions apart from steps: the run's version an
     event reports, or ``None``. The run's summary then reports ``versions``."""
@@ -131,8 +133,16 @@ class StrategySpec:
             raise TypeError(f"strategy {self.name}: options must be a dataclass")
         if self.loop not in ("step", "own"):
             raise TypeError(f"strategy {self.name}: loop must be 'step' or 'own'")
-        if self.progress not in ("slowest", "furthest"):
-            raise TypeError(f"strategy {self.name}: progress must be 'slowest' or 'furthest'")
+        if not callable(self.progress) and self.progress not in ("slowest", "furthest"):
+            raise TypeError(f"strategy {self.name}: progress must be 'slowest', 'furthest' "
+                            "or a function")
+
+    def steps_done(self, config: Any, worker_steps: list[int], versions: int) -> int:
+        """The run's progress (see ``progress``) from each worker's newest step and the
+        run's version."""
+        if callable(self.progress):
+            return self.progress(config, worker_steps, versions)
+        return (max if self.progress == "furthest" else min)(worker_steps, default=0)
 
     def parse_options(self, values: dict[str, Any]) -> Any:
         """The options as the strategy's typed dataclass (validated; defaults filled)."""

@@ -164,3 +164,25 @@ test("a rebuilt server says so on its node for a few versions, and in the narrat
   s = reduceEvents(evs.slice(0, -1));
   assert.equal(restoredNote(s, 0, 96), null);
 });
+
+test("an async run's progress is versions / workers, in the steps it asked for", async () => {
+  const { runProgress } = await import("../../frontend/static/js/core/selectors.js");
+  const { reduceEvents } = await import("../../frontend/static/js/core/reducer.js");
+  let seq = 0;
+  const ev = (type, f) => ({ seq: ++seq, run_id: "r", t: seq * 0.01, rank: null, step: null, type, ...f });
+  const config = { strategy: "parameter_server", workers: 2, steps: 3, options: { ps_mode: "async", servers: 1 } };
+  const evs = [ev("run_started", { config, strategy: "parameter_server", world_size: 3, num_servers: 1 })];
+  for (const r of [0, 1, 2]) evs.push(ev("worker_started", { rank: r, pid: 10 + r, role: r ? "worker" : "server" }));
+  // the fast worker (rank 1) did 5 iterations, the straggler 1: 6 versions = 3 steps
+  for (let i = 1; i <= 5; i++) {
+    evs.push(ev("step", { rank: 1, step: i, loss: 0.5, compute_ms: 1, comm_ms: 0, read_version: i - 1 }));
+    evs.push(ev("ps_update", { rank: 0, step: i, version: i, applied: [{ worker: 1, step: i, read_version: i - 1, staleness: 0 }] }));
+  }
+  evs.push(ev("step", { rank: 2, step: 1, loss: 0.5, compute_ms: 5, comm_ms: 0, read_version: 0 }));
+  evs.push(ev("ps_update", { rank: 0, step: 6, version: 6, applied: [{ worker: 2, step: 1, read_version: 0, staleness: 5 }] }));
+  const state = reduceEvents(evs);
+  assert.equal(state.lastStep, 5, "the fastest worker's iteration");
+  assert.equal(runProgress(state), 3);
+  const sync = reduceEvents(evs.map((e) => (e.type === "run_started" ? { ...e, config: { ...config, options: { ps_mode: "sync", servers: 1 } } } : e)));
+  assert.equal(runProgress(sync), sync.lastStep, "sync: one version per step");
+});

@@ -7,7 +7,7 @@
 import * as api from "./core/api.js";
 import { applyI18n, getLang, initLang, onLangChange, setLang, t } from "./core/i18n.js";
 import { Player } from "./core/player.js";
-import { isLive, stepSummary, TERMINAL_STATUSES } from "./core/selectors.js";
+import { isLive, runProgress, stepSummary, TERMINAL_STATUSES } from "./core/selectors.js";
 import { loadSpecs } from "./core/specs.js";
 import { getParam, setParams } from "./core/urlstate.js";
 import { registerStrategies } from "./strategies/index.js";
@@ -214,7 +214,7 @@ function animate(stepInfo) {
 }
 
 function renderHeader() {
-  renderRunHeader({ app, status: currentStatus(), liveStep: player.liveState.lastStep, controls });
+  renderRunHeader({ app, status: currentStatus(), liveStep: runProgress(player.liveState), controls });
 }
 
 function renderNarration(state, info) {

@@ -10,6 +10,14 @@ import { frontendOf, slicesOf } from "./registry.js";
 export const LIVE_STATUSES = ["starting", "running", "paused"];
 export const TERMINAL_STATUSES = ["finished", "stopped", "failed", "interrupted"];
 
+/** Steps done, in the unit the run asked for (the run list's "12/60"): the newest step,
+ *  or the strategy frontend's own count (`progress`, e.g. an asynchronous parameter
+ *  server's versions / workers, as engine/strategies/ps_hooks.py counts them). */
+export function runProgress(state) {
+  const fe = frontendOf(state.strategy || (state.config && state.config.strategy));
+  return fe && fe.progress ? fe.progress(state) : state.lastStep;
+}
+
 export function isLive(status) {
   return LIVE_STATUSES.includes(status);
 }

@@ -2,7 +2,7 @@
 
 import catalog from "./catalog.js";
 import { narrate } from "./narration.js";
-import { PS, slice } from "./slice.js";
+import { PS, psProgress, slice } from "./slice.js";
 import { views } from "./views.js";
 import { articleKeys, articleKind, measuredLines, runWords } from "./words.js";
 
@@ -16,4 +16,5 @@ export default {
   articleKind,
   articleKeys,
   measuredLines,
+  progress: psProgress,
 };

@@ -227,6 +227,19 @@ export function stalenessHistogram(state) {
   };
 }
 
+/** The run's steps in the unit asked for (engine/strategies/ps_hooks.py `progress`):
+ *  async and SSP apply one version per gradient, so `steps` means steps × workers
+ *  gradients whoever computed them, and progress is server 0's version / workers (a fast
+ *  worker's own iterations run past it, a straggler's stay behind); sync and backup apply
+ *  one version per step: the newest step. */
+export function psProgress(state) {
+  const c = psConfig(state);
+  if (!c || !(c.mode === "async" || c.mode === "ssp") || !c.workers) return state.lastStep;
+  const first = serverRanks(state)[0];
+  const s0 = psOf(state).servers[first];
+  return s0 ? Math.floor(s0.version / c.workers) : 0;
+}
+
 /** Per-node numbers of a PS run: servers [{rank, version, pushes, pulls, dropped,
  *  updates, shardLen, bytesIn, bytesOut, checksum}] and workers [{rank, step, readVersion,
  *  readVersions, blocked, waited, slowed, loss}]. */
