@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { reduceEvents } from "../../frontend/static/js/core/reducer.js";
-import { checkpointAt, stragglerOf, workMs } from "../../frontend/static/js/views/narration.js";
+import { checkpointAt, narrationLine, stragglerOf, workMs } from "../../frontend/static/js/views/narration.js";
 import { isRunKey, KEY_SPEEDS, speedForKey } from "../../frontend/static/js/views/presenter.js";
 import { readPage, writePage } from "../../frontend/static/js/core/urlstate.js";
 import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
@@ -158,4 +158,21 @@ test("a straggler the run made (slowed, a slow fault, or the configured rank) is
   const old = steps(6, slowOn(3, 2), { straggler: "one", straggler_rank: 3 });
   assert.equal(stragglerOf(old, 2).kind, "straggler");
   assert.equal(stragglerOf(old, 2).window, null);
+});
+
+test("a run paused before its first step says so, to whoever watches it", () => {
+  const evs = dpRun(2);
+  evs.push(ev("control", { action: "pause" }));
+  const live = reduceEvents(evs);
+  assert.equal(live.status, "paused");
+  const info = { mode: "live", cursor: live.lastStep };
+  const ctx = (controlled, student) => ({ runId: "r", live, status: "paused", controlled: () => controlled, student });
+  assert.match(narrationLine(live, info, ctx(false, true)), /instructor paused the run before its first step/);
+  assert.match(narrationLine(live, info, ctx(false, false)), /paused before its first step \(by the page that started it\)/);
+  assert.match(narrationLine(live, info, ctx(true, false)), /Resume \(space\)/);
+  // after a step: the step it paused after
+  for (const r of [0, 1]) evs.push(step(r, 1));
+  evs.push(ev("control", { action: "pause" }));
+  const later = reduceEvents(evs);
+  assert.match(narrationLine(later, { mode: "live", cursor: 1 }, { ...ctx(false, true), live: later }), /instructor paused the run after step 1/);
 });

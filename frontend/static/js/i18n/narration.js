@@ -22,6 +22,9 @@ export default {
     "narr.failedDetected": "failed: {error} (detected after {d})",
     "narr.pausedByInstructor": "the instructor paused the run after step {step}",
     "narr.pausedByOwner": "the run is paused after step {step} (by the page that started it)",
+    "narr.pausedStart": "paused before the first step — Step (→) runs one step, Resume (space) starts the run",
+    "narr.pausedByInstructorStart": "the instructor paused the run before its first step",
+    "narr.pausedByOwnerStart": "the run is paused before its first step (by the page that started it)",
     "narr.slower": "step {step}: rank {rank} is {k}× slower — no straggler was set, but it has been slower over the last {w} steps (a busier core?) — the other {n} wait {ms} for it at the all-reduce",
     "narr.slower1": "step {step}: rank {rank} is {k}× slower — no straggler was set, but it has been slower over the last {w} steps (a busier core?) — the other worker waits {ms} for it at the all-reduce",
     "narr.jitter": "step {step}: rank {rank} took {k}× longer this step — jitter, not a straggler (it was not slower over the last {w} steps); the others waited {ms} at the all-reduce"
@@ -44,6 +47,9 @@ export default {
     "narr.failedDetected": "失败：{error}（{d} 后被检测到）",
     "narr.pausedByInstructor": "老师在第 {step} 步后暂停了运行",
     "narr.pausedByOwner": "运行在第 {step} 步后暂停（由启动它的页面控制）",
+    "narr.pausedStart": "在第一步之前暂停——“单步”(→) 走一步，“继续”(空格) 开始运行",
+    "narr.pausedByInstructorStart": "老师在第一步之前暂停了运行",
+    "narr.pausedByOwnerStart": "运行在第一步之前暂停（由启动它的页面控制）",
     "narr.slower": "第 {step} 步：进程 {rank} 的用时是其他进程的 {k} 倍——没有设置掉队者，但最近 {w} 步它一直更慢（所在的核更忙？）——其余 {n} 个工作进程在全归约处等了它 {ms}",
     "narr.slower1": "第 {step} 步：进程 {rank} 的用时是另一个进程的 {k} 倍——没有设置掉队者，但最近 {w} 步它一直更慢（所在的核更忙？）——另一个工作进程在全归约处等了它 {ms}",
     "narr.jitter": "第 {step} 步：进程 {rank} 这一步的用时是其他进程的 {k} 倍——这是抖动，不是掉队者（最近 {w} 步里它并不更慢）；其余进程在全归约处等了 {ms}"

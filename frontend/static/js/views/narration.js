@@ -123,6 +123,12 @@ export function msText(state, s) {
   return fmtMs(s.commMs) + t("narr.modelledMs", { net: networkName(net), ms: fmtMs(modelled) });
 }
 
+/** A live run that is paused: who paused it, and (on the controlling page) what to press. */
+function pausedLine(step, ctx) {
+  const who = ctx.controlled() ? "narr.paused" : ctx.student ? "narr.pausedByInstructor" : "narr.pausedByOwner";
+  return step ? t(who, { step }) : t(who + "Start");
+}
+
 /**
  * The narration line of the shown state. `info`: the player's {mode, cursor}; `ctx`:
  * {runId, live (the newest state), status (the run's status on the page), controlled()
@@ -150,6 +156,9 @@ export function narrationLine(state, info, ctx) {
   }
   if (atEnd && ctx.status === "interrupted") return t("narr.interrupted");
   const step = info.mode === "live" ? completeStep(state) || state.lastStep : info.cursor;
+  // A paused run says so, also before its first step (a run paused as it starts): the
+  // Step/Resume prompt only on the page that controls the run.
+  if (info.mode === "live" && live.status === "paused") return pausedLine(step, ctx);
   if (!step) return t("narr.starting", { n: state.worldSize || state.config?.workers || "?" });
   const s = stepSummary(state, step);
   const fe = frontendFor(state.strategy || (state.config && state.config.strategy));
@@ -179,11 +188,6 @@ export function narrationLine(state, info, ctx) {
       jitter: "narr.jitter",
     }[slow.kind];
     line = t(key, { step, rank: slow.rank, k, n: slow.others, ms: fmtMs(slow.waitMs), w: slow.window });
-  }
-  if (info.mode === "live" && live.status === "paused") {
-    // the Step/Resume prompt is for the page that controls the run
-    if (ctx.runId && !ctx.controlled()) return t(ctx.student ? "narr.pausedByInstructor" : "narr.pausedByOwner", { step });
-    return t("narr.paused", { step });
   }
   const cp = (state.checkpoints || []).find((c) => c.step === step);
   if (cp) line += t("narr.checkpoint", { step, bytes: fmtBytes(cp.bytes), ms: fmtNum(cp.durationMs, 3) });
