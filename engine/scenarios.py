@@ -148,6 +148,22 @@ def ps_async() -> Scenario:
         {"ps_mode": "async"}, lr=0.3)
 
 
+def ps_async_straggler() -> Scenario:
+    return _ps(
+        "ps-async-straggler",
+        {"en": "Asynchronous parameter server with a 5× straggler",
+         "zh": "异步参数服务器与一个 5 倍慢的落后者"},
+        {"en": "The first worker is 5× slower. Nobody waits for it: the server applies each "
+               "gradient on arrival, so the fast workers go at their own speed. The price is "
+               "in the staleness histogram: the straggler's gradients arrive about 3 × 5 = 15 "
+               "versions late, far to the right of the fast workers' bar near 2.",
+         "zh": "第一个工作进程慢 5 倍。没有谁等它：服务器收到梯度立即更新，快的工作进程按自己的"
+               "速度前进。代价在陈旧度直方图里：落后者的梯度晚到约 3 × 5 = 15 个版本，远在快速进程"
+               "集中在 2 附近的柱子右边。"},
+        {"ps_mode": "async"}, lr=0.3, straggler="one", straggler_rank=0,
+        straggler_factor=5.0)
+
+
 def ps_ssp() -> Scenario:
     return _ps(
         "ps-ssp",
@@ -177,7 +193,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     s().name: s
     for s in (data_parallel_4, single_reference, data_parallel_full_speed,
               data_parallel_8_moons, ps_sync, ps_sync_straggler, ps_backup_workers, ps_async,
-              ps_ssp, ps_async_diverges)
+              ps_async_straggler, ps_ssp, ps_async_diverges)
 }
 
 

@@ -85,6 +85,24 @@ def test_async_staleness_is_about_w_minus_1_and_consistent_with_the_events() -> 
     assert statistics.mean(steady) == pytest.approx(workers - 1, rel=0.15)
 
 
+def test_the_async_straggler_scenario_shows_the_stragglers_stale_gradients() -> None:
+    """Issue 13, item 3: the scenario's default shows the effect it describes — the 5×
+    straggler's gradients are far staler (≈ 3 × 5) than the fast workers' (≈ 2), and
+    nobody waited for it (its lower step count)."""
+    import dataclasses
+
+    from engine.scenarios import get_scenario
+
+    config = dataclasses.replace(get_scenario("ps-async-straggler").config, steps=20)
+    log = run_headless(config, timeout=180)
+    assert log[-1]["status"] == "finished", log[-1]["error"]
+    straggler = min(e["rank"] for e in log if e["type"] == "step")  # the first worker
+    slow = [a["staleness"] for a in _applied(log) if a["worker"] == straggler]
+    fast = [a["staleness"] for a in _applied(log) if a["worker"] != straggler]
+    assert slow and len(fast) > 2 * len(slow)  # the fast workers did not wait for it
+    assert statistics.mean(slow) >= 2 * statistics.mean(fast) + 3, (slow, fast)
+
+
 def test_ssp_bounds_the_clock_gap_and_blocks_the_fast_workers() -> None:
     bound = 2
     log = _run({"servers": 1, "ps_mode": "ssp", "staleness_bound": bound}, workers=3, steps=15,

@@ -243,7 +243,6 @@ def test_continue_goes_on_while_the_strategy_has_enough_workers() -> None:
 
 def test_the_parameter_server_answers_the_supervisor_through_its_hooks(tmp_path: Path) -> None:
     spec = RunConfig(strategy="parameter_server").spec
-    assert spec.progress == "furthest"
     assert spec.version_of({"type": "ps_update", "rank": 0, "version": 7}) == 7
     assert spec.version_of({"type": "ps_update", "rank": 1, "version": 7}) is None
     sync = RunConfig(strategy="parameter_server", workers=3, steps=10,
@@ -253,6 +252,10 @@ def test_the_parameter_server_answers_the_supervisor_through_its_hooks(tmp_path:
     assert spec.reached_end(sync, 0, 10) and not spec.reached_end(sync, 10, 9)
     assert spec.reached_end(asynchronous, 0, 30) and not spec.reached_end(asynchronous, 10, 29)
     assert spec.min_workers(asynchronous) == 1
+    # progress in the steps asked for: sync, the furthest worker's (a straggler among
+    # backup workers does fewer); async, versions / workers, whoever computed them
+    assert spec.steps_done(sync, [4, 7, 6], 7) == 7
+    assert spec.steps_done(asynchronous, [9, 2, 8], 19) == 6
     # a restart: every server rebuilds from its own log, up to the version all of them hold
     for server, versions in ((0, 4), (1, 3)):
         log = updatelog.UpdateLog(tmp_path / f"server{server}" / "updates.log")

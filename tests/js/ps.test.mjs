@@ -186,3 +186,27 @@ test("an async run's progress is versions / workers, in the steps it asked for",
   const sync = reduceEvents(evs.map((e) => (e.type === "run_started" ? { ...e, config: { ...config, options: { ps_mode: "sync", servers: 1 } } } : e)));
   assert.equal(runProgress(sync), sync.lastStep, "sync: one version per step");
 });
+
+test("async: the timeline shows what each worker did in the newest span of time, a straggler too", () => {
+  const evs = psRun({ servers: 1, workers: 3 });
+  // ranks 2 and 3 finish a step every 0.1 s; rank 1 (the 5× straggler) every 0.5 s
+  for (let i = 1; i <= 60; i++) {
+    for (const r of [2, 3]) evs.push({ ...step(r, i, { t_start: i * 0.1 - 0.09 }), t: i * 0.1 });
+    if (i % 5 === 0) evs.push({ ...step(1, i / 5, { t_start: i * 0.1 - 0.49 }), t: i * 0.1 });
+  }
+  const s = reduceEvents(evs.map((e, k) => ({ ...e, seq: k + 1 })));
+  const win = timelineWindow(s, 30);
+  const lane = Object.fromEntries(win.lanes.map((l) => [l.rank, l.recs.map((r) => r.step)]));
+  assert.deepEqual(lane[2], Array.from({ length: 30 }, (_, k) => 31 + k), "the newest 30 steps of a fast worker");
+  // the straggler's steps 7..12 lie in the same 3 s (its step 6 ended at 3.0 s, before the
+  // others' step 31 began), though step numbers 31..60 are far ahead of them
+  assert.deepEqual(lane[1], [7, 8, 9, 10, 11, 12]);
+  assert.ok(Math.abs(win.t0 - 3.01) < 1e-9 && win.t1 === 6, `${win.t0}..${win.t1}`);
+});
+
+test("the scrubber counts iterations where a step is not one worker's iteration", async () => {
+  const { cursorUnit } = await import("../../frontend/static/js/core/selectors.js");
+  assert.equal(cursorUnit(reduceEvents(psRun({ mode: "async" }))), "iteration");
+  assert.equal(cursorUnit(reduceEvents(psRun({ mode: "ssp" }))), "iteration");
+  assert.equal(cursorUnit(reduceEvents(psRun({ mode: "sync" }))), "step");
+});

@@ -241,7 +241,7 @@ async function refreshRuns() {
   if (mine) app.apiStatus = mine.status;
   // a list fetched as the run ended may still say "running": the run's events know better
   if (app.runId && player.liveState.finished) {
-    app.runs = mergeRunStatus(app.runs, app.runId, player.liveState.status, player.liveState.lastStep).runs;
+    app.runs = mergeRunStatus(app.runs, app.runId, player.liveState.status, runProgress(player.liveState)).runs;
   }
   controls.renderRuns(app.runs, app.runId, app.compareId);
 }

@@ -18,6 +18,14 @@ export function runProgress(state) {
   return fe && fe.progress ? fe.progress(state) : state.lastStep;
 }
 
+/** What the scrubber counts: "step", or "iteration" where the strategy's steps are not
+ *  one worker's iterations (an asynchronous parameter server: the scrubber walks the
+ *  furthest worker's iterations, while the run's step is versions / workers). */
+export function cursorUnit(state) {
+  const fe = frontendOf(state.strategy || (state.config && state.config.strategy));
+  return fe && fe.cursorUnit ? fe.cursorUnit(state) : "step";
+}
+
 export function isLive(status) {
   return LIVE_STATUSES.includes(status);
 }
@@ -243,6 +251,23 @@ export function timelineWindow(state, numSteps = 30) {
   if (t0 === Infinity) {
     t0 = 0;
     t1 = 0;
+  }
+  // Workers that do not move in lock step (an asynchronous parameter server) are at
+  // different step numbers at the same moment: a 5× straggler's newest step is a fifth of
+  // the others'. The window is then the span of time the newest steps took, and each lane
+  // shows what its worker did in it, whatever its step numbers.
+  if (!isLockstep(state) && t1 > t0) {
+    for (const lane of lanes) {
+      const log = state.history[lane.rank] || emptyLog();
+      const recs = [];
+      for (let i = log.length - 1; i >= 0; i--) {
+        const rec = log.items[i];
+        if (!(rec.t >= t0)) break; // ended before the window
+        recs.push(rec);
+      }
+      lane.recs = recs.reverse();
+    }
+    for (const lane of lanes) for (const rec of lane.recs) t0 = Math.min(t0, isNum(rec.t_start) ? rec.t_start : rec.t);
   }
   return { fromStep: from, toStep: last, lanes, t0, t1 };
 }

@@ -2,6 +2,7 @@
 // Their glyphs are inline SVG icons in index.html (no font has to have ⏸).
 
 import { t } from "../core/i18n.js";
+import { cursorUnit } from "../core/selectors.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -27,7 +28,7 @@ export function createPlayerBar({ player, onScrub, hasRun }) {
     scrub.disabled = last < 1;
     scrub.max = String(Math.max(1, last));
     if (document.activeElement !== scrub || info.playing) scrub.value = String(Math.max(1, info.cursor || last || 1));
-    $("scrub-label").textContent = last ? `${t("player.stepOf", { step: info.cursor || last, last })} · ${t(
+    $("scrub-label").textContent = last ? `${t(cursorUnit(player.liveState) === "iteration" ? "player.iterOf" : "player.stepOf", { step: info.cursor || last, last })} · ${t(
       info.playing ? "player.modeReplay" : info.mode === "live" ? "player.modeLive" : "player.modeScrub",
     )}` : "";
     const replay = $("btn-replay");

@@ -2,7 +2,7 @@
 
 import catalog from "./catalog.js";
 import { narrate } from "./narration.js";
-import { PS, psProgress, slice } from "./slice.js";
+import { PS, psCursorUnit, psProgress, slice } from "./slice.js";
 import { views } from "./views.js";
 import { articleKeys, articleKind, measuredLines, runWords } from "./words.js";
 
@@ -17,4 +17,5 @@ export default {
   articleKeys,
   measuredLines,
   progress: psProgress,
+  cursorUnit: psCursorUnit,
 };

@@ -240,6 +240,12 @@ export function psProgress(state) {
   return s0 ? Math.floor(s0.version / c.workers) : 0;
 }
 
+/** The scrubber's unit (core/selectors.js cursorUnit): iterations in async and SSP mode. */
+export function psCursorUnit(state) {
+  const c = psConfig(state);
+  return c && (c.mode === "async" || c.mode === "ssp") ? "iteration" : "step";
+}
+
 /** Per-node numbers of a PS run: servers [{rank, version, pushes, pulls, dropped,
  *  updates, shardLen, bytesIn, bytesOut, checksum}] and workers [{rank, step, readVersion,
  *  readVersions, blocked, waited, slowed, loss}]. */
