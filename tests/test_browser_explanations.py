@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,8 @@ def test_colours_and_shapes_follow_the_strategy(page: Page, server: str) -> None
     dp = post_run(server, {"strategy": "data_parallel", "workers": 2, "steps": 6})
     comp = post_run(server, {"strategy": "data_parallel", "workers": 2, "steps": 6,
                              "options": {"compression": "qsgd"}})
-    for r in (ps, dp, comp):
+    single = post_run(server, {"strategy": "single", "workers": 1, "steps": 6})
+    for r in (ps, dp, comp, single):
         wait_run_end(server, r, 90)
 
     text = _views_text(page, server, ps, "server")
@@ -58,6 +60,11 @@ def test_colours_and_shapes_follow_the_strategy(page: Page, server: str) -> None
 
     text = _views_text(page, server, dp, "reduce-scatter")
     assert "server" not in text.lower(), text
+
+    # one process: the reference, with nothing sent — no ring, no packets to explain
+    text = _views_text(page, server, single, "sends nothing")
+    assert not re.search(r"\bring\b", text) and "reduce-scatter" not in text, text
+    assert "reference" in page.inner_text("[data-testid=article]")
 
 
 def _mentions_straggler(text: dict) -> bool:

@@ -133,7 +133,11 @@ export default {
     "narr.pendingStep": "step {step}: waiting for every rank",
     "topo.captionCompressed": "compressed gradients are all-gathered over a ring: tick Detail to see every message",
     "topo.gatherShort": "ring all-gather",
-    "topo.failedBefore": "failed {n}× before; restarted from a checkpoint (see the fault log)"
+    "topo.failedBefore": "failed {n}× before; restarted from a checkpoint (see the fault log)",
+    "article.singleTitle": "One process: the reference",
+    "article.single": "<ol><li>One process holds the model and the whole data set: there is nothing to communicate.</li><li>Each step it computes the loss and the gradients on one batch and applies the update.</li><li>It is the <b>reference</b> the distributed runs are checked against: data parallelism with N workers must end with the model this process reaches on an N-times larger batch (the project's equivalence tests assert it).</li></ol>",
+    "article.viewsSingle": "<li><b>Workers</b>: one circle, the process, with its process id, its latest loss and Σ, the sum of all its parameters. The fill shows the status (blue running, yellow paused, green finished, red failed).</li><li>No packets and no bytes: a single process sends nothing.</li>",
+    "tail.explainSingle": "One process: a step's time is its own — there is no slower worker to wait for."
   } /*END CATALOG:en*/,
   zh: /*CATALOG:zh*/ {
     "badge.failed": "副本：—",
@@ -264,6 +268,10 @@ export default {
     "narr.pendingStep": "第 {step} 步：等待所有进程",
     "topo.captionCompressed": "压缩后的梯度沿环形全收集：勾选“详细”即可看到每一条消息",
     "topo.gatherShort": "环形全收集",
-    "topo.failedBefore": "此前失败过 {n} 次；已从检查点重启（见故障日志）"
+    "topo.failedBefore": "此前失败过 {n} 次；已从检查点重启（见故障日志）",
+    "article.singleTitle": "单进程：参照基准",
+    "article.single": "<ol><li>一个进程持有模型和全部数据：没有任何需要通信的内容。</li><li>每一步它在一个批次上计算损失和梯度，然后更新参数。</li><li>它是检验分布式运行的<b>参照</b>：N 个工作进程的数据并行，最终得到的模型必须与这个进程用 N 倍大的批次训练得到的模型一致（项目的等价性测试会检查这一点）。</li></ol>",
+    "article.viewsSingle": "<li><b>工作进程</b>：一个圆，就是这个进程，显示进程号 (pid)、最新的损失和 Σ（全部参数之和）。填充色表示状态（蓝色运行、黄色暂停、绿色完成、红色失败）。</li><li>没有数据包，也没有字节数：单个进程不发送任何东西。</li>",
+    "tail.explainSingle": "单进程：每一步的时间只取决于它自己——没有更慢的工作进程需要等待。"
   } /*END CATALOG:zh*/,
 };

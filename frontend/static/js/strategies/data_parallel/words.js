@@ -27,17 +27,21 @@ export function runWords(c, form) {
   return s;
 }
 
-/** The article's kind for a data-parallel run (views/article.js): "dp-compressed" (encoded
- *  gradients all-gathered), "dp-powersgd" (low-rank factors all-reduced), or null: the
- *  page's default, the ring all-reduce. */
+/** The article's kind for a run this frontend draws (views/article.js): "single" (one
+ *  process, the reference), "dp-compressed" (encoded gradients all-gathered), "dp-powersgd"
+ *  (low-rank factors all-reduced), or null: the page's default, the ring all-reduce. */
 export function articleKind(state) {
-  const c = state && state.strategy !== "single" ? compressionOf(state.config) : null;
+  if (state && state.strategy === "single") return "single"; // one process: no ring to explain
+  const c = state ? compressionOf(state.config) : null;
   if (!c) return null;
   return c.gathered ? "dp-compressed" : "dp-powersgd";
 }
 
-/** The article's keys for a compressed run, or null. */
+/** The article's keys for a single-process or a compressed run, or null. */
 export function articleKeys(kind) {
+  if (kind === "single") {
+    return { title: "article.singleTitle", body: "article.single", views: "article.viewsSingle", tail: "tail.explainSingle" };
+  }
   if (kind !== "dp-compressed" && kind !== "dp-powersgd") return null;
   return {
     title: "article.dpTitle",
