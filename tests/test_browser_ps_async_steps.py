@@ -45,6 +45,7 @@ def test_async_straggler_steps_boundary_timeline_and_staleness(page: Page, serve
     pg.wait_for_function(
         f"document.querySelector('[data-testid=boundary]').dataset.boundaryStep === '{steps}'",
         timeout=10_000)
+    assert pg.inner_text("[data-testid=boundary-note]") == f"the server's model at step {steps}"
     # every worker's lane has what it did in the newest span of time, the straggler's too
     lanes = pg.evaluate("""() => { const n = {};
         document.querySelectorAll('[data-testid=timeline] [data-rank]')

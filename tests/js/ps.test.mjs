@@ -210,3 +210,12 @@ test("the scrubber counts iterations where a step is not one worker's iteration"
   assert.equal(cursorUnit(reduceEvents(psRun({ mode: "ssp" }))), "iteration");
   assert.equal(cursorUnit(reduceEvents(psRun({ mode: "sync" }))), "step");
 });
+
+test("the boundary says whose model it is: the lone server's, or worker 0's pulled copy", async () => {
+  const { psBoundaryNote } = await import("../../frontend/static/js/strategies/parameter_server/slice.js");
+  const one = reduceEvents([...psRun({ servers: 1 }), ev("boundary", { rank: 0, step: 7, grid: { n: 1, p: "AA" } })]);
+  assert.equal(one.boundary.rank, 0);
+  assert.equal(psBoundaryNote(one, one.boundary), "the server's model at step 7");
+  const two = reduceEvents([...psRun({ servers: 2 }), ev("boundary", { rank: 2, step: 9, grid: { n: 1, p: "AA" } })]);
+  assert.match(psBoundaryNote(two, two.boundary), /worker 2 pulled at its iteration 9 .*2 servers/);
+});

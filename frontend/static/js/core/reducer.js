@@ -193,7 +193,7 @@ function boundary(state, base, event, seq) {
   if (!event.grid) return base;
   // Keep the newest step, whatever order the events were applied in.
   if (state.boundary && isNum(event.step) && state.boundary.step > event.step) return base;
-  return { ...base, boundary: { step: event.step ?? 0, t: event.t, grid: event.grid } };
+  return { ...base, boundary: { step: event.step ?? 0, t: event.t, grid: event.grid, rank: event.rank ?? null } };
 }
 
 /** pause / resume / step / stop / set_pace, as the supervisor applied it. */

@@ -5,10 +5,19 @@
 // shown step. Points: filled by label, ringed by the rank whose shard holds them.
 
 import { getLang, t } from "../core/i18n.js";
+import { frontendFor } from "../core/registry.js";
 import { classColor, probRGB, rankColor } from "./palette.js";
 
 /** Pure: a boundary frame's P(class 1) per cell, row-major from ymin: decoded from its
  *  bytes (`q8`, base64, P × 255), or the list of numbers older runs recorded (`probs`). */
+/** Whose model the frame is, in words: the strategy's own (a parameter server: the
+ *  server's model, or one worker's pulled copy where no server holds all of it), else
+ *  "model as of step N" (data parallelism: every replica is the same). */
+function boundaryNote(state, b) {
+  const fe = frontendFor(state.strategy || (state.config && state.config.strategy));
+  return (fe && fe.boundaryNote && fe.boundaryNote(state, b)) || t("boundary.asOf", { step: b.step });
+}
+
 export function gridProbs(grid) {
   if (Array.isArray(grid.probs)) return grid.probs;
   if (typeof grid.q8 !== "string") return null;
@@ -141,7 +150,7 @@ export function createBoundary(canvas, noteEl, legendEl) {
     ctx.strokeStyle = "#444";
     ctx.lineWidth = 1;
     ctx.strokeRect(ox + 0.5, oy + 0.5, side - 1, side - 1);
-    if (noteEl) noteEl.textContent = b ? t("boundary.asOf", { step: b.step }) : t("boundary.waiting");
+    if (noteEl) noteEl.textContent = b ? boundaryNote(state, b) : t("boundary.waiting");
   }
 
   function invalidate() {

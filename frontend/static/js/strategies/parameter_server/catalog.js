@@ -73,7 +73,9 @@ export default {
     "tail.psSync": "Synchronous parameter server: each version waits for every worker's gradient, so the slowest worker sets the step time — the per-step max over ranks, not the median.",
     "tail.backup": "With backup workers the server does not wait for the slowest gradients (they are dropped), so the per-step max stays close to the median.",
     "tail.async": "Asynchronous: no worker waits for another, so a slow worker only slows itself — its gradients arrive staler instead.",
-    "tail.ssp": "Bounded staleness: a fast worker waits only when it gets more than the bound ahead of the slowest one."
+    "tail.ssp": "Bounded staleness: a fast worker waits only when it gets more than the bound ahead of the slowest one.",
+    "ps.boundaryServer": "the server's model at step {step}",
+    "ps.boundaryWorker": "the model worker {rank} pulled at its iteration {step} (the shards live on {n} servers)"
   } /*END CATALOG:en*/,
   zh: /*CATALOG:zh*/ {
     "ps.iterShort": "第 {n} 次",
@@ -144,6 +146,8 @@ export default {
     "tail.psSync": "同步参数服务器：每个版本都要等齐所有工作进程的梯度，所以由最慢的进程决定步时——看的是每步各进程的最大值，而不是中位数。",
     "tail.backup": "有备份工作进程时，服务器不等最慢的梯度（它们被丢弃），所以每步的最大值接近中位数。",
     "tail.async": "异步：没有进程等待别的进程，慢的进程只拖慢它自己——代价是它的梯度更陈旧。",
-    "tail.ssp": "有界陈旧：快的进程只有在领先最慢的进程超过上限时才需要等待。"
+    "tail.ssp": "有界陈旧：快的进程只有在领先最慢的进程超过上限时才需要等待。",
+    "ps.boundaryServer": "第 {step} 步时服务器上的模型",
+    "ps.boundaryWorker": "工作进程 {rank} 在第 {step} 次迭代拉取的模型（参数分片在 {n} 个服务器上）"
   } /*END CATALOG:zh*/,
 };

@@ -2,7 +2,7 @@
 
 import catalog from "./catalog.js";
 import { narrate } from "./narration.js";
-import { PS, psCursorUnit, psProgress, slice } from "./slice.js";
+import { PS, psBoundaryNote, psCursorUnit, psProgress, slice } from "./slice.js";
 import { views } from "./views.js";
 import { articleKeys, articleKind, measuredLines, runWords } from "./words.js";
 
@@ -18,4 +18,5 @@ export default {
   measuredLines,
   progress: psProgress,
   cursorUnit: psCursorUnit,
+  boundaryNote: psBoundaryNote,
 };

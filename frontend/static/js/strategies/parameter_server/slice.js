@@ -1,5 +1,6 @@
 // strategies/parameter_server/slice.js — the parameter server's reducer slice: its events (ps_update, gradient_dropped, server_restored), its state (state.ps) and selectors.
 
+import { t } from "../../core/i18n.js";
 import { isNum } from "../../core/log.js";
 import { toNumber } from "../../core/reducer.js";
 import { latestRecord, optionsOf, serverRanks, stepRanks } from "../../core/selectors.js";
@@ -244,6 +245,16 @@ export function psProgress(state) {
 export function psCursorUnit(state) {
   const c = psConfig(state);
   return c && (c.mode === "async" || c.mode === "ssp") ? "iteration" : "step";
+}
+
+/** The boundary card's note (views/boundary.js): a lone server draws the model it holds;
+ *  with several servers no process holds the whole model, and worker 0 draws the copy it
+ *  pulled (engine/strategies/parameter_server.py). */
+export function psBoundaryNote(state, b) {
+  const c = psConfig(state);
+  if (!c) return null;
+  if (c.servers <= 1) return t("ps.boundaryServer", { step: b.step });
+  return t("ps.boundaryWorker", { rank: b.rank ?? c.servers, step: b.step, n: c.servers });
 }
 
 /** Per-node numbers of a PS run: servers [{rank, version, pushes, pulls, dropped,
