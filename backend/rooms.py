@@ -32,10 +32,13 @@ class Room:
     lesson: str | None
     created_at: float
     updated: float
+    compare_id: str | None = None
+    """The run the class sees beside ``run_id`` (a lesson's comparison, a baseline): its
+    loss is the dashed line, its numbers part of the lesson's reveal."""
 
     def public(self) -> dict[str, Any]:
         return {"type": "room", "code": self.code, "run_id": self.run_id,
-                "lesson": self.lesson, "updated": self.updated}
+                "compare_id": self.compare_id, "lesson": self.lesson, "updated": self.updated}
 
 
 class Rooms:

@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS rooms (
     run_id TEXT,
     lesson TEXT,
     created_at REAL NOT NULL,
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    compare_id TEXT
 );
 """
 
@@ -59,6 +60,10 @@ class Store:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            # a data directory from before rooms had a comparison run
+            columns = {r["name"] for r in db.execute("PRAGMA table_info(rooms)")}
+            if "compare_id" not in columns:
+                db.execute("ALTER TABLE rooms ADD COLUMN compare_id TEXT")
         self._writes: queue.Queue[Write | None] = queue.Queue()
         self._writer = threading.Thread(target=self._write_loop, name="store-writer",
                                         daemon=True)
@@ -113,8 +118,8 @@ class Store:
 
     def save_room(self, room: dict[str, Any]) -> None:
         self._submit(lambda db: db.execute(
-            "INSERT OR REPLACE INTO rooms (code, run_id, lesson, created_at, updated) "
-            "VALUES (:code, :run_id, :lesson, :created_at, :updated)", room))
+            "INSERT OR REPLACE INTO rooms (code, run_id, compare_id, lesson, created_at, updated) "
+            "VALUES (:code, :run_id, :compare_id, :lesson, :created_at, :updated)", room))
 
     def delete_room(self, code: str) -> None:
         self._submit(lambda db: db.execute("DELETE FROM rooms WHERE code = ?", (code,)))

@@ -153,6 +153,43 @@ def test_every_follower_gets_the_reveal_next_to_their_own_guess(pages: Pages, se
     assert measured and measured[0].startswith(f"{steps} steps"), measured
 
 
+def test_followers_see_the_lessons_comparison_beside_the_run(pages: Pages, server: str) -> None:
+    """The instructor's lesson runs its comparison first (sync beside async): every
+    follower gets the same dashed loss line and the comparison's numbers in the reveal."""
+    lesson_id = "sync-vs-async"
+    inst = pages.open("/")
+    code = open_room(inst)
+    inst.select_option("[data-testid=lesson-select]", lesson_id)
+    wait_lesson(inst, lesson_id)
+    follower = join(pages, code)
+    wait_lesson(follower, lesson_id)
+    inst.click(f"{PANEL} [data-testid=lesson-predict] [data-choice='2']")
+    inst.click(f"{PANEL} [data-testid=lesson-start]")
+    inst.wait_for_function("window.distlab.lessons.current.runId", timeout=60_000)
+    cur = inst.evaluate("window.distlab.lessons.current")
+    run_id, compare_id = cur["runId"], cur["compareRunId"]
+    assert compare_id and compare_id != run_id
+    follower.wait_for_function("id => window.distlab.app.runId === id", arg=run_id,
+                               timeout=30_000)
+    wait_status(inst, "finished", 90_000)
+    wait_reveal(follower, run_id)
+    # the comparison's mean loss, dashed, under the followed run's curves
+    follower.wait_for_function(
+        """() => { const gd = document.querySelector('[data-testid=loss-chart]');
+                   const b = (gd.data || []).find(t => t.meta === 'baseline');
+                   return !!b && b.x.length > 0 && b.line && b.line.dash === 'dash'; }""",
+        timeout=30_000)
+    assert get_json(f"{server}/api/rooms/{code}")["compare_id"] == compare_id
+    follower.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=lesson-measured] li')]"
+        ".some(li => li.innerText.startsWith('comparison ('))", timeout=30_000)
+    lines = follower.locator("[data-testid=lesson-measured] li").all_inner_texts()
+    compare = get_json(f"{server}/api/runs/{compare_id}")
+    assert isinstance(compare, dict)
+    line = next(x for x in lines if x.startswith("comparison ("))
+    assert f"{compare['summary']['steps_completed']} steps" in line, line
+
+
 def _topology_top(pg: Page) -> float:
     return pg.evaluate(
         "document.querySelector('.card-topology').getBoundingClientRect().top"

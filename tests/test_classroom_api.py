@@ -152,16 +152,49 @@ def test_followers_see_the_room_switch_runs(classroom: TestClient) -> None:
         wait_for_status(client, run["id"], {"finished"})
 
 
+def test_a_room_shows_its_runs_comparison_and_forgets_it_with_a_new_run(
+        classroom: TestClient) -> None:
+    client = classroom
+    code = client.post("/api/rooms", headers=INSTRUCTOR).json()["code"]
+    runs = [client.post("/api/runs", json={"workers": 1, "strategy": "single",
+                                           "steps": 2}).json()["id"] for _ in range(3)]
+    with client.websocket_connect(f"/ws/rooms/{code}") as ws:
+        assert ws.receive_json()["compare_id"] is None
+        r = client.put(f"/api/rooms/{code}", json={"run_id": runs[0], "compare_id": runs[1]},
+                       headers=INSTRUCTOR)
+        assert r.status_code == 200 and r.json()["compare_id"] == runs[1]
+        assert (ws.receive_json()["compare_id"]) == runs[1]
+        # the comparison alone can follow later (a lesson starts it after its run)
+        client.put(f"/api/rooms/{code}", json={"compare_id": runs[2]}, headers=INSTRUCTOR)
+        state = ws.receive_json()
+        assert (state["run_id"], state["compare_id"]) == (runs[0], runs[2])
+        # an unknown run is refused and changes nothing; so is a malformed id
+        bad = client.put(f"/api/rooms/{code}", json={"compare_id": "0123456789ab"},
+                         headers=INSTRUCTOR)
+        assert bad.status_code == 404 and "0123456789ab" in bad.json()["detail"]
+        assert client.put(f"/api/rooms/{code}", json={"compare_id": "x; drop"},
+                          headers=INSTRUCTOR).status_code == 422
+        assert client.get(f"/api/rooms/{code}").json()["compare_id"] == runs[2]
+        # a new run without a comparison: the old comparison is not shown beside it
+        client.put(f"/api/rooms/{code}", json={"run_id": runs[1]}, headers=INSTRUCTOR)
+        state = ws.receive_json()
+        assert (state["run_id"], state["compare_id"]) == (runs[1], None)
+    for run in runs:
+        wait_for_status(client, run, {"finished"})
+
+
 def test_rooms_survive_a_server_restart(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, instructor_key=KEY)
     with TestClient(create_app(settings)) as client:
         run = client.post("/api/runs", json={"workers": 1, "strategy": "single",
                                              "steps": 2}).json()
         code = client.post("/api/rooms", headers=INSTRUCTOR).json()["code"]
-        client.put(f"/api/rooms/{code}", json={"run_id": run["id"]}, headers=INSTRUCTOR)
+        client.put(f"/api/rooms/{code}", json={"run_id": run["id"], "compare_id": run["id"]},
+                   headers=INSTRUCTOR)
         wait_for_status(client, run["id"], {"finished"})
     with TestClient(create_app(settings)) as client:
-        assert client.get(f"/api/rooms/{code}").json()["run_id"] == run["id"]
+        room = client.get(f"/api/rooms/{code}").json()
+        assert room["run_id"] == run["id"] and room["compare_id"] == run["id"]
         assert client.delete(f"/api/rooms/{code}").status_code == 403
         assert client.delete(f"/api/rooms/{code}", headers=INSTRUCTOR).status_code == 204
         assert client.get(f"/api/rooms/{code}").status_code == 404
@@ -238,3 +271,15 @@ def test_exports_match_the_recorded_events(classroom: TestClient, tmp_path: Path
     assert client.get(f"/api/runs/{run['id']}/export",
                       params={"format": "xml"}).status_code == 422
     assert client.get("/api/runs/0123456789ab/export").status_code == 404
+
+
+def test_rooms_from_a_data_directory_older_than_comparisons_still_load(tmp_path: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "distlab.sqlite3") as db:  # the schema before compare_id
+        db.execute("CREATE TABLE rooms (code TEXT PRIMARY KEY, run_id TEXT, lesson TEXT, "
+                   "created_at REAL NOT NULL, updated REAL NOT NULL)")
+        db.execute("INSERT INTO rooms VALUES ('ABCDEF', NULL, 'stragglers', 1.0, 2.0)")
+    with TestClient(create_app(Settings(data_dir=tmp_path, instructor_key=KEY))) as client:
+        room = client.get("/api/rooms/ABCDEF").json()
+        assert (room["lesson"], room["compare_id"]) == ("stragglers", None)

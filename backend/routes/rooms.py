@@ -31,6 +31,10 @@ class RoomUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
     run_id: str | None = Field(None, pattern=RUN_ID_PATTERN)
+    compare_id: str | None = Field(
+        None, pattern=RUN_ID_PATTERN,
+        description="the run shown beside run_id (its comparison); a new run_id without "
+                    "it clears it")
     lesson: str | None = Field(None, pattern=LESSON_ID, max_length=60)
 
 
@@ -61,8 +65,11 @@ async def update_room(request: Request, code: RoomCode, body: RoomUpdate, manage
                       _: Instructor) -> dict[str, Any]:
     room = _room(request, code)
     changes = body.model_dump(include=body.model_fields_set)
-    if changes.get("run_id") is not None and not await manager.exists(changes["run_id"]):
-        raise HTTPException(status_code=404, detail=f"no run with id {changes['run_id']}")
+    for field in ("run_id", "compare_id"):
+        if changes.get(field) is not None and not await manager.exists(changes[field]):
+            raise HTTPException(status_code=404, detail=f"no run with id {changes[field]}")
+    if "run_id" in changes and "compare_id" not in changes:
+        changes["compare_id"] = None  # a comparison belongs to the run it was shown with
     if changes.get("lesson") is not None and changes["lesson"] not in lessons():
         raise HTTPException(status_code=404, detail=f"no lesson {changes['lesson']!r}")
     return _rooms(request).update(room, **changes).public()
@@ -71,7 +78,7 @@ async def update_room(request: Request, code: RoomCode, body: RoomUpdate, manage
 @router.delete("/api/rooms/{code}", status_code=204)
 async def close_room(request: Request, code: RoomCode, _: Instructor) -> None:
     room = _room(request, code)
-    _rooms(request).update(room, run_id=None, lesson=None)  # followers see it end
+    _rooms(request).update(room, run_id=None, compare_id=None, lesson=None)  # followers see it end
     _rooms(request).close(room.code)
 
 

@@ -135,6 +135,11 @@ const room = createRoom({
   },
   lessonPanel: $("lesson-panel"),
   openLesson: (id) => lessons.open(id),
+  // the instructor's comparison: the dashed loss line, and the lesson reveal's numbers
+  showCompare: (id) => {
+    compareWith(id);
+    lessons.noteCompare(id);
+  },
 });
 
 // Two runs side by side (compare.js): ?compare=A,B, or "Side by side" above the run list
@@ -254,8 +259,9 @@ async function loadRun(id, runObj, baselineId) {
   app.conn = null;
   app.runId = id;
   app.compareId = null;
-  room.noteRun(id);
-  overlay.follow(baselineId === undefined ? storedBaselines()[id] || null : baselineId);
+  const base = baselineId === undefined ? storedBaselines()[id] || null : baselineId;
+  room.noteRun(id, base);
+  overlay.follow(base);
   app.apiStatus = runObj ? runObj.status : null;
   strategyViews.each("reset");
   faultMenu.hide();
@@ -351,7 +357,9 @@ async function startRun(config, { baseline = false } = {}) {
 function compareWith(id) {
   app.compareId = id || null;
   const run = app.runs.find((r) => r.id === id);
-  overlay.follow(id || storedBaselines()[app.runId] || null, id ? overlayLabel(run ? run.config : null, id) : null);
+  const shown = id || storedBaselines()[app.runId] || null;
+  overlay.follow(shown, id ? overlayLabel(run ? run.config : null, id) : null);
+  room.noteCompare(shown);
   controls.renderRuns(app.runs, app.runId, app.compareId);
   chart.render(player.viewState);
 }

@@ -86,6 +86,8 @@ export function createLessons({ select, panel, hooks }) {
   let lessonRunId = null; // run started from this lesson (or restored from the URL)
   let compareRunId = null;
   let compareSummary = null; // run_finished summary of the comparison run
+  // A student following the room: the comparison the instructor's page shows (room.js)
+  const roomCompare = { id: null, summary: null, askedAt: 0 };
   let revealedFor = null;
   let restorePending = false;
   let loadGen = 0;
@@ -187,6 +189,31 @@ export function createLessons({ select, panel, hooks }) {
     panel.removeAttribute("data-lesson");
     document.body.classList.remove("has-lesson");
     setParams({ lesson: null, guess: null });
+  }
+
+  /** room.js: the instructor shows run `id` (or none) beside the room's run. */
+  function noteCompare(id) {
+    if ((id || null) === roomCompare.id) return;
+    roomCompare.id = id || null;
+    roomCompare.summary = null;
+    roomCompare.askedAt = 0;
+    if (roomCompare.id) fetchRoomCompare();
+  }
+
+  async function fetchRoomCompare() {
+    const id = roomCompare.id;
+    roomCompare.askedAt = Date.now();
+    const r = await request("GET", `/api/runs/${encodeURIComponent(id)}`);
+    if (id !== roomCompare.id || !(r.ok && r.data && r.data.summary)) return;
+    roomCompare.summary = r.data.summary;
+    revealedFor = null;
+    sync();
+  }
+
+  /** The comparison's summary the reveal reports: this page's own, or (a follower) the room's. */
+  function shownCompare() {
+    if (compareRunId && compareSummary) return compareSummary;
+    return following() && roomCompare.id ? roomCompare.summary : null;
   }
 
   async function fetchCompareSummary(id) {
@@ -460,8 +487,8 @@ export function createLessons({ select, panel, hooks }) {
       if (tl.steps >= 5) out.push(t("lesson.measuredTail", { p50: fmtNum(tl.p50, 3), p99: fmtNum(tl.p99, 3) }));
     }
     out.push(...failureAndRecoveryLines(state && state.faultLog));
-    if (compareRunId && compareSummary) {
-      const c = compareSummary;
+    const c = lesson.compare ? shownCompare() : null;
+    if (c) {
       out.push(
         t("lesson.measuredCompare", {
           what: compareText(lesson.compare.config),
@@ -516,7 +543,9 @@ export function createLessons({ select, panel, hooks }) {
       return;
     }
     const summary = cur.state && cur.state.summary;
-    const key = `${runId}|${getLang()}|${guess}|${cur.status}|${compareSummary ? 1 : 0}|${summary ? 1 : 0}`;
+    // a follower's comparison may still be running when the instructor's run ends: ask again
+    if (following() && lesson.compare && roomCompare.id && !roomCompare.summary && Date.now() - roomCompare.askedAt > 2000) fetchRoomCompare();
+    const key = `${runId}|${getLang()}|${guess}|${cur.status}|${shownCompare() ? 1 : 0}|${summary ? 1 : 0}`;
     if (key === revealedFor) return;
     revealedFor = key;
     const lang = getLang();
@@ -557,6 +586,7 @@ export function createLessons({ select, panel, hooks }) {
     open,
     close,
     sync,
+    noteCompare,
     relocalize() {
       renderSelect();
       revealedFor = null;

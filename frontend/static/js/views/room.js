@@ -26,13 +26,17 @@ import { call, detail, instructorKey, joinUrl, KEY_STORE, normalizeCode, ROOM_ST
  *   onChange(room)        — after any change of role or state (for main.js to re-render)
  *   lessonPanel           — the lesson panel (lessons.js marks it data-lesson="<id>")
  *   openLesson(id)        — open a lesson on this page (a student following the room)
+ *   showCompare(id|null)  — show run `id` beside the followed one (the room's comparison:
+ *                           the dashed loss line, the lesson reveal's numbers)
  */
-export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, onChange, lessonPanel, openLesson }) {
+export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, onChange, lessonPanel, openLesson, showCompare }) {
   // role: null | "instructor" | "student"
   const room = {
     role: null,
     code: null,
     runId: null, // the run the room points at
+    compareId: null, // the run shown beside it (a lesson's comparison, a baseline)
+    wantCompare: null, // instructor: the comparison this page shows now
     lesson: null,
     following: true, // student: showing the room's run (false: own sandbox / another run)
     sandboxId: null, // student: the run forked from the room's run
@@ -186,6 +190,7 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
       room.following = true;
       room.error = "";
       loadRun(room.runId);
+      showCompare?.(room.compareId);
       changed();
     }
   });
@@ -216,6 +221,7 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
     room.role = "instructor";
     room.code = data.code;
     room.runId = data.run_id ?? null;
+    room.compareId = data.compare_id ?? null;
     room.pushed = data.run_id ?? null;
     room.lesson = data.lesson ?? null;
     room.error = "";
@@ -223,21 +229,33 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
     changed();
   }
 
-  /** Point the room at `runId` (and the lesson open in this page, if any). */
-  async function push(runId) {
+  // The instructor's updates go to the server one after another: a lesson's comparison is
+  // known a moment after its run, and must not be cleared by the run's own update landing
+  // second.
+  let queue = Promise.resolve();
+  const enqueue = (fn) => (queue = queue.then(fn, fn));
+
+  /** Point the room at `runId` (with the comparison and the lesson open in this page). */
+  function push(runId) {
+    return enqueue(() => pushNow(runId));
+  }
+
+  async function pushNow(runId) {
     const key = instructorKey();
     if (room.role !== "instructor" || !key || !runId) return;
     const lesson = getParam("lesson");
-    const body = lesson ? { run_id: runId, lesson } : { run_id: runId };
+    const body = { run_id: runId, compare_id: room.wantCompare || null };
+    if (lesson) body.lesson = lesson;
     const path = `/api/rooms/${encodeURIComponent(room.code)}`;
     let r = await call("PUT", path, body, { "X-Instructor-Key": key });
     // A lesson the server does not know must not keep the class from following the run.
     if (!r.ok && lesson && (r.status === 404 || r.status === 422) && !/run/i.test(detail(r, ""))) {
-      r = await call("PUT", path, { run_id: runId }, { "X-Instructor-Key": key });
+      r = await call("PUT", path, { run_id: runId, compare_id: body.compare_id }, { "X-Instructor-Key": key });
     }
     if (r.ok && r.data) {
       room.pushed = r.data.run_id ?? runId;
       room.runId = room.pushed;
+      room.compareId = r.data.compare_id ?? null;
       room.lesson = r.data.lesson ?? null;
       room.error = "";
     } else if (r.status === 404 && /room/i.test(detail(r, ""))) {
@@ -270,10 +288,22 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
     changed();
   }
   if (lessonPanel) {
-    new MutationObserver(() => pushLesson(lessonPanel.dataset.lesson || null)).observe(lessonPanel, {
+    new MutationObserver(() => enqueue(() => pushLesson(lessonPanel.dataset.lesson || null))).observe(lessonPanel, {
       attributes: true,
       attributeFilter: ["data-lesson"],
     });
+  }
+
+  /** The comparison shown beside the pushed run changed on this page: tell the room. */
+  async function pushCompareNow() {
+    const key = instructorKey();
+    if (room.role !== "instructor" || !key || !room.pushed || room.compareId === room.wantCompare) return;
+    const r = await call("PUT", `/api/rooms/${encodeURIComponent(room.code)}`, { compare_id: room.wantCompare || null }, { "X-Instructor-Key": key });
+    if (r.ok && r.data) {
+      room.compareId = r.data.compare_id ?? null;
+      room.error = "";
+    } else room.error = t("room.pushFailed", { msg: detail(r, String(r.status)) });
+    changed();
   }
 
   function pushCurrent() {
@@ -307,10 +337,15 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
   function applyRoom(msg) {
     const prev = room.runId;
     if (prev && !msg.run_id) checkEnded();
+    const prevCompare = room.compareId;
     room.runId = msg.run_id ?? null;
+    room.compareId = msg.compare_id ?? null;
     room.lesson = msg.lesson ?? null;
-    if (room.role === "student" && room.following && room.runId && (room.runId !== prev || currentRun() !== room.runId)) {
-      loadRun(room.runId);
+    if (room.role === "student" && room.following && room.runId) {
+      const load = room.runId !== prev || currentRun() !== room.runId;
+      if (load) loadRun(room.runId);
+      // the instructor's comparison beside it (loading a run clears the page's)
+      if (load || room.compareId !== prevCompare) showCompare?.(room.compareId);
     }
     if (room.role === "student" && room.lesson !== (banner.dataset.lesson || null)) {
       banner.dataset.lesson = room.lesson || "";
@@ -445,9 +480,11 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
   }
 
   /** main.js: the page now shows `runId` (started, picked from the list, or followed). */
-  function noteRun(runId) {
+  function noteRun(runId, compareId = null) {
+    room.wantCompare = compareId || null;
     if (room.role === "instructor") {
       if (runId && runId !== room.pushed) push(runId);
+      else if (runId) enqueue(pushCompareNow);
     } else if (room.role === "student") {
       const following = !!runId && runId === room.runId;
       if (following !== room.following) {
@@ -457,11 +494,18 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
     }
   }
 
+  /** main.js: the page shows run `id` beside its run now (or none: null). */
+  function noteCompare(id) {
+    room.wantCompare = id || null;
+    if (room.role === "instructor") enqueue(pushCompareNow);
+  }
+
   function api() {
     return {
       role: room.role,
       code: room.code,
       runId: room.runId,
+      compareId: room.compareId,
       lesson: room.lesson,
       following: room.role === "student" && room.following,
     };
@@ -476,6 +520,7 @@ export function createRoom({ toggle, pop, banner, loadRun, currentRun, forkRun, 
   return {
     boot,
     noteRun,
+    noteCompare,
     relocalize,
     leave,
     get state() {
