@@ -41,6 +41,10 @@ def test_async_straggler_steps_boundary_timeline_and_staleness(page: Page, serve
     label = pg.inner_text("[data-testid=scrub-label]")
     m = re.search(r"iteration (\d+) / (\d+)", label)
     assert m and int(m.group(2)) > steps, label
+    # the loss chart's x is each worker's iteration too, and says so
+    pg.wait_for_function(
+        "document.querySelector('[data-testid=loss-chart]')._fullLayout?.xaxis.title.text"
+        " === 'iteration'", timeout=10_000)
     # the boundary is the server's model at the run's last step (not a worker's copy)
     pg.wait_for_function(
         f"document.querySelector('[data-testid=boundary]').dataset.boundaryStep === '{steps}'",

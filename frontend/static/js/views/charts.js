@@ -6,7 +6,7 @@
 
 import { getLang, t } from "../core/i18n.js";
 import { rankColor } from "./palette.js";
-import { lossSeries } from "../core/selectors.js";
+import { cursorUnit, lossSeries } from "../core/selectors.js";
 
 const MIN_INTERVAL_MS = 220;
 const MAX_POINTS = 1500; // per trace; a chart a few hundred pixels wide shows no more
@@ -110,7 +110,8 @@ export function createLossChart(div, legendEl) {
     const series = lossSeries(state);
     const byTime = xMode === "time";
     const X = (s) => (byTime && s.xt ? s.xt : s.x);
-    const xName = byTime ? t("chart.time") : t("chart.step");
+    // an asynchronous parameter server's x is each worker's iteration, not the run's step
+    const xName = byTime ? t("chart.time") : t(cursorUnit(state) === "iteration" ? "chart.iteration" : "chart.step");
     const baseName = baselineLabel || t("chart.baseline");
     const traces = series.ranks.map((s) => ({
       ...thin(X(s), s.y),
