@@ -15,7 +15,6 @@ from engine.options import Option, options_of
 
 Action = Literal["pause", "resume", "step", "stop", "set_pace",
                  "kill", "freeze", "slow", "corrupt", "delay", "drop", "rejoin"]
-FAULTS = ("kill", "freeze", "slow", "corrupt", "rejoin")  # aimed at one rank
 MAX_RANK = limits.MAX_WORKERS + limits.MAX_SERVERS - 1
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
@@ -104,10 +103,51 @@ RunCreate = create_model(
 )
 
 
-class ControlRequest(BaseModel):
-    """A control action, or a fault aimed at one rank (``rank``; ``factor`` for slow)."""
+# What each action takes: its fields, all required (``pace`` may be null: full speed).
+# The validator and the published schema (one variant per action) both read this table.
+ACTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "pause": (), "resume": (), "step": (), "stop": (), "set_pace": ("pace",),
+    "kill": ("rank",), "freeze": ("rank",), "corrupt": ("rank",), "rejoin": ("rank",),
+    "slow": ("rank", "factor"), "delay": ("src", "dst", "ms"), "drop": ("src", "dst"),
+}
+_NEEDS = {"pace": "a pace (steps per second, or null)", "rank": "the rank of a worker",
+          "factor": "a factor (how many times slower, ≥ 1)",
+          "src": "a link: src and dst ranks", "dst": "a link: src and dst ranks",
+          "ms": "ms (extra milliseconds per message)"}
+_TAKEN_BY = {"rank": "a rank", "factor": "a factor (only slow)",
+             "src": "src/dst (only delay and drop)", "dst": "src/dst (only delay and drop)",
+             "ms": "ms (only delay)", "pace": "a pace (only set_pace)"}
 
-    model_config = _STRICT
+
+def _one_variant_per_action(schema: dict[str, Any]) -> None:
+    """The published schema: one object per action with exactly the fields it takes."""
+    fields = schema.pop("properties")
+    schema.pop("required", None)
+    schema.pop("additionalProperties", None)
+    schema["oneOf"] = [
+        {"type": "object", "title": f"{action}",
+         "properties": {"action": {"const": action, "type": "string"},
+                        **{name: _required(name, fields[name]) for name in taken}},
+         "required": ["action", *taken], "additionalProperties": False}
+        for action, taken in ACTION_FIELDS.items()]
+    schema["discriminator"] = {"propertyName": "action"}
+
+
+def _required(name: str, field: dict[str, Any]) -> dict[str, Any]:
+    """A field as an action that takes it needs it: not null (except pace: full speed)."""
+    field = {k: v for k, v in field.items() if k != "default"}  # required: no default
+    branches = [b for b in field.get("anyOf", ()) if b.get("type") != "null"]
+    if name == "pace" or len(branches) != 1:
+        return field
+    return {**{k: v for k, v in field.items() if k != "anyOf"}, **branches[0]}
+
+
+class ControlRequest(BaseModel):
+    """A control action, or a fault aimed at one rank (``rank``; ``factor`` for slow) or
+    at one link (``src``, ``dst``; ``ms`` for delay). Each action takes exactly its own
+    fields (``ACTION_FIELDS``)."""
+
+    model_config = ConfigDict(**_STRICT, json_schema_extra=_one_variant_per_action)
 
     action: Action
     pace: float | None = Pace
@@ -118,23 +158,15 @@ class ControlRequest(BaseModel):
     ms: float | None = Field(None, ge=0, le=10_000)
 
     @model_validator(mode="after")
-    def _fault_fields(self) -> ControlRequest:
-        link = self.action in ("delay", "drop")
-        if link and (self.src is None or self.dst is None):
-            raise ValueError(f"{self.action} needs a link: src and dst ranks")
-        if not link and (self.src is not None or self.dst is not None):
-            raise ValueError(f"{self.action} does not take src/dst (only delay and drop)")
-        if (self.action == "delay") != (self.ms is not None):
-            raise ValueError("delay needs ms (extra milliseconds per message); only delay "
-                             "takes ms")
-        if self.action in FAULTS and self.rank is None:
-            raise ValueError(f"{self.action} needs the rank of a worker")
-        if self.action not in FAULTS and self.rank is not None:
-            raise ValueError(f"{self.action} does not take a rank")
-        if self.action == "slow" and self.factor is None:
-            raise ValueError("slow needs a factor (how many times slower, ≥ 1)")
-        if self.action != "slow" and self.factor is not None:
-            raise ValueError("only slow takes a factor")
+    def _fields_of_action(self) -> ControlRequest:
+        taken = ACTION_FIELDS[self.action]
+        for name in taken:  # set_pace's pace may be null, so "sent" is what counts
+            if name not in self.model_fields_set or (name != "pace"
+                                                     and getattr(self, name) is None):
+                raise ValueError(f"{self.action} needs {_NEEDS[name]}")
+        for name in _NEEDS:
+            if name not in taken and getattr(self, name) is not None:
+                raise ValueError(f"{self.action} does not take {_TAKEN_BY[name]}")
         return self
 
 
@@ -161,3 +193,10 @@ class RunPublic(BaseModel):
 class RunStarted(RunPublic):
     control_token: str
     """Send it as the X-Control-Token header to control this run."""
+
+
+class ControlDone(BaseModel):
+    """The action was handed to the run; its effect shows as a ``control`` event."""
+
+    ok: bool
+    action: str

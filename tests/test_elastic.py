@@ -274,7 +274,7 @@ def test_kill_and_rejoin_through_the_api(client) -> None:  # type: ignore[no-unt
         assert time.monotonic() < deadline
         time.sleep(0.05)
     r = client.post(control, json={"action": "rejoin", "rank": 0}, headers=token)
-    assert r.status_code == 422 and "only a rank that has left" in r.json()["detail"]
+    assert r.status_code == 409 and "only a rank that has left" in r.json()["detail"]
     assert client.post(control, json={"action": "rejoin", "rank": 1}).status_code == 403
     while (r := client.post(control, json={"action": "rejoin", "rank": 1},
                             headers=token)).status_code == 409:

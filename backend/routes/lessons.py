@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path
 
+from backend.errors import refusals
 from backend.lessons import LESSON_ID, lessons
 
 router = APIRouter(prefix="/api/lessons", tags=["lessons"])
@@ -20,7 +21,7 @@ def list_lessons() -> list[dict[str, Any]]:
             for x in lessons().values()]
 
 
-@router.get("/{lesson_id}")
+@router.get("/{lesson_id}", responses=refusals(404, 422))
 def get_lesson(lesson_id: LessonId) -> dict[str, Any]:
     lesson = lessons().get(lesson_id)
     if lesson is None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.deps import RUN_ID_PATTERN, Instructor, Manager
+from backend.errors import refusals
 from backend.lessons import LESSON_ID, lessons
 from backend.rooms import CODE_PATTERN, Room, Rooms
 
@@ -38,6 +39,17 @@ class RoomUpdate(BaseModel):
     lesson: str | None = Field(None, pattern=LESSON_ID, max_length=60)
 
 
+class RoomPublic(BaseModel):
+    """What a room shows; followers get the same object on ``/ws/rooms/{code}``."""
+
+    type: Literal["room"]
+    code: str
+    run_id: str | None
+    compare_id: str | None
+    lesson: str | None
+    updated: float
+
+
 def _rooms(request: Request) -> Rooms:
     return request.app.state.rooms
 
@@ -50,17 +62,19 @@ def _room(request: Request, code: str) -> Room:
     return room
 
 
-@router.post("/api/rooms", status_code=201)
+@router.post("/api/rooms", status_code=201, response_model=RoomPublic,
+             responses=refusals(403, 422))
 async def open_room(request: Request, _: Instructor) -> dict[str, Any]:
     return _rooms(request).open().public()
 
 
-@router.get("/api/rooms/{code}")
+@router.get("/api/rooms/{code}", response_model=RoomPublic, responses=refusals(404, 422))
 async def get_room(request: Request, code: RoomCode) -> dict[str, Any]:
     return _room(request, code).public()
 
 
-@router.put("/api/rooms/{code}")
+@router.put("/api/rooms/{code}", response_model=RoomPublic,
+            responses=refusals(400, 403, 404, 413, 422))
 async def update_room(request: Request, code: RoomCode, body: RoomUpdate, manager: Manager,
                       _: Instructor) -> dict[str, Any]:
     room = _room(request, code)
@@ -75,7 +89,7 @@ async def update_room(request: Request, code: RoomCode, body: RoomUpdate, manage
     return _rooms(request).update(room, **changes).public()
 
 
-@router.delete("/api/rooms/{code}", status_code=204)
+@router.delete("/api/rooms/{code}", status_code=204, responses=refusals(403, 404, 422))
 async def close_room(request: Request, code: RoomCode, _: Instructor) -> None:
     room = _room(request, code)
     _rooms(request).update(room, run_id=None, compare_id=None, lesson=None)  # followers see it end

@@ -13,7 +13,8 @@ from backend.deps import (
     is_instructor,
     not_found,
 )
-from backend.models import ControlRequest, RunCreate, RunPublic, RunStarted
+from backend.errors import refusals
+from backend.models import ControlDone, ControlRequest, RunCreate, RunPublic, RunStarted
 from backend.runs import RunLimitError, RunNotLiveError
 from engine.config import RunConfig
 from engine.export import EXTENSIONS, MEDIA_TYPES, export
@@ -22,18 +23,20 @@ from engine.supervisor import RecoveryInProgress
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
 
-@router.post("", status_code=201, response_model=RunStarted)
+@router.post("", status_code=201, response_model=RunStarted,
+             responses=refusals(400, 413, 422, 429))
 async def create_run(body: RunCreate, manager: Manager) -> dict[str, Any]:
     return await _start(manager, body.to_engine())
 
 
-@router.post("/{run_id}/fork", status_code=201, response_model=RunStarted)
+@router.post("/{run_id}/fork", status_code=201, response_model=RunStarted,
+             responses=refusals(404, 409, 422, 429))
 async def fork_run(run_id: RunId, manager: Manager) -> dict[str, Any]:
     """A new run with exactly the same config: a student's own sandbox of a demo."""
     try:
         config = await manager.config_of(run_id)
-    except (TypeError, ValueError) as exc:  # stored by an older version
-        raise HTTPException(status_code=422, detail=f"run {run_id} cannot be forked: {exc}"
+    except (TypeError, ValueError) as exc:  # stored by an older version: not the request's fault
+        raise HTTPException(status_code=409, detail=f"run {run_id} cannot be forked: {exc}"
                             ) from exc
     if config is None:
         raise not_found(run_id)
@@ -51,13 +54,13 @@ async def _start(manager: Manager, config: RunConfig) -> dict[str, Any]:
     return {**run.public(), "control_token": run.control_token}
 
 
-@router.get("", response_model=list[RunPublic])
+@router.get("", response_model=list[RunPublic], responses=refusals(422))
 async def list_runs(manager: Manager, limit: int = Query(50, ge=1, le=500)
                     ) -> list[dict[str, Any]]:
     return await manager.list(limit)
 
 
-@router.get("/{run_id}", response_model=RunPublic)
+@router.get("/{run_id}", response_model=RunPublic, responses=refusals(404, 422))
 async def get_run(run_id: RunId, manager: Manager) -> dict[str, Any]:
     run = await manager.get(run_id)
     if run is None:
@@ -65,15 +68,13 @@ async def get_run(run_id: RunId, manager: Manager) -> dict[str, Any]:
     return run
 
 
-@router.post("/{run_id}/control")
+@router.post("/{run_id}/control", response_model=ControlDone,
+             responses=refusals(400, 403, 404, 409, 413, 422))
 async def control_run(run_id: RunId, body: ControlRequest, manager: Manager,
                       request: Request, token: ControlTokenHeader = None,
                       instructor_key: InstructorKeyHeader = None) -> dict[str, Any]:
     if not await manager.exists(run_id):
         raise not_found(run_id)
-    if body.action == "set_pace" and "pace" not in body.model_fields_set:
-        raise HTTPException(status_code=422,
-                            detail="set_pace needs a pace (steps per second, or null)")
     if not manager.is_live(run_id):
         raise HTTPException(status_code=409, detail=f"run {run_id} is not live; only live "
                             "runs take controls")
@@ -84,15 +85,16 @@ async def control_run(run_id: RunId, body: ControlRequest, manager: Manager,
         link = ((body.src, body.dst, body.ms)
                 if body.src is not None and body.dst is not None else None)
         await manager.control(run_id, body.action, body.pace, body.rank, body.factor, link)
-    except (RunNotLiveError, RecoveryInProgress) as exc:  # 409: try again later
+    except (RunNotLiveError, RecoveryInProgress, ValueError) as exc:
+        # The request is well formed (the body's schema says what each action takes), but
+        # this run refuses it now or as configured: a rank it lacks or that is not
+        # running, a fault its strategy does not support, a recovery in progress.
         raise HTTPException(status_code=409, detail=str(exc)) from exc
-    except ValueError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
     # The new status shows once the ranks have agreed on the action (a `control` event).
     return {"ok": True, "action": body.action}
 
 
-@router.get("/{run_id}/events")
+@router.get("/{run_id}/events", responses=refusals(404, 422))
 async def run_events(
     run_id: RunId,
     manager: Manager,
@@ -104,7 +106,12 @@ async def run_events(
     return await manager.events_after(run_id, after, limit)
 
 
-@router.get("/{run_id}/export")
+@router.get("/{run_id}/export", response_class=Response, responses={
+    200: {"description": "the events as a file: JSON lines, CSV, or a Chrome trace (JSON)",
+          "content": {MEDIA_TYPES["jsonl"]: {"schema": {"type": "string"}},
+                      MEDIA_TYPES["csv"]: {"schema": {"type": "string"}},
+                      MEDIA_TYPES["perfetto"]: {"schema": {"type": "object"}}}},
+    **refusals(404, 422)})
 async def export_run(run_id: RunId, manager: Manager,
                      format: Literal["jsonl", "csv", "perfetto"] = Query(
                          "jsonl", description="jsonl | csv | perfetto (Chrome trace JSON)"),
