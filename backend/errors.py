@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from engine.options import options_of
 from engine.strategies import registry
@@ -65,8 +66,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def same_shape(request: Request, exc: HTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette's Allow names the methods of the first route on this path only
+            # (GET /api/runs and POST /api/runs are two routes): name them all.
+            headers["Allow"] = ", ".join(_methods_at(request))
         return JSONResponse({"detail": str(exc.detail), "errors": []},
-                            status_code=exc.status_code, headers=exc.headers)
+                            status_code=exc.status_code, headers=headers)
+
+
+def _methods_at(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 def plain_error(error: dict[str, Any]) -> dict[str, Any]:

@@ -5,9 +5,9 @@ Limits come from ``engine.config`` so the API and the engine never disagree.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
 
 from engine import config as limits
 from engine.faultplan import FAULT_ACTIONS, MAX_SCHEDULED_FAULTS
@@ -18,6 +18,18 @@ Action = Literal["pause", "resume", "step", "stop", "set_pace",
 MAX_RANK = limits.MAX_WORKERS + limits.MAX_SERVERS - 1
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+
+
+def _whole(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# Strict (no "1" for 1), but 2.0 is an integer: JSON Schema's "integer" allows it, and
+# JavaScript cannot tell 2.0 from 2.
+WholeInt = Annotated[int, BeforeValidator(_whole)]
+# The nullable one converts before the union: inside it, pydantic would publish its range
+# as "ge"/"le" (not JSON Schema) instead of minimum/maximum.
+WholeIntOrNull = Annotated[int | None, BeforeValidator(_whole)]
 Pace = Field(default=None, ge=limits.MIN_PACE, le=limits.MAX_PACE,
              description="steps per second; null = full speed")
 
@@ -27,8 +39,8 @@ class LinkOverride(BaseModel):
 
     model_config = _STRICT
 
-    src: int = Field(ge=0, le=limits.MAX_WORKERS - 1)
-    dst: int = Field(ge=0, le=limits.MAX_WORKERS - 1)
+    src: WholeInt = Field(ge=0, le=limits.MAX_WORKERS - 1)
+    dst: WholeInt = Field(ge=0, le=limits.MAX_WORKERS - 1)
     latency_us: float = Field(ge=0, le=1e7)
     bandwidth_gbps: float = Field(gt=0, le=1e5)
 
@@ -40,12 +52,12 @@ class ScheduledFault(BaseModel):
 
     model_config = _STRICT
 
-    after_step: int = Field(ge=1, le=limits.MAX_STEPS)
+    after_step: WholeInt = Field(ge=1, le=limits.MAX_STEPS)
     action: Literal[FAULT_ACTIONS]  # type: ignore[valid-type]
-    rank: int | None = Field(None, ge=0, le=MAX_RANK)
+    rank: WholeIntOrNull = Field(None, ge=0, le=MAX_RANK)
     factor: float | None = Field(None, ge=1, le=100)
-    src: int | None = Field(None, ge=0, le=MAX_RANK)
-    dst: int | None = Field(None, ge=0, le=MAX_RANK)
+    src: WholeIntOrNull = Field(None, ge=0, le=MAX_RANK)
+    dst: WholeIntOrNull = Field(None, ge=0, le=MAX_RANK)
     ms: float | None = Field(None, ge=0, le=10_000)
 
 
@@ -54,9 +66,9 @@ def _field_for(option: Option) -> tuple[Any, Any]:
     if option.kind == "choice":
         kind: Any = Literal[option.choices]  # type: ignore[valid-type]
     else:
-        kind = {"int": int, "float": float, "bool": bool}[option.kind]
+        kind = {"int": WholeInt, "float": float, "bool": bool}[option.kind]
     if option.nullable:
-        kind = kind | None
+        kind = WholeIntOrNull if kind is WholeInt else kind | None
     limits_: dict[str, Any] = {}
     if option.kind in ("int", "float"):
         limits_["gt" if option.low_open else "ge"] = option.low
@@ -130,7 +142,7 @@ def _one_variant_per_action(schema: dict[str, Any]) -> None:
                         **{name: _required(name, fields[name]) for name in taken}},
          "required": ["action", *taken], "additionalProperties": False}
         for action, taken in ACTION_FIELDS.items()]
-    schema["discriminator"] = {"propertyName": "action"}
+    # (no OpenAPI "discriminator": it needs each variant as a named component)
 
 
 def _required(name: str, field: dict[str, Any]) -> dict[str, Any]:
@@ -151,10 +163,10 @@ class ControlRequest(BaseModel):
 
     action: Action
     pace: float | None = Pace
-    rank: int | None = Field(None, ge=0, le=MAX_RANK)
+    rank: WholeIntOrNull = Field(None, ge=0, le=MAX_RANK)
     factor: float | None = Field(None, ge=1, le=100)
-    src: int | None = Field(None, ge=0, le=MAX_RANK)
-    dst: int | None = Field(None, ge=0, le=MAX_RANK)
+    src: WholeIntOrNull = Field(None, ge=0, le=MAX_RANK)
+    dst: WholeIntOrNull = Field(None, ge=0, le=MAX_RANK)
     ms: float | None = Field(None, ge=0, le=10_000)
 
     @model_validator(mode="after")
