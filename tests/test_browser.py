@@ -6,11 +6,13 @@ through conftest.py; screenshots go under ``tests/artifacts/``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.request
 
 import pytest
 from playwright.sync_api import Browser, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser_support import ARTIFACTS, STATUS, get_json, wait_status
 
@@ -313,6 +315,23 @@ def _trace(pg: Page, testid: str, meta: str) -> dict | None:
     return next((t for t in _plot_traces(pg, testid) if t["meta"] == meta), None)
 
 
+def _wait_plot(pg: Page, testid: str, predicate: str, arg: object = None) -> None:
+    """Wait until the chart's drawn traces satisfy `predicate` (JS: (trace, traces, arg) =>
+    bool, trace(meta) the trace with that meta): its redraws are throttled, and on a busy
+    machine the last one can land well after the state it draws. If they never do, the
+    assertions that follow say what differs."""
+    with contextlib.suppress(PlaywrightTimeoutError):
+        pg.wait_for_function(
+            f"""([testid, arg]) => {{
+                  const gd = document.querySelector(`[data-testid=${{testid}}]`);
+                  const traces = Array.from((gd && gd.data) || []);
+                  const trace = (meta) => traces.find(t => t.meta === meta);
+                  return !!(({predicate})(trace, traces, arg)); }}""",
+            arg=[testid, arg],
+            timeout=30_000,
+        )
+
+
 def test_qsgd_with_error_feedback_shows_bytes_residual_and_baseline(
     page: Page, server: str
 ) -> None:
@@ -368,7 +387,6 @@ def test_qsgd_with_error_feedback_shows_bytes_residual_and_baseline(
     pg.wait_for_function(
         f"""document.querySelector('[data-testid=compression-panel]').dataset.step === '{steps}'"""
     )
-    pg.wait_for_timeout(400)  # throttled redraws
     events = _events(server, run["id"])
     started = next(e for e in events if e["type"] == "run_started")
     grad = started["num_params"] * 4
@@ -377,6 +395,24 @@ def test_qsgd_with_error_feedback_shows_bytes_residual_and_baseline(
     sent0 = next(e["bytes_sent"] for e in last if e["rank"] == 0)
     assert sent0 == (n - 1) * payload  # all-gathered: n − 1 payloads per rank
 
+    # the charts' redraws are throttled: wait until they show all the steps, then check them
+    _wait_plot(
+        pg, "bytes-chart",
+        """(trace, _, [steps, sent0, payload]) => {
+             const r = trace('sent-0'), p = trace('payload');
+             return r && r.x.length === steps && r.x.every((x, i) => x === i + 1)
+               && r.y[steps - 1] === sent0 && p && p.y[p.y.length - 1] === payload
+               && trace('reference'); }""",
+        [steps, sent0, payload],
+    )
+    _wait_plot(
+        pg, "residual-chart",
+        """(_, traces, [n, steps]) => {
+             const res = traces.filter(t => String(t.meta).startsWith('residual-'));
+             return res.length === n && res.every(t => t.y.length === steps); }""",
+        [n, steps],
+    )
+    _wait_plot(pg, "error-chart", "(trace, _, steps) => trace('error')?.y.length === steps", steps)
     bytes_traces = _plot_traces(pg, "bytes-chart")
     rank0 = next(t for t in bytes_traces if t["meta"] == "sent-0")
     assert rank0["x"] == list(range(1, steps + 1)) and rank0["y"][-1] == sent0
@@ -676,6 +712,12 @@ def test_parameter_server_backup_drops_the_straggler(page: Page, server: str) ->
         "Number(document.querySelector('[data-testid=loss-chart]').dataset.baselineSteps) > 0",
         timeout=20_000,
     )
+    # the legend is written with the chart's (throttled) redraw
+    pg.wait_for_function(
+        "document.querySelector('[data-testid=baseline-legend]')?.textContent"
+        ".includes('compared')",
+        timeout=30_000,
+    )
     assert "compared" in pg.inner_text("[data-testid=baseline-legend]")
     pg.screenshot(path=str(SCREENSHOT.parent / "browser-ps-backup.png"))
 
@@ -848,7 +890,15 @@ def test_a_fresh_page_never_takes_over_someone_elses_live_run(browser: Browser,
         pg = context.new_page()
         pg.goto(f"{server}/?strategy=data_parallel&workers=3&steps=50&pace=5")
         pg.wait_for_function("window.distlab !== undefined && window.Plotly !== undefined")
-        pg.wait_for_timeout(1500)  # the run list has loaded by now
+        # the run list, with the other student's live run in it, has loaded (the page
+        # decides whether to open a run from it)
+        pg.wait_for_function(
+            "id => window.distlab.app.runs.some(r => r.id === id)", arg=other["id"],
+            timeout=30_000,
+        )
+        # Nothing may happen now: a fixed wait is the only way to see that the page does not
+        # open that run a moment later (the check above makes it a check of a loaded list).
+        pg.wait_for_timeout(1500)
         assert pg.evaluate("window.distlab.app.runId") is None
         assert pg.input_value("[data-testid=strategy-select]") == "data_parallel"
         assert pg.input_value("[data-testid=workers-input]") == "3"

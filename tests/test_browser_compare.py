@@ -140,8 +140,11 @@ def test_compare_two_runs_side_by_side(
     pg.screenshot(path=str(ARTIFACTS / "compare-en.png"), full_page=True)
     pg.click("[data-testid=lang-toggle]")
     pg.click("[data-testid=presenter-toggle]")
-    pg.wait_for_timeout(600)
+    pg.wait_for_function(
+        f"document.querySelector('{VIEW}').innerText.includes('对比两次运行')", timeout=30_000
+    )
     assert "对比两次运行" in pg.inner_text(VIEW)
+    pg.wait_for_timeout(600)  # the presenter re-layout settles before the screenshot
     pg.screenshot(path=str(ARTIFACTS / "compare-zh-presenter.png"), full_page=True)
     pg.click("[data-testid=presenter-toggle]")
     pg.click("[data-testid=lang-toggle]")
@@ -221,9 +224,16 @@ def test_compare_shows_field_labels_and_keys_leave_the_hidden_run_alone(
     # run keys do nothing while the lab (and its run) is hidden
     pg.locator(f"{VIEW} h2").first.click()
     pace = pg.input_value("[data-testid=pace-input]")
+    controls: list[str] = []  # space would send pause, 3 set_pace
+    pg.on("request", lambda r: controls.append(r.url) if r.url.endswith("/control") else None)
     for key in [" ", "ArrowRight", "ArrowLeft", "3", "l"]:
         pg.keyboard.press(key)
+    # Nothing may happen: only a fixed wait shows that no pause lands a moment later. A
+    # request the page sends after the keys is seen after any control request they sent.
     pg.wait_for_timeout(800)
+    with pg.expect_request(lambda r: r.url.endswith("/api/health")):
+        pg.evaluate("fetch('/api/health')")
+    assert controls == [], controls
     assert pg.get_attribute("[data-testid=run-status]", "data-status") == "running"
     assert pg.input_value("[data-testid=pace-input]") == pace
     assert pg.evaluate("window.distlab.player.mode") == "live"

@@ -167,8 +167,14 @@ def test_lesson_reveal_readable_in_presenter_mode(page: Page, server: str) -> No
     wait_status(pg, "finished", 60_000)
     items = pg.locator("[data-testid=lesson-measured] li")
     items.first.wait_for(state="visible", timeout=10_000)
-    pg.wait_for_timeout(300)
-    # the reveal brings the whole measured list into view by itself (no scrolling by hand)
+    # the reveal brings the whole measured list into view by itself (no scrolling by hand),
+    # once its layout has settled
+    pg.wait_for_function(
+        f"""() => {{ const li = [...document.querySelectorAll('[data-testid=lesson-measured] li')];
+                    const visible = {VISIBLE};
+                    return li.length > 0 && visible(li[0]) && visible(li.at(-1)); }}""",
+        timeout=30_000,
+    )
     assert items.last.evaluate(VISIBLE), "the end of 'Measured in this run' is cut off"
     assert items.first.evaluate(VISIBLE)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

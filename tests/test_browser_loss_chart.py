@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser_support import ARTIFACTS, wait_status
 from tests.test_browser_rooms import Pages, open_room, start_paced_run
@@ -34,15 +35,24 @@ CHART = """() => {
 
 
 def chart_ok(pg: Page, min_points: int) -> dict:
-    """Wait until every rank trace has min_points points, then check the axes cover the data."""
-    pg.wait_for_function(
-        f"""n => {{ const c = ({CHART})();
-                   return !!c && c.points.length > 0 && Math.min(...c.points) >= n; }}""",
-        arg=min_points,
-        timeout=30_000,
-    )
-    pg.wait_for_timeout(600)  # throttled redraws settle
-    c = pg.evaluate(CHART)
+    """Wait until every rank trace has min_points points and the drawn axes cover the data
+    (the redraws are throttled; Plotly lays the axes out as it draws), then check the chart
+    as it was when that held (a live run keeps redrawing it)."""
+    try:
+        c = pg.wait_for_function(
+            f"""n => {{ const c = ({CHART})();
+                       if (!c || c.points.length === 0 || Math.min(...c.points) < n) return null;
+                       const [lo, hi] = c.yrange;
+                       const ok = lo <= c.ymin && hi >= c.ymax
+                         && hi - lo < 5 * (c.ymax - c.ymin + 0.05)
+                         && c.xrange[0] <= c.xmin && c.xrange[1] >= c.xmax;
+                       return ok ? c : null; }}""",
+            arg=min_points,
+            timeout=30_000,
+        ).json_value()
+    except PlaywrightTimeoutError:
+        c = pg.evaluate(CHART)  # the assertions below say what differed
+    assert c and c["points"] and min(c["points"]) >= min_points, c
     lo, hi = c["yrange"]
     assert lo <= c["ymin"] and hi >= c["ymax"], c
     assert hi - lo < 5 * (c["ymax"] - c["ymin"] + 0.05), f"y axis far wider than the data: {c}"

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.browser_support import ARTIFACTS, get_json, wait_status
+from tests.test_browser_rooms import wait_steady
 
 pytestmark = pytest.mark.browser
 
@@ -77,6 +78,20 @@ def chart_last_x(pg: Page) -> int:
         return xs.length ? Math.max(...xs) : 0; })()""")
 
 
+# Counts the loss chart's draws (Plotly.react / newPlot on its div).
+COUNT_LOSS_DRAWS = """() => {
+  if (window.__lossDraws !== undefined) return;
+  window.__lossDraws = 0;
+  for (const name of ['react', 'newPlot']) {
+    const orig = window.Plotly[name];
+    window.Plotly[name] = function (gd, ...rest) {
+      if (gd && gd.id === 'loss-chart') window.__lossDraws++;
+      return orig.call(this, gd, ...rest);
+    };
+  }
+}"""
+
+
 def test_keys_and_live_scrubbing_during_a_paced_run(page: Page) -> None:
     pg = page
     pg.select_option("[data-testid=strategy-select]", "data_parallel")
@@ -84,6 +99,7 @@ def test_keys_and_live_scrubbing_during_a_paced_run(page: Page) -> None:
     pg.fill("[data-testid=steps-input]", "60")
     pg.fill("[data-testid=pace-input]", "5")
     pg.set_checked("[data-testid=full-speed]", False)
+    pg.evaluate(COUNT_LOSS_DRAWS)
     pg.click("[data-testid=start-run]")
     pg.wait_for_function("window.distlab.player.lastStep >= 5", timeout=30_000)
     pg.locator("body").click(position={"x": 5, "y": 790})  # focus off the form
@@ -95,7 +111,11 @@ def test_keys_and_live_scrubbing_during_a_paced_run(page: Page) -> None:
     assert held["mode"] == "scrub"
     at = held["cursor"]
     pg.wait_for_function(f"window.distlab.player.lastStep >= {at + 4}", timeout=20_000)
-    pg.wait_for_timeout(300)  # a throttled redraw
+    # The views must not follow the newer steps. The chart draws whatever it was last handed,
+    # so the second draw from now draws a state handed over after those steps had arrived:
+    # only then can the check below see a chart that wrongly followed them.
+    draws = pg.evaluate("window.__lossDraws")
+    pg.wait_for_function(f"window.__lossDraws >= {draws + 2}", timeout=30_000)
     now = cursor(pg)
     assert now["mode"] == "scrub" and now["cursor"] == at, now
     assert now["last"] >= at + 4
@@ -123,7 +143,8 @@ def test_keys_and_live_scrubbing_during_a_paced_run(page: Page) -> None:
     # space pauses the live run, → trains exactly one step, space resumes
     pg.keyboard.press(" ")
     wait_status(pg, "paused", 10_000)
-    pg.wait_for_timeout(600)
+    # the step that was in flight when the pause was asked for has landed
+    wait_steady(pg, "window.distlab.player.lastStep")
     before = cursor(pg)["last"]
     pg.keyboard.press("ArrowRight")
     pg.wait_for_function(f"window.distlab.player.lastStep === {before + 1}", timeout=10_000)
@@ -209,7 +230,10 @@ def test_narration_names_the_straggler_from_real_events(page: Page, server: str)
     assert f"{waited:.1f} ms" in text or f"{round(waited)} ms" in text, (text, waited)
     pg.click("[data-testid=lang-toggle]")
     pg.wait_for_function("document.documentElement.lang === 'zh-CN'")
-    pg.wait_for_timeout(200)
+    pg.wait_for_function(
+        "document.querySelector('[data-testid=narration]').textContent.startsWith('第 5 步')",
+        timeout=30_000,
+    )
     zh = pg.inner_text("[data-testid=narration]")
     assert zh.startswith("第 5 步：进程 0 的用时是另一个进程的") and "等了它" in zh, zh
 

@@ -6,12 +6,14 @@ line cut in half, and the tail-latency chart's axis titles follow a language swi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import urllib.request
 
 import pytest
 from playwright.sync_api import Browser, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser_support import ARTIFACTS, INSTRUCTOR_KEY, get_json
 
@@ -25,6 +27,18 @@ RUN = {"strategy": "data_parallel", "workers": 2, "steps": 8, "pace": None, "dat
 
 LOSS_CARD_TOP = """() => document.getElementById('loss-chart').closest('.card')
   .getBoundingClientRect().top"""
+# With the controls hidden: the loss card in the upper two thirds of the screen, the lesson
+# panel one line (its summary folded) and the room banner one line.
+HIDDEN_LAYOUT = f"""() => ({LOSS_CARD_TOP})() <= 1080 * 2 / 3
+  && document.getElementById('lesson-band').getBoundingClientRect().height < 80
+  && document.getElementById('room-banner').getBoundingClientRect().height < 70"""
+
+
+def wait_layout(pg: Page, js: str) -> None:
+    """Wait until the layout after a switch (it settles in later frames: resize observers,
+    fitted panels) makes `js` true; if it never does, the assertions after say what differs."""
+    with contextlib.suppress(PlaywrightTimeoutError):
+        pg.wait_for_function(js, timeout=30_000)
 
 
 def finish(server: str, config: dict) -> str:
@@ -79,7 +93,7 @@ def test_presenter_hide_keeps_the_views_on_a_projector(big_page: Page, server: s
 
     pg.keyboard.press("h")
     pg.wait_for_function("document.body.classList.contains('hide-controls')")
-    pg.wait_for_timeout(400)
+    wait_layout(pg, HIDDEN_LAYOUT)
     shot(pg, "en-hidden")
     top = pg.evaluate(LOSS_CARD_TOP)
     assert top <= 1080 * 2 / 3, f"loss card starts at {top}px (was {before}px before hiding)"
@@ -108,7 +122,7 @@ def test_presenter_hide_keeps_the_views_on_a_projector(big_page: Page, server: s
     # Chinese: the same one-line panel and banner
     pg.evaluate("document.querySelector('[data-testid=lang-toggle]').click()")
     pg.wait_for_function("document.documentElement.lang.startsWith('zh')")
-    pg.wait_for_timeout(400)
+    wait_layout(pg, f"({LOSS_CARD_TOP})() <= 1080 * 2 / 3")
     assert pg.evaluate(LOSS_CARD_TOP) <= 1080 * 2 / 3
     shot(pg, "zh-hidden")
 
@@ -125,9 +139,10 @@ def test_presenter_hide_keeps_the_views_on_a_projector(big_page: Page, server: s
     assert en != zh and en[0] == "step", (zh, en)
     # the lesson's title stays in sight (sticky) when its panel is scrolled
     pg.set_viewport_size({"width": 1100, "height": 560})
-    pg.wait_for_timeout(300)
-    assert pg.evaluate("(() => { const p = document.getElementById('lesson-panel');"
-                       " return p.scrollHeight > p.clientHeight + 20; })()")
+    scrolls = ("(() => { const p = document.getElementById('lesson-panel');"
+               " return p.scrollHeight > p.clientHeight + 20; })()")
+    wait_layout(pg, scrolls)
+    assert pg.evaluate(scrolls)
     pg.evaluate("document.getElementById('lesson-panel').scrollTop = 10000")
     vis = pg.evaluate("""() => {
       const p = document.getElementById('lesson-panel').getBoundingClientRect();

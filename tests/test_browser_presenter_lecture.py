@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser_support import ARTIFACTS, INSTRUCTOR_KEY, post_run, wait_status
 
@@ -46,6 +47,15 @@ SIZES = """(() => {
     .map((e) => ({text: e.textContent.trim(), px: px(e)}));
   return {nodes, table};
 })()"""
+
+# SIZES as the assertions below want them (the presenter's re-layout settles in later
+# frames): four nodes of two labels or more, every label at least 20 px and in its circle,
+# the bytes table's cells at least 20 px.
+SIZES_OK = f"""(() => {{ const s = {SIZES};
+  const labels = s.nodes.flat();
+  return s.nodes.length === 4 && s.nodes.every((n) => n.length >= 2)
+    && labels.every((t) => t.px >= 20 && t.inside)
+    && s.table.length >= 8 && s.table.every((c) => c.px >= 20); }})()"""
 
 # The first chunk number drawn on a moving packet, measured the moment it is drawn (the
 # packets move along the ring for a fraction of a second per step).
@@ -109,7 +119,7 @@ def check_sizes(pg: Page, server: str, run_id: str) -> None:
            && document.querySelectorAll('#bytes-table tbody tr[data-rank]').length === 4""",
         timeout=60_000)
     chunk = pg.wait_for_function(CHUNK, timeout=60_000, polling="raf").json_value()
-    pg.wait_for_timeout(400)  # the re-layout after the switch
+    wait_layout(pg, SIZES_OK)
     sizes = pg.evaluate(SIZES)
     shot(pg, "sizes")
     labels = [t for node in sizes["nodes"] for t in node]
@@ -136,6 +146,20 @@ def open_room_and_lesson(pg: Page, server: str) -> None:
 
 TOPO = """(() => { const r = document.querySelector('.card-topology').getBoundingClientRect();
   return {top: r.top, bottom: r.bottom}; })()"""
+# the whole workers card on the first screen
+TOPO_ON_SCREEN = f"{TOPO}.bottom <= {H}"
+# the lesson's answer: drawn, its bottom (and top) on the screen
+ANSWER = """(() => { const a = document.querySelector('[data-testid=lesson-reveal] .lesson-answer');
+  const r = a && a.getBoundingClientRect(); return r && r.height > 0 ? r : null; })()"""
+ANSWER_ON_SCREEN = f"({ANSWER}?.top >= 0 && {ANSWER}?.bottom <= {H})"
+ANSWER_ENDS_ON_SCREEN = f"({ANSWER}?.bottom <= {H})"
+
+
+def wait_layout(pg: Page, js: str) -> None:
+    """Wait until the layout after a switch (it settles in later frames: resize observers,
+    fitted panels) makes `js` true; if it never does, the assertions after say what differs."""
+    with contextlib.suppress(PlaywrightTimeoutError):
+        pg.wait_for_function(js, timeout=30_000)
 
 
 def test_presenter_puts_the_views_first_and_hide_keeps_the_answer(
@@ -144,7 +168,7 @@ def test_presenter_puts_the_views_first_and_hide_keeps_the_answer(
     open_room_and_lesson(pg, server)
     pg.keyboard.press("p")
     pg.wait_for_function("document.body.classList.contains('presenter')")
-    pg.wait_for_timeout(400)
+    wait_layout(pg, TOPO_ON_SCREEN)
     shot(pg, "lesson-question")
     # before the run: the question and its choices are in sight, and so is the whole
     # workers card
@@ -162,7 +186,7 @@ def test_presenter_puts_the_views_first_and_hide_keeps_the_answer(
     wait_status(pg, "stopped", 60_000)
     answer = pg.locator("[data-testid=lesson-reveal] .lesson-answer")
     answer.wait_for(state="visible", timeout=30_000)
-    pg.wait_for_timeout(400)
+    wait_layout(pg, f"{TOPO_ON_SCREEN} && {ANSWER_ON_SCREEN}")
     shot(pg, "lesson-answer")
     topo = pg.evaluate(TOPO)
     assert topo["bottom"] <= H, f"the workers card ends at {topo['bottom']}px (screen: {H}px)"
@@ -173,7 +197,7 @@ def test_presenter_puts_the_views_first_and_hide_keeps_the_answer(
     # H hides the chrome, not the teaching content: the answer stays
     pg.keyboard.press("h")
     pg.wait_for_function("document.body.classList.contains('hide-controls')")
-    pg.wait_for_timeout(400)
+    wait_layout(pg, f"{ANSWER_ENDS_ON_SCREEN} && {TOPO}.top <= {H / 2}")
     shot(pg, "lesson-answer-hidden")
     assert answer.is_visible(), "hiding the controls hid the lesson's answer"
     assert pg.locator("[data-testid=lesson-reveal] .lesson-explain").is_visible()

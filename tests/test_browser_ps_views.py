@@ -5,8 +5,11 @@ the run's consistency mode instead of the all-reduce."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser_support import (
     ARTIFACTS,
@@ -45,6 +48,13 @@ def check_labels_fit(pg: Page, workers: int, name: str) -> None:
     for lang in ("en", "zh"):
         for presenter in (False, True):
             set_view(pg, lang, presenter)
+            # the nodes are redrawn for the new size and words in later frames: wait for them
+            with contextlib.suppress(PlaywrightTimeoutError):  # else the asserts say what differs
+                pg.wait_for_function(
+                    f"""n => {{ const r = {OVERLAPS};
+                               return r.n === n && r.texts >= 2 * n && r.bad.length === 0; }}""",
+                    arg=workers, timeout=30_000,
+                )
             res = pg.evaluate(OVERLAPS)
             assert res["n"] == workers and res["texts"] >= 2 * workers, res
             assert res["bad"] == [], (lang, presenter, res)

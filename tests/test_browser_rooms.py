@@ -100,6 +100,22 @@ def shown_step(pg: Page) -> int:
     return int(pg.get_attribute(SCRUB, "max") or 0) if not pg.is_disabled(SCRUB) else 0
 
 
+def wait_steady(pg: Page, expr: str, quiet_ms: int = 1500, timeout: int = 30_000) -> None:
+    """Wait until the JS expression `expr` has kept its value for quiet_ms: after a pause, the
+    steps that were in flight have landed (there is no event that says the last one has;
+    quiet_ms is several steps at the paces used here)."""
+    pg.evaluate("window.__steady = null")
+    pg.wait_for_function(
+        f"""quiet => {{ const v = JSON.stringify({expr}), now = performance.now();
+              const s = window.__steady;
+              if (!s || s.v !== v) {{ window.__steady = {{v, t: now}}; return false; }}
+              return now - s.t >= quiet; }}""",
+        arg=quiet_ms,
+        timeout=timeout,
+        polling=100,
+    )
+
+
 def watch_students(students: list[Page], js_condition: str) -> None:
     """Each student page records (Date.now()) the first render where the condition holds."""
     for s in students:
@@ -165,7 +181,7 @@ def test_students_follow_the_instructor_and_cannot_control(pages: Pages, server:
     wait_status(inst, "paused", 5_000)
 
     # the last steps in flight have landed: everyone shows the same step
-    inst.wait_for_timeout(700)
+    wait_steady(inst, f"document.querySelector('{SCRUB}').max")
     paused_at = shown_step(inst)
     for s in students:
         s.wait_for_function(
@@ -207,6 +223,8 @@ def test_students_follow_the_instructor_and_cannot_control(pages: Pages, server:
     assert status == 403
     code_, _ = post(f"{server}/api/runs/{run_id}/control", {"action": "stop"})
     assert code_ == 403
+    # Nothing may change now: a fixed wait gives a wrongly accepted resume the time to run a
+    # step (a quarter of a second at this pace), which the step counts below would show.
     inst.wait_for_timeout(600)
     run = get_json(f"{server}/api/runs/{run_id}")
     assert run["status"] == "paused"
@@ -355,7 +373,11 @@ def test_student_keys_say_only_the_instructor_controls(pages: Pages) -> None:
     note.wait_for(state="visible", timeout=3_000)
     assert "Only the instructor controls this run" in note.inner_text()
     student.keyboard.press("ArrowRight")
+    # No request may follow: a fixed wait leaves the keys the time to send one, and a request
+    # the page sends afterwards is seen after any control request they sent.
     student.wait_for_timeout(300)
+    with student.expect_request(lambda r: r.url.endswith("/api/health")):
+        student.evaluate("fetch('/api/health')")
     student.screenshot(path=str(ARTIFACTS / "room-student-note.png"))
     assert controls == [], controls
     inst.click("[data-testid=stop-run]")

@@ -5,7 +5,7 @@ run itself reports it, and an unknown ``?run=`` id says so in the page's languag
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Request
 
 from tests.browser_support import wait_status
 
@@ -36,6 +36,8 @@ def test_run_list_shows_the_end_of_the_run_at_once(page: Page) -> None:
     pg.fill("[data-testid=workers-input]", "2")
     pg.fill("[data-testid=steps-input]", "5")
     pg.set_checked("[data-testid=full-speed]", True)
+    lists: list[Request] = []  # the page's fetches of the run list
+    pg.on("request", lambda r: lists.append(r) if r.url.endswith("/api/runs") else None)
     pg.click("[data-testid=start-run]")
     wait_status(pg, "finished", 45_000)
     run_id = pg.evaluate("window.distlab.app.runId")
@@ -43,7 +45,15 @@ def test_run_list_shows_the_end_of_the_run_at_once(page: Page) -> None:
     # well before the 10 s poll: the list follows the run's own run_finished
     pg.wait_for_function(f"document.querySelector(\"{entry}\")?.dataset.status === 'finished'",
                          timeout=2_000)
-    pg.wait_for_timeout(1500)  # a list fetched as the run ended does not bring "running" back
+    # A list fetched as the run ended must not bring "running" back. That is a change that
+    # must not come, so a fixed wait; and then every list the page asked for has been
+    # answered, so none is still on its way to undo the assertion below.
+    pg.wait_for_timeout(1500)
+    for r in lists:
+        res = r.response()
+        if res is not None:
+            res.finished()
+    pg.wait_for_timeout(200)  # the page applies the last answer
     assert pg.get_attribute(entry, "data-status") == "finished"
 
 

@@ -6,8 +6,11 @@ labels that never overlap, and the caption under the chart shows its whole sente
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser_support import ARTIFACTS, post_run, set_view, wait_run_end, wait_status
 
@@ -56,7 +59,17 @@ def check_histogram(pg: Page, max_staleness: int, name: str) -> None:
                       && gd.querySelector('.xtick text')); }})()""",
         timeout=30_000,
     )
-    pg.wait_for_timeout(400)  # a resize after the switch redraws the axis once more
+    # a resize after the switch redraws the axis once more: wait for the measures asserted
+    with contextlib.suppress(PlaywrightTimeoutError):  # else the assertions say what differs
+        pg.wait_for_function(
+            f"""() => {{ const r = {MEASURE};
+                 return r.labels.length >= 2 && r.labels.length <= 12
+                   && r.labels.every((l) => /^[−-]*\\d+$/.test(l.trim()))
+                   && r.overlaps.length === 0 && r.caption.trim() !== ''
+                   && r.sw <= r.cw + 1 && r.sh <= r.ch + 1 && !r.ellipsis && r.inCard
+                   && r.chartBottom <= r.capTop + 1; }}""",
+            timeout=30_000,
+        )
     res = pg.evaluate(MEASURE)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pg.locator("[data-testid=ps-panel]").screenshot(path=str(ARTIFACTS / f"staleness-{name}.png"))

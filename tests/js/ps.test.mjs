@@ -219,3 +219,25 @@ test("the boundary says whose model it is: the lone server's, or worker 0's pull
   const two = reduceEvents([...psRun({ servers: 2 }), ev("boundary", { rank: 2, step: 9, grid: { n: 1, p: "AA" } })]);
   assert.match(psBoundaryNote(two, two.boundary), /worker 2 pulled at its iteration 9 .*2 servers/);
 });
+
+test("async, idle hidden: each lane packs its own iterations (no shared step slots)", async () => {
+  const { layoutSegments } = await import("../../frontend/static/js/views/timeline.js");
+  const evs = psRun({ servers: 1, workers: 3 });
+  for (let i = 1; i <= 20; i++) {
+    for (const r of [2, 3]) evs.push({ ...step(r, i, { t_start: i * 0.1 - 0.09 }), t: i * 0.1 });
+    if (i % 5 === 0) evs.push({ ...step(1, i / 5, { t_start: i * 0.1 - 0.49, emulated_ms: 150 }), t: i * 0.1 });
+  }
+  const s = reduceEvents(evs.map((e, k) => ({ ...e, seq: k + 1 })));
+  const win = timelineWindow(s, 30);
+  assert.equal(win.lockstep, false);
+  const layout = layoutSegments(win, "compact");
+  for (const rank of [1, 2, 3]) {
+    const segs = layout.segs.filter((g) => g.rank === rank);
+    assert.ok(segs.length > 0);
+    assert.equal(segs[0].x0, 0, `rank ${rank} starts at the window's start`);
+    for (let i = 1; i < segs.length; i++) assert.equal(segs[i].x0, segs[i - 1].x1, "back to back");
+  }
+  // the straggler's 4 iterations of 150 ms work outlast 20 fast ones of ~22 ms
+  const end = (rank) => Math.max(...layout.segs.filter((g) => g.rank === rank).map((g) => g.x1));
+  assert.ok(end(1) > end(2), `${end(1)} vs ${end(2)}`);
+});

@@ -256,7 +256,8 @@ export function timelineWindow(state, numSteps = 30) {
   // different step numbers at the same moment: a 5× straggler's newest step is a fifth of
   // the others'. The window is then the span of time the newest steps took, and each lane
   // shows what its worker did in it, whatever its step numbers.
-  if (!isLockstep(state) && t1 > t0) {
+  const lockstep = isLockstep(state);
+  if (!lockstep && t1 > t0) {
     for (const lane of lanes) {
       const log = state.history[lane.rank] || emptyLog();
       const recs = [];
@@ -269,7 +270,7 @@ export function timelineWindow(state, numSteps = 30) {
     }
     for (const lane of lanes) for (const rec of lane.recs) t0 = Math.min(t0, isNum(rec.t_start) ? rec.t_start : rec.t);
   }
-  return { fromStep: from, toStep: last, lanes, t0, t1 };
+  return { fromStep: from, toStep: last, lanes, t0, t1, lockstep };
 }
 
 /** Gradient size N in bytes: every parameter is one float32. */

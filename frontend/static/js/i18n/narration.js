@@ -27,7 +27,7 @@ export default {
     "narr.pausedByOwnerStart": "the run is paused before its first step (by the page that started it)",
     "narr.slower": "step {step}: rank {rank} is {k}× slower — no straggler was set, but it has been slower over the last {w} steps (a busier core?) — the other {n} wait {ms} for it at the all-reduce",
     "narr.slower1": "step {step}: rank {rank} is {k}× slower — no straggler was set, but it has been slower over the last {w} steps (a busier core?) — the other worker waits {ms} for it at the all-reduce",
-    "narr.jitter": "step {step}: rank {rank} took {k}× longer this step — jitter, not a straggler (it was not slower over the last {w} steps); the others waited {ms} at the all-reduce"
+    "narr.jitter": " · rank {rank} took {k}× longer this step: jitter, not a straggler (it was not slower over the last {w} steps)"
   } /*END CATALOG:en*/,
   zh: /*CATALOG:zh*/ {
     "narr.idle": "选择一个场景或设置参数，然后按“开始”。",
@@ -52,6 +52,6 @@ export default {
     "narr.pausedByOwnerStart": "运行在第一步之前暂停（由启动它的页面控制）",
     "narr.slower": "第 {step} 步：进程 {rank} 的用时是其他进程的 {k} 倍——没有设置掉队者，但最近 {w} 步它一直更慢（所在的核更忙？）——其余 {n} 个工作进程在全归约处等了它 {ms}",
     "narr.slower1": "第 {step} 步：进程 {rank} 的用时是另一个进程的 {k} 倍——没有设置掉队者，但最近 {w} 步它一直更慢（所在的核更忙？）——另一个工作进程在全归约处等了它 {ms}",
-    "narr.jitter": "第 {step} 步：进程 {rank} 这一步的用时是其他进程的 {k} 倍——这是抖动，不是掉队者（最近 {w} 步里它并不更慢）；其余进程在全归约处等了 {ms}"
+    "narr.jitter": " · 进程 {rank} 这一步的用时是其他进程的 {k} 倍：这是抖动，不是掉队者（最近 {w} 步里它并不更慢）"
   } /*END CATALOG:zh*/,
 };

@@ -182,12 +182,11 @@ export function narrationLine(state, info, ctx) {
   if (slow) {
     const k = slow.factor == null ? "?" : fmtNum(slow.factor, 2);
     const one = slow.others === 1;
-    const key = {
-      straggler: one ? "pres.narrStraggler1" : "pres.narrStraggler",
-      slower: one ? "narr.slower1" : "narr.slower",
-      jitter: "narr.jitter",
-    }[slow.kind];
-    line = t(key, { step, rank: slow.rank, k, n: slow.others, ms: fmtMs(slow.waitMs), w: slow.window });
+    const words = { step, rank: slow.rank, k, n: slow.others, ms: fmtMs(slow.waitMs), w: slow.window };
+    // One noisy step is a footnote to the step, not its news (a busy 2-core machine has
+    // them often); a straggler, or a rank that is consistently slower, is the news.
+    if (slow.kind === "jitter") line += t("narr.jitter", words);
+    else line = t({ straggler: one ? "pres.narrStraggler1" : "pres.narrStraggler", slower: one ? "narr.slower1" : "narr.slower" }[slow.kind], words);
   }
   const cp = (state.checkpoints || []).find((c) => c.step === step);
   if (cp) line += t("narr.checkpoint", { step, bytes: fmtBytes(cp.bytes), ms: fmtNum(cp.durationMs, 3) });

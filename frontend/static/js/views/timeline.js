@@ -73,9 +73,29 @@ export function recSegments(rec, modelled = false) {
   return SEGMENTS.map((seg) => [seg, msOf(rec, seg, modelled)]).filter(([, ms]) => ms > 0);
 }
 
+/** Step slots for workers that do not move in lock step (an asynchronous parameter
+ *  server): a straggler's step 7 and a fast worker's step 7 are not the same moment, so
+ *  each lane packs its own records back to back (idle removed), from the window's start. */
+function laneByLane(win, modelled) {
+  const out = [];
+  let hi = 0;
+  for (const lane of win.lanes) {
+    let x = 0;
+    for (const rec of lane.recs) {
+      for (const [seg, ms] of recSegments(rec, modelled)) {
+        out.push({ rank: lane.rank, step: rec.step, seg, ms, x0: x, x1: x + ms, ...(modelled && seg === "comm" ? { modelled: true } : {}) });
+        x += ms;
+      }
+    }
+    hi = Math.max(hi, x);
+  }
+  return { segs: out, lo: 0, hi: Math.max(hi, 1e-9), unit: "ms", stepStarts: new Map() };
+}
+
 /** Pure layout: returns [{rank, step, seg, x0, x1}] in "time units" plus the axis range. */
 export function layoutSegments(win, mode = "wall") {
   const out = [];
+  if (mode !== "wall" && win.lockstep === false) return laneByLane(win, mode === "modelled");
   if (mode === "modelled") {
     // Slot per step = its slowest rank's wait + compute + modelled comm, no gaps: a
     // time axis in ms from the first shown step.
