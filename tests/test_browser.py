@@ -851,13 +851,22 @@ def test_kill_with_restart_recovers_from_the_checkpoint(page: Page) -> None:
         "+document.querySelector('[data-testid=fault-log]').dataset.recoveries >= 1",
         timeout=30_000,
     )
-    assert "restarted all workers from the start" in log.inner_text()
+    # The kill was asked for at step ~8, before the first checkpoint (step 20); a loaded
+    # machine may deliver it later, after it. Either way the line names the step the
+    # restart really resumed from, and the steps re-executed follow it.
+    from_step = pg.evaluate("window.distlab.player.liveState.recoveries[0].fromStep")
+    assert from_step in (0, 20), from_step
+    expected = "from the start" if from_step == 0 else "from step 20"
+    assert f"restarted all workers {expected}" in log.inner_text()
     wait_status(pg, "finished", 90_000)
     # The steps lost to the restart are in the state the timeline draws its hatched band
     # from (whether the band is on screen while they are in the timeline's window is a
     # matter of ~0.2 s now that recovery is fast: not raced here)
     lost = pg.evaluate("window.distlab.player.liveState.recoveries[0].lostSteps")
-    assert lost and lost[0] >= 1 and lost[1] >= lost[0], lost
+    if from_step == 0:  # a kill before the first checkpoint always loses steps
+        assert lost and lost[0] == 1 and lost[1] >= lost[0], lost
+    elif lost:  # one landing right on the checkpoint loses none
+        assert lost[0] == from_step + 1 and lost[1] >= lost[0], lost
     live = "window.distlab.player.liveState"
     assert pg.evaluate(f"{live}.recoveries.length") >= 1
     assert pg.evaluate(f"{live}.workers[1].pid") != old_pid
