@@ -1,7 +1,8 @@
 """WebSocket fan-out of run events: one shared feed per run, encoded once.
 
 Each live run that has viewers has a *feed*: the run's recent events, gathered into ticks
-(at most ~20 a second), each tick encoded to JSON and deflated once. A viewer is only a
+(at most ~20 a second), each tick packed in columns (backend/tickpack.py), encoded to JSON
+and deflated once. A viewer is only a
 cursor into its run's feed; its sender task sends every tick past its cursor as one
 binary message — the very bytes every other viewer gets — so a lecture hall of viewers
 costs one encoding and one compression per tick, not a queue, a copy, a ``json.dumps``
@@ -27,6 +28,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from backend import tickpack
+
 Batch = list[dict[str, Any]]
 
 
@@ -43,7 +46,7 @@ class RunFeed:
     def __init__(self, window: int, interval: float) -> None:
         self._window = window
         self._interval = interval
-        self._ticks: deque[bytes] = deque()  # each tick's events: a JSON array, deflated
+        self._ticks: deque[bytes] = deque()  # each tick's events: packed JSON, deflated
         self.start = 0  # absolute index of the oldest tick still kept
         self.final: int | None = None  # index of the tick with run_finished
         self._pending: Batch = []
@@ -77,7 +80,8 @@ class RunFeed:
             return
         if self._pending[-1].get("type") == "run_finished":
             self.final = self.end
-        self._ticks.append(deflate(json.dumps(self._pending, separators=(",", ":"))))
+        packed = tickpack.pack(self._pending)
+        self._ticks.append(deflate(json.dumps(packed, separators=(",", ":"))))
         self._pending = []
         loop = _running_loop()
         self._last_flush = loop.time() if loop is not None else 0.0
@@ -107,7 +111,8 @@ class RunFeed:
 
 def deflate(text: str) -> bytes:
     """A tick as it goes on the wire: the JSON text, raw-deflated once for every viewer
-    (the browser inflates it with ``DecompressionStream("deflate-raw")``). Per-connection
+    (the browser inflates it with ``DecompressionStream("deflate-raw")`` and unpacks it:
+    core/wire.js). Per-connection
     permessage-deflate would compress the same bytes once per viewer instead."""
     packer = zlib.compressobj(6, zlib.DEFLATED, -15)
     return packer.compress(text.encode()) + packer.flush()
@@ -116,6 +121,11 @@ def deflate(text: str) -> bytes:
 def inflate(data: bytes) -> str:
     """The inverse of ``deflate`` (for Python clients and tests)."""
     return zlib.decompress(data, -15).decode()
+
+
+def decode_tick(data: bytes) -> Batch:
+    """A live tick's events, as a Python client reads them off the wire."""
+    return tickpack.unpack(json.loads(inflate(data)))
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

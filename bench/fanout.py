@@ -29,7 +29,7 @@ from pathlib import Path
 
 import websockets
 
-from backend.hub import inflate
+from backend.hub import decode_tick
 
 KEY = "bench-key"
 
@@ -50,8 +50,8 @@ def _http(base: str, method: str, path: str, body: dict | None = None) -> dict:
 
 
 def _events(message: str | bytes) -> list[dict]:
-    """A /ws/runs message: JSON text (backlog) or a raw-deflated JSON tick (live)."""
-    return json.loads(inflate(message) if isinstance(message, bytes) else message)
+    """A /ws/runs message: JSON text (backlog) or a raw-deflated, packed JSON tick (live)."""
+    return decode_tick(message) if isinstance(message, bytes) else json.loads(message)
 
 
 def _rss_mib(pid: int) -> float:

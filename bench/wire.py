@@ -16,12 +16,15 @@ import time
 
 import websockets
 
+from backend.hub import deflate
 from bench.fanout import _events, _free_port, _http, start_server
 
 
-async def follow(base: str, run_id: str) -> tuple[float, int, collections.Counter]:
+async def follow(base: str, run_id: str) -> tuple[float, int, int, collections.Counter]:
+    """Wall seconds, bytes received, the bytes the live ticks would have been as plain JSON
+    arrays (deflated the same way: the baseline, side by side), and JSON bytes by type."""
     by_type: collections.Counter = collections.Counter()
-    total = 0
+    total = plain = 0
     first = last = None
     async with websockets.connect(f"{base.replace('http', 'ws', 1)}/ws/runs/{run_id}"
                                   "?after=0", max_size=None, compression=None) as ws:
@@ -29,10 +32,14 @@ async def follow(base: str, run_id: str) -> tuple[float, int, collections.Counte
             now = time.perf_counter()
             first = first or now
             last = now
-            total += len(message) if isinstance(message, bytes) else len(message.encode())
-            for event in _events(message):
+            size = len(message) if isinstance(message, bytes) else len(message.encode())
+            total += size
+            events = _events(message)
+            plain += (len(deflate(json.dumps(events, separators=(",", ":"))))
+                      if isinstance(message, bytes) else size)
+            for event in events:
                 by_type[event["type"]] += len(json.dumps(event, separators=(",", ":")))
-    return (last - first) if first and last else 0.0, total, by_type
+    return (last - first) if first and last else 0.0, total, plain, by_type
 
 
 def main() -> None:
@@ -47,13 +54,20 @@ def main() -> None:
                 "detail": not args.no_detail, "network": "10gbe",
                 "options": {"allreduce": "ring"}}
         run = _http(base, "POST", "/api/runs", body)
-        seconds, total, by_type = asyncio.run(follow(base, run["id"]))
-    print(f"{args.workers} workers, pace {args.pace}, detail {not args.no_detail}: "
-          f"{total / seconds / 1024:.1f} KiB/s over {seconds:.1f} s")
-    print("  by event type (their JSON before compression):")
+        seconds, total, plain, by_type = asyncio.run(follow(base, run["id"]))
+    # A loaded machine may not keep the pace: bytes per step × pace is what a viewer gets
+    # at the true pace (the bytes per step do not depend on how fast the machine is).
+    per_step, plain_per_step = total / args.steps, plain / args.steps
+    print(f"{args.workers} workers, pace {args.pace}, detail {not args.no_detail}, "
+          f"{args.steps} steps in {seconds:.1f} s")
+    print(f"  received: {per_step:.0f} B/step = {per_step * args.pace / 1024:.1f} KiB/s at "
+          f"pace {args.pace} ({total / seconds / 1024:.1f} KiB/s over the wall time)")
+    print(f"  the same ticks as plain JSON arrays: {plain_per_step:.0f} B/step = "
+          f"{plain_per_step * args.pace / 1024:.1f} KiB/s (packed/plain "
+          f"{total / plain:.2f})")
+    print("  by event type (their JSON before compression, per step):")
     for kind, size in by_type.most_common():
-        print(f"  {kind:>16}: {size / seconds / 1024:7.1f} KiB/s")
-
+        print(f"  {kind:>16}: {size / args.steps:8.0f} B")
 
 if __name__ == "__main__":
     main()

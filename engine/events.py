@@ -135,8 +135,10 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "and rejoin in group-rank order)",
     },
     "boundary": {
-        "grid": "object: nx, ny, extent, q8 (ny*nx P(class 1) × 255 as bytes, base64, "
-        "row-major from ymin; runs recorded before have probs, a list of floats). Sent a "
+        "grid": "object: nx, ny, extent, d8 (ny*nx P(class 1) × 255 as bytes, row-major "
+        "from ymin, each byte the difference mod 256 from the cell on its left, a row's "
+        "first as it is; base64; runs recorded before have q8, the bytes themselves, or "
+        "probs, a list of floats). Sent a "
         "few times a second at a human pace, every step while paused, ~50 per run at "
         "full speed, and at the last step",
     },

@@ -52,8 +52,8 @@ def not_me(pid: int) -> bool:
 
 def receive_events(ws: Any) -> list[dict[str, Any]]:
     """One message of ``/ws/runs/{id}``: a JSON array, as text (the backlog) or deflated
-    bytes (live ticks, backend/hub.py)."""
-    from backend.hub import inflate
+    bytes (live ticks, packed in columns: backend/hub.py)."""
+    from backend.hub import decode_tick
 
     message = ws.receive()
     if message.get("type") == "websocket.close":
@@ -61,5 +61,5 @@ def receive_events(ws: Any) -> list[dict[str, Any]]:
 
         raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
     if message.get("bytes") is not None:
-        return json.loads(inflate(message["bytes"]))
+        return decode_tick(message["bytes"])
     return json.loads(message["text"])

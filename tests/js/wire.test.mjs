@@ -1,14 +1,25 @@
-// /ws/runs messages: JSON text for the backlog, raw-deflated JSON for live ticks.
+// Live ticks come packed in columns (backend/tickpack.py); the page unpacks them to the
+// very events the engine sent. The fixture is checked against the Python packer in
+// tests/test_tickpack.py, so the two sides cannot drift apart.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { deflateRawSync } from "node:zlib";
-import { decodeMessage } from "../../frontend/static/js/core/api.js";
+import { readFileSync } from "node:fs";
+import { unpackTick } from "../../frontend/static/js/core/wire.js";
 
-test("a live tick is inflated and parsed; backlog text is parsed", async () => {
-  const events = [{ seq: 7, type: "step", rank: 1 }, { seq: 8, type: "boundary" }];
-  const tick = deflateRawSync(Buffer.from(JSON.stringify(events)));
-  const arrayBuffer = tick.buffer.slice(tick.byteOffset, tick.byteOffset + tick.byteLength);
-  assert.deepEqual(await decodeMessage(arrayBuffer), events);
-  assert.deepEqual(await decodeMessage(JSON.stringify(events)), events);
-  assert.equal(await decodeMessage("not json"), null);
+const fixture = JSON.parse(readFileSync(new URL("./fixtures/packed-tick.json", import.meta.url)));
+
+test("a packed tick unpacks to every event, exactly, in seq order", () => {
+  assert.deepEqual(unpackTick(fixture.packed), fixture.events);
+});
+
+test("times come back as the same numbers, not merely close ones", () => {
+  const ts = unpackTick(fixture.packed).map((e) => e.t);
+  assert.deepEqual(ts, fixture.events.map((e) => e.t));
+  assert.ok(ts.includes(2.070504) && ts.includes(2.0720001));
+});
+
+test("a plain array is already the events; anything else is not a tick", () => {
+  assert.deepEqual(unpackTick(fixture.events), fixture.events);
+  assert.equal(unpackTick({ detail: "x" }), null);
+  assert.equal(unpackTick(null), null);
 });

@@ -1,5 +1,7 @@
 // core/api.js — HTTP helpers and the run event stream (WebSocket with resume-by-seq).
 
+import { unpackTick } from "./wire.js";
+
 /** fetch + JSON. Never throws for HTTP errors: returns {ok, status, data}. */
 export async function request(method, path, body, headers = {}) {
   const opts = { method, headers: { Accept: "application/json", ...headers } };
@@ -105,7 +107,8 @@ export function errorMessage(data, fallback = "") {
 }
 
 /** One message of /ws/runs/{id} as its array of events: JSON text (the backlog), or a
- *  live tick, JSON deflated once on the server for every viewer (backend/hub.py). */
+ *  live tick, packed in columns and deflated once on the server for every viewer
+ *  (backend/hub.py, core/wire.js). */
 export async function decodeMessage(data) {
   let text = data;
   if (typeof data !== "string") {
@@ -113,7 +116,7 @@ export async function decodeMessage(data) {
     text = await new Response(stream).text();
   }
   try {
-    return JSON.parse(text);
+    return unpackTick(JSON.parse(text));
   } catch {
     return null;
   }

@@ -8,8 +8,6 @@ import { getLang, t } from "../core/i18n.js";
 import { frontendFor } from "../core/registry.js";
 import { classColor, probRGB, rankColor } from "./palette.js";
 
-/** Pure: a boundary frame's P(class 1) per cell, row-major from ymin: decoded from its
- *  bytes (`q8`, base64, P × 255), or the list of numbers older runs recorded (`probs`). */
 /** Whose model the frame is, in words: the strategy's own (a parameter server: the
  *  server's model, or one worker's pulled copy where no server holds all of it), else
  *  "model as of step N" (data parallelism: every replica is the same). */
@@ -18,12 +16,24 @@ function boundaryNote(state, b) {
   return (fe && fe.boundaryNote && fe.boundaryNote(state, b)) || t("boundary.asOf", { step: b.step });
 }
 
+/** Pure: a boundary frame's P(class 1) per cell, row-major from ymin: decoded from its
+ *  bytes (`d8`: base64 of P × 255, each cell as its difference mod 256 from the cell on
+ *  its left, a row's first as it is — engine/model.py), or what older runs recorded: the
+ *  bytes themselves (`q8`) or a list of numbers (`probs`). */
 export function gridProbs(grid) {
   if (Array.isArray(grid.probs)) return grid.probs;
-  if (typeof grid.q8 !== "string") return null;
-  const bytes = atob(grid.q8);
+  const differences = typeof grid.d8 === "string";
+  const coded = differences ? grid.d8 : grid.q8;
+  if (typeof coded !== "string") return null;
+  const bytes = atob(coded);
+  const nx = grid.nx > 0 ? grid.nx : bytes.length;
   const out = new Float32Array(bytes.length);
-  for (let k = 0; k < bytes.length; k++) out[k] = bytes.charCodeAt(k) / 255;
+  let cell = 0;
+  for (let k = 0; k < bytes.length; k++) {
+    const b = bytes.charCodeAt(k);
+    cell = differences && k % nx !== 0 ? (cell + b) & 255 : b;
+    out[k] = cell / 255;
+  }
   return out;
 }
 
