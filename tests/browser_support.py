@@ -10,6 +10,7 @@ skipping is acceptable on this machine.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import signal
@@ -38,6 +39,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "tests" / "artifacts"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 STATUS = "[data-testid=run-status]"
 
 def free_port() -> int:
@@ -49,6 +51,12 @@ def free_port() -> int:
 def get_json(url: str) -> object:
     with urllib.request.urlopen(url, timeout=2) as res:
         return json.loads(res.read())
+
+
+def _die_with_parent() -> None:
+    """In the server's process, before it starts: SIGTERM it when pytest dies, however
+    pytest dies (its workers follow: they die with the server, engine/processes.py)."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @contextlib.contextmanager
@@ -66,6 +74,7 @@ def running_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> I
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: teardown kills workers too
+            preexec_fn=_die_with_parent,  # and a killed pytest (no teardown) leaves none
         )
     base = f"http://127.0.0.1:{port}"
     try:
