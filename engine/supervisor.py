@@ -42,6 +42,7 @@ from engine.worker import WorkerSpec
 __all__ = ["_CTX", "RecoveryInProgress", "RunSupervisor", "resolve_backend", "warm_up"]
 
 OnEvents = Callable[[list[dict[str, Any]]], None]
+POLL_S = 0.1  # the monitor looks at its workers at least this often
 CONTROL_ACTIONS = ("pause", "resume", "step", "stop", "set_pace")
 ABANDONED = causes.make("abandoned")
 
@@ -228,8 +229,13 @@ class RunSupervisor:
                 if self.outcome.error is None:
                     self.outcome.error = causes.make("stop_timeout")
                 return
+            # Wake at the settle deadline, not up to a poll later: after a kill the
+            # survivors are blocked and send nothing, so the judgement (and the recovery)
+            # would otherwise wait out the whole poll.
+            wait = POLL_S if settle_until is None else min(
+                POLL_S, max(0.0, settle_until - time.monotonic()))
             try:
-                w, batch = self._inbox.get(timeout=0.1)
+                w, batch = self._inbox.get(timeout=wait)
             except queue.Empty:
                 continue
             if w.generation != self.generation:
