@@ -26,7 +26,7 @@ import torch
 import torch.distributed as dist
 
 from engine.causes import Cause
-from engine.worker import WorkerSpec, worker_main
+from engine.worker import WorkerSpec, spare_main, worker_main
 
 STORE_HOST = "127.0.0.1"
 GRACE_S = 5.0  # how long finished/stopped workers get to exit before SIGKILL
@@ -106,6 +106,55 @@ def spawn(spec: WorkerSpec, name: str, generation: int) -> WorkerHandle:
     ctl_recv.close()
     return WorkerHandle(rank=spec.rank, process=proc, events=ev_recv, control=ctl_send,
                         device=spec.device, pid=proc.pid, generation=generation)
+
+
+@dataclass(slots=True)
+class Spare:
+    """A process started ahead of need: the warm pool of a run that restarts from
+    checkpoints. It has built the run's data set and model and waits on its control pipe
+    for a WorkerSpec; a restart then costs no fork, no start-up and no model building
+    (bench/recovery.py). It dies like a worker: with the forkserver, or at end-of-file on
+    its control pipe."""
+    process: Any
+    events: Connection
+    control: Connection
+
+
+def spawn_spare(config: dict[str, Any], name: str) -> Spare:
+    ev_recv, ev_send = _CTX.Pipe(duplex=False)
+    ctl_recv, ctl_send = _CTX.Pipe(duplex=False)
+    proc = _CTX.Process(target=spare_main, args=(config, ev_send, ctl_recv), name=name,
+                        daemon=True)
+    proc.start()
+    ev_send.close()
+    ctl_recv.close()
+    return Spare(process=proc, events=ev_recv, control=ctl_send)
+
+
+def assign(spare: Spare, spec: WorkerSpec, generation: int) -> WorkerHandle | None:
+    """Make a spare the worker ``spec`` describes; ``None`` if it has died meanwhile."""
+    if not spare.process.is_alive():
+        retire([spare])
+        return None
+    try:
+        spare.control.send(spec)
+    except OSError:
+        retire([spare])
+        return None
+    return WorkerHandle(rank=spec.rank, process=spare.process, events=spare.events,
+                        control=spare.control, device=spec.device, pid=spare.process.pid,
+                        generation=generation)
+
+
+def retire(spares: list[Spare]) -> None:
+    """Spares no longer needed: killed and reaped, their pipes closed."""
+    for spare in spares:
+        if spare.process.is_alive():
+            spare.process.kill()
+    for spare in spares:
+        spare.process.join(timeout=GRACE_S)
+        spare.control.close()
+        spare.events.close()
 
 
 def start_reader(w: WorkerHandle, inbox: Inbox, name: str) -> None:

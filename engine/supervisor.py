@@ -83,6 +83,11 @@ class RunSupervisor:
         self.group_generation = 0  # elastic: +1 every time the members change
         self.schedule = sorted((dict(f) for f in config.faults), key=lambda f: f["after_step"])
         self.backend = ""
+        # The warm pool of a run that restarts from checkpoints: one spare process per
+        # rank, started once a generation is up, taken by the next restart.
+        self.spares: list[processes.Spare] = []
+        self._spares_closed = False
+        self._filling = False
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -99,6 +104,7 @@ class RunSupervisor:
                 self.emit([runreport.run_started(self)])
                 self.spawn_generation()
             except Exception as exc:
+                self.retire_spares()
                 self.teardown()
                 self._finish("failed", causes.of_exception("start_failed", exc))
                 raise
@@ -109,30 +115,69 @@ class RunSupervisor:
         self.store = processes.new_store(self.config.world_size, self.config.timeout_s)
         self.workers = []
         for rank in range(self.config.world_size):
-            self.workers.append(self._spawn(rank, self.devices[rank], self.store.port))
+            w = None
+            while w is None and self.spares:  # a spare of the warm pool, if there is one
+                w = processes.assign(self.spares.pop(0), self._spec(rank, self.store.port),
+                                     self.generation)
+            self.workers.append(w or self._spawn(rank, self.store.port))
         for w in self.workers:
             processes.start_reader(w, self._inbox, f"run-{self.run_id}-read{w.rank}")
 
     def add_worker(self, rank: int, regroup: dict[str, Any]) -> WorkerHandle:
         """Elastic: a new process for ``rank`` that joins the group ``regroup`` names."""
-        newcomer = self._spawn(rank, self.devices[rank], regroup["store_port"],
-                               regroup=regroup)
+        newcomer = self._spawn(rank, regroup["store_port"], regroup=regroup)
         newcomer.joining = True
         self.workers[rank] = newcomer
         processes.start_reader(newcomer, self._inbox,
                                f"run-{self.run_id}-read{rank}g{self.group_generation}")
         return newcomer
 
-    def _spawn(self, rank: int, device: str, port: int,
-               regroup: dict[str, Any] | None = None) -> WorkerHandle:
-        spec = WorkerSpec(rank=rank, world_size=self.config.world_size,
-                          config=self.config.to_dict(), backend=self.backend, device=device,
-                          store_host=processes.STORE_HOST, store_port=port, t0=self._t0,
+    def _spec(self, rank: int, port: int,
+              regroup: dict[str, Any] | None = None) -> WorkerSpec:
+        return WorkerSpec(rank=rank, world_size=self.config.world_size,
+                          config=self.config.to_dict(), backend=self.backend,
+                          device=self.devices[rank], store_host=processes.STORE_HOST,
+                          store_port=port, t0=self._t0,
                           checkpoint_dir=(str(self.checkpoint_dir)
                                           if self.checkpoint_dir else None),
                           resume=self.resume, control_seq=self._control_seq,
                           paused=self.paused, regroup=regroup)
+
+    def _spawn(self, rank: int, port: int,
+               regroup: dict[str, Any] | None = None) -> WorkerHandle:
+        spec = self._spec(rank, port, regroup)
         return processes.spawn(spec, f"distlab-{self.run_id}-rank{rank}", self.generation)
+
+    # ------------------------------------------------------------------ warm pool
+    def _want_spares(self) -> bool:
+        """A run that restarts from checkpoints keeps one spare per rank, started once
+        every worker of the generation is up (not competing with their start-up)."""
+        return (self.policy.name == "restart" and not self._spares_closed
+                and not self._filling and len(self.spares) < self.config.world_size
+                and all(w.status == "running" for w in self.workers))
+
+    def _fill_spares(self) -> None:
+        """On its own thread: forking takes a few ms a process, the monitor goes on."""
+        try:
+            while True:
+                with self.lock:
+                    if self._spares_closed or len(self.spares) >= self.config.world_size:
+                        return
+                spare = processes.spawn_spare(
+                    self.config.to_dict(), f"distlab-{self.run_id}-spare{len(self.spares)}")
+                with self.lock:
+                    if self._spares_closed:  # the run ended meanwhile: no orphan
+                        processes.retire([spare])
+                        return
+                    self.spares.append(spare)
+        finally:
+            self._filling = False
+
+    def retire_spares(self) -> None:
+        with self.lock:
+            self._spares_closed = True
+            spares, self.spares = self.spares, []
+        processes.retire(spares)
 
     def control(self, action: str, pace: float | None = None) -> None:
         """Relay a user's control action to every rank (they agree on it per step)."""
@@ -188,6 +233,7 @@ class RunSupervisor:
             if self.outcome.error is None:
                 self.outcome.status, self.outcome.error = status, reason or ABANDONED
         processes.kill_all(self.workers)
+        self.retire_spares()
 
     @property
     def finished(self) -> bool:
@@ -205,6 +251,7 @@ class RunSupervisor:
                 break
             self.policy.apply(self)
         runreport.blame_failure(self)
+        self.retire_spares()
         self.teardown()
         self._finish(*runreport.final_status(self))
 
@@ -262,6 +309,10 @@ class RunSupervisor:
                 runreport.observe(self, w, message)
         if events:
             self.emit(events)
+        if self._want_spares():
+            self._filling = True
+            threading.Thread(target=self._fill_spares, daemon=True,
+                             name=f"run-{self.run_id}-spares").start()
         if self.schedule:
             faultinject.fire_scheduled(self, max((e["step"] for e in events
                                                   if e["type"] == "step"), default=0))

@@ -163,7 +163,32 @@ def _read_control(conn: Connection, control: ControlState) -> None:
         control.receive(message)
 
 
-def worker_main(spec: WorkerSpec, events_conn: Connection, control_conn: Connection) -> None:
+Prepared = tuple[datasets.Dataset, torch.nn.Module]  # a spare's data set and model
+
+
+def _prepare(config: RunConfig) -> Prepared:
+    """The run's data set and initial model: the same on every rank (seeded), on the CPU."""
+    return (datasets.make_dataset(config.dataset, config.num_samples, config.seed),
+            build_model(config.model, config.hidden, config.seed))
+
+
+def spare_main(config_dict: dict[str, Any], events_conn: Connection,
+               control_conn: Connection) -> None:
+    """A spare process of a run that restarts from checkpoints (engine/processes.py's
+    warm pool): started ahead of need, it builds the run's data set and model, then waits
+    for the rank it is to be. A restart then costs no process start-up."""
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    prepared = _prepare(RunConfig.from_dict(config_dict))
+    try:
+        spec = control_conn.recv()
+    except (EOFError, OSError):
+        os._exit(EXIT_SUPERVISOR_GONE)  # the run ended without needing us
+    worker_main(spec, events_conn, control_conn, prepared)
+
+
+def worker_main(spec: WorkerSpec, events_conn: Connection, control_conn: Connection,
+                prepared: Prepared | None = None) -> None:
     _die_with_parent()
     # Ctrl+C in a terminal signals the whole process group; the supervisor, not the
     # keyboard, decides when a worker ends (and records why).
@@ -179,7 +204,7 @@ def worker_main(spec: WorkerSpec, events_conn: Connection, control_conn: Connect
     ).start()
     torch.set_num_threads(1)  # N workers share a few cores; oversubscription only hurts
     try:
-        _train(spec, config, sender, control)
+        _train(spec, config, sender, control, prepared or _prepare(config))
         sender.put({"type": "_done", "rank": spec.rank}, essential=True)
     except Exception as exc:  # reported to the supervisor, which fails the run
         sender.put({
@@ -195,11 +220,11 @@ def worker_main(spec: WorkerSpec, events_conn: Connection, control_conn: Connect
 
 
 def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
-           control: ControlState) -> None:
+           control: ControlState, prepared: Prepared) -> None:
     if spec.device.startswith("cuda"):
         torch.cuda.set_device(spec.device)
-    dataset = datasets.make_dataset(config.dataset, config.num_samples, config.seed)
-    model = build_model(config.model, config.hidden, config.seed).to(spec.device)
+    dataset, model = prepared
+    model = model.to(spec.device)
     loop = _Trainer(spec, config, sender, control, dataset, model)
     started = False
 

@@ -86,10 +86,10 @@ def test_a_failed_start_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch) -
     spawned: list[int] = []
     real_spawn = sup_mod.RunSupervisor._spawn
 
-    def spawn_then_break(self, rank, device, port):  # type: ignore[no-untyped-def]
+    def spawn_then_break(self, rank, port):  # type: ignore[no-untyped-def]
         if rank == 2:
             raise OSError("simulated: cannot start rank 2")
-        handle = real_spawn(self, rank, device, port)
+        handle = real_spawn(self, rank, port)
         spawned.append(handle.pid)
         return handle
 
