@@ -3,7 +3,7 @@ WebSocket (server as a subprocess), and the bytes of every message are counted, 
 type. Defaults: 4 workers at pace 20 with every view on (per-message events, a network
 model) — what a lecture hall's laptops each download.
 
-    .venv/bin/python bench/wire.py [--workers 4] [--pace 20] [--no-detail]
+    .venv/bin/python -m bench.wire [--workers 4] [--pace 20] [--no-detail]
 """
 
 from __future__ import annotations
