@@ -1,9 +1,11 @@
 """A run's worker processes: started through a forkserver, read, and killed.
 
 Workers are started through a forkserver that has already imported torch (``warm_up``),
-so starting one costs a fork, not an ``import torch``. Each has two private pipes (events
-up, control down); one reader thread per worker does blocking reads of its event pipe, so
-a worker frozen half-way through a message stalls only its own reader.
+so starting one costs a fork, not an ``import torch``; a run that restarts from
+checkpoints also keeps spares forked ahead of need (``Spare``), so a restart costs not
+even that. Each has two private pipes (events up, control down); one reader thread per
+worker does blocking reads of its event pipe, so a worker frozen half-way through a
+message stalls only its own reader.
 
 Workers die with their supervisor three ways: ``PR_SET_PDEATHSIG`` (the forkserver, their
 parent, exits when the process that started it dies), end-of-file on their control pipe,
@@ -94,17 +96,24 @@ class WorkerHandle:
     peer_lost_at: float | None = None
 
 
-def spawn(spec: WorkerSpec, name: str, generation: int) -> WorkerHandle:
-    """Start one worker process; its reader is started separately (``start_reader``)."""
+def _start(target: Any, first: Any, name: str) -> tuple[Any, Connection, Connection]:
+    """Start ``target(first, events_out, control_in)`` in a new process; return the
+    process and our ends of its two pipes (events in, control out)."""
     ev_recv, ev_send = _CTX.Pipe(duplex=False)
     ctl_recv, ctl_send = _CTX.Pipe(duplex=False)
-    proc = _CTX.Process(target=worker_main, args=(spec, ev_send, ctl_recv), name=name,
+    proc = _CTX.Process(target=target, args=(first, ev_send, ctl_recv), name=name,
                         daemon=True)
     proc.start()
     # Close our copies of the child's ends: EOF then really means "the other side died".
     ev_send.close()
     ctl_recv.close()
-    return WorkerHandle(rank=spec.rank, process=proc, events=ev_recv, control=ctl_send,
+    return proc, ev_recv, ctl_send
+
+
+def spawn(spec: WorkerSpec, name: str, generation: int) -> WorkerHandle:
+    """Start one worker process; its reader is started separately (``start_reader``)."""
+    proc, events, control = _start(worker_main, spec, name)
+    return WorkerHandle(rank=spec.rank, process=proc, events=events, control=control,
                         device=spec.device, pid=proc.pid, generation=generation)
 
 
@@ -121,14 +130,9 @@ class Spare:
 
 
 def spawn_spare(config: dict[str, Any], name: str) -> Spare:
-    ev_recv, ev_send = _CTX.Pipe(duplex=False)
-    ctl_recv, ctl_send = _CTX.Pipe(duplex=False)
-    proc = _CTX.Process(target=spare_main, args=(config, ev_send, ctl_recv), name=name,
-                        daemon=True)
-    proc.start()
-    ev_send.close()
-    ctl_recv.close()
-    return Spare(process=proc, events=ev_recv, control=ctl_send)
+    """Start a spare for the run of ``config`` (engine/worker.py spare_main)."""
+    proc, events, control = _start(spare_main, config, name)
+    return Spare(process=proc, events=events, control=control)
 
 
 def assign(spare: Spare, spec: WorkerSpec, generation: int) -> WorkerHandle | None:
