@@ -7,6 +7,7 @@ This module is the run's lifecycle; its other jobs have rooms of their own, func
 the supervisor that share its public state (``lock``, ``workers``, ``failure``, …):
 
 - engine/processes.py — the forkserver, spawning, reading events, killing;
+- engine/spawning.py — starting a generation, a newcomer; the warm pool of spares;
 - engine/faultinject.py — faults aimed at ranks and links, and the planned schedule;
 - engine/detection.py — heartbeats, exits, broken groups, naming the root cause;
 - engine/recovery/ — one module per recovery policy, chosen by ``config.recovery``;
@@ -32,12 +33,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine import causes, detection, faultinject, processes, recovery, runreport
+from engine import causes, detection, faultinject, processes, recovery, runreport, spawning
 from engine.config import RunConfig
 from engine.events import json_safe, make_event
 from engine.processes import _CTX, WorkerHandle, resolve_backend, warm_up
 from engine.recovery.elastic import RecoveryInProgress
-from engine.worker import WorkerSpec
+from engine.spawning import WarmPool
 
 __all__ = ["_CTX", "RecoveryInProgress", "RunSupervisor", "resolve_backend", "warm_up"]
 
@@ -71,10 +72,10 @@ class RunSupervisor:
         self._on_events = on_events
         self.lock = threading.RLock()
         self._seq = 0
-        self._t0 = 0.0
+        self.t0 = 0.0
         self.workers: list[WorkerHandle] = []
-        self._control_seq = 0  # control messages are numbered 1, 2, … (see engine/control.py)
-        self._inbox: processes.Inbox = queue.Queue()
+        self.control_seq = 0  # control messages are numbered 1, 2, … (see engine/control.py)
+        self.inbox: processes.Inbox = queue.Queue()
         self.outcome = runreport.Outcome()
         self.stop_requested = False
         self._finished = threading.Event()
@@ -83,11 +84,8 @@ class RunSupervisor:
         self.group_generation = 0  # elastic: +1 every time the members change
         self.schedule = sorted((dict(f) for f in config.faults), key=lambda f: f["after_step"])
         self.backend = ""
-        # The warm pool of a run that restarts from checkpoints: one spare process per
-        # rank, started once a generation is up, taken by the next restart.
-        self.spares: list[processes.Spare] = []
-        self._spares_closed = False
-        self._filling = False
+        self.pool = WarmPool(config.world_size if self.policy.name == "restart" else 0,
+                             self.config.to_dict, f"distlab-{run_id}", self.lock)
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -100,11 +98,11 @@ class RunSupervisor:
             try:
                 self.backend, self.devices = resolve_backend(self.config.backend,
                                                              self.config.world_size)
-                self._t0 = time.monotonic()
+                self.t0 = time.monotonic()
                 self.emit([runreport.run_started(self)])
                 self.spawn_generation()
             except Exception as exc:
-                self.retire_spares()
+                self.pool.retire()
                 self.teardown()
                 self._finish("failed", causes.of_exception("start_failed", exc))
                 raise
@@ -112,72 +110,11 @@ class RunSupervisor:
 
     def spawn_generation(self) -> None:
         """Start one process per rank in a fresh process group (again, after a restart)."""
-        self.store = processes.new_store(self.config.world_size, self.config.timeout_s)
-        self.workers = []
-        for rank in range(self.config.world_size):
-            w = None
-            while w is None and self.spares:  # a spare of the warm pool, if there is one
-                w = processes.assign(self.spares.pop(0), self._spec(rank, self.store.port),
-                                     self.generation)
-            self.workers.append(w or self._spawn(rank, self.store.port))
-        for w in self.workers:
-            processes.start_reader(w, self._inbox, f"run-{self.run_id}-read{w.rank}")
+        spawning.spawn_generation(self)
 
     def add_worker(self, rank: int, regroup: dict[str, Any]) -> WorkerHandle:
         """Elastic: a new process for ``rank`` that joins the group ``regroup`` names."""
-        newcomer = self._spawn(rank, regroup["store_port"], regroup=regroup)
-        newcomer.joining = True
-        self.workers[rank] = newcomer
-        processes.start_reader(newcomer, self._inbox,
-                               f"run-{self.run_id}-read{rank}g{self.group_generation}")
-        return newcomer
-
-    def _spec(self, rank: int, port: int,
-              regroup: dict[str, Any] | None = None) -> WorkerSpec:
-        return WorkerSpec(rank=rank, world_size=self.config.world_size,
-                          config=self.config.to_dict(), backend=self.backend,
-                          device=self.devices[rank], store_host=processes.STORE_HOST,
-                          store_port=port, t0=self._t0,
-                          checkpoint_dir=(str(self.checkpoint_dir)
-                                          if self.checkpoint_dir else None),
-                          resume=self.resume, control_seq=self._control_seq,
-                          paused=self.paused, regroup=regroup)
-
-    def _spawn(self, rank: int, port: int,
-               regroup: dict[str, Any] | None = None) -> WorkerHandle:
-        spec = self._spec(rank, port, regroup)
-        return processes.spawn(spec, f"distlab-{self.run_id}-rank{rank}", self.generation)
-
-    # ------------------------------------------------------------------ warm pool
-    def _want_spares(self) -> bool:
-        """A run that restarts from checkpoints keeps one spare per rank, started once
-        every worker of the generation is up (not competing with their start-up)."""
-        return (self.policy.name == "restart" and not self._spares_closed
-                and not self._filling and len(self.spares) < self.config.world_size
-                and all(w.status == "running" for w in self.workers))
-
-    def _fill_spares(self) -> None:
-        """On its own thread: forking takes a few ms a process, the monitor goes on."""
-        try:
-            while True:
-                with self.lock:
-                    if self._spares_closed or len(self.spares) >= self.config.world_size:
-                        return
-                spare = processes.spawn_spare(
-                    self.config.to_dict(), f"distlab-{self.run_id}-spare{len(self.spares)}")
-                with self.lock:
-                    if self._spares_closed:  # the run ended meanwhile: no orphan
-                        processes.retire([spare])
-                        return
-                    self.spares.append(spare)
-        finally:
-            self._filling = False
-
-    def retire_spares(self) -> None:
-        with self.lock:
-            self._spares_closed = True
-            spares, self.spares = self.spares, []
-        processes.retire(spares)
+        return spawning.add_worker(self, rank, regroup)
 
     def control(self, action: str, pace: float | None = None) -> None:
         """Relay a user's control action to every rank (they agree on it per step)."""
@@ -201,8 +138,8 @@ class RunSupervisor:
 
     def send_control(self, message: dict[str, Any]) -> None:
         """Number a control message and send it to every rank (they agree on it)."""
-        self._control_seq += 1
-        message = {**message, "seq": self._control_seq}
+        self.control_seq += 1
+        message = {**message, "seq": self.control_seq}
         for w in self.workers:
             if w.status in ("starting", "running"):
                 # OSError: that worker is dying; the monitor reports it.
@@ -233,7 +170,7 @@ class RunSupervisor:
             if self.outcome.error is None:
                 self.outcome.status, self.outcome.error = status, reason or ABANDONED
         processes.kill_all(self.workers)
-        self.retire_spares()
+        self.pool.retire()
 
     @property
     def finished(self) -> bool:
@@ -251,7 +188,7 @@ class RunSupervisor:
                 break
             self.policy.apply(self)
         runreport.blame_failure(self)
-        self.retire_spares()
+        self.pool.retire()
         self.teardown()
         self._finish(*runreport.final_status(self))
 
@@ -282,7 +219,7 @@ class RunSupervisor:
             wait = POLL_S if settle_until is None else min(
                 POLL_S, max(0.0, settle_until - time.monotonic()))
             try:
-                w, batch = self._inbox.get(timeout=wait)
+                w, batch = self.inbox.get(timeout=wait)
             except queue.Empty:
                 continue
             if w.generation != self.generation:
@@ -309,10 +246,7 @@ class RunSupervisor:
                 runreport.observe(self, w, message)
         if events:
             self.emit(events)
-        if self._want_spares():
-            self._filling = True
-            threading.Thread(target=self._fill_spares, daemon=True,
-                             name=f"run-{self.run_id}-spares").start()
+        self.pool.refill_if_needed(self.workers)
         if self.schedule:
             faultinject.fire_scheduled(self, max((e["step"] for e in events
                                                   if e["type"] == "step"), default=0))
@@ -329,7 +263,7 @@ class RunSupervisor:
         return [w for w in self.workers if w.status != "left"]
 
     def now(self) -> float:
-        return time.monotonic() - self._t0
+        return time.monotonic() - self.t0
 
     def emit(self, events: list[dict[str, Any]]) -> None:
         with self.lock:

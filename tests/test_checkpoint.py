@@ -160,19 +160,19 @@ def test_a_restart_takes_its_processes_from_the_warm_pool_and_leaves_none_behind
                        recovery="restart", pace=40.0)
     run = _Run(config, at_step=3)
     assert run.reached.wait(30)
-    _wait_for(lambda: len(run.sup.spares) == 3)
-    pool = [s.process.pid for s in run.sup.spares]
+    _wait_for(lambda: len(run.sup.pool.spares) == 3)
+    pool = [s.process.pid for s in run.sup.pool.spares]
     run.sup.inject("kill", 1)
     _wait_for(lambda: sum(e["type"] == "recovery" for e in run.log) == 1)
     _wait_for(lambda: len(worker_pids(run.log)) == 6)
     assert sorted(worker_pids(run.log)[3:]) == sorted(pool)  # the new generation = the pool
-    _wait_for(lambda: len(run.sup.spares) == 3)  # and the next pool is ready
-    unused = [s.process.pid for s in run.sup.spares]
+    _wait_for(lambda: len(run.sup.pool.spares) == 3)  # and the next pool is ready
+    unused = [s.process.pid for s in run.sup.pool.spares]
     assert not set(unused) & set(pool)
     run.sup.stop()
     assert run.sup.wait(60)
     assert run.log[-1]["status"] == "stopped", run.log[-1]["error"]
-    assert run.sup.spares == []
+    assert run.sup.pool.spares == []
     assert wait_all_dead(worker_pids(run.log) + unused) == []
 
 
@@ -180,7 +180,7 @@ def test_runs_that_do_not_restart_keep_no_spares() -> None:
     run = _Run(RunConfig(workers=2, steps=30, pace=40.0), at_step=3)
     assert run.reached.wait(30)
     assert run.sup.wait(60)
-    assert run.sup.spares == [] and run.sup._filling is False
+    assert run.sup.pool.spares == [] and run.sup.pool.filling is False
 
 
 def test_recovery_needs_checkpoints() -> None:

@@ -81,19 +81,19 @@ def test_a_crashing_worker_fails_the_run_and_takes_the_others_down() -> None:
 
 
 def test_a_failed_start_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch) -> None:
-    import engine.supervisor as sup_mod
+    import engine.spawning as spawning
 
     spawned: list[int] = []
-    real_spawn = sup_mod.RunSupervisor._spawn
+    real_spawn = spawning._spawn
 
-    def spawn_then_break(self, rank, port):  # type: ignore[no-untyped-def]
+    def spawn_then_break(sup, rank, port):  # type: ignore[no-untyped-def]
         if rank == 2:
             raise OSError("simulated: cannot start rank 2")
-        handle = real_spawn(self, rank, port)
+        handle = real_spawn(sup, rank, port)
         spawned.append(handle.pid)
         return handle
 
-    monkeypatch.setattr(sup_mod.RunSupervisor, "_spawn", spawn_then_break)
+    monkeypatch.setattr(spawning, "_spawn", spawn_then_break)
     log: list[dict] = []
     sup = RunSupervisor(RunConfig(workers=4, steps=10), run_id="failstart",
                         on_events=log.extend)
