@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 import urllib.request
 
 import pytest
@@ -366,7 +367,11 @@ def test_qsgd_with_error_feedback_shows_bytes_residual_and_baseline(
         "document.querySelector('[data-testid=compression-panel]').hidden === false",
         timeout=30_000,
     )
-    # first the uncompressed baseline at full speed, then the compressed run
+    # first the uncompressed baseline at full speed, then the compressed run (the page may
+    # draw before this process has been handed the second response: wait for it)
+    deadline = time.monotonic() + 30
+    while len(created) < 2 and time.monotonic() < deadline:
+        pg.wait_for_timeout(50)  # lets Playwright deliver the pending response events
     assert len(created) == 2, created
     base, run = created
     bo, ro = base["config"]["options"], run["config"]["options"]
