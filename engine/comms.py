@@ -196,6 +196,28 @@ class Comms:
         self._account(elapsed_ms, sent=num_bytes, recv=0)
         self._message(op, dst, num_bytes, elapsed_ms, step=step)
 
+    def post_send(self, tensor: torch.Tensor, dst: int, *, tag: int, op: str,
+                  chunk: int | None = None) -> dist.Work:
+        """Start sending ``tensor`` to ``dst`` and return at once; the caller waits on the
+        returned request before it changes ``tensor`` (a pipeline stage sends on while it
+        computes, and two neighbours that send to each other cannot deadlock). Counted
+        when posted; its time is the caller's wait on the request."""
+        request = dist.isend(tensor.contiguous(), dst=dst, tag=tag)
+        num_bytes = tensor.numel() * tensor.element_size()
+        self._account(0.0, sent=num_bytes, recv=0)
+        self._message(op, dst, num_bytes, 0.0, chunk=chunk)
+        return request
+
+    def announce(self, tensor: torch.Tensor, src: int) -> None:
+        """Control plane: a few values from ``src`` to every rank (a pipeline's loss,
+        known only to its last stage). Waiting for it is ``wait_ms``; its bytes are not
+        training traffic."""
+        if self.topo.world_size == 1:
+            return
+        start = time.perf_counter()
+        dist.broadcast(tensor, src=src)
+        self.stats.wait_ms += (time.perf_counter() - start) * 1e3
+
     def recv(self, tensor: torch.Tensor, src: int | None = None, *, tag: int,
              timeout: timedelta | None = None, traffic: bool = True) -> None:
         """Receive into ``tensor`` from ``src`` — or from whichever rank sends first when

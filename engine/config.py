@@ -40,6 +40,9 @@ MIN_TIMEOUT_S = 2.0
 MAX_TIMEOUT_S = 120.0
 MAX_LINK_OVERRIDES = 64
 RECOVERIES = ("none", "restart", "shrink", "continue")
+MODELS = ("mlp", "transformer")
+POINT_DATASETS = ("spirals", "moons", "blobs")  # engine/data.py generates them
+TEXT_DATASETS = ("text-en", "text-zh")  # engine/corpus/, read by engine/data.py
 
 # Stored configs from before strategy options moved under ``options`` (schema 1):
 # these flat fields belonged to a strategy. ``migrate`` moves them.
@@ -73,9 +76,14 @@ class RunConfig:
     pace: float | None = number(None, MIN_PACE, MAX_PACE, nullable=True, label="Pace",
                                 help="Steps per second, coordinated across ranks; null runs "
                                      "at full speed.")
-    model: str = choice("mlp", ("mlp",), label="Model", help="Model architecture.")
-    dataset: str = choice("spirals", ("spirals", "moons", "blobs"), label="Data set",
-                          help="Synthetic 2-D data set, generated from the seed.")
+    model: str = choice("mlp", MODELS, label="Model",
+                        help="mlp: a small MLP on 2-D points (the page draws its decision "
+                             "boundary); transformer: a tiny character-level GPT on text "
+                             "(the page shows what it writes).")
+    dataset: str = choice("spirals", (*POINT_DATASETS, *TEXT_DATASETS), label="Data set",
+                          help="2-D points generated from the seed (for the mlp), or a "
+                               "text shipped with DistLab, English or Chinese (for the "
+                               "transformer).")
     backend: str = choice("auto", ("auto", "gloo", "nccl"), label="Backend",
                           help="gloo (CPU), nccl (one GPU per worker) or auto.")
     detail: bool = flag(False, label="Per-message events",
@@ -120,6 +128,15 @@ class RunConfig:
                                help="Size of the synthetic data set.")
     hidden: int = integer(32, 1, 1024, label="Hidden width",
                           help="Width of the MLP's two hidden layers.")
+    d_model: int = integer(64, 8, 256, label="Model width (d_model)",
+                           help="Transformer: width of every token's vector.")
+    layers: int = integer(4, 1, 16, label="Transformer blocks",
+                          help="Transformer: how many blocks (attention + MLP).")
+    heads: int = integer(4, 1, 16, label="Attention heads",
+                         help="Transformer: heads per attention layer (divides d_model).")
+    context: int = integer(64, 4, 256, label="Context (characters)",
+                           help="Transformer: characters it reads to predict the next one; "
+                                "one sample is one such window of the text.")
     timeout_s: float = number(10.0, MIN_TIMEOUT_S, MAX_TIMEOUT_S, label="Timeout (s)",
                               help="A collective waiting longer than this fails the run.")
     boundary_every: int | None = integer(None, 1, MAX_STEPS, nullable=True,
@@ -141,6 +158,7 @@ class RunConfig:
             raise ValueError(f"workers: strategy '{self.strategy}' runs with "
                              f"{low if low == high else f'{low} to {high}'} worker(s) "
                              f"(got {self.workers})")
+        self._check_model(spec)
         self._check_recovery(spec)
         self._check_network()
         check_int("straggler_rank", self.straggler_rank, 0, self.workers - 1)
@@ -150,6 +168,19 @@ class RunConfig:
                 f"({self.workers * self.batch_size}) so every rank has a full batch")
         spec.check(self)
         check_schedule(self, spec)
+
+    def _check_model(self, spec: registry.StrategySpec) -> None:
+        if self.model not in spec.models:
+            raise ValueError(f"model '{self.model}': the {spec.name} strategy trains "
+                             f"{' or '.join(spec.models)}")
+        text = self.dataset in TEXT_DATASETS
+        if text != (self.model == "transformer"):
+            raise ValueError(
+                f"dataset '{self.dataset}': the {self.model} learns from "
+                + ("text: choose text-en or text-zh" if self.model == "transformer"
+                   else "2-D points: choose spirals, moons or blobs"))
+        if self.model == "transformer" and self.d_model % self.heads:
+            raise ValueError(f"heads ({self.heads}) must divide d_model ({self.d_model})")
 
     def _check_recovery(self, spec: registry.StrategySpec) -> None:
         why_not = spec.why_not("recovery", self.recovery, self.opts)
@@ -247,6 +278,8 @@ def config_schema() -> dict[str, Any]:
     return {"fields": describe(RunConfig),
             "strategy": {"default": RunConfig.__dataclass_fields__["strategy"].default,
                          "choices": list(registry.names())},
+            # Which data sets each model learns from (the form offers only those).
+            "datasets": {"mlp": list(POINT_DATASETS), "transformer": list(TEXT_DATASETS)},
             "limits": {
         "max_workers": MAX_WORKERS, "max_servers": MAX_SERVERS, "max_steps": MAX_STEPS,
         "max_link_overrides": MAX_LINK_OVERRIDES}}

@@ -1,7 +1,10 @@
-"""Seeded synthetic 2-D data sets, and which samples each rank trains on at each step.
+"""Seeded data sets, and which samples each rank trains on at each step.
 
-Nothing is downloaded: the points are generated from the seed, so every rank (and the
-one-process reference in the tests) rebuilds exactly the same data set on its own.
+Two kinds: synthetic 2-D points (spirals, moons, blobs) for the MLP, whose decision
+boundary the page draws, and text (``text-en``, ``text-zh``: ``engine/corpus/``, shipped
+with DistLab) for the tiny transformer, one sample being a window of characters and its
+next characters. Nothing is downloaded: every rank (and the one-process reference in the
+tests) rebuilds exactly the same data set from the seed on its own.
 
 Sampling follows PyTorch's ``DistributedSampler``: every epoch one seeded order of all
 samples, dealt out among the ranks (``batch_indices``), so the ranks' batches are
@@ -13,10 +16,14 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import torch
 
 EXTENT_MARGIN = 0.3
+CORPUS_DIR = Path(__file__).parent / "corpus"
+CORPUS_FILES = {"text-en": "en.txt", "text-zh": "zh.txt"}  # RunConfig's TEXT_DATASETS
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +31,7 @@ class Dataset:
     name: str
     x: torch.Tensor  # (n, 2) float32
     y: torch.Tensor  # (n,) int64 labels in {0, 1}
+    kind = "points"
 
     @property
     def num_classes(self) -> int:
@@ -35,7 +43,56 @@ class Dataset:
         return (xmin, xmax, ymin, ymax)
 
 
-def make_dataset(name: str, num_samples: int, seed: int) -> Dataset:
+@dataclass(frozen=True, slots=True)
+class TextDataset:
+    """Windows of a text: sample i is ``context`` characters (``x[i]``) and the same
+    window shifted by one (``y[i]``), so the model learns to predict each next character."""
+
+    name: str
+    text: str
+    vocab: str  # every character of the text, sorted: token id = position here
+    x: torch.Tensor  # (n, context) int64 token ids
+    y: torch.Tensor  # (n, context) int64: the next character of each position
+    kind = "text"
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.vocab)
+
+    def encode(self, text: str) -> torch.Tensor:
+        index = {c: i for i, c in enumerate(self.vocab)}
+        return torch.tensor([index[c] for c in text], dtype=torch.long)
+
+    def decode(self, ids: torch.Tensor) -> str:
+        return "".join(self.vocab[i] for i in ids.tolist())
+
+
+def read_corpus(name: str) -> str:
+    return (CORPUS_DIR / CORPUS_FILES[name]).read_text(encoding="utf-8").strip()
+
+
+def make_text_dataset(name: str, num_samples: int, seed: int, context: int) -> TextDataset:
+    text = read_corpus(name)
+    if len(text) <= context + 1:
+        raise ValueError(f"context ({context}) must be shorter than the text ({len(text)})")
+    vocab = "".join(sorted(set(text)))
+    ids = TextDataset(name, text, vocab, torch.empty(0), torch.empty(0)).encode(text)
+    # Windows start at seeded random places: more samples than places simply repeat some.
+    gen = torch.Generator().manual_seed(seed)
+    starts = torch.randint(0, len(ids) - context, (num_samples,), generator=gen)
+    window = starts[:, None] + torch.arange(context)
+    return TextDataset(name, text, vocab, ids[window], ids[window + 1])
+
+
+def dataset_for(config: Any) -> Dataset | TextDataset:
+    """The run's data set (``config.dataset``), the same on every rank."""
+    return make_dataset(config.dataset, config.num_samples, config.seed, config.context)
+
+
+def make_dataset(name: str, num_samples: int, seed: int, context: int = 64
+                 ) -> Dataset | TextDataset:
+    if name in CORPUS_FILES:
+        return make_text_dataset(name, num_samples, seed, context)
     gen = torch.Generator().manual_seed(seed)
     makers = {"spirals": _spirals, "moons": _moons, "blobs": _blobs}
     if name not in makers:

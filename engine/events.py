@@ -36,8 +36,9 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "num_params": "int: model parameters per replica",
         "schema_version": "int",
         "strategy": "str",
-        "dataset": "object: name, num_classes, extent [xmin,xmax,ymin,ymax], "
-        "points [[x, y, label, shard_rank], ...]",
+        "dataset": "object: name, kind (points | text), num_classes; points: extent "
+        "[xmin,xmax,ymin,ymax], points [[x, y, label, shard_rank], ...]; text: chars (its "
+        "length), excerpt (its beginning)",
         "network": "object | null: the modelled network (name, latency_us, bandwidth_gbps, "
         "links); null when only wall time is measured",
     },
@@ -73,6 +74,11 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "read_version": "int (parameter server): version read from server 0",
         "read_versions": "list (parameter server): version read from each server",
         "events_dropped": "int: events this rank could not queue so far",
+        "schedule": "list (pipeline): the passes this stage ran, [kind F|B, micro-batch, "
+        "start s, end s] on the run's clock, in order",
+        "stage": "int (pipeline): the stage this process is",
+        "in_flight_peak": "int (pipeline): most micro-batches whose activations it held",
+        "activation_bytes_peak": "int (pipeline): most bytes autograd held for backward",
         "skipped": "bool (optional): the update was skipped because a gradient was NaN",
         "slow_factor": "float (optional): > 1 while a 'slow' fault slows this rank",
         "payload_bytes": "int (only with compression): size of this rank's encoded gradient",
@@ -133,6 +139,12 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "refused": "list: newer checkpoints refused (truncated or tampered), with why",
         "members": "list (shrink, rejoin, continue): the ranks still in the run (for shrink "
         "and rejoin in group-rank order)",
+    },
+    "sample": {
+        "prompt": "str: the beginning of the text the transformer continues",
+        "text": "str: what it wrote after the prompt (greedy: the same model always writes "
+        "the same). About once a second at a human pace, ~10 per run at full speed, and at "
+        "the first and last step",
     },
     "boundary": {
         "grid": "object: nx, ny, extent, d8 (ny*nx P(class 1) × 255 as bytes, row-major "

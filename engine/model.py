@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Any
 
 import torch
 from torch import nn
 
+from engine.transformer import TinyGPT
+
+
+def model_for(config: Any, num_classes: int) -> nn.Module:
+    """The run's model (``config.model``), seeded: every rank builds the same weights.
+    ``num_classes``: the data set's classes (2 for points, the vocabulary for text)."""
+    if config.model == "transformer":
+        torch.manual_seed(config.seed)
+        return TinyGPT(vocab=num_classes, context=config.context, d_model=config.d_model,
+                       layers=config.layers, heads=config.heads)
+    return build_model(config.model, config.hidden, config.seed)
+
 
 def build_model(name: str, hidden: int, seed: int) -> nn.Module:
-    """A seeded model: every rank that calls this with the same seed gets the same weights."""
+    """The seeded MLP on 2-D points: every rank that calls this with the same seed gets
+    the same weights."""
     if name != "mlp":
         raise ValueError(f"unknown model {name!r}")
     torch.manual_seed(seed)

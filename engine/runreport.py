@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from engine import data as datasets
 from engine.causes import Cause, make
 from engine.events import SCHEMA_VERSION, make_event
-from engine.model import build_model, num_params
+from engine.model import model_for, num_params
 from engine.network import build_network
 from engine.processes import WorkerHandle
 
@@ -35,8 +35,8 @@ class Outcome:
 
 def run_started(sup: RunSupervisor) -> dict[str, Any]:
     config = sup.config
-    dataset = datasets.make_dataset(config.dataset, config.num_samples, config.seed)
-    model = build_model(config.model, config.hidden, config.seed)
+    dataset = datasets.dataset_for(config)
+    model = model_for(config, dataset.num_classes)
     network = build_network(config.network, world_size=config.world_size,
                             latency_us=config.latency_us,
                             bandwidth_gbps=config.bandwidth_gbps, links=config.links)
@@ -46,11 +46,20 @@ def run_started(sup: RunSupervisor) -> dict[str, Any]:
         backend=sup.backend, num_params=num_params(model),
         schema_version=SCHEMA_VERSION, strategy=config.strategy,
         network=network.describe() if network else None,
-        dataset={"name": dataset.name, "num_classes": dataset.num_classes,
-                 "extent": [round(v, 4) for v in dataset.extent()],
-                 "points": datasets.points_for_ui(dataset, config.workers, config.seed,
-                                                  rank_offset=config.num_servers)},
+        dataset=describe_dataset(dataset, config),
     )
+
+
+def describe_dataset(dataset: datasets.Dataset | datasets.TextDataset, config: Any
+                     ) -> dict[str, Any]:
+    """What the page draws of the data: the points and who trains on them, or the text."""
+    if isinstance(dataset, datasets.TextDataset):
+        return {"name": dataset.name, "kind": "text", "num_classes": dataset.num_classes,
+                "chars": len(dataset.text), "excerpt": dataset.text[:160]}
+    return {"name": dataset.name, "kind": "points", "num_classes": dataset.num_classes,
+            "extent": [round(v, 4) for v in dataset.extent()],
+            "points": datasets.points_for_ui(dataset, config.workers, config.seed,
+                                             rank_offset=config.num_servers)}
 
 
 def observe(sup: RunSupervisor, w: WorkerHandle, event: dict[str, Any]) -> None:

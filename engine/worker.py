@@ -42,12 +42,13 @@ from engine.control import ControlState, Regroup, StepGate
 from engine.events import make_event
 from engine.model import (
     boundary_grid,
-    build_model,
     flat_params,
     load_flat,
+    model_for,
     param_fingerprint,
 )
 from engine.network import build_network
+from engine.sampling import write_sample, writing_due
 from engine.strategies.base import WorkerContext, step_phases
 from engine.topology import Topology
 
@@ -163,13 +164,14 @@ def _read_control(conn: Connection, control: ControlState) -> None:
         control.receive(message)
 
 
-Prepared = tuple[datasets.Dataset, torch.nn.Module]  # a spare's data set and model
+# A spare's data set and model, built before it is needed.
+Prepared = tuple[datasets.Dataset | datasets.TextDataset, torch.nn.Module]
 
 
 def _prepare(config: RunConfig) -> Prepared:
     """The run's data set and initial model: the same on every rank (seeded), on the CPU."""
-    return (datasets.make_dataset(config.dataset, config.num_samples, config.seed),
-            build_model(config.model, config.hidden, config.seed))
+    dataset = datasets.dataset_for(config)
+    return dataset, model_for(config, dataset.num_classes)
 
 
 def spare_main(config_dict: dict[str, Any], events_conn: Connection,
@@ -254,7 +256,8 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
         announce(group)
         if config.spec.loop == "own":  # e.g. the parameter server: no lock step
             group.strategy.run(group.ctx, _Runtime(
-                sender, StepGate(control), control, dataset.extent(),
+                sender, StepGate(control), control,
+                dataset.extent() if dataset.kind == "points" else None,
                 checkpoint_dir=spec.checkpoint_dir, resumed=spec.resume is not None,
                 resume_until=(spec.resume or {}).get("until")))
             return
@@ -322,7 +325,11 @@ class _Trainer:
         self.dataset, self.model = dataset, model
         self.done = 0
         self.step_now = 0
-        self.extent = dataset.extent()
+        # What the leader shows of a whole model: the MLP's decision boundary over the
+        # points, or the transformer's writing (when no process holds the whole model,
+        # the strategy shows it itself).
+        self.extent = dataset.extent() if dataset.kind == "points" else None
+        self.writes = config.model == "transformer" and config.spec.replicas
 
     def join(self, members: list[int], store_port: int,
              generation: int | None = None) -> _Group:
@@ -355,7 +362,8 @@ class _Trainer:
                       network=network, link_faults=self.control)
         ctx = WorkerContext(config=config, topo=topo, comms=comms, model=self.model,
                             data=self.dataset, data_rank=data_rank, data_world=data_world,
-                            control=self.control, emit=self.sender.emit)
+                            control=self.control, emit=self.sender.emit,
+                            clock=self.sender.now)
         strategy = config.spec.implementation()
         strategy.setup(ctx)  # rank 0 broadcasts its parameters: every replica equal
         comms.take_stats()  # set-up traffic (the initial broadcast) is not step 1's
@@ -406,7 +414,9 @@ class _Trainer:
             stats = comms.take_stats()
             self.done = step
             extra = result.extra or {}
-            checksum, digest = param_fingerprint(model)
+            # This process's parameters: the whole model, or the part a strategy that
+            # splits the model kept (it sets ``ctx.model`` to its part).
+            checksum, digest = param_fingerprint(group.ctx.model)
             phases = step_phases(*(result.phases or [
                 ("wait", stats.wait_ms), ("compute", result.compute_ms),
                 ("emulated", extra.get("emulated_ms", 0.0)), ("comm", stats.comm_ms)]))
@@ -423,10 +433,14 @@ class _Trainer:
                 t_start=round(t_start - stats.wait_ms / 1e3, 6),
                 events_dropped=sender.dropped, phases=phases, **extra,
             )
-            if topo.is_leader and _boundary_due(config, self.control, step):
+            if topo.is_leader and self.extent and _boundary_due(config, self.control, step):
                 sender.emit("boundary", rank=rank, step=step,
                             grid=boundary_grid(model, self.extent))
-            if (topo.is_leader and spec.checkpoint_dir and config.checkpoint_every
+            if topo.is_leader and self.writes and writing_due(config, step):
+                sender.emit("sample", rank=rank, step=step,
+                            **write_sample(model, self.dataset, config.context))
+            if (topo.is_leader and config.spec.replicas and spec.checkpoint_dir
+                    and config.checkpoint_every
                     and step % config.checkpoint_every == 0):
                 # Replicas are identical, so the leader's copy is the run's state.
                 started = time.perf_counter()
@@ -444,7 +458,7 @@ class _Runtime:
     sender: EventSender
     gate: StepGate
     control: ControlState
-    extent: tuple[float, float, float, float]
+    extent: tuple[float, float, float, float] | None  # None: the data is not 2-D points
     checkpoint_dir: str | None = None  # where a server keeps its checkpoints and log
     resumed: bool = False  # restarted after a crash: rebuild state instead of starting over
     resume_until: int | None = None  # rebuild no further than this version (sync servers)

@@ -40,6 +40,8 @@ class WorkerContext:
     data_world: int  # how many workers share each global batch
     control: ControlState  # the user's controls, and faults aimed at this rank
     emit: Callable[..., None]  # emit(type, **fields): an event from a strategy
+    clock: Callable[[], float] = time.monotonic
+    """Seconds on the run's clock (events' ``t``): the same on every process of the run."""
 
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         """This rank's part of step ``step``'s global batch (``engine/data.py``)."""
@@ -84,10 +86,16 @@ class LoopStrategy(Protocol):
     def run(self, ctx: WorkerContext, runtime: Any) -> None: ...
 
 
+def loss_of(output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over every prediction: one per sample (the MLP's class), or one
+    per position of every window (the transformer's next character)."""
+    return F.cross_entropy(output.flatten(0, -2), y.flatten())
+
+
 def local_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """Forward and backward on one batch; leaves the mean-loss gradient in ``p.grad``."""
     model.zero_grad(set_to_none=False)
-    loss = F.cross_entropy(model(x), y)
+    loss = loss_of(model(x), y)
     loss.backward()
     return float(loss.detach())
 

@@ -193,6 +193,7 @@ SPEC = StrategySpec(
     implementation=DataParallelNaive,
     options=DataParallelOptions,
     workers=(1, 8),
+    models=("mlp", "transformer"),
     faults={"kill": None, "freeze": None, "slow": None, "corrupt": None, "rejoin": None,
             "delay": None,
             "drop": Needs({"allreduce": ("ring", "tree", "naive")},

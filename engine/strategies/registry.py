@@ -22,6 +22,7 @@ BUILTIN = (
     "engine.strategies.single",
     "engine.strategies.data_parallel",
     "engine.strategies.parameter_server",
+    "engine.strategies.pipeline",
 )
 PLUGINS_ENV = "DISTLAB_STRATEGIES"
 _specs: dict[str, StrategySpec] | None = None

@@ -40,5 +40,6 @@ SPEC = StrategySpec(
              "zh": "单个进程独自训练：分布式运行与之对照的基准。"},
     implementation=SingleProcess,
     workers=(1, 1),
+    models=("mlp", "transformer"),
     views=("loss", "boundary", "timeline"),
 )

@@ -96,6 +96,12 @@ class StrategySpec:
     loop: Literal["step", "own"] = "step"
     options: type = _NoOptions
     workers: tuple[int, int] = (1, 8)
+    models: tuple[str, ...] = ("mlp",)
+    """The models (``RunConfig.model``) it can train."""
+    replicas: bool = True
+    """Every worker holds the whole model (the leader's copy is the run's: its decision
+    boundary, its writing, its checkpoint). False when the model is split across the
+    processes (pipeline, tensor parallelism): the strategy reports and saves it itself."""
     roles: Callable[[Any, int], list[str]] = _all_workers
     """``roles(opts, workers)``: the role of every process, by process rank."""
     faults: dict[str, Needs | None] = field(default_factory=dict)
@@ -173,6 +179,7 @@ class StrategySpec:
             "name": self.name, "title": self.title, "summary": self.summary,
             "loop": self.loop, "options": describe(self.options),
             "workers": {"min": self.workers[0], "max": self.workers[1]},
+            "models": list(self.models), "replicas": self.replicas,
             "roles": sorted(set(self.roles(self.parse_options({}), self.workers[1]))),
             "faults": needs(self.faults), "recoveries": needs(self.recoveries),
             "views": list(self.views), "events": self.events,

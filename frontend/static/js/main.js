@@ -14,6 +14,7 @@ import { registerStrategies } from "./strategies/index.js";
 import { syncArticle } from "./views/article.js";
 import { baselineConfigOf, createOverlay, overlayLabel, rememberBaseline, storedBaselines } from "./views/baseline.js";
 import { createBoundary } from "./views/boundary.js";
+import { createSampleView } from "./views/sample.js";
 import { createLossChart, wireLossCard } from "./views/charts.js";
 import { createCompareView } from "./views/compare.js";
 import { createControls } from "./views/controls.js";
@@ -107,6 +108,7 @@ const faultMenu = createFaultMenu({
   },
 });
 const boundary = createBoundary($("boundary"), $("boundary-note"), $("boundary-legend"));
+const sampleView = createSampleView({ card: $("sample-card"), promptEl: $("sample-prompt"), textEl: $("sample-text"), noteEl: $("sample-note") });
 const overlay = createOverlay({ b: app.baseline, chart, chartEl: $("loss-chart"), viewState: () => player.viewState });
 
 const controls = createControls({
@@ -204,7 +206,10 @@ function render(state, info) {
   faultMenu.sync(isLive(currentStatus()));
   chart.render(state);
   timeline.render(state);
+  // The boundary is drawn over 2-D points; a text-trained model shows its writing instead.
+  $("boundary-card").hidden = !!state.dataset && state.dataset.kind === "text";
   boundary.render(state);
+  sampleView.render(state);
   tailPanel.render(state);
   renderNarration(state, info);
   playerBar.render(info);
@@ -389,6 +394,7 @@ onLangChange(() => {
   controls.renderRuns(app.runs, app.runId, app.compareId);
   playerBar.localize();
   boundary.invalidate();
+  sampleView.invalidate();
   chart.render(player.viewState);
   strategyViews.relocalize();
   tailPanel.invalidate();

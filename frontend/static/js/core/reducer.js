@@ -71,6 +71,7 @@ export function initialState() {
     lastSeq: 0,
     t: 0,
     boundary: null, // {step, t, grid}
+    sample: null, // {step, t, prompt, text, rank}: what the transformer wrote
     ...initialComm(),
     pace: undefined,
     lastControl: null,
@@ -196,6 +197,13 @@ function boundary(state, base, event, seq) {
   return { ...base, boundary: { step: event.step ?? 0, t: event.t, grid: event.grid, rank: event.rank ?? null } };
 }
 
+/** What the transformer wrote, as of a step (the newest step is kept). */
+function sample(state, base, event) {
+  if (typeof event.text !== "string") return base;
+  if (state.sample && isNum(event.step) && state.sample.step > event.step) return base;
+  return { ...base, sample: { step: event.step ?? 0, t: event.t, prompt: event.prompt || "", text: event.text, rank: event.rank ?? null } };
+}
+
 /** pause / resume / step / stop / set_pace, as the supervisor applied it. */
 function control(state, base, event, seq) {
   const action = event.action;
@@ -253,6 +261,7 @@ const COMMON = new Map([
   ["step", stepDone],
   ["comm", applyComm],
   ["boundary", boundary],
+  ["sample", sample],
   ["control", control],
   ["run_finished", runFinished],
   ["fault", applyFault],

@@ -10,12 +10,14 @@
 let strategies = [];
 let fields = [];
 let limits = {};
+let datasets = {};
 
 /** Replace the store (boot, or a test with hand-made specs). */
 export function setSpecs(strategyList, configSchema) {
   strategies = Array.isArray(strategyList) ? strategyList : [];
   fields = Array.isArray(configSchema && configSchema.fields) ? configSchema.fields : [];
   limits = (configSchema && configSchema.limits) || {};
+  datasets = (configSchema && configSchema.datasets) || {};
 }
 
 /** Fetch both documents (`request` is api.request); {ok, status, data} of the first failure. */
@@ -32,6 +34,8 @@ export const strategySpec = (name) => strategies.find((s) => s.name === name) ||
 export const commonFields = () => fields;
 export const commonField = (name) => fields.find((f) => f.name === name) || null;
 export const configLimits = () => limits;
+/** The data sets a model learns from ({mlp: [spirals, …], transformer: [text-en, …]}), or null. */
+export const datasetsFor = (model) => datasets[model] || null;
 
 /** A text of the API ({en, zh}, or a plain string) in `lang`; English when it lacks one. */
 export function textIn(text, lang) {

@@ -58,6 +58,9 @@ export default {
     "card.timeline": "Timeline",
 
     "card.boundary": "Decision boundary",
+    "card.sample": "What the model writes",
+    "sample.asOf": "Greedy continuation of the text's first words by the model as of step {step} (the same model always writes the same).",
+    "sample.waiting": "The model writes after its first step.",
 
     "footer.measured": "Every number on this page was measured on a real torch.distributed process group.",
     "error.baseline": "The uncompressed baseline could not start: {msg}",
@@ -125,6 +128,9 @@ export default {
     "card.timeline": "时间线",
 
     "card.boundary": "决策边界",
+    "card.sample": "模型写出的文字",
+    "sample.asOf": "第 {step} 步的模型接着文本开头写下的内容（贪心解码：同一个模型总是写出同样的文字）。",
+    "sample.waiting": "模型在第一步之后开始写。",
 
     "footer.measured": "本页上的每个数字都来自一个真实的 torch.distributed 进程组的测量。",
     "error.baseline": "未压缩的基线无法启动：{msg}",

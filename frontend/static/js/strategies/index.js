@@ -7,8 +7,9 @@ import { registerCatalog } from "../core/i18n.js";
 import { registerStrategy } from "../core/registry.js";
 import dataParallel from "./data_parallel/index.js";
 import parameterServer from "./parameter_server/index.js";
+import pipeline from "./pipeline/index.js";
 
-export const FRONTENDS = [dataParallel, parameterServer];
+export const FRONTENDS = [dataParallel, parameterServer, pipeline];
 
 /** Register every frontend: its reducer slice, its words and its hooks (twice is harmless). */
 export function registerStrategies() {

@@ -64,7 +64,8 @@ export function createBoundary(canvas, noteEl, legendEl) {
   let heatStep = null;
 
   function render(state, { force = false } = {}) {
-    const ds = state.dataset;
+    // Only points have a boundary to draw (a text run's card is hidden: views/sample.js).
+    const ds = state.dataset && Array.isArray(state.dataset.points) ? state.dataset : null;
     const b = state.boundary;
     const box = canvas.getBoundingClientRect();
     const dpr = window.devicePixelRatio || 1;

@@ -14,6 +14,7 @@ import { createFieldErrors } from "./fielderrors.js";
 import { createLinksEditor, createScheduleEditor, shapeFault } from "./formrows.js";
 import {
   commonField,
+  datasetsFor,
   firstStrategy,
   formDefaults,
   fieldSpec,
@@ -46,6 +47,9 @@ export function createControls(cb) {
     strategy: $("f-strategy"),
     strategySummary: $("strategy-summary"),
     workers: $("f-workers"),
+    model: $("f-model"),
+    dataset: $("f-dataset"),
+    transformerRow: $("transformer-row"),
     steps: $("f-steps"),
     pace: $("f-pace"),
     fullSpeed: $("f-fullspeed"),
@@ -234,6 +238,7 @@ export function createControls(cb) {
       f.workers.value = String(lastWorkers);
     }
     f.workers.disabled = one;
+    syncModel(s);
     f.stragglerSection.hidden = !isDistributed(s);
     const strag = f.straggler.value;
     for (const el of f.stragglerSection.querySelectorAll("[data-straggler-for]")) {
@@ -255,6 +260,19 @@ export function createControls(cb) {
     renderDetailHint();
     renderStragglerSummary();
     renderFaultSummary();
+  }
+
+  /** Offer the models the strategy trains and the data sets the model learns from (the
+   *  others disabled; a choice that became impossible moves to the first allowed one). */
+  function syncModel(s) {
+    const allow = (sel, allowed) => {
+      if (!allowed || !allowed.length) return;
+      for (const o of sel.options) o.disabled = !allowed.includes(o.value);
+      if (!allowed.includes(sel.value)) sel.value = allowed[0];
+    };
+    allow(f.model, s.models);
+    allow(f.dataset, datasetsFor(f.model.value));
+    f.transformerRow.hidden = f.model.value !== "transformer";
   }
 
   /** The selected strategy's options section, with these values. */

@@ -5,6 +5,7 @@
 
 import { isNum, emptyLog, lowerBound } from "../../core/log.js";
 import { completeStep, isLockstep, optionsOf, ranksOf } from "../../core/selectors.js";
+import { frontendOf } from "../../core/registry.js";
 import { compressionOf } from "./compression.js";
 
 export const DP = "data_parallel";
@@ -20,6 +21,9 @@ export const COMM_OP_ORDER = ["reduce_scatter", "reduce", "all_reduce", "all_gat
  *  run (other than PowerSGD) all-gathers its encoded gradients over a hand-written ring. */
 export function runAlgo(state) {
   if (state.strategy === "single" || !isLockstep(state) || ranksOf(state).length < 2) return null;
+  // A strategy with a frontend of its own (a pipeline) runs no all-reduce of ours.
+  const own = frontendOf(state.strategy || (state.config && state.config.strategy));
+  if (own && own.name !== "data_parallel") return null;
   const c = compressionOf(state.config);
   if (c && c.gathered) return "ring";
   const a = optionsOf(state.config).allreduce || state.commAlgo || "builtin";

@@ -30,6 +30,7 @@ import {
 import { compressionOf } from "./compression.js";
 import { bez, createPackets, el, f1, linkKey, packetRadius } from "./packets.js";
 import { runAlgo } from "./slice.js";
+import { strategySpec } from "../../core/specs.js";
 
 const W = 400;
 const H = 400;
@@ -53,6 +54,9 @@ function toward(from, to, dist) {
 export function replicasBadge(state, ranks = ranksOf(state)) {
   const step = completeStep(state);
   if (state.finished && state.status === "failed") return { state: "failed", key: "badge.failed", params: {} };
+  // A split model (a pipeline's stages) has no replicas: each process holds its own part.
+  const spec = strategySpec(state.strategy || (state.config && state.config.strategy));
+  if (spec && spec.replicas === false) return { state: "split", key: "badge.split", params: {} };
   const dead = ranks.filter((r) => state.workers[r] && state.workers[r].status === "failed" && !isRestarting(state, r));
   if (dead.length && ranks.length > 1) {
     const alive = ranks.filter((r) => !dead.includes(r) && !isGone(state, r) && !isJoining(state, r));

@@ -1,0 +1,261 @@
+"""Pipeline parallelism: the transformer cut by layers into one stage per process.
+
+Stage 0 holds the embedding and the first blocks, the last stage the last blocks and the
+head (which computes the loss), the stages between them the blocks between. One step:
+
+1. the step's batch is cut into m micro-batches;
+2. each stage runs the forward (F) and backward (B) passes of the micro-batches in the
+   order its schedule gives (``pipeline_schedules.py``: GPipe or 1F1B). A forward
+   receives the activations of the stage before (stage 0 reads the data) and sends its
+   output on; a backward receives the gradient of its output from the stage after and
+   sends the gradient of its input back;
+3. every stage has now accumulated the gradient of the mean loss over the whole batch
+   for its own layers (each micro-batch's loss is divided by m), and takes its SGD step.
+
+So p stages with m micro-batches compute exactly what one process computes on the whole
+batch (checked in tests/test_pipeline.py) — only faster when the stages overlap, and
+with idle time (the bubble) at the start and end of every step.
+
+What a stage reports each step, beside the usual fields: ``schedule``, its cells
+``[kind, micro_batch, start, end]`` on the run's clock (seconds; the page draws the
+process × time grid from them), and the activations it held for backward — the most
+micro-batches at once (``in_flight_peak``) and the most bytes (``activation_bytes_peak``,
+measured from the tensors autograd saved).
+
+References: Huang et al., "GPipe", NeurIPS 2019; Narayanan et al., "PipeDream", SOSP 2019
+and "Efficient Large-Scale Language Model Training on GPU Clusters Using Megatron-LM",
+SC 2021.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from engine.data import batch_indices
+from engine.model import num_params
+from engine.options import choice, integer
+from engine.sampling import PROMPT_CHARS, SAMPLE_CHARS, sample_fields, writing_due
+from engine.strategies.base import StepResult, WorkerContext, loss_of, sgd_update
+from engine.strategies.pipeline_schedules import SCHEDULES, peak_in_flight
+from engine.strategies.spec import StrategySpec
+
+FORWARD_TAG, BACKWARD_TAG = 10, 11  # activations travel forward, gradients backward
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineOptions:
+    schedule: str = choice(
+        "1f1b", tuple(SCHEDULES),
+        label={"en": "Schedule", "zh": "调度"},
+        help={"en": "GPipe: all forwards, then all backwards. 1F1B: after a warm-up, one "
+                    "forward and one backward in turn, so fewer activations are held.",
+              "zh": "GPipe：先做完所有前向，再做所有反向。1F1B：预热之后前向与反向交替，"
+                    "需要保存的激活值更少。"},
+        labels={"gpipe": {"en": "GPipe", "zh": "GPipe"},
+                "1f1b": {"en": "1F1B (PipeDream-Flush)", "zh": "1F1B（PipeDream-Flush）"}})
+    micro_batches: int = integer(
+        4, 1, 32, label={"en": "Micro-batches m", "zh": "微批次数 m"},
+        help={"en": "How many pieces each step's batch is cut into (divides the batch). "
+                    "More micro-batches, a smaller bubble: (p − 1)/(m + p − 1).",
+              "zh": "每一步的批次切成几份（须整除批大小）。微批次越多，气泡越小："
+                    "(p − 1)/(m + p − 1)。"})
+
+
+def _check(config: Any) -> None:
+    m = config.opts.micro_batches
+    if config.batch_size % m:
+        raise ValueError(f"options.micro_batches ({m}) must divide batch_size "
+                         f"({config.batch_size})")
+    if config.layers < config.workers:
+        raise ValueError(f"workers: a pipeline of {config.workers} stages needs at least "
+                         f"as many transformer blocks (layers is {config.layers})")
+
+
+def stage_pieces(layers: int, stages: int, stage: int) -> range:
+    """Which of the model's pieces (embedding, blocks 1..layers, head) a stage holds:
+    the blocks dealt out as evenly as they go, the embedding to the first stage and the
+    head to the last."""
+    first = 1 + layers * stage // stages
+    last = 1 + layers * (stage + 1) // stages
+    return range(0 if stage == 0 else first, last + 1 if stage == stages - 1 else last)
+
+
+class SavedActivations:
+    """Counts the bytes autograd saves for backward, per micro-batch (a tensor saved
+    twice counts once), to measure the activation memory a schedule needs."""
+
+    def __init__(self) -> None:
+        self.by_micro: dict[int, dict[int, int]] = {}
+        self.held = self.peak = 0
+
+    def hooks(self, micro: int) -> torch.autograd.graph.saved_tensors_hooks:
+        seen = self.by_micro.setdefault(micro, {})
+
+        def pack(t: torch.Tensor) -> torch.Tensor:
+            key = t.untyped_storage().data_ptr()
+            if key not in seen:
+                seen[key] = t.untyped_storage().nbytes()
+                self.held += seen[key]
+                self.peak = max(self.peak, self.held)
+            return t
+
+        return torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)
+
+    def release(self, micro: int) -> None:
+        self.held -= sum(self.by_micro.pop(micro, {}).values())
+
+
+class Pipeline:
+    def setup(self, ctx: WorkerContext) -> None:
+        self.ctx = ctx
+        config = ctx.config
+        self.opts = config.opts
+        self.p, self.s = ctx.topo.world_size, ctx.topo.rank
+        self.first, self.last = self.s == 0, self.s == self.p - 1
+        pieces = ctx.model.pieces()
+        mine = stage_pieces(config.layers, self.p, self.s)
+        self.stage = nn.Sequential(*(pieces[i] for i in mine))
+        self.context, self.d_model = config.context, config.d_model
+        self.schedule = SCHEDULES[self.opts.schedule](self.p, self.opts.micro_batches, self.s)
+        # From here on this process's model is its stage: its parameters are what it
+        # reports, updates and checksums (the rest of the model it built is not used).
+        ctx.model = self.stage
+        ctx.emit("pipeline_stage", rank=ctx.topo.me, stage=self.s, pieces=list(mine),
+                 params=num_params(self.stage),
+                 in_flight_expected=peak_in_flight(self.schedule))
+
+    def train_step(self, step: int) -> StepResult:
+        ctx, m = self.ctx, self.opts.micro_batches
+        idx = batch_indices(ctx.config.num_samples, step, ctx.config.batch_size,
+                            ctx.config.seed)  # one pipeline: the whole batch, every stage
+        x = ctx.data.x[idx].chunk(m) if self.first else None
+        y = ctx.data.y[idx].chunk(m) if self.last else None
+        self.stage.zero_grad(set_to_none=False)
+        inputs: dict[int, torch.Tensor] = {}  # micro-batch → what its forward received
+        outputs: dict[int, torch.Tensor] = {}  # micro-batch → its output (or its loss)
+        sends: list[dist.Work] = []
+        saved = SavedActivations()
+        cells, loss_sum, compute_ms = [], 0.0, 0.0
+        for kind, i in self.schedule:
+            if kind == "F":
+                received = x[i] if self.first else self._receive(i, FORWARD_TAG, self.s - 1)
+                start = ctx.clock()
+                if not self.first:
+                    received.requires_grad_(True)
+                with saved.hooks(i):
+                    out = self.stage(received)
+                    if self.last:  # each micro-batch's share of the whole batch's mean loss
+                        out = loss_of(out, y[i]) / m
+                        loss_sum += float(out.detach())
+                end = ctx.clock()  # before sending: the next stage starts after this
+                inputs[i], outputs[i] = received, out
+                if not self.last:
+                    sends.append(self.send_activation(out.detach(), i))
+            else:
+                grad = None if self.last else self._receive(i, BACKWARD_TAG, self.s + 1)
+                start = ctx.clock()
+                outputs.pop(i).backward(grad)
+                end = ctx.clock()
+                saved.release(i)
+                received = inputs.pop(i)
+                if not self.first:
+                    sends.append(self.send_input_gradient(received.grad, i))
+            compute_ms += (end - start) * 1e3
+            cells.append([kind, i, round(start, 5), round(end, 5)])
+        for request in sends:  # everything sent must have left before buffers are reused
+            request.wait()
+        start = ctx.clock()
+        grad_norm = sgd_update(self.stage, ctx.config.lr)
+        compute_ms += (ctx.clock() - start) * 1e3
+        # The loss is known on the last stage only: it tells the others (control plane).
+        loss = torch.tensor([loss_sum], dtype=torch.float64)
+        ctx.comms.announce(loss, src=self.p - 1)
+        if writing_due(ctx.config, step):
+            self._write(step)
+        return StepResult(
+            loss=float(loss), grad_norm=grad_norm, compute_ms=compute_ms,
+            samples=len(idx),
+            extra={"schedule": cells, "stage": self.s,
+                   "in_flight_peak": peak_in_flight([(c[0], c[1]) for c in cells]),
+                   "activation_bytes_peak": saved.peak})
+
+    def send_activation(self, activation: torch.Tensor, micro: int) -> dist.Work:
+        """Forward: this stage's output goes on to the next stage."""
+        return self.ctx.comms.post_send(activation, self.s + 1, tag=FORWARD_TAG,
+                                        op="activation", chunk=micro)
+
+    def send_input_gradient(self, grad: torch.Tensor, micro: int) -> dist.Work:
+        """Backward: the gradient of the loss with respect to this stage's input is what
+        the stage before needs to run its own backward (the chain rule, across processes)."""
+        return self.ctx.comms.post_send(grad, self.s - 1, tag=BACKWARD_TAG, op="gradient",
+                                        chunk=micro)
+
+    def _receive(self, micro: int, tag: int, src: int) -> torch.Tensor:
+        rows = self.ctx.config.batch_size // self.opts.micro_batches
+        buffer = torch.empty(rows, self.context, self.d_model)
+        self.ctx.comms.recv(buffer, src, tag=tag)
+        return buffer
+
+    @torch.no_grad()
+    def _write(self, step: int) -> None:
+        """The model writes a few characters, through the pipeline: each new character
+        is one forward pass through every stage, and the last stage tells all of them
+        which character it chose. Not training traffic: sent outside ``comms``."""
+        ctx = self.ctx
+        data = ctx.data
+        prompt = data.text[:PROMPT_CHARS.get(data.name, 10)]
+        ids = data.encode(prompt)
+        for _ in range(SAMPLE_CHARS.get(data.name, 60)):
+            window = ids[-self.context:].view(1, -1)
+            if self.first:
+                act = window
+            else:
+                act = torch.empty(1, window.shape[1], self.d_model)
+                dist.recv(act, self.s - 1)
+            out = self.stage(act)
+            token = torch.zeros(1, dtype=torch.long)
+            if self.last:
+                token[0] = out[0, -1].argmax()
+            else:
+                dist.send(out.contiguous(), self.s + 1)
+            dist.broadcast(token, src=self.p - 1)
+            ids = torch.cat([ids, token])
+        if self.last:
+            ctx.emit("sample", rank=ctx.topo.me, step=step,
+                     **sample_fields(prompt, ids[len(prompt):], data))
+
+
+SPEC = StrategySpec(
+    name="pipeline",
+    title={"en": "Pipeline parallelism (GPipe, 1F1B)", "zh": "流水线并行（GPipe、1F1B）"},
+    summary={"en": "The transformer is cut by layers into one stage per process; each step's "
+                   "batch flows through the stages in micro-batches, forward and then back.",
+             "zh": "Transformer 按层切分，每个进程一个阶段；每一步的批次切成微批次，"
+                   "依次流过各阶段，先前向，再反向。"},
+    implementation=Pipeline,
+    options=PipelineOptions,
+    workers=(2, 8),
+    models=("transformer",),
+    replicas=False,
+    faults={"kill": None, "freeze": None, "slow": None},
+    recoveries={"none": None},
+    views=("timeline", "loss", "schedule", "sample"),
+    events={"pipeline_stage": {"stage": "int: the stage this process is (0 = first)",
+                               "pieces": "list: the model's pieces it holds (0 = embedding, "
+                                         "1..layers = blocks, layers+1 = head)",
+                               "params": "int: its number of parameters",
+                               "in_flight_expected": "int: micro-batches its schedule holds "
+                                                     "at most"}},
+    check=_check,
+    references=("Huang et al., GPipe: Efficient Training of Giant Neural Networks using "
+                "Pipeline Parallelism, NeurIPS 2019",
+                "Narayanan et al., PipeDream: Generalized Pipeline Parallelism for DNN "
+                "Training, SOSP 2019",
+                "Narayanan et al., Efficient Large-Scale Language Model Training on GPU "
+                "Clusters Using Megatron-LM, SC 2021"),
+)

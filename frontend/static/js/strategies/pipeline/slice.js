@@ -1,0 +1,87 @@
+// strategies/pipeline/slice.js — pipeline parallelism's reducer slice and selectors: each stage's pieces, and the schedule cells of the newest steps.
+//
+// Every stage reports, with each step, the forward (F) and backward (B) passes it ran:
+// [kind, micro-batch, start, end] on the run's clock (engine/strategies/pipeline.py).
+// The grid draws them; the bubble is measured from them the way the engine's
+// pipeline_schedules.measured_bubble does (tests/js/pipeline.test.mjs checks the two).
+
+import { optionsOf } from "../../core/selectors.js";
+
+export const PIPELINE = "pipeline";
+const KEEP_STEPS = 8; // the grid shows the newest complete step; a few more for scrubbing
+
+export function isPipeline(state) {
+  return state.strategy === PIPELINE || !!(state.config && state.config.strategy === PIPELINE);
+}
+
+function pipelineOf(state) {
+  return state.pipeline || { stages: {}, steps: {} };
+}
+
+/** A stage said which pieces of the model it holds. */
+function pipelineStage(state, base, event) {
+  if (!Number.isInteger(event.rank)) return base;
+  const p = pipelineOf(state);
+  const stage = { stage: event.stage, pieces: event.pieces || [], params: event.params ?? null, inFlightExpected: event.in_flight_expected ?? null };
+  return { ...base, pipeline: { ...p, stages: { ...p.stages, [event.rank]: stage } } };
+}
+
+/** A stage's step: keep its cells (the newest KEEP_STEPS steps). */
+function afterStep(state, next, event) {
+  if (!isPipeline(state) || !Array.isArray(event.schedule) || !Number.isInteger(event.step)) return next;
+  const p = pipelineOf(state);
+  const row = { cells: event.schedule, inFlight: event.in_flight_peak ?? null, actBytes: event.activation_bytes_peak ?? null };
+  const steps = { ...p.steps, [event.step]: { ...(p.steps[event.step] || {}), [event.rank]: row } };
+  const keys = Object.keys(steps).map(Number).sort((a, b) => a - b);
+  for (const k of keys.slice(0, Math.max(0, keys.length - KEEP_STEPS))) delete steps[k];
+  return { ...next, pipeline: { ...p, steps } };
+}
+
+export const slice = {
+  events: { pipeline_stage: pipelineStage },
+  after: { step: afterStep },
+  initial: { pipeline: null },
+};
+
+// ---------------------------------------------------------------- selectors
+
+/** The idle fraction of one step: cells of every stage inside the step's span (first
+ *  start to last end), as engine/strategies/pipeline_schedules.measured_bubble. */
+export function measuredBubble(cellsByStage) {
+  const cells = cellsByStage.flat();
+  if (!cells.length) return null;
+  const t0 = Math.min(...cells.map((c) => c[2]));
+  const t1 = Math.max(...cells.map((c) => c[3]));
+  if (!(t1 > t0)) return null;
+  const busy = cells.reduce((s, c) => s + (c[3] - c[2]), 0);
+  return Math.max(0, 1 - busy / ((t1 - t0) * cellsByStage.length));
+}
+
+/** (p − 1)/(m + p − 1): the bubble of equal-sized stages (Huang et al. 2019). */
+export const bubbleFormula = (p, m) => (p - 1) / (m + p - 1);
+
+/** What the schedule card draws, or null: the newest step every stage reported. */
+export function scheduleGrid(state) {
+  if (!isPipeline(state) || !state.pipeline) return null;
+  const o = optionsOf(state.config || {});
+  const p = state.config ? state.config.workers : Object.keys(state.pipeline.stages).length;
+  const m = o.micro_batches ?? null;
+  const steps = Object.keys(state.pipeline.steps).map(Number).sort((a, b) => b - a);
+  const step = steps.find((s) => Object.keys(state.pipeline.steps[s]).length >= p);
+  if (step === undefined) return { step: null, p, m, schedule: o.schedule || null, stages: [], bubble: null, formula: m ? bubbleFormula(p, m) : null };
+  const rows = state.pipeline.steps[step];
+  const ranks = Object.keys(rows).map(Number).sort((a, b) => a - b);
+  const stages = ranks.map((r) => ({ rank: r, ...rows[r], pieces: (state.pipeline.stages[r] || {}).pieces || [] }));
+  const all = stages.flatMap((s) => s.cells);
+  return {
+    step,
+    p,
+    m,
+    schedule: o.schedule || null,
+    stages,
+    t0: Math.min(...all.map((c) => c[2])),
+    t1: Math.max(...all.map((c) => c[3])),
+    bubble: measuredBubble(stages.map((s) => s.cells)),
+    formula: m ? bubbleFormula(p, m) : null,
+  };
+}

@@ -1,0 +1,84 @@
+"""Pipeline parallelism and the tiny transformer in the page, in real Chromium (issue 15).
+
+- Choosing the pipeline strategy offers only the transformer and text data sets (the
+  spec says which models a strategy trains, the config schema which data each model
+  learns from); the run started from the form reaches "finished".
+- The schedule grid fills in from the stages' measured cells: one row per stage, one cell
+  per forward / backward pass, its step and measured bubble kept as data attributes.
+- The transformer's writing appears and changes while it trains.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser_support import get_json, post_run, wait_run_end, wait_status
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path("/tmp/shots/pipeline")
+
+
+def test_a_pipeline_run_from_the_form_fills_the_schedule_grid(page: Page, server: str
+                                                              ) -> None:
+    page.goto(server)
+    page.wait_for_function("window.distlab !== undefined")
+    page.select_option("[data-testid=strategy-select]", "pipeline")
+    # The form follows the spec: the MLP cannot be pipelined, points are not text.
+    page.wait_for_function(
+        "document.querySelector('[data-testid=model-select]').value === 'transformer'")
+    assert page.eval_on_selector(
+        "[data-testid=model-select] option[value=mlp]", "o => o.disabled")
+    assert page.input_value("[data-testid=dataset-select]") == "text-en"
+    assert page.eval_on_selector(
+        "[data-testid=dataset-select] option[value=spirals]", "o => o.disabled")
+    assert page.is_visible("[data-testid=transformer-row]")
+    page.fill("[data-testid=workers-input]", "2")
+    page.fill("[data-testid=steps-input]", "12")
+    page.fill("[data-testid=context-input]", "16")
+    page.fill("[data-testid=layers-input]", "2")
+    page.check("[data-testid=full-speed]")
+    page.click("[data-testid=start-run]")
+    wait_status(page, "finished", 90_000)
+
+    grid = page.locator("[data-testid=schedule-grid]")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=schedule-grid]').dataset.step === '12'",
+        timeout=15_000)
+    micro = 4  # the strategy's default
+    assert grid.locator("rect.pp-cell").count() == 2 * 2 * micro
+    assert grid.locator("rect.pp-F[data-stage='0']").count() == micro
+    bubble = float(grid.get_attribute("data-bubble"))
+    assert 0 <= bubble < 1
+    summary = page.inner_text("[data-testid=schedule-summary]")
+    assert "(2 − 1)/(4 + 2 − 1) = 20 %" in summary, summary
+    assert page.locator("[data-testid=schedule-stages] li").count() == 2
+    assert page.is_hidden("#boundary-card") and page.is_visible("[data-testid=sample-card]")
+    assert page.inner_text("[data-testid=sample-text]").strip()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "pipeline-finished.png"))
+
+
+def test_the_transformers_writing_appears_and_changes(page: Page, server: str) -> None:
+    run = post_run(server, {"strategy": "data_parallel", "workers": 2, "steps": 30,
+                            "model": "transformer", "dataset": "text-zh", "lr": 1.0,
+                            "batch_size": 8, "context": 16, "layers": 2, "pace": 6})
+    page.goto(f"{server}/?run={run}")
+    page.wait_for_function("window.distlab !== undefined")
+    seen: set[str] = set()
+    for _ in range(300):  # up to ~60 s: every distinct writing the page showed
+        text = page.inner_text("[data-testid=sample-text]")
+        if text.strip():
+            seen.add(text)
+        if get_json(f"{server}/api/runs/{run}")["status"] != "running" and len(seen) > 1:
+            break
+        page.wait_for_timeout(200)
+    done = wait_run_end(server, run, 60)
+    assert done["status"] == "finished", done["error"]
+    assert len(seen) > 1, seen  # it wrote, and what it wrote changed as it learnt
+    page.wait_for_function(
+        "document.querySelector('[data-testid=sample-text]').dataset.step === '30'",
+        timeout=15_000)
