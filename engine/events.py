@@ -87,7 +87,7 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "src": "int", "dst": "int | null",
         "bytes": "int", "chunk": "int | null",
         "algo": "str: builtin (the process group's own algorithm) | ring | tree | naive",
-        "duration_ms": "float: measured wall time of the exchange",
+        "duration_ms": "float: measured wall time of the exchange, to 10 µs (2 decimals)",
         "modelled_ms": "float (only with a network model): α + bytes/β of this message",
         "modelled_start_ms": "float (only with a network model): departure on the "
         "sender's modelled clock, from the start of the step's communication",
