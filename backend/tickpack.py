@@ -9,13 +9,22 @@ seconds with at most six decimals, as the engine rounds them) as the microsecond
 the previous value. Small, alike numbers next to each other are what deflate shrinks best:
 at pace 20 this halves what a viewer downloads for the comm events (bench/wire.py).
 
+The keys of the events that go every step (``KEYS``: the envelope, ``comm``, ``step``,
+``boundary``, a parameter server's updates) are named by their place in that list, not
+spelled out: each tick is deflated on its own, so their names cost every tick again —
+~110 B a tick at pace 20, a tenth of what a viewer downloads (bench/wire.py). Any other key
+goes by its name. The page holds the same list (``KEYS`` in core/wire.js; the shared
+fixture tests/js/fixtures/packed-tick.json holds it too, and both sides' tests check it).
+It only grows, at its end: a number, once given to a key, stays that key's.
+
 Nothing is lost: ``unpack(pack(events)) == events`` for every tick, in the same order (the
 events are put back in ``seq`` order, which is the order they were published in). A tick
 that cannot be packed that way (events without a rising ``seq``, or of several runs) goes
 as the plain array; clients read both (frontend/static/js/core/wire.js).
 
-Packed tick: ``{"packed": 1, "run_id": "…", "seq0": <seq before the first event>,
-"groups": [{"type": "comm", "n": 24, "keys": ["t", …], "us": ["t"], "cols": [[…], …]}]}``.
+Packed tick: ``{"packed": 2, "run_id": "…", "seq0": <seq before the first event>,
+"groups": [{"type": "comm", "n": 24, "keys": [0, …], "us": [0], "cols": [[…], …]}]}``
+(``keys`` and ``us``: a key's number in ``KEYS``, or its name; version 1 named them all).
 """
 
 from __future__ import annotations
@@ -26,6 +35,23 @@ from typing import Any
 Event = dict[str, Any]
 # Keys that hold seconds since the run began, at most six decimals (engine/events.py).
 TIME_KEYS = ("t", "t_start")
+# Keys a packed tick names by their place here (append only; the page's copy must match).
+KEYS = (
+    # the envelope (``type`` and ``run_id`` are the group's and the tick's own)
+    "t", "rank", "step", "seq",
+    # comm
+    "op", "src", "dst", "bytes", "chunk", "algo", "duration_ms", "modelled_ms",
+    "modelled_start_ms", "dropped",
+    # step
+    "loss", "grad_norm", "compute_ms", "comm_ms", "wait_ms", "comm_modelled_ms",
+    "bytes_sent", "bytes_recv", "param_checksum", "param_hash", "lr", "samples", "t_start",
+    "phases", "emulated_ms", "slowed", "blocked_ms", "pull_ms", "read_version",
+    "read_versions", "events_dropped", "skipped", "slow_factor", "payload_bytes",
+    "compress_ratio", "compress_error", "residual_norm",
+    # boundary; a parameter server's ps_update and gradient_dropped
+    "grid", "version", "applied", "shard", "worker",
+)
+_NUMBER = {key: number for number, key in enumerate(KEYS)}
 
 
 def pack(events: list[Event]) -> list[Event] | dict[str, Any]:
@@ -48,9 +74,9 @@ def pack(events: list[Event]) -> list[Event] | dict[str, Any]:
                 column = _deltas([round(v * 1e6) for v in column], 0)
                 in_us.append(key)
             cols.append(column)
-        packed.append({"type": kind, "n": len(members), "keys": list(keys), "us": in_us,
-                       "cols": cols})
-    return {"packed": 1, "run_id": events[0]["run_id"], "seq0": seq0, "groups": packed}
+        packed.append({"type": kind, "n": len(members), "keys": _numbered(keys),
+                       "us": _numbered(in_us), "cols": cols})
+    return {"packed": 2, "run_id": events[0]["run_id"], "seq0": seq0, "groups": packed}
 
 
 def unpack(tick: list[Event] | dict[str, Any]) -> list[Event]:
@@ -59,18 +85,27 @@ def unpack(tick: list[Event] | dict[str, Any]) -> list[Event]:
         return tick
     events = []
     for group in tick["groups"]:
-        cols = dict(zip(group["keys"], group["cols"], strict=True))
+        keys = _named(group["keys"])
+        cols = dict(zip(keys, group["cols"], strict=True))
         if "seq" in cols:
             cols["seq"] = _sums(cols["seq"], tick["seq0"])
-        for key in group["us"]:
+        for key in _named(group["us"]):
             cols[key] = [v / 1e6 for v in _sums(cols[key], 0)]
         for i in range(group["n"]):
             event: Event = {"type": group["type"]}
-            event.update((key, cols[key][i]) for key in group["keys"])
+            event.update((key, cols[key][i]) for key in keys)
             event["run_id"] = tick["run_id"]
             events.append(event)
     events.sort(key=lambda e: e["seq"])
     return events
+
+
+def _numbered(keys: list[str] | tuple[str, ...]) -> list[int | str]:
+    return [_NUMBER.get(key, key) for key in keys]
+
+
+def _named(keys: list[int | str]) -> list[str]:
+    return [KEYS[key] if isinstance(key, int) else key for key in keys]
 
 
 def _packable(events: list[Event]) -> bool:

@@ -262,7 +262,11 @@ class Comms:
         if modelled_ms is not None:
             fields |= {"modelled_ms": round(modelled_ms, 6),
                        "modelled_start_ms": round(modelled_start_ms or 0.0, 6)}
-        # Events name workers, not process-group ranks (they differ after a shrink).
+        # Events name workers, not process-group ranks (they differ after a shrink). The
+        # measured time to 10 µs (2 decimals of ms): a person reading it, or a timeline
+        # whose pixels are a µs wide at best, can use no more (and the scheduler's jitter
+        # on a shared machine is larger), while the two further digits cost every live
+        # viewer ~30 B per step of a 4-worker ring (bench/wire.py).
         self._emit_comm(op=op, src=self.topo.me,
                         dst=None if dst is None else self.topo.id_of(dst), bytes=num_bytes,
-                        chunk=chunk, algo=algo, duration_ms=round(elapsed_ms, 4), **fields)
+                        chunk=chunk, algo=algo, duration_ms=round(elapsed_ms, 2), **fields)

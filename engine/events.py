@@ -63,10 +63,12 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "param_hash": "str: hash of the raw parameter bytes (bitwise identity)",
         "lr": "float", "samples": "int: samples this rank processed this step",
         "t_start": "float: when this rank started the step (s since run start)",
-        "phases": "list: the step's measured phases in order, [[name, ms], …] with ms > 0; "
-        "names: wait (for peers), compute, emulated (slept: straggler model), comm; "
-        "parameter server: pull | wait (for the version) | blocked (staleness bound), "
-        "compute, emulated, push",
+        "phases": "list (optional): the step's measured phases in order, [[name, ms], …] "
+        "with ms > 0; names: wait (for peers), compute, emulated (slept: straggler model), "
+        "comm; parameter server: pull | wait (for the version) | blocked (staleness "
+        "bound), compute, emulated, push. Left out when they are exactly the step's own "
+        "timings in the usual order: then they are wait_ms, compute_ms, emulated_ms, "
+        "comm_ms as wait, compute, emulated, comm, those > 0 (derive them so when absent)",
         "emulated_ms": "float (optional): emulated extra compute slept (straggler model)",
         "slowed": "bool (optional): this step was slowed by the straggler model",
         "blocked_ms": "float (parameter server): pull held back by the staleness bound",
@@ -91,7 +93,7 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "src": "int", "dst": "int | null",
         "bytes": "int", "chunk": "int | null",
         "algo": "str: builtin (the process group's own algorithm) | ring | tree | naive",
-        "duration_ms": "float: measured wall time of the exchange",
+        "duration_ms": "float: measured wall time of the exchange, to 10 µs (2 decimals)",
         "modelled_ms": "float (only with a network model): α + bytes/β of this message",
         "modelled_start_ms": "float (only with a network model): departure on the "
         "sender's modelled clock, from the start of the step's communication",
@@ -195,6 +197,41 @@ def all_event_types() -> dict[str, dict[str, str]]:
     for spec in registry.specs().values():
         types.update(spec.events)
     return types
+
+
+# A step event without ``phases`` took these, in this order, from its own timings.
+DEFAULT_PHASES = (("wait", "wait_ms"), ("compute", "compute_ms"),
+                  ("emulated", "emulated_ms"), ("comm", "comm_ms"))
+
+
+def phases_of(step: dict[str, Any]) -> list[tuple[str, float]]:
+    """The phases of a step event, in order, as (name, ms) with ms > 0: the one rule in
+    Python (the trace export draws these; ``stepPhases`` in
+    frontend/static/js/views/timeline.js is its mirror for the page).
+
+    As the engine sent them (``phases``), else derived from the step's timings: wait →
+    compute → emulated → comm (``DEFAULT_PHASES``). The engine leaves ``phases`` out when
+    they are exactly that — the common case, ~100 B per step less for every live viewer —
+    and sends them when a strategy has phases of its own (the parameter server). Parameter-
+    server runs recorded before steps carried phases (they have ``pull_ms``) get the order
+    the page drew then."""
+    carried = step.get("phases")
+    if isinstance(carried, list):
+        return [(str(name), float(ms)) for name, ms in carried]
+
+    def ms(key: str) -> float:
+        value = step.get(key)
+        return (float(value) if isinstance(value, int | float) and not isinstance(value, bool)
+                and value > 0 else 0.0)
+
+    if "pull_ms" in step:
+        held = "blocked" if ms("blocked_ms") else "wait" if ms("wait_ms") else "pull"
+        pull = ms("pull_ms") if held == "pull" else max(ms("pull_ms"), ms(f"{held}_ms"))
+        phases = [(held, pull), ("compute", ms("compute_ms")),
+                  ("emulated", ms("emulated_ms")), ("push", ms("comm_ms"))]
+    else:
+        phases = [(name, ms(key)) for name, key in DEFAULT_PHASES]
+    return [(name, d) for name, d in phases if d > 0]
 
 
 def make_event(

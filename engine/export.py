@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine.causes import cause_text
+from engine.events import phases_of
 
 FORMATS = ("jsonl", "csv", "perfetto")
 EXTENSIONS = {"jsonl": "jsonl", "csv": "csv", "perfetto": "trace.json"}
@@ -66,28 +67,6 @@ def to_csv(events: Iterable[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def step_phases(event: dict[str, Any]) -> list[tuple[str, float]]:
-    """The measured phases of one step, in order, as (name, ms) with ms > 0: what the
-    engine put in the event (``phases``). Runs recorded before events carried their
-    phases (schema 1) get them rebuilt from the step's timings, as the page did then."""
-    if isinstance(event.get("phases"), list):
-        return [(str(name), float(ms)) for name, ms in event["phases"]]
-
-    def ms(key: str) -> float:
-        value = event.get(key)
-        return float(value) if isinstance(value, int | float) and value > 0 else 0.0
-
-    if "pull_ms" in event:
-        held = "blocked" if ms("blocked_ms") else "wait" if ms("wait_ms") else "pull"
-        pull = ms("pull_ms") if held == "pull" else max(ms("pull_ms"), ms(f"{held}_ms"))
-        phases = [(held, pull), ("compute", ms("compute_ms")),
-                  ("emulated", ms("emulated_ms")), ("push", ms("comm_ms"))]
-    else:
-        phases = [("wait", ms("wait_ms")), ("compute", ms("compute_ms")),
-                  ("comm", ms("comm_ms"))]
-    return [(name, d) for name, d in phases if d > 0]
-
-
 def to_trace(events: list[dict[str, Any]]) -> dict[str, Any]:
     started = next((e for e in events if e["type"] == "run_started"), None)
     run_id = events[0]["run_id"] if events else "?"
@@ -112,7 +91,7 @@ def to_trace(events: list[dict[str, Any]]) -> dict[str, Any]:
             trace.append(_slice(f"step {e['step']}", "step", start, us - start, e["rank"],
                                 {"loss": e.get("loss"), "bytes_sent": e.get("bytes_sent")}))
             at = start
-            for name, ms in step_phases(e):
+            for name, ms in phases_of(e):
                 trace.append(_slice(name, name, at, ms * 1e3, e["rank"], {"step": e["step"]}))
                 at += ms * 1e3
         elif kind == "comm":

@@ -39,7 +39,7 @@ from engine import data as datasets
 from engine.comms import Comms
 from engine.config import RunConfig
 from engine.control import ControlState, Regroup, StepGate
-from engine.events import make_event
+from engine.events import make_event, phases_of
 from engine.model import (
     boundary_grid,
     flat_params,
@@ -420,8 +420,8 @@ class _Trainer:
             phases = step_phases(*(result.phases or [
                 ("wait", stats.wait_ms), ("compute", result.compute_ms),
                 ("emulated", extra.get("emulated_ms", 0.0)), ("comm", stats.comm_ms)]))
-            sender.emit(
-                "step", rank=rank, step=step, loss=round(result.loss, 6),
+            fields: dict[str, Any] = dict(
+                loss=round(result.loss, 6),
                 grad_norm=round(result.grad_norm, 6), compute_ms=round(result.compute_ms, 4),
                 comm_ms=round(stats.comm_ms, 4), wait_ms=round(stats.wait_ms, 4),
                 comm_modelled_ms=(None if stats.modelled_ms is None
@@ -431,8 +431,14 @@ class _Trainer:
                 lr=config.lr, samples=result.samples,
                 # The step began with the barrier wait that preceded the compute.
                 t_start=round(t_start - stats.wait_ms / 1e3, 6),
-                events_dropped=sender.dropped, phases=phases, **extra,
+                events_dropped=sender.dropped, **extra,
             )
+            # Phases that are just this step's own timings in the usual order are left
+            # out: every reader derives them (phases_of), and they would repeat four
+            # numbers to every live viewer each step. Phases of the strategy's own go.
+            if [(name, ms) for name, ms in phases] != phases_of(fields):
+                fields["phases"] = phases
+            sender.emit("step", rank=rank, step=step, **fields)
             if topo.is_leader and self.extent and _boundary_due(config, self.control, step):
                 sender.emit("boundary", rank=rank, step=step,
                             grid=boundary_grid(model, self.extent))

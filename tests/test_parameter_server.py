@@ -64,6 +64,11 @@ def test_sync_ps_matches_the_data_parallel_engine_run() -> None:
     ps_checksums = [e["param_checksum"] for e in ps if e["type"] == "ps_update"]
     assert_close(torch.tensor(ps_checksums), torch.tensor(dp_checksums), rtol=1e-5,
                  atol=1e-5)
+    # A parameter server's steps carry phases of their own (pull … push); data-parallel
+    # steps leave theirs out (their own timings in the usual order: engine.events).
+    ps_steps = [e for e in ps if e["type"] == "step"]
+    assert ps_steps and all(e["phases"][-1][0] == "push" for e in ps_steps)
+    assert not any("phases" in e for e in dp if e["type"] == "step")
 
 
 def test_async_staleness_is_about_w_minus_1_and_consistent_with_the_events() -> None:

@@ -84,6 +84,12 @@ def test_the_browsers_fixture_is_what_the_server_packs() -> None:
     fixture = json.loads(FIXTURE.read_text())
     assert tickpack.pack(fixture["events"]) == fixture["packed"]
     assert tickpack.unpack(fixture["packed"]) == fixture["events"]
+    # The keys named by number are the page's (wire.test.mjs checks its KEYS against
+    # this list), and a key outside them goes by its name (the control event's).
+    assert fixture["keys"] == list(tickpack.KEYS)
+    assert len(set(tickpack.KEYS)) == len(tickpack.KEYS)
+    keys = [k for group in fixture["packed"]["groups"] for k in group["keys"]]
+    assert {"action", "pace"} <= set(keys) and tickpack.KEYS.index("duration_ms") in keys
 
 
 def test_a_boundary_frame_decodes_to_the_models_probabilities() -> None:

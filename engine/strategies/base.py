@@ -66,7 +66,7 @@ class StepResult:
 def step_phases(*phases: tuple[str, float]) -> list[list[Any]]:
     """Phases as the step event carries them: ``[[name, ms], …]`` in order, only those
     that took time (the timeline and the trace export draw exactly these)."""
-    return [[name, round(ms, 4)] for name, ms in phases if ms > 0]
+    return [[name, rounded] for name, ms in phases if (rounded := round(ms, 4)) > 0]
 
 
 class StepStrategy(Protocol):

@@ -4,12 +4,16 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { unpackTick } from "../../frontend/static/js/core/wire.js";
+import { KEYS, unpackTick } from "../../frontend/static/js/core/wire.js";
 
 const fixture = JSON.parse(readFileSync(new URL("./fixtures/packed-tick.json", import.meta.url)));
 
 test("a packed tick unpacks to every event, exactly, in seq order", () => {
   assert.deepEqual(unpackTick(fixture.packed), fixture.events);
+});
+
+test("the keys named by number are the server's, in its order", () => {
+  assert.deepEqual(KEYS, fixture.keys);
 });
 
 test("times come back as the same numbers, not merely close ones", () => {

@@ -2,8 +2,8 @@
 //
 // Swimlanes, one per rank, for the last ~30 steps.
 //
-// Each step of each rank is laid out from its measured start (`t_start`): wait, then
-// compute, then comm, back to back. Whatever is left until the step's event time `t` is
+// Each step of each rank is laid out from its measured start (`t_start`): its phases
+// (`stepPhases`: wait, compute, emulated, comm; a parameter server's own), back to back. Whatever is left until the step's event time `t` is
 // idle (pace sleep) and stays blank. In "idle removed" mode every step gets a slot as
 // wide as its slowest rank's busy time, so short segments stay visible at slow paces.
 // In "modelled" mode (runs with a network model) the comm segment is the step's
@@ -18,7 +18,8 @@ import { runNetwork, timelineWindow } from "../core/selectors.js";
 import { stepRange } from "./faultlog.js";
 
 export const TIMELINE_STEPS = 30;
-const SEGMENTS = ["wait", "compute", "comm"];
+// A step without `phases` took these, in this order (engine/events.py DEFAULT_PHASES).
+const DEFAULT_PHASES = ["wait", "compute", "emulated", "comm"];
 const SEG_KEYS = {
   wait: "timeline.wait",
   compute: "timeline.compute",
@@ -49,15 +50,16 @@ const msOf = (rec, seg, modelled = false) => {
   return Number.isFinite(v) && v > 0 ? v : 0;
 };
 
-/** Pure: the segments of one step record, in order, as [segment, ms] with ms > 0: the
- *  phases the engine measured and put in the step event (`phases`). On the modelled
- *  clock, communication is charged its modelled time instead. Runs recorded before
- *  events carried their phases get them rebuilt from the step's timings. */
-export function recSegments(rec, modelled = false) {
+/** Pure: the phases of one step record, in order, as [name, ms] with ms > 0: the one
+ *  rule on the page (engine/events.py `phases_of` is its mirror for the trace export).
+ *  As the engine measured and sent them (`phases`), else derived from the step's timings:
+ *  wait → compute → emulated → comm. The engine leaves `phases` out when they are exactly
+ *  that (the common case) and sends them when a strategy has phases of its own (the
+ *  parameter server). Parameter-server runs recorded before steps carried phases (they
+ *  have `pull_ms`) get the order the page drew then. */
+export function stepPhases(rec) {
   if (Array.isArray(rec.phases)) {
-    return rec.phases
-      .map(([seg, ms]) => [seg, modelled && seg === "comm" ? msOf(rec, "comm", true) : ms])
-      .filter(([, ms]) => Number.isFinite(ms) && ms > 0);
+    return rec.phases.filter(([, ms]) => Number.isFinite(ms) && ms > 0);
   }
   if (Number.isFinite(rec.pull_ms)) {
     const pull = rec.pull_ms > 0 ? rec.pull_ms : 0;
@@ -70,7 +72,17 @@ export function recSegments(rec, modelled = false) {
     ];
     return out.filter(([, ms]) => ms > 0);
   }
-  return SEGMENTS.map((seg) => [seg, msOf(rec, seg, modelled)]).filter(([, ms]) => ms > 0);
+  return DEFAULT_PHASES.map((seg) => [seg, msOf(rec, seg)]).filter(([, ms]) => ms > 0);
+}
+
+/** Pure: the segments the timeline draws for one step record: its phases (`stepPhases`);
+ *  on the modelled clock, communication is charged its modelled time instead. */
+export function recSegments(rec, modelled = false) {
+  const phases = stepPhases(rec);
+  if (!modelled) return phases;
+  return phases
+    .map(([seg, ms]) => [seg, seg === "comm" ? msOf(rec, "comm", true) : ms])
+    .filter(([, ms]) => ms > 0);
 }
 
 /** Step slots for workers that do not move in lock step (an asynchronous parameter

@@ -1,7 +1,10 @@
 // strategies/pipeline/catalog.js — pipeline parallelism's words: the schedule grid, the bubble and the activations held.
+//
+// The catalog is JSON between the CATALOG markers (tests read it with json.loads); every
+// key lives in exactly one module, in English and 简体中文.
 
 export default {
-  en: {
+  en: /*CATALOG:en*/ {
     "card.schedule": "Pipeline schedule",
     "narr.pipeline": "step {step}: {p} stages ran {m} micro-batches forward and back ({schedule}); idle {bubble} of the step; loss {loss}",
     "pipeline.schedule.gpipe": "GPipe",
@@ -19,9 +22,9 @@ export default {
     "pipeline.embedding": "embedding",
     "pipeline.head": "head",
     "pipeline.blocks": "blocks {first}–{last}",
-    "pipeline.block": "block {n}",
-  },
-  zh: {
+    "pipeline.block": "block {n}"
+  } /*END CATALOG:en*/,
+  zh: /*CATALOG:zh*/ {
     "card.schedule": "流水线调度",
     "narr.pipeline": "第 {step} 步：{p} 个阶段完成了 {m} 个微批次的前向与反向（{schedule}）；空闲占本步的 {bubble}；损失 {loss}",
     "pipeline.schedule.gpipe": "GPipe",
@@ -39,6 +42,6 @@ export default {
     "pipeline.embedding": "嵌入层",
     "pipeline.head": "输出头",
     "pipeline.blocks": "第 {first}–{last} 块",
-    "pipeline.block": "第 {n} 块",
-  },
+    "pipeline.block": "第 {n} 块"
+  } /*END CATALOG:zh*/,
 };
