@@ -29,6 +29,7 @@ SC 2021.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,8 +141,9 @@ class Pipeline:
         outputs: dict[int, torch.Tensor] = {}  # micro-batch → its output (or its loss)
         sends: list[dist.Work] = []
         saved = SavedActivations()
-        cells, loss_sum, compute_ms = [], 0.0, 0.0
+        cells, loss_sum, compute_ms, emulated_ms = [], 0.0, 0.0, 0.0
         for kind, i in self.schedule:
+            emulated_before = emulated_ms
             if kind == "F":
                 received = x[i] if self.first else self._receive(i, FORWARD_TAG, self.s - 1)
                 start = ctx.clock()
@@ -152,6 +154,7 @@ class Pipeline:
                     if self.last:  # each micro-batch's share of the whole batch's mean loss
                         out = loss_of(out, y[i]) / m
                         loss_sum += float(out.detach())
+                emulated_ms += self._emulate(1 / 3)
                 end = ctx.clock()  # before sending: the next stage starts after this
                 inputs[i], outputs[i] = received, out
                 if not self.last:
@@ -160,12 +163,13 @@ class Pipeline:
                 grad = None if self.last else self._receive(i, BACKWARD_TAG, self.s + 1)
                 start = ctx.clock()
                 outputs.pop(i).backward(grad)
+                emulated_ms += self._emulate(2 / 3)
                 end = ctx.clock()
                 saved.release(i)
                 received = inputs.pop(i)
                 if not self.first:
                     sends.append(self.send_input_gradient(received.grad, i))
-            compute_ms += (end - start) * 1e3
+            compute_ms += (end - start) * 1e3 - (emulated_ms - emulated_before)
             cells.append([kind, i, round(start, 5), round(end, 5)])
         for request in sends:  # everything sent must have left before buffers are reused
             request.wait()
@@ -181,8 +185,20 @@ class Pipeline:
             loss=float(loss), grad_norm=grad_norm, compute_ms=compute_ms,
             samples=len(idx),
             extra={"schedule": cells, "stage": self.s,
+                   **({"emulated_ms": round(emulated_ms, 4)} if emulated_ms else {}),
                    "in_flight_peak": peak_in_flight([(c[0], c[1]) for c in cells]),
                    "activation_bytes_peak": saved.peak})
+
+    def _emulate(self, share: float) -> float:
+        """Sleep as if this pass computed a bigger model: ``emulated_compute_ms`` is one
+        stage's work per step, a third of it forward and two thirds backward (a backward
+        pass costs about twice a forward), spread over the micro-batches. Our stages are
+        tiny and share two cores; with it the grid looks as on a cluster (the UI says
+        the compute is emulated)."""
+        ms = self.ctx.config.emulated_compute_ms * share / self.opts.micro_batches
+        if ms > 0:
+            time.sleep(ms / 1e3)
+        return ms
 
     def send_activation(self, activation: torch.Tensor, micro: int) -> dist.Work:
         """Forward: this stage's output goes on to the next stage."""
