@@ -379,7 +379,7 @@ export function createTopology(svg, badge, opts = {}) {
       const step = completeStep(state);
       // built-in: "all-reduce"; a hand-written one without detail: its short name
       centerMain.textContent =
-        mode === "none" ? t("topo.single") : algo && algo !== "builtin" ? t("algo." + algo) : t("topo.algoShort.builtin");
+        mode === "none" ? t(ranks.length > 1 ? "topo.noAllReduce" : "topo.single") : algo && algo !== "builtin" ? t("algo." + algo) : t("topo.algoShort.builtin");
       centerSub.textContent = step ? t("topo.step", { step }) : "";
     }
   }
