@@ -291,3 +291,12 @@ def test_page_hooks_exist() -> None:
     # Plotly is served locally and loaded before the modules; no CDN anywhere.
     assert html.index("/vendor/plotly.min.js") < html.index("/static/js/main.js")
     assert "http://" not in html and "https://" not in html
+
+
+def test_the_compare_table_has_a_label_for_every_common_setting() -> None:
+    """A new common setting needs its words in the compare table (views/comparedata.js),
+    or the table shows its raw name (the browser test would find it much later)."""
+    block = _read(JS / "views" / "comparedata.js").split("export const FIELD_LABELS = {")[1]
+    labelled = set(re.findall(r"^\s+(\w+):", block.split("};")[0], re.M))
+    common = {f["name"] for f in config_schema()["fields"]}
+    assert common - labelled == set()

@@ -168,6 +168,10 @@ export const FIELD_LABELS = {
   faults: "compare.setting.faults",
   num_samples: "compare.setting.numSamples",
   hidden: "compare.setting.hidden",
+  d_model: "form.dModel",
+  layers: "form.layers",
+  heads: "form.heads",
+  context: "form.context",
   timeout_s: "compare.setting.timeout",
   boundary_every: "compare.setting.boundaryEvery",
 };
