@@ -73,8 +73,10 @@ class Comms:
         stats, self.stats = self.stats, self._fresh_stats()
         return stats
 
-    def all_reduce_sum(self, tensor: torch.Tensor) -> None:
-        """In-place sum over all ranks with the process group's own algorithm."""
+    def all_reduce_sum(self, tensor: torch.Tensor, op: str = "all_reduce",
+                       chunk: int | None = None) -> None:
+        """In-place sum over all ranks with the process group's own algorithm (``op`` and
+        ``chunk`` name it in ``comm`` events: a tensor-parallel layer's all-reduce)."""
         n = self.topo.world_size
         if n == 1:
             return
@@ -96,7 +98,7 @@ class Comms:
                           key=lambda link: link.transfer_ms(num_bytes))
             modelled = ring_all_reduce_ms(n, num_bytes, slowest)
             self.stats.modelled_ms += modelled
-        self._message("all_reduce", self.topo.ring_next, ring_bytes, elapsed_ms,
+        self._message(op, self.topo.ring_next, ring_bytes, elapsed_ms, chunk=chunk,
                       modelled_ms=modelled)
 
     def broadcast(self, tensor: torch.Tensor, src: int) -> None:

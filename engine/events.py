@@ -81,6 +81,10 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "stage": "int (pipeline): the stage this process is",
         "in_flight_peak": "int (pipeline): most micro-batches whose activations it held",
         "activation_bytes_peak": "int (pipeline): most bytes autograd held for backward",
+        "tp_allreduces": "list (tensor parallel): the step's all-reduces, [block, part "
+        "attention|mlp, direction forward|backward, bytes of the tensor, start s, end s]",
+        "shard_checksum": "float (tensor parallel): float64 sum of this process's slices "
+        "(param_checksum also counts the replicated parameters)",
         "skipped": "bool (optional): the update was skipped because a gradient was NaN",
         "slow_factor": "float (optional): > 1 while a 'slow' fault slows this rank",
         "payload_bytes": "int (only with compression): size of this rank's encoded gradient",

@@ -54,6 +54,11 @@ class SelfAttention(nn.Module):
         self.out = nn.Linear(inner, d_model)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.mix(x))
+
+    def mix(self, x: torch.Tensor) -> torch.Tensor:
+        """Every head's attention-weighted values, side by side (b, t, heads·head_dim):
+        everything before the output projection (tensor parallelism splits here)."""
         b, t, _ = x.shape
 
         def split_heads(z: torch.Tensor) -> torch.Tensor:  # (b, t, h·d) → (b, h, t, d)
@@ -63,8 +68,7 @@ class SelfAttention(nn.Module):
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)  # (b, h, t, t)
         future = torch.triu(torch.ones(t, t, dtype=torch.bool, device=x.device), diagonal=1)
         weights = torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1)
-        mixed = (weights @ v).transpose(1, 2).reshape(b, t, self.heads * self.head_dim)
-        return self.out(mixed)
+        return (weights @ v).transpose(1, 2).reshape(b, t, self.heads * self.head_dim)
 
 
 class FeedForward(nn.Module):

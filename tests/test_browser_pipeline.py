@@ -82,3 +82,27 @@ def test_the_transformers_writing_appears_and_changes(page: Page, server: str) -
     page.wait_for_function(
         "document.querySelector('[data-testid=sample-text]').dataset.step === '30'",
         timeout=15_000)
+
+
+def test_a_tensor_parallel_run_shows_its_shards(page: Page, server: str) -> None:
+    run = post_run(server, {"strategy": "tensor_parallel", "workers": 2, "steps": 6,
+                            "model": "transformer", "dataset": "text-en", "batch_size": 8,
+                            "context": 16, "layers": 3, "heads": 4, "d_model": 32})
+    assert wait_run_end(server, run, 90)["status"] == "finished"
+    page.goto(f"{server}/?run={run}")
+    page.wait_for_function("window.distlab !== undefined")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=tp-card]').dataset.step === '6'", timeout=15_000)
+    card = page.locator("[data-testid=tp-card]")
+    assert card.get_attribute("data-allreduces") == "12"  # 4 per block, 3 blocks
+    holds = page.locator("[data-testid=tp-holds] li")
+    assert holds.count() == 2
+    assert "heads 0–1 of 4" in holds.nth(0).inner_text()
+    assert "MLP columns 64–127 of 128" in holds.nth(1).inner_text()
+    assert page.locator("[data-testid=tp-table] tr[data-block]").count() == 3
+    # bytes measured beside the formula's: 12 all-reduces × 8·16·32·4 B, ring share 1
+    formula = page.inner_text("[data-testid=tp-formula]")
+    assert "16.4 KB" in formula and formula.count("196.6 KB") == 2, formula
+    assert page.is_visible("[data-testid=sample-card]")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "tensor-parallel.png"))

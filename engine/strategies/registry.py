@@ -23,6 +23,7 @@ BUILTIN = (
     "engine.strategies.data_parallel",
     "engine.strategies.parameter_server",
     "engine.strategies.pipeline",
+    "engine.strategies.tensor_parallel",
 )
 PLUGINS_ENV = "DISTLAB_STRATEGIES"
 _specs: dict[str, StrategySpec] | None = None

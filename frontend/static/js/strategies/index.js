@@ -8,8 +8,9 @@ import { registerStrategy } from "../core/registry.js";
 import dataParallel from "./data_parallel/index.js";
 import parameterServer from "./parameter_server/index.js";
 import pipeline from "./pipeline/index.js";
+import tensorParallel from "./tensor_parallel/index.js";
 
-export const FRONTENDS = [dataParallel, parameterServer, pipeline];
+export const FRONTENDS = [dataParallel, parameterServer, pipeline, tensorParallel];
 
 /** Register every frontend: its reducer slice, its words and its hooks (twice is harmless). */
 export function registerStrategies() {

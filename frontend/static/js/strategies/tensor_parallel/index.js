@@ -1,0 +1,15 @@
+// strategies/tensor_parallel/index.js — tensor parallelism's frontend, as registered with core/registry.js: its slice, words, views and narration.
+
+import catalog from "./catalog.js";
+import { isTensorParallel, shardsView, slice, TP } from "./slice.js";
+import { views } from "./views.js";
+import { t } from "../../core/i18n.js";
+
+/** The line of a step: the slices computed and the all-reduces that joined them. */
+function narrate(state, s) {
+  if (!isTensorParallel(state)) return null;
+  const v = shardsView(state);
+  return t("narr.tp", { step: s.step, t: v.t, n: v.count ?? "?", loss: s.meanLoss == null ? "–" : s.meanLoss.toFixed(4) });
+}
+
+export default { name: TP, slice, catalog, views, narrate };
