@@ -79,6 +79,13 @@ def test_the_bubble_formula() -> None:
     assert measured_bubble([[["F", 0, 0, 1]], [["F", 0, 2, 3]]]) == pytest.approx(2 / 3)
 
 
+def test_the_bubble_is_measured_as_the_page_measures_it() -> None:
+    """One fixture, checked here and by tests/js/pipeline.test.mjs (strategies/pipeline/)."""
+    fixture = json.loads((ROOT / "tests" / "js" / "fixtures" / "pipeline-steps.json")
+                         .read_text())
+    assert measured_bubble(fixture["cells"]) == pytest.approx(fixture["bubble"])
+
+
 def test_stages_hold_every_piece_once_in_order() -> None:
     for layers in (2, 4, 7):
         for p in range(1, layers + 1):

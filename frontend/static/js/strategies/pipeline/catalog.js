@@ -6,6 +6,8 @@
 export default {
   en: /*CATALOG:en*/ {
     "card.schedule": "Pipeline schedule",
+    "pipeline.measuredBubble": "idle (bubble): {measured} of each step (median of the last {n} steps), formula {formula}",
+    "pipeline.measuredHeld": "micro-batches' activations held at most, stage by stage: {held}",
     "narr.pipeline": "step {step}: {p} stages ran {m} micro-batches forward and back ({schedule}); idle {bubble} of the step; loss {loss}",
     "pipeline.schedule.gpipe": "GPipe",
     "pipeline.schedule.1f1b": "1F1B",
@@ -26,6 +28,8 @@ export default {
   } /*END CATALOG:en*/,
   zh: /*CATALOG:zh*/ {
     "card.schedule": "流水线调度",
+    "pipeline.measuredBubble": "空闲（气泡）：占每步的 {measured}（最近 {n} 步的中位数），公式 {formula}",
+    "pipeline.measuredHeld": "各阶段最多保存的微批次激活值个数：{held}",
     "narr.pipeline": "第 {step} 步：{p} 个阶段完成了 {m} 个微批次的前向与反向（{schedule}）；空闲占本步的 {bubble}；损失 {loss}",
     "pipeline.schedule.gpipe": "GPipe",
     "pipeline.schedule.1f1b": "1F1B",

@@ -1,7 +1,7 @@
 // strategies/pipeline/index.js — pipeline parallelism's frontend, as registered with core/registry.js: its slice, words and views.
 
 import catalog from "./catalog.js";
-import { isPipeline, PIPELINE, scheduleGrid, slice } from "./slice.js";
+import { bubbleFormula, isPipeline, PIPELINE, recentBubble, scheduleGrid, slice } from "./slice.js";
 import { t } from "../../core/i18n.js";
 import { views } from "./views.js";
 
@@ -13,4 +13,18 @@ function narrate(state, s) {
   return t("narr.pipeline", { step: s.step, p: g ? g.p : "?", m: g && g.m != null ? g.m : "?", schedule: t(`pipeline.schedule.${g && g.schedule}`), bubble, loss: s.meanLoss == null ? "–" : s.meanLoss.toFixed(4) });
 }
 
-export default { name: PIPELINE, slice, catalog, views, narrate };
+/** What a lesson's reveal says the run measured: the bubble beside its formula, and the
+ *  activations each stage held. */
+function measuredLines(state) {
+  if (!isPipeline(state)) return null;
+  const g = scheduleGrid(state);
+  const b = recentBubble(state);
+  const out = [];
+  if (b && g && g.m) {
+    out.push(t("pipeline.measuredBubble", { measured: `${Math.round(b.median * 100)} %`, n: b.steps, formula: `${Math.round(bubbleFormula(g.p, g.m) * 100)} %` }));
+  }
+  if (g && g.stages.length) out.push(t("pipeline.measuredHeld", { held: g.stages.map((s) => s.inFlight).join(", ") }));
+  return out;
+}
+
+export default { name: PIPELINE, slice, catalog, views, narrate, measuredLines };

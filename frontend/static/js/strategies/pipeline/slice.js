@@ -85,3 +85,19 @@ export function scheduleGrid(state) {
     formula: m ? bubbleFormula(p, m) : null,
   };
 }
+
+/** The median measured bubble over the newest complete steps the slice keeps (the first
+ *  step, which also warms up, left out when others are there), and how many steps. */
+export function recentBubble(state) {
+  if (!isPipeline(state) || !state.pipeline) return null;
+  const p = state.config ? state.config.workers : Object.keys(state.pipeline.stages).length;
+  const steps = Object.keys(state.pipeline.steps).map(Number).filter((s) => Object.keys(state.pipeline.steps[s]).length >= p);
+  const use = steps.length > 1 ? steps.filter((s) => s > 1) : steps;
+  const values = use
+    .map((s) => measuredBubble(Object.keys(state.pipeline.steps[s]).sort((a, b) => a - b).map((r) => state.pipeline.steps[s][r].cells)))
+    .filter((b) => b != null)
+    .sort((a, b) => a - b);
+  if (!values.length) return null;
+  const mid = values.length >> 1;
+  return { median: values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2, steps: values.length };
+}
