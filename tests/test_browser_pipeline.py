@@ -58,6 +58,9 @@ def test_a_pipeline_run_from_the_form_fills_the_schedule_grid(page: Page, server
     assert page.locator("[data-testid=schedule-stages] li").count() == 2
     assert page.is_hidden("#boundary-card") and page.is_visible("[data-testid=sample-card]")
     assert page.inner_text("[data-testid=sample-text]").strip()
+    # the explanations follow the strategy: the schedule, not a ring all-reduce
+    views = page.eval_on_selector("[data-article=views]", "e => e.textContent")
+    assert "Pipeline schedule" in views and "reduce-scatter" not in views, views
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "pipeline-finished.png"))
 
@@ -104,5 +107,28 @@ def test_a_tensor_parallel_run_shows_its_shards(page: Page, server: str) -> None
     formula = page.inner_text("[data-testid=tp-formula]")
     assert "16.4 KB" in formula and formula.count("196.6 KB") == 2, formula
     assert page.is_visible("[data-testid=sample-card]")
+    views = page.eval_on_selector("[data-article=views]", "e => e.textContent")
+    assert "Tensor shards" in views and "reduce-scatter" not in views, views
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "tensor-parallel.png"))
+
+
+def test_the_chapter_4_lesson_predicts_then_measures_the_bubble(page: Page, server: str
+                                                                 ) -> None:
+    lesson = get_json(f"{server}/api/lessons/model-parallelism")
+    assert isinstance(lesson, dict) and lesson["kind"] == "demo"
+    page.goto(f"{server}/?lesson=model-parallelism")
+    page.wait_for_selector("[data-testid=lesson-start]")
+    page.click(f"[data-testid=lesson-predict] [data-choice='{lesson['predict']['answer']}']")
+    page.click("[data-testid=lesson-start]")
+    wait_status(page, "finished", 120_000)
+    reveal = page.locator("[data-testid=lesson-reveal]")
+    reveal.wait_for(state="visible", timeout=15_000)
+    measured = " ".join(reveal.locator("[data-testid=lesson-measured] li").all_inner_texts())
+    assert "formula 43 %" in measured, measured
+    assert "stage by stage: 4, 3, 2, 1" in measured, measured
+    # the grid drew the run's last step
+    assert page.get_attribute("[data-testid=schedule-grid]", "data-step") == str(
+        lesson["preset"]["config"]["steps"])
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "lesson-ch4.png"))

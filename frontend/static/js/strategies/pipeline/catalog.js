@@ -5,6 +5,11 @@
 
 export default {
   en: /*CATALOG:en*/ {
+    "article.ppTitle": "Pipeline parallelism in four moves",
+    "article.pp": "<ol><li>The model is cut by layers into stages, one per process: the first holds the embedding, the last the head that computes the loss.</li><li>Each step's batch is cut into m micro-batches. A stage runs a micro-batch's forward pass and sends its activations on; the next stage starts on them while the first takes the next micro-batch.</li><li>Backward goes the other way: each stage receives the gradient of its output, runs its backward pass and sends the gradient of its input back. The schedule (GPipe, 1F1B) says in which order.</li><li>When every micro-batch is back, each stage updates its own layers: the same step one process takes on the whole batch. At the start and the end of the step some stages wait: the bubble, (p − 1)/(m + p − 1) of the time.</li></ol>",
+    "article.viewsPp": "<li><b>Pipeline schedule</b>: one row per stage, one cell per pass: blue forward, orange backward, hatched idle, the micro-batch number inside. Drawn from the times each stage measured; the bubble above it is measured from the same cells. Under it, the activations each stage held at most (1F1B holds at most p − s, GPipe all m).</li><li><b>Workers</b>: one circle per stage; the badge says the model is split, so their Σ differ by design.</li><li><b>What the model writes</b>: the transformer's greedy continuation of the text, written through the stages.</li>",
+    "tail.explainPp": "A pipeline step ends when the last backward is back: each stage waits for its neighbours, not only for the slowest.",
+    "strategy.pipelineShort": "pipeline",
     "card.schedule": "Pipeline schedule",
     "pipeline.measuredBubble": "idle (bubble): {measured} of each step (median of the last {n} steps), formula {formula}",
     "pipeline.measuredHeld": "micro-batches' activations held at most, stage by stage: {held}",
@@ -27,6 +32,11 @@ export default {
     "pipeline.block": "block {n}"
   } /*END CATALOG:en*/,
   zh: /*CATALOG:zh*/ {
+    "article.ppTitle": "流水线并行四步走",
+    "article.pp": "<ol><li>模型按层切分成若干阶段，每个进程一个：第一个阶段持有嵌入层，最后一个阶段持有计算损失的输出头。</li><li>每一步的批次切成 m 个微批次。一个阶段完成一个微批次的前向计算后把激活值发给下一阶段；下一阶段开始处理它，而前一阶段接着处理下一个微批次。</li><li>反向传播方向相反：每个阶段收到其输出的梯度，完成反向计算，再把其输入的梯度发回前一阶段。调度（GPipe、1F1B）决定先后顺序。</li><li>所有微批次都回来之后，每个阶段更新自己的层：与单进程在整个批次上走的那一步相同。每一步的开头和结尾总有阶段在等待：这就是气泡，占时间的 (p − 1)/(m + p − 1)。</li></ol>",
+    "article.viewsPp": "<li><b>流水线调度</b>：每个阶段一行，每次计算一格：蓝色前向，橙色反向，斜线为空闲，格内数字是微批次编号。根据各阶段实测的时间绘制；上方的气泡也由这些格子测得。下方是各阶段最多保存的激活值（1F1B 最多 p − s 个，GPipe 全部 m 个）。</li><li><b>工作进程</b>：每个阶段一个圆；徽章说明模型已切分，所以它们的 Σ 本来就不同。</li><li><b>模型写出的文字</b>：Transformer 对文本的贪心续写，经由各个阶段完成。</li>",
+    "tail.explainPp": "流水线的一步要等最后一次反向传回才结束：每个阶段等待的是相邻阶段，而不只是最慢的那个。",
+    "strategy.pipelineShort": "流水线",
     "card.schedule": "流水线调度",
     "pipeline.measuredBubble": "空闲（气泡）：占每步的 {measured}（最近 {n} 步的中位数），公式 {formula}",
     "pipeline.measuredHeld": "各阶段最多保存的微批次激活值个数：{held}",

@@ -27,4 +27,19 @@ function measuredLines(state) {
   return out;
 }
 
-export default { name: PIPELINE, slice, catalog, views, narrate, measuredLines };
+/** The run in a few words (run list, overlay): "pipeline · 1F1B, m = 16". */
+function runWords(c, form) {
+  const o = (c && c.options) || {};
+  const s = t("strategy.pipelineShort");
+  return form === "overlay" || form === "list" ? `${s} · ${t(`pipeline.schedule.${o.schedule}`)}, m = ${o.micro_batches}` : s;
+}
+
+function articleKind(state) {
+  return isPipeline(state) ? "pipeline" : null;
+}
+
+function articleKeys(kind) {
+  return kind === "pipeline" ? { title: "article.ppTitle", body: "article.pp", views: "article.viewsPp", tail: "tail.explainPp" } : null;
+}
+
+export default { name: PIPELINE, slice, catalog, views, narrate, measuredLines, runWords, articleKind, articleKeys };

@@ -5,6 +5,11 @@
 
 export default {
   en: /*CATALOG:en*/ {
+    "article.tpTitle": "Tensor parallelism in four moves",
+    "article.tp": "<ol><li>Every process holds every layer, but only a slice of it: some of each attention layer's heads, some columns of each MLP's first matrix and the matching rows of its second.</li><li>Every process reads the same batch. A column slice needs the whole input and gives part of the output; the row slice after it gives a partial sum of the whole output.</li><li>Forward: an all-reduce adds the partial sums, once per attention and once per MLP. Backward: an all-reduce adds the gradients of the input, once each again. Four per block per step, each of the activations' size.</li><li>The embedding, norms and head are replicated and see the same inputs everywhere, so they need no communication: the processes end each step where one process would.</li></ol>",
+    "article.viewsTp": "<li><b>Tensor shards</b>: which heads and MLP columns each process holds, and every block's four all-reduces of the newest step with their measured time; below, their bytes beside the formula.</li><li><b>Workers</b>: one circle per process; the badge says the model is split, so their Σ differ by design.</li><li><b>What the model writes</b>: the transformer's greedy continuation of the text, every process computing its slices.</li>",
+    "tail.explainTp": "Every block waits for its all-reduces: the slowest process sets the pace of every layer, not only of the step.",
+    "strategy.tpShort": "tensor parallel",
     "card.tpShards": "Tensor shards and their all-reduces",
     "tp.holds": "rank {rank}: heads {h0}–{h1} of {heads} · MLP columns {c0}–{c1} of {hidden}",
     "tp.block": "block {n}",
@@ -18,6 +23,11 @@ export default {
     "narr.tp": "step {step}: {t} processes each computed their slice of every block; {n} all-reduces; loss {loss}"
   } /*END CATALOG:en*/,
   zh: /*CATALOG:zh*/ {
+    "article.tpTitle": "张量并行四步走",
+    "article.tp": "<ol><li>每个进程都持有每一层，但只持有其中一片：每个注意力层的部分头、每个 MLP 第一个矩阵的部分列以及第二个矩阵对应的行。</li><li>每个进程读取同一个批次。按列切分的一片需要完整的输入，给出输出的一部分；其后按行切分的一片给出完整输出的部分和。</li><li>前向：一次全归约把部分和加起来，每个注意力层一次、每个 MLP 一次。反向：再各做一次全归约，把输入的梯度加起来。每个块每步 4 次，每次都是激活值的大小。</li><li>嵌入层、归一化层和输出头是复制的，处处看到相同的输入，因此无需通信：各进程每一步都与单进程走到同一处。</li></ol>",
+    "article.viewsTp": "<li><b>张量分片</b>：每个进程持有哪些头和 MLP 的哪些列，以及最新一步中每个块的 4 次全归约及其实测用时；下方是字节数与公式的对照。</li><li><b>工作进程</b>：每个进程一个圆；徽章说明模型已切分，所以它们的 Σ 本来就不同。</li><li><b>模型写出的文字</b>：Transformer 对文本的贪心续写，每个进程计算自己的那一片。</li>",
+    "tail.explainTp": "每个块都要等它的全归约：最慢的进程决定每一层的节奏，而不只是每一步。",
+    "strategy.tpShort": "张量并行",
     "card.tpShards": "张量分片与全归约",
     "tp.holds": "进程 {rank}：第 {h0}–{h1} 个头（共 {heads} 个）· MLP 第 {c0}–{c1} 列（共 {hidden} 列）",
     "tp.block": "第 {n} 块",

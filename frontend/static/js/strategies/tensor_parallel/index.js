@@ -12,4 +12,17 @@ function narrate(state, s) {
   return t("narr.tp", { step: s.step, t: v.t, n: v.count ?? "?", loss: s.meanLoss == null ? "–" : s.meanLoss.toFixed(4) });
 }
 
-export default { name: TP, slice, catalog, views, narrate };
+/** The run in a few words (run list, overlay). */
+function runWords() {
+  return t("strategy.tpShort");
+}
+
+function articleKind(state) {
+  return isTensorParallel(state) ? "tensor_parallel" : null;
+}
+
+function articleKeys(kind) {
+  return kind === "tensor_parallel" ? { title: "article.tpTitle", body: "article.tp", views: "article.viewsTp", tail: "tail.explainTp" } : null;
+}
+
+export default { name: TP, slice, catalog, views, narrate, runWords, articleKind, articleKeys };
