@@ -81,6 +81,9 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "stage": "int (pipeline): the stage this process is",
         "in_flight_peak": "int (pipeline): most micro-batches whose activations it held",
         "activation_bytes_peak": "int (pipeline): most bytes autograd held for backward",
+        "memory": "object (step 1 and every 50th; single, data parallel, pipeline, tensor "
+        "parallel): bytes this process holds by kind, {params, grads, optimizer, "
+        "activations} (activations: the most autograd held for backward; engine/memory.py)",
         "tp_allreduces": "list (tensor parallel): the step's all-reduces, [block, part "
         "attention|mlp, direction forward|backward, bytes of the tensor, start s, end s]",
         "shard_checksum": "float (tensor parallel): float64 sum of this process's slices "

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from torch import nn
 from engine.comms import Comms
 from engine.control import ControlState
 from engine.data import Dataset, batch_indices
+from engine.memory import SavedActivations
 from engine.topology import Topology
 
 if TYPE_CHECKING:
@@ -92,10 +94,13 @@ def loss_of(output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(output.flatten(0, -2), y.flatten())
 
 
-def local_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """Forward and backward on one batch; leaves the mean-loss gradient in ``p.grad``."""
+def local_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                    saved: SavedActivations | None = None) -> float:
+    """Forward and backward on one batch; leaves the mean-loss gradient in ``p.grad``.
+    ``saved``: count the activations autograd keeps for backward (engine/memory.py)."""
     model.zero_grad(set_to_none=False)
-    loss = loss_of(model(x), y)
+    with saved.hooks() if saved is not None else contextlib.nullcontext():
+        loss = loss_of(model(x), y)
     loss.backward()
     return float(loss.detach())
 

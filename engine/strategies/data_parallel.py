@@ -33,6 +33,7 @@ import torch
 
 from engine.collectives import ALGORITHMS, all_reduce
 from engine.compression import METHODS, CompressedAveraging, PowerSgdAveraging, make_compressor
+from engine.memory import SavedActivations, memory_due, memory_of
 from engine.model import load_flat, num_params
 from engine.options import choice, flag, integer, number
 from engine.strategies.base import (
@@ -134,8 +135,9 @@ class DataParallelNaive:
     def train_step(self, step: int) -> StepResult:
         ctx = self.ctx
         x, y = ctx.batch(step)
+        saved = SavedActivations() if memory_due(step) else None
         with Stopwatch() as compute:
-            loss = local_gradients(ctx.model, x, y)
+            loss = local_gradients(ctx.model, x, y, saved)
             grads = [p.grad for p in ctx.model.parameters()]
             flat = torch.cat([g.reshape(-1) for g in grads])
             if ctx.control.take_corruption():  # a "corrupt" fault aimed at this rank
@@ -147,6 +149,8 @@ class DataParallelNaive:
             extra["slowed"] = True
         if ctx.control.slow_factor > 1:
             extra["slow_factor"] = ctx.control.slow_factor
+        if saved is not None:  # a full replica on every rank: the memory data parallelism costs
+            extra["memory"] = memory_of(ctx.model, saved.peak)
         local_sum = flat.sum()  # not finite when a local value is not (read only then)
         if self.compressed is None:
             # Timed and counted by comms, not compute; the allreduce option picks the

@@ -38,6 +38,7 @@ import torch.distributed as dist
 from torch import nn
 
 from engine.data import batch_indices
+from engine.memory import SavedActivations, memory_due, memory_of
 from engine.model import num_params
 from engine.options import choice, integer
 from engine.sampling import PROMPT_CHARS, SAMPLE_CHARS, sample_fields, writing_due
@@ -84,31 +85,6 @@ def stage_pieces(layers: int, stages: int, stage: int) -> range:
     first = 1 + layers * stage // stages
     last = 1 + layers * (stage + 1) // stages
     return range(0 if stage == 0 else first, last + 1 if stage == stages - 1 else last)
-
-
-class SavedActivations:
-    """Counts the bytes autograd saves for backward, per micro-batch (a tensor saved
-    twice counts once), to measure the activation memory a schedule needs."""
-
-    def __init__(self) -> None:
-        self.by_micro: dict[int, dict[int, int]] = {}
-        self.held = self.peak = 0
-
-    def hooks(self, micro: int) -> torch.autograd.graph.saved_tensors_hooks:
-        seen = self.by_micro.setdefault(micro, {})
-
-        def pack(t: torch.Tensor) -> torch.Tensor:
-            key = t.untyped_storage().data_ptr()
-            if key not in seen:
-                seen[key] = t.untyped_storage().nbytes()
-                self.held += seen[key]
-                self.peak = max(self.peak, self.held)
-            return t
-
-        return torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)
-
-    def release(self, micro: int) -> None:
-        self.held -= sum(self.by_micro.pop(micro, {}).values())
 
 
 class Pipeline:
@@ -187,7 +163,9 @@ class Pipeline:
             extra={"schedule": cells, "stage": self.s,
                    **({"emulated_ms": round(emulated_ms, 4)} if emulated_ms else {}),
                    "in_flight_peak": peak_in_flight([(c[0], c[1]) for c in cells]),
-                   "activation_bytes_peak": saved.peak})
+                   "activation_bytes_peak": saved.peak,
+                   **({"memory": memory_of(self.stage, saved.peak)}
+                      if memory_due(step) else {})})
 
     def _emulate(self, share: float) -> float:
         """Sleep as if this pass computed a bigger model: ``emulated_compute_ms`` is one

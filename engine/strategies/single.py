@@ -7,6 +7,7 @@ is global (``engine/data.py``), so both train on the same samples at every step.
 
 from __future__ import annotations
 
+from engine.memory import SavedActivations, memory_due, memory_of
 from engine.strategies.base import (
     StepResult,
     Stopwatch,
@@ -24,11 +25,13 @@ class SingleProcess:
     def train_step(self, step: int) -> StepResult:
         ctx = self.ctx
         x, y = ctx.batch(step)
+        saved = SavedActivations() if memory_due(step) else None
         with Stopwatch() as compute:
-            loss = local_gradients(ctx.model, x, y)
+            loss = local_gradients(ctx.model, x, y, saved)
             grad_norm = sgd_update(ctx.model, ctx.config.lr)
         return StepResult(loss=loss, grad_norm=grad_norm, compute_ms=compute.ms,
-                          samples=len(y))
+                          samples=len(y),
+                          extra={"memory": memory_of(ctx.model, saved.peak)} if saved else None)
 
 
 

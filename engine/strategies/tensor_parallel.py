@@ -27,6 +27,7 @@ Using Model Parallelism", 2019.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ from torch import nn
 
 from engine.comms import Comms
 from engine.data import batch_indices
+from engine.memory import SavedActivations, memory_due, memory_of
 from engine.sampling import write_sample, writing_due
 from engine.strategies.base import StepResult, Stopwatch, WorkerContext, loss_of, sgd_update
 from engine.strategies.spec import StrategySpec
@@ -185,9 +187,11 @@ class TensorParallel:
                             ctx.config.seed)  # the same whole batch on every process
         x, y = ctx.data.x[idx], ctx.data.y[idx]
         self.tp.record = []
+        saved = SavedActivations() if memory_due(step) else None
         with Stopwatch() as compute:
             self.model.zero_grad(set_to_none=False)
-            loss = loss_of(self.model(x), y)
+            with saved.hooks() if saved is not None else contextlib.nullcontext():
+                loss = loss_of(self.model(x), y)
             loss.backward()
             grad_norm = sgd_update(self.model, ctx.config.lr)
         comm_ms = sum((r[5] - r[4]) * 1e3 for r in self.tp.record)
@@ -201,7 +205,8 @@ class TensorParallel:
         return StepResult(
             loss=float(loss.detach()), grad_norm=grad_norm,
             compute_ms=max(0.0, compute.ms - comm_ms), samples=len(idx),
-            extra={"tp_allreduces": self.tp.record, "shard_checksum": shard_sum})
+            extra={"tp_allreduces": self.tp.record, "shard_checksum": shard_sum,
+                   **({"memory": memory_of(self.model, saved.peak)} if saved else {})})
 
 
 SPEC = StrategySpec(
