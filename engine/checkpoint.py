@@ -69,6 +69,38 @@ def load_latest(directory: Path, max_step: int | None = None
     return None, refused
 
 
+def part_folder(rank: int) -> str:
+    """Where process ``rank`` of a split model (a pipeline stage, a tensor-parallel slice)
+    keeps the checkpoints of its own part."""
+    return f"rank-{rank}"
+
+
+def load_latest_parts(directory: Path, ranks: int
+                      ) -> tuple[int, dict[str, dict[str, str]], list[str]]:
+    """The newest step whose checkpoint every one of ``ranks`` parts saved and that
+    verifies for all of them: ``(step, {rank: {file, sha256}}, refused)``; step 0 and no
+    files when there is none. A step only some processes saved (one died meanwhile) or
+    whose file of one part does not verify is refused, with why."""
+    manifests = [{e["step"]: e for e in _read_manifest(directory / part_folder(r))}
+                 for r in range(ranks)]
+    steps = sorted(set.intersection(*(set(m) for m in manifests)), reverse=True)
+    newest = max((max(m, default=0) for m in manifests), default=0)
+    refused = ([f"step {newest}: not saved by every process"]
+               if newest and newest not in steps else [])
+    for step in steps:
+        files = {}
+        try:
+            for r, manifest in enumerate(manifests):
+                name = f"{part_folder(r)}/{manifest[step]['file']}"
+                load(directory / name, manifest[step]["sha256"], step)
+                files[str(r)] = {"file": name, "sha256": manifest[step]["sha256"]}
+        except CheckpointError as exc:
+            refused.append(str(exc))
+            continue
+        return step, files, refused
+    return 0, {}, refused
+
+
 def load(path: Path, sha256: str, step: int) -> Checkpoint:
     try:
         raw = path.read_bytes()

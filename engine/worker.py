@@ -261,10 +261,15 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
                 checkpoint_dir=spec.checkpoint_dir, resumed=spec.resume is not None,
                 resume_until=(spec.resume or {}).get("until")))
             return
-        if spec.resume is not None:  # every rank loads the same verified checkpoint
-            ckpt = checkpoint.load(Path(spec.checkpoint_dir) / spec.resume["file"],
-                                   spec.resume["sha256"], spec.resume["step"])
-            load_flat([p.data for p in model.parameters()], ckpt.params.to(spec.device))
+        if spec.resume is not None:
+            # Replicas: every rank loads the same verified checkpoint. A split model: each
+            # process loads its own part's (checkpoint.split_restart_point).
+            mine = spec.resume["ranks"][str(spec.rank)] if "ranks" in spec.resume \
+                else spec.resume
+            ckpt = checkpoint.load(Path(spec.checkpoint_dir) / mine["file"],
+                                   mine["sha256"], spec.resume["step"])
+            held = model if config.spec.replicas else group.ctx.model
+            load_flat([p.data for p in held.parameters()], ckpt.params.to(spec.device))
             loop.done = ckpt.step
     while True:
         try:
@@ -445,15 +450,18 @@ class _Trainer:
             if topo.is_leader and self.writes and writing_due(config, step):
                 sender.emit("sample", rank=rank, step=step,
                             **write_sample(model, self.dataset, config.context))
-            if (topo.is_leader and config.spec.replicas and spec.checkpoint_dir
-                    and config.checkpoint_every
-                    and step % config.checkpoint_every == 0):
-                # Replicas are identical, so the leader's copy is the run's state.
+            if (spec.checkpoint_dir and config.checkpoint_every
+                    and step % config.checkpoint_every == 0
+                    and (topo.is_leader or not config.spec.replicas)):
+                # Replicas are identical, so the leader's copy is the run's state; where the
+                # model is split, every process saves its own part, in a folder of its own.
                 started = time.perf_counter()
-                path, size = checkpoint.save(Path(spec.checkpoint_dir), step,
-                                             flat_params(model))
-                sender.emit("checkpoint_saved", rank=rank, step=step, file=path.name,
-                            bytes=size,
+                folder = Path(spec.checkpoint_dir)
+                if not config.spec.replicas:
+                    folder = folder / checkpoint.part_folder(rank)
+                path, size = checkpoint.save(folder, step, flat_params(group.ctx.model))
+                sender.emit("checkpoint_saved", rank=rank, step=step,
+                            file=str(path.relative_to(spec.checkpoint_dir)), bytes=size,
                             duration_ms=round((time.perf_counter() - started) * 1e3, 3))
 
 

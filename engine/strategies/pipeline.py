@@ -44,7 +44,7 @@ from engine.options import choice, integer
 from engine.sampling import PROMPT_CHARS, SAMPLE_CHARS, sample_fields, writing_due
 from engine.strategies.base import StepResult, WorkerContext, loss_of, sgd_update
 from engine.strategies.pipeline_schedules import SCHEDULES, peak_in_flight
-from engine.strategies.spec import StrategySpec
+from engine.strategies.spec import StrategySpec, parts_checkpoint
 
 FORWARD_TAG, BACKWARD_TAG = 10, 11  # activations travel forward, gradients backward
 
@@ -237,7 +237,8 @@ SPEC = StrategySpec(
     models=("transformer",),
     replicas=False,
     faults={"kill": None, "freeze": None, "slow": None},
-    recoveries={"none": None},
+    recoveries={"none": None, "restart": None},
+    restart_state=parts_checkpoint,
     views=("timeline", "loss", "schedule", "sample"),
     events={"pipeline_stage": {"stage": "int: the stage this process is (0 = first)",
                                "pieces": "list: the model's pieces it holds (0 = embedding, "

@@ -78,6 +78,16 @@ def replicas_checkpoint(_config: Any, directory: Path, progress: int) -> Restart
     return RestartPoint(resume, ckpt.step if ckpt else 0, progress, refused)
 
 
+def parts_checkpoint(config: Any, directory: Path, progress: int) -> RestartPoint:
+    """A model split across the processes (``replicas=False``): each process saved its own
+    part; every process loads its part of the newest step all of them saved."""
+    from engine import checkpoint
+
+    step, files, refused = checkpoint.load_latest_parts(directory, config.world_size)
+    resume = {"step": step, "ranks": files} if files else None
+    return RestartPoint(resume, step, progress, refused)
+
+
 def _every_step_done(config: Any, steps_done: int, _versions: int) -> bool:
     return steps_done >= config.steps
 

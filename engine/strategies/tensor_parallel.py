@@ -41,7 +41,7 @@ from engine.data import batch_indices
 from engine.memory import SavedActivations, memory_due, memory_of
 from engine.sampling import write_sample, writing_due
 from engine.strategies.base import StepResult, Stopwatch, WorkerContext, loss_of, sgd_update
-from engine.strategies.spec import StrategySpec
+from engine.strategies.spec import StrategySpec, parts_checkpoint
 from engine.transformer import Block, SelfAttention
 
 
@@ -223,7 +223,8 @@ SPEC = StrategySpec(
     models=("transformer",),
     replicas=False,
     faults={"kill": None, "freeze": None, "slow": None},
-    recoveries={"none": None},
+    recoveries={"none": None, "restart": None},
+    restart_state=parts_checkpoint,
     views=("topology", "timeline", "loss", "tp_shards", "sample"),
     events={},
     check=_check,
