@@ -62,10 +62,12 @@ def param_hash(model: nn.Module) -> str:
     return hashlib.blake2b(raw, digest_size=8).hexdigest()
 
 
-def param_fingerprint(model: nn.Module) -> tuple[float, str]:
+def param_fingerprint(params: nn.Module | list[torch.Tensor]) -> tuple[float, str]:
     """``param_checksum`` and ``param_hash`` at once, from one copy of the parameters
-    (the worker reports both after every step)."""
-    flat = flat_params(model).cpu()
+    (the worker reports both after every step, from a list it keeps: walking a module's
+    parameters each step costs more than the sums)."""
+    tensors = params.parameters() if isinstance(params, nn.Module) else params
+    flat = torch.cat([p.detach().reshape(-1) for p in tensors]).cpu()
     raw = flat.numpy().tobytes()
     return float(flat.double().sum()), hashlib.blake2b(raw, digest_size=8).hexdigest()
 

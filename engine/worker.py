@@ -409,6 +409,9 @@ class _Trainer:
         """Train until the last step or a stop; raises if the group breaks."""
         spec, config, sender, model = self.spec, self.config, self.sender, self.model
         rank, topo, comms = spec.rank, group.topo, group.comms
+        # This process's parameters: the whole model, or the part a strategy that splits
+        # the model kept (its setup set ``ctx.model`` to its part).
+        held = list(group.ctx.model.parameters())
         while self.done < config.steps:
             if not group.gate.wait_for_next_step():
                 return
@@ -419,9 +422,7 @@ class _Trainer:
             stats = comms.take_stats()
             self.done = step
             extra = result.extra or {}
-            # This process's parameters: the whole model, or the part a strategy that
-            # splits the model kept (it sets ``ctx.model`` to its part).
-            checksum, digest = param_fingerprint(group.ctx.model)
+            checksum, digest = param_fingerprint(held)
             phases = step_phases(*(result.phases or [
                 ("wait", stats.wait_ms), ("compute", result.compute_ms),
                 ("emulated", extra.get("emulated_ms", 0.0)), ("comm", stats.comm_ms)]))

@@ -106,13 +106,14 @@ def local_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
 
 
 @torch.no_grad()
-def sgd_update(model: nn.Module, lr: float) -> float:
+def sgd_update(model: nn.Module, lr: float,
+               params: list[nn.Parameter] | None = None) -> float:
     """Plain SGD, ``p ← p − lr·g``; returns the norm of the gradient applied.
 
     The same arithmetic as a loop of ``p.add_(p.grad, alpha=-lr)``, done as one batched
     ("foreach") operation over all parameters, as ``torch.optim.SGD`` does: at full speed
     the per-parameter Python loop cost more than the update itself."""
-    params = list(model.parameters())
+    params = list(model.parameters()) if params is None else params
     grads = [p.grad for p in params]
     norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
     torch._foreach_add_(params, grads, alpha=-lr)

@@ -131,6 +131,15 @@ class DataParallelNaive:
         flat = torch.cat([p.detach().reshape(-1) for p in ctx.model.parameters()])
         ctx.comms.broadcast(flat, src=0)
         load_flat([p.data for p in ctx.model.parameters()], flat)
+        # The gradients live in one flat buffer, each p.grad a view into it (PyTorch DDP's
+        # gradient_as_bucket_view): backward accumulates into it in place, and the
+        # all-reduce works on it directly — no copying the gradients out and back each step.
+        self.params = list(ctx.model.parameters())
+        self.grads = torch.zeros(sum(p.numel() for p in self.params), device=flat.device)
+        offset = 0
+        for p in self.params:
+            p.grad = self.grads[offset:offset + p.numel()].view_as(p)
+            offset += p.numel()
 
     def train_step(self, step: int) -> StepResult:
         ctx = self.ctx
@@ -138,8 +147,7 @@ class DataParallelNaive:
         saved = SavedActivations() if memory_due(step) else None
         with Stopwatch() as compute:
             loss = local_gradients(ctx.model, x, y, saved)
-            grads = [p.grad for p in ctx.model.parameters()]
-            flat = torch.cat([g.reshape(-1) for g in grads])
+            flat = self.grads  # every p.grad, in one tensor (see setup)
             if ctx.control.take_corruption():  # a "corrupt" fault aimed at this rank
                 flat.fill_(float("nan"))
         emulated_ms, slowed = emulate_work(ctx.config, ctx.data_rank, step, compute.ms,
@@ -158,7 +166,7 @@ class DataParallelNaive:
             all_reduce(ctx.comms, flat, self.opts.allreduce)
             flat /= ctx.topo.world_size  # sum of means → mean over the global batch
         else:
-            flat, metrics = self.compressed.average(ctx.comms, flat, step)
+            flat, metrics = self.compressed.average(ctx.comms, flat.clone(), step)
             extra.update(metrics)
         # One NaN anywhere makes the averaged gradient NaN on every rank alike, so every
         # rank takes the same decision here — before the NaN reaches any parameter.
@@ -168,8 +176,9 @@ class DataParallelNaive:
                 return StepResult(loss=loss, grad_norm=float("nan"), compute_ms=compute.ms,
                                   samples=len(y), extra=extra)
         with compute:
-            load_flat(grads, flat)
-            grad_norm = sgd_update(ctx.model, ctx.config.lr)
+            if flat is not self.grads:  # compression decoded the average into a new tensor
+                self.grads.copy_(flat)
+            grad_norm = sgd_update(ctx.model, ctx.config.lr, self.params)
         return StepResult(loss=loss, grad_norm=grad_norm, compute_ms=compute.ms,
                           samples=len(y), extra=extra)
 
