@@ -160,8 +160,8 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "from ymin, each byte the difference mod 256 from the cell on its left, a row's "
         "first as it is; base64; runs recorded before have q8, the bytes themselves, or "
         "probs, a list of floats). Sent a "
-        "few times a second at a human pace, every step while paused, ~50 per run at "
-        "full speed, and at the last step",
+        "few times a second at a human pace, every step while paused, 4 a second of the "
+        "run at full speed (by the clock), and at the last step",
     },
     "control": {
         "action": "str: pause | resume | step | stop | set_pace (faults are `fault` events)",

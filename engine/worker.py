@@ -25,7 +25,8 @@ import threading
 import time
 import traceback
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -55,7 +56,10 @@ from engine.topology import Topology
 EVENT_QUEUE_SIZE = 20_000
 HEARTBEAT_S = 0.5  # an idle sender says "alive" this often; silence means frozen
 SEND_BATCH = 256
-SEND_INTERVAL_S = 0.01  # events reach the supervisor at most this late
+SEND_INTERVAL_S = 0.01  # events reach the supervisor at most this late, at a human pace
+# At full speed nobody follows each step by eye, and every batch costs a wake-up, a pickle
+# and a pipe write here and in the supervisor, on the cores training needs: batch longer.
+FULL_SPEED_SEND_INTERVAL_S = 0.05
 PR_SET_PDEATHSIG = 1
 EXIT_SUPERVISOR_GONE = 70
 
@@ -81,15 +85,18 @@ class WorkerSpec:
 
 class EventSender:
     """Non-blocking emit: events collect in a bounded buffer that a background thread
-    sends down the pipe in batches every ``SEND_INTERVAL_S``.
+    sends down the pipe in batches every ``SEND_INTERVAL_S`` (``FULL_SPEED_SEND_INTERVAL_S``
+    while the run goes at full speed: ``paced`` says which).
 
     Training pays one ``deque.append`` per event (atomic, no lock, no thread woken), not
     a wake-up of the sender per event, which at full speed cost more than the event.
     """
 
-    def __init__(self, conn: Connection, t0: float, queue_size: int = EVENT_QUEUE_SIZE) -> None:
+    def __init__(self, conn: Connection, t0: float, queue_size: int = EVENT_QUEUE_SIZE,
+                 paced: Callable[[], bool] = lambda: True) -> None:
         self.conn = conn
         self.t0 = t0
+        self.paced = paced
         self.dropped = 0
         self._limit = queue_size
         self._buffer: deque[dict[str, Any]] = deque()
@@ -125,7 +132,7 @@ class EventSender:
     def _drain(self) -> None:
         last_sent = time.monotonic()
         while True:
-            self._urgent.wait(SEND_INTERVAL_S)
+            self._urgent.wait(SEND_INTERVAL_S if self.paced() else FULL_SPEED_SEND_INTERVAL_S)
             self._urgent.clear()
             closing = self._closing  # read before draining: nothing queued before is lost
             batches = []
@@ -196,8 +203,8 @@ def worker_main(spec: WorkerSpec, events_conn: Connection, control_conn: Connect
     # keyboard, decides when a worker ends (and records why).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     config = RunConfig.from_dict(spec.config)
-    sender = EventSender(events_conn, spec.t0)
     control = ControlState(config.pace, rank=spec.rank)
+    sender = EventSender(events_conn, spec.t0, paced=lambda: bool(control.pace))
     # A restarted worker joins a run already under way: it starts from the run's controls.
     control.received_seq = control.applied_seq = spec.control_seq
     control.paused = spec.paused
@@ -335,6 +342,7 @@ class _Trainer:
         # the strategy shows it itself).
         self.extent = dataset.extent() if dataset.kind == "points" else None
         self.writes = config.model == "transformer" and config.spec.replicas
+        self.boundary = BoundaryPacer()
 
     def join(self, members: list[int], store_port: int,
              generation: int | None = None) -> _Group:
@@ -445,7 +453,8 @@ class _Trainer:
             if [(name, ms) for name, ms in phases] != phases_of(fields):
                 fields["phases"] = phases
             sender.emit("step", rank=rank, step=step, **fields)
-            if topo.is_leader and self.extent and _boundary_due(config, self.control, step):
+            if topo.is_leader and self.extent and self.boundary.due(config, self.control,
+                                                                    step):
                 sender.emit("boundary", rank=rank, step=step,
                             grid=boundary_grid(model, self.extent))
             if topo.is_leader and self.writes and writing_due(config, step):
@@ -466,6 +475,38 @@ class _Trainer:
                             duration_ms=round((time.perf_counter() - started) * 1e3, 3))
 
 
+BOUNDARY_PER_S = 4  # the picture changes slowly, viewers are many
+
+
+class BoundaryPacer:
+    """When the leader draws the decision boundary: a few frames a second of the run,
+    every step while paused (single steps), and at the last step.
+
+    At a human pace that is every ``ceil(pace / BOUNDARY_PER_S)`` steps; at full speed
+    it is by the clock (BOUNDARY_PER_S a second), not by step count: a frame costs the
+    leader a forward pass over the grid, and in lock step everyone waits for it."""
+
+    def __init__(self) -> None:
+        self.last_t: float | None = None
+
+    def due(self, config: RunConfig, control: ControlState, step: int) -> bool:
+        if step == config.steps or control.paused:  # the end, and every single step
+            return self._drawn()
+        every = config.boundary_every
+        if every is None and control.pace:
+            every = max(1, math.ceil(control.pace / BOUNDARY_PER_S))
+        if every is not None:
+            return step % every == 0 and self._drawn()
+        now = time.monotonic()
+        if self.last_t is None or now - self.last_t >= 1 / BOUNDARY_PER_S:
+            return self._drawn(now)
+        return False
+
+    def _drawn(self, now: float | None = None) -> bool:
+        self.last_t = time.monotonic() if now is None else now
+        return True
+
+
 @dataclass(frozen=True, slots=True)
 class _Runtime:
     """What a strategy that owns its loop may use of the worker process."""
@@ -477,12 +518,13 @@ class _Runtime:
     checkpoint_dir: str | None = None  # where a server keeps its checkpoints and log
     resumed: bool = False  # restarted after a crash: rebuild state instead of starting over
     resume_until: int | None = None  # rebuild no further than this version (sync servers)
+    boundary: BoundaryPacer = field(default_factory=BoundaryPacer)
 
     def emit(self, type_: str, **fields: Any) -> None:
         self.sender.emit(type_, **fields)
 
     def boundary_due(self, ctx: WorkerContext, step: int) -> bool:
-        return _boundary_due(ctx.config, self.control, step)
+        return self.boundary.due(ctx.config, self.control, step)
 
     def maybe_emit_boundary(self, ctx: WorkerContext, step: int) -> None:
         if self.boundary_due(ctx, step):
@@ -497,17 +539,3 @@ class _Runtime:
 
     def dropped(self) -> int:
         return self.sender.dropped
-
-
-BOUNDARY_PER_S = 4  # at a human pace: the picture changes slowly, viewers are many
-
-
-def _boundary_due(config: RunConfig, control: ControlState, step: int) -> bool:
-    if step == config.steps or control.paused:  # the end, and every single step
-        return True
-    every = config.boundary_every
-    if every is None:
-        # At a human pace a few frames a second; at full speed ~50 frames per run.
-        every = (max(1, math.ceil(control.pace / BOUNDARY_PER_S)) if control.pace
-                 else max(1, config.steps // 50))
-    return step % every == 0
