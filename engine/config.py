@@ -68,7 +68,9 @@ class RunConfig:
                          help="Optimizer steps every worker takes.")
     batch_size: int = integer(32, 1, MAX_BATCH_SIZE, label="Batch per worker",
                               help="Samples per worker per step; the global batch is "
-                                   "workers × batch_size.")
+                                   "workers × batch_size (a strategy that splits the model, "
+                                   "whose spec says batch_per_worker false: the whole "
+                                   "batch).")
     lr: float = number(0.5, 0.0, MAX_LR, low_open=True, label="Learning rate",
                        help="SGD learning rate.")
     seed: int = integer(0, 0, MAX_SEED, label="Seed",
@@ -162,10 +164,13 @@ class RunConfig:
         self._check_recovery(spec)
         self._check_network()
         check_int("straggler_rank", self.straggler_rank, 0, self.workers - 1)
-        if self.num_samples < self.workers * self.batch_size:
+        if spec.batch_per_worker and self.num_samples < self.workers * self.batch_size:
             raise ValueError(
                 f"num_samples ({self.num_samples}) must be at least workers × batch_size "
                 f"({self.workers * self.batch_size}) so every rank has a full batch")
+        if self.num_samples < self.batch_size:
+            raise ValueError(f"num_samples ({self.num_samples}) must be at least batch_size "
+                             f"({self.batch_size})")
         spec.check(self)
         check_schedule(self, spec)
 

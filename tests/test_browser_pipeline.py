@@ -36,6 +36,7 @@ def test_a_pipeline_run_from_the_form_fills_the_schedule_grid(page: Page, server
     assert page.eval_on_selector(
         "[data-testid=dataset-select] option[value=spirals]", "o => o.disabled")
     assert page.is_visible("[data-testid=transformer-row]")
+    assert page.inner_text("#batch-label") == "Batch size (all processes together)"
     page.fill("[data-testid=workers-input]", "2")
     page.fill("[data-testid=steps-input]", "12")
     page.fill("[data-testid=context-input]", "16")

@@ -108,6 +108,10 @@ class StrategySpec:
     workers: tuple[int, int] = (1, 8)
     models: tuple[str, ...] = ("mlp",)
     """The models (``RunConfig.model``) it can train."""
+    batch_per_worker: bool = True
+    """``batch_size`` is each worker's share of the step's batch (data parallelism: the
+    global batch is workers × batch_size); False: it is the whole batch, which every
+    process works on together (a pipeline's stages, tensor-parallel slices)."""
     replicas: bool = True
     """Every worker holds the whole model (the leader's copy is the run's: its decision
     boundary, its writing, its checkpoint). False when the model is split across the
@@ -190,6 +194,7 @@ class StrategySpec:
             "loop": self.loop, "options": describe(self.options),
             "workers": {"min": self.workers[0], "max": self.workers[1]},
             "models": list(self.models), "replicas": self.replicas,
+            "batch_per_worker": self.batch_per_worker,
             "roles": sorted(set(self.roles(self.parse_options({}), self.workers[1]))),
             "faults": needs(self.faults), "recoveries": needs(self.recoveries),
             "views": list(self.views), "events": self.events,

@@ -222,6 +222,7 @@ SPEC = StrategySpec(
     workers=(2, 8),
     models=("transformer",),
     replicas=False,
+    batch_per_worker=False,
     faults={"kill": None, "freeze": None, "slow": None},
     recoveries={"none": None, "restart": None},
     restart_state=parts_checkpoint,

@@ -273,6 +273,10 @@ export function createControls(cb) {
     allow(f.model, s.models);
     allow(f.dataset, datasetsFor(f.model.value));
     f.transformerRow.hidden = f.model.value !== "transformer";
+    // A split model works on the whole batch together: the label says which batch it is.
+    const label = $("batch-label");
+    label.dataset.i18n = s.batch_per_worker === false ? "form.batchWhole" : "form.batch";
+    label.textContent = t(label.dataset.i18n);
   }
 
   /** The selected strategy's options section, with these values. */
