@@ -5,9 +5,9 @@ Parameters and gradients are the bytes of the tensors this process holds (a pipe
 stage or a tensor-parallel slice holds only its part). Activations are counted as
 autograd saves them (``torch.autograd.graph.saved_tensors_hooks``): every tensor saved
 for backward, a storage saved twice counted once, released when its backward has run.
-SGD keeps no optimizer state. The ``memory`` field of a step event carries these numbers
-on the steps ``memory_due`` picks: they hardly change from step to step, and counting
-costs a Python call per saved tensor.
+SGD keeps no optimizer state; Adam two numbers per parameter it updates. The ``memory``
+field of a step event carries these numbers on the steps ``memory_due`` picks: they
+hardly change from step to step, and counting costs a Python call per saved tensor.
 """
 
 from __future__ import annotations
@@ -49,10 +49,13 @@ class SavedActivations:
         self.held -= sum(self.by_micro.pop(micro, {}).values())
 
 
-def memory_of(module: nn.Module, activations_peak: int) -> dict[str, Any]:
-    """The step event's ``memory``: bytes by kind for this process."""
+def memory_of(module: nn.Module, activations_peak: int, optimizer: Any = None
+              ) -> dict[str, Any]:
+    """The step event's ``memory``: bytes by kind for this process (``optimizer``: an
+    optimizer with ``state_bytes()``, e.g. ``base.Adam``; None: SGD keeps none)."""
     params = list(module.parameters())
     return {"params": sum(p.numel() * p.element_size() for p in params),
             "grads": sum(p.grad.numel() * p.grad.element_size() for p in params
                          if p.grad is not None),
-            "optimizer": 0, "activations": activations_peak}
+            "optimizer": optimizer.state_bytes() if optimizer is not None else 0,
+            "activations": activations_peak}

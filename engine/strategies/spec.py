@@ -108,6 +108,8 @@ class StrategySpec:
     workers: tuple[int, int] = (1, 8)
     models: tuple[str, ...] = ("mlp",)
     """The models (``RunConfig.model``) it can train."""
+    optimizers: tuple[str, ...] = ("sgd",)
+    """The optimizers (``RunConfig.optimizer``) it offers."""
     batch_per_worker: bool = True
     """``batch_size`` is each worker's share of the step's batch (data parallelism: the
     global batch is workers × batch_size); False: it is the whole batch, which every
@@ -193,7 +195,8 @@ class StrategySpec:
             "name": self.name, "title": self.title, "summary": self.summary,
             "loop": self.loop, "options": describe(self.options),
             "workers": {"min": self.workers[0], "max": self.workers[1]},
-            "models": list(self.models), "replicas": self.replicas,
+            "models": list(self.models), "optimizers": list(self.optimizers),
+            "replicas": self.replicas,
             "batch_per_worker": self.batch_per_worker,
             "roles": sorted(set(self.roles(self.parse_options({}), self.workers[1]))),
             "faults": needs(self.faults), "recoveries": needs(self.recoveries),
