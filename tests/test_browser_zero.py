@@ -36,3 +36,13 @@ def test_a_zero_run_from_the_form(page: Page, server: str) -> None:
     # Per step (the set-up broadcast of rank 0's weights aside):
     ops = {e["op"] for e in items if e["type"] == "comm" and e["step"]}
     assert ops == {"reduce_scatter", "all_gather"}, ops
+
+    # Memory per process, measured, beside the paper's accounting for stage 2.
+    page.wait_for_selector("[data-testid=memory-card]", state="visible")
+    assert page.locator("[data-testid=memory-bars] .mem-row").count() == 2
+    note = page.inner_text("[data-testid=memory-note]")
+    assert "ZeRO stage 2's accounting" in note, note
+    page.click("[data-testid=lang-toggle]")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=memory-note]').textContent.includes('阶段 2')")
+    page.click("[data-testid=lang-toggle]")

@@ -15,6 +15,7 @@ import { syncArticle } from "./views/article.js";
 import { baselineConfigOf, createOverlay, overlayLabel, rememberBaseline, storedBaselines } from "./views/baseline.js";
 import { createBoundary } from "./views/boundary.js";
 import { createSampleView } from "./views/sample.js";
+import { createMemoryView } from "./views/memory.js";
 import { createLossChart, wireLossCard } from "./views/charts.js";
 import { createCompareView } from "./views/compare.js";
 import { createControls } from "./views/controls.js";
@@ -76,11 +77,13 @@ function syncExtras() {
   const comp = !$("compression-panel").hidden;
   const ab = !$("alphabeta-card").hidden;
   const tail = !$("tail-card").hidden;
-  $("extras").hidden = !comp && !ab && !tail;
+  const mem = !$("memory-card").hidden;
+  $("extras").hidden = !comp && !ab && !tail && !mem;
+  $("jump-memory").hidden = !mem;
   $("jump-compression").hidden = !comp;
   $("jump-alphabeta").hidden = !ab;
   $("jump-tail").hidden = !tail;
-  $("jump-links").hidden = !comp && !ab && !tail;
+  $("jump-links").hidden = !comp && !ab && !tail && !mem;
 }
 const tailPanel = createTailPanel({ card: $("tail-card"), plotDiv: $("tail-latency"), statsEl: $("tail-stats") }, (on) => {
   syncExtras();
@@ -108,6 +111,7 @@ const faultMenu = createFaultMenu({
   },
 });
 const boundary = createBoundary($("boundary"), $("boundary-note"), $("boundary-legend"));
+const memoryView = createMemoryView({ card: $("memory-card"), barsEl: $("memory-bars"), noteEl: $("memory-note") }, () => syncExtras());
 const sampleView = createSampleView({ card: $("sample-card"), promptEl: $("sample-prompt"), textEl: $("sample-text"), noteEl: $("sample-note") });
 const overlay = createOverlay({ b: app.baseline, chart, chartEl: $("loss-chart"), viewState: () => player.viewState });
 
@@ -210,6 +214,7 @@ function render(state, info) {
   $("boundary-card").hidden = !!state.dataset && state.dataset.kind === "text";
   boundary.render(state);
   sampleView.render(state);
+  memoryView.render(state);
   tailPanel.render(state);
   renderNarration(state, info);
   playerBar.render(info);
@@ -395,6 +400,7 @@ onLangChange(() => {
   playerBar.localize();
   boundary.invalidate();
   sampleView.invalidate();
+  memoryView.invalidate();
   chart.render(player.viewState);
   strategyViews.relocalize();
   tailPanel.invalidate();
