@@ -12,6 +12,7 @@ hardly change from step to step, and counting costs a Python call per saved tens
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -28,17 +29,21 @@ class SavedActivations:
     """Counts the bytes autograd saves for backward, per micro-batch (a tensor saved
     twice counts once), and the most held at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, local: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
         self.by_micro: dict[int, dict[int, int]] = {}
         self.held = self.peak = 0
+        # Where a saved tensor keeps its data, for tensors that wrap another (a DTensor's
+        # local tensor: tensor parallelism by the library); None: in itself.
+        self.local = local
 
     def hooks(self, micro: int = 0) -> torch.autograd.graph.saved_tensors_hooks:
         seen = self.by_micro.setdefault(micro, {})
 
         def pack(t: torch.Tensor) -> torch.Tensor:
-            key = t.untyped_storage().data_ptr()
+            storage = (t if self.local is None else self.local(t)).untyped_storage()
+            key = storage.data_ptr()
             if key not in seen:
-                seen[key] = t.untyped_storage().nbytes()
+                seen[key] = storage.nbytes()
                 self.held += seen[key]
                 self.peak = max(self.peak, self.held)
             return t
