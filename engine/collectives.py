@@ -94,6 +94,33 @@ def all_reduce_ring(comms: Comms, flat: torch.Tensor) -> None:
                        op="all_gather", chunk=send_idx)
 
 
+def reduce_scatter_ring(comms: Comms, flat: torch.Tensor) -> torch.Tensor:
+    """The first half of the ring all-reduce, arranged so that rank r ends with the sum
+    of chunk r (its shard; the other chunks hold partial sums). Returns that chunk, a view
+    into ``flat``. Every rank sends and receives (n-1)/n·N."""
+    rank, n = comms.topo.rank, comms.topo.world_size
+    chunks = list(flat.tensor_split(n))
+    for s in range(n - 1):
+        send_idx, recv_idx = (rank - s - 1) % n, (rank - s - 2) % n
+        incoming = torch.empty_like(chunks[recv_idx])
+        comms.exchange(send=chunks[send_idx], dst=comms.topo.ring_next, recv=incoming,
+                       src=comms.topo.ring_prev, op="reduce_scatter", chunk=send_idx)
+        chunks[recv_idx] += incoming
+    return chunks[rank]
+
+
+def all_gather_shards_ring(comms: Comms, flat: torch.Tensor) -> None:
+    """The second half: rank r's chunk r of ``flat`` is complete; afterwards every rank
+    holds every chunk. Every rank sends and receives (n-1)/n·N."""
+    rank, n = comms.topo.rank, comms.topo.world_size
+    chunks = list(flat.tensor_split(n))
+    for s in range(n - 1):
+        send_idx, recv_idx = (rank - s) % n, (rank - s - 1) % n
+        comms.exchange(send=chunks[send_idx], dst=comms.topo.ring_next,
+                       recv=chunks[recv_idx], src=comms.topo.ring_prev, op="all_gather",
+                       chunk=send_idx)
+
+
 def all_gather_ring(comms: Comms, payload: list[torch.Tensor]) -> list[list[torch.Tensor]]:
     """Every rank's payload, in rank order, passed around the ring in n-1 hops.
 

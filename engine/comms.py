@@ -249,6 +249,18 @@ class Comms:
         dist.all_reduce(flags, op=dist.ReduceOp.MAX)
         self.stats.wait_ms += (time.perf_counter() - start) * 1e3
 
+    def library(self, op: str, *, sent: int = 0, recv: int = 0, peer: int | None = None,
+                chunk: int | None = None, elapsed_ms: float = 0.0) -> None:
+        """Traffic a library moved itself (torch.distributed.pipelining's sends, DTensor's
+        all-reduces): it never went through the wrappers above, so the strategy reports
+        it here — its bytes as read from the tensors the library handed to the process
+        group, and the milliseconds the strategy could measure (0 where it could not).
+        One ``comm`` event per message sent, as for our own; no modelled time (a network
+        model cannot delay messages it does not carry: such runs refuse a network)."""
+        self._account(elapsed_ms, sent=sent, recv=recv)
+        if sent:
+            self._message(op, peer, sent, elapsed_ms, chunk=chunk)
+
     def _account(self, elapsed_ms: float, *, sent: int, recv: int) -> None:
         self.stats.comm_ms += elapsed_ms
         self.stats.bytes_sent += sent

@@ -41,6 +41,7 @@ MAX_TIMEOUT_S = 120.0
 MAX_LINK_OVERRIDES = 64
 RECOVERIES = ("none", "restart", "shrink", "continue")
 MODELS = ("mlp", "transformer")
+OPTIMIZERS = ("sgd", "adam")
 POINT_DATASETS = ("spirals", "moons", "blobs")  # engine/data.py generates them
 TEXT_DATASETS = ("text-en", "text-zh")  # engine/corpus/, read by engine/data.py
 
@@ -73,6 +74,10 @@ class RunConfig:
                                    "batch).")
     lr: float = number(0.5, 0.0, MAX_LR, low_open=True, label="Learning rate",
                        help="SGD learning rate.")
+    optimizer: str = choice("sgd", OPTIMIZERS, label="Optimizer",
+                            help="sgd: p ← p − lr·g; adam: Adam (β 0.9, 0.999), two numbers "
+                                 "of state per parameter (try lr 0.01). Which strategies "
+                                 "offer Adam is in their spec.")
     seed: int = integer(0, 0, MAX_SEED, label="Seed",
                         help="Seeds data, sampling and initial weights: same seed, same run.")
     pace: float | None = number(None, MIN_PACE, MAX_PACE, nullable=True, label="Pace",
@@ -184,6 +189,9 @@ class RunConfig:
                 f"dataset '{self.dataset}': the {self.model} learns from "
                 + ("text: choose text-en or text-zh" if self.model == "transformer"
                    else "2-D points: choose spirals, moons or blobs"))
+        if self.optimizer not in spec.optimizers:
+            raise ValueError(f"optimizer '{self.optimizer}': the {spec.name} strategy "
+                             f"uses {' or '.join(spec.optimizers)}")
         if self.model == "transformer" and self.d_model % self.heads:
             raise ValueError(f"heads ({self.heads}) must divide d_model ({self.d_model})")
 

@@ -308,6 +308,10 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
                 raise
 
 
+def _show_nothing(_model: torch.nn.Module, _step: int) -> None:
+    """Only the leader shows the model."""
+
+
 REGROUP_WAIT_S = 30.0
 MEET_POLL_S = 0.02
 
@@ -337,12 +341,21 @@ class _Trainer:
         self.dataset, self.model = dataset, model
         self.done = 0
         self.step_now = 0
-        # What the leader shows of a whole model: the MLP's decision boundary over the
-        # points, or the transformer's writing (when no process holds the whole model,
-        # the strategy shows it itself).
+        # What the leader shows of a whole model (show_model): the MLP's decision
+        # boundary over the points, or the transformer's writing.
         self.extent = dataset.extent() if dataset.kind == "points" else None
-        self.writes = config.model == "transformer" and config.spec.replicas
         self.boundary = BoundaryPacer()
+
+    def show_model(self, model: torch.nn.Module, step: int) -> None:
+        """The leader shows the whole model when it is due: the MLP's decision boundary
+        over the points, or what the transformer writes."""
+        rank = self.spec.rank
+        if self.extent and self.boundary.due(self.config, self.control, step):
+            self.sender.emit("boundary", rank=rank, step=step,
+                             grid=boundary_grid(model, self.extent))
+        if self.config.model == "transformer" and writing_due(self.config, step):
+            self.sender.emit("sample", rank=rank, step=step,
+                             **write_sample(model, self.dataset, self.config.context))
 
     def join(self, members: list[int], store_port: int,
              generation: int | None = None) -> _Group:
@@ -376,7 +389,8 @@ class _Trainer:
         ctx = WorkerContext(config=config, topo=topo, comms=comms, model=self.model,
                             data=self.dataset, data_rank=data_rank, data_world=data_world,
                             control=self.control, emit=self.sender.emit,
-                            clock=self.sender.now)
+                            clock=self.sender.now,
+                            show_model=self.show_model if topo.is_leader else _show_nothing)
         strategy = config.spec.implementation()
         strategy.setup(ctx)  # rank 0 broadcasts its parameters: every replica equal
         comms.take_stats()  # set-up traffic (the initial broadcast) is not step 1's
@@ -453,13 +467,8 @@ class _Trainer:
             if [(name, ms) for name, ms in phases] != phases_of(fields):
                 fields["phases"] = phases
             sender.emit("step", rank=rank, step=step, **fields)
-            if topo.is_leader and self.extent and self.boundary.due(config, self.control,
-                                                                    step):
-                sender.emit("boundary", rank=rank, step=step,
-                            grid=boundary_grid(model, self.extent))
-            if topo.is_leader and self.writes and writing_due(config, step):
-                sender.emit("sample", rank=rank, step=step,
-                            **write_sample(model, self.dataset, config.context))
+            if config.spec.replicas and topo.is_leader:  # else the strategy shows it
+                self.show_model(model, step)
             if (spec.checkpoint_dir and config.checkpoint_every
                     and step % config.checkpoint_every == 0
                     and (topo.is_leader or not config.spec.replicas)):

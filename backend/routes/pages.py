@@ -28,6 +28,12 @@ def index(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "index.html", {"version": __version__})
 
 
+@router.get("/calculator", response_class=HTMLResponse, include_in_schema=False)
+def calculator(request: Request) -> HTMLResponse:
+    """Memory per GPU, bubble and traffic for real models (engine/calculator.py)."""
+    return templates.TemplateResponse(request, "calculator.html", {"version": __version__})
+
+
 @router.get("/vendor/plotly.min.js", include_in_schema=False)
 def plotly_js() -> FileResponse:
     path = _plotly_js()

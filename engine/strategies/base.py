@@ -44,6 +44,11 @@ class WorkerContext:
     emit: Callable[..., None]  # emit(type, **fields): an event from a strategy
     clock: Callable[[], float] = time.monotonic
     """Seconds on the run's clock (events' ``t``): the same on every process of the run."""
+    show_model: Callable[[nn.Module, int], None] = lambda _model, _step: None
+    """``show_model(model, step)``: show the whole model as of ``step`` (the decision
+    boundary, the transformer's writing) when due; the worker's loop does it for
+    strategies whose processes hold replicas, a strategy that splits or shards the model
+    calls it while it has the whole model in hand."""
 
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         """This rank's part of step ``step``'s global batch (``engine/data.py``)."""
@@ -118,6 +123,41 @@ def sgd_update(model: nn.Module, lr: float,
     norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
     torch._foreach_add_(params, grads, alpha=-lr)
     return float(norm)
+
+
+class Adam:
+    """Adam (Kingma & Ba 2015) on a list of tensors, element by element:
+
+        m ← β1·m + (1 − β1)·g        v ← β2·v + (1 − β2)·g²
+        p ← p − lr · m̂ / (√v̂ + ε)    with m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t)
+
+    Two numbers of state per parameter (m and v): twice the model's size, the memory
+    ZeRO shards. Every operation is per element, so Adam on a shard of the parameters
+    computes exactly what Adam on all of them computes for those elements."""
+
+    def __init__(self, params: list[torch.Tensor], lr: float, betas: tuple[float, float] = (
+            0.9, 0.999), eps: float = 1e-8) -> None:
+        self.lr, (self.b1, self.b2), self.eps, self.t = lr, betas, eps, 0
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+
+    @torch.no_grad()
+    def step(self, params: list[torch.Tensor], grads: list[torch.Tensor]) -> None:
+        self.t += 1
+        for p, g, m, v in zip(params, grads, self.m, self.v, strict=True):
+            m.mul_(self.b1).add_(g, alpha=1 - self.b1)
+            v.mul_(self.b2).addcmul_(g, g, value=1 - self.b2)
+            m_hat = m / (1 - self.b1 ** self.t)
+            v_hat = v / (1 - self.b2 ** self.t)
+            p.sub_(self.lr * m_hat / (v_hat.sqrt() + self.eps))
+
+    def state_bytes(self) -> int:
+        return sum(t.numel() * t.element_size() for t in (*self.m, *self.v))
+
+
+@torch.no_grad()
+def grad_norm_of(grads: list[torch.Tensor]) -> float:
+    return float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))))
 
 
 class Stopwatch:

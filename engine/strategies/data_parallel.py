@@ -37,10 +37,12 @@ from engine.memory import SavedActivations, memory_due, memory_of
 from engine.model import load_flat, num_params
 from engine.options import choice, flag, integer, number
 from engine.strategies.base import (
+    Adam,
     StepResult,
     Stopwatch,
     WorkerContext,
     emulate_work,
+    grad_norm_of,
     local_gradients,
     sgd_update,
 )
@@ -135,6 +137,7 @@ class DataParallelNaive:
         # gradient_as_bucket_view): backward accumulates into it in place, and the
         # all-reduce works on it directly — no copying the gradients out and back each step.
         self.params = list(ctx.model.parameters())
+        self.adam = Adam(self.params, config.lr) if config.optimizer == "adam" else None
         self.grads = torch.zeros(sum(p.numel() for p in self.params), device=flat.device)
         offset = 0
         for p in self.params:
@@ -158,7 +161,7 @@ class DataParallelNaive:
         if ctx.control.slow_factor > 1:
             extra["slow_factor"] = ctx.control.slow_factor
         if saved is not None:  # a full replica on every rank: the memory data parallelism costs
-            extra["memory"] = memory_of(ctx.model, saved.peak)
+            extra["memory"] = memory_of(ctx.model, saved.peak, self.adam)
         local_sum = flat.sum()  # not finite when a local value is not (read only then)
         if self.compressed is None:
             # Timed and counted by comms, not compute; the allreduce option picks the
@@ -178,7 +181,12 @@ class DataParallelNaive:
         with compute:
             if flat is not self.grads:  # compression decoded the average into a new tensor
                 self.grads.copy_(flat)
-            grad_norm = sgd_update(ctx.model, ctx.config.lr, self.params)
+            if self.adam is None:
+                grad_norm = sgd_update(ctx.model, ctx.config.lr, self.params)
+            else:  # every replica applies the same Adam step to the same averaged gradient
+                grads = [p.grad for p in self.params]
+                grad_norm = grad_norm_of(grads)
+                self.adam.step(self.params, grads)
         return StepResult(loss=loss, grad_norm=grad_norm, compute_ms=compute.ms,
                           samples=len(y), extra=extra)
 
@@ -207,6 +215,7 @@ SPEC = StrategySpec(
     options=DataParallelOptions,
     workers=(1, 8),
     models=("mlp", "transformer"),
+    optimizers=("sgd", "adam"),
     faults={"kill": None, "freeze": None, "slow": None, "corrupt": None, "rejoin": None,
             "delay": None,
             "drop": Needs({"allreduce": ("ring", "tree", "naive")},

@@ -22,6 +22,9 @@ process × time grid from them), and the activations it held for backward — th
 micro-batches at once (``in_flight_peak``) and the most bytes (``activation_bytes_peak``,
 measured from the tensors autograd saved).
 
+``options.implementation = "torch"`` runs the same stages with PyTorch's own library,
+``torch.distributed.pipelining``, instead of this loop: ``pipeline_torch.py``.
+
 References: Huang et al., "GPipe", NeurIPS 2019; Narayanan et al., "PipeDream", SOSP 2019
 and "Efficient Large-Scale Language Model Training on GPU Clusters Using Megatron-LM",
 SC 2021.
@@ -44,7 +47,7 @@ from engine.options import choice, integer
 from engine.sampling import PROMPT_CHARS, SAMPLE_CHARS, sample_fields, writing_due
 from engine.strategies.base import StepResult, WorkerContext, loss_of, sgd_update
 from engine.strategies.pipeline_schedules import SCHEDULES, peak_in_flight
-from engine.strategies.spec import StrategySpec, parts_checkpoint
+from engine.strategies.spec import StrategySpec, chosen_by, parts_checkpoint
 
 FORWARD_TAG, BACKWARD_TAG = 10, 11  # activations travel forward, gradients backward
 
@@ -66,6 +69,20 @@ class PipelineOptions:
                     "More micro-batches, a smaller bubble: (p − 1)/(m + p − 1).",
               "zh": "每一步的批次切成几份（须整除批大小）。微批次越多，气泡越小："
                     "(p − 1)/(m + p − 1)。"})
+    implementation: str = choice(
+        "ours", ("ours", "torch"),
+        label={"en": "Implementation", "zh": "实现"},
+        help={"en": "Ours: the stages written out on this page (pipeline.py). PyTorch: the "
+                    "library people use, torch.distributed.pipelining (PipelineStage, "
+                    "ScheduleGPipe / Schedule1F1B): the same model, the same numbers, the "
+                    "sends done by the library (pipeline_torch.py).",
+              "zh": "我们的：本页逐行写出的各阶段（pipeline.py）。PyTorch：实际常用的库 "
+                    "torch.distributed.pipelining（PipelineStage、ScheduleGPipe / "
+                    "Schedule1F1B）：同样的模型、同样的结果，收发由库完成"
+                    "（pipeline_torch.py）。"},
+        labels={"ours": {"en": "Ours (readable)", "zh": "我们的（可读版）"},
+                "torch": {"en": "PyTorch (torch.distributed.pipelining)",
+                          "zh": "PyTorch（torch.distributed.pipelining）"}})
 
 
 def _check(config: Any) -> None:
@@ -76,6 +93,13 @@ def _check(config: Any) -> None:
     if config.layers < config.workers:
         raise ValueError(f"workers: a pipeline of {config.workers} stages needs at least "
                          f"as many transformer blocks (layers is {config.layers})")
+    if config.opts.implementation == "torch":  # what the library cannot do
+        if config.opts.schedule == "1f1b" and m < config.workers:
+            raise ValueError(f"options.micro_batches: torch's Schedule1F1B needs at least as "
+                             f"many micro-batches as stages ({m} < {config.workers})")
+        if config.network is not None:
+            raise ValueError("network: the library sends its own messages, outside DistLab's "
+                             "network model; implementation 'torch' runs without one")
 
 
 def stage_pieces(layers: int, stages: int, stage: int) -> range:
@@ -224,6 +248,12 @@ class Pipeline:
                      **sample_fields(prompt, ids[len(prompt):], data))
 
 
+def _torch_pipeline() -> Any:  # imported only when chosen: the library is big
+    from engine.strategies.pipeline_torch import TorchPipeline
+
+    return TorchPipeline()
+
+
 SPEC = StrategySpec(
     name="pipeline",
     title={"en": "Pipeline parallelism (GPipe, 1F1B)", "zh": "流水线并行（GPipe、1F1B）"},
@@ -231,7 +261,7 @@ SPEC = StrategySpec(
                    "batch flows through the stages in micro-batches, forward and then back.",
              "zh": "Transformer 按层切分，每个进程一个阶段；每一步的批次切成微批次，"
                    "依次流过各阶段，先前向，再反向。"},
-    implementation=Pipeline,
+    implementation=chosen_by("implementation", ours=Pipeline, torch=_torch_pipeline),
     options=PipelineOptions,
     workers=(2, 8),
     models=("transformer",),

@@ -24,6 +24,7 @@ BUILTIN = (
     "engine.strategies.parameter_server",
     "engine.strategies.pipeline",
     "engine.strategies.tensor_parallel",
+    "engine.strategies.zero",
 )
 PLUGINS_ENV = "DISTLAB_STRATEGIES"
 _specs: dict[str, StrategySpec] | None = None

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from engine.memory import SavedActivations, memory_due, memory_of
 from engine.strategies.base import (
+    Adam,
     StepResult,
     Stopwatch,
     WorkerContext,
+    grad_norm_of,
     local_gradients,
     sgd_update,
 )
@@ -21,6 +23,8 @@ from engine.strategies.spec import StrategySpec
 class SingleProcess:
     def setup(self, ctx: WorkerContext) -> None:
         self.ctx = ctx
+        self.params = list(ctx.model.parameters())
+        self.adam = Adam(self.params, ctx.config.lr) if ctx.config.optimizer == "adam" else None
 
     def train_step(self, step: int) -> StepResult:
         ctx = self.ctx
@@ -28,10 +32,16 @@ class SingleProcess:
         saved = SavedActivations() if memory_due(step) else None
         with Stopwatch() as compute:
             loss = local_gradients(ctx.model, x, y, saved)
-            grad_norm = sgd_update(ctx.model, ctx.config.lr)
+            if self.adam is None:
+                grad_norm = sgd_update(ctx.model, ctx.config.lr, self.params)
+            else:
+                grads = [p.grad for p in self.params]
+                grad_norm = grad_norm_of(grads)
+                self.adam.step(self.params, grads)
         return StepResult(loss=loss, grad_norm=grad_norm, compute_ms=compute.ms,
                           samples=len(y),
-                          extra={"memory": memory_of(ctx.model, saved.peak)} if saved else None)
+                          extra={"memory": memory_of(ctx.model, saved.peak, self.adam)}
+                          if saved else None)
 
 
 
@@ -44,5 +54,6 @@ SPEC = StrategySpec(
     implementation=SingleProcess,
     workers=(1, 1),
     models=("mlp", "transformer"),
+    optimizers=("sgd", "adam"),
     views=("loss", "boundary", "timeline"),
 )

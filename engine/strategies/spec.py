@@ -88,6 +88,29 @@ def parts_checkpoint(config: Any, directory: Path, progress: int) -> RestartPoin
     return RestartPoint(resume, step, progress, refused)
 
 
+class ChosenImplementation:
+    """A strategy with more than one implementation, picked by one of its options (the
+    pipeline's and tensor parallelism's ``implementation``: ours, or PyTorch's library).
+    The worker makes the strategy before it has a context (``spec.implementation()``),
+    so the choice is made in ``setup``, from the run's options."""
+
+    def __init__(self, option: str, makers: dict[str, Callable[[], Any]]) -> None:
+        self.option, self.makers = option, makers
+
+    def setup(self, ctx: Any) -> None:
+        self.chosen = self.makers[getattr(ctx.config.opts, self.option)]()
+        self.chosen.setup(ctx)
+
+    def train_step(self, step: int) -> Any:
+        return self.chosen.train_step(step)
+
+
+def chosen_by(option: str, **makers: Callable[[], Any]) -> Callable[[], Any]:
+    """``implementation=chosen_by("implementation", ours=Pipeline, torch=…)``: one maker
+    (a class, or a function that imports one) per value of the option."""
+    return lambda: ChosenImplementation(option, makers)
+
+
 def _every_step_done(config: Any, steps_done: int, _versions: int) -> bool:
     return steps_done >= config.steps
 
@@ -108,6 +131,8 @@ class StrategySpec:
     workers: tuple[int, int] = (1, 8)
     models: tuple[str, ...] = ("mlp",)
     """The models (``RunConfig.model``) it can train."""
+    optimizers: tuple[str, ...] = ("sgd",)
+    """The optimizers (``RunConfig.optimizer``) it offers."""
     batch_per_worker: bool = True
     """``batch_size`` is each worker's share of the step's batch (data parallelism: the
     global batch is workers × batch_size); False: it is the whole batch, which every
@@ -193,7 +218,8 @@ class StrategySpec:
             "name": self.name, "title": self.title, "summary": self.summary,
             "loop": self.loop, "options": describe(self.options),
             "workers": {"min": self.workers[0], "max": self.workers[1]},
-            "models": list(self.models), "replicas": self.replicas,
+            "models": list(self.models), "optimizers": list(self.optimizers),
+            "replicas": self.replicas,
             "batch_per_worker": self.batch_per_worker,
             "roles": sorted(set(self.roles(self.parse_options({}), self.workers[1]))),
             "faults": needs(self.faults), "recoveries": needs(self.recoveries),

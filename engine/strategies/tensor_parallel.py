@@ -21,6 +21,9 @@ after a sum — is replicated and sees the same inputs everywhere, so its gradie
 same on every process without any communication. Every process trains on the same batch
 (no data parallelism here), and ends each step exactly where one process would.
 
+``options.implementation = "torch"`` makes the same split with PyTorch's own library
+(DTensor, ``ColwiseParallel`` / ``RowwiseParallel``): ``tensor_parallel_torch.py``.
+
 Reference: Shoeybi et al., "Megatron-LM: Training Multi-Billion Parameter Language Models
 Using Model Parallelism", 2019.
 """
@@ -39,9 +42,10 @@ from torch import nn
 from engine.comms import Comms
 from engine.data import batch_indices
 from engine.memory import SavedActivations, memory_due, memory_of
+from engine.options import choice
 from engine.sampling import write_sample, writing_due
 from engine.strategies.base import StepResult, Stopwatch, WorkerContext, loss_of, sgd_update
-from engine.strategies.spec import StrategySpec, parts_checkpoint
+from engine.strategies.spec import StrategySpec, chosen_by, parts_checkpoint
 from engine.transformer import Block, SelfAttention
 
 
@@ -156,8 +160,19 @@ class ShardedBlock(nn.Module):
 
 
 @dataclass(frozen=True, kw_only=True)
-class _NoOptions:
-    pass
+class TensorParallelOptions:
+    implementation: str = choice(
+        "ours", ("ours", "torch"),
+        label={"en": "Implementation", "zh": "实现"},
+        help={"en": "Ours: the slices and the two all-reduces written out on this page "
+                    "(tensor_parallel.py). PyTorch: the library people use, DTensor with "
+                    "ColwiseParallel / RowwiseParallel: the same split, the same numbers, "
+                    "the all-reduces done by the library (tensor_parallel_torch.py).",
+              "zh": "我们的：本页逐行写出的切片与两次全归约（tensor_parallel.py）。PyTorch："
+                    "实际常用的库，DTensor 加 ColwiseParallel / RowwiseParallel：同样的切分、"
+                    "同样的结果，全归约由库完成（tensor_parallel_torch.py）。"},
+        labels={"ours": {"en": "Ours (readable)", "zh": "我们的（可读版）"},
+                "torch": {"en": "PyTorch (DTensor)", "zh": "PyTorch（DTensor）"}})
 
 
 def _check(config: Any) -> None:
@@ -165,6 +180,9 @@ def _check(config: Any) -> None:
     if config.heads % t:
         raise ValueError(f"workers: {t} processes must share the {config.heads} attention "
                          f"heads evenly (heads is {config.heads})")
+    if config.opts.implementation == "torch" and config.network is not None:
+        raise ValueError("network: the library sends its own messages, outside DistLab's "
+                         "network model; implementation 'torch' runs without one")
 
 
 class TensorParallel:
@@ -209,6 +227,12 @@ class TensorParallel:
                    **({"memory": memory_of(self.model, saved.peak)} if saved else {})})
 
 
+def _torch_tensor_parallel() -> Any:  # imported only when chosen: the library is big
+    from engine.strategies.tensor_parallel_torch import TorchTensorParallel
+
+    return TorchTensorParallel()
+
+
 SPEC = StrategySpec(
     name="tensor_parallel",
     title={"en": "Tensor parallelism (Megatron-LM)", "zh": "张量并行（Megatron-LM）"},
@@ -217,8 +241,8 @@ SPEC = StrategySpec(
                    "per MLP in the forward pass, and one each in the backward pass.",
              "zh": "每个 Transformer 块都切分到各个进程：注意力按头切分，MLP 先按列、再按行"
                    "切分；前向传播中每个注意力和每个 MLP 各做一次全归约，反向传播中也各一次。"},
-    implementation=TensorParallel,
-    options=_NoOptions,
+    implementation=chosen_by("implementation", ours=TensorParallel, torch=_torch_tensor_parallel),
+    options=TensorParallelOptions,
     workers=(2, 8),
     models=("transformer",),
     replicas=False,

@@ -16,6 +16,7 @@ import { syncArticle } from "./views/article.js";
 import { baselineConfigOf, createOverlay, overlayLabel, rememberBaseline, storedBaselines } from "./views/baseline.js";
 import { createBoundary } from "./views/boundary.js";
 import { createSampleView } from "./views/sample.js";
+import { createMemoryView } from "./views/memory.js";
 import { createLossChart, wireLossCard } from "./views/charts.js";
 import { createCompareView } from "./views/compare.js";
 import { createControls } from "./views/controls.js";
@@ -69,6 +70,7 @@ const renderPass = createFramePass("render", [
     setHidden($("boundary-card"), !!state.dataset && state.dataset.kind === "text");
     boundary.render(state);
     sampleView.render(state);
+    memoryView.render(state);
     tailPanel.render(state);
   },
   (state, info) => {
@@ -104,11 +106,13 @@ function syncExtras() {
   const comp = !$("compression-panel").hidden;
   const ab = !$("alphabeta-card").hidden;
   const tail = !$("tail-card").hidden;
-  $("extras").hidden = !comp && !ab && !tail;
+  const mem = !$("memory-card").hidden;
+  $("extras").hidden = !comp && !ab && !tail && !mem;
+  $("jump-memory").hidden = !mem;
   $("jump-compression").hidden = !comp;
   $("jump-alphabeta").hidden = !ab;
   $("jump-tail").hidden = !tail;
-  $("jump-links").hidden = !comp && !ab && !tail;
+  $("jump-links").hidden = !comp && !ab && !tail && !mem;
 }
 const tailPanel = createTailPanel({ card: $("tail-card"), plotDiv: $("tail-latency"), statsEl: $("tail-stats") }, (on) => {
   syncExtras();
@@ -136,6 +140,7 @@ const faultMenu = createFaultMenu({
   },
 });
 const boundary = createBoundary($("boundary"), $("boundary-note"), $("boundary-legend"));
+const memoryView = createMemoryView({ card: $("memory-card"), barsEl: $("memory-bars"), noteEl: $("memory-note") }, () => syncExtras());
 const sampleView = createSampleView({ card: $("sample-card"), promptEl: $("sample-prompt"), textEl: $("sample-text"), noteEl: $("sample-note") });
 const overlay = createOverlay({ b: app.baseline, chart, chartEl: $("loss-chart"), viewState: () => player.viewState });
 
@@ -405,6 +410,7 @@ onLangChange(() => {
   playerBar.localize();
   boundary.invalidate();
   sampleView.invalidate();
+  memoryView.invalidate();
   chart.render(player.viewState);
   strategyViews.relocalize();
   tailPanel.invalidate();

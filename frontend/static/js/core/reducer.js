@@ -72,6 +72,7 @@ export function initialState() {
     t: 0,
     boundary: null, // {step, t, grid}
     sample: null, // {step, t, prompt, text, rank}: what the transformer wrote
+    memory: {}, // rank -> {step, params, grads, optimizer, activations, gathered_params}
     ...initialComm(),
     pace: undefined,
     lastControl: null,
@@ -168,6 +169,10 @@ function stepDone(state, base, event, seq) {
   if (event.skipped === true) rec.skipped = true;
   if (isNum(event.slow_factor)) rec.slow_factor = event.slow_factor;
   const badLoss = "loss" in rec && typeof rec.loss === "number" && !Number.isFinite(rec.loss);
+  // What the process holds, by kind (engine/memory.py: on step 1 and every 50th).
+  const memory = event.memory && typeof event.memory === "object" && !(state.memory[rank] && state.memory[rank].step > event.step)
+    ? { ...state.memory, [rank]: { step: event.step, ...event.memory } }
+    : state.memory;
   let log = state.history[rank] || emptyLog();
   const last = logLast(log);
   // A step number that goes backwards means the rank rolled back (e.g. restored
@@ -182,6 +187,7 @@ function stepDone(state, base, event, seq) {
     ...base,
     skipped,
     workers,
+    memory,
     nonFinite: state.nonFinite + (badLoss ? 1 : 0),
     history: { ...state.history, [rank]: log },
     lastStep: Math.max(state.lastStep, event.step),

@@ -1,6 +1,7 @@
 // i18n/index.js — the common catalogs, one module per feature; core/i18n.js merges them (a strategy's own words come with its frontend).
 
 import article from "./article.js";
+import calculator from "./calculator.js";
 import charts from "./charts.js";
 import compare from "./compare.js";
 import faults from "./faults.js";
@@ -13,4 +14,4 @@ import presenter from "./presenter.js";
 import room from "./room.js";
 import workers from "./workers.js";
 
-export const COMMON_CATALOGS = [page, form, workers, charts, narration, faults, network, presenter, room, compare, lessons, article];
+export const COMMON_CATALOGS = [page, form, workers, charts, narration, faults, network, presenter, room, compare, lessons, article, calculator];

@@ -59,6 +59,16 @@ export default {
 
     "card.boundary": "Decision boundary",
     "card.sample": "What the model writes",
+    "card.memory": "Memory per process",
+    "jump.memory": "Memory ↓",
+    "memory.rank": "rank {rank}",
+    "memory.params": "parameters",
+    "memory.grads": "gradients",
+    "memory.optimizer": "optimizer state",
+    "memory.activations": "activations",
+    "memory.accounting": "ZeRO stage {stage}'s accounting per process (fp32): parameters {params}, gradients {grads}, Adam's state {optimizer} — measured on rank 0: {mparams}, {mgrads}, {moptimizer}.",
+    "memory.gathered": "Stage 3 gathers the whole model for each step: {bytes} at the peak, freed after.",
+    "memory.note": "Measured bytes each process holds (as of step {step}; activations: the most autograd kept for backward).",
     "sample.asOf": "Greedy continuation of the text's first words by the model as of step {step} (the same model always writes the same).",
     "sample.waiting": "The model writes after its first step.",
 
@@ -129,6 +139,16 @@ export default {
 
     "card.boundary": "决策边界",
     "card.sample": "模型写出的文字",
+    "card.memory": "每个进程的内存",
+    "jump.memory": "内存 ↓",
+    "memory.rank": "进程 {rank}",
+    "memory.params": "参数",
+    "memory.grads": "梯度",
+    "memory.optimizer": "优化器状态",
+    "memory.activations": "激活值",
+    "memory.accounting": "ZeRO 阶段 {stage} 的每进程估算（fp32）：参数 {params}，梯度 {grads}，Adam 状态 {optimizer} —— 0 号进程实测：{mparams}、{mgrads}、{moptimizer}。",
+    "memory.gathered": "阶段 3 每一步都要收集完整模型：峰值 {bytes}，用完即释放。",
+    "memory.note": "每个进程实际持有的字节数（截至第 {step} 步；激活值：autograd 为反向传播保存的最大量）。",
     "sample.asOf": "第 {step} 步的模型接着文本开头写下的内容（贪心解码：同一个模型总是写出同样的文字）。",
     "sample.waiting": "模型在第一步之后开始写。",
 

@@ -149,6 +149,7 @@ export const FIELD_LABELS = {
   seed: "form.seed",
   pace: "form.pace",
   model: "compare.setting.model",
+  optimizer: "form.optimizer",
   dataset: "form.dataset",
   backend: "compare.setting.backend",
   detail: "form.detail",

@@ -49,6 +49,7 @@ export function createControls(cb) {
     strategySummary: $("strategy-summary"),
     workers: $("f-workers"),
     model: $("f-model"),
+    optimizer: $("f-optimizer"),
     dataset: $("f-dataset"),
     transformerRow: $("transformer-row"),
     steps: $("f-steps"),
@@ -272,6 +273,7 @@ export function createControls(cb) {
       if (!allowed.includes(sel.value)) sel.value = allowed[0];
     };
     allow(f.model, s.models);
+    allow(f.optimizer, s.optimizers);
     allow(f.dataset, datasetsFor(f.model.value));
     f.transformerRow.hidden = f.model.value !== "transformer";
     // A split model works on the whole batch together: the label says which batch it is.

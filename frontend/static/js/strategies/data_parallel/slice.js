@@ -21,9 +21,10 @@ export const COMM_OP_ORDER = ["reduce_scatter", "reduce", "all_reduce", "all_gat
  *  run (other than PowerSGD) all-gathers its encoded gradients over a hand-written ring. */
 export function runAlgo(state) {
   if (state.strategy === "single" || !isLockstep(state) || ranksOf(state).length < 2) return null;
-  // A strategy with a frontend of its own (a pipeline) runs no all-reduce of ours.
+  // A strategy with a frontend of its own (a pipeline) runs no all-reduce of ours, unless
+  // it says it is drawn as our ring (ZeRO: reduce-scatter and all-gather on the ring).
   const own = frontendOf(state.strategy || (state.config && state.config.strategy));
-  if (own && own.name !== "data_parallel") return null;
+  if (own && own.name !== "data_parallel" && !own.ring) return null;
   const c = compressionOf(state.config);
   if (c && c.gathered) return "ring";
   const a = optionsOf(state.config).allreduce || state.commAlgo || "builtin";

@@ -1,0 +1,195 @@
+"""Sharded data parallelism: ZeRO stages 1, 2 and 3 (Rajbhandari et al. 2020), with Adam.
+
+Plain data parallelism keeps everything on every worker: the parameters (Ψ numbers), their
+gradients (Ψ) and Adam's state (2Ψ: m and v). With N workers that is N copies of all of
+it. ZeRO cuts the flat vector of all parameters into N shards; worker r *owns* shard r:
+
+- stage 1 shards the optimizer state: the gradients are all-reduced as before, but each
+  worker runs Adam only on its own shard, then the updated shards are all-gathered so
+  everyone has the whole model again. Adam's 2Ψ become 2Ψ/N per worker.
+- stage 2 also shards the gradients: instead of an all-reduce, a *reduce-scatter* leaves
+  each worker with the summed gradient of its own shard only (an all-reduce is a
+  reduce-scatter followed by an all-gather, so this moves half the bytes of one); the
+  rest of the gradient is dropped. Then Adam on the shard and an all-gather of the
+  parameters, as in stage 1.
+- stage 3 also shards the parameters: a worker keeps only its shard between steps. Before
+  the forward pass the shards are all-gathered into the whole model, used for forward and
+  backward, and freed again after the reduce-scatter. PyTorch FSDP does this layer by
+  layer, and gathers again for the backward pass (1.5× data parallelism's bytes in the
+  paper); here the whole model is gathered once and kept through forward and backward,
+  to keep it readable (so 1×, and more memory at the peak: ``gathered_params``).
+
+Every stage applies exactly the Adam step plain data parallelism applies, element by
+element, so all three end where data parallelism with Adam ends (tests/test_zero.py).
+The collectives are the hand-written ring ones (engine/collectives.py), so every byte is
+counted and every chunk can be drawn.
+
+References: Rajbhandari, Rasley, Ruwase & He, "ZeRO: Memory Optimizations Toward Training
+Trillion Parameter Models", SC 2020; Zhao et al., "PyTorch FSDP", VLDB 2023.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from engine.collectives import all_gather_shards_ring, all_reduce_ring, reduce_scatter_ring
+from engine.memory import SavedActivations, memory_due
+from engine.options import choice
+from engine.strategies.base import (
+    Adam,
+    StepResult,
+    Stopwatch,
+    WorkerContext,
+    grad_norm_of,
+    local_gradients,
+)
+from engine.strategies.spec import StrategySpec
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZeroOptions:
+    stage: str = choice(
+        "2", ("1", "2", "3"),
+        label={"en": "ZeRO stage", "zh": "ZeRO 阶段"},
+        help={"en": "What is sharded across the workers: 1 the optimizer state, 2 also the "
+                    "gradients, 3 also the parameters.",
+              "zh": "在各工作进程之间分片的内容：1 优化器状态，2 再加梯度，3 再加参数。"},
+        labels={"1": {"en": "1: optimizer state", "zh": "1：优化器状态"},
+                "2": {"en": "2: + gradients", "zh": "2：+ 梯度"},
+                "3": {"en": "3: + parameters", "zh": "3：+ 参数"}})
+
+
+class Zero:
+    def setup(self, ctx: WorkerContext) -> None:
+        self.ctx = ctx
+        self.stage = int(ctx.config.opts.stage)
+        self.n, self.rank = ctx.topo.world_size, ctx.topo.rank
+        self.params = list(ctx.model.parameters())
+        # All parameters in one flat vector (each parameter a view into it), so that a
+        # shard is simply a slice: shard r is the r-th of n nearly equal pieces.
+        self.flat = torch.cat([p.detach().reshape(-1) for p in self.params])
+        ctx.comms.broadcast(self.flat, src=0)  # replicas start identical (as in DP)
+        offset = 0
+        for p in self.params:
+            p.data = self.flat[offset:offset + p.numel()].view_as(p)
+            offset += p.numel()
+        self.grads = torch.zeros_like(self.flat)
+        offset = 0
+        for p in self.params:
+            p.grad = self.grads[offset:offset + p.numel()].view_as(p)
+            offset += p.numel()
+        # This worker's shard of the parameters, and Adam's state for it alone.
+        self.my_params = self.flat.tensor_split(self.n)[self.rank]
+        self.shard = self.my_params.clone() if self.stage == 3 else None
+        self.adam = Adam([self.my_params], ctx.config.lr)
+        self.whole_model = ctx.model
+        if self.stage == 3:
+            # What this process holds between steps, as its events report it: its shard.
+            ctx.model = torch.nn.ParameterList([torch.nn.Parameter(self.shard,
+                                                                   requires_grad=False)])
+            self._free_full_params()
+
+    def train_step(self, step: int) -> StepResult:
+        ctx = self.ctx
+        x, y = ctx.batch(step)
+        saved = SavedActivations() if memory_due(step) else None
+        full_params_peak = 0
+        if self.stage == 3:  # gather the whole model for this step's forward and backward
+            self._gather_full_params()
+            full_params_peak = self.flat.untyped_storage().nbytes()
+        with Stopwatch() as compute:
+            if self.stage >= 2 and self.grads.untyped_storage().nbytes() == 0:
+                self._restore_full_grads()  # backward writes the whole gradient
+            loss = local_gradients(self.whole_model, x, y, saved)
+        if self.stage == 1:
+            all_reduce_ring(ctx.comms, self.grads)  # every worker: the whole summed gradient
+            my_grad = self.grads.tensor_split(self.n)[self.rank]
+        else:
+            my_grad = reduce_scatter_ring(ctx.comms, self.grads).clone()  # own shard only
+        with compute:
+            my_grad /= self.n  # sum of means → mean over the global batch
+            grad_norm = self._global_grad_norm(my_grad)
+            if self.stage == 3:
+                self.my_params.copy_(self.shard)
+            self.adam.step([self.my_params], [my_grad])
+            if self.stage == 3:
+                self.shard.copy_(self.my_params)
+            if self.stage >= 2:
+                self._free_full_grads()
+        if self.stage == 3:
+            # The model as it was used this step (the new shards are gathered next step).
+            ctx.show_model(self.whole_model, step)
+            self._free_full_params()
+        else:
+            all_gather_shards_ring(ctx.comms, self.flat)  # everyone gets the new model
+            ctx.show_model(self.whole_model, step)
+        extra: dict[str, Any] = {"zero_stage": self.stage}
+        if saved is not None:
+            extra["memory"] = self._memory(saved.peak, full_params_peak)
+        return StepResult(loss=loss, grad_norm=grad_norm, compute_ms=compute.ms,
+                          samples=len(y), extra=extra)
+
+    # ---- what a worker holds between steps (the memory ZeRO saves)
+
+    def _free_full_grads(self) -> None:
+        """Stage 2 and 3: keep no gradient but the own shard's (already used)."""
+        self.grads.untyped_storage().resize_(0)
+
+    def _restore_full_grads(self) -> None:
+        self.grads.untyped_storage().resize_(self.flat.numel() * self.flat.element_size())
+        self.grads.zero_()
+
+    def _free_full_params(self) -> None:
+        """Stage 3: between steps a worker keeps its shard (``self.shard``) only."""
+        self.flat.untyped_storage().resize_(0)
+
+    def _gather_full_params(self) -> None:
+        self.flat.untyped_storage().resize_(self._flat_bytes())
+        self.my_params.copy_(self.shard)
+        all_gather_shards_ring(self.ctx.comms, self.flat)
+
+    def _flat_bytes(self) -> int:
+        return sum(p.numel() for p in self.params) * self.flat.element_size()
+
+    def _global_grad_norm(self, my_grad: torch.Tensor) -> float:
+        """The norm of the whole averaged gradient, from the shards' squared norms (a tiny
+        all-reduce of n numbers on the control plane; not training traffic)."""
+        squares = torch.zeros(self.n, dtype=torch.float64)
+        squares[self.rank] = float(grad_norm_of([my_grad])) ** 2
+        self.ctx.comms.agree_max(squares)  # each entry is set by one rank: max = gather
+        return float(squares.sum().sqrt())
+
+    def _memory(self, activations: int, full_params_peak: int) -> dict[str, Any]:
+        params = (self.shard.numel() * self.shard.element_size() if self.stage == 3
+                  else self._flat_bytes())
+        grads = (self.my_params.numel() * self.my_params.element_size() if self.stage >= 2
+                 else self._flat_bytes())
+        return {"params": params, "grads": grads, "optimizer": self.adam.state_bytes(),
+                "activations": activations, "gathered_params": full_params_peak}
+
+
+SPEC = StrategySpec(
+    name="zero",
+    title={"en": "Sharded data parallelism (ZeRO 1/2/3)", "zh": "分片数据并行（ZeRO 1/2/3）"},
+    summary={"en": "Data parallelism that shards what every worker would otherwise copy: "
+                   "Adam's state (stage 1), also the gradients (2), also the parameters "
+                   "(3). Reduce-scatter and all-gather take the place of the all-reduce.",
+             "zh": "对每个工作进程原本都要复制的内容做分片的数据并行：Adam 状态（阶段 1），"
+                   "再加梯度（2），再加参数（3）。归约分发与全收集取代了全归约。"},
+    implementation=Zero,
+    options=ZeroOptions,
+    workers=(2, 8),
+    models=("mlp", "transformer"),
+    optimizers=("adam",),
+    replicas=False,  # the optimizer state (and from stage 3 the model) is sharded
+    faults={"kill": None, "freeze": None, "slow": None},
+    recoveries={"none": None},
+    views=("topology", "timeline", "loss", "boundary", "sample", "memory"),
+    references=("Rajbhandari et al., ZeRO: Memory Optimizations Toward Training Trillion "
+                "Parameter Models, SC 2020",
+                "Zhao et al., PyTorch FSDP: Experiences on Scaling Fully Sharded Data "
+                "Parallel, VLDB 2023"),
+)

@@ -1,0 +1,48 @@
+"""ZeRO in the page, in real Chromium (issue 16, first step): choosing it offers only
+Adam (its spec's optimizers), and a run started from the form reaches "finished" with
+the shards' collectives on the wire: reduce-scatter and all-gather, no all-reduce."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser_support import get_json, wait_status
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_zero_run_from_the_form(page: Page, server: str) -> None:
+    page.goto(server)
+    page.wait_for_function("window.distlab !== undefined")
+    page.select_option("[data-testid=strategy-select]", "zero")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=optimizer-select]').value === 'adam'")
+    assert page.eval_on_selector(
+        "[data-testid=optimizer-select] option[value=sgd]", "o => o.disabled")
+    page.fill("[data-testid=workers-input]", "2")
+    page.fill("[data-testid=steps-input]", "10")
+    page.fill("[data-testid=lr-input]", "0.01")
+    page.check("[data-testid=full-speed]")
+    page.check("[data-testid=detail-input]")
+    page.click("[data-testid=start-run]")
+    wait_status(page, "finished", 90_000)
+    run_id = page.evaluate("window.distlab.app.runId")
+    run = get_json(f"{server}/api/runs/{run_id}")
+    assert isinstance(run, dict)
+    assert run["config"]["optimizer"] == "adam" and run["config"]["options"]["stage"] == "2"
+    events = get_json(f"{server}/api/runs/{run_id}/events?limit=5000")
+    items = events["events"] if isinstance(events, dict) else events
+    # Per step (the set-up broadcast of rank 0's weights aside):
+    ops = {e["op"] for e in items if e["type"] == "comm" and e["step"]}
+    assert ops == {"reduce_scatter", "all_gather"}, ops
+
+    # Memory per process, measured, beside the paper's accounting for stage 2.
+    page.wait_for_selector("[data-testid=memory-card]", state="visible")
+    assert page.locator("[data-testid=memory-bars] .mem-row").count() == 2
+    note = page.inner_text("[data-testid=memory-note]")
+    assert "ZeRO stage 2's accounting" in note, note
+    page.click("[data-testid=lang-toggle]")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=memory-note]').textContent.includes('阶段 2')")
+    page.click("[data-testid=lang-toggle]")
