@@ -40,14 +40,20 @@ SAMPLE_JS = """(ms) => new Promise((done) => {
 })"""
 
 
+LATE_MS = 20.0
+
+
 def _summary(sample: dict) -> str:
     gaps = sorted(sample["gaps"])
     if not gaps:
         return "no frames"
     pct = lambda q: gaps[min(len(gaps) - 1, int(q * len(gaps)))]
+    # A 60 Hz display's frame is 16.7 ms, measured as 16.6-16.8 by rAF's timestamps: a
+    # frame "late" here is one that took more than one display frame (> 20 ms).
+    late = sum(1 for g in gaps if g > LATE_MS)
     return (f"{len(gaps):4d} frames, p50 {statistics.median(gaps):5.1f} ms, "
             f"p95 {pct(0.95):6.1f} ms, max {gaps[-1]:6.1f} ms, "
-            f"up to {sample['most']} elements")
+            f"{late} late (> {LATE_MS:.0f} ms), up to {sample['most']} elements")
 
 
 def measure(page: Page, base: str, options: dict, workers: int, seconds: float) -> None:

@@ -170,6 +170,11 @@ def test_presenter_hide_controls_help_and_palette(page: Page, server: str, dp_ru
     lines = pg.evaluate(
         "document.querySelector('[data-testid=loss-chart]').data.map(d => d.line.color)")
     assert lines and {c.lower() for c in lines} <= OKABE_ITO, lines
+    # the views draw in the next animation frame (views/frame.js): wait for the timeline's
+    # segments to be styled before reading their colours
+    pg.wait_for_function(
+        "[...document.querySelectorAll('[data-testid=timeline] .seg')]"
+        ".some(e => getComputedStyle(e).fill !== '')", timeout=10_000)
     fills = pg.eval_on_selector_all(
         "[data-testid=timeline] .seg",
         "els => [...new Set(els.map(e => getComputedStyle(e).fill))]")

@@ -131,6 +131,19 @@ test("ring: bytes per link and per rank add up over the steps", () => {
   assert.equal(st.steps, steps);
 });
 
+test("link totals are kept per state: asked again, the same answer; a new event, a new one", () => {
+  const events = detailRun({ algo: "ring", workers: 3, steps: 5 });
+  const s = reduceEvents(events);
+  const tr = linkTraffic(s, 3);
+  assert.equal(linkTraffic(s, 3), tr, "the same state and step: the totals kept");
+  assert.notEqual(linkTraffic(s, 4), tr);
+  assert.equal(linkTraffic(s, 4).steps, 4);
+  // a state moved on by one more message (a copy: the old state is unchanged)
+  const more = applyEvent(s, { type: "comm", seq: 10_000, rank: 0, step: 5, src: 0, dst: 1, op: "all_gather", bytes: 100 });
+  assert.equal(linkTraffic(s, 5).messages + 1, linkTraffic(more, 5).messages);
+  assert.equal(linkTraffic(s, 3), tr, "the older state still answers from its own totals");
+});
+
 test("set-up traffic is kept apart from the per-step totals", () => {
   const s = reduceEvents(detailRun({ algo: "ring", workers: 3, steps: 2 }));
   assert.equal(s.setupTraffic.ranks[0].sent, 2 * 1218 * 4);

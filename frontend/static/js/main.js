@@ -4,6 +4,7 @@
 // Views never parse raw messages; they only read reducer state through selectors. Where
 // things live: frontend/README.md.
 
+import { setData, setHidden, setProp, setText } from "./views/dom.js";
 import * as api from "./core/api.js";
 import { applyI18n, getLang, initLang, onLangChange, setLang, t } from "./core/i18n.js";
 import { Player } from "./core/player.js";
@@ -23,6 +24,7 @@ import { createFaultLog } from "./views/faultlog.js";
 import { createFaultMenu } from "./views/faultmenu.js";
 import { createLessons } from "./views/lessons.js";
 import { narrationLine } from "./views/narration.js";
+import { createFramePass } from "./views/frame.js";
 import { flashNote } from "./views/note.js";
 import { createPlayerBar } from "./views/playerbar.js";
 import { createPresenter } from "./views/presenter.js";
@@ -57,7 +59,34 @@ applyI18n(document);
 
 // ------------------------------------------------------------------ views
 
-const player = new Player({ render, animate });
+// The views draw in animation frames (views/frame.js), in a few parts that need not share
+// one frame: each pass draws the newest state as of its start. The drawings come first
+// (each lays out only itself); then everything that changes the page's text, together,
+// so that a step costs the page one layout, the header last.
+const renderPass = createFramePass("render", [
+  (state) => timeline.render(state),
+  (state) => {
+    // The boundary is drawn over 2-D points; a text-trained model shows its writing instead.
+    setHidden($("boundary-card"), !!state.dataset && state.dataset.kind === "text");
+    boundary.render(state);
+    sampleView.render(state);
+    memoryView.render(state);
+    tailPanel.render(state);
+  },
+  (state, info) => {
+    strategyViews.render(state);
+    syncArticle(state);
+    faultLog.render(state);
+    faultMenu.sync(isLive(currentStatus()));
+    chart.render(state);
+    renderNarration(state, info);
+    playerBar.render(info);
+    renderHeader();
+    lessons.sync();
+    presenter.onRender(state, info);
+  },
+]);
+const player = new Player({ render: () => renderPass(() => [player.viewState, player.info()]), animate });
 const chart = createLossChart($("loss-chart"), $("chart-legend"));
 const setChartX = wireLossCard(chart, () => player.viewState); // x axis, log scale
 const timeline = createTimeline($("timeline"), $("timeline-axis"), ({ modelled }) => {
@@ -203,26 +232,6 @@ function currentStatus() {
   return s.status;
 }
 
-function render(state, info) {
-  strategyViews.render(state);
-  syncArticle(state);
-  faultLog.render(state);
-  faultMenu.sync(isLive(currentStatus()));
-  chart.render(state);
-  timeline.render(state);
-  // The boundary is drawn over 2-D points; a text-trained model shows its writing instead.
-  $("boundary-card").hidden = !!state.dataset && state.dataset.kind === "text";
-  boundary.render(state);
-  sampleView.render(state);
-  memoryView.render(state);
-  tailPanel.render(state);
-  renderNarration(state, info);
-  playerBar.render(info);
-  renderHeader();
-  lessons.sync();
-  presenter.onRender(state, info);
-}
-
 /** A new step while following live: the views that animate it. */
 function animate(stepInfo) {
   strategyViews.each("animateStep", stepInfo);
@@ -234,16 +243,17 @@ function renderHeader() {
 
 function renderNarration(state, info) {
   const el = $("narration");
-  el.textContent = narrationLine(state, info, {
+  const line = narrationLine(state, info, {
     runId: app.runId,
     live: player.liveState,
     status: currentStatus(),
     controlled: () => api.hasControl(app.runId),
     student: room.state.role === "student",
   });
-  el.title = el.textContent; // the whole line when it is cut off
+  setText(el, line);
+  setProp(el, "title", line); // the whole line when it is cut off
   const s = info.cursor ? stepSummary(state, info.cursor) : null;
-  el.dataset.state = s && s.identical === false ? "differ" : "";
+  setData(el, "state", s && s.identical === false ? "differ" : "");
 }
 
 // ------------------------------------------------------------------ runs

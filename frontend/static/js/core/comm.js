@@ -125,6 +125,24 @@ export function stepMessages(state, step) {
  * recv, sentMsgs, recvMsgs}}, steps, messages}. Set-up traffic is not included.
  */
 export function linkTraffic(state, uptoStep = completeStep(state)) {
+  // The views ask for the same totals several times a render (the links, the labels, the
+  // bytes card): the state is immutable, so the answer is kept per (window, folded, step).
+  let memo = trafficMemo.get(state.commSteps);
+  if (!memo || memo.folded !== state.commFolded) {
+    memo = { folded: state.commFolded, byStep: new Map() };
+    trafficMemo.set(state.commSteps, memo);
+  }
+  let tr = memo.byStep.get(uptoStep);
+  if (!tr) {
+    tr = sumTraffic(state, uptoStep);
+    memo.byStep.set(uptoStep, tr);
+  }
+  return tr;
+}
+
+const trafficMemo = new WeakMap(); // state.commSteps -> {folded, byStep: Map(step -> totals)}
+
+function sumTraffic(state, uptoStep) {
   let tr = state.commFolded;
   const steps = Object.keys(state.commSteps)
     .map(Number)

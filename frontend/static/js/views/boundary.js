@@ -6,6 +6,7 @@
 
 import { getLang, t } from "../core/i18n.js";
 import { frontendFor } from "../core/registry.js";
+import { watchSize } from "./boxsize.js";
 import { classColor, probRGB, rankColor } from "./palette.js";
 
 /** Whose model the frame is, in words: the strategy's own (a parameter server: the
@@ -40,6 +41,8 @@ export function gridProbs(grid) {
 export function createBoundary(canvas, noteEl, legendEl) {
   let drawnKey = "";
   let legendKey = "";
+  const size = watchSize(canvas);
+  let dots = null; // {key, canvas}: the data points, drawn once per data set and size
 
   function renderLegend(ds) {
     if (!legendEl) return;
@@ -67,7 +70,7 @@ export function createBoundary(canvas, noteEl, legendEl) {
     // Only points have a boundary to draw (a text run's card is hidden: views/sample.js).
     const ds = state.dataset && Array.isArray(state.dataset.points) ? state.dataset : null;
     const b = state.boundary;
-    const box = canvas.getBoundingClientRect();
+    const box = size();
     const dpr = window.devicePixelRatio || 1;
     const cw = Math.max(100, Math.round(box.width || 300));
     const ch = Math.max(100, Math.round(box.height || 300));
@@ -75,8 +78,9 @@ export function createBoundary(canvas, noteEl, legendEl) {
     const key = `${getLang()}|${state.runId}|${ds ? ds.points.length : 0}|${b ? b.step : -1}|${cw}x${ch}@${dpr}`;
     if (!force && key === drawnKey) return;
     drawnKey = key;
-    canvas.width = Math.round(cw * dpr);
-    canvas.height = Math.round(ch * dpr);
+    // a new size reallocates the canvas (and clears it); else it is only cleared below
+    if (canvas.width !== Math.round(cw * dpr)) canvas.width = Math.round(cw * dpr);
+    if (canvas.height !== Math.round(ch * dpr)) canvas.height = Math.round(ch * dpr);
     canvas.dataset.boundaryStep = b ? String(b.step) : "";
     const ctx = canvas.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -140,24 +144,38 @@ export function createBoundary(canvas, noteEl, legendEl) {
       ctx.drawImage(heat, gx0, gy0, gx1 - gx0, gy1 - gy0);
       ctx.restore();
     }
-    // points: ring = shard owner, fill = label
-    const rad = side > 420 ? 4.2 : side > 260 ? 3.4 : 2.8;
-    for (const p of ds.points) {
-      const [x, y, label, shard] = p;
-      const cx = px(x);
-      const cy = py(y);
-      ctx.beginPath();
-      ctx.arc(cx, cy, rad + 1.8, 0, 2 * Math.PI);
-      ctx.fillStyle = shard == null ? "#ffffff" : rankColor(shard);
-      ctx.fill();
-      ctx.beginPath();
-      ctx.arc(cx, cy, rad, 0, 2 * Math.PI);
-      ctx.fillStyle = classColor(label);
-      ctx.fill();
-      ctx.lineWidth = 0.8;
-      ctx.strokeStyle = "#ffffff";
-      ctx.stroke();
+    // points: ring = shard owner, fill = label; drawn once per data set and size into a
+    // canvas of their own, copied over each new boundary
+    const dk = `${cw}x${ch}@${dpr}`;
+    if (!dots || dots.ds !== ds || dots.key !== dk) {
+      const layer = document.createElement("canvas");
+      layer.width = canvas.width;
+      layer.height = canvas.height;
+      const lctx = layer.getContext("2d");
+      lctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      const rad = side > 420 ? 4.2 : side > 260 ? 3.4 : 2.8;
+      for (const p of ds.points) {
+        const [x, y, label, shard] = p;
+        const cx = px(x);
+        const cy = py(y);
+        lctx.beginPath();
+        lctx.arc(cx, cy, rad + 1.8, 0, 2 * Math.PI);
+        lctx.fillStyle = shard == null ? "#ffffff" : rankColor(shard);
+        lctx.fill();
+        lctx.beginPath();
+        lctx.arc(cx, cy, rad, 0, 2 * Math.PI);
+        lctx.fillStyle = classColor(label);
+        lctx.fill();
+        lctx.lineWidth = 0.8;
+        lctx.strokeStyle = "#ffffff";
+        lctx.stroke();
+      }
+      dots = { ds, key: dk, canvas: layer };
     }
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(dots.canvas, 0, 0);
+    ctx.restore();
     ctx.strokeStyle = "#444";
     ctx.lineWidth = 1;
     ctx.strokeRect(ox + 0.5, oy + 0.5, side - 1, side - 1);
@@ -167,6 +185,7 @@ export function createBoundary(canvas, noteEl, legendEl) {
   function invalidate() {
     drawnKey = "";
     legendKey = "";
+    dots = null;
   }
 
   return { render, invalidate };

@@ -5,10 +5,18 @@
 // Plotly.react, which diffs instead of rebuilding.
 
 import { getLang, t } from "../core/i18n.js";
+import { OFFSCREEN_MS, SETTLE_MS } from "./card.js";
+import { inFrame, watchInView } from "./frame.js";
 import { rankColor } from "./palette.js";
 import { cursorUnit, lossSeries } from "../core/selectors.js";
 
 const MIN_INTERVAL_MS = 220;
+// A redraw waits at least COST_FACTOR times what the last one took (up to
+// MAX_INTERVAL_MS): on a machine where Plotly needs 20 ms a draw, the chart takes at most
+// a thirtieth of the page's time, and the frames around it stay free for the animation.
+const COST_FACTOR = 30;
+const MAX_INTERVAL_MS = 1000;
+const HEAVY = { heavy: true };
 const MAX_POINTS = 1500; // per trace; a chart a few hundred pixels wide shows no more
 
 /** Every k-th point (and always the last), so long runs stay cheap to redraw. */
@@ -82,6 +90,8 @@ export function createLossChart(div, legendEl) {
   let busy = false; // a Plotly.react has not settled yet
   let broken = false; // the last draw threw: start the plot afresh
   let lastState = null;
+  let drawMs = 0; // what the last draw took (its synchronous part)
+  let settle = null;
 
   // A draw into a hidden (zero-size) card is skipped; when the card gets a size the
   // newest state is drawn (ResizeObserver), so a run loaded behind a hidden card still shows.
@@ -89,6 +99,16 @@ export function createLossChart(div, legendEl) {
     new ResizeObserver(() => {
       if (lastState && visible()) render(lastState);
     }).observe(div);
+  }
+
+  // out of sight (the page scrolled to the panels below): drawn seldom, and at once when back
+  const inView = watchInView(div, () => drawSoon());
+
+  /** The planned draw in the next frame instead of when its timer says. */
+  function drawSoon() {
+    if (!timer || !pending) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => inFrame("loss-chart", draw, HEAVY), 0);
   }
 
   function visible() {
@@ -103,7 +123,7 @@ export function createLossChart(div, legendEl) {
     if (!visible()) return; // keep `pending`: drawn once the card is shown
     if (busy) {
       // never start a react while the previous one is still laying out: draw after it
-      timer = setTimeout(draw, MIN_INTERVAL_MS);
+      timer = setTimeout(() => inFrame("loss-chart", draw, HEAVY), MIN_INTERVAL_MS);
       return;
     }
     pending = null;
@@ -148,11 +168,14 @@ export function createLossChart(div, legendEl) {
     const layout = {
       margin: { l: 52, r: 10, t: 8, b: 40 },
       font: { size: font, family: "system-ui, -apple-system, 'Segoe UI', 'Noto Sans SC', 'PingFang SC', sans-serif", color: "#111" },
-      xaxis: { title: { text: xName, standoff: 4 }, zeroline: false, gridcolor: "#e6e6e6", automargin: true },
+      // ticklabeloverflow "allow": the margins are made to fit the labels (automargin), so
+      // Plotly need not measure every label again on each redraw to hide those that spill
+      xaxis: { title: { text: xName, standoff: 4 }, zeroline: false, gridcolor: "#e6e6e6", automargin: true, ticklabeloverflow: "allow" },
       yaxis: {
         title: { text: t("chart.loss") },
         type: options.logY ? "log" : "linear",
         automargin: true,
+        ticklabeloverflow: "allow",
         gridcolor: "#e6e6e6",
         zeroline: false,
       },
@@ -187,6 +210,7 @@ export function createLossChart(div, legendEl) {
       console.warn("loss chart: redraw failed, the next draw starts afresh", err);
       render(state);
     };
+    const t0 = performance.now();
     try {
       if (broken) {
         broken = false;
@@ -198,6 +222,7 @@ export function createLossChart(div, legendEl) {
     } catch (err) {
       fail(err);
     }
+    drawMs = Math.min(MAX_INTERVAL_MS / COST_FACTOR, performance.now() - t0);
   }
 
   function renderLegend(ranks) {
@@ -217,9 +242,16 @@ export function createLossChart(div, legendEl) {
   function render(state) {
     pending = state;
     lastState = state;
+    if (!inView()) {
+      // out of sight: drawn once the states stop coming (paused, ended), not every few ms
+      clearTimeout(settle);
+      settle = setTimeout(drawSoon, SETTLE_MS);
+    }
     if (timer) return;
-    const wait = Math.max(0, MIN_INTERVAL_MS - (performance.now() - last));
-    timer = setTimeout(draw, wait);
+    const every = inView() ? Math.max(MIN_INTERVAL_MS, drawMs * COST_FACTOR) : OFFSCREEN_MS;
+    const wait = Math.max(0, every - (performance.now() - last));
+    // drawn in an animation frame of its own (views/frame.js), not on top of the others
+    timer = setTimeout(() => inFrame("loss-chart", draw, HEAVY), wait);
   }
 
   /** Overlay (or remove, with null) the baseline's global-mean loss {x, y}. */

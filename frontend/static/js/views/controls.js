@@ -7,6 +7,7 @@
 // The common settings are the hand-written fields of index.html with data-field="<name>"
 // (selects with data-choices="<catalog prefix>" get their options from the schema).
 
+import { setAttr, setData, setProp, setText } from "./dom.js";
 import { getLang, t } from "../core/i18n.js";
 import { networkName } from "./netlabels.js";
 import { createOptionsForm, valueOf as optionValue } from "./optionsform.js";
@@ -475,12 +476,13 @@ export function createControls(cb) {
 
   function setRunStatus(status, hasRun) {
     const live = hasRun && isLive(status);
-    f.pause.disabled = !live || status === "starting";
-    f.pause.dataset.action = status === "paused" ? "resume" : "pause";
-    f.pause.textContent = status === "paused" ? t("btn.resume") : t("btn.pause");
-    f.pause.setAttribute("data-i18n", status === "paused" ? "btn.resume" : "btn.pause");
-    f.step.disabled = !(live && status === "paused");
-    f.stop.disabled = !live;
+    // (called on every render: each write only where it changes something, views/dom.js)
+    setProp(f.pause, "disabled", !live || status === "starting");
+    setData(f.pause, "action", status === "paused" ? "resume" : "pause");
+    setText(f.pause, status === "paused" ? t("btn.resume") : t("btn.pause"));
+    setAttr(f.pause, "data-i18n", status === "paused" ? "btn.resume" : "btn.pause");
+    setProp(f.step, "disabled", !(live && status === "paused"));
+    setProp(f.stop, "disabled", !live);
   }
 
   // ---- run list (runlist.js draws it)

@@ -6,6 +6,7 @@
 // marks the topology draws on a node. Formatting is pure (tested in node); the panel is
 // a plain list under the workers.
 
+import { setData, setText } from "./dom.js";
 import { fmtNum, t } from "../core/i18n.js";
 import { hasFaults, isRestarting, workerFault } from "../core/faults.js";
 import { isGone, isJoining } from "../core/selectors.js";
@@ -214,12 +215,13 @@ export function decorateNode(g, markEl, state, rank) {
     : isJoining(state, rank)
       ? { glyph: "↩", state: "joining" }
       : nodeMark(fault);
-  g.dataset.left = String(isGone(state, rank));
-  g.dataset.failures = String((state.faultLog || []).filter((e) => e.kind === "failed" && e.rank === rank).length);
-  g.dataset.state = mark ? mark.state : "";
+  // (written only when changed: the node's style, and then its layout, is redone on each write)
+  setData(g, "left", String(isGone(state, rank)));
+  setData(g, "failures", String((state.faultLog || []).filter((e) => e.kind === "failed" && e.rank === rank).length));
+  setData(g, "state", mark ? mark.state : "");
   if (markEl) {
-    markEl.textContent = mark ? mark.glyph : "";
-    markEl.dataset.state = mark ? mark.state : "";
+    setText(markEl, mark ? mark.glyph : "");
+    setData(markEl, "state", mark ? mark.state : "");
   }
   return fault;
 }

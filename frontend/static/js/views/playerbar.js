@@ -1,6 +1,7 @@
 // views/playerbar.js — the player bar under the narration: the scrubber, Replay and its speed, Live.
 // Their glyphs are inline SVG icons in index.html (no font has to have ⏸).
 
+import { setData, setProp, setText } from "./dom.js";
 import { t } from "../core/i18n.js";
 import { cursorUnit } from "../core/selectors.js";
 
@@ -25,20 +26,20 @@ export function createPlayerBar({ player, onScrub, hasRun }) {
   function render(info) {
     const scrub = $("scrubber");
     const last = info.lastStep;
-    scrub.disabled = last < 1;
-    scrub.max = String(Math.max(1, last));
-    if (document.activeElement !== scrub || info.playing) scrub.value = String(Math.max(1, info.cursor || last || 1));
-    $("scrub-label").textContent = last ? `${t(cursorUnit(player.liveState) === "iteration" ? "player.iterOf" : "player.stepOf", { step: info.cursor || last, last })} · ${t(
+    setProp(scrub, "disabled", last < 1);
+    setProp(scrub, "max", String(Math.max(1, last)));
+    if (document.activeElement !== scrub || info.playing) setProp(scrub, "value", String(Math.max(1, info.cursor || last || 1)));
+    setText($("scrub-label"), last ? `${t(cursorUnit(player.liveState) === "iteration" ? "player.iterOf" : "player.stepOf", { step: info.cursor || last, last })} · ${t(
       info.playing ? "player.modeReplay" : info.mode === "live" ? "player.modeLive" : "player.modeScrub",
-    )}` : "";
+    )}` : "");
     const replay = $("btn-replay");
-    replay.disabled = last < 1;
+    setProp(replay, "disabled", last < 1);
     // the icon is drawn (an SVG per state, CSS shows one), the word comes from the catalog
-    replay.dataset.playing = info.playing ? "yes" : "no";
+    setData(replay, "playing", info.playing ? "yes" : "no");
     const label = $("replay-label");
-    label.dataset.i18n = info.playing ? "player.pauseReplay" : "player.replay";
-    label.textContent = t(label.dataset.i18n);
-    $("btn-live").disabled = info.mode === "live";
+    setData(label, "i18n", info.playing ? "player.pauseReplay" : "player.replay");
+    setText(label, t(label.dataset.i18n));
+    setProp($("btn-live"), "disabled", info.mode === "live");
     $("btn-live").classList.toggle("on", info.mode === "live" && !player.liveState.finished && hasRun());
   }
 

@@ -1,5 +1,6 @@
 // views/sample.js — what the transformer writes: the newest `sample` event (a fixed prompt and the model's greedy continuation), so students watch it go from noise to words.
 
+import { setHidden } from "./dom.js";
 import { t } from "../core/i18n.js";
 
 export function createSampleView({ card, promptEl, textEl, noteEl }) {
@@ -7,7 +8,7 @@ export function createSampleView({ card, promptEl, textEl, noteEl }) {
 
   function render(state) {
     const text = !!state.dataset && state.dataset.kind === "text";
-    card.hidden = !text;
+    setHidden(card, !text);
     if (!text) return;
     const s = state.sample;
     const key = `${state.runId}|${s ? s.step : -1}|${document.documentElement.lang}`;

@@ -4,6 +4,7 @@
 // 2013): per step the slowest rank's step time and the median rank's, and the run's p50
 // and p99 of the per-step max. One slow worker makes every synchronous step slow.
 
+import { setData, setText } from "./dom.js";
 import { fmtNum, getLang, t } from "../core/i18n.js";
 import { createThrottledCard } from "./card.js";
 import { OKABE_ITO } from "./palette.js";
@@ -24,19 +25,19 @@ export function createTailPanel({ card, plotDiv, statsEl }, onVisible) {
     const on = !!tl && tl.steps >= TAIL_MIN_STEPS;
     throttle.setVisible(on);
     if (!on) {
-      plotDiv.dataset.p50 = "";
-      plotDiv.dataset.p99 = "";
-      plotDiv.dataset.steps = "0";
+      setData(plotDiv, "p50", "");
+      setData(plotDiv, "p99", "");
+      setData(plotDiv, "steps", "0");
       return;
     }
-    plotDiv.dataset.p50 = String(tl.p50);
-    plotDiv.dataset.p99 = String(tl.p99);
-    plotDiv.dataset.steps = String(tl.steps);
-    statsEl.textContent = t("tail.stats", {
+    setData(plotDiv, "p50", String(tl.p50));
+    setData(plotDiv, "p99", String(tl.p99));
+    setData(plotDiv, "steps", String(tl.steps));
+    setText(statsEl, t("tail.stats", {
       p50: fmtNum(tl.p50, 3),
       p99: fmtNum(tl.p99, 3),
       ratio: tl.p50 > 0 ? fmtNum(tl.p99 / tl.p50, 2) : "?",
-    });
+    }));
     throttle.schedule(tl);
   }
 

@@ -11,7 +11,9 @@
 // measured; steps follow each other without idle time, each beginning when the slowest
 // rank finished the previous one (a synchronous all-reduce is a barrier).
 
-import { t, fmtNum } from "../core/i18n.js";
+import { fmtNum, getLang, t } from "../core/i18n.js";
+import { watchSize } from "./boxsize.js";
+import { setAttr, setData, setText } from "./dom.js";
 import { networkText } from "./netlabels.js";
 import { checkpointList, faultMarkers, recoveryList, skippedSteps } from "../core/faults.js";
 import { runNetwork, timelineWindow } from "../core/selectors.js";
@@ -247,11 +249,99 @@ export function axisText(mode, network) {
   return mode === "compact" ? t("timeline.axisCompact") : t("timeline.axisWall");
 }
 
+const NS = "http://www.w3.org/2000/svg";
+const DEFS = `<defs><pattern id="hatch-skip" patternUnits="userSpaceOnUse" width="7" height="7" patternTransform="rotate(45)"><rect width="7" height="7" fill="rgba(213,94,0,0.08)"/><rect width="2" height="7" fill="rgba(213,94,0,0.55)"/></pattern><pattern id="hatch-lost" patternUnits="userSpaceOnUse" width="8" height="8" patternTransform="rotate(45)"><rect width="8" height="8" fill="rgba(120,120,120,0.10)"/><rect width="2.5" height="8" fill="rgba(90,90,90,0.55)"/></pattern><pattern id="hatch-emulated" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="#cfe3f1"/><rect width="3" height="6" fill="#0072b2"/></pattern><pattern id="tl-hatch-emulated" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="#cfe3f1"/><rect width="3" height="6" fill="#0072b2"/></pattern></defs>`;
+
+/**
+ * The segments' rects, kept from one render to the next in a layer that the axis scales:
+ * a segment's x and width are in the axis's own units (seconds of wall time, or ms), from
+ * `origin`, and the layer's transform maps them to pixels. A step's rects are made once,
+ * when it comes into the window, and left alone while the window slides (only the
+ * layer's transform changes) until it leaves. `key` names a segment (rank, step, phase,
+ * occurrence); an attribute is written only when it changed.
+ */
+function createSegPool(layer) {
+  let byKey = new Map(); // key -> {el, title, cls, attrs: {}, ms}
+  function draw(list) {
+    const next = new Map();
+    for (const d of list) {
+      let s = byKey.get(d.key);
+      if (s) byKey.delete(d.key);
+      else {
+        const el = document.createElementNS(NS, "rect");
+        const title = document.createElementNS(NS, "title");
+        el.appendChild(title);
+        layer.appendChild(el);
+        s = { el, title, cls: null, attrs: {}, ms: null };
+      }
+      if (s.cls !== d.cls) s.el.setAttribute("class", (s.cls = d.cls));
+      for (const k in d.attrs) {
+        const v = d.attrs[k];
+        if (s.attrs[k] !== v) s.el.setAttribute(k, (s.attrs[k] = v));
+      }
+      // the tooltip's words are made only for a new segment (or one whose time changed)
+      if (s.ms !== d.ms) {
+        s.ms = d.ms;
+        s.title.textContent = d.label();
+      }
+      next.set(d.key, s);
+    }
+    for (const s of byKey.values()) s.el.remove();
+    byKey = next;
+  }
+  function clear() {
+    layer.replaceChildren();
+    byKey = new Map();
+  }
+  return { draw, clear };
+}
+
+/** Pure: the narrowest a segment is drawn, in axis units at `k` pixels per unit: 1.5 px,
+ *  rounded up to a step of 2^(1/4), so that it stays the same while the scale drifts. */
+export function minSegWidth(k) {
+  const w = 1.5 / k;
+  return Math.pow(2, Math.ceil(Math.log2(w) * 4) / 4);
+}
+
+/** An axis-unit number as an attribute: enough digits for a hundredth of a pixel. */
+const unitAttr = (v) => String(+v.toFixed(6));
+
 export function createTimeline(svg, axisLabelEl, onModes) {
   let mode = "wall";
   let large = false;
   let lastState = null;
   let modelledAvailable = null;
+  const size = watchSize(svg);
+  let drawnKey = null; // what the last render drew: the state (immutable), clock, size, language
+  // The drawing's layers, in paint order (null while the empty text is shown).
+  let layers = null;
+  let pool = null;
+  let poolKey = null;
+  let origin = 0; // the axis value the segments' x are counted from
+  const shownHtml = new Map(); // layer -> the markup it holds
+
+  function skeleton() {
+    svg.innerHTML = `${DEFS}<g class="tl-lanes"></g><g class="tl-guides"></g><g class="tl-segs"></g><g class="tl-marks"></g><g class="tl-axis"></g>`;
+    const g = (c) => svg.querySelector(`.${c}`);
+    layers = {
+      lanes: g("tl-lanes"),
+      guides: g("tl-guides"),
+      segs: g("tl-segs"),
+      marks: g("tl-marks"),
+      axis: g("tl-axis"),
+      hatch: svg.querySelector("#tl-hatch-emulated"),
+    };
+    pool = createSegPool(layers.segs);
+    poolKey = null;
+    shownHtml.clear();
+  }
+
+  /** A layer's markup, parsed only when it differs from what the layer holds. */
+  function setHtml(layer, html) {
+    if (shownHtml.get(layer) === html) return;
+    shownHtml.set(layer, html);
+    layer.innerHTML = html;
+  }
 
   function render(state) {
     lastState = state;
@@ -262,21 +352,26 @@ export function createTimeline(svg, axisLabelEl, onModes) {
     }
     // A run without a network model has only one clock for communication: wall time.
     const shown = mode === "modelled" && !network ? "wall" : mode;
-    svg.dataset.mode = shown;
-    const box = svg.getBoundingClientRect();
+    setData(svg, "mode", shown);
+    const box = size();
     const Wd = Math.max(240, Math.round(box.width || 600));
     const Ht = Math.max(140, Math.round(box.height || 260));
-    svg.setAttribute("viewBox", `0 0 ${Wd} ${Ht}`);
+    const want = [state, shown, large, Wd, Ht, getLang()];
+    if (drawnKey && want.every((v, i) => v === drawnKey[i])) return;
+    drawnKey = want;
+    setAttr(svg, "viewBox", `0 0 ${Wd} ${Ht}`); // (even an unchanged viewBox lays out every element again)
     const win = timelineWindow(state, TIMELINE_STEPS);
     const lanes = win.lanes;
     if (axisLabelEl) {
-      axisLabelEl.textContent = axisText(shown, network);
-      axisLabelEl.dataset.mode = shown;
+      setText(axisLabelEl, axisText(shown, network));
+      setData(axisLabelEl, "mode", shown);
     }
     if (!lanes.length) {
+      layers = null;
       svg.innerHTML = `<text x="${Wd / 2}" y="${Ht / 2}" text-anchor="middle" class="empty-text">${esc(t("timeline.empty"))}</text>`;
       return;
     }
+    if (!layers) skeleton();
     const fs = large ? 16 : 12;
     const left = large ? 84 : 64;
     const right = 10;
@@ -292,39 +387,71 @@ export function createTimeline(svg, axisLabelEl, onModes) {
     const hi = shown === "wall" ? Math.max(layout.hi, ...markers.map((m) => m.x)) : layout.hi;
     const span = hi - lo || 1;
     const sx = (v) => left + ((v - lo) / span) * (Wd - left - right);
-    const parts = [
-      `<defs><pattern id="hatch-skip" patternUnits="userSpaceOnUse" width="7" height="7" patternTransform="rotate(45)"><rect width="7" height="7" fill="rgba(213,94,0,0.08)"/><rect width="2" height="7" fill="rgba(213,94,0,0.55)"/></pattern><pattern id="hatch-lost" patternUnits="userSpaceOnUse" width="8" height="8" patternTransform="rotate(45)"><rect width="8" height="8" fill="rgba(120,120,120,0.10)"/><rect width="2.5" height="8" fill="rgba(90,90,90,0.55)"/></pattern><pattern id="hatch-emulated" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="#cfe3f1"/><rect width="3" height="6" fill="#0072b2"/></pattern></defs>`,
-    ];
     // lanes
+    const laneParts = [];
     lanes.forEach((lane, i) => {
       const y = top + i * laneH;
-      parts.push(`<rect class="lane-bg${i % 2 ? " odd" : ""}" x="${left}" y="${y.toFixed(1)}" width="${Wd - left - right}" height="${laneH.toFixed(1)}"/>`);
-      parts.push(
+      laneParts.push(`<rect class="lane-bg${i % 2 ? " odd" : ""}" x="${left}" y="${y.toFixed(1)}" width="${Wd - left - right}" height="${laneH.toFixed(1)}"/>`);
+      laneParts.push(
         `<text class="lane-label" x="${left - 8}" y="${(y + laneH / 2 + fs * 0.35).toFixed(1)}" text-anchor="end" font-size="${fs}">${esc(t("topo.rank", { rank: lane.rank }))}</text>`,
       );
     });
+    setHtml(layers.lanes, laneParts.join(""));
     // step starts (thin guides) and step numbers every few steps
+    const guideParts = [];
     const every = Math.max(1, Math.ceil(stepStarts.size / 6));
     [...stepStarts.entries()].forEach(([step, x]) => {
       const px = sx(x).toFixed(1);
-      parts.push(`<line class="step-guide" x1="${px}" x2="${px}" y1="${top - 4}" y2="${Ht - bottom}"/>`);
+      guideParts.push(`<line class="step-guide" x1="${px}" x2="${px}" y1="${top - 4}" y2="${Ht - bottom}"/>`);
       if (step % every === 0) {
-        parts.push(`<text class="step-label" x="${(+px + 2).toFixed(1)}" y="${fs}" font-size="${fs - 2}">${step}</text>`);
+        guideParts.push(`<text class="step-label" x="${(+px + 2).toFixed(1)}" y="${fs}" font-size="${fs - 2}">${step}</text>`);
       }
     });
-    // segments
+    setHtml(layers.guides, guideParts.join(""));
+    // segments: kept from one render to the next (a new language or clock: made afresh),
+    // in axis units under a transform (a new window moves the layer, not each rect)
+    const pk = `${getLang()}|${shown}|${large}|${Wd}x${Ht}|${lanes.map((l) => l.rank).join(",")}`;
+    const k = (Wd - left - right) / span; // pixels per axis unit
+    if (pk !== poolKey || lo < origin || lo - origin > 20 * span) {
+      poolKey = pk;
+      origin = lo;
+      pool.clear();
+    }
+    const tx = left - (lo - origin) * k;
+    layers.segs.setAttribute("transform", `translate(${tx.toFixed(3)},0) scale(${k.toPrecision(9)},1)`);
+    // the emulated segments' hatching, undoing the layer's horizontal scale
+    if (segs.some((g) => g.seg === "emulated")) setAttr(layers.hatch, "patternTransform", `scale(${(1 / k).toPrecision(9)},1) rotate(45)`);
     const rowOf = new Map(lanes.map((l, i) => [l.rank, i]));
     const segH = Math.max(4, laneH * 0.56);
-    for (const s of segs) {
-      const x0 = sx(s.x0);
-      const w = Math.max(1.5, sx(s.x1) - x0);
-      const y = top + rowOf.get(s.rank) * laneH + (laneH - segH) / 2;
-      const what = s.modelled ? t("timeline.commModelled") : t(SEG_KEYS[s.seg] || "timeline.comm");
-      const label = `${t("topo.rank", { rank: s.rank })} · ${t("topo.step", { step: s.step })} · ${what} ${fmtNum(s.ms, 3)} ms`;
-      parts.push(
-        `<rect class="seg seg-${s.seg === "pull" ? "push pull" : s.seg}${s.modelled ? " modelled" : ""}" data-seg="${s.seg}" data-step="${s.step}" data-rank="${s.rank}" x="${x0.toFixed(2)}" y="${y.toFixed(1)}" width="${w.toFixed(2)}" height="${segH.toFixed(1)}"><title>${esc(label)}</title></rect>`,
-      );
-    }
+    const minW = minSegWidth(k);
+    const seen = new Map();
+    pool.draw(
+      segs.map((s) => {
+        const y = top + rowOf.get(s.rank) * laneH + (laneH - segH) / 2;
+        const id = `${s.rank}|${s.step}|${s.seg}`;
+        const n = (seen.get(id) || 0) + 1;
+        seen.set(id, n);
+        return {
+          key: `${id}|${n}`,
+          cls: `seg seg-${s.seg === "pull" ? "push pull" : s.seg}${s.modelled ? " modelled" : ""}`,
+          attrs: {
+            "data-seg": s.seg,
+            "data-step": String(s.step),
+            "data-rank": String(s.rank),
+            x: unitAttr(s.x0 - origin),
+            y: y.toFixed(1),
+            width: unitAttr(Math.max(minW, s.x1 - s.x0)),
+            height: segH.toFixed(1),
+          },
+          ms: s.ms,
+          label: () => {
+            const what = s.modelled ? t("timeline.commModelled") : t(SEG_KEYS[s.seg] || "timeline.comm");
+            return `${t("topo.rank", { rank: s.rank })} · ${t("topo.step", { step: s.step })} · ${what} ${fmtNum(s.ms, 3)} ms`;
+          },
+        };
+      }),
+    );
+    const parts = [];
     // steps whose update was skipped (NaN gradient): a hatched red box on each lane
     for (const b of skipBoxes(win, layout, new Set(skippedSteps(state)))) {
       const x0 = sx(b.x0) - 2;
@@ -398,16 +525,18 @@ export function createTimeline(svg, axisLabelEl, onModes) {
     svg.dataset.skipped = String(skippedSteps(state).length);
     svg.closest(".card")?.classList.toggle("has-skips", skippedSteps(state).length > 0);
     svg.dataset.faultMarkers = String(markers.length);
+    setHtml(layers.marks, parts.join(""));
     // axis
+    const axisParts = [];
     const axisY = Ht - bottom;
-    parts.push(`<line class="axis" x1="${left}" x2="${Wd - right}" y1="${axisY}" y2="${axisY}"/>`);
+    axisParts.push(`<line class="axis" x1="${left}" x2="${Wd - right}" y1="${axisY}" y2="${axisY}"/>`);
     for (const v of niceTicks(lo, hi, Math.max(3, Math.floor((Wd - left) / 110)))) {
       const px = sx(v).toFixed(1);
       const txt = unit === "s" ? `${fmtNum(v, 3)} s` : `${fmtNum(v, 3)} ms`;
-      parts.push(`<line class="tick" x1="${px}" x2="${px}" y1="${axisY}" y2="${axisY + 4}"/>`);
-      parts.push(`<text class="tick-label" x="${px}" y="${axisY + 4 + fs}" text-anchor="middle" font-size="${fs - 1}">${esc(txt)}</text>`);
+      axisParts.push(`<line class="tick" x1="${px}" x2="${px}" y1="${axisY}" y2="${axisY + 4}"/>`);
+      axisParts.push(`<text class="tick-label" x="${px}" y="${axisY + 4 + fs}" text-anchor="middle" font-size="${fs - 1}">${esc(txt)}</text>`);
     }
-    svg.innerHTML = parts.join("");
+    setHtml(layers.axis, axisParts.join(""));
     svg.dataset.fromStep = String(win.fromStep);
     svg.dataset.toStep = String(win.toStep);
   }

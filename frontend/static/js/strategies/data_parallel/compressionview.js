@@ -8,6 +8,7 @@
 import { fmtBytes, fmtNum, getLang, t } from "../../core/i18n.js";
 import { compressionText } from "./words.js";
 import { createThrottledCard } from "../../views/card.js";
+import { inFrame } from "../../views/frame.js";
 import { rankColor } from "../../views/palette.js";
 import { completeStep, gradBytes, ranksOf } from "../../core/selectors.js";
 import { compressionAt, compressionOf, compressionSeries } from "./compression.js";
@@ -163,8 +164,8 @@ export function createCompressionPanel(els, onVisible) {
     const logAxis = { ...layoutBase("").yaxis, title: { text: t("comp.bytesAxis") }, type: "log", dtick: 1 };
     delete logAxis.rangemode; // linear axes only
     bytesDiv.dataset.yscale = "log";
-    window.Plotly.react(
-      bytesDiv,
+    // each chart in an animation frame of its own (views/frame.js)
+    plot("comp-bytes", bytesDiv,
       bytes,
       layoutBase(t("comp.bytesAxis"), {
         yaxis: logAxis,
@@ -205,8 +206,7 @@ export function createCompressionPanel(els, onVisible) {
       line: { color: "#009E73", width: w, dash: "dot" },
       hovertemplate: `${t("comp.ratioLegend")}: %{y:.3g}×<extra>${t("chart.step")} %{x}</extra>`,
     });
-    window.Plotly.react(
-      errorDiv,
+    plot("comp-error", errorDiv,
       err,
       layoutBase(t("comp.errorAxis"), {
         margin: { l: 46, r: 40, t: 4, b: 34 },
@@ -237,8 +237,13 @@ export function createCompressionPanel(els, onVisible) {
         line: { color: rankColor(r.rank), width: w },
         hovertemplate: `${t("chart.rank", { rank: r.rank })}: ‖e‖ = %{y:.3g}<extra>${t("chart.step")} %{x}</extra>`,
       }));
-      window.Plotly.react(residualDiv, res, layoutBase(t("comp.residualAxis")), config);
+      plot("comp-residual", residualDiv, res, layoutBase(t("comp.residualAxis")), config);
     }
+  }
+
+  /** One chart's Plotly.react, in an animation frame of its own. */
+  function plot(name, div, traces, layout, config) {
+    inFrame(name, () => window.Plotly.react(div, traces, layout, config), { heavy: true });
   }
 
   function setLarge(v) {

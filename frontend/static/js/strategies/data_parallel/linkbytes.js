@@ -8,6 +8,7 @@
 // counts of what went through the process group; the set-up broadcast of the initial
 // weights is listed apart so that the totals compare with the per-step formulas.
 
+import { setData, setHtml, setProp } from "../../views/dom.js";
 import { fmtBytes, t } from "../../core/i18n.js";
 import { createThrottledCard } from "../../views/card.js";
 import { rankColor } from "../../views/palette.js";
@@ -71,20 +72,20 @@ export function createLinkBytes(section, formulaEl, tableEl, noteEl, onVisible) 
     const v = linkBytesView(state);
     setVisible(!!v);
     if (!v) return;
-    const d = section.dataset;
-    d.algo = v.algo;
-    d.workers = String(v.n);
-    d.step = String(v.step);
-    d.steps = String(v.steps);
-    d.source = v.source;
-    d.gradBytes = v.N == null ? "" : String(v.N);
-    d.formulaBytes = v.headline == null ? "" : String(v.headline);
+    // (each write only where it changes something: see views/dom.js)
+    setData(section, "algo", v.algo);
+    setData(section, "workers", String(v.n));
+    setData(section, "step", String(v.step));
+    setData(section, "steps", String(v.steps));
+    setData(section, "source", v.source);
+    setData(section, "gradBytes", v.N == null ? "" : String(v.N));
+    setData(section, "formulaBytes", v.headline == null ? "" : String(v.headline));
 
     const lines = [];
     if (v.headline != null) lines.push(`<b>${esc(t("bytes.formula." + v.algo, { per: fmtBytes(v.headline) }))}</b>`);
     else if (v.compressed) lines.push(`<b>${esc(t("bytes.compressed"))}</b>`);
     if (v.N != null) lines.push(esc(t("bytes.N", { bytes: fmtBytes(v.N), params: v.N / 4 })));
-    formulaEl.innerHTML = lines.join("<br>");
+    setHtml(formulaEl, lines.join("<br>"));
 
     const max = Math.max(1, ...v.rows.map((r) => Math.max(r.sent, r.recv, r.expectedSent || 0)));
     const head = `<thead><tr><th>${esc(t("bytes.rank"))}</th><th>${esc(t("bytes.sent"))}</th><th>${esc(
@@ -106,7 +107,7 @@ export function createLinkBytes(section, formulaEl, tableEl, noteEl, onVisible) 
         </tr>`;
       })
       .join("");
-    tableEl.innerHTML = v.steps ? head + `<tbody>${body}</tbody>` : `<tbody><tr><td class="b-empty">${esc(t("bytes.empty"))}</td></tr></tbody>`;
+    setHtml(tableEl, v.steps ? head + `<tbody>${body}</tbody>` : `<tbody><tr><td class="b-empty">${esc(t("bytes.empty"))}</td></tr></tbody>`);
 
     const notes = [];
     if (v.steps) notes.push(t(v.source === "comm" ? "bytes.sourceComm" : "bytes.sourceSteps", { step: v.step }));
@@ -114,8 +115,8 @@ export function createLinkBytes(section, formulaEl, tableEl, noteEl, onVisible) 
     const sents = v.rows.map((r) => r.sent);
     if (v.algo === "ring" && v.steps && Math.max(...sents) !== Math.min(...sents)) notes.push(t("bytes.chunks"));
     // one line, cut with an ellipsis when the card is narrow; the whole text on hover
-    noteEl.innerHTML = notes.length ? `<span>${esc(notes.join(" · "))}</span>` : "";
-    noteEl.title = notes.join("\n");
+    setHtml(noteEl, notes.length ? `<span>${esc(notes.join(" · "))}</span>` : "");
+    setProp(noteEl, "title", notes.join("\n"));
   }
 
   return { render };

@@ -6,6 +6,8 @@
 
 import { stepMessages } from "../../core/comm.js";
 import { fmtBytes, fmtNum, t } from "../../core/i18n.js";
+import { setAttr, setText } from "../../views/dom.js";
+import { inFrame } from "../../views/frame.js";
 import { OKABE_ITO } from "../../views/palette.js";
 import { commRounds } from "./slice.js";
 
@@ -78,6 +80,19 @@ export function createPackets({ svg, layer, phaseEl, center, scene, render, idle
   const centerSub = center.sub;
   const anim = { gen: 0, running: false, pending: null };
   let animatedMessages = 0;
+  const pool = []; // a round's packets: {g, circle, chunk, title}, reused from round to round
+
+  /** The i-th packet of a round (made the first time a round has that many). */
+  function packetAt(i) {
+    if (!pool[i]) {
+      const g = el("g", { class: "packet" });
+      const circle = el("circle", {}, g);
+      const chunk = el("text", { x: 0, "text-anchor": "middle", class: "packet-chunk" });
+      const title = el("title", {}, g);
+      pool[i] = { g, circle, chunk, title };
+    }
+    return pool[i];
+  }
 
   /** Animate step `step` of `state`: its real messages if there are any, else (built-in
    *  all-reduce) the ring hops at the measured comm_ms. While one animation runs, only
@@ -89,7 +104,13 @@ export function createPackets({ svg, layer, phaseEl, center, scene, render, idle
       anim.pending = job;
       return;
     }
-    run(job);
+    // started in the next animation frame (views/frame.js), beside the page's other draws
+    const gen = anim.gen; // a cancel (a scrub, another run) in between drops it
+    inFrame("packets", () => {
+      if (gen !== anim.gen) return;
+      if (anim.running) anim.pending = job;
+      else run(job);
+    });
   }
 
   function run(job) {
@@ -145,27 +166,37 @@ export function createPackets({ svg, layer, phaseEl, center, scene, render, idle
     const finish = finishFn(gen);
     const enterRound = (i) => {
       current = i;
-      packetsLayer.replaceChildren();
       const round = rounds[i];
       packets = [];
       for (const m of round.messages) {
         const e = scene().edges.get(linkKey(m.src, m.dst));
         if (!e) continue;
-        const g = el("g", { class: "packet", "data-op": m.op, "data-src": m.src, "data-dst": m.dst }, packetsLayer);
-        el("circle", { r: f1(r), fill: opColor(m.op) }, g);
+        // the packets' elements are made once and reused round after round
+        const p = packetAt(packets.length);
+        setAttr(p.g, "data-op", m.op);
+        setAttr(p.g, "data-src", m.src);
+        setAttr(p.g, "data-dst", m.dst);
+        setAttr(p.circle, "r", f1(r));
+        setAttr(p.circle, "fill", opColor(m.op));
         if (m.chunk != null) {
-          const tx = el("text", { x: 0, y: f1(fs * 0.36), "text-anchor": "middle", "font-size": f1(fs), class: "packet-chunk" }, g);
-          tx.textContent = String(m.chunk);
-        }
-        el("title", {}, g).textContent = t("topo.packetTitle", {
-          op: t("op." + m.op),
-          src: m.src,
-          dst: m.dst,
-          bytes: fmtBytes(m.bytes),
-          ms: fmtNum(m.duration_ms, 3),
-        });
-        packets.push({ g, e });
+          setAttr(p.chunk, "y", f1(fs * 0.36));
+          setAttr(p.chunk, "font-size", f1(fs));
+          setText(p.chunk, String(m.chunk));
+          if (p.chunk.parentNode !== p.g) p.g.insertBefore(p.chunk, p.title);
+        } else p.chunk.remove();
+        setText(
+          p.title,
+          t("topo.packetTitle", {
+            op: t("op." + m.op),
+            src: m.src,
+            dst: m.dst,
+            bytes: fmtBytes(m.bytes),
+            ms: fmtNum(m.duration_ms, 3),
+          }),
+        );
+        packets.push({ g: p.g, e });
       }
+      packetsLayer.replaceChildren(...packets.map((p) => p.g));
       animatedMessages += packets.length;
       svg.dataset.animatedMessages = String(animatedMessages);
       if (phaseEl) {

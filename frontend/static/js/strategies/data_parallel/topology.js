@@ -13,6 +13,7 @@
 //   labelled with the bytes it has carried up to the shown step.
 
 import { fmtBytes, fmtBytesShort, fmtNum, t } from "../../core/i18n.js";
+import { setAttr, setData, setHidden, setProp, setText } from "../../views/dom.js";
 import { rankColor, STATUS_FILL } from "../../views/palette.js";
 import { decorateNode, failedLines, faultTitle } from "../../views/faultlog.js";
 import { linkTraffic, stepTraffic } from "../../core/comm.js";
@@ -106,6 +107,7 @@ export function createTopology(svg, badge, opts = {}) {
   let nodes = [];
   let edges = new Map(); // "s>d" -> {src, dst, path, p0, c, p2, label}
   let ringArcs = []; // built-in ring: one {a0, a1} per member, in ring order
+  let labelsFor = null; // [traffic, edges, geom] the edge labels were drawn for
   const packets = createPackets({
     svg,
     layer: packetsLayer,
@@ -362,33 +364,32 @@ export function createTopology(svg, badge, opts = {}) {
 
   function renderCenter(state) {
     const ranks = ranksOf(state);
-    centerSub.textContent = "";
+    setText(centerSub, "");
     if (!ranks.length) {
-      centerMain.textContent = state.config ? t("topo.waiting") : t("topo.empty");
+      setText(centerMain, state.config ? t("topo.waiting") : t("topo.empty"));
     } else if (ranks.length === 1) {
-      centerMain.textContent = ""; // the single node sits in the centre
+      setText(centerMain, ""); // the single node sits in the centre
     } else if (mode === "links") {
       // the star / tree crosses the centre; the step and phase are in the corner
-      centerMain.textContent = "";
+      setText(centerMain, "");
       if (phaseEl && !packets.running) {
         const step = completeStep(state);
         const name = compressed ? t("topo.gatherShort") : t("topo.algoShort." + algo);
-        phaseEl.textContent = step ? `${name} · ${t("topo.step", { step })}` : "";
+        setText(phaseEl, step ? `${name} · ${t("topo.step", { step })}` : "");
       }
     } else {
       const step = completeStep(state);
       // built-in: "all-reduce"; a hand-written one without detail: its short name
-      centerMain.textContent =
-        mode === "none" ? t(ranks.length > 1 ? "topo.noAllReduce" : "topo.single") : algo && algo !== "builtin" ? t("algo." + algo) : t("topo.algoShort.builtin");
-      centerSub.textContent = step ? t("topo.step", { step }) : "";
+      setText(centerMain, mode === "none" ? t(ranks.length > 1 ? "topo.noAllReduce" : "topo.single") : algo && algo !== "builtin" ? t("algo." + algo) : t("topo.algoShort.builtin"));
+      setText(centerSub, step ? t("topo.step", { step }) : "");
     }
   }
 
   function renderChrome() {
     const card = svg.closest(".card");
     if (card) {
-      card.dataset.mode = mode;
-      card.dataset.algo = algo || "";
+      setData(card, "mode", mode);
+      setData(card, "algo", algo || "");
       card.classList.toggle("no-ring", mode === "none");
     }
     if (captionEl) {
@@ -400,17 +401,17 @@ export function createTopology(svg, badge, opts = {}) {
               ? "topo.captionCompressed"
               : "topo.captionNoDetail"
             : "topo.caption";
-      captionEl.dataset.i18n = keyName;
-      captionEl.textContent = t(keyName);
+      setData(captionEl, "i18n", keyName);
+      setText(captionEl, t(keyName));
     }
     if (legendEl) {
       const sum = legendEl.querySelector("[data-phase=sum]");
       const out = legendEl.querySelector("[data-phase=out]");
       const tree = algo === "tree" || algo === "naive";
-      if (sum) sum.textContent = t(tree ? "legend.reduce" : "legend.rs");
+      if (sum) setText(sum, t(tree ? "legend.reduce" : "legend.rs"));
       // compressed gradients are only gathered: nothing is summed on the way
       if (sum) sum.closest(".lg-item").hidden = compressed && mode === "links";
-      if (out) out.textContent = t(tree ? "legend.broadcast" : "legend.ag");
+      if (out) setText(out, t(tree ? "legend.broadcast" : "legend.ag"));
     }
   }
 
@@ -450,16 +451,21 @@ export function createTopology(svg, badge, opts = {}) {
         buildLinkEdges(allLinks);
       }
       traffic = linkTraffic(state, shown);
-      renderLinkLabels(traffic);
+      // the labels again only when the bytes or the drawing changed (the totals are kept
+      // per state: the same object for the same numbers)
+      if (!labelsFor || labelsFor[0] !== traffic || labelsFor[1] !== edges || labelsFor[2] !== geom) {
+        labelsFor = [traffic, edges, geom];
+        renderLinkLabels(traffic);
+      }
     }
-    svg.dataset.workers = String(ranks.length);
-    svg.dataset.members = members.join(",");
-    svg.dataset.mode = mode;
-    svg.dataset.algo = algo || "";
-    svg.dataset.edges = String(edgesLayer.childElementCount);
+    setData(svg, "workers", String(ranks.length));
+    setData(svg, "members", members.join(","));
+    setData(svg, "mode", mode);
+    setData(svg, "algo", algo || "");
+    setData(svg, "edges", String(edgesLayer.childElementCount));
     renderChrome();
     if (!packets.running) {
-      if (phaseEl) phaseEl.textContent = "";
+      if (phaseEl) setText(phaseEl, "");
       renderCenter(state);
     }
     // Bytes per node: measured per message when there are comm events, else the step
@@ -472,10 +478,10 @@ export function createTopology(svg, badge, opts = {}) {
       const rec = (shown && recordAt(state, node.rank, shown)) || latestRecord(state, node.rank);
       const status = w.status || (state.finished ? state.status : "starting");
       const tr = perRank[node.rank];
-      node.g.dataset.status = status;
-      node.g.dataset.sent = tr ? String(tr.sent) : "0";
-      node.g.dataset.recv = tr ? String(tr.recv) : "0";
-      node.circle.setAttribute("fill", STATUS_FILL[status] || STATUS_FILL.starting);
+      setData(node.g, "status", status);
+      setData(node.g, "sent", tr ? String(tr.sent) : "0");
+      setData(node.g, "recv", tr ? String(tr.recv) : "0");
+      setAttr(node.circle, "fill", STATUS_FILL[status] || STATUS_FILL.starting);
       const L = node.lines;
       const fault = decorateNode(node.g, node.mark, state, node.rank);
       const gone = isGone(state, node.rank);
@@ -488,20 +494,21 @@ export function createTopology(svg, badge, opts = {}) {
           : fault && fault.state === "failed"
             ? failedLines(fault)
             : null;
-      L.rank.textContent = t("topo.rank", { rank: node.rank });
-      if (L.pid) L.pid.textContent = w.pid != null ? t("topo.pid", { pid: w.pid }) : "…";
-      if (L.loss) L.loss.textContent = failed ? failed.main : rec ? t("topo.loss", { loss: fmtNum(rec.loss, 4) }) : "";
-      L.sum.textContent = failed
+      setText(L.rank, t("topo.rank", { rank: node.rank }));
+      if (L.pid) setText(L.pid, w.pid != null ? t("topo.pid", { pid: w.pid }) : "…");
+      if (L.loss) setText(L.loss, failed ? failed.main : rec ? t("topo.loss", { loss: fmtNum(rec.loss, 4) }) : "");
+      const sum = failed
         ? L.loss
           ? failed.sub
           : failed.main
         : rec && Number.isFinite(rec.param_checksum)
           ? `Σ ${fmtNum(rec.param_checksum, 5)}`
           : "";
+      setText(L.sum, sum);
       L.sum.classList.toggle("fault-text", !!failed);
       if (L.loss) L.loss.classList.toggle("fault-text", !!failed);
-      if (L.traffic) L.traffic.textContent = tr && (tr.sent || tr.recv) ? `↑${fmtBytesShort(tr.sent)} ↓${fmtBytesShort(tr.recv)}` : "";
-      node.title.textContent = [
+      if (L.traffic) setText(L.traffic, tr && (tr.sent || tr.recv) ? `↑${fmtBytesShort(tr.sent)} ↓${fmtBytesShort(tr.recv)}` : "");
+      const title = [
         t("topo.rank", { rank: node.rank }),
         w.pid != null ? t("topo.pid", { pid: w.pid }) : "",
         rec ? t("topo.loss", { loss: fmtNum(rec.loss, 4) }) : "",
@@ -517,13 +524,14 @@ export function createTopology(svg, badge, opts = {}) {
       ]
         .filter(Boolean)
         .join("\n");
+      setText(node.title, title);
     }
     if (badge) {
       const b = replicasBadge(state, ranksOf(state));
-      badge.dataset.state = b.state;
-      badge.textContent = b.key ? t(b.key, b.params) : "";
-      badge.title = b.state === "failed" ? t("badge.failedTitle") : "";
-      badge.hidden = !badge.textContent;
+      setData(badge, "state", b.state);
+      setText(badge, b.key ? t(b.key, b.params) : "");
+      setProp(badge, "title", b.state === "failed" ? t("badge.failedTitle") : "");
+      setHidden(badge, !badge.textContent);
     }
   }
 

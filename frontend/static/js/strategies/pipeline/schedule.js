@@ -3,6 +3,7 @@
 // Drawn from measured events only (the cells each stage reported for the step), live and
 // on replay alike: the newest step every stage has reported.
 
+import { setHidden } from "../../views/dom.js";
 import { fmtBytes, t } from "../../core/i18n.js";
 import { scheduleGrid } from "./slice.js";
 
@@ -35,7 +36,7 @@ export function createScheduleView({ card, svg, summaryEl, stagesEl }) {
 
   function render(state) {
     const grid = scheduleGrid(state);
-    card.hidden = !grid;
+    setHidden(card, !grid);
     if (!grid) {
       drawnKey = null;
       return;

@@ -1,5 +1,6 @@
 // strategies/tensor_parallel/shards.js — the shards card: which heads and MLP columns each process holds, and every block's four all-reduces of the newest step.
 
+import { setHidden } from "../../views/dom.js";
 import { fmtBytes, t } from "../../core/i18n.js";
 import { shardsView } from "./slice.js";
 
@@ -15,7 +16,7 @@ export function createShardsView({ card, holdsEl, tableEl, formulaEl }) {
 
   function render(state) {
     const v = shardsView(state);
-    card.hidden = !v;
+    setHidden(card, !v);
     if (!v) {
       drawnKey = null;
       return;
