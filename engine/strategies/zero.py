@@ -213,7 +213,7 @@ SPEC = StrategySpec(
     recoveries={"none": None, "restart": None},
     restart_state=parts_checkpoint,
     optimizer_state=True,
-    views=("topology", "timeline", "loss", "boundary", "sample", "memory"),
+    views=("topology", "timeline", "loss", "boundary", "sample", "memory", "link_bytes"),
     references=("Rajbhandari et al., ZeRO: Memory Optimizations Toward Training Trillion "
                 "Parameter Models, SC 2020",
                 "Zhao et al., PyTorch FSDP: Experiences on Scaling Fully Sharded Data "
