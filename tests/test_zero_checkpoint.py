@@ -127,6 +127,9 @@ def test_the_failure_and_the_recovery_are_told_once(
     complete = [step for step, ranks in saved.items() if ranks == {0, 1}]
     assert recovery["from_step"] % EVERY == 0
     assert recovery["from_step"] >= max(complete, default=0)
+    # And from shards, not from the start: a worker that finished step KILL_AFTER had
+    # every peer in step KILL_AFTER's collectives, after each had saved step EVERY.
+    assert recovery["from_step"] >= EVERY
     reported = max(e["step"] for e in before if e["type"] == "step")
     if reported > recovery["from_step"]:  # the steps done since the checkpoint are redone
         assert recovery["lost_steps"][0] == recovery["from_step"] + 1
