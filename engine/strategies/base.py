@@ -169,9 +169,11 @@ class Adam:
 
     def state_dict(self) -> dict[str, Any]:
         """m, v and t under ``torch.optim.Adam``'s names (t drives the bias correction,
-        so it is state too). Copies: what a checkpoint keeps must not change with training."""
-        return {"exp_avg": [m.clone() for m in self.m],
-                "exp_avg_sq": [v.clone() for v in self.v], "step": self.t}
+        so it is state too). Copies on the CPU: what a checkpoint keeps must not change
+        with training, and must load on any device."""
+        return {"exp_avg": [m.detach().to("cpu", copy=True) for m in self.m],
+                "exp_avg_sq": [v.detach().to("cpu", copy=True) for v in self.v],
+                "step": self.t}
 
     @torch.no_grad()
     def load_state_dict(self, state: dict[str, Any]) -> None:
