@@ -1,7 +1,9 @@
 """Checkpoints that survive a crash in the middle of writing one, and refuse tampering.
 
 A checkpoint is the flat parameter vector after step k (plain SGD has no other state, and
-the data order is a function of (seed, rank, step), so that is all a restart needs).
+the data order is a function of (seed, rank, step), so that is all a restart needs) and,
+for a strategy whose optimizer keeps state (ZeRO's Adam: m, v and t), that state too —
+each process its own shard of it, in a folder of its own (``part_folder``).
 
 - Written atomically: to a temporary file, flushed and fsynced, then renamed into place;
   then the small ``latest.json`` manifest (file name, step, SHA-256) is replaced the same
@@ -22,6 +24,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -38,13 +41,19 @@ class Checkpoint:
     step: int
     params: torch.Tensor
     path: Path
+    optimizer: dict[str, Any] | None = None
+    """The optimizer's state, when the strategy saves it (``StrategySpec.optimizer_state``):
+    tensors and counts by name, as the strategy gave them."""
 
 
-def save(directory: Path, step: int, params: torch.Tensor) -> tuple[Path, int]:
-    """Write the checkpoint of ``step`` atomically; returns its path and size in bytes."""
+def save(directory: Path, step: int, params: torch.Tensor,
+         optimizer: dict[str, Any] | None = None) -> tuple[Path, int]:
+    """Write the checkpoint of ``step`` atomically; returns its path and size in bytes.
+    ``optimizer``: the optimizer's state to keep beside the parameters (tensors, lists
+    of tensors and ints by name; ``torch.load(weights_only=True)`` reads nothing else)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"step-{step:06d}.pt"
-    _atomic_write(path, _serialize(params.detach().cpu().clone(), step))
+    _atomic_write(path, _serialize(params.detach().cpu().clone(), step, optimizer))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     history = [e for e in _read_manifest(directory) if e["file"] != path.name]
     entries = [{"file": path.name, "step": step, "sha256": digest}, *history][:KEEP]
@@ -115,14 +124,21 @@ def load(path: Path, sha256: str, step: int) -> Checkpoint:
     if (not isinstance(data, dict) or data.get("step") != step
             or not isinstance(data.get("params"), torch.Tensor)):
         raise CheckpointError(f"{path.name}: unexpected contents")
-    return Checkpoint(step=step, params=data["params"], path=path)
+    optimizer = data.get("optimizer")
+    if optimizer is not None and not (isinstance(optimizer, dict)
+                                      and all(isinstance(k, str) for k in optimizer)):
+        raise CheckpointError(f"{path.name}: unexpected optimizer state")
+    return Checkpoint(step=step, params=data["params"], path=path, optimizer=optimizer)
 
 
-def _serialize(params: torch.Tensor, step: int) -> bytes:
+def _serialize(params: torch.Tensor, step: int, optimizer: dict[str, Any] | None) -> bytes:
     import io
 
     buffer = io.BytesIO()
-    torch.save({"step": step, "params": params}, buffer)
+    data: dict[str, Any] = {"step": step, "params": params}
+    if optimizer is not None:
+        data["optimizer"] = optimizer
+    torch.save(data, buffer)
     return buffer.getvalue()
 
 

@@ -270,13 +270,19 @@ def _train(spec: WorkerSpec, config: RunConfig, sender: EventSender,
             return
         if spec.resume is not None:
             # Replicas: every rank loads the same verified checkpoint. A split model: each
-            # process loads its own part's (checkpoint.split_restart_point).
+            # process loads its own part's (spec.parts_checkpoint).
             mine = spec.resume["ranks"][str(spec.rank)] if "ranks" in spec.resume \
                 else spec.resume
             ckpt = checkpoint.load(Path(spec.checkpoint_dir) / mine["file"],
                                    mine["sha256"], spec.resume["step"])
             held = model if config.spec.replicas else group.ctx.model
             load_flat([p.data for p in held.parameters()], ckpt.params.to(spec.device))
+            if config.spec.optimizer_state:
+                if ckpt.optimizer is None:
+                    raise checkpoint.CheckpointError(
+                        f"{ckpt.path.name}: holds no optimizer state, and the "
+                        f"{config.spec.name} strategy needs it to restart")
+                group.strategy.load_optimizer_state(ckpt.optimizer)
             loop.done = ckpt.step
     while True:
         try:
@@ -478,7 +484,9 @@ class _Trainer:
                 folder = Path(spec.checkpoint_dir)
                 if not config.spec.replicas:
                     folder = folder / checkpoint.part_folder(rank)
-                path, size = checkpoint.save(folder, step, flat_params(group.ctx.model))
+                path, size = checkpoint.save(
+                    folder, step, flat_params(group.ctx.model),
+                    group.strategy.optimizer_state() if config.spec.optimizer_state else None)
                 sender.emit("checkpoint_saved", rank=rank, step=step,
                             file=str(path.relative_to(spec.checkpoint_dir)), bytes=size,
                             duration_ms=round((time.perf_counter() - started) * 1e3, 3))

@@ -46,3 +46,19 @@ def test_a_zero_run_from_the_form(page: Page, server: str) -> None:
     page.wait_for_function(
         "document.querySelector('[data-testid=memory-note]').textContent.includes('阶段 2')")
     page.click("[data-testid=lang-toggle]")
+
+    # The bytes card quotes stage 2's formula, and each worker sent what it predicts
+    # (to a float per phase: shards of unequal size).
+    page.wait_for_function("document.querySelector('[data-testid=link-bytes]').dataset"
+                           ".formulaKey === 'zero.bytes.2'")
+    formula = page.inner_text("#bytes-formula")
+    assert "ZeRO stage 2" in formula and "2(n−1)/n·N" in formula, formula
+    rows = page.evaluate("[...document.querySelectorAll('[data-testid=link-bytes] "
+                         "tr[data-rank]')].map(r => ({...r.dataset}))")
+    assert len(rows) == 2
+    for row in rows:
+        assert abs(float(row["sent"]) - float(row["expectedSent"])) <= 2 * 4 * 10, row
+    page.click("[data-testid=lang-toggle]")
+    page.wait_for_function(
+        "document.querySelector('#bytes-formula').textContent.includes('ZeRO 阶段 2')")
+    page.click("[data-testid=lang-toggle]")

@@ -6,10 +6,15 @@
   with Ψ parameters of 4 bytes and N workers, parameters 4Ψ (stage 3: 4Ψ/N), gradients
   4Ψ (stages 2, 3: 4Ψ/N), Adam's m and v 8Ψ/N.
 - The bytes: stage 1 all-reduces and all-gathers, stage 2 reduce-scatters and
-  all-gathers (an all-reduce's worth), stage 3 all-gathers the parameters once a step.
+  all-gathers (an all-reduce's worth), stage 3 all-gathers the parameters once a step —
+  exactly the bytes of tests/js/fixtures/zero-bytes.json, on which the page's bytes card
+  checks its formula per stage (tests/js/zero.test.mjs).
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -19,6 +24,7 @@ from engine.config import RunConfig
 from engine.runner import run_headless
 from tests.helpers import assert_gapless, steps_by_rank
 
+BYTES = json.loads((Path(__file__).parent / "js" / "fixtures" / "zero-bytes.json").read_text())
 BASE: dict[str, object] = dict(steps=8, lr=0.01, seed=4, optimizer="adam", dataset="moons")
 
 
@@ -79,6 +85,12 @@ def test_every_zero_stage_ends_where_data_parallel_adam_ends(
         ring = (n - 1) * psi / n
         expected = {"1": 3 * ring, "2": 2 * ring, "3": 2 * ring}[stage]
         assert e["bytes_sent"] == pytest.approx(expected, abs=4 * n)
+    # Every step, the bytes the page's formula for the stage is checked against.
+    [case] = [c for c in BYTES["cases"] if c["stage"] == stage and c["workers"] == workers]
+    assert num_params == BYTES["num_params"]
+    for e in (e for e in events if e["type"] == "step"):
+        assert (e["bytes_sent"], e["bytes_recv"]) == (case["bytes_sent"][e["rank"]],
+                                                      case["bytes_recv"][e["rank"]])
 
 
 def test_zero_needs_adam() -> None:

@@ -86,6 +86,19 @@ class StepStrategy(Protocol):
         """One optimizer step (from 1) on this rank."""
 
 
+class SavesOptimizerState(Protocol):
+    """A step strategy whose optimizer keeps state a restart needs (``optimizer_state=True``
+    in its spec; ZeRO's Adam): the worker's checkpoints carry what this returns, and a
+    restarted worker gives it back after ``setup``. Without it Adam would restart from
+    m = v = 0 and t = 0, and the run would not end where an unbroken one ends."""
+
+    def optimizer_state(self) -> dict[str, Any]:
+        """This process's optimizer state (copies: tensors, lists of tensors, ints)."""
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        """Take the state back; ``ValueError`` if it does not fit this process."""
+
+
 class LoopStrategy(Protocol):
     """Owns its loop (``loop="own"``): emits its own step events, waits at ``runtime.gate``
     before each step, and returns when done or stopped."""
@@ -153,6 +166,34 @@ class Adam:
 
     def state_bytes(self) -> int:
         return sum(t.numel() * t.element_size() for t in (*self.m, *self.v))
+
+    def state_dict(self) -> dict[str, Any]:
+        """m, v and t under ``torch.optim.Adam``'s names (t drives the bias correction,
+        so it is state too). Copies on the CPU: what a checkpoint keeps must not change
+        with training, and must load on any device."""
+        return {"exp_avg": [m.detach().to("cpu", copy=True) for m in self.m],
+                "exp_avg_sq": [v.detach().to("cpu", copy=True) for v in self.v],
+                "step": self.t}
+
+    @torch.no_grad()
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """The inverse of ``state_dict``, checked against these parameters first."""
+        step = state.get("step")
+        if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+            raise ValueError(f"Adam state: step must be a count ≥ 0, not {step!r}")
+        for name, mine in (("exp_avg", self.m), ("exp_avg_sq", self.v)):
+            saved = state.get(name)
+            if (not isinstance(saved, list) or len(saved) != len(mine)
+                    or not all(isinstance(s, torch.Tensor) and s.shape == t.shape
+                               for s, t in zip(saved, mine, strict=False))):
+                got = ([tuple(s.shape) if isinstance(s, torch.Tensor) else type(s).__name__
+                        for s in saved] if isinstance(saved, list) else type(saved).__name__)
+                raise ValueError(f"Adam state: {name} is {got}, these parameters need "
+                                 f"{[tuple(t.shape) for t in mine]}")
+        for saved, mine in ((state["exp_avg"], self.m), (state["exp_avg_sq"], self.v)):
+            for s, t in zip(saved, mine, strict=True):
+                t.copy_(s)
+        self.t = step
 
 
 @torch.no_grad()

@@ -79,8 +79,9 @@ def replicas_checkpoint(_config: Any, directory: Path, progress: int) -> Restart
 
 
 def parts_checkpoint(config: Any, directory: Path, progress: int) -> RestartPoint:
-    """A model split across the processes (``replicas=False``): each process saved its own
-    part; every process loads its part of the newest step all of them saved."""
+    """A model split across the processes (``replicas=False``: pipeline stages,
+    tensor-parallel slices, ZeRO's shards): each process saved its own part; every process
+    loads its part of the newest step all of them saved, never parts of different steps."""
     from engine import checkpoint
 
     step, files, refused = checkpoint.load_latest_parts(directory, config.world_size)
@@ -141,6 +142,10 @@ class StrategySpec:
     """Every worker holds the whole model (the leader's copy is the run's: its decision
     boundary, its writing, its checkpoint). False when the model is split across the
     processes (pipeline, tensor parallelism): the strategy reports and saves it itself."""
+    optimizer_state: bool = False
+    """Its optimizer keeps state a restart needs, and its implementation saves and loads
+    it (``SavesOptimizerState`` in base.py): every checkpoint a process writes carries its
+    optimizer's state beside its parameters (ZeRO: each process its own shard of Adam's)."""
     roles: Callable[[Any, int], list[str]] = _all_workers
     """``roles(opts, workers)``: the role of every process, by process rank."""
     faults: dict[str, Needs | None] = field(default_factory=dict)

@@ -19,6 +19,13 @@ it. ZeRO cuts the flat vector of all parameters into N shards; worker r *owns* s
   paper); here the whole model is gathered once and kept through forward and backward,
   to keep it readable (so 1×, and more memory at the peak: ``gathered_params``).
 
+Checkpoints are sharded too: every process saves its own part (recovery "restart" with
+``checkpoint_every``): the parameters it holds (the whole model in stages 1 and 2, its
+shard in stage 3) and Adam's m, v and t for its shard alone. A restart loads every
+process's part of the newest step all of them saved (``spec.parts_checkpoint``), so a
+killed worker costs the steps since that checkpoint and nothing else: Adam goes on with
+the m and v it had, and the run ends where an unbroken one ends (tests/test_zero_checkpoint.py).
+
 Every stage applies exactly the Adam step plain data parallelism applies, element by
 element, so all three end where data parallelism with Adam ends (tests/test_zero.py).
 The collectives are the hand-written ring ones (engine/collectives.py), so every byte is
@@ -46,7 +53,7 @@ from engine.strategies.base import (
     grad_norm_of,
     local_gradients,
 )
-from engine.strategies.spec import StrategySpec
+from engine.strategies.spec import StrategySpec, parts_checkpoint
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +79,7 @@ class Zero:
         # shard is simply a slice: shard r is the r-th of n nearly equal pieces.
         self.flat = torch.cat([p.detach().reshape(-1) for p in self.params])
         ctx.comms.broadcast(self.flat, src=0)  # replicas start identical (as in DP)
+        ctx.comms.algo = "ring"  # our collectives are the ring's: so say the comm events
         offset = 0
         for p in self.params:
             p.data = self.flat[offset:offset + p.numel()].view_as(p)
@@ -132,6 +140,20 @@ class Zero:
         return StepResult(loss=loss, grad_norm=grad_norm, compute_ms=compute.ms,
                           samples=len(y), extra=extra)
 
+    # ---- its checkpoint (the parameters are saved by the worker's loop: ctx.model)
+
+    def optimizer_state(self) -> dict[str, Any]:
+        """Adam's m, v and t for this worker's shard only. Nobody gathers the whole
+        optimizer state to save it: that would put 2Ψ numbers on one process, the very
+        memory ZeRO shards away (and send them over the network). Each process writes
+        its 2Ψ/N, so saving is as sharded as training (the paper's P_os, §5.1)."""
+        return self.adam.state_dict()
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        """Adam's state for this worker's shard, from its own checkpoint; a shard of
+        another size (another number of workers) is refused by Adam's check."""
+        self.adam.load_state_dict(state)
+
     # ---- what a worker holds between steps (the memory ZeRO saves)
 
     def _free_full_grads(self) -> None:
@@ -186,8 +208,12 @@ SPEC = StrategySpec(
     optimizers=("adam",),
     replicas=False,  # the optimizer state (and from stage 3 the model) is sharded
     faults={"kill": None, "freeze": None, "slow": None},
-    recoveries={"none": None},
-    views=("topology", "timeline", "loss", "boundary", "sample", "memory"),
+    # Restart: every process saves its own shard (the pipeline's mechanism: rank-N
+    # folders), and a restart loads the newest step every process saved.
+    recoveries={"none": None, "restart": None},
+    restart_state=parts_checkpoint,
+    optimizer_state=True,
+    views=("topology", "timeline", "loss", "boundary", "sample", "memory", "link_bytes"),
     references=("Rajbhandari et al., ZeRO: Memory Optimizations Toward Training Trillion "
                 "Parameter Models, SC 2020",
                 "Zhao et al., PyTorch FSDP: Experiences on Scaling Fully Sharded Data "

@@ -1,7 +1,9 @@
 // strategies/data_parallel/linkbytes.js — the bytes-per-rank card: bytes sent and received per rank, measured, beside what the all-reduce's formula predicts.
 //
 // Bytes sent and received per rank, measured, beside what the textbook
-// formula for the run's all-reduce predicts for the same steps.
+// formula for the run's all-reduce predicts for the same steps. A strategy drawn as our
+// ring that sends something else per step (ZeRO: its stage's collectives) gives its own
+// expectation through its frontend's `traffic(state, n, N)` hook.
 //
 // Measured numbers come from the `comm` events (every message, detail mode) when there
 // are any, else from the per-step byte counters of the `step` events. Both are exact
@@ -13,6 +15,7 @@ import { fmtBytes, t } from "../../core/i18n.js";
 import { createThrottledCard } from "../../views/card.js";
 import { rankColor } from "../../views/palette.js";
 import { linkTraffic, stepTraffic } from "../../core/comm.js";
+import { frontendOf } from "../../core/registry.js";
 import { completeStep, gradBytes, ranksOf } from "../../core/selectors.js";
 import { compressionOf } from "./compression.js";
 import { expectedTraffic, runAlgo } from "./slice.js";
@@ -35,7 +38,15 @@ export function linkBytesView(state) {
   const N = gradBytes(state);
   // Compressed gradients are not N bytes: the formulas for N do not apply.
   const compressed = !!compressionOf(state.config);
-  const expected = compressed ? { perRank: [], headline: null } : expectedTraffic(algo, n, N);
+  const own = frontendOf(state.strategy || (state.config && state.config.strategy));
+  const expected = compressed
+    ? { perRank: [], headline: null }
+    : own && own.traffic
+      ? own.traffic(state, n, N)
+      : expectedTraffic(algo, n, N);
+  // The formula line: its catalog key and the byte counts it quotes (formatted by the card).
+  const formula =
+    expected.formula || (expected.headline == null ? null : { key: `bytes.formula.${algo}`, vars: { per: expected.headline } });
   const rows = ranks.map((rank, i) => {
     const m = measured.ranks[rank] || {};
     const e = expected.perRank[i];
@@ -58,6 +69,9 @@ export function linkBytesView(state) {
     source: useComm ? "comm" : "steps",
     compressed,
     headline: expected.headline,
+    formula,
+    formulaNote: expected.note || null,
+    ring: algo === "ring" || !!expected.ring,
     rows,
     setup: setupSenders.length
       ? { rank: Number(setupSenders[0][0]), bytes: setupSenders[0][1].sent / Math.max(1, setupSenders[0][1].sentMsgs) }
@@ -80,10 +94,13 @@ export function createLinkBytes(section, formulaEl, tableEl, noteEl, onVisible) 
     setData(section, "source", v.source);
     setData(section, "gradBytes", v.N == null ? "" : String(v.N));
     setData(section, "formulaBytes", v.headline == null ? "" : String(v.headline));
+    setData(section, "formulaKey", v.formula ? v.formula.key : "");
 
     const lines = [];
-    if (v.headline != null) lines.push(`<b>${esc(t("bytes.formula." + v.algo, { per: fmtBytes(v.headline) }))}</b>`);
+    const say = ({ key, vars }) => t(key, Object.fromEntries(Object.entries(vars).map(([k, x]) => [k, fmtBytes(x)])));
+    if (v.formula) lines.push(`<b>${esc(say(v.formula))}</b>`);
     else if (v.compressed) lines.push(`<b>${esc(t("bytes.compressed"))}</b>`);
+    if (v.formulaNote) lines.push(esc(say(v.formulaNote)));
     if (v.N != null) lines.push(esc(t("bytes.N", { bytes: fmtBytes(v.N), params: v.N / 4 })));
     setHtml(formulaEl, lines.join("<br>"));
 
@@ -113,7 +130,7 @@ export function createLinkBytes(section, formulaEl, tableEl, noteEl, onVisible) 
     if (v.steps) notes.push(t(v.source === "comm" ? "bytes.sourceComm" : "bytes.sourceSteps", { step: v.step }));
     if (v.setup) notes.push(t("bytes.setup", { rank: v.setup.rank, bytes: fmtBytes(v.setup.bytes) }));
     const sents = v.rows.map((r) => r.sent);
-    if (v.algo === "ring" && v.steps && Math.max(...sents) !== Math.min(...sents)) notes.push(t("bytes.chunks"));
+    if (v.ring && v.steps && Math.max(...sents) !== Math.min(...sents)) notes.push(t("bytes.chunks"));
     // one line, cut with an ellipsis when the card is narrow; the whole text on hover
     setHtml(noteEl, notes.length ? `<span>${esc(notes.join(" · "))}</span>` : "");
     setProp(noteEl, "title", notes.join("\n"));
