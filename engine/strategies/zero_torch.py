@@ -59,6 +59,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -182,6 +183,9 @@ class TorchZero:
         """FSDP2 on each unit, then the root. Every process built the same seeded model,
         so each keeps its own shard of it (FSDP2 does not broadcast; ours does)."""
         mesh = init_device_mesh("cpu", (self.n,))
+        # TinyGPT returns its logits as a view; FSDP2 warns that an in-place change of it
+        # would skip a hook. Nothing changes it in place (loss_of flattens and reads it).
+        warnings.filterwarnings("ignore", message=r"FSDP2-wrapped module .* returned a view")
         units = units_of(self.model)
         names = {id(p): name for name, p in self.model.named_parameters()}
         owned = {u: [names[id(p)] for p in u.parameters()] for u in units}
