@@ -37,7 +37,8 @@ What the library hides, and how this file still reports it:
   traffic under its own name, counted as a ring algorithm would move it (gloo's own
   algorithms are inside the library), and timed: the mode waits for it at once, where
   the library would wait at first use. FSDP2's all-gathers include its padding (a shard
-  is ``ceil(rows / N)`` rows).
+  is ``ceil(rows / N)`` rows). DDP's own bookkeeping is counted too: on the second step
+  it broadcasts the bucket order it settled on (a few bytes of indices).
 - memory by kind is read from the DTensors' local shards (parameters, gradients, Adam's
   ``exp_avg`` and ``exp_avg_sq``; its scalar ``step`` is left out). ``gathered_params``
   is the most parameter bytes unsharded at once, looked at as each unit's forward begins
