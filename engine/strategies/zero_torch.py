@@ -42,7 +42,11 @@ What the library hides, and how this file still reports it:
 - memory by kind is read from the DTensors' local shards (parameters, gradients, Adam's
   ``exp_avg`` and ``exp_avg_sq``; its scalar ``step`` is left out). ``gathered_params``
   is the most parameter bytes unsharded at once, looked at as each unit's forward begins
-  (the backward pass, with its prefetch of the next unit, is not looked at).
+  (the backward pass, with its prefetch of the next unit, is not looked at). Activations
+  are counted as for ours, by the address of what autograd saves; at stage 3 FSDP2 frees
+  a unit's gathered weights after its forward, and a tensor saved later at the same
+  address is taken for one already counted: an undercount of up to a unit's weights,
+  which may differ from process to process.
 - the whole model, for the decision boundary and the writing: the leader copies each
   unit's parameters while the library has them gathered (a forward pre-hook), into a
   plain copy of the model it shows — a display copy, not counted as training memory.
