@@ -202,11 +202,13 @@ class TorchZero:
         for unit in [*units, self.model]:
             fully_shard(unit, mesh=mesh, reshard_after_forward=keep)
         self.params = list(self.model.parameters())  # now DTensors: this process's shards
-        self.places = [(u, n[len(prefix[u]) + 1:] if prefix[u] else n)
-                       for u in owned for n in owned[u]]
-        for unit, unit_names in owned.items():  # after FSDP2's hooks: it has gathered
-            local = [n[len(prefix[unit]) + 1:] if prefix[unit] else n for n in unit_names]
-            unit.register_forward_pre_hook(self._gathered(unit, local, unit_names, shadow))
+        # Each unit's own parameters by their names inside it ("0.weight" → "weight").
+        inside = {u: [n.removeprefix(prefix[u] + ".") if prefix[u] else n for n in owned[u]]
+                  for u in owned}
+        self.places = [(u, n) for u in inside for n in inside[u]]
+        for unit in owned:  # registered after FSDP2's own: the unit is gathered by then
+            unit.register_forward_pre_hook(self._gathered(unit, inside[unit], owned[unit],
+                                                          shadow))
         if shadow is not None:
             self.shown = shadow
 
@@ -217,7 +219,7 @@ class TorchZero:
                 held = sum(_nbytes(p) for u, n in self.places
                            if not isinstance(p := u.get_parameter(n), DTensor))
                 self.gathered_peak = max(self.gathered_peak, held)
-            if shadow is not None:
+            if shadow is not None:  # every step: a copy of a tiny model costs little
                 with torch.no_grad():
                     for mine, whole in zip(local, full, strict=True):
                         shadow.get_parameter(whole).copy_(unit.get_parameter(mine))
