@@ -51,6 +51,9 @@ def test_a_zero_run_from_the_form(page: Page, server: str) -> None:
     # (to a float per phase: shards of unequal size).
     page.wait_for_function("document.querySelector('[data-testid=link-bytes]').dataset"
                            ".formulaKey === 'zero.bytes.2'")
+    # (in English again: the views redraw in the next animation frame after the toggle)
+    page.wait_for_function(
+        "document.querySelector('#bytes-formula').textContent.includes('ZeRO stage 2')")
     formula = page.inner_text("#bytes-formula")
     assert "ZeRO stage 2" in formula and "2(n−1)/n·N" in formula, formula
     rows = page.evaluate("[...document.querySelectorAll('[data-testid=link-bytes] "
@@ -62,3 +65,48 @@ def test_a_zero_run_from_the_form(page: Page, server: str) -> None:
     page.wait_for_function(
         "document.querySelector('#bytes-formula').textContent.includes('ZeRO 阶段 2')")
     page.click("[data-testid=lang-toggle]")
+
+def test_the_library_version_is_offered_by_the_spec_and_runs_from_the_form(
+        page: Page, server: str) -> None:
+    """The implementation option (ours | PyTorch) comes from ZeRO's spec, in both
+    languages; PyTorch's stage 3 (FSDP2) started from the form finishes, its all-gathers
+    and reduce-scatters on the wire and its memory card shown."""
+    specs = get_json(f"{server}/api/strategies")
+    assert isinstance(specs, list)
+    zero = next(s for s in specs if s["name"] == "zero")
+    option = next(o for o in zero["options"] if o["name"] == "implementation")
+    page.goto(server)
+    page.wait_for_function("window.distlab !== undefined")
+    page.select_option("[data-testid=strategy-select]", "zero")
+    impl = page.locator("[data-testid=opt-implementation]")
+    assert impl.is_visible()
+    shown = impl.evaluate("el => [...el.options].map(o => [o.value, o.textContent])")
+    assert shown == [[c["value"], c["label"]["en"]] for c in option["choices"]]
+    page.click("[data-testid=lang-toggle]")
+    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+    label = page.inner_text("[data-testid=strategy-options] [data-option=implementation] > span")
+    assert label.strip() == option["label"]["zh"]
+    assert impl.evaluate("el => [...el.options].map(o => o.textContent)") == [
+        c["label"]["zh"] for c in option["choices"]]
+    page.click("[data-testid=lang-toggle]")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+
+    impl.select_option("torch")
+    page.select_option("[data-testid=opt-stage]", "3")
+    page.fill("[data-testid=workers-input]", "2")
+    page.fill("[data-testid=steps-input]", "6")
+    page.fill("[data-testid=lr-input]", "0.01")
+    page.check("[data-testid=full-speed]")
+    page.check("[data-testid=detail-input]")
+    page.click("[data-testid=start-run]")
+    wait_status(page, "finished", 90_000)
+    run_id = page.evaluate("window.distlab.app.runId")
+    run = get_json(f"{server}/api/runs/{run_id}")
+    assert isinstance(run, dict)
+    assert run["config"]["options"] == {"stage": "3", "implementation": "torch"}
+    events = get_json(f"{server}/api/runs/{run_id}/events?limit=5000")
+    items = events["events"] if isinstance(events, dict) else events
+    ops = {e["op"] for e in items if e["type"] == "comm" and e["step"]}
+    assert ops == {"all_gather", "reduce_scatter"}, ops
+    page.wait_for_selector("[data-testid=memory-card]", state="visible")
+    assert page.locator("[data-testid=memory-bars] .mem-row").count() == 2

@@ -105,6 +105,15 @@ class ChosenImplementation:
     def train_step(self, step: int) -> Any:
         return self.chosen.train_step(step)
 
+    def __getattr__(self, name: str) -> Any:
+        # What else the worker asks of a strategy (its optimizer state for a checkpoint,
+        # its restart hooks) is the chosen implementation's. Only called for names this
+        # object lacks; before setup there is no choice yet, so nothing else is offered.
+        chosen = self.__dict__.get("chosen")
+        if chosen is None:
+            raise AttributeError(name)
+        return getattr(chosen, name)
+
 
 def chosen_by(option: str, **makers: Callable[[], Any]) -> Callable[[], Any]:
     """``implementation=chosen_by("implementation", ours=Pipeline, torch=…)``: one maker

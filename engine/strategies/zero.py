@@ -31,6 +31,9 @@ element, so all three end where data parallelism with Adam ends (tests/test_zero
 The collectives are the hand-written ring ones (engine/collectives.py), so every byte is
 counted and every chunk can be drawn.
 
+``options.implementation = "torch"`` runs the stages with PyTorch's own library
+(ZeroRedundancyOptimizer, FSDP2's ``fully_shard``): ``zero_torch.py``.
+
 References: Rajbhandari, Rasley, Ruwase & He, "ZeRO: Memory Optimizations Toward Training
 Trillion Parameter Models", SC 2020; Zhao et al., "PyTorch FSDP", VLDB 2023.
 """
@@ -53,7 +56,7 @@ from engine.strategies.base import (
     grad_norm_of,
     local_gradients,
 )
-from engine.strategies.spec import StrategySpec, parts_checkpoint
+from engine.strategies.spec import Needs, StrategySpec, chosen_by, parts_checkpoint
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +70,29 @@ class ZeroOptions:
         labels={"1": {"en": "1: optimizer state", "zh": "1：优化器状态"},
                 "2": {"en": "2: + gradients", "zh": "2：+ 梯度"},
                 "3": {"en": "3: + parameters", "zh": "3：+ 参数"}})
+    implementation: str = choice(
+        "ours", ("ours", "torch"),
+        label={"en": "Implementation", "zh": "实现"},
+        help={"en": "Ours: the stages written out on this page (zero.py). PyTorch: the "
+                    "library people use (zero_torch.py): stage 1 is DDP with "
+                    "ZeroRedundancyOptimizer, stage 3 FSDP2 (fully_shard), gathering layer "
+                    "by layer and again for the backward pass; stage 2 is FSDP2 keeping "
+                    "each layer gathered until its backward, ZeRO-2's traffic, but between "
+                    "steps it keeps only its shard of the parameters, as stage 3 does.",
+              "zh": "我们的：本页逐行写出的各阶段（zero.py）。PyTorch：实际常用的库"
+                    "（zero_torch.py）：阶段 1 是 DDP 加 ZeroRedundancyOptimizer，阶段 3 是 "
+                    "FSDP2（fully_shard），逐层收集参数、反向传播时再收集一次；阶段 2 是 "
+                    "FSDP2 把每层参数保留到其反向传播结束，通信量同 ZeRO-2，但两步之间只保留"
+                    "自己那份参数分片，与阶段 3 相同。"},
+        labels={"ours": {"en": "Ours (readable)", "zh": "我们的（可读版）"},
+                "torch": {"en": "PyTorch (ZeroRedundancyOptimizer / FSDP2)",
+                          "zh": "PyTorch（ZeroRedundancyOptimizer / FSDP2）"}})
+
+
+def _check(config: Any) -> None:
+    if config.opts.implementation == "torch" and config.network is not None:
+        raise ValueError("network: the library sends its own messages, outside DistLab's "
+                         "network model; implementation 'torch' runs without one")
 
 
 class Zero:
@@ -193,6 +219,12 @@ class Zero:
                 "activations": activations, "gathered_params": full_params_peak}
 
 
+def _torch_zero() -> Any:  # imported only when chosen: the library is big
+    from engine.strategies.zero_torch import TorchZero
+
+    return TorchZero()
+
+
 SPEC = StrategySpec(
     name="zero",
     title={"en": "Sharded data parallelism (ZeRO 1/2/3)", "zh": "分片数据并行（ZeRO 1/2/3）"},
@@ -201,7 +233,7 @@ SPEC = StrategySpec(
                    "(3). Reduce-scatter and all-gather take the place of the all-reduce.",
              "zh": "对每个工作进程原本都要复制的内容做分片的数据并行：Adam 状态（阶段 1），"
                    "再加梯度（2），再加参数（3）。归约分发与全收集取代了全归约。"},
-    implementation=Zero,
+    implementation=chosen_by("implementation", ours=Zero, torch=_torch_zero),
     options=ZeroOptions,
     workers=(2, 8),
     models=("mlp", "transformer"),
@@ -210,10 +242,18 @@ SPEC = StrategySpec(
     faults={"kill": None, "freeze": None, "slow": None},
     # Restart: every process saves its own shard (the pipeline's mechanism: rank-N
     # folders), and a restart loads the newest step every process saved.
-    recoveries={"none": None, "restart": None},
+    recoveries={"none": None,
+                "restart": Needs({"implementation": ("ours",)},
+                                 {"en": "restart loads the shards our stages save; "
+                                        "PyTorch's ZeroRedundancyOptimizer and FSDP2 keep "
+                                        "theirs in their own form: choose implementation 'ours'",
+                                  "zh": "重启加载的是我们的实现保存的分片；PyTorch 的 "
+                                        "ZeroRedundancyOptimizer 和 FSDP2 以自己的格式保存状态："
+                                        "请选择实现“ours”"})},
     restart_state=parts_checkpoint,
     optimizer_state=True,
     views=("topology", "timeline", "loss", "boundary", "sample", "memory", "link_bytes"),
+    check=_check,
     references=("Rajbhandari et al., ZeRO: Memory Optimizations Toward Training Trillion "
                 "Parameter Models, SC 2020",
                 "Zhao et al., PyTorch FSDP: Experiences on Scaling Fully Sharded Data "
