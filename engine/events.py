@@ -105,6 +105,8 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "modelled_start_ms": "float (only with a network model): departure on the "
         "sender's modelled clock, from the start of the step's communication",
         "dropped": "bool (optional): a 'drop' fault discarded this message",
+        "group": "str (optional): the subgroup it went over — data | pipeline | tensor "
+        "(3-D parallelism)",
     },
     "fault": {
         "action": "str: kill (SIGKILL) | freeze (SIGSTOP) | slow | corrupt (next gradient "
