@@ -133,6 +133,11 @@ def test_3d_ends_every_step_where_one_process_does(
     mesh = Mesh(dp, pp, tp)
     [announced] = [e for e in events if e["type"] == "mesh"]
     assert announced["ranks"] == mesh.describe()
+    # The model writes through the mesh; one process (replica 0, slice 0, last stage) says so.
+    samples = [e for e in events if e["type"] == "sample"]
+    assert [e["step"] for e in samples] == list(range(1, STEPS + 1))
+    assert {e["rank"] for e in samples} == {mesh.rank_of(0, pp - 1, 0)}
+    assert all(e["text"] for e in samples)
     by_rank = steps_by_rank(events)
     for r, rows in by_rank.items():
         d, p, t = mesh.coords(r)

@@ -223,9 +223,19 @@ class ThreeD(Pipeline):
         return result
 
     def _write(self, step: int) -> None:
-        """No writing: a character would need one forward through every stage and every
-        tensor group of a replica; pipeline and tensor_parallel show it. Here the mesh is
-        the lesson."""
+        """The model writes through each replica's pipelines at once (Pipeline._write):
+        every stage's tensor group computes its slices together, each pipeline's last
+        stage tells its own stages the character; replica 0, slice 0 reports it."""
+        d, _, t = self.mesh.coords(self.ctx.topo.rank)
+        self.speaks_for_run = d == 0 and t == 0
+        self.tp.counting = False  # not training traffic
+        try:
+            super()._write(step)
+        finally:
+            self.tp.counting = True
+
+    def share_token(self, token: torch.Tensor) -> None:
+        dist.broadcast(token, src=self.group.ranks[-1], group=self.group.pg)
 
 
 SPEC = StrategySpec(
@@ -245,7 +255,7 @@ SPEC = StrategySpec(
     batch_per_worker=False,
     faults={"kill": None, "freeze": None, "slow": None},
     recoveries={"none": None},
-    views=("mesh", "schedule", "timeline", "loss"),
+    views=("mesh", "schedule", "timeline", "loss", "sample"),
     # Its stages also send pipeline_stage, the type pipeline.py declares (one owner each).
     events={"mesh": {"dp": "int", "pp": "int", "tp": "int",
                      "order": "list: the axes from innermost (tensor) to outermost (data)",
