@@ -156,6 +156,21 @@ def test_3d_ends_every_step_where_one_process_does(
             assert sum(sent.values()) == row["bytes_sent"]
 
 
+def test_every_message_names_the_group_it_went_over() -> None:
+    """Detail mode: each comm event says which kind of group carried it, and its
+    destination is in the sender's group of that kind."""
+    events = run_headless(_three_d(2, 2, 2, steps=1, detail=True), timeout=300)
+    assert events[-1]["status"] == "finished", events[-1]["error"]
+    mesh = Mesh(2, 2, 2)
+    kind_of_op = {"activation": "pipeline", "gradient": "pipeline", "tp_forward": "tensor",
+                  "tp_backward": "tensor", "dp_all_reduce": "data"}
+    comms = [e for e in events if e["type"] == "comm"]
+    assert {e["group"] for e in comms} == set(KINDS)
+    for e in comms:
+        assert e["group"] == kind_of_op[e["op"]], e
+        assert e["dst"] in mesh.group_of(e["group"], e["src"]) and e["dst"] != e["src"], e
+
+
 def test_the_reference_catches_a_missing_data_all_reduce(
         reference: tuple[list[float], list[float]], tmp_path: Path) -> None:
     """The replicas each step on their own half of the batch: the run finishes and its
@@ -179,3 +194,22 @@ def test_the_reference_catches_a_missing_data_all_reduce(
     assert all(e["sent_by_group"]["data"] == 0 for e in events if e["type"] == "step")
     with pytest.raises(AssertionError):
         _assert_matches(sums, losses, reference)
+
+
+def test_a_killed_process_restarts_every_part_from_its_checkpoint() -> None:
+    """Each process saves its own part (a slice of a stage of a replica); after a kill
+    every process loads its part of the newest step all of them saved, the groups are
+    made afresh, and the run ends where an unbroken one ends."""
+    unbroken = run_headless(_three_d(2, 1, 2, steps=8), timeout=300)
+    broken = run_headless(_three_d(
+        2, 1, 2, steps=8, checkpoint_every=3, recovery="restart",
+        faults=[{"after_step": 7, "action": "kill", "rank": 3}]), timeout=300)
+    assert broken[-1]["status"] == "finished", broken[-1]["error"]
+    [recovery] = [e for e in broken if e["type"] == "recovery"]
+    assert recovery["policy"] == "restart" and recovery["from_step"] == 6
+    last = {e["rank"]: e for e in broken if e["type"] == "step" and e["step"] == 8}
+    ref = {e["rank"]: e for e in unbroken if e["type"] == "step" and e["step"] == 8}
+    assert sorted(last) == [0, 1, 2, 3]
+    for rank in last:  # the same steps redone on the same data: the same parameters
+        assert last[rank]["param_checksum"] == pytest.approx(ref[rank]["param_checksum"],
+                                                             rel=1e-9, abs=1e-9)

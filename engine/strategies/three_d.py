@@ -45,7 +45,7 @@ from engine.options import choice, integer
 from engine.strategies.base import StepResult, WorkerContext
 from engine.strategies.pipeline import Pipeline
 from engine.strategies.pipeline_schedules import SCHEDULES
-from engine.strategies.spec import StrategySpec
+from engine.strategies.spec import StrategySpec, parts_checkpoint
 from engine.strategies.tensor_parallel import ShardComms, ShardedBlock
 
 KINDS = ("data", "pipeline", "tensor")  # the three axes of the mesh, outermost first
@@ -254,7 +254,8 @@ SPEC = StrategySpec(
     replicas=False,
     batch_per_worker=False,
     faults={"kill": None, "freeze": None, "slow": None},
-    recoveries={"none": None},
+    recoveries={"none": None, "restart": None},
+    restart_state=parts_checkpoint,  # each process saves and reloads its own part
     views=("mesh", "schedule", "timeline", "loss", "sample"),
     # Its stages also send pipeline_stage, the type pipeline.py declares (one owner each).
     events={"mesh": {"dp": "int", "pp": "int", "tp": "int",
