@@ -187,6 +187,8 @@ class ThreeD(Pipeline):
         """The data-parallel all-reduce: each replica's gradient is the mean loss's over
         its share; their average is the mean loss's over the whole batch. One bucket
         (all of this process's gradients flattened), averaged over its data group."""
+        if self.mesh.dp == 1:
+            return  # one replica: nothing to average
         grads = [w.grad for w in self.stage.parameters()]
         flat = torch.cat([g.flatten() for g in grads])
         start = self.ctx.clock()
