@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -45,6 +45,19 @@ class CommStats:
     modelled_ms: float | None = None  # on the network model's clock, when there is one
     bytes_sent: int = 0
     bytes_recv: int = 0
+    sent_by_group: dict[str, int] = field(default_factory=dict)
+    """Bytes sent over each named subgroup (3-D parallelism: data, pipeline, tensor)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A subgroup of the run's processes (``dist.new_group``) with the kind of traffic it
+    carries: 3-D parallelism's ``data``, ``pipeline`` and ``tensor`` groups. ``ranks`` are
+    process-group ranks of the whole run, in the group's order."""
+
+    kind: str
+    ranks: tuple[int, ...]
+    pg: Any  # dist.ProcessGroup (None for a group of one: nothing to send)
 
 
 class Comms:
@@ -74,10 +87,12 @@ class Comms:
         return stats
 
     def all_reduce_sum(self, tensor: torch.Tensor, op: str = "all_reduce",
-                       chunk: int | None = None) -> None:
+                       chunk: int | None = None, group: Group | None = None) -> None:
         """In-place sum over all ranks with the process group's own algorithm (``op`` and
-        ``chunk`` name it in ``comm`` events: a tensor-parallel layer's all-reduce)."""
-        n = self.topo.world_size
+        ``chunk`` name it in ``comm`` events: a tensor-parallel layer's all-reduce), or
+        over the ranks of ``group`` only (its kind tags the ``comm`` events)."""
+        ring = group.ranks if group is not None else tuple(range(self.topo.world_size))
+        n = len(ring)
         if n == 1:
             return
         start = time.perf_counter()
@@ -85,21 +100,23 @@ class Comms:
             # Inside the built-in algorithm we cannot delay one link: this rank's slowest
             # outgoing link holds its part of the collective back.
             time.sleep(max(self.link_faults.link_delay_ms.values()) / 1e3)
-        dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+        dist.all_reduce(tensor, op=dist.ReduceOp.SUM,
+                        group=None if group is None else group.pg)
         elapsed_ms = (time.perf_counter() - start) * 1e3
         num_bytes = tensor.numel() * tensor.element_size()
         ring_bytes = 2 * (n - 1) * num_bytes // n
-        self._account(elapsed_ms, sent=ring_bytes, recv=ring_bytes)
+        self._account(elapsed_ms, sent=ring_bytes, recv=ring_bytes, group=group)
         modelled = None
         if self.network is not None and self.stats.modelled_ms is not None:
             # We cannot see inside the built-in algorithm: charge the ring formula over
             # the slowest link of the ring.
-            slowest = max((self.network.link(r, (r + 1) % n) for r in range(n)),
+            slowest = max((self.network.link(ring[i], ring[(i + 1) % n]) for i in range(n)),
                           key=lambda link: link.transfer_ms(num_bytes))
             modelled = ring_all_reduce_ms(n, num_bytes, slowest)
             self.stats.modelled_ms += modelled
-        self._message(op, self.topo.ring_next, ring_bytes, elapsed_ms, chunk=chunk,
-                      modelled_ms=modelled)
+        right = ring[(ring.index(self.topo.rank) + 1) % n]
+        self._message(op, right, ring_bytes, elapsed_ms, chunk=chunk,
+                      modelled_ms=modelled, group=group)
 
     def broadcast(self, tensor: torch.Tensor, src: int) -> None:
         n = self.topo.world_size
@@ -199,15 +216,15 @@ class Comms:
         self._message(op, dst, num_bytes, elapsed_ms, step=step)
 
     def post_send(self, tensor: torch.Tensor, dst: int, *, tag: int, op: str,
-                  chunk: int | None = None) -> dist.Work:
+                  chunk: int | None = None, group: Group | None = None) -> dist.Work:
         """Start sending ``tensor`` to ``dst`` and return at once; the caller waits on the
         returned request before it changes ``tensor`` (a pipeline stage sends on while it
         computes, and two neighbours that send to each other cannot deadlock). Counted
         when posted; its time is the caller's wait on the request."""
         request = dist.isend(tensor.contiguous(), dst=dst, tag=tag)
         num_bytes = tensor.numel() * tensor.element_size()
-        self._account(0.0, sent=num_bytes, recv=0)
-        self._message(op, dst, num_bytes, 0.0, chunk=chunk)
+        self._account(0.0, sent=num_bytes, recv=0, group=group)
+        self._message(op, dst, num_bytes, 0.0, chunk=chunk, group=group)
         return request
 
     def announce(self, tensor: torch.Tensor, src: int) -> None:
@@ -261,18 +278,25 @@ class Comms:
         if sent:
             self._message(op, peer, sent, elapsed_ms, chunk=chunk)
 
-    def _account(self, elapsed_ms: float, *, sent: int, recv: int) -> None:
+    def _account(self, elapsed_ms: float, *, sent: int, recv: int,
+                 group: Group | None = None) -> None:
         self.stats.comm_ms += elapsed_ms
         self.stats.bytes_sent += sent
         self.stats.bytes_recv += recv
+        if group is not None:
+            by_group = self.stats.sent_by_group
+            by_group[group.kind] = by_group.get(group.kind, 0) + sent
 
     def _message(self, op: str, dst: int | None, num_bytes: int, elapsed_ms: float, *,
                  chunk: int | None = None, algo: str = "builtin",
                  modelled_ms: float | None = None,
-                 modelled_start_ms: float | None = None, step: int | None = None) -> None:
+                 modelled_start_ms: float | None = None, step: int | None = None,
+                 group: Group | None = None) -> None:
         if self._emit_comm is None:
             return
         fields: dict[str, Any] = {} if step is None else {"step": step}
+        if group is not None:
+            fields["group"] = group.kind
         if modelled_ms is not None:
             fields |= {"modelled_ms": round(modelled_ms, 6),
                        "modelled_start_ms": round(modelled_start_ms or 0.0, 6)}

@@ -88,6 +88,11 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "attention|mlp, direction forward|backward, bytes of the tensor, start s, end s]",
         "shard_checksum": "float (tensor parallel): float64 sum of this process's slices "
         "(param_checksum also counts the replicated parameters)",
+        "coords": "list (3-D parallelism): this process's place in the mesh, [d, p, t]",
+        "sent_by_group": "object (3-D parallelism): bytes this process sent over each of its "
+        "groups this step, {data, pipeline, tensor}",
+        "dp_allreduce": "list (3-D parallelism): the gradients' all-reduce over the data "
+        "group, [bytes of the tensor, start s, end s] ([] when dp is 1)",
         "skipped": "bool (optional): the update was skipped because a gradient was NaN",
         "slow_factor": "float (optional): > 1 while a 'slow' fault slows this rank",
         "payload_bytes": "int (only with compression): size of this rank's encoded gradient",
@@ -105,6 +110,8 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "modelled_start_ms": "float (only with a network model): departure on the "
         "sender's modelled clock, from the start of the step's communication",
         "dropped": "bool (optional): a 'drop' fault discarded this message",
+        "group": "str (optional): the subgroup it went over — data | pipeline | tensor "
+        "(3-D parallelism)",
     },
     "fault": {
         "action": "str: kill (SIGKILL) | freeze (SIGSTOP) | slow | corrupt (next gradient "

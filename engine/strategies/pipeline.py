@@ -112,13 +112,22 @@ def stage_pieces(layers: int, stages: int, stage: int) -> range:
 
 
 class Pipeline:
+    group = None  # the pipeline's subgroup when it is not the whole run (three_d.py)
+
     def setup(self, ctx: WorkerContext) -> None:
+        pieces = ctx.model.pieces()
+        self.place(ctx, stages=ctx.topo.world_size, stage=ctx.topo.rank,
+                   prev=ctx.topo.rank - 1, next=ctx.topo.rank + 1, pieces=pieces)
+
+    def place(self, ctx: WorkerContext, *, stages: int, stage: int, prev: int, next: int,
+              pieces: list[nn.Module]) -> None:
+        """Make this process stage ``stage`` of ``stages``, from the model's ``pieces``,
+        with the process-group ranks of the stages before and after it."""
         self.ctx = ctx
         config = ctx.config
         self.opts = config.opts
-        self.p, self.s = ctx.topo.world_size, ctx.topo.rank
+        self.p, self.s, self.prev, self.next = stages, stage, prev, next
         self.first, self.last = self.s == 0, self.s == self.p - 1
-        pieces = ctx.model.pieces()
         mine = stage_pieces(config.layers, self.p, self.s)
         self.stage = nn.Sequential(*(pieces[i] for i in mine))
         self.context, self.d_model = config.context, config.d_model
@@ -130,10 +139,25 @@ class Pipeline:
                  params=num_params(self.stage),
                  in_flight_expected=peak_in_flight(self.schedule))
 
+    def batch_of(self, step: int) -> torch.Tensor:
+        """The samples this pipeline trains on: the whole batch (three_d.py: a share)."""
+        return batch_indices(self.ctx.config.num_samples, step, self.ctx.config.batch_size,
+                             self.ctx.config.seed)
+
+    def reduce_gradients(self) -> None:
+        """After the schedule, before the update: nothing for one pipeline (three_d.py
+        all-reduces over its data-parallel group here)."""
+
+    def share_loss(self, loss_sum: float) -> float:
+        """The loss is known on the last stage only: it tells the others (control plane)."""
+        loss = torch.tensor([loss_sum], dtype=torch.float64)
+        self.ctx.comms.announce(loss, src=self.p - 1)
+        return float(loss)
+
     def train_step(self, step: int) -> StepResult:
         ctx, m = self.ctx, self.opts.micro_batches
-        idx = batch_indices(ctx.config.num_samples, step, ctx.config.batch_size,
-                            ctx.config.seed)  # one pipeline: the whole batch, every stage
+        idx = self.batch_of(step)
+        self.rows = len(idx) // m  # of every micro-batch
         x = ctx.data.x[idx].chunk(m) if self.first else None
         y = ctx.data.y[idx].chunk(m) if self.last else None
         self.stage.zero_grad(set_to_none=False)
@@ -145,7 +169,7 @@ class Pipeline:
         for kind, i in self.schedule:
             emulated_before = emulated_ms
             if kind == "F":
-                received = x[i] if self.first else self._receive(i, FORWARD_TAG, self.s - 1)
+                received = x[i] if self.first else self._receive(i, FORWARD_TAG, self.prev)
                 start = ctx.clock()
                 if not self.first:
                     received.requires_grad_(True)
@@ -160,7 +184,7 @@ class Pipeline:
                 if not self.last:
                     sends.append(self.send_activation(out.detach(), i))
             else:
-                grad = None if self.last else self._receive(i, BACKWARD_TAG, self.s + 1)
+                grad = None if self.last else self._receive(i, BACKWARD_TAG, self.next)
                 start = ctx.clock()
                 outputs.pop(i).backward(grad)
                 emulated_ms += self._emulate(2 / 3)
@@ -173,12 +197,11 @@ class Pipeline:
             cells.append([kind, i, round(start, 5), round(end, 5)])
         for request in sends:  # everything sent must have left before buffers are reused
             request.wait()
+        self.reduce_gradients()
         start = ctx.clock()
         grad_norm = sgd_update(self.stage, ctx.config.lr)
         compute_ms += (ctx.clock() - start) * 1e3
-        # The loss is known on the last stage only: it tells the others (control plane).
-        loss = torch.tensor([loss_sum], dtype=torch.float64)
-        ctx.comms.announce(loss, src=self.p - 1)
+        loss = self.share_loss(loss_sum)
         if writing_due(ctx.config, step):
             self._write(step)
         return StepResult(
@@ -204,18 +227,17 @@ class Pipeline:
 
     def send_activation(self, activation: torch.Tensor, micro: int) -> dist.Work:
         """Forward: this stage's output goes on to the next stage."""
-        return self.ctx.comms.post_send(activation, self.s + 1, tag=FORWARD_TAG,
-                                        op="activation", chunk=micro)
+        return self.ctx.comms.post_send(activation, self.next, tag=FORWARD_TAG,
+                                        op="activation", chunk=micro, group=self.group)
 
     def send_input_gradient(self, grad: torch.Tensor, micro: int) -> dist.Work:
         """Backward: the gradient of the loss with respect to this stage's input is what
         the stage before needs to run its own backward (the chain rule, across processes)."""
-        return self.ctx.comms.post_send(grad, self.s - 1, tag=BACKWARD_TAG, op="gradient",
-                                        chunk=micro)
+        return self.ctx.comms.post_send(grad, self.prev, tag=BACKWARD_TAG, op="gradient",
+                                        chunk=micro, group=self.group)
 
     def _receive(self, micro: int, tag: int, src: int) -> torch.Tensor:
-        rows = self.ctx.config.batch_size // self.opts.micro_batches
-        buffer = torch.empty(rows, self.context, self.d_model)
+        buffer = torch.empty(self.rows, self.context, self.d_model)
         self.ctx.comms.recv(buffer, src, tag=tag)
         return buffer
 
@@ -234,18 +256,24 @@ class Pipeline:
                 act = window
             else:
                 act = torch.empty(1, window.shape[1], self.d_model)
-                dist.recv(act, self.s - 1)
+                dist.recv(act, self.prev)
             out = self.stage(act)
             token = torch.zeros(1, dtype=torch.long)
             if self.last:
                 token[0] = out[0, -1].argmax()
             else:
-                dist.send(out.contiguous(), self.s + 1)
-            dist.broadcast(token, src=self.p - 1)
+                dist.send(out.contiguous(), self.next)
+            self.share_token(token)
             ids = torch.cat([ids, token])
-        if self.last:
+        if self.last and self.speaks_for_run:
             ctx.emit("sample", rank=ctx.topo.me, step=step,
                      **sample_fields(prompt, ids[len(prompt):], data))
+
+    speaks_for_run = True  # its last stage reports the writing (three_d.py: one of many)
+
+    def share_token(self, token: torch.Tensor) -> None:
+        """The character the last stage chose, to every stage."""
+        dist.broadcast(token, src=self.p - 1)
 
 
 def _torch_pipeline() -> Any:  # imported only when chosen: the library is big

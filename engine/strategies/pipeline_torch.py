@@ -138,6 +138,7 @@ class TorchPipeline(Pipeline):
         config = ctx.config
         self.opts = config.opts
         self.p, self.s = ctx.topo.world_size, ctx.topo.rank
+        self.prev, self.next = self.s - 1, self.s + 1  # for the writing (Pipeline._write)
         self.first, self.last = self.s == 0, self.s == self.p - 1
         pieces = ctx.model.pieces()
         mine = stage_pieces(config.layers, self.p, self.s)  # the same stage as ours

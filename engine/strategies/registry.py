@@ -25,6 +25,7 @@ BUILTIN = (
     "engine.strategies.pipeline",
     "engine.strategies.tensor_parallel",
     "engine.strategies.zero",
+    "engine.strategies.three_d",
 )
 PLUGINS_ENV = "DISTLAB_STRATEGIES"
 _specs: dict[str, StrategySpec] | None = None

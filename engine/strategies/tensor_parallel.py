@@ -39,7 +39,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from engine.comms import Comms
+from engine.comms import Comms, Group
 from engine.data import batch_indices
 from engine.memory import SavedActivations, memory_due, memory_of
 from engine.options import choice
@@ -51,10 +51,11 @@ from engine.transformer import Block, SelfAttention
 
 class ShardComms:
     """The two conjugate operations of Megatron-LM, with each all-reduce recorded as
-    ``[block, part, direction, bytes, start, end]`` for the step event."""
+    ``[block, part, direction, bytes, start, end]`` for the step event. ``group``: the
+    tensor-parallel group when it is not the whole run (3-D parallelism, three_d.py)."""
 
-    def __init__(self, comms: Comms, clock: Any) -> None:
-        self.comms, self.clock = comms, clock
+    def __init__(self, comms: Comms, clock: Any, group: Group | None = None) -> None:
+        self.comms, self.clock, self.group = comms, clock, group
         self.record: list[list[Any]] = []
 
     counting = True  # False while the model writes its sample: not training traffic
@@ -62,10 +63,11 @@ class ShardComms:
     def all_reduce(self, tensor: torch.Tensor, label: tuple[int, str], direction: str
                    ) -> None:
         if not self.counting:
-            dist.all_reduce(tensor)
+            dist.all_reduce(tensor, group=None if self.group is None else self.group.pg)
             return
         start = self.clock()
-        self.comms.all_reduce_sum(tensor, op=f"tp_{direction}", chunk=label[0])
+        self.comms.all_reduce_sum(tensor, op=f"tp_{direction}", chunk=label[0],
+                                  group=self.group)
         self.record.append([label[0], label[1], direction,
                             tensor.numel() * tensor.element_size(), round(start, 5),
                             round(self.clock(), 5)])

@@ -9,9 +9,10 @@ import dataParallel from "./data_parallel/index.js";
 import parameterServer from "./parameter_server/index.js";
 import pipeline from "./pipeline/index.js";
 import tensorParallel from "./tensor_parallel/index.js";
+import threeD from "./three_d/index.js";
 import zero from "./zero/index.js";
 
-export const FRONTENDS = [dataParallel, parameterServer, pipeline, tensorParallel, zero];
+export const FRONTENDS = [dataParallel, parameterServer, pipeline, tensorParallel, zero, threeD];
 
 /** Register every frontend: its reducer slice, its words and its hooks (twice is harmless). */
 export function registerStrategies() {

@@ -5,13 +5,24 @@
 // The grid draws them; the bubble is measured from them the way the engine's
 // pipeline_schedules.measured_bubble does (tests/js/pipeline.test.mjs checks the two).
 
+import { frontendsOf } from "../../core/registry.js";
 import { optionsOf } from "../../core/selectors.js";
 
 export const PIPELINE = "pipeline";
 const KEEP_STEPS = 8; // the grid shows the newest complete step; a few more for scrubbing
 
+/** The ranks of the pipeline the grid draws, stage 0 first: every rank of a pipeline
+ *  run; for a strategy built on pipelines (three_d), the one its slice names with
+ *  `scheduleRanks(state)`, or null until it knows. */
+export function pipelineRanks(state) {
+  for (const f of frontendsOf(state)) if (f.slice && f.slice.scheduleRanks) return f.slice.scheduleRanks(state);
+  if (state.strategy !== PIPELINE && !(state.config && state.config.strategy === PIPELINE)) return null;
+  const p = state.config ? state.config.workers : Object.keys((state.pipeline || { stages: {} }).stages).length;
+  return Array.from({ length: p }, (_, r) => r);
+}
+
 export function isPipeline(state) {
-  return state.strategy === PIPELINE || !!(state.config && state.config.strategy === PIPELINE);
+  return state.strategy === PIPELINE || !!(state.config && state.config.strategy === PIPELINE) || pipelineRanks(state) != null;
 }
 
 function pipelineOf(state) {
@@ -62,16 +73,16 @@ export const bubbleFormula = (p, m) => (p - 1) / (m + p - 1);
 
 /** What the schedule card draws, or null: the newest step every stage reported. */
 export function scheduleGrid(state) {
-  if (!isPipeline(state) || !state.pipeline) return null;
+  const order = isPipeline(state) && state.pipeline ? pipelineRanks(state) : null;
+  if (!order) return null;
   const o = optionsOf(state.config || {});
-  const p = state.config ? state.config.workers : Object.keys(state.pipeline.stages).length;
+  const p = order.length;
   const m = o.micro_batches ?? null;
   const steps = Object.keys(state.pipeline.steps).map(Number).sort((a, b) => b - a);
-  const step = steps.find((s) => Object.keys(state.pipeline.steps[s]).length >= p);
+  const step = steps.find((s) => order.every((r) => state.pipeline.steps[s][r]));
   if (step === undefined) return { step: null, p, m, schedule: o.schedule || null, stages: [], bubble: null, formula: m ? bubbleFormula(p, m) : null };
   const rows = state.pipeline.steps[step];
-  const ranks = Object.keys(rows).map(Number).sort((a, b) => a - b);
-  const stages = ranks.map((r) => ({ rank: r, ...rows[r], pieces: (state.pipeline.stages[r] || {}).pieces || [] }));
+  const stages = order.map((r) => ({ rank: r, ...rows[r], pieces: (state.pipeline.stages[r] || {}).pieces || [] }));
   const all = stages.flatMap((s) => s.cells);
   return {
     step,
@@ -89,12 +100,12 @@ export function scheduleGrid(state) {
 /** The median measured bubble over the newest complete steps the slice keeps (the first
  *  step, which also warms up, left out when others are there), and how many steps. */
 export function recentBubble(state) {
-  if (!isPipeline(state) || !state.pipeline) return null;
-  const p = state.config ? state.config.workers : Object.keys(state.pipeline.stages).length;
-  const steps = Object.keys(state.pipeline.steps).map(Number).filter((s) => Object.keys(state.pipeline.steps[s]).length >= p);
+  const order = isPipeline(state) && state.pipeline ? pipelineRanks(state) : null;
+  if (!order) return null;
+  const steps = Object.keys(state.pipeline.steps).map(Number).filter((s) => order.every((r) => state.pipeline.steps[s][r]));
   const use = steps.length > 1 ? steps.filter((s) => s > 1) : steps;
   const values = use
-    .map((s) => measuredBubble(Object.keys(state.pipeline.steps[s]).sort((a, b) => a - b).map((r) => state.pipeline.steps[s][r].cells)))
+    .map((s) => measuredBubble(order.map((r) => state.pipeline.steps[s][r].cells)))
     .filter((b) => b != null)
     .sort((a, b) => a - b);
   if (!values.length) return null;
