@@ -176,6 +176,7 @@ const lessons = createLessons({
       return app.runId !== before ? app.runId : null;
     },
     compareWith: (id) => compareWith(id),
+    openCompare: (ids) => compareView.open(...ids),
     current: () => ({
       runId: app.runId,
       status: currentStatus(),
