@@ -410,7 +410,7 @@ export function createCompareView({ el, onOpen }) {
     const idleCell = (x) =>
       x.value == null
         ? na(x.reason)
-        : num(x.value, `<b>${esc(`${fmtNum(x.value * 100, 3)} %`)}</b><span class="sub">${esc(t("compare.idle." + x.kind, { n: x.steps }))}</span>`);
+        : num(x.value, `<b>${esc(`${fmtNum(x.value * 100, 3)} %`)}</b><span class="sub" data-kind="${x.kind}">${esc(t("compare.idle." + x.kind, { n: x.steps }))}</span>`);
     const line = (q, cells) => `<tr data-quantity="${q}"><th scope="row">${esc(t("compare.q." + q))}</th>${cells.join("")}</tr>`;
     table.innerHTML =
       `<thead><tr><th></th>${keys

@@ -20,9 +20,9 @@ import { isRestarting } from "../../core/faults.js";
 import { rankColor, STATUS_FILL } from "../../views/palette.js";
 
 const NS = "http://www.w3.org/2000/svg";
-const W = 560;
-const H = 250;
-const CY = 128;
+const W = 400; // the card is narrow: a short viewBox keeps the type readable
+const H = 200;
+const CY = 100;
 
 function el(name, attrs = {}, parent) {
   const node = document.createElementNS(NS, name);
@@ -152,7 +152,7 @@ export function createChain(svg) {
     // what the rows of arcs carry, once, above and below the chain
     headG.replaceChildren();
     const any = (dir) => traffic.links.some((l) => l.dir === dir);
-    if (any("forward")) el("text", { class: "chain-dir chain-forward", x: W / 2, y: 16, "text-anchor": "middle" }, headG).textContent = t("chain.forward");
+    if (any("forward")) el("text", { class: "chain-dir chain-forward", x: W / 2, y: 18, "text-anchor": "middle" }, headG).textContent = t("chain.forward");
     if (any("backward")) el("text", { class: "chain-dir chain-backward", x: W / 2, y: H - 6, "text-anchor": "middle" }, headG).textContent = t("chain.backward");
   }
 
