@@ -57,6 +57,22 @@ test("a step that changes changes the numbers (nothing is a constant)", () => {
   close(idleFraction(s).value, 0.175, "idle");
 });
 
+test("the steps around the model's writing are left out: writing is not training", () => {
+  // the model wrote after step 2 (a sample event): steps 2 and 3 are left out, step 4 stays
+  const events = [
+    ...dpEvents,
+    { type: "sample", rank: 0, step: 2, prompt: "ab", text: "cd" },
+    { type: "step", rank: 0, step: 4, t: 3.04, t_start: 3.0, comm_ms: 4, wait_ms: 0, bytes_sent: 1000, loss: 1 },
+    { type: "step", rank: 1, step: 4, t: 3.05, t_start: 3.0, comm_ms: 10, wait_ms: 0, bytes_sent: 3000, loss: 1 },
+  ];
+  const s = reduce(events);
+  assert.deepEqual(s.sampleSteps, [2]);
+  close(timePerStep(s).ms, 50, "time per step"); // step 4 only: max(40, 50)
+  close(idleFraction(s).value, (0.1 + 0.2) / 2, "idle"); // 4/40, 10/50
+  // with nothing else left, the writing steps are used rather than nothing
+  close(timePerStep(reduce([...dpEvents, { type: "sample", rank: 0, step: 2, prompt: "a", text: "b" }])).ms, 175, "fallback");
+});
+
 test("nothing measured, nothing shown: no steps, no comm times, no memory", () => {
   const start = dpEvents.slice(0, 3);
   const none = tradeoffRow(reduce(start));

@@ -74,7 +74,7 @@ export function createCompareView({ el, onOpen }) {
   function build() {
     el.innerHTML = `
       <div class="compare-head">
-        <h2>${esc(t("compare.title"))}</h2>
+        <h2>${esc(keys.length === 2 ? t("compare.title") : t("compare.titleN", { n: keys.length }))}</h2>
         ${keys
           .map(
             (k, i) =>

@@ -13,7 +13,10 @@
 //   cells); otherwise the time spent inside collectives and waits (comm_ms + wait_ms,
 //   which include waiting for the slowest peer) over the step's time. Where a run did not
 //   report what that needs, the value is null with a reason code, never a guess.
-// The first step is left out of the medians when later steps exist: it also warms up.
+// Left out of the medians when other steps remain: the first step (it also warms up), and
+// the steps around the model's writing (a `sample` event; writing is not training, and a
+// split model writes inside its step, a replicated one between two steps, so the step
+// after waits for it in its collective).
 
 import { frontendFor } from "../core/registry.js";
 import { stepRanks } from "../core/selectors.js";
@@ -39,8 +42,21 @@ function records(state) {
   return out;
 }
 
-/** The records after the warm-up step (all of them when there is nothing else). */
-function steady(recs) {
+/** The steps the medians leave out (see the top of the file). */
+function unsteadySteps(state) {
+  const out = new Set([1]);
+  for (const s of state.sampleSteps || []) {
+    out.add(s);
+    out.add(s + 1);
+  }
+  return out;
+}
+
+/** The records of steady steps (all of them when there is nothing else). */
+function steady(recs, state) {
+  const skip = unsteadySteps(state);
+  const kept = recs.filter((r) => !skip.has(r.step));
+  if (kept.length) return kept;
   const later = recs.filter((r) => r.step > 1);
   return later.length ? later : recs;
 }
@@ -60,7 +76,7 @@ export function memoryPerProcess(state) {
 
 /** Pure: the bytes a process sends in one step (median over processes and steps), or null. */
 export function bytesPerStep(state) {
-  return median(steady(records(state)).map((r) => r.bytes_sent));
+  return median(steady(records(state), state).map((r) => r.bytes_sent));
 }
 
 /** Pure: {ms, steps}: the time of a step (its slowest process, t − t_start in ms), the
@@ -75,7 +91,9 @@ export function timePerStep(state) {
     bySteps.set(r.step, { n: cur.n + 1, ms: Math.max(cur.ms, ms) });
   }
   let steps = [...bySteps.entries()].filter(([, v]) => v.n >= ranks.length);
-  if (steps.some(([s]) => s > 1)) steps = steps.filter(([s]) => s > 1);
+  const skip = unsteadySteps(state);
+  if (steps.some(([s]) => !skip.has(s))) steps = steps.filter(([s]) => !skip.has(s));
+  else if (steps.some(([s]) => s > 1)) steps = steps.filter(([s]) => s > 1);
   const ms = median(steps.map(([, v]) => v.ms));
   return ms == null ? null : { ms, steps: steps.length };
 }
@@ -90,7 +108,7 @@ export function idleFraction(state) {
     const r = own.idleFraction(state);
     if (r) return r;
   }
-  const recs = steady(records(state));
+  const recs = steady(records(state), state);
   if (!recs.length) return { value: null, reason: "noSteps" };
   const shares = [];
   for (const r of recs) {
