@@ -70,7 +70,10 @@ test("the steps around the model's writing are left out: writing is not training
   close(timePerStep(s).ms, 50, "time per step"); // step 4 only: max(40, 50)
   close(idleFraction(s).value, (0.1 + 0.2) / 2, "idle"); // 4/40, 10/50
   // with nothing else left, the writing steps are used rather than nothing
-  close(timePerStep(reduce([...dpEvents, { type: "sample", rank: 0, step: 2, prompt: "a", text: "b" }])).ms, 175, "fallback");
+  const fallback = timePerStep(reduce([...dpEvents, { type: "sample", rank: 0, step: 2, prompt: "a", text: "b" }]));
+  close(fallback.ms, 175, "fallback");
+  assert.equal(fallback.writing, true); // and the view says so
+  assert.equal(timePerStep(s).writing, false);
 });
 
 test("nothing measured, nothing shown: no steps, no comm times, no memory", () => {

@@ -418,7 +418,7 @@ export function createCompareView({ el, onOpen }) {
         .join("")}</tr></thead><tbody>` +
       line("memory", rows.map((r) => memoryCell(r.memory))) +
       line("bytes", rows.map((r) => (r.bytes == null ? na("noSteps") : num(r.bytes, `<b>${esc(fmtBytes(r.bytes))}</b>`)))) +
-      line("time", rows.map((r) => (r.time == null ? na("noSteps") : num(r.time.ms, `<b>${esc(`${fmtNum(r.time.ms, 3)} ms`)}</b><span class="sub">${esc(t("compare.medianOf", { n: r.time.steps }))}</span>`)))) +
+      line("time", rows.map((r) => (r.time == null ? na("noSteps") : num(r.time.ms, `<b>${esc(`${fmtNum(r.time.ms, 3)} ms`)}</b><span class="sub">${esc(t(r.time.writing ? "compare.medianOfWriting" : "compare.medianOf", { n: r.time.steps }))}</span>`)))) +
       line("idle", rows.map((r) => idleCell(r.idle))) +
       "</tbody>";
   }

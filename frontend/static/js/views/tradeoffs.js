@@ -79,8 +79,9 @@ export function bytesPerStep(state) {
   return median(steady(records(state), state).map((r) => r.bytes_sent));
 }
 
-/** Pure: {ms, steps}: the time of a step (its slowest process, t − t_start in ms), the
- *  median over the steps every process reported; null without step times. */
+/** Pure: {ms, steps, writing}: the time of a step (its slowest process, t − t_start in
+ *  ms), the median over the steady steps every process reported (`writing`: there were
+ *  none, so steps with the model's writing are in it); null without step times. */
 export function timePerStep(state) {
   const ranks = stepRanks(state);
   const bySteps = new Map();
@@ -92,10 +93,12 @@ export function timePerStep(state) {
   }
   let steps = [...bySteps.entries()].filter(([, v]) => v.n >= ranks.length);
   const skip = unsteadySteps(state);
-  if (steps.some(([s]) => !skip.has(s))) steps = steps.filter(([s]) => !skip.has(s));
+  // no step without writing (a short run writes often): say so beside the number
+  const writing = !steps.some(([s]) => !skip.has(s)) && (state.sampleSteps || []).length > 0;
+  if (!writing) steps = steps.filter(([s]) => !skip.has(s));
   else if (steps.some(([s]) => s > 1)) steps = steps.filter(([s]) => s > 1);
   const ms = median(steps.map(([, v]) => v.ms));
-  return ms == null ? null : { ms, steps: steps.length };
+  return ms == null ? null : { ms, steps: steps.length, writing };
 }
 
 /** Pure: the share of a step a process waits: {value, steps, kind} with kind "bubble"
