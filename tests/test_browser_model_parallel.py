@@ -107,3 +107,4 @@ def test_the_lesson_measures_data_pipeline_and_tensor_parallelism(page: Page, se
             f"document.querySelector('{TABLE} tr[data-quantity=memory] th')"
             f".textContent === '{word}'")
         page.screenshot(path=str(SHOTS / f"compare-{lang}.png"))
+        page.locator(".compare-card-measured").screenshot(path=str(SHOTS / f"table4-{lang}.png"))

@@ -176,7 +176,8 @@ const lessons = createLessons({
       return app.runId !== before ? app.runId : null;
     },
     compareWith: (id) => compareWith(id),
-    openCompare: (ids) => compareView.open(...ids),
+    // the lesson's panel stays above the compare view: bring the comparison into sight
+    openCompare: (ids) => compareView.open(...ids).then((ok) => ok && $("compare-view").scrollIntoView({ block: "start" })),
     current: () => ({
       runId: app.runId,
       status: currentStatus(),
