@@ -104,6 +104,17 @@ class Preset(BaseModel):
         return config
 
 
+class Measure(BaseModel):
+    """A lesson's last step: several runs on the same model and data, run one after another
+    at full speed and opened side by side with what each measured (the compare view's
+    table: memory, bytes and time per step, idle fraction)."""
+
+    model_config = _STRICT
+    title: Text
+    text: Text
+    runs: list[Preset] = Field(min_length=2, max_length=4)  # the compare view's room
+
+
 class Paper(BaseModel):
     model_config = _STRICT
     authors: str = Field(min_length=1)
@@ -124,6 +135,7 @@ class Lesson(BaseModel):
     predict: Predict | None = None
     preset: Preset | None = None
     compare: Preset | None = None
+    measure: Measure | None = None
     papers: list[Paper] = Field(min_length=1)
     related: list[str] = Field(default_factory=list)
 
@@ -141,6 +153,9 @@ class Lesson(BaseModel):
             preset = getattr(self, key)
             if preset is not None:
                 out[key]["config"] = preset.run_config()
+        if self.measure is not None:
+            for i, preset in enumerate(self.measure.runs):
+                out["measure"]["runs"][i]["config"] = preset.run_config()
         return out
 
 

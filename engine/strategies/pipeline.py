@@ -298,7 +298,7 @@ SPEC = StrategySpec(
     faults={"kill": None, "freeze": None, "slow": None},
     recoveries={"none": None, "restart": None},
     restart_state=parts_checkpoint,
-    views=("timeline", "loss", "schedule", "sample"),
+    views=("pipeline_chain", "timeline", "loss", "schedule", "sample"),
     events={"pipeline_stage": {"stage": "int: the stage this process is (0 = first)",
                                "pieces": "list: the model's pieces it holds (0 = embedding, "
                                          "1..layers = blocks, layers+1 = head)",

@@ -6,6 +6,7 @@ import {
   binSegments,
   canonical,
   configDiff,
+  configDiffMany,
   FIELD_LABELS,
   fieldLabel,
   optionLabel,
@@ -29,7 +30,10 @@ test("?compare=A,B needs two different ids", () => {
   assert.deepEqual(parseCompare(" abc , def "), ["abc", "def"]);
   assert.equal(parseCompare("abc"), null);
   assert.equal(parseCompare("abc,abc"), null);
-  assert.equal(parseCompare("a,b,c"), null);
+  // up to four runs (表4 compares data, pipeline and tensor parallelism), all different
+  assert.deepEqual(parseCompare("a,b,c"), ["a", "b", "c"]);
+  assert.equal(parseCompare("a,b,c,d,e"), null);
+  assert.equal(parseCompare("a,b,a"), null);
   assert.equal(parseCompare(null), null);
 });
 
@@ -42,6 +46,16 @@ test("config diff: a row per field of either run, differing exactly where values
   // a field one run lacks counts as null: null vs missing is no difference, 4 vs missing is
   assert.equal(configDiff({ x: 4 }, {})[0].differs, true);
   assert.equal(canonical({ b: [1, { d: 1, c: 2 }], a: null }), '{"a":null,"b":[1,{"c":2,"d":1}]}');
+});
+
+test("config diff of three runs: a column each, a field differs when any run differs", () => {
+  const dp = { strategy: "data_parallel", workers: 4, batch_size: 8 };
+  const pp = { strategy: "pipeline", workers: 4, batch_size: 32, options: { micro_batches: 4 } };
+  const tp = { strategy: "tensor_parallel", workers: 4, batch_size: 32 };
+  const rows = configDiffMany([dp, pp, tp]);
+  assert.deepEqual(rows.map((r) => r.field), ["strategy", "workers", "batch_size", "options.micro_batches"]);
+  assert.deepEqual(rows.filter((r) => r.differs).map((r) => r.field), ["strategy", "batch_size", "options.micro_batches"]);
+  assert.deepEqual(rows[2].values, [8, 32, 32]);
 });
 
 test("config diff: each strategy option is a row of its own", () => {

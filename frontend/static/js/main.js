@@ -205,6 +205,8 @@ const lessons = createLessons({
       return app.runId !== before ? app.runId : null;
     },
     compareWith: (id) => compareWith(id),
+    // the lesson's panel stays above the compare view: bring the comparison into sight
+    openCompare: (ids) => compareView.open(...ids).then((ok) => ok && $("compare-view").scrollIntoView({ block: "start" })),
     current: () => ({
       runId: app.runId,
       status: currentStatus(),

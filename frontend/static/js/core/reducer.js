@@ -72,6 +72,7 @@ export function initialState() {
     t: 0,
     boundary: null, // {step, t, grid}
     sample: null, // {step, t, prompt, text, rank}: what the transformer wrote
+    sampleSteps: [], // the steps after which it wrote (writing is not training: views/tradeoffs.js leaves them out)
     memory: {}, // rank -> {step, params, grads, optimizer, activations, gathered_params}
     ...initialComm(),
     pace: undefined,
@@ -206,8 +207,9 @@ function boundary(state, base, event, seq) {
 /** What the transformer wrote, as of a step (the newest step is kept). */
 function sample(state, base, event) {
   if (typeof event.text !== "string") return base;
-  if (state.sample && isNum(event.step) && state.sample.step > event.step) return base;
-  return { ...base, sample: { step: event.step ?? 0, t: event.t, prompt: event.prompt || "", text: event.text, rank: event.rank ?? null } };
+  const sampleSteps = isNum(event.step) && !state.sampleSteps.includes(event.step) ? addSorted(state.sampleSteps, event.step) : state.sampleSteps;
+  if (state.sample && isNum(event.step) && state.sample.step > event.step) return { ...base, sampleSteps };
+  return { ...base, sampleSteps, sample: { step: event.step ?? 0, t: event.t, prompt: event.prompt || "", text: event.text, rank: event.rank ?? null } };
 }
 
 /** pause / resume / step / stop / set_pace, as the supervisor applied it. */

@@ -35,14 +35,14 @@ const atLeast = (min) => ({
   default: null,
 });
 
-/** `?compare=A,B` → ["A", "B"] (two different non-empty ids) or null. */
+/** `?compare=A,B[,C,D]` → ["A", "B", …] (two to four different non-empty ids) or null. */
 export function parseCompare(value) {
   if (!value) return null;
   const ids = String(value)
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-  return ids.length === 2 && ids[0] !== ids[1] ? ids : null;
+  return ids.length >= 2 && ids.length <= 4 && new Set(ids).size === ids.length ? ids : null;
 }
 
 /** The page's keys (who sets them in brackets). */

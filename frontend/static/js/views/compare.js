@@ -1,20 +1,22 @@
-// views/compare.js — any two runs side by side (`?compare=A,B`): their mean losses overlaid (by
-// step or by time since each run started), their timelines one above the other on the
-// same time axis, and their configs in one table with the differing fields highlighted.
+// views/compare.js — two to four runs side by side (`?compare=A,B[,C,D]`): their mean losses
+// overlaid (by step or by time since each run started), their timelines one above the
+// other on the same time axis, what each measured (memory per process, bytes and time per
+// step, idle fraction: the chapter's 表4, tradeoffs.js), and their configs in one table
+// with the differing fields highlighted.
 //
-// Both runs are followed over /ws/runs/{id} like the main view (live runs keep growing)
+// Every run is followed over /ws/runs/{id} like the main view (live runs keep growing)
 // and reduced by the same pure reducer; this module only lays the two states out (what it
 // shows, as pure functions: comparedata.js).
 
 import * as api from "../core/api.js";
-import { fmtNum, getLang, t } from "../core/i18n.js";
+import { fmtBytes, fmtNum, getLang, t } from "../core/i18n.js";
 import { applyEvent, initialState } from "../core/reducer.js";
 import { isLive, lossSeries, stepRanks, TERMINAL_STATUSES } from "../core/selectors.js";
 import { getParam, parseCompare, setParams } from "../core/urlstate.js";
 import {
   binSegments,
   canonical,
-  configDiff,
+  configDiffMany,
   fieldLabel,
   niceTicks,
   optionLabel,
@@ -23,8 +25,11 @@ import {
   runSegments,
 } from "./comparedata.js";
 import { OKABE_ITO } from "./palette.js";
+import { tradeoffRow } from "./tradeoffs.js";
 
-export const COLORS = { a: OKABE_ITO.blue, b: OKABE_ITO.vermillion };
+export const COLORS = { a: OKABE_ITO.blue, b: OKABE_ITO.vermillion, c: OKABE_ITO.green, d: OKABE_ITO.purple };
+const KEYS = ["a", "b", "c", "d"]; // the sides, in order (at most four runs: core/urlstate.js)
+const DASH = { a: "solid", b: "dash", c: "dot", d: "dashdot" };
 const MAX_SEGMENTS = 4000; // per timeline; beyond it, segments are binned per few pixels
 const REDRAW_MS = 250;
 
@@ -55,10 +60,9 @@ function fmtValue(v) {
  *   onOpen(on)  — the view opened or closed (main.js hides or shows the lab)
  */
 export function createCompareView({ el, onOpen }) {
-  const side = {
-    a: { id: null, conn: null, state: initialState(), run: null, error: "" },
-    b: { id: null, conn: null, state: initialState(), run: null, error: "" },
-  };
+  const side = {};
+  for (const k of KEYS) side[k] = { id: null, conn: null, state: initialState(), run: null, error: "" };
+  let keys = ["a", "b"]; // the sides in use
   let gen = 0;
   let xMode = "time";
   let onlyDiff = false;
@@ -70,12 +74,14 @@ export function createCompareView({ el, onOpen }) {
   function build() {
     el.innerHTML = `
       <div class="compare-head">
-        <h2>${esc(t("compare.title"))}</h2>
-        <label class="compare-pick"><span class="cmp-swatch" style="background:${COLORS.a}"></span>A
-          <select data-testid="compare-select-a" data-side="a"></select></label>
-        <button type="button" class="btn small" data-testid="compare-swap" data-act="swap" title="${esc(t("compare.swapTitle"))}">⇅</button>
-        <label class="compare-pick"><span class="cmp-swatch" style="background:${COLORS.b}"></span>B
-          <select data-testid="compare-select-b" data-side="b"></select></label>
+        <h2>${esc(keys.length === 2 ? t("compare.title") : t("compare.titleN", { n: keys.length }))}</h2>
+        ${keys
+          .map(
+            (k, i) =>
+              `${i === 1 && keys.length === 2 ? `<button type="button" class="btn small" data-testid="compare-swap" data-act="swap" title="${esc(t("compare.swapTitle"))}">⇅</button>` : ""}<label class="compare-pick"><span class="cmp-swatch" style="background:${COLORS[k]}"></span>${k.toUpperCase()}
+          <select data-testid="compare-select-${k}" data-side="${k}"></select></label>`,
+          )
+          .join("")}
         <button type="button" class="btn small" data-testid="compare-close" data-act="close">${esc(t("compare.close"))}</button>
       </div>
       <p class="compare-error" data-testid="compare-error" role="alert" hidden></p>
@@ -110,24 +116,29 @@ export function createCompareView({ el, onOpen }) {
               <span class="lg-item"><span class="lg-box seg-push"></span>${esc(t("timeline.push"))}</span>
             </div>
           </div>
-          <div class="compare-tl-label" data-part="label-a"></div>
-          <div class="viz compare-tl"><svg class="timeline" data-testid="compare-timeline-a"></svg></div>
-          <div class="compare-tl-label" data-part="label-b"></div>
-          <div class="viz compare-tl"><svg class="timeline" data-testid="compare-timeline-b"></svg></div>
+          ${keys
+            .map(
+              (k) => `<div class="compare-tl-label" data-part="label-${k}"></div>
+          <div class="viz compare-tl"><svg class="timeline" data-testid="compare-timeline-${k}"></svg></div>`,
+            )
+            .join("")}
           <p class="caption">${esc(t("compare.timelineCaption"))}</p>
+        </section>
+        <section class="card compare-card-measured">
+          <div class="card-head"><h2>${esc(t("compare.measured"))}</h2></div>
+          <div class="diff-wrap"><table class="compare-diff compare-measured" data-testid="compare-measured"></table></div>
+          <p class="caption" data-part="measured-note">${esc(t("compare.measuredNote"))}</p>
         </section>
       </div>`;
     el.querySelector('[data-act="close"]').addEventListener("click", close);
-    el.querySelector('[data-act="swap"]').addEventListener("click", () => {
+    el.querySelector('[data-act="swap"]')?.addEventListener("click", () => {
       if (side.a.id && side.b.id) open(side.b.id, side.a.id);
     });
     for (const sel of el.querySelectorAll("select[data-side]")) {
       sel.addEventListener("change", () => {
-        const other = sel.dataset.side === "a" ? side.b.id : side.a.id;
-        if (sel.value && sel.value !== other) {
-          if (sel.dataset.side === "a") open(sel.value, side.b.id);
-          else open(side.a.id, sel.value);
-        } else fillSelects();
+        const others = keys.filter((k) => k !== sel.dataset.side).map((k) => side[k].id);
+        if (sel.value && !others.includes(sel.value)) open(...keys.map((k) => (k === sel.dataset.side ? sel.value : side[k].id)));
+        else fillSelects();
       });
     }
     for (const b of el.querySelectorAll("[data-testid=compare-x] .toggle")) {
@@ -145,6 +156,7 @@ export function createCompareView({ el, onOpen }) {
     markToggle();
     lossKey = "";
     diffKey = "";
+    measuredKey = "";
   }
 
   function markToggle() {
@@ -188,20 +200,30 @@ export function createCompareView({ el, onOpen }) {
     });
   }
 
-  async function open(a, b) {
-    const ids = parseCompare(`${a || ""},${b || ""}`);
+  /** Open the view on two to four runs (ids in order: A, B, C, D). */
+  async function open(...given) {
+    const ids = parseCompare(given.filter(Boolean).join(","));
     if (!ids) return false;
     const g = ++gen;
-    if (!el.childElementCount) build();
+    const wanted = KEYS.slice(0, ids.length);
+    for (const k of keys) if (!wanted.includes(k)) side[k].conn?.close();
+    if (!el.childElementCount || wanted.join() !== keys.join()) {
+      keys = wanted;
+      build();
+    }
     el.hidden = false;
-    el.dataset.a = ids[0];
-    el.dataset.b = ids[1];
-    follow("a", ids[0], g);
-    follow("b", ids[1], g);
+    KEYS.forEach((k, i) => {
+      if (ids[i]) el.dataset[k] = ids[i];
+      else delete el.dataset[k];
+      if (ids[i]) follow(k, ids[i], g);
+      else side[k].id = null;
+    });
+    el.dataset.runs = String(ids.length);
     setUrl(ids);
     onOpen?.(true);
     lossKey = "";
     diffKey = "";
+    measuredKey = "";
     fillSelects();
     schedule();
     api.listRuns().then((r) => {
@@ -215,9 +237,10 @@ export function createCompareView({ el, onOpen }) {
 
   function close() {
     gen++;
-    side.a.conn?.close();
-    side.b.conn?.close();
-    side.a.conn = side.b.conn = null;
+    for (const k of KEYS) {
+      side[k].conn?.close();
+      side[k].conn = null;
+    }
     el.hidden = true;
     setUrl(null);
     onOpen?.(false);
@@ -226,7 +249,7 @@ export function createCompareView({ el, onOpen }) {
   const setUrl = (ids) => setParams({ compare: ids || null });
 
   function fillSelects() {
-    for (const key of ["a", "b"]) {
+    for (const key of keys) {
       const sel = el.querySelector(`select[data-side="${key}"]`);
       if (!sel) continue;
       const list = [...runs];
@@ -250,13 +273,14 @@ export function createCompareView({ el, onOpen }) {
     timer = null;
     lastDraw = performance.now();
     if (el.hidden) return;
-    const err = [side.a.error, side.b.error].filter(Boolean).join(" · ");
+    const err = keys.map((k) => side[k].error).filter(Boolean).join(" · ");
     const errEl = el.querySelector("[data-testid=compare-error]");
     errEl.textContent = err;
     errEl.hidden = !err;
     drawLoss();
     drawDiff();
     drawTimelines();
+    drawMeasured();
   }
 
   const config = (s) => s.state.config || (s.run && s.run.config) || null;
@@ -279,14 +303,14 @@ export function createCompareView({ el, onOpen }) {
   function drawLoss() {
     const div = el.querySelector("[data-testid=compare-loss]");
     const legend = el.querySelector('[data-part="legend"]');
-    const key = `${getLang()}|${large}|${xMode}|${side.a.state.lastSeq}|${side.b.state.lastSeq}`;
+    const key = `${getLang()}|${large}|${xMode}|${keys.map((k) => side[k].state.lastSeq).join("|")}`;
     if (key === lossKey || !window.Plotly) return;
     lossKey = key;
     const byTime = xMode === "time";
     const xName = byTime ? t("chart.time") : t("chart.step");
     const traces = [];
     const counts = {};
-    for (const k of ["a", "b"]) {
+    for (const k of keys) {
       const m = lossSeries(side[k].state).mean;
       counts[k] = m.x.length;
       traces.push({
@@ -296,7 +320,7 @@ export function createCompareView({ el, onOpen }) {
         mode: "lines",
         name: k.toUpperCase(),
         meta: k,
-        line: { color: COLORS[k], width: large ? 4 : 2.6, dash: k === "b" ? "dash" : "solid" },
+        line: { color: COLORS[k], width: large ? 4 : 2.6, dash: DASH[k] },
         hovertemplate: `${k.toUpperCase()}<br>${xName} %{x}<br>${t("chart.loss")} %{y:.4f}<extra></extra>`,
       });
     }
@@ -314,17 +338,17 @@ export function createCompareView({ el, onOpen }) {
         showlegend: false,
         paper_bgcolor: "rgba(0,0,0,0)",
         plot_bgcolor: "#ffffff",
-        uirevision: `cmp|${xMode}|${side.a.id}|${side.b.id}`,
+        uirevision: `cmp|${xMode}|${keys.map((k) => side[k].id).join("|")}`,
       },
       { displayModeBar: false, responsive: true },
     );
-    legend.innerHTML = ["a", "b"]
+    legend.innerHTML = keys
       .map(
         (k) =>
           `<span class="lg-item" data-side="${k}"><span class="lg-line${k === "b" ? " lg-dashed-b" : ""}" style="background:${COLORS[k]};height:4px"></span>${esc(label(k))}</span>`,
       )
       .join("");
-    for (const k of ["a", "b"]) {
+    for (const k of keys) {
       const l = el.querySelector(`[data-part="label-${k}"]`);
       l.innerHTML = `<span class="cmp-swatch" style="background:${COLORS[k]}"></span>${esc(label(k))}`;
     }
@@ -332,45 +356,83 @@ export function createCompareView({ el, onOpen }) {
 
   let diffKey = "";
   function drawDiff() {
-    const ca = config(side.a);
-    const cb = config(side.b);
-    const key = `${getLang()}|${canonical(ca)}|${canonical(cb)}`;
+    const configs = keys.map((k) => config(side[k]));
+    const key = `${getLang()}|${configs.map(canonical).join("|")}`;
     if (key === diffKey) return;
     diffKey = key;
     const table = el.querySelector("[data-testid=compare-diff]");
     const note = el.querySelector('[data-part="diff-note"]');
-    if (!ca || !cb) {
+    if (configs.some((c) => !c)) {
       table.innerHTML = `<tbody><tr><td class="empty">${esc(t("compare.loading"))}</td></tr></tbody>`;
       note.textContent = "";
       return;
     }
-    const rows = configDiff(ca, cb);
+    const rows = configDiffMany(configs);
     const n = rows.filter((r) => r.differs).length;
     table.dataset.differing = rows
       .filter((r) => r.differs)
       .map((r) => r.field)
       .join(",");
     table.innerHTML =
-      `<thead><tr><th>${esc(t("compare.field"))}</th><th><span class="cmp-swatch" style="background:${COLORS.a}"></span>A</th><th><span class="cmp-swatch" style="background:${COLORS.b}"></span>B</th></tr></thead><tbody>` +
+      `<thead><tr><th>${esc(t("compare.field"))}</th>${keys.map((k) => `<th><span class="cmp-swatch" style="background:${COLORS[k]}"></span>${k.toUpperCase()}</th>`).join("")}</tr></thead><tbody>` +
       rows
         .map(
           (r) =>
-            `<tr data-field="${esc(r.field)}" data-differs="${r.differs}"${r.differs ? ' class="differs"' : ""}><th scope="row" title="${esc(r.field)}">${esc(fieldLabel(r.field))}</th>${cell(r.a, r.field)}${cell(r.b, r.field)}</tr>`,
+            `<tr data-field="${esc(r.field)}" data-differs="${r.differs}"${r.differs ? ' class="differs"' : ""}><th scope="row" title="${esc(r.field)}">${esc(fieldLabel(r.field))}</th>${r.values.map((v) => cell(v, r.field)).join("")}</tr>`,
         )
         .join("") +
       "</tbody>";
     note.textContent = n ? t("compare.differCount", { n, of: rows.length }) : t("compare.same");
   }
 
+  // ------------------------------------------------ what each run measured (表4)
+
+  let measuredKey = "";
+  /** One column per run, one row per measured quantity (tradeoffs.js reads them from the
+   *  run's events); "—" with its reason where the run did not measure one. */
+  function drawMeasured() {
+    const table = el.querySelector("[data-testid=compare-measured]");
+    if (!table) return;
+    const key = `${getLang()}|${keys.map((k) => `${side[k].id}:${side[k].state.lastSeq}`).join("|")}`;
+    if (key === measuredKey) return;
+    measuredKey = key;
+    const rows = keys.map((k) => tradeoffRow(side[k].state));
+    const na = (reason) => `<td class="na" data-value="" title="${esc(t("compare.na." + reason))}">— <span class="na-why">${esc(t("compare.na." + reason))}</span></td>`;
+    const num = (v, text, title = "") => `<td data-value="${esc(v)}"${title ? ` title="${esc(title)}"` : ""}>${text}</td>`;
+    const memoryCell = (m) =>
+      !m
+        ? na("noMemory")
+        : num(
+            m.total,
+            `<b>${esc(fmtBytes(m.total))}</b><span class="sub">${esc(t("compare.memoryParts", { params: fmtBytes(m.params), grads: fmtBytes(m.grads), acts: fmtBytes(m.activations), opt: fmtBytes(m.optimizer) }))}</span>`,
+            t("compare.memoryTitle", { rank: m.rank, step: m.step }),
+          );
+    const idleCell = (x) =>
+      x.value == null
+        ? na(x.reason)
+        : num(x.value, `<b>${esc(`${fmtNum(x.value * 100, 3)} %`)}</b><span class="sub" data-kind="${x.kind}">${esc(t("compare.idle." + x.kind, { n: x.steps }))}</span>`);
+    const line = (q, cells) => `<tr data-quantity="${q}"><th scope="row">${esc(t("compare.q." + q))}</th>${cells.join("")}</tr>`;
+    table.innerHTML =
+      `<thead><tr><th></th>${keys
+        .map((k) => `<th data-side="${k}"><span class="cmp-swatch" style="background:${COLORS[k]}"></span>${k.toUpperCase()} · ${esc(runName(config(side[k])))}</th>`)
+        .join("")}</tr></thead><tbody>` +
+      line("memory", rows.map((r) => memoryCell(r.memory))) +
+      line("bytes", rows.map((r) => (r.bytes == null ? na("noSteps") : num(r.bytes, `<b>${esc(fmtBytes(r.bytes))}</b>`)))) +
+      line("time", rows.map((r) => (r.time == null ? na("noSteps") : num(r.time.ms, `<b>${esc(`${fmtNum(r.time.ms, 3)} ms`)}</b><span class="sub">${esc(t(r.time.writing ? "compare.medianOfWriting" : "compare.medianOf", { n: r.time.steps }))}</span>`)))) +
+      line("idle", rows.map((r) => idleCell(r.idle))) +
+      "</tbody>";
+  }
+
   function drawTimelines() {
     // One clock for both: seconds since each run started, from the first measured step
     // of either run (start-up before it is the same blank for both) to the last.
-    const segs = { a: runSegments(side.a.state), b: runSegments(side.b.state) };
-    const hi = Math.max(runEnd(side.a.state), runEnd(side.b.state), 1e-3);
+    const segs = {};
+    for (const k of keys) segs[k] = runSegments(side[k].state);
+    const hi = Math.max(...keys.map((k) => runEnd(side[k].state)), 1e-3);
     let first = Infinity;
-    for (const k of ["a", "b"]) for (const x of segs[k]) first = Math.min(first, x.x0);
+    for (const k of keys) for (const x of segs[k]) first = Math.min(first, x.x0);
     const lo = Number.isFinite(first) && first < hi ? Math.max(0, first - 0.02 * (hi - first)) : 0;
-    for (const k of ["a", "b"]) drawTimeline(el.querySelector(`[data-testid=compare-timeline-${k}]`), side[k].state, segs[k], lo, hi);
+    for (const k of keys) drawTimeline(el.querySelector(`[data-testid=compare-timeline-${k}]`), side[k].state, segs[k], lo, hi);
   }
 
   function drawTimeline(svg, state, segs, lo, hi) {
@@ -473,7 +535,7 @@ export function createCompareView({ el, onOpen }) {
       return !el.hidden;
     },
     get ids() {
-      return [side.a.id, side.b.id];
+      return keys.map((k) => side[k].id);
     },
     /** Boot: open the view if the URL asks for it (?compare=A,B). */
     fromUrl() {

@@ -33,15 +33,20 @@ export function flatConfig(config) {
  *  in A's order then B's extra fields: [{field, a, b, differs}]. A field one run lacks
  *  counts as null. */
 export function configDiff(a, b) {
-  a = flatConfig(a);
-  b = flatConfig(b);
-  const fields = [...Object.keys(a), ...Object.keys(b).filter((k) => !(k in a))];
-  return fields.map((field) => ({
-    field,
-    a: a[field],
-    b: b[field],
-    differs: canonical(a[field] ?? null) !== canonical(b[field] ?? null),
-  }));
+  return configDiffMany([a, b]).map(({ field, values, differs }) => ({ field, a: values[0], b: values[1], differs }));
+}
+
+/** Pure: configDiff for any number of runs: [{field, values, differs}], the fields in
+ *  the first run's order, then each later run's extra fields. */
+export function configDiffMany(configs) {
+  const flat = configs.map(flatConfig);
+  const fields = [];
+  for (const c of flat) for (const k of Object.keys(c)) if (!fields.includes(k)) fields.push(k);
+  return fields.map((field) => {
+    const values = flat.map((c) => c[field]);
+    const first = canonical(values[0] ?? null);
+    return { field, values, differs: values.some((v) => canonical(v ?? null) !== first) };
+  });
 }
 
 /** Pure: the wall-clock segments of a run's whole timeline: [{rank, step, seg, ms, x0, x1}]

@@ -74,7 +74,8 @@ function el(tag, attrs = {}, ...children) {
  * @param {HTMLSelectElement} o.select  the lesson picker
  * @param {HTMLElement} o.panel         the lesson panel
  * @param {object} o.hooks  fillPreset(preset), start(config, opts) → runId|null,
- *   compareWith(runId|null), current() → {runId, status, state, config}, showError(msg),
+ *   compareWith(runId|null), openCompare([runId, …]) (the compare view), current() →
+ *   {runId, status, state, config}, showError(msg),
  *   room() → the classroom room's state {role, following, runId, lesson} (room.js)
  */
 export function createLessons({ select, panel, hooks }) {
@@ -92,6 +93,9 @@ export function createLessons({ select, panel, hooks }) {
   let restorePending = false;
   let loadGen = 0;
   let renderedFollower = false; // the run column was drawn for a student following the room
+  // The lesson's last step (lesson.measure): its runs, one after another, then compared
+  let measuring = null; // null, or {i, of} while its runs go
+  let measuredIds = []; // the runs it started (opened again by the button below)
 
   /** A student following the room, whose instructor has this lesson open: the instructor
    *  starts the lesson's run, and the room's run is this lesson's run (see roomRun). */
@@ -135,6 +139,8 @@ export function createLessons({ select, panel, hooks }) {
 
   async function open(id, { guess: g = null, restore = false } = {}) {
     const gen = ++loadGen;
+    measuring = null;
+    measuredIds = [];
     if (!id) {
       close();
       return;
@@ -178,6 +184,8 @@ export function createLessons({ select, panel, hooks }) {
 
   function close() {
     loadGen++;
+    measuring = null;
+    measuredIds = [];
     lesson = null;
     guess = null;
     restorePending = false;
@@ -346,6 +354,7 @@ export function createLessons({ select, panel, hooks }) {
       el("ul", {}, ...(lesson.papers || []).map((p) => el("li", { text: paperText(p) }))),
     );
     const foot = el("div", { class: "lesson-foot" }, papers);
+    if (lesson.measure && !following()) foot.prepend(renderMeasure(lang));
     const rel = (lesson.related || []).map((id) => list.find((l) => l.id === id)).filter(Boolean);
     if (rel.length) {
       foot.append(
@@ -451,6 +460,57 @@ export function createLessons({ select, panel, hooks }) {
     col.append(el("p", { class: "lesson-hint", "data-testid": "lesson-hint", text: hint, hidden: !hint }));
     col.append(el("div", { class: "lesson-reveal", "data-testid": "lesson-reveal", hidden: true }));
     return col;
+  }
+
+  /** The lesson's last step: its runs side by side with what each measured (表4). */
+  function renderMeasure(lang) {
+    const m = lesson.measure;
+    const busy = phase !== "idle" || !!measuring;
+    const names = m.runs.map((r) => frontendFor(r.config.strategy)?.runWords?.(r.config, "list") || r.config.strategy);
+    const hint = measuring ? t("lesson.measuring", { i: measuring.i, of: measuring.of, what: names[measuring.i - 1] }) : "";
+    return el(
+      "section",
+      { class: "lesson-measure", "data-testid": "lesson-measure" },
+      el("h3", { text: loc(m.title, lang) }),
+      el("p", { text: loc(m.text, lang) }),
+      el(
+        "div",
+        { class: "lesson-buttons" },
+        el("button", { type: "button", class: "btn primary", "data-testid": "lesson-measure-run", disabled: busy, text: t("lesson.measureRun", { n: m.runs.length }), onclick: runMeasure }),
+        measuredIds.length >= 2
+          ? el("button", { type: "button", class: "btn", "data-testid": "lesson-measure-open", text: t("lesson.measureOpen"), onclick: () => hooks.openCompare?.(measuredIds) })
+          : null,
+      ),
+      el("p", { class: "lesson-hint", "data-testid": "lesson-measure-hint", text: hint, hidden: !hint }),
+    );
+  }
+
+  /** Run the last step's runs one after another (alone on the CPUs, so that their times
+   *  compare), at full speed, then open them side by side. */
+  async function runMeasure() {
+    if (!lesson || !lesson.measure || measuring || phase !== "idle") return;
+    const gen = loadGen;
+    const runs = lesson.measure.runs;
+    const ids = [];
+    for (let i = 0; i < runs.length; i++) {
+      measuring = { i: i + 1, of: runs.length };
+      render();
+      const r = await request("POST", "/api/runs", { ...runs[i].config, pace: null });
+      if (gen !== loadGen) return;
+      if (!(r.ok && r.data && r.data.id)) {
+        measuring = null;
+        hooks.showError?.(t("lesson.compareFailed", { msg: (r.data && r.data.detail && String(r.data.detail)) || r.status }));
+        render();
+        return;
+      }
+      ids.push(r.data.id);
+      await waitFinished(r.data.id, gen, 600000);
+      if (gen !== loadGen) return;
+    }
+    measuring = null;
+    measuredIds = ids;
+    render();
+    hooks.openCompare?.(ids);
   }
 
   /** A short label for a comparison config: what differs from the preset. */

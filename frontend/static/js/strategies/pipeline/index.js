@@ -34,6 +34,13 @@ function runWords(c, form) {
   return form === "overlay" || form === "list" ? `${s} · ${t(`pipeline.schedule.${o.schedule}`)}, m = ${o.micro_batches}` : s;
 }
 
+/** The compare view's idle fraction (views/tradeoffs.js): the bubble measured from the
+ *  stages' cells — the pipeline's own idle time — rather than its time in messages. */
+function idleFraction(state) {
+  const b = recentBubble(state);
+  return b ? { value: b.median, steps: b.steps, kind: "bubble" } : null;
+}
+
 function articleKind(state) {
   return isPipeline(state) ? "pipeline" : null;
 }
@@ -42,4 +49,4 @@ function articleKeys(kind) {
   return kind === "pipeline" ? { title: "article.ppTitle", body: "article.pp", views: "article.viewsPp", tail: "tail.explainPp" } : null;
 }
 
-export default { name: PIPELINE, slice, catalog, views, narrate, measuredLines, runWords, articleKind, articleKeys };
+export default { name: PIPELINE, slice, catalog, views, narrate, measuredLines, runWords, articleKind, articleKeys, idleFraction };
