@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -30,7 +31,7 @@ BASE: dict[str, object] = dict(steps=8, lr=0.01, seed=4, optimizer="adam", datas
 
 def _run(strategy: str, workers: int, batch: int, **kw: object) -> list[dict]:
     events = run_headless(RunConfig(strategy=strategy, workers=workers, batch_size=batch,
-                                    **BASE, **kw), timeout=120)  # type: ignore[arg-type]
+                                    **(BASE | kw)), timeout=120)  # type: ignore[arg-type]
     assert events[-1]["status"] == "finished", events[-1]["error"]
     assert_gapless(events)
     return events
@@ -99,3 +100,28 @@ def test_zero_needs_adam() -> None:
     with pytest.raises(ValueError, match="uses sgd"):
         RunConfig(strategy="pipeline", workers=2, model="transformer", dataset="text-en",
                   optimizer="adam")
+
+
+def _boundaries(events: list[dict]) -> dict[int, torch.Tensor]:
+    """Each step's decision boundary, decoded (P(class 1) × 255 per cell)."""
+    out = {}
+    for e in events:
+        if e["type"] == "boundary":
+            d8 = torch.frombuffer(bytearray(base64.b64decode(e["grid"]["d8"])),
+                                  dtype=torch.uint8).to(torch.int16)
+            out[e["step"]] = d8.reshape(e["grid"]["ny"], e["grid"]["nx"]).cumsum(1) % 256
+    return out
+
+
+def test_the_model_shown_is_one_model_not_a_mix_of_old_and_new_shards() -> None:
+    """Stage 3 holds only its shard after the update: the page is shown the whole model
+    it gathered and used in the step (every shard from before the step's update, the
+    model data parallelism had one step earlier), never the own new shard beside the
+    others' old ones."""
+    kw = dict(boundary_every=1, lr=0.05)
+    dp = _boundaries(_run("data_parallel", 2, 16, **kw))
+    stage3 = _boundaries(_run("zero", 2, 16, options={"stage": "3"}, **kw))
+    steps = BASE["steps"]
+    assert set(stage3) == set(dp) == set(range(1, steps + 1))
+    for step in range(2, steps + 1):
+        assert_close(stage3[step], dp[step - 1], rtol=0, atol=1)

@@ -147,6 +147,12 @@ class Zero:
             my_grad /= self.n  # sum of means → mean over the global batch
             grad_norm = self._global_grad_norm(my_grad)
             if self.stage == 3:
+                # Show the whole model now, while it is the one gathered and used in this
+                # step: after the update this process knows only its own new shard, and
+                # the others' are gathered next step. (So stage 3's picture is one update
+                # behind the other stages'; gathering again just to show it would add an
+                # all-gather the training does not need.)
+                ctx.show_model(self.whole_model, step)
                 self.my_params.copy_(self.shard)
             self.adam.step([self.my_params], [my_grad])
             if self.stage == 3:
@@ -154,8 +160,6 @@ class Zero:
             if self.stage >= 2:
                 self._free_full_grads()
         if self.stage == 3:
-            # The model as it was used this step (the new shards are gathered next step).
-            ctx.show_model(self.whole_model, step)
             self._free_full_params()
         else:
             all_gather_shards_ring(ctx.comms, self.flat)  # everyone gets the new model
