@@ -190,6 +190,23 @@ class DataParallelNaive:
         return StepResult(loss=loss, grad_norm=grad_norm, compute_ms=compute.ms,
                           samples=len(y), extra=extra)
 
+    # ---- its checkpoint (the parameters are saved by the worker's loop)
+
+    def optimizer_state(self) -> dict[str, Any]:
+        """Adam's m, v and t (the same on every replica, so the leader's copy is saved with
+        the parameters); plain SGD keeps no state."""
+        return {} if self.adam is None else {"adam": self.adam.state_dict()}
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        """Without Adam's state a restarted run would begin again from m = v = 0, t = 0 and
+        not end where an unbroken one ends."""
+        if self.adam is None:
+            return
+        if "adam" not in state:
+            raise ValueError("the checkpoint holds no Adam state (it was saved by a run "
+                             "with SGD)")
+        self.adam.load_state_dict(state["adam"])
+
     def _on_nan(self, step: int, local_ok: bool) -> dict[str, Any]:
         """Name the ranks whose own gradient was not finite (a rare, extra collective)."""
         ctx = self.ctx
@@ -224,6 +241,7 @@ SPEC = StrategySpec(
                            "zh": "丢弃消息需要我们自己发送的消息：请选择手写的全归约算法"
                                  "（环形、树形或朴素）"})},
     recoveries={"none": None, "restart": None, "shrink": None},
+    optimizer_state=True,  # Adam's m and v travel in the checkpoint (SGD's: nothing)
     views=("topology", "timeline", "loss", "boundary", "compression", "alpha_beta",
            "link_bytes"),
     check=_check,
