@@ -66,6 +66,28 @@ def test_a_zero_run_from_the_form(page: Page, server: str) -> None:
         "document.querySelector('#bytes-formula').textContent.includes('ZeRO 阶段 2')")
     page.click("[data-testid=lang-toggle]")
 
+    # Replayed after the fact (a fresh page, no workers), the memory card draws the same
+    # measured bytes per process and kind as it did live.
+    live = _memory_bars(page)
+    page.goto(f"{server}/?run={run_id}")
+    page.wait_for_function("window.distlab !== undefined")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=memory-card]').dataset.step === "
+        f"'{live['step']}'")
+    assert _memory_bars(page) == live
+
+
+def _memory_bars(page: Page) -> dict[str, dict[str, int]]:
+    """Per process, the bytes of each kind its bar shows (and the step they are from)."""
+    return page.evaluate("""() => {
+      const card = document.querySelector('[data-testid=memory-card]');
+      const out = {step: card.dataset.step};
+      for (const row of card.querySelectorAll('.mem-row'))
+        out[row.dataset.rank] = Object.fromEntries([...row.querySelectorAll('.mem-seg')]
+          .map(s => [s.dataset.kind, Number(s.dataset.bytes)]));
+      return out;
+    }""")
+
 def test_the_library_version_is_offered_by_the_spec_and_runs_from_the_form(
         page: Page, server: str) -> None:
     """The implementation option (ours | PyTorch) comes from ZeRO's spec, in both
