@@ -138,6 +138,9 @@ class Lesson(BaseModel):
     measure: Measure | None = None
     papers: list[Paper] = Field(min_length=1)
     related: list[str] = Field(default_factory=list)
+    # Published set-ups of frontend/static/data/cases.json (backend/cases.py), by id: the
+    # panel shows each with its source and links the calculator filled in with it.
+    cases: list[str] = Field(default_factory=list, max_length=8)
 
     @model_validator(mode="after")
     def _demo_has_a_run(self) -> Lesson:
@@ -145,6 +148,13 @@ class Lesson(BaseModel):
             raise ValueError("a demo lesson needs a preset run and a predict question")
         if self.kind == "concept" and self.preset is None and not self.related:
             raise ValueError("a concept lesson without a run must link related demo lessons")
+        if self.cases:
+            from backend.cases import cases  # (it uses this module's Text)
+
+            unknown = [c for c in self.cases if c not in cases()]
+            if unknown:
+                raise ValueError(f"cases not in cases.json: {unknown}; known: "
+                                 f"{', '.join(cases())}")
         return self
 
     def public(self) -> dict[str, Any]:
@@ -156,6 +166,11 @@ class Lesson(BaseModel):
         if self.measure is not None:
             for i, preset in enumerate(self.measure.runs):
                 out["measure"]["runs"][i]["config"] = preset.run_config()
+        if self.cases:
+            from backend.cases import cases
+
+            out["cases"] = [cases()[c].model_dump(by_alias=True, exclude_none=True)
+                            for c in self.cases]
         return out
 
 

@@ -33,7 +33,16 @@ export default {
     "calc.bubble": "pipeline bubble: {pct} of each step",
     "calc.bytes": "sent per GPU per step: data parallel {dp}, tensor parallel {tp}, pipeline {pp}",
     "calc.back": "← back to the lab",
-    "calc.open": "Calculator"
+    "calc.open": "Calculator",
+    "calc.case": "Published set-up (chapter 13's case studies)",
+    "calc.caseNone": "— none: set the inputs yourself —",
+    "calc.caseSource": "Source: {cite} {where}",
+    "calc.caseGpusMatch": "d · p · t = {n} GPUs: the paper's {paper}.",
+    "calc.caseGpusDiffer": "d · p · t = {n} GPUs, but the paper used {paper}.",
+    "calc.caseFits": "{gb} GiB per GPU: fits the paper's {acc} ({cap} GiB).",
+    "calc.caseTooBig": "{gb} GiB per GPU: does not fit the paper's {acc} ({cap} GiB).",
+    "calc.caseAssumed": "Assumed (not in the paper): {text}",
+    "calc.caseChanged": "The inputs now differ from the published set-up."
   } /*END CATALOG:en*/,
   zh: /*CATALOG:zh*/ {
     "calc.title": "放得下吗？每块 GPU 的内存、气泡与通信量",
@@ -64,6 +73,15 @@ export default {
     "calc.bubble": "流水线气泡：占每步的 {pct}",
     "calc.bytes": "每块 GPU 每步发送：数据并行 {dp}，张量并行 {tp}，流水线 {pp}",
     "calc.back": "← 返回实验室",
-    "calc.open": "计算器"
+    "calc.open": "计算器",
+    "calc.case": "公开的训练配置（第 13 章案例分析）",
+    "calc.caseNone": "— 无：自己填写各项输入 —",
+    "calc.caseSource": "出处：{cite} {where}",
+    "calc.caseGpusMatch": "d · p · t = {n} 块 GPU：与论文的 {paper} 块一致。",
+    "calc.caseGpusDiffer": "d · p · t = {n} 块 GPU，而论文用了 {paper} 块。",
+    "calc.caseFits": "每块 GPU {gb} GiB：放得进论文所用的 {acc}（{cap} GiB）。",
+    "calc.caseTooBig": "每块 GPU {gb} GiB：论文所用的 {acc}（{cap} GiB）放不下。",
+    "calc.caseAssumed": "假设（论文中没有给出）：{text}",
+    "calc.caseChanged": "当前输入已经和公开的配置不同了。"
   } /*END CATALOG:zh*/,
 };

@@ -54,3 +54,61 @@ export function perGpu(setup) {
   const b = bytesPerStep(setup);
   return { ...states, activations: act, total: states.params + states.grads + states.optimizer + act, bubble: bubble(setup), bytes_data: b.data, bytes_tensor: b.tensor, bytes_pipeline: b.pipeline };
 }
+
+// ---------------------------------------------------------------- published set-ups, URL
+
+/** The calculator's inputs in its URL (/calculator?model=llama3-405b&data=128&…): the
+ *  set-up's own field names; `case` names a published set-up (frontend/static/data/cases.json). */
+export const SETUP_KEYS = ["params", "layers", "hidden", "heads", "seq", "micro_batch", "micro_batches", "data", "pipeline", "tensor", "zero", "mixed", "recompute"];
+const INTS = new Set(["layers", "hidden", "heads", "seq", "micro_batch", "micro_batches", "data", "pipeline", "tensor"]);
+
+/** A published case's whole set-up: its model's shape (from MODELS, by name) or its own. */
+export function caseSetup(c) {
+  const { model = null, ...rest } = c.setup;
+  const shape = model && MODELS[model] ? MODELS[model] : {};
+  const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v != null));
+  return { model: model && MODELS[model] ? model : null, ...shape, ...given };
+}
+
+/** The model of MODELS with this shape, or null (a custom size). */
+export function modelOf(setup) {
+  const near = (a, b) => typeof a === "number" && Math.abs(a - b) <= 1e-9 * Math.abs(b);
+  return Object.keys(MODELS).find((name) => ["params", "layers", "hidden", "heads"].every((k) => near(setup[k], MODELS[name][k]))) || null;
+}
+
+/** The URL query of a set-up: every input, and the case it came from (if any). */
+export function calcQuery(setup, caseId = null) {
+  const q = new URLSearchParams();
+  if (caseId) q.set("case", caseId);
+  const model = modelOf(setup);
+  if (model) q.set("model", model);
+  for (const k of SETUP_KEYS) {
+    if (model && ["params", "layers", "hidden", "heads"].includes(k)) continue;
+    const v = setup[k];
+    if (v === undefined || v === null) continue;
+    q.set(k, typeof v === "boolean" ? (v ? "1" : "0") : String(v));
+  }
+  return q.toString();
+}
+
+/** What a URL query asks for: {case, model, setup: the inputs it gives, valid ones only}. */
+export function parseCalcQuery(search) {
+  const q = new URLSearchParams(search);
+  const out = { case: q.get("case") || null, model: MODELS[q.get("model")] ? q.get("model") : null, setup: {} };
+  for (const k of SETUP_KEYS) {
+    if (!q.has(k)) continue;
+    const s = q.get(k);
+    if (k === "mixed" || k === "recompute") {
+      if (s === "1" || s === "0" || s === "true" || s === "false") out.setup[k] = s === "1" || s === "true";
+      continue;
+    }
+    const n = Number(s);
+    if (s === "" || !Number.isFinite(n)) continue;
+    if (k === "zero") {
+      if ([0, 1, 2, 3].includes(n)) out.setup.zero = n;
+    } else if (INTS.has(k) ? Number.isInteger(n) && n >= 1 : n > 0) {
+      out.setup[k] = n;
+    }
+  }
+  return out;
+}

@@ -11,7 +11,8 @@
 
 import { request } from "../core/api.js";
 import { failureAndRecoveryLines } from "./measured.js";
-import { fmtNum, getLang, t } from "../core/i18n.js";
+import { fmtBytes, fmtNum, getLang, t } from "../core/i18n.js";
+import { ACCELERATORS, calcQuery, caseSetup, perGpu } from "./calculatorcore.js";
 import { frontendFor } from "../core/registry.js";
 import { optionsOf, stepSummary, tailLatency, tailLatencyApplies, TERMINAL_STATUSES } from "../core/selectors.js";
 import { baselineConfigOf } from "./baseline.js";
@@ -385,6 +386,7 @@ export function createLessons({ select, panel, hooks }) {
       );
     }
     panel.replaceChildren(head, summary, cols, foot);
+    if (lesson.cases && lesson.cases.length) panel.append(renderCases(lang));
     sync();
   }
 
@@ -460,6 +462,40 @@ export function createLessons({ select, panel, hooks }) {
     col.append(el("p", { class: "lesson-hint", "data-testid": "lesson-hint", text: hint, hidden: !hint }));
     col.append(el("div", { class: "lesson-reveal", "data-testid": "lesson-reveal", hidden: true }));
     return col;
+  }
+
+  /** Published set-ups (frontend/static/data/cases.json, sent whole with the lesson): each
+   *  with its source, what the calculator computes for it, and a link to the calculator
+   *  filled in with it (a new tab: the lesson stays open). */
+  function renderCases(lang) {
+    const items = lesson.cases.map((c) => {
+      const s = caseSetup(c);
+      const r = perGpu(s);
+      const n = s.data * s.pipeline * s.tensor;
+      const href = `/calculator?${calcQuery(s, c.id)}${lang === "zh" ? "&lang=zh" : ""}`;
+      return el(
+        "li",
+        { class: "lesson-case", "data-case": c.id },
+        el("h4", { text: loc(c.title, lang) }),
+        el("p", { class: "lesson-case-mix", text: t("lesson.caseMix", { t: s.tensor, p: s.pipeline, d: s.data, n: n.toLocaleString(lang === "zh" ? "zh-CN" : "en-US"), acc: c.accelerator }) }),
+        el("p", { text: loc(c.story, lang) }),
+        el("p", {
+          class: "lesson-case-calc",
+          text: t("lesson.caseCalc", {
+            gb: (r.total / 2 ** 30).toFixed(1),
+            acc: c.accelerator,
+            cap: ACCELERATORS[c.accelerator],
+            bubble: `${(100 * r.bubble).toFixed(1)} %`,
+            tp: fmtBytes(r.bytes_tensor),
+            dp: fmtBytes(r.bytes_data),
+            pp: fmtBytes(r.bytes_pipeline),
+          }),
+        }),
+        el("p", { class: "lesson-case-src", text: t("lesson.caseSource", { cite: paperText(c.source), where: loc(c.source.where, lang) }) }),
+        el("a", { class: "lesson-case-link", href, target: "_blank", rel: "noopener", "data-testid": "lesson-case-link", "data-case": c.id, text: t("lesson.caseOpen") }),
+      );
+    });
+    return el("section", { class: "lesson-cases", "data-testid": "lesson-cases" }, el("h3", { text: t("lesson.cases") }), el("ul", {}, ...items));
   }
 
   /** The lesson's last step: its runs side by side with what each measured (表4). */

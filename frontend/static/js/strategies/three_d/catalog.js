@@ -23,6 +23,8 @@ export default {
     "td.trafficRank": "rank {rank} sent: tensor {tensor} · pipeline {pipeline} · data {data}",
     "td.waiting": "The traffic appears after the first step.",
     "td.caption": "Measured bytes sent per step (each all-reduce counted as a ring: 2(n − 1)/n of the tensor per process). Tensor traffic is the largest and most frequent, so its group gets neighbouring ranks.",
+    "td.measured": "bytes sent in step {step}, all {n} processes: tensor groups {tensor} · pipeline groups {pipeline} · data groups {data}",
+    "td.measuredMost": "the most bytes: the {group} groups",
     "narr.td": "step {step}: {n} processes as dp {dp} × pp {pp} × tp {tp}; sent: tensor {tensor}, pipeline {pipeline}, data {data}; loss {loss}"
   } /*END CATALOG:en*/,
   zh: /*CATALOG:zh*/ {
@@ -44,6 +46,8 @@ export default {
     "td.trafficRank": "进程 {rank} 发送：张量 {tensor} · 流水线 {pipeline} · 数据 {data}",
     "td.waiting": "第一步之后显示通信量。",
     "td.caption": "实测每步发送的字节数（全归约按环形算法计：每个进程发送张量的 2(n − 1)/n）。张量组的通信量最大、最频繁，所以用相邻的进程。",
+    "td.measured": "第 {step} 步发送的字节数（全部 {n} 个进程）：张量组 {tensor} · 流水线组 {pipeline} · 数据组 {data}",
+    "td.measuredMost": "字节最多的是：{group}组",
     "narr.td": "第 {step} 步：{n} 个进程，dp {dp} × pp {pp} × tp {tp}；发送：张量 {tensor}，流水线 {pipeline}，数据 {data}；损失 {loss}"
   } /*END CATALOG:zh*/,
 };
