@@ -44,9 +44,10 @@ from engine.data import batch_indices
 from engine.memory import SavedActivations, memory_due, memory_of
 from engine.model import num_params
 from engine.options import choice, integer
-from engine.sampling import PROMPT_CHARS, SAMPLE_CHARS, sample_fields, writing_due
+from engine.sampling import writing_due
 from engine.strategies.base import StepResult, WorkerContext, loss_of, sgd_update
 from engine.strategies.pipeline_schedules import SCHEDULES, peak_in_flight
+from engine.strategies.pipeline_writing import write_through_stages
 from engine.strategies.spec import StrategySpec, chosen_by, parts_checkpoint
 
 FORWARD_TAG, BACKWARD_TAG = 10, 11  # activations travel forward, gradients backward
@@ -241,33 +242,8 @@ class Pipeline:
         self.ctx.comms.recv(buffer, src, tag=tag)
         return buffer
 
-    @torch.no_grad()
     def _write(self, step: int) -> None:
-        """The model writes a few characters, through the pipeline: each new character
-        is one forward pass through every stage, and the last stage tells all of them
-        which character it chose. Not training traffic: sent outside ``comms``."""
-        ctx = self.ctx
-        data = ctx.data
-        prompt = data.text[:PROMPT_CHARS.get(data.name, 10)]
-        ids = data.encode(prompt)
-        for _ in range(SAMPLE_CHARS.get(data.name, 60)):
-            window = ids[-self.context:].view(1, -1)
-            if self.first:
-                act = window
-            else:
-                act = torch.empty(1, window.shape[1], self.d_model)
-                dist.recv(act, self.prev)
-            out = self.stage(act)
-            token = torch.zeros(1, dtype=torch.long)
-            if self.last:
-                token[0] = out[0, -1].argmax()
-            else:
-                dist.send(out.contiguous(), self.next)
-            self.share_token(token)
-            ids = torch.cat([ids, token])
-        if self.last and self.speaks_for_run:
-            ctx.emit("sample", rank=ctx.topo.me, step=step,
-                     **sample_fields(prompt, ids[len(prompt):], data))
+        write_through_stages(self, step)  # pipeline_writing.py: one forward per character
 
     speaks_for_run = True  # its last stage reports the writing (three_d.py: one of many)
 
