@@ -158,7 +158,7 @@ SPEC = StrategySpec(
     faults={"kill": None, "freeze": None, "slow": None},
     recoveries={"none": None, "restart": None},
     restart_state=parts_checkpoint,  # each worker reloads its own replica
-    views=("topology", "timeline", "loss", "boundary", "sample"),
+    views=("gossip_graph", "gossip", "timeline", "loss", "boundary", "sample"),
     events={"graph": {"graph": "str: ring | torus | exponential | complete",
                       "neighbours": "list: per worker, the workers it averages with",
                       "weights": "list: the mixing matrix W (rows sum to 1, symmetric)"}},
