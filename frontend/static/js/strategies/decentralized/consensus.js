@@ -86,10 +86,10 @@ export function createConsensusPanel({ card, chartDiv, nowEl, checksumsEl, capti
     if (k === chartKey) return;
     chartKey = k;
     const font = large ? 16 : 11;
-    // the distance spans orders of magnitude as the replicas drift and are pulled back
+    // the distance may span orders of magnitude as the replicas drift and are pulled
+    // back: a log axis (a label per power of ten) where it spans one or more, else linear
     const positive = series.values.length > 0 && series.values.every((x) => x > 0);
-    // a label per power of ten where the curve spans one or more (else Plotly's 2 and 5)
-    const decades = positive ? Math.log10(Math.max(...series.values) / Math.min(...series.values)) : 0;
+    const log = positive && Math.log10(Math.max(...series.values) / Math.min(...series.values)) >= 1;
     const traces = [
       {
         type: "scatter",
@@ -106,8 +106,8 @@ export function createConsensusPanel({ card, chartDiv, nowEl, checksumsEl, capti
       margin: { l: 44, r: 8, t: 4, b: 22 },
       font: { size: font, family: "system-ui, -apple-system, 'Segoe UI', 'Noto Sans SC', 'PingFang SC', sans-serif", color: "#111" },
       // the x axis is the steps, as the loss chart's beside it (no title: the card is short)
-      xaxis: { zeroline: false, automargin: true, rangemode: "tozero" },
-      yaxis: { type: positive ? "log" : "linear", dtick: positive && decades >= 1 ? 1 : undefined, exponentformat: "power", gridcolor: "#e6e6e6", automargin: true },
+      xaxis: { zeroline: false, automargin: true },
+      yaxis: { type: log ? "log" : "linear", dtick: log ? 1 : undefined, exponentformat: "power", gridcolor: "#e6e6e6", automargin: true, rangemode: log ? undefined : "tozero" },
       showlegend: false,
       annotations: series.steps.length ? [] : [{ text: t("gossip.noneYet"), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { color: "#777" } }],
       paper_bgcolor: "rgba(0,0,0,0)",

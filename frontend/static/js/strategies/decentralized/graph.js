@@ -52,7 +52,7 @@ export function createGossipGraph(svg, { captionEl = null, headEl = null, badgeE
     r = v.n <= 4 ? 20 : v.n <= 6 ? 18 : 16;
     // the circle stretched to the card: an ellipse (room for the weights outside it)
     const rx = W / 2 - r - 26;
-    const ry = H / 2 - r - 12;
+    const ry = H / 2 - r - 15;
     pos = circleLayout(v.n, 2, 0.5).map((p) => ({ x: W / 2 + rx * (p.x - 1), y: H / 2 + ry * (p.y - 1) }));
     edgesG = el("g", { class: "gossip-edges" }, layer);
     labelsG = el("g", { class: "gossip-edge-labels" }, layer);
@@ -119,7 +119,7 @@ export function createGossipGraph(svg, { captionEl = null, headEl = null, badgeE
       const w = (v.nodes[focus].weights.find((y) => y.peer === x.id) || {}).weight;
       const p = pos[x.id];
       const d = Math.hypot(p.x - cx, p.y - cy) || 1;
-      el("text", { x: f1(p.x + ((p.x - cx) / d) * (r + 11)), y: f1(p.y + ((p.y - cy) / d) * (r + 11)), class: "gossip-weight" }, weightsG).textContent = fmtWeight(w);
+      el("text", { x: f1(p.x + ((p.x - cx) / d) * (r + 9)), y: f1(p.y + ((p.y - cy) / d) * (r + 9)), class: "gossip-weight" }, weightsG).textContent = fmtWeight(w);
     }
     svg.dataset.selected = String(focus);
   }
