@@ -253,6 +253,38 @@ class Comms:
             self._account((time.perf_counter() - start) * 1e3, sent=0,
                           recv=tensor.numel() * tensor.element_size())
 
+    def with_neighbours(self, send: torch.Tensor, peers: list[int], *, op: str
+                        ) -> list[torch.Tensor]:
+        """Send ``send`` to every rank in ``peers`` and receive a tensor of the same shape
+        from each of them (decentralized training's gossip over the edges of a graph).
+
+        Every send and receive is posted before any is waited on: each rank talks to all
+        its neighbours at once, so no order of the edges can deadlock. One ``comm`` event
+        per message sent; the bytes are counted as for any message."""
+        start = time.perf_counter()
+        got = [torch.empty_like(send) for _ in peers]
+        send = send.contiguous()
+        requests = [dist.isend(send, peer) for peer in peers]
+        requests += [dist.irecv(buf, peer) for buf, peer in zip(got, peers, strict=True)]
+        for request in requests:
+            request.wait()
+        elapsed_ms = (time.perf_counter() - start) * 1e3
+        num_bytes = send.numel() * send.element_size()
+        self._account(elapsed_ms, sent=num_bytes * len(peers), recv=num_bytes * len(peers))
+        for peer in peers:
+            self._message(op, peer, num_bytes, elapsed_ms, algo=self.algo)
+        return got
+
+    def measure_sum(self, tensor: torch.Tensor) -> None:
+        """Measurement, not training: sum ``tensor`` over all ranks in place (the replicas'
+        average, to say how far apart they are). Its time is ``wait_ms``; its bytes are not
+        counted as traffic, and the strategy that uses it says so."""
+        if self.topo.world_size == 1:
+            return
+        start = time.perf_counter()
+        dist.all_reduce(tensor)
+        self.stats.wait_ms += (time.perf_counter() - start) * 1e3
+
     def agree_max(self, flags: torch.Tensor) -> None:
         """Control plane: element-wise max of small flags over all ranks.
 

@@ -101,7 +101,7 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "residual_norm": "float | null (only with compression): error-feedback residual ‖e‖",
     },
     "comm": {
-        "op": "str: all_reduce | broadcast | reduce | reduce_scatter | all_gather",
+        "op": "str: all_reduce | broadcast | reduce | reduce_scatter | all_gather | gossip",
         "src": "int", "dst": "int | null",
         "bytes": "int", "chunk": "int | null",
         "algo": "str: builtin (the process group's own algorithm) | ring | tree | naive",

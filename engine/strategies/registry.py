@@ -26,6 +26,7 @@ BUILTIN = (
     "engine.strategies.tensor_parallel",
     "engine.strategies.zero",
     "engine.strategies.three_d",
+    "engine.strategies.decentralized",
 )
 PLUGINS_ENV = "DISTLAB_STRATEGIES"
 _specs: dict[str, StrategySpec] | None = None

@@ -47,6 +47,7 @@ export default {
     "op.reduce": "reduce",
     "op.broadcast": "broadcast",
     "op.all_reduce": "all-reduce",
+    "op.gossip": "gossip",
 
     "card.bytes": "Bytes per rank",
     "bytes.rank": "rank",
@@ -184,6 +185,7 @@ export default {
     "op.reduce": "归约",
     "op.broadcast": "广播",
     "op.all_reduce": "全归约",
+    "op.gossip": "gossip 交换",
 
     "card.bytes": "各进程的字节数",
     "bytes.rank": "进程",

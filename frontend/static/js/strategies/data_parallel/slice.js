@@ -14,8 +14,9 @@ export const DP = "data_parallel";
  *  its workers move in lock step; the tail-latency card applies. */
 export const slice = { tailLatency: true };
 
-/** Order of the phases inside one all-reduce: summing first, then handing results out. */
-export const COMM_OP_ORDER = ["reduce_scatter", "reduce", "all_reduce", "all_gather", "broadcast"];
+/** Order of the phases inside one all-reduce: summing first, then handing results out;
+ *  then decentralized SGD's gossip (each worker's model to its neighbours, one phase). */
+export const COMM_OP_ORDER = ["reduce_scatter", "reduce", "all_reduce", "all_gather", "broadcast", "gossip"];
 
 /** The all-reduce algorithm of a data-parallel run with 2+ ranks (else null). A compressed
  *  run (other than PowerSGD) all-gathers its encoded gradients over a hand-written ring. */

@@ -1,0 +1,170 @@
+"""Decentralized parallel SGD (D-PSGD): no server, no all-reduce — neighbours average.
+
+Lian et al., "Can Decentralized Algorithms Outperform Centralized Algorithms? A Case
+Study for Decentralized Parallel Stochastic Gradient Descent", NeurIPS 2017, Algorithm 1.
+
+Every worker i keeps its own model x_i. One step k, on worker i:
+
+1. compute the gradient g_i = ∇F_i(x_{k,i}) on its own batch, *at its own model*;
+2. send x_{k,i} to each neighbour j on the graph and receive theirs (real point-to-point
+   messages; engine/graphs.py builds the graphs);
+3. x_{k+1,i} = Σ_j W[i][j]·x_{k,j} − γ·g_i  (mix, and take the step from the gradient of
+   step 1 — the form of the paper, where computing and gossiping can overlap).
+
+W is symmetric and doubly stochastic (Metropolis–Hastings weights), so the *average* of
+the replicas moves exactly as one SGD step on the averaged gradient:
+
+    x̄_{k+1} = x̄_k − γ · mean_i g_i        (the invariant the tests check)
+
+while the replicas themselves drift apart and are pulled together again. How far apart
+they are is the *consensus distance*, (1/n)·Σ_i ‖x_i − x̄‖², reported every step. It is
+measured with a sum over all workers that training does not need (not counted as traffic:
+the event says so with ``consensus_measured``).
+
+What each worker sends per step is one model per neighbour: on a ring two, whatever the
+number of workers — where an all-reduce's bytes per worker approach 2·model. On the
+complete graph the mixing is the exact average, and the replicas differ only by the last
+step's local gradients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from engine.graphs import GRAPHS, mixing_matrix, neighbours
+from engine.memory import SavedActivations, memory_due, memory_of
+from engine.options import choice
+from engine.strategies.base import (
+    StepResult,
+    Stopwatch,
+    WorkerContext,
+    grad_norm_of,
+    local_gradients,
+)
+from engine.strategies.spec import StrategySpec, parts_checkpoint
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecentralizedOptions:
+    graph: str = choice(
+        "ring", GRAPHS,
+        label={"en": "Graph", "zh": "通信图"},
+        help={"en": "Whom each worker averages with (engine/graphs.py): its two ring "
+                    "neighbours, its four on a 2-D torus, those 1, 2, 4, … away "
+                    "(exponential), or everyone (complete: the exact average).",
+              "zh": "每个工作进程和谁做平均（engine/graphs.py）：环上的两个邻居、二维环面上的"
+                    "四个邻居、距离为 1、2、4……的进程（指数图），或所有进程（完全图：精确平均）。"},
+        labels={"ring": {"en": "Ring", "zh": "环"},
+                "torus": {"en": "2-D torus", "zh": "二维环面"},
+                "exponential": {"en": "Exponential graph", "zh": "指数图"},
+                "complete": {"en": "Complete graph", "zh": "完全图"}})
+
+
+def _check(config: Any) -> None:
+    if config.network is not None:
+        raise ValueError("network: decentralized SGD's gossip is not modelled on a network "
+                         "yet; run it without one")
+
+
+def consensus_distance(replicas: torch.Tensor) -> float:
+    """(1/n)·Σ_i ‖x_i − x̄‖² for replicas stacked as rows (the one-process form of what
+    the workers measure together)."""
+    mean = replicas.mean(dim=0, keepdim=True)
+    return float(((replicas - mean) ** 2).sum(dim=1).mean())
+
+
+class Decentralized:
+    def setup(self, ctx: WorkerContext) -> None:
+        self.ctx = ctx
+        n, rank = ctx.topo.world_size, ctx.topo.rank
+        self.peers = neighbours(ctx.config.opts.graph, n)[rank]
+        w = mixing_matrix(ctx.config.opts.graph, n)
+        self.self_weight = float(w[rank, rank])
+        self.peer_weights = [float(w[rank, j]) for j in self.peers]
+        # The model as one flat vector (each parameter a view into it): it is what a
+        # worker sends, and what the mixing adds up.
+        self.params = list(ctx.model.parameters())
+        self.flat = torch.cat([p.detach().reshape(-1) for p in self.params])
+        ctx.comms.broadcast(self.flat, src=0)  # x_{0,i} = x_0 on every worker (as Lian)
+        offset = 0
+        for p in self.params:
+            p.data = self.flat[offset:offset + p.numel()].view_as(p)
+            offset += p.numel()
+        self.grads = torch.zeros_like(self.flat)
+        offset = 0
+        for p in self.params:
+            p.grad = self.grads[offset:offset + p.numel()].view_as(p)
+            offset += p.numel()
+        ctx.comms.algo = "gossip"
+        if rank == 0:
+            ctx.emit("graph", rank=ctx.topo.me, graph=ctx.config.opts.graph,
+                     neighbours=[[ctx.topo.id_of(j) for j in near]
+                                 for near in neighbours(ctx.config.opts.graph, n)],
+                     weights=[[round(float(v), 6) for v in row] for row in w])
+
+    def train_step(self, step: int) -> StepResult:
+        ctx = self.ctx
+        x, y = ctx.batch(step)
+        saved = SavedActivations() if memory_due(step) else None
+        with Stopwatch() as compute:
+            loss = local_gradients(ctx.model, x, y, saved)  # 1. g_i at x_{k,i}
+            grad_norm = grad_norm_of([self.grads])
+            grad_checksum = float(self.grads.sum(dtype=torch.float64))
+        theirs = ctx.comms.with_neighbours(self.flat, self.peers, op="gossip")  # 2.
+        with compute:  # 3. mix, then step with the gradient taken before the mixing
+            mixed = self.flat * self.self_weight
+            for weight, model in zip(self.peer_weights, theirs, strict=True):
+                mixed.add_(model, alpha=weight)
+            mixed.add_(self.grads, alpha=-ctx.config.lr)
+            self.flat.copy_(mixed)
+        if ctx.topo.rank == 0:  # worker 0 shows its own replica (they differ)
+            ctx.show_model(ctx.model, step)
+        extra: dict[str, Any] = {"consensus": self._consensus(), "consensus_measured": True,
+                                 "grad_checksum": grad_checksum, "peers": len(self.peers)}
+        if saved is not None:
+            extra["memory"] = memory_of(ctx.model, saved.peak, None)
+        return StepResult(loss=loss, grad_norm=grad_norm, compute_ms=compute.ms,
+                          samples=len(y), extra=extra)
+
+    def _consensus(self) -> float:
+        """(1/n)·Σ_i ‖x_i − x̄‖², from the real replicas: one sum of the models for x̄ and
+        one of the squared distances (measurement, not training traffic)."""
+        n = self.ctx.topo.world_size
+        mean = self.flat.to(torch.float64)
+        self.ctx.comms.measure_sum(mean)
+        mean /= n
+        dist2 = ((self.flat.to(torch.float64) - mean) ** 2).sum().reshape(1)
+        self.ctx.comms.measure_sum(dist2)
+        return float(dist2) / n
+
+
+SPEC = StrategySpec(
+    name="decentralized",
+    title={"en": "Decentralized SGD (D-PSGD)", "zh": "去中心化 SGD（D-PSGD）"},
+    summary={"en": "No server and no all-reduce: each worker steps on its own data and "
+                   "averages its model with its neighbours' on a graph (ring, torus, "
+                   "exponential, complete). The replicas differ, and are pulled together.",
+             "zh": "没有服务器，也没有全归约：每个工作进程在自己的数据上更新，并与图上的邻居"
+                   "（环、环面、指数图、完全图）对模型求平均。各副本彼此不同，又被不断拉近。"},
+    implementation=Decentralized,
+    options=DecentralizedOptions,
+    workers=(2, 8),
+    models=("mlp", "transformer"),
+    optimizers=("sgd",),
+    replicas=False,  # every worker's model is its own: each saves and shows its own
+    faults={"kill": None, "freeze": None, "slow": None},
+    recoveries={"none": None, "restart": None},
+    restart_state=parts_checkpoint,  # each worker reloads its own replica
+    views=("gossip_graph", "gossip", "timeline", "loss", "boundary", "sample"),
+    events={"graph": {"graph": "str: ring | torus | exponential | complete",
+                      "neighbours": "list: per worker, the workers it averages with",
+                      "weights": "list: the mixing matrix W (rows sum to 1, symmetric)"}},
+    check=_check,
+    references=("Lian et al., Can Decentralized Algorithms Outperform Centralized "
+                "Algorithms? A Case Study for Decentralized Parallel Stochastic Gradient "
+                "Descent, NeurIPS 2017",
+                "Xiao & Boyd, Fast Linear Iterations for Distributed Averaging, 2004"),
+)
