@@ -27,6 +27,7 @@ BUILTIN = (
     "engine.strategies.zero",
     "engine.strategies.three_d",
     "engine.strategies.decentralized",
+    "engine.strategies.local_sgd",
 )
 PLUGINS_ENV = "DISTLAB_STRATEGIES"
 _specs: dict[str, StrategySpec] | None = None
