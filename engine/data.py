@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 EXTENT_MARGIN = 0.3
@@ -176,3 +177,62 @@ def points_for_ui(data: Dataset, world_size: int, seed: int, rank_offset: int = 
         [round(px, 4), round(py, 4), int(label), int(r)]
         for (px, py), label, r in zip(data.x.tolist(), data.y.tolist(), owner.tolist(), strict=True)
     ]
+
+
+# ---- data that is not the same everywhere (decentralized training, issue 17)
+#
+# With IID data every worker's gradient estimates the same thing; with a *skewed* split
+# each worker sees mostly some classes, its local gradient pulls its replica its own way,
+# and only the averaging over the graph pulls the replicas back together (Hsieh et al.,
+# "The Non-IID Data Quagmire of Decentralized Machine Learning", ICML 2020).
+
+def skewed_shards(labels: torch.Tensor, world: int, seed: int, split: str,
+                  alpha: float = 0.5, min_size: int = 1) -> list[torch.Tensor]:
+    """Each worker's own samples (indices into the data set), skewed by class:
+
+    - ``one_class``: worker r holds class r mod C only (C classes), each class's samples
+      shared evenly among the workers that hold it — the extreme "k = 1 class per
+      worker";
+    - ``dirichlet``: for each class, the shares of the workers are drawn from
+      Dirichlet(α, …, α) (Hsu et al. 2019): α → ∞ is IID, α → 0 one class each.
+
+    Seeded: every worker computes the same split. Every worker gets at least
+    ``min_size`` samples (a batch), or a ``ValueError`` says why not."""
+
+    classes = sorted({int(c) for c in labels.tolist()})
+    rng = np.random.default_rng(seed)
+    by_class = {c: (labels == c).nonzero().flatten().numpy() for c in classes}
+    for _attempt in range(100):
+        shards: list[list[int]] = [[] for _ in range(world)]
+        for c in classes:
+            idx = rng.permutation(by_class[c])
+            if split == "one_class":
+                holders = [r for r in range(world) if r % len(classes) == c]
+                for part, r in zip(np.array_split(idx, len(holders)), holders, strict=True):
+                    shards[r].extend(part.tolist())
+            elif split == "dirichlet":
+                shares = rng.dirichlet([alpha] * world)
+                cuts = np.round(np.cumsum(shares)[:-1] * len(idx)).astype(int)
+                for r, part in enumerate(np.split(idx, cuts)):
+                    shards[r].extend(part.tolist())
+            else:
+                raise ValueError(f"unknown split {split!r}")
+        if min(len(s) for s in shards) >= min_size:
+            return [torch.tensor(sorted(s), dtype=torch.long) for s in shards]
+        if split == "one_class":
+            break  # deterministic: another draw gives the same
+    raise ValueError(f"a {split} split of {len(labels)} samples over {world} workers leaves "
+                     f"a worker fewer than {min_size} samples (a batch): use more samples, "
+                     "fewer workers or a larger α")
+
+
+def shard_batch_indices(shard: torch.Tensor, step: int, batch_size: int, seed: int,
+                        rank: int) -> torch.Tensor:
+    """Step ``step``'s batch of a worker that draws from its own ``shard``: each epoch of
+    the shard in a seeded order of its own, cut into batches (a partial one dropped)."""
+    per_epoch = len(shard) // batch_size
+    assert per_epoch >= 1, "a shard smaller than one batch"
+    epoch, pos = divmod(step - 1, per_epoch)
+    gen = torch.Generator().manual_seed((seed * 1_000_003 + epoch) * 64 + rank)
+    order = torch.randperm(len(shard), generator=gen)
+    return shard[order[pos * batch_size:(pos + 1) * batch_size]]

@@ -24,7 +24,7 @@ from torch.testing import assert_close
 
 from engine import checkpoint
 from engine.config import RunConfig
-from engine.data import batch_indices, dataset_for
+from engine.data import batch_indices, dataset_for, shard_batch_indices, skewed_shards
 from engine.graphs import GRAPHS, mixing_matrix, neighbours, torus_shape
 from engine.model import flat_params, load_flat, model_for
 from engine.runner import run_headless
@@ -68,6 +68,9 @@ def _simulate(config: RunConfig) -> tuple[list[torch.Tensor], list[float]]:
     consensus distance after each step."""
     n = config.workers
     data = dataset_for(config)
+    shards = None if config.opts.data_split == "iid" else skewed_shards(
+        data.y, n, config.seed, config.opts.data_split, config.opts.dirichlet_alpha,
+        config.batch_size)
     model = model_for(config, data.num_classes)
     x = [flat_params(model).clone() for _ in range(n)]
     w = mixing_matrix(config.opts.graph, n).to(torch.float32)
@@ -77,7 +80,9 @@ def _simulate(config: RunConfig) -> tuple[list[torch.Tensor], list[float]]:
         for i in range(n):
             load_flat([p.data for p in model.parameters()], x[i])
             model.zero_grad()
-            idx = batch_indices(config.num_samples, step, config.batch_size, config.seed, i, n)
+            idx = (batch_indices(config.num_samples, step, config.batch_size, config.seed, i, n)
+                   if shards is None else
+                   shard_batch_indices(shards[i], step, config.batch_size, config.seed, i))
             loss = loss_of(model(data.x[idx]), data.y[idx])
             loss.backward()
             grads.append(torch.cat([p.grad.reshape(-1) for p in model.parameters()]))
@@ -93,10 +98,13 @@ def _final_models(workdir: Path, n: int, steps: int) -> list[torch.Tensor]:
                             step).params for r in range(n)]
 
 
-@pytest.mark.parametrize(("graph", "n"), [("ring", 4), ("torus", 4), ("complete", 3)])
-def test_each_worker_ends_where_lian_et_al_algorithm_1_ends(graph: str, n: int,
+@pytest.mark.parametrize(("graph", "n", "split"), [
+    ("ring", 4, "iid"), ("torus", 4, "iid"), ("complete", 3, "iid"),
+    ("ring", 4, "dirichlet"), ("exponential", 3, "one_class")])
+def test_each_worker_ends_where_lian_et_al_algorithm_1_ends(graph: str, n: int, split: str,
                                                             tmp_path: Path) -> None:
-    config = RunConfig(**BASE, workers=n, options={"graph": graph},  # type: ignore[arg-type]
+    config = RunConfig(**BASE, workers=n,  # type: ignore[arg-type]
+                       options={"graph": graph, "data_split": split},
                        checkpoint_every=BASE["steps"])
     log: list[dict] = []
     sup = RunSupervisor(config, run_id=tmp_path.name, on_events=log.extend, workdir=tmp_path)
@@ -135,10 +143,34 @@ def test_bytes_per_worker_stay_flat_on_a_ring_as_workers_are_added() -> None:
     assert sent[4] == sent[8] and len(sent[4]) == 1  # two models a step, whatever n
 
 
+def test_a_skewed_split_gives_each_worker_its_own_classes() -> None:
+    labels = torch.arange(1024) % 2  # the points data sets: two classes, alternating
+    one = skewed_shards(labels, 4, seed=1, split="one_class", min_size=8)
+    assert [set(labels[s].tolist()) for s in one] == [{0}, {1}, {0}, {1}]
+    everything = torch.cat(one).sort().values
+    assert torch.equal(everything, torch.arange(1024))  # every sample, once
+    skewed = skewed_shards(labels, 4, seed=1, split="dirichlet", alpha=0.1, min_size=8)
+    assert torch.equal(torch.cat(skewed).sort().values, torch.arange(1024))
+    share_of_0 = [float((labels[s] == 0).float().mean()) for s in skewed]
+    assert max(share_of_0) - min(share_of_0) > 0.5  # α = 0.1: far from IID
+    near_iid = skewed_shards(labels, 4, seed=1, split="dirichlet", alpha=100.0, min_size=8)
+    assert all(abs(float((labels[s] == 0).float().mean()) - 0.5) < 0.15 for s in near_iid)
+    again = skewed_shards(labels, 4, seed=1, split="dirichlet", alpha=0.1, min_size=8)
+    assert all(torch.equal(a, b) for a, b in zip(skewed, again, strict=True))  # seeded
+    batch = shard_batch_indices(one[1], step=3, batch_size=8, seed=1, rank=1)
+    assert len(batch) == 8 and set(labels[batch].tolist()) == {1}
+
+
 def test_what_it_cannot_do_is_refused() -> None:
     with pytest.raises(ValueError, match="uses sgd"):
         RunConfig(**BASE, workers=4, optimizer="adam")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"options\.graph must be one of"):
         RunConfig(**BASE, workers=4, options={"graph": "star"})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="only the points data sets have classes"):
+        RunConfig(**{**BASE, "dataset": "text-en"}, model="transformer",  # type: ignore[arg-type]
+                  workers=2, options={"data_split": "one_class"})
+    with pytest.raises(ValueError, match="fewer than 64 samples"):  # 3 workers, 2 classes
+        RunConfig(**{**BASE, "num_samples": 192, "batch_size": 64},  # type: ignore[arg-type]
+                  workers=3, options={"data_split": "one_class"})
     with pytest.raises(ValueError, match="not modelled on a network"):
         RunConfig(**BASE, workers=4, network="10gbe")  # type: ignore[arg-type]

@@ -44,7 +44,7 @@ def _post(base: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, An
 def test_the_plugin_is_published_with_its_options(plugin_server: str) -> None:
     specs = {s["name"]: s for s in get_json(f"{plugin_server}/api/strategies")}
     assert list(specs)[:3] == ["single", "data_parallel", "parameter_server"]
-    spec = specs["local_sgd"]
+    spec = specs["periodic_averaging"]
     assert spec["title"]["zh"] and spec["workers"] == {"min": 2, "max": 8}
     [option] = spec["options"]
     assert option | {"label": None, "help": None} == {
@@ -64,14 +64,14 @@ def test_the_plugin_is_published_with_its_options(plugin_server: str) -> None:
 def test_bad_options_get_a_422_naming_the_field(plugin_server: str, options: dict[str, Any],
                                                 field: str, needle: str) -> None:
     status, body = _post(plugin_server, "/api/runs", {
-        "strategy": "local_sgd", "workers": 2, "steps": 10, "options": options})
+        "strategy": "periodic_averaging", "workers": 2, "steps": 10, "options": options})
     assert status == 422, body
     assert needle in body["detail"] and body["errors"][0]["field"] == field, body
 
 
 def test_the_plugin_runs_on_real_workers(plugin_server: str) -> None:
     status, run = _post(plugin_server, "/api/runs", {
-        "strategy": "local_sgd", "workers": 3, "steps": 8, "batch_size": 16,
+        "strategy": "periodic_averaging", "workers": 3, "steps": 8, "batch_size": 16,
         "options": {"average_every": 4}})
     assert status == 201, run
     done = wait_run_end(plugin_server, run["id"])
@@ -90,7 +90,7 @@ def test_the_plugin_runs_on_real_workers(plugin_server: str) -> None:
 
 
 def test_without_the_plugin_the_strategy_is_unknown(client: TestClient) -> None:
-    r = client.post("/api/runs", json={"strategy": "local_sgd", "workers": 2})
+    r = client.post("/api/runs", json={"strategy": "periodic_averaging", "workers": 2})
     assert r.status_code == 422
     assert "strategy must be one of single, data_parallel, parameter_server" in r.json()["detail"]
 
@@ -104,7 +104,7 @@ def test_the_page_builds_the_plugins_form_and_runs_it(browser: Browser,
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     pg.goto(f"{plugin_server}/")
     pg.wait_for_function("window.distlab !== undefined && window.Plotly !== undefined")
-    pg.select_option("[data-testid=strategy-select]", "local_sgd")
+    pg.select_option("[data-testid=strategy-select]", "periodic_averaging")
     field = pg.locator("[data-testid=opt-average_every]")
     field.wait_for(state="visible")
     assert field.get_attribute("min") == "1" and field.get_attribute("max") == "100"
@@ -117,7 +117,7 @@ def test_the_page_builds_the_plugins_form_and_runs_it(browser: Browser,
     wait_status(pg, "finished", 60_000)
     run_id = pg.evaluate("new URLSearchParams(location.search).get('run')")
     run = get_json(f"{plugin_server}/api/runs/{run_id}")
-    assert run["config"]["strategy"] == "local_sgd"
+    assert run["config"]["strategy"] == "periodic_averaging"
     assert run["config"]["options"] == {"average_every": 2}
     context.close()
     assert errors == [], errors

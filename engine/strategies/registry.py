@@ -27,6 +27,8 @@ BUILTIN = (
     "engine.strategies.zero",
     "engine.strategies.three_d",
     "engine.strategies.decentralized",
+    "engine.strategies.local_sgd",
+    "engine.strategies.lbfgs",
 )
 PLUGINS_ENV = "DISTLAB_STRATEGIES"
 _specs: dict[str, StrategySpec] | None = None

@@ -68,7 +68,7 @@ def _check(config: Any) -> None:
 
 
 SPEC = StrategySpec(
-    name="local_sgd",
+    name="periodic_averaging",  # DistLab has its own local_sgd: a plugin needs a name of its own
     title={"en": "Local SGD (periodic averaging)", "zh": "本地 SGD（周期平均）"},
     summary={"en": "Each worker trains alone; every k steps the replicas are averaged.",
              "zh": "每个工作进程独自训练；每 k 步对各副本取一次平均。"},
