@@ -202,6 +202,7 @@ SPEC = StrategySpec(
     models=("mlp", "transformer"),
     optimizers=("sgd",),
     replicas=False,  # every worker's model is its own: each saves and shows its own
+    own_replicas=True,
     faults={"kill": None, "freeze": None, "slow": None},
     recoveries={"none": None, "restart": None},
     restart_state=parts_checkpoint,  # each worker reloads its own replica

@@ -156,6 +156,7 @@ SPEC = StrategySpec(
     models=("mlp", "transformer"),
     optimizers=("sgd", "adam"),
     replicas=False,  # between syncs every worker's model is its own
+    own_replicas=True,
     faults={"kill": None, "freeze": None, "slow": None},
     # (No restart yet: a checkpoint would also need DiLoCo's outer state and each
     # worker's Adam state.)

@@ -151,6 +151,10 @@ class StrategySpec:
     """Every worker holds the whole model (the leader's copy is the run's: its decision
     boundary, its writing, its checkpoint). False when the model is split across the
     processes (pipeline, tensor parallelism): the strategy reports and saves it itself."""
+    own_replicas: bool = False
+    """With ``replicas=False``: every worker holds a whole model of its own, and they differ
+    by design until they are averaged (decentralized SGD, local SGD) — not a split model.
+    The page says "each worker its own replica" rather than "model split"."""
     optimizer_state: bool = False
     """Its optimizer keeps state a restart needs, and its implementation saves and loads
     it (``SavesOptimizerState`` in base.py): every checkpoint a process writes carries its
@@ -233,7 +237,7 @@ class StrategySpec:
             "loop": self.loop, "options": describe(self.options),
             "workers": {"min": self.workers[0], "max": self.workers[1]},
             "models": list(self.models), "optimizers": list(self.optimizers),
-            "replicas": self.replicas,
+            "replicas": self.replicas, "own_replicas": self.own_replicas,
             "batch_per_worker": self.batch_per_worker,
             "roles": sorted(set(self.roles(self.parse_options({}), self.workers[1]))),
             "faults": needs(self.faults), "recoveries": needs(self.recoveries),

@@ -195,3 +195,31 @@ test("replicas badge: identical, then only the ranks still alive, then — when 
   ok.push(ev("run_finished", { status: "finished", error: null, summary: {} }));
   assert.equal(replicasBadge(reduceEvents(ok)).state, "same");
 });
+
+test("replicas badge: workers with replicas of their own differ by design, a split model is said to be split", async () => {
+  const { setSpecs } = await import("../../frontend/static/js/core/specs.js");
+  setSpecs([
+    { name: "local_sgd", replicas: false, own_replicas: true },
+    { name: "pipeline", replicas: false, own_replicas: false },
+  ], null);
+  try {
+    const run = (strategy) => {
+      seq = 0;
+      const evs = [ev("run_started", { config: { strategy, workers: 2 }, world_size: 2, strategy })];
+      for (let r = 0; r < 2; r++) evs.push(ev("worker_started", { rank: r, pid: 100 + r }));
+      return evs;
+    };
+    const apart = run("local_sgd");
+    apart.push(step(0, 1, { param_checksum: 1 }), step(1, 1, { param_checksum: 2 }));
+    const own = replicasBadge(reduceEvents(apart));
+    assert.equal(own.state, "own"); // not the alarm of "differ"
+    assert.match(t(own.key), /own replica/);
+    apart.push(step(0, 2, { param_checksum: 3 }), step(1, 2, { param_checksum: 3 }));
+    assert.equal(replicasBadge(reduceEvents(apart)).state, "same"); // just averaged
+    const parts = run("pipeline");
+    parts.push(step(0, 1, { param_checksum: 1 }), step(1, 1, { param_checksum: 2 }));
+    assert.equal(replicasBadge(reduceEvents(parts)).key, "badge.split");
+  } finally {
+    setSpecs([], null);
+  }
+});

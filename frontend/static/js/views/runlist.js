@@ -3,9 +3,10 @@
 // (polled every 10 s); the loaded run's own events say sooner when it ends. A list
 // fetched just as the run finished can still say "running": the events win.
 
-import { fmtTime, t } from "../core/i18n.js";
-import { frontendFor } from "../core/registry.js";
+import { fmtTime, getLang, t } from "../core/i18n.js";
+import { frontendFor, frontendOf } from "../core/registry.js";
 import { TERMINAL_STATUSES } from "../core/selectors.js";
+import { strategySpec, textIn } from "../core/specs.js";
 import { networkName } from "./netlabels.js";
 
 /**
@@ -30,6 +31,10 @@ export function mergeRunStatus(runs, id, status, step = null) {
  *  loss chart's compared run): the strategy's frontend says it (core/registry.js). */
 export function strategyWords(c, form) {
   if (c.strategy === "single") return t("strategy.singleShort");
+  // A strategy without a frontend of its own (local SGD, L-BFGS, a plugin) is drawn by
+  // data parallelism's, but named by its spec's title.
+  const spec = frontendOf(c.strategy) ? null : strategySpec(c.strategy);
+  if (spec && spec.title) return textIn(spec.title, getLang());
   const fe = frontendFor(c.strategy);
   return (fe && fe.runWords ? fe.runWords(c, form) : null) ?? t("strategy.dpShort");
 }

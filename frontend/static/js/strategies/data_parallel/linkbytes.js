@@ -38,12 +38,17 @@ export function linkBytesView(state) {
   const N = gradBytes(state);
   // Compressed gradients are not N bytes: the formulas for N do not apply.
   const compressed = !!compressionOf(state.config);
-  const own = frontendOf(state.strategy || (state.config && state.config.strategy));
-  const expected = compressed
-    ? { perRank: [], headline: null }
-    : own && own.traffic
-      ? own.traffic(state, n, N)
-      : expectedTraffic(algo, n, N);
+  const name = state.strategy || (state.config && state.config.strategy);
+  const own = frontendOf(name);
+  // The formula is for one all-reduce of the gradient a step: data parallelism's, or what
+  // a strategy's own frontend says it sends (ZeRO). Others drawn on this ring (local SGD
+  // averaging every H steps, L-BFGS) send what they send: measured, without a formula.
+  const expected =
+    compressed || !(name === "data_parallel" || (own && own.traffic))
+      ? { perRank: [], headline: null }
+      : own && own.traffic
+        ? own.traffic(state, n, N)
+        : expectedTraffic(algo, n, N);
   // The formula line: its catalog key and the byte counts it quotes (formatted by the card).
   const formula =
     expected.formula || (expected.headline == null ? null : { key: `bytes.formula.${algo}`, vars: { per: expected.headline } });

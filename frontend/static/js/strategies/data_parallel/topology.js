@@ -57,6 +57,13 @@ export function replicasBadge(state, ranks = ranksOf(state)) {
   if (state.finished && state.status === "failed") return { state: "failed", key: "badge.failed", params: {} };
   // A split model (a pipeline's stages) has no replicas: each process holds its own part.
   const spec = strategySpec(state.strategy || (state.config && state.config.strategy));
+  // Workers with replicas of their own (decentralized, local SGD) differ by design between
+  // averages: said without the alarm of replicas that should be identical.
+  if (spec && spec.own_replicas && ranks.length > 1) {
+    const same = replicasIdentical(state, step);
+    if (same === null) return { state: "unknown", key: null, params: {} };
+    return same ? { state: "same", key: "badge.ownSame", params: {} } : { state: "own", key: "badge.ownDiffer", params: {} };
+  }
   if (spec && spec.replicas === false) return { state: "split", key: "badge.split", params: {} };
   const dead = ranks.filter((r) => state.workers[r] && state.workers[r].status === "failed" && !isRestarting(state, r));
   if (dead.length && ranks.length > 1) {
