@@ -333,12 +333,15 @@ def test_bad_pipeline_configs_say_why(fields: dict, needle: str) -> None:
         RunConfig.from_dict(base)
 
 
-@pytest.mark.parametrize("strategy", ["pipeline", "tensor_parallel"])
+@pytest.mark.parametrize("strategy", ["pipeline", "tensor_parallel", "interleaved"])
 def test_a_killed_process_restarts_every_part_from_its_checkpoint(strategy: str) -> None:
-    """Each process saves its own part (a stage, a slice); after a kill every process
-    loads its part of the newest step all of them saved, and the run ends where an
-    unbroken one ends."""
-    extra = {"options": {"micro_batches": 2}} if strategy == "pipeline" else {}
+    """Each process saves its own part (a stage, a slice, interleaved: its v chunks);
+    after a kill every process loads its part of the newest step all of them saved, and
+    the run ends where an unbroken one ends."""
+    extra = ({"options": {"micro_batches": 2}} if strategy == "pipeline" else
+             {"options": {"micro_batches": 2, "schedule": "interleaved"}}
+             if strategy == "interleaved" else {})
+    strategy = "pipeline" if strategy == "interleaved" else strategy
     unbroken = run_headless(_config(strategy, 2, steps=16, **extra), timeout=120)
     broken = run_headless(_config(
         strategy, 2, steps=16, checkpoint_every=5, recovery="restart",
