@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,51 @@ def test_the_chapter_4_lesson_predicts_then_measures_the_bubble(page: Page, serv
         lesson["preset"]["config"]["steps"])
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "lesson-ch4.png"))
+
+
+def test_an_interleaved_run_from_the_form_shades_its_chunks(page: Page, server: str) -> None:
+    """Interleaved 1F1B chosen in the form: v chunks per process, each cell labelled with
+    its chunk (odd chunks lighter), and the interleaved formula beside the measured bubble."""
+    page.goto(server)
+    page.wait_for_function("window.distlab !== undefined")
+    page.select_option("[data-testid=strategy-select]", "pipeline")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=model-select]').value === 'transformer'")
+    chunks = page.locator("[data-testid=opt-virtual_stages]")
+    assert not chunks.is_visible()  # only the interleaved schedule has chunks
+    page.select_option("[data-testid=opt-schedule]", "interleaved")
+    chunks.wait_for(state="visible")
+    assert chunks.input_value() == "2"
+    page.fill("[data-testid=workers-input]", "2")
+    page.fill("[data-testid=steps-input]", "6")
+    page.fill("[data-testid=context-input]", "16")
+    page.fill("[data-testid=layers-input]", "4")
+    page.check("[data-testid=full-speed]")
+    page.locator("[data-testid=straggler-section] summary").click()
+    page.fill("[data-testid=emulated-input]", "160")  # a grid that looks as on a cluster
+    page.click("[data-testid=start-run]")
+    wait_status(page, "finished", 90_000)
+
+    grid = page.locator("[data-testid=schedule-grid]")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=schedule-grid]').dataset.step === '6'",
+        timeout=15_000)
+    page.locator("[data-testid=schedule-card]").scroll_into_view_if_needed()
+    page.screenshot(path="/tmp/interleaved.png")
+    page.locator("[data-testid=schedule-card]").screenshot(path="/tmp/interleaved-card.png")
+    page.locator("#topology").screenshot(path="/tmp/interleaved-chain.png")
+    micro, v = 4, 2
+    assert grid.locator("rect.pp-cell").count() == 2 * 2 * micro * v
+    for chunk in range(v):
+        assert grid.locator(f"rect.pp-F[data-stage='0'][data-chunk='{chunk}']").count() == micro
+    assert grid.locator("rect.pp-chunk-odd").count() == 2 * 2 * micro
+    labels = grid.locator("text.pp-cell-label").all_text_contents()
+    # cells wide enough carry their label: kind, micro-batch · chunk
+    assert any(x.endswith("·1") for x in labels) and "B0·0" in labels, labels
+    assert all(re.fullmatch(r"[FB][0-3]·[01]", x) for x in labels), labels
+    summary = page.inner_text("[data-testid=schedule-summary]")
+    assert "(2 − 1)/(2·4 + 2 − 1) = 11 %" in summary, summary
+    assert page.is_visible("[data-testid=schedule-chunk-legend]")
+    stages = page.locator("[data-testid=schedule-stages] li").all_inner_texts()
+    assert "chunk 0: embedding + block 1 | chunk 1: block 3" in stages[0], stages
+    assert "micro-batch × chunk activations" in stages[0], stages

@@ -76,6 +76,15 @@ def test_a_mesh_that_does_not_hold_every_worker_is_refused() -> None:
         _config("three_d", 4)  # the defaults are 2 × 2 × 2
 
 
+def test_interleaving_is_the_pipeline_strategys_only() -> None:
+    """three_d reuses the pipeline's stages with one chunk each: the interleaved schedule
+    and its chunks per process are refused, with the schedules it does run."""
+    with pytest.raises(ValueError, match=r"options\.schedule must be one of gpipe, 1f1b"):
+        _config("three_d", 8, options={"schedule": "interleaved"})
+    with pytest.raises(ValueError, match=r"options\.virtual_stages: unknown setting"):
+        _config("three_d", 8, options={"virtual_stages": 2})
+
+
 def test_the_api_refuses_a_wrong_mesh_with_the_reason(client: object) -> None:
     body = {"strategy": "three_d", "workers": 4, "model": "transformer",
             "dataset": "text-en", "options": {"dp": 2, "pp": 1, "tp": 1}}

@@ -23,7 +23,7 @@ from torch.testing import assert_close
 from engine.config import RunConfig
 from engine.runner import run_headless
 from engine.strategies import registry
-from engine.strategies.pipeline_schedules import SCHEDULES, peak_in_flight
+from engine.strategies.pipeline_schedules import SCHEDULES, ops_of, peak_in_flight
 from tests.helpers import assert_gapless, steps_by_rank
 
 PIPELINE: dict[str, Any] = dict(
@@ -101,6 +101,29 @@ def test_torch_pipelining_ends_every_step_where_ours_and_one_process_do(
     messages = [e for e in runs["torch"] if e["type"] == "comm" and e.get("step") == 1]
     assert sorted((e["src"], e["op"], e["chunk"]) for e in messages) == sorted(
         [(0, "activation", i) for i in range(micro)] + [(1, "gradient", i) for i in range(micro)])
+
+
+@pytest.mark.parametrize(("stages", "layers"), [(2, 4), (4, 8)])
+def test_torch_interleaved_1f1b_runs_our_schedule_and_ends_where_ours_does(
+        stages: int, layers: int) -> None:
+    """torch's ScheduleInterleaved1F1B, with our chunks as its PipelineStages (chunk c of
+    process s is stage c·p + s of v·p): the same order of passes as ours (Megatron-LM's),
+    the same parameters as ours and as one process."""
+    v, micro = 2, 4
+    base = PIPELINE | {"layers": layers, "steps": 3}
+    runs = {impl: _run(RunConfig(strategy="pipeline", workers=stages, options={
+                "schedule": "interleaved", "micro_batches": micro, "virtual_stages": v,
+                "implementation": impl}, **base))
+            for impl in ("ours", "torch")}
+    single = _stages(_run(RunConfig(strategy="single", workers=1, **base)))
+    _close(_stages(runs["torch"]), single)
+    _close(_stages(runs["torch"]), _stages(runs["ours"]))
+    by_rank = steps_by_rank(runs["torch"])
+    for s in range(stages):
+        expected = ops_of("interleaved", stages, micro, s, v)
+        for row in by_rank[s]:
+            assert [(c[0], c[1], c[4]) for c in row["schedule"]] == expected
+            assert row["in_flight_peak"] == peak_in_flight(expected)
 
 
 # --- tensor parallelism ----------------------------------------------------------------

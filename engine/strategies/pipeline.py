@@ -5,22 +5,30 @@ head (which computes the loss), the stages between them the blocks between. One 
 
 1. the step's batch is cut into m micro-batches;
 2. each stage runs the forward (F) and backward (B) passes of the micro-batches in the
-   order its schedule gives (``pipeline_schedules.py``: GPipe or 1F1B). A forward
+   order its schedule gives (``pipeline_schedules.py``: GPipe, 1F1B or interleaved
+   1F1B). A forward
    receives the activations of the stage before (stage 0 reads the data) and sends its
    output on; a backward receives the gradient of its output from the stage after and
    sends the gradient of its input back;
 3. every stage has now accumulated the gradient of the mean loss over the whole batch
    for its own layers (each micro-batch's loss is divided by m), and takes its SGD step.
 
+Interleaved 1F1B (``options.schedule = "interleaved"``): each process holds v chunks
+(``options.virtual_stages``) instead of one stage: the model is cut into v·p pieces,
+piece c·p + s on process s, so a micro-batch goes round the processes v times (the last
+process's chunk c sends on to process 0's chunk c + 1, and gradients go back the same
+way). Every op of the schedule names its chunk; each chunk has its own inputs, outputs
+and message tags.
+
 So p stages with m micro-batches compute exactly what one process computes on the whole
 batch (checked in tests/test_pipeline.py) — only faster when the stages overlap, and
 with idle time (the bubble) at the start and end of every step.
 
 What a stage reports each step, beside the usual fields: ``schedule``, its cells
-``[kind, micro_batch, start, end]`` on the run's clock (seconds; the page draws the
-process × time grid from them), and the activations it held for backward — the most
-micro-batches at once (``in_flight_peak``) and the most bytes (``activation_bytes_peak``,
-measured from the tensors autograd saved).
+``[kind, micro_batch, start, end]`` (interleaved: ``[…, chunk]``) on the run's clock
+(seconds; the page draws the process × time grid from them), and the activations it
+held for backward — the most micro-batches at once (``in_flight_peak``) and the most
+bytes (``activation_bytes_peak``, measured from the tensors autograd saved).
 
 ``options.implementation = "torch"`` runs the same stages with PyTorch's own library,
 ``torch.distributed.pipelining``, instead of this loop: ``pipeline_torch.py``.
@@ -33,7 +41,6 @@ SC 2021.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -43,64 +50,15 @@ from torch import nn
 from engine.data import batch_indices
 from engine.memory import SavedActivations, memory_due, memory_of
 from engine.model import num_params
-from engine.options import choice, integer
 from engine.sampling import writing_due
 from engine.strategies.base import StepResult, WorkerContext, loss_of, sgd_update
-from engine.strategies.pipeline_schedules import SCHEDULES, peak_in_flight
+from engine.strategies.pipeline_options import PipelineOptions, check_pipeline
+from engine.strategies.pipeline_schedules import ops_of, peak_in_flight
 from engine.strategies.pipeline_writing import write_through_stages
 from engine.strategies.spec import StrategySpec, chosen_by, parts_checkpoint
 
 FORWARD_TAG, BACKWARD_TAG = 10, 11  # activations travel forward, gradients backward
-
-
-@dataclass(frozen=True, kw_only=True)
-class PipelineOptions:
-    schedule: str = choice(
-        "1f1b", tuple(SCHEDULES),
-        label={"en": "Schedule", "zh": "调度"},
-        help={"en": "GPipe: all forwards, then all backwards. 1F1B: after a warm-up, one "
-                    "forward and one backward in turn, so fewer activations are held.",
-              "zh": "GPipe：先做完所有前向，再做所有反向。1F1B：预热之后前向与反向交替，"
-                    "需要保存的激活值更少。"},
-        labels={"gpipe": {"en": "GPipe", "zh": "GPipe"},
-                "1f1b": {"en": "1F1B (PipeDream-Flush)", "zh": "1F1B（PipeDream-Flush）"}})
-    micro_batches: int = integer(
-        4, 1, 32, label={"en": "Micro-batches m", "zh": "微批次数 m"},
-        help={"en": "How many pieces each step's batch is cut into (divides the batch). "
-                    "More micro-batches, a smaller bubble: (p − 1)/(m + p − 1).",
-              "zh": "每一步的批次切成几份（须整除批大小）。微批次越多，气泡越小："
-                    "(p − 1)/(m + p − 1)。"})
-    implementation: str = choice(
-        "ours", ("ours", "torch"),
-        label={"en": "Implementation", "zh": "实现"},
-        help={"en": "Ours: the stages written out on this page (pipeline.py). PyTorch: the "
-                    "library people use, torch.distributed.pipelining (PipelineStage, "
-                    "ScheduleGPipe / Schedule1F1B): the same model, the same numbers, the "
-                    "sends done by the library (pipeline_torch.py).",
-              "zh": "我们的：本页逐行写出的各阶段（pipeline.py）。PyTorch：实际常用的库 "
-                    "torch.distributed.pipelining（PipelineStage、ScheduleGPipe / "
-                    "Schedule1F1B）：同样的模型、同样的结果，收发由库完成"
-                    "（pipeline_torch.py）。"},
-        labels={"ours": {"en": "Ours (readable)", "zh": "我们的（可读版）"},
-                "torch": {"en": "PyTorch (torch.distributed.pipelining)",
-                          "zh": "PyTorch（torch.distributed.pipelining）"}})
-
-
-def _check(config: Any) -> None:
-    m = config.opts.micro_batches
-    if config.batch_size % m:
-        raise ValueError(f"options.micro_batches ({m}) must divide batch_size "
-                         f"({config.batch_size})")
-    if config.layers < config.workers:
-        raise ValueError(f"workers: a pipeline of {config.workers} stages needs at least "
-                         f"as many transformer blocks (layers is {config.layers})")
-    if config.opts.implementation == "torch":  # what the library cannot do
-        if config.opts.schedule == "1f1b" and m < config.workers:
-            raise ValueError(f"options.micro_batches: torch's Schedule1F1B needs at least as "
-                             f"many micro-batches as stages ({m} < {config.workers})")
-        if config.network is not None:
-            raise ValueError("network: the library sends its own messages, outside DistLab's "
-                             "network model; implementation 'torch' runs without one")
+# (+ 2 × the receiving chunk, so an interleaved run's chunks never take each other's)
 
 
 def stage_pieces(layers: int, stages: int, stage: int) -> range:
@@ -117,8 +75,10 @@ class Pipeline:
 
     def setup(self, ctx: WorkerContext) -> None:
         pieces = ctx.model.pieces()
-        self.place(ctx, stages=ctx.topo.world_size, stage=ctx.topo.rank,
-                   prev=ctx.topo.rank - 1, next=ctx.topo.rank + 1, pieces=pieces)
+        p, rank = ctx.topo.world_size, ctx.topo.rank
+        # Neighbours round a ring: interleaved, the last process sends on to the first.
+        self.place(ctx, stages=p, stage=rank, prev=(rank - 1) % p, next=(rank + 1) % p,
+                   pieces=pieces)
 
     def place(self, ctx: WorkerContext, *, stages: int, stage: int, prev: int, next: int,
               pieces: list[nn.Module]) -> None:
@@ -129,16 +89,23 @@ class Pipeline:
         self.opts = config.opts
         self.p, self.s, self.prev, self.next = stages, stage, prev, next
         self.first, self.last = self.s == 0, self.s == self.p - 1
-        mine = stage_pieces(config.layers, self.p, self.s)
-        self.stage = nn.Sequential(*(pieces[i] for i in mine))
+        name = getattr(self.opts, "schedule", "1f1b")
+        # v chunks: chunk c is the model's piece c·p + s of v·p (interleaved); else one.
+        self.v = self.opts.virtual_stages if name == "interleaved" else 1
+        owned = [stage_pieces(config.layers, self.v * self.p, c * self.p + self.s)
+                 for c in range(self.v)]
+        self.chunks = [nn.Sequential(*(pieces[i] for i in piece)) for piece in owned]
+        mine = [i for piece in owned for i in piece]
+        self.stage = self.chunks[0] if self.v == 1 else nn.ModuleList(self.chunks)
         self.context, self.d_model = config.context, config.d_model
-        self.schedule = SCHEDULES[self.opts.schedule](self.p, self.opts.micro_batches, self.s)
+        self.schedule = ops_of(name, self.p, self.opts.micro_batches, self.s, self.v)
         # From here on this process's model is its stage: its parameters are what it
         # reports, updates and checksums (the rest of the model it built is not used).
         ctx.model = self.stage
-        ctx.emit("pipeline_stage", rank=ctx.topo.me, stage=self.s, pieces=list(mine),
+        ctx.emit("pipeline_stage", rank=ctx.topo.me, stage=self.s, pieces=mine,
                  params=num_params(self.stage),
-                 in_flight_expected=peak_in_flight(self.schedule))
+                 in_flight_expected=peak_in_flight(self.schedule),
+                 **({"chunks": [list(piece) for piece in owned]} if self.v > 1 else {}))
 
     def batch_of(self, step: int) -> torch.Tensor:
         """The samples this pipeline trains on: the whole batch (three_d.py: a share)."""
@@ -162,40 +129,44 @@ class Pipeline:
         x = ctx.data.x[idx].chunk(m) if self.first else None
         y = ctx.data.y[idx].chunk(m) if self.last else None
         self.stage.zero_grad(set_to_none=False)
-        inputs: dict[int, torch.Tensor] = {}  # micro-batch → what its forward received
-        outputs: dict[int, torch.Tensor] = {}  # micro-batch → its output (or its loss)
+        # (micro-batch, chunk) → what its forward received, and its output (or its loss)
+        inputs: dict[tuple[int, int], torch.Tensor] = {}
+        outputs: dict[tuple[int, int], torch.Tensor] = {}
         sends: list[dist.Work] = []
         saved = SavedActivations()
         cells, loss_sum, compute_ms, emulated_ms = [], 0.0, 0.0, 0.0
-        for kind, i in self.schedule:
+        v = self.v
+        for kind, i, c in self.schedule:
+            # The model's first piece is chunk 0 of stage 0, its last chunk v−1 of stage p−1.
+            first, last = self.first and c == 0, self.last and c == v - 1
             emulated_before = emulated_ms
             if kind == "F":
-                received = x[i] if self.first else self._receive(i, FORWARD_TAG, self.prev)
+                received = x[i] if first else self._receive(i, FORWARD_TAG + 2 * c, self.prev)
                 start = ctx.clock()
-                if not self.first:
+                if not first:
                     received.requires_grad_(True)
-                with saved.hooks(i):
-                    out = self.stage(received)
-                    if self.last:  # each micro-batch's share of the whole batch's mean loss
+                with saved.hooks(i * v + c):
+                    out = self.chunks[c](received)
+                    if last:  # each micro-batch's share of the whole batch's mean loss
                         out = loss_of(out, y[i]) / m
                         loss_sum += float(out.detach())
-                emulated_ms += self._emulate(1 / 3)
+                emulated_ms += self._emulate(1 / 3 / v)
                 end = ctx.clock()  # before sending: the next stage starts after this
-                inputs[i], outputs[i] = received, out
-                if not self.last:
-                    sends.append(self.send_activation(out.detach(), i))
+                inputs[i, c], outputs[i, c] = received, out
+                if not last:
+                    sends.append(self.send_activation(out.detach(), i, c))
             else:
-                grad = None if self.last else self._receive(i, BACKWARD_TAG, self.next)
+                grad = None if last else self._receive(i, BACKWARD_TAG + 2 * c, self.next)
                 start = ctx.clock()
-                outputs.pop(i).backward(grad)
-                emulated_ms += self._emulate(2 / 3)
+                outputs.pop((i, c)).backward(grad)
+                emulated_ms += self._emulate(2 / 3 / v)
                 end = ctx.clock()
-                saved.release(i)
-                received = inputs.pop(i)
-                if not self.first:
-                    sends.append(self.send_input_gradient(received.grad, i))
+                saved.release(i * v + c)
+                received = inputs.pop((i, c))
+                if not first:
+                    sends.append(self.send_input_gradient(received.grad, i, c))
             compute_ms += (end - start) * 1e3 - (emulated_ms - emulated_before)
-            cells.append([kind, i, round(start, 5), round(end, 5)])
+            cells.append([kind, i, round(start, 5), round(end, 5), *([c] if v > 1 else [])])
         for request in sends:  # everything sent must have left before buffers are reused
             request.wait()
         self.reduce_gradients()
@@ -212,6 +183,7 @@ class Pipeline:
                    **({"emulated_ms": round(emulated_ms, 4)} if emulated_ms else {}),
                    "in_flight_peak": peak_in_flight([(c[0], c[1]) for c in cells]),
                    "activation_bytes_peak": saved.peak,
+                   **({"chunks": v} if v > 1 else {}),
                    **({"memory": memory_of(self.stage, saved.peak)}
                       if memory_due(step) else {})})
 
@@ -226,16 +198,22 @@ class Pipeline:
             time.sleep(ms / 1e3)
         return ms
 
-    def send_activation(self, activation: torch.Tensor, micro: int) -> dist.Work:
-        """Forward: this stage's output goes on to the next stage."""
-        return self.ctx.comms.post_send(activation, self.next, tag=FORWARD_TAG,
+    def send_activation(self, activation: torch.Tensor, micro: int, chunk: int = 0
+                        ) -> dist.Work:
+        """Forward: this stage's output goes on to the next stage (interleaved: from the
+        last process, on to chunk + 1 of the first)."""
+        to_chunk = chunk + 1 if self.last else chunk
+        return self.ctx.comms.post_send(activation, self.next, tag=FORWARD_TAG + 2 * to_chunk,
                                         op="activation", chunk=micro, group=self.group)
 
-    def send_input_gradient(self, grad: torch.Tensor, micro: int) -> dist.Work:
+    def send_input_gradient(self, grad: torch.Tensor, micro: int, chunk: int = 0
+                            ) -> dist.Work:
         """Backward: the gradient of the loss with respect to this stage's input is what
-        the stage before needs to run its own backward (the chain rule, across processes)."""
-        return self.ctx.comms.post_send(grad, self.prev, tag=BACKWARD_TAG, op="gradient",
-                                        chunk=micro, group=self.group)
+        the stage before needs to run its own backward (the chain rule, across processes;
+        interleaved: from the first process, back to chunk − 1 of the last)."""
+        to_chunk = chunk - 1 if self.first else chunk
+        return self.ctx.comms.post_send(grad, self.prev, tag=BACKWARD_TAG + 2 * to_chunk,
+                                        op="gradient", chunk=micro, group=self.group)
 
     def _receive(self, micro: int, tag: int, src: int) -> torch.Tensor:
         buffer = torch.empty(self.rows, self.context, self.d_model)
@@ -260,7 +238,8 @@ def _torch_pipeline() -> Any:  # imported only when chosen: the library is big
 
 SPEC = StrategySpec(
     name="pipeline",
-    title={"en": "Pipeline parallelism (GPipe, 1F1B)", "zh": "流水线并行（GPipe、1F1B）"},
+    title={"en": "Pipeline parallelism (GPipe, 1F1B, interleaved)",
+           "zh": "流水线并行（GPipe、1F1B、交错式）"},
     summary={"en": "The transformer is cut by layers into one stage per process; each step's "
                    "batch flows through the stages in micro-batches, forward and then back.",
              "zh": "Transformer 按层切分，每个进程一个阶段；每一步的批次切成微批次，"
@@ -280,8 +259,11 @@ SPEC = StrategySpec(
                                          "1..layers = blocks, layers+1 = head)",
                                "params": "int: its number of parameters",
                                "in_flight_expected": "int: micro-batches its schedule holds "
-                                                     "at most"}},
-    check=_check,
+                                                     "at most (interleaved: micro-batch × "
+                                                     "chunk activations)",
+                               "chunks": "list: interleaved only, the pieces of each of its "
+                                         "v chunks"}},
+    check=check_pipeline,
     references=("Huang et al., GPipe: Efficient Training of Giant Neural Networks using "
                 "Pipeline Parallelism, NeurIPS 2019",
                 "Narayanan et al., PipeDream: Generalized Pipeline Parallelism for DNN "

@@ -1,6 +1,7 @@
 """Pipeline parallelism with PyTorch's own library, ``torch.distributed.pipelining``: the
 same stages as ``pipeline.py``, run by ``PipelineStage`` and ``ScheduleGPipe`` /
-``Schedule1F1B`` instead of our loop (``options.implementation = "torch"``).
+``Schedule1F1B`` / ``ScheduleInterleaved1F1B`` instead of our loop
+(``options.implementation = "torch"``).
 
 What the library does for us:
 
@@ -9,7 +10,10 @@ What the library does for us:
 - it runs each stage's forwards (F) and backwards (B) in its schedule's order: GPipe, or
   1F1B (PipeDream-Flush). The orders are ours (``pipeline_schedules.py``): its 1F1B warms
   up with p − s forwards and then starts with a backward, ours warms up with p − s − 1
-  and starts with a forward — the same list;
+  and starts with a forward — the same list. Interleaved, each process hands the
+  schedule v ``PipelineStage``s, our chunks: chunk c of process s is the library's stage
+  c·p + s of v·p (its default placement, "loop"), and it runs them in Megatron-LM's order,
+  the same as ours (tests/test_torch_parallel.py);
 - it sends the activations forward and the gradients of the inputs back (``isend`` /
   ``irecv`` into buffers it allocates), after learning their shapes on the first step:
   each stage runs a forward on the first micro-batch's shapes and sends the shapes of
@@ -53,7 +57,12 @@ from typing import Any
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleGPipe
+from torch.distributed.pipelining import (
+    PipelineStage,
+    Schedule1F1B,
+    ScheduleGPipe,
+    ScheduleInterleaved1F1B,
+)
 
 from engine.comms import Comms
 from engine.data import batch_indices
@@ -62,9 +71,20 @@ from engine.model import num_params
 from engine.sampling import writing_due
 from engine.strategies.base import StepResult, WorkerContext, loss_of, sgd_update
 from engine.strategies.pipeline import Pipeline, stage_pieces
-from engine.strategies.pipeline_schedules import SCHEDULES, peak_in_flight
+from engine.strategies.pipeline_schedules import ops_of, peak_in_flight
 
-LIBRARY_SCHEDULES = {"gpipe": ScheduleGPipe, "1f1b": Schedule1F1B}
+LIBRARY_SCHEDULES = {"gpipe": ScheduleGPipe, "1f1b": Schedule1F1B,
+                     "interleaved": ScheduleInterleaved1F1B}
+
+
+class StepLog:
+    """What a process's stages (one, or v chunks when interleaved) saw in one step."""
+
+    def __init__(self) -> None:
+        self.cells: list[list[Any]] = []
+        self.saved = SavedActivations()
+        self.emulated_ms = 0.0
+        self.awaiting_loss: int | None = None  # last stage: the forward whose loss is next
 
 
 class SeenStage(PipelineStage):
@@ -73,32 +93,33 @@ class SeenStage(PipelineStage):
     sends or receives is counted in ``comms``. Everything else is the library's."""
 
     def __init__(self, module: nn.Module, stage: int, stages: int, *, clock: Callable[[], float],
-                 emulate: Callable[[float], float], comms: Comms) -> None:
+                 emulate: Callable[[float], float], comms: Comms, log: StepLog,
+                 chunk: int = 0, chunks: int = 1) -> None:
         super().__init__(module, stage, stages, torch.device("cpu"))
         self.clock, self.emulate, self.comms = clock, emulate, comms
-        self.new_step()
+        self.log, self.chunk, self.chunks = log, chunk, chunks  # chunk c of v (interleaved)
 
-    def new_step(self) -> None:
-        self.cells: list[list[Any]] = []
-        self.saved = SavedActivations()
-        self.emulated_ms = 0.0
-        self.awaiting_loss: int | None = None  # last stage: the forward whose loss is next
+    def _key(self, micro: int) -> int:  # the activations of one micro-batch in one chunk
+        return micro * self.chunks + self.chunk
+
+    def _cell(self, kind: str, micro: int, start: float) -> list[Any]:
+        return [kind, micro, start, self.clock(), *([self.chunk] if self.chunks > 1 else [])]
 
     def forward_one_chunk(self, fwd_chunk_id: int, *args: Any, **kwargs: Any) -> Any:
         start = self.clock()
-        with self.saved.hooks(fwd_chunk_id):
+        with self.log.saved.hooks(self._key(fwd_chunk_id)):
             out = super().forward_one_chunk(fwd_chunk_id, *args, **kwargs)
-        self.emulated_ms += self.emulate(1 / 3)
-        self.cells.append(["F", fwd_chunk_id, start, self.clock()])
-        self.awaiting_loss = fwd_chunk_id if self.is_last else None
+        self.log.emulated_ms += self.emulate(1 / 3 / self.chunks)
+        self.log.cells.append(self._cell("F", fwd_chunk_id, start))
+        self.log.awaiting_loss = self._key(fwd_chunk_id) if self.is_last else None
         return out
 
     def backward_one_chunk(self, bwd_chunk_id: int, *args: Any, **kwargs: Any) -> None:
         start = self.clock()
         super().backward_one_chunk(bwd_chunk_id, *args, **kwargs)
-        self.emulated_ms += self.emulate(2 / 3)
-        self.cells.append(["B", bwd_chunk_id, start, self.clock()])
-        self.saved.release(bwd_chunk_id)
+        self.log.emulated_ms += self.emulate(2 / 3 / self.chunks)
+        self.log.cells.append(self._cell("B", bwd_chunk_id, start))
+        self.log.saved.release(self._key(bwd_chunk_id))
 
     # The messages: the library builds them here and sends them in the schedule. Their
     # bytes are the tensors' own; their time is not seen (see the module's docstring).
@@ -137,32 +158,42 @@ class TorchPipeline(Pipeline):
         self.ctx = ctx
         config = ctx.config
         self.opts = config.opts
-        self.p, self.s = ctx.topo.world_size, ctx.topo.rank
-        self.prev, self.next = self.s - 1, self.s + 1  # for the writing (Pipeline._write)
-        self.first, self.last = self.s == 0, self.s == self.p - 1
+        p = self.p = ctx.topo.world_size
+        self.s = ctx.topo.rank
+        # for the writing (Pipeline._write): neighbours round the ring
+        self.prev, self.next = (self.s - 1) % p, (self.s + 1) % p
+        self.first, self.last = self.s == 0, self.s == p - 1
+        name = self.opts.schedule
+        self.v = v = self.opts.virtual_stages if name == "interleaved" else 1
         pieces = ctx.model.pieces()
-        mine = stage_pieces(config.layers, self.p, self.s)  # the same stage as ours
-        self.stage = nn.Sequential(*(pieces[i] for i in mine))
+        # the same stages as ours: chunk c is the model's piece c·p + s of v·p
+        owned = [stage_pieces(config.layers, v * p, c * p + self.s) for c in range(v)]
+        self.chunks = [nn.Sequential(*(pieces[i] for i in piece)) for piece in owned]
+        self.stage = self.chunks[0] if v == 1 else nn.ModuleList(self.chunks)
         self.context, self.d_model = config.context, config.d_model
-        self.seen = SeenStage(self.stage, self.s, self.p, clock=ctx.clock,
-                              emulate=self._emulate, comms=ctx.comms)
-        self.pipe = LIBRARY_SCHEDULES[self.opts.schedule](
-            self.seen, self.opts.micro_batches, loss_fn=self._loss, scale_grads=True)
+        self.log = StepLog()
+        self.seen = [SeenStage(chunk, c * p + self.s, v * p, clock=ctx.clock,
+                               emulate=self._emulate, comms=ctx.comms, log=self.log,
+                               chunk=c, chunks=v) for c, chunk in enumerate(self.chunks)]
+        self.pipe = LIBRARY_SCHEDULES[name](
+            self.seen if v > 1 else self.seen[0], self.opts.micro_batches,
+            loss_fn=self._loss, scale_grads=True)
         ctx.model = self.stage
-        ctx.emit("pipeline_stage", rank=ctx.topo.me, stage=self.s, pieces=list(mine),
-                 params=num_params(self.stage),
-                 in_flight_expected=peak_in_flight(SCHEDULES[self.opts.schedule](
-                     self.p, self.opts.micro_batches, self.s)))
+        schedule = ops_of(name, p, self.opts.micro_batches, self.s, v)
+        ctx.emit("pipeline_stage", rank=ctx.topo.me, stage=self.s,
+                 pieces=[i for piece in owned for i in piece], params=num_params(self.stage),
+                 in_flight_expected=peak_in_flight(schedule),
+                 **({"chunks": [list(piece) for piece in owned]} if v > 1 else {}))
 
     def _loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """One micro-batch's mean cross-entropy (the schedule scales the gradients by 1/m
         afterwards). Also called once on the first step to learn the gradients' shapes."""
-        micro, self.seen.awaiting_loss = self.seen.awaiting_loss, None
-        if micro is None:  # that shape discovery: not a pass of the step
+        key, self.log.awaiting_loss = self.log.awaiting_loss, None
+        if key is None:  # that shape discovery: not a pass of the step
             return loss_of(output, target)
-        with self.seen.saved.hooks(micro):
+        with self.log.saved.hooks(key):
             loss = loss_of(output, target)
-        self.seen.cells[-1][3] = self.ctx.clock()  # the loss is its forward's, as in ours
+        self.log.cells[-1][3] = self.ctx.clock()  # the loss is its forward's, as in ours
         return loss
 
     def train_step(self, step: int) -> StepResult:
@@ -170,7 +201,9 @@ class TorchPipeline(Pipeline):
         idx = batch_indices(ctx.config.num_samples, step, ctx.config.batch_size,
                             ctx.config.seed)  # one pipeline: the whole batch, every stage
         self.stage.zero_grad(set_to_none=False)
-        self.seen.new_step()
+        log = self.log = StepLog()
+        for seen in self.seen:
+            seen.log = log
         losses: list[torch.Tensor] = []
         started = time.perf_counter()
         if self.first:
@@ -180,11 +213,11 @@ class TorchPipeline(Pipeline):
         else:
             self.pipe.step()
         step_ms = (time.perf_counter() - started) * 1e3
-        cells = [[k, i, round(a, 5), round(b, 5)] for k, i, a, b in self.seen.cells]
-        busy_ms = sum(b - a for _, _, a, b in self.seen.cells) * 1e3
+        cells = [[k, i, round(a, 5), round(b, 5), *chunk] for k, i, a, b, *chunk in log.cells]
+        busy_ms = sum(c[3] - c[2] for c in log.cells) * 1e3
         # The schedule waited for its messages inside step(), between the cells.
         ctx.comms.library("pipeline_wait", elapsed_ms=max(0.0, step_ms - busy_ms))
-        emulated_ms = self.seen.emulated_ms
+        emulated_ms = log.emulated_ms
         start = ctx.clock()
         grad_norm = sgd_update(self.stage, ctx.config.lr)
         compute_ms = busy_ms - emulated_ms + (ctx.clock() - start) * 1e3
@@ -194,7 +227,7 @@ class TorchPipeline(Pipeline):
         ctx.comms.announce(loss, src=self.p - 1)
         if writing_due(ctx.config, step):
             self._write(step)
-        saved = self.seen.saved
+        saved = log.saved
         return StepResult(
             loss=float(loss), grad_norm=grad_norm, compute_ms=compute_ms,
             samples=len(idx),
@@ -202,5 +235,6 @@ class TorchPipeline(Pipeline):
                    **({"emulated_ms": round(emulated_ms, 4)} if emulated_ms else {}),
                    "in_flight_peak": peak_in_flight([(c[0], c[1]) for c in cells]),
                    "activation_bytes_peak": saved.peak,
+                   **({"chunks": self.v} if self.v > 1 else {}),
                    **({"memory": memory_of(self.stage, saved.peak)}
                       if memory_due(step) else {})})

@@ -4,7 +4,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { registerStrategies } from "../../frontend/static/js/strategies/index.js";
 import { applyEvent, initialState } from "../../frontend/static/js/core/reducer.js";
-import { chainTraffic, stageOrder } from "../../frontend/static/js/strategies/pipeline/chain.js";
+import { chainTraffic, interleavedLinks, stageOrder } from "../../frontend/static/js/strategies/pipeline/chain.js";
 
 registerStrategies();
 
@@ -64,3 +64,36 @@ test("before the first step there is nothing to draw", () => {
   const tr = chainTraffic(reduce(start), [0, 1, 2]);
   assert.deepEqual(tr, { step: null, source: null, links: [] });
 });
+
+test("interleaved: the ring's links, from the counters split as the schedule sends", () => {
+  // p = 3, v = 2, messages of 10 B, m = 1: stage 0 sends 2 on and 1 back round the ring,
+  // stage 1 sends 2 on and 2 back, stage 2 sends 1 on round the ring and 2 back.
+  const links = interleavedLinks([0, 1, 2], [{ bytes_sent: 30 }, { bytes_sent: 40 }, { bytes_sent: 30 }], 2);
+  assert.deepEqual(byLinkDir(links), {
+    "0>1:forward": 20, "0>2:backward": 10, "1>2:forward": 20, "1>0:backward": 20, "2>0:forward": 10, "2>1:backward": 20,
+  });
+  assert.deepEqual(links.filter((l) => l.wrap).map((l) => `${l.src}>${l.dst}`), ["0>2", "2>0"]);
+  const s = reduce([
+    { ...start[0], config: { ...start[0].config, options: { schedule: "interleaved", micro_batches: 3, virtual_stages: 2 } } },
+    ...start.slice(1),
+    ...[0, 1, 2].map((rank) => ({ type: "step", rank, step: 1, t: 1, t_start: 0, loss: 1, bytes_sent: [30, 40, 30][rank], bytes_recv: 0 })),
+  ]);
+  const tr = chainTraffic(s, stageOrder(s));
+  assert.equal(tr.source, "schedule");
+  assert.equal(tr.links.length, 6);
+});
+
+test("interleaved with Detail: a message's direction is its kind, the wrap-around marked", () => {
+  const s = reduce([
+    ...start,
+    { type: "comm", rank: 2, step: 1, src: 2, dst: 0, op: "activation", bytes: 8, chunk: 0 },
+    { type: "comm", rank: 0, step: 1, src: 0, dst: 2, op: "gradient", bytes: 8, chunk: 0 },
+    ...[0, 1, 2].map((rank) => ({ type: "step", rank, step: 1, t: 1, t_start: 0, loss: 1, bytes_sent: 0, bytes_recv: 0 })),
+  ]);
+  const tr = chainTraffic(s, stageOrder(s));
+  assert.deepEqual(tr.links.map((l) => [l.src, l.dst, l.dir, !!l.wrap]), [[2, 0, "forward", true], [0, 2, "backward", true]]);
+});
+
+function byLinkDir(links) {
+  return Object.fromEntries(links.map((l) => [`${l.src}>${l.dst}:${l.dir}`, l.bytes]));
+}

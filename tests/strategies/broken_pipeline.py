@@ -15,8 +15,9 @@ from engine.strategies.pipeline import Pipeline
 
 
 class GradientsLostOnTheWayBack(Pipeline):
-    def send_input_gradient(self, grad: torch.Tensor, micro: int) -> dist.Work:
-        return super().send_input_gradient(torch.zeros_like(grad), micro)
+    def send_input_gradient(self, grad: torch.Tensor, micro: int, chunk: int = 0
+                            ) -> dist.Work:
+        return super().send_input_gradient(torch.zeros_like(grad), micro, chunk)
 
 
 SPEC = dataclasses.replace(PIPELINE, name="broken_pipeline",

@@ -11,6 +11,11 @@
 //   ends of the chain inwards: stage 0 sends only activations (f0 = sent0) and receives
 //   only gradients (b0 = recv0); stage s sends f_s = sent_s − b_{s−1} and receives
 //   b_s = recv_s − f_{s−1}. The caption says which source the numbers come from.
+// - interleaved 1F1B (v chunks per process) also sends round the ring: the last process's
+//   chunk c on to the first's chunk c + 1, and gradients back. The counters cannot tell a
+//   process's two links apart, so without Detail its sent bytes are split as the
+//   schedule sends them: per micro-batch v messages to each neighbour along the chain,
+//   v − 1 on the wrap-around (the caption says so).
 
 import { fmtBytes, fmtBytesShort, fmtNum, t } from "../../core/i18n.js";
 import { stepMessages } from "../../core/comm.js";
@@ -18,6 +23,8 @@ import { completeStep, latestRecord, ranksOf, recordAt } from "../../core/select
 import { decorateNode, failedLines, faultTitle } from "../../views/faultlog.js";
 import { isRestarting } from "../../core/faults.js";
 import { rankColor, STATUS_FILL } from "../../views/palette.js";
+import { optionsOf } from "../../core/selectors.js";
+import { chunksOf } from "./slice.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const W = 400; // the card is narrow: a short viewBox keeps the type readable
@@ -51,8 +58,10 @@ export function chainTraffic(state, order, step = completeStep(state)) {
     const by = new Map();
     for (const m of msgs) {
       if (!pos.has(m.src) || !pos.has(m.dst)) continue;
-      const k = `${m.src}>${m.dst}`;
-      const cur = by.get(k) || { src: m.src, dst: m.dst, dir: pos.get(m.dst) > pos.get(m.src) ? "forward" : "backward", bytes: 0, messages: 0 };
+      const dir = m.op === "activation" ? "forward" : "backward";
+      const k = `${m.src}>${m.dst}:${dir}`;
+      const wrap = dir === "forward" ? pos.get(m.dst) < pos.get(m.src) : pos.get(m.dst) > pos.get(m.src);
+      const cur = by.get(k) || { src: m.src, dst: m.dst, dir, bytes: 0, messages: 0, ...(wrap ? { wrap } : {}) };
       cur.bytes += m.bytes;
       cur.messages += 1;
       by.set(k, cur);
@@ -61,6 +70,8 @@ export function chainTraffic(state, order, step = completeStep(state)) {
   }
   const recs = order.map((r) => recordAt(state, r, step));
   if (recs.some((r) => !r || !Number.isFinite(r.bytes_sent) || !Number.isFinite(r.bytes_recv))) return { step, source: null, links: [] };
+  const v = chunksOf(optionsOf(state.config || {}));
+  if (v > 1) return { step, source: "schedule", links: interleavedLinks(order, recs, v) };
   const links = [];
   let fPrev = 0;
   let bPrev = 0;
@@ -73,6 +84,24 @@ export function chainTraffic(state, order, step = completeStep(state)) {
     bPrev = b;
   }
   return { step, source: "counters", links };
+}
+
+/** Pure: interleaved 1F1B's links from each process's sent bytes, split as its schedule
+ *  sends them: v messages per micro-batch to each neighbour along the chain, v − 1 on
+ *  the wrap-around (last → first forward, first → last backward), all of one size. */
+export function interleavedLinks(order, recs, v) {
+  const p = order.length;
+  const links = [];
+  order.forEach((rank, s) => {
+    const fwd = s < p - 1 ? v : v - 1; // per micro-batch, on to the next process
+    const bwd = s > 0 ? v : v - 1; // per micro-batch, back to the one before
+    const each = recs[s].bytes_sent / (fwd + bwd);
+    const next = order[(s + 1) % p];
+    const prev = order[(s - 1 + p) % p];
+    if (fwd > 0 && each > 0) links.push({ src: rank, dst: next, dir: "forward", bytes: each * fwd, messages: null, ...(s === p - 1 ? { wrap: true } : {}) });
+    if (bwd > 0 && each > 0) links.push({ src: rank, dst: prev, dir: "backward", bytes: each * bwd, messages: null, ...(s === 0 ? { wrap: true } : {}) });
+  });
+  return links;
 }
 
 /** The chain on the topology card's SVG, in a layer of its own (taken off by hide()). */
@@ -130,12 +159,13 @@ export function createChain(svg) {
       const dx = Math.sign(x1 - x0) * Math.sqrt(Math.max(0, r * r - (r * 0.55) ** 2));
       const a = [x0 + dx, y];
       const b = [x1 - dx * 1.12, y];
-      const c = [(a[0] + b[0]) / 2, y + sign * r * 0.95];
+      // the wrap-around of an interleaved run (last → first) arcs higher, over the others
+      const c = [(a[0] + b[0]) / 2, y + sign * r * (l.wrap ? 1.9 : 0.95)];
       el(
         "path",
         {
           d: `M${f1(a[0])},${f1(a[1])} Q${f1(c[0])},${f1(c[1])} ${f1(b[0])},${f1(b[1])}`,
-          class: `edge link chain-link chain-${l.dir}`,
+          class: `edge link chain-link chain-${l.dir}${l.wrap ? " chain-wrap" : ""}`,
           "marker-end": "url(#arrow)",
           "data-src": l.src,
           "data-dst": l.dst,
@@ -152,8 +182,9 @@ export function createChain(svg) {
     // what the rows of arcs carry, once, above and below the chain
     headG.replaceChildren();
     const any = (dir) => traffic.links.some((l) => l.dir === dir);
-    if (any("forward")) el("text", { class: "chain-dir chain-forward", x: W / 2, y: 18, "text-anchor": "middle" }, headG).textContent = t("chain.forward");
-    if (any("backward")) el("text", { class: "chain-dir chain-backward", x: W / 2, y: H - 6, "text-anchor": "middle" }, headG).textContent = t("chain.backward");
+    const ring = traffic.links.some((l) => l.wrap); // interleaved: the high arcs need the room
+    if (any("forward")) el("text", { class: "chain-dir chain-forward", x: W / 2, y: ring ? 11 : 18, "text-anchor": "middle" }, headG).textContent = t("chain.forward");
+    if (any("backward")) el("text", { class: "chain-dir chain-backward", x: W / 2, y: ring ? H - 1 : H - 6, "text-anchor": "middle" }, headG).textContent = t("chain.backward");
   }
 
   function render(state) {

@@ -21,7 +21,7 @@ function measuredLines(state) {
   const b = recentBubble(state);
   const out = [];
   if (b && g && g.m) {
-    out.push(t("pipeline.measuredBubble", { measured: `${Math.round(b.median * 100)} %`, n: b.steps, formula: `${Math.round(bubbleFormula(g.p, g.m) * 100)} %` }));
+    out.push(t("pipeline.measuredBubble", { measured: `${Math.round(b.median * 100)} %`, n: b.steps, formula: `${Math.round(bubbleFormula(g.p, g.m, g.v) * 100)} %` }));
   }
   if (g && g.stages.length) out.push(t("pipeline.measuredHeld", { held: g.stages.map((s) => s.inFlight).join(", ") }));
   return out;

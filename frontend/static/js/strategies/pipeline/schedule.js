@@ -5,7 +5,7 @@
 
 import { setHidden } from "../../views/dom.js";
 import { fmtBytes, t } from "../../core/i18n.js";
-import { scheduleGrid } from "./slice.js";
+import { cellLabel, scheduleGrid } from "./slice.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const ROW_H = 26;
@@ -31,7 +31,13 @@ function piecesText(pieces, layers) {
   return t("pipeline.pieces", { pieces: names.join(" + ") });
 }
 
-export function createScheduleView({ card, svg, summaryEl, stagesEl }) {
+/** An interleaved stage's pieces, chunk by chunk: "chunk 0: embedding + block 1 | chunk 1: block 3". */
+function chunksText(chunks, layers) {
+  const parts = chunks.map((pieces, c) => `${t("pipeline.chunk", { c })}: ${piecesText(pieces, layers).replace(t("pipeline.pieces", { pieces: "" }), "")}`);
+  return t("pipeline.pieces", { pieces: parts.join(" | ") });
+}
+
+export function createScheduleView({ card, svg, summaryEl, stagesEl, chunkLegend }) {
   let drawnKey = null;
 
   function render(state) {
@@ -66,33 +72,40 @@ export function createScheduleView({ card, svg, summaryEl, stagesEl }) {
       label.textContent = t("pipeline.stage", { stage: row });
       // The idle background: whatever a cell does not cover is time this stage waited.
       el("rect", { x: LABEL_W, y, width: width - LABEL_W - 6, height: ROW_H - 8, class: "pp-idle" }, svg);
-      for (const [kind, micro, start, end] of stage.cells) {
+      for (const [kind, micro, start, end, chunk] of stage.cells) {
         const x0 = x(start);
         const w = Math.max(1.5, x(end) - x0);
-        const cell = el("rect", { x: x0.toFixed(1), y, width: w.toFixed(1), height: ROW_H - 8, class: `pp-cell pp-${kind}`, "data-kind": kind, "data-micro": micro, "data-stage": row }, svg);
-        el("title", {}, cell).textContent = `${kind === "F" ? t("pipeline.forward") : t("pipeline.backward")} ${micro} · ${((end - start) * 1e3).toFixed(2)} ms`;
-        if (w > 16) {
-          const tx = el("text", { x: (x0 + w / 2).toFixed(1), y: y + ROW_H / 2 + 1, class: "pp-cell-label" }, svg);
-          tx.textContent = `${kind}${micro}`;
+        // interleaved: odd chunks in a lighter tone, so a micro-batch's rounds stand apart
+        const tone = grid.v > 1 && chunk % 2 === 1 ? " pp-chunk-odd" : "";
+        const cell = el("rect", { x: x0.toFixed(1), y, width: w.toFixed(1), height: ROW_H - 8, class: `pp-cell pp-${kind}${tone}`, "data-kind": kind, "data-micro": micro, "data-stage": row, ...(grid.v > 1 ? { "data-chunk": chunk } : {}) }, svg);
+        const on = grid.v > 1 ? ` · ${t("pipeline.chunk", { c: chunk })}` : "";
+        el("title", {}, cell).textContent = `${kind === "F" ? t("pipeline.forward") : t("pipeline.backward")} ${micro}${on} · ${((end - start) * 1e3).toFixed(2)} ms`;
+        const label = cellLabel(kind, micro, chunk, grid.v);
+        if (w > 6 * label.length + 2) {
+          const tx = el("text", { x: (x0 + w / 2).toFixed(1), y: y + ROW_H / 2 + 1, class: `pp-cell-label${tone}` }, svg);
+          tx.textContent = label;
         }
       }
     });
     const axis = el("text", { x: width - 6, y: height - 3, class: "pp-axis" }, svg);
     axis.textContent = `${t("pipeline.stepOf", { step: grid.step })} · ${(span * 1e3).toFixed(1)} ms`;
-    summaryEl.textContent = t("pipeline.bubble", {
+    summaryEl.textContent = t(grid.v > 1 ? "pipeline.bubbleInterleaved" : "pipeline.bubble", {
       measured: pct(grid.bubble),
       p: grid.p,
       m: grid.m,
+      v: grid.v,
       formula: pct(grid.formula),
     });
+    if (chunkLegend) setHidden(chunkLegend, !(grid.v > 1));
     const layers = (state.config && state.config.layers) || 0;
     stagesEl.replaceChildren(
       ...grid.stages.map((s, row) => {
         const li = document.createElement("li");
         li.dataset.stage = String(row);
         li.dataset.inFlight = String(s.inFlight ?? "");
-        const held = s.inFlight == null ? "" : t("pipeline.held", { n: s.inFlight, bytes: fmtBytes(s.actBytes || 0) });
-        li.textContent = `${t("pipeline.stage", { stage: row })}: ${[piecesText(s.pieces, layers), held].filter(Boolean).join(" · ")}`;
+        const held = s.inFlight == null ? "" : t(grid.v > 1 ? "pipeline.heldChunks" : "pipeline.held", { n: s.inFlight, bytes: fmtBytes(s.actBytes || 0) });
+        const holds = s.chunks && s.chunks.length > 1 ? chunksText(s.chunks, layers) : piecesText(s.pieces, layers);
+        li.textContent = `${t("pipeline.stage", { stage: row })}: ${[holds, held].filter(Boolean).join(" · ")}`;
         return li;
       }),
     );

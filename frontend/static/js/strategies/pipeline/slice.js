@@ -1,7 +1,8 @@
 // strategies/pipeline/slice.js — pipeline parallelism's reducer slice and selectors: each stage's pieces, and the schedule cells of the newest steps.
 //
 // Every stage reports, with each step, the forward (F) and backward (B) passes it ran:
-// [kind, micro-batch, start, end] on the run's clock (engine/strategies/pipeline.py).
+// [kind, micro-batch, start, end] on the run's clock (engine/strategies/pipeline.py);
+// interleaved 1F1B adds the chunk the pass ran on: [kind, micro-batch, start, end, chunk].
 // The grid draws them; the bubble is measured from them the way the engine's
 // pipeline_schedules.measured_bubble does (tests/js/pipeline.test.mjs checks the two).
 
@@ -33,7 +34,7 @@ function pipelineOf(state) {
 function pipelineStage(state, base, event) {
   if (!Number.isInteger(event.rank)) return base;
   const p = pipelineOf(state);
-  const stage = { stage: event.stage, pieces: event.pieces || [], params: event.params ?? null, inFlightExpected: event.in_flight_expected ?? null };
+  const stage = { stage: event.stage, pieces: event.pieces || [], chunks: event.chunks || null, params: event.params ?? null, inFlightExpected: event.in_flight_expected ?? null };
   return { ...base, pipeline: { ...p, stages: { ...p.stages, [event.rank]: stage } } };
 }
 
@@ -68,8 +69,20 @@ export function measuredBubble(cellsByStage) {
   return Math.max(0, 1 - busy / ((t1 - t0) * cellsByStage.length));
 }
 
-/** (p − 1)/(m + p − 1): the bubble of equal-sized stages (Huang et al. 2019). */
-export const bubbleFormula = (p, m) => (p - 1) / (m + p - 1);
+/** (p − 1)/(m + p − 1): the bubble of equal-sized stages (Huang et al. 2019);
+ *  interleaved with v chunks per process, (p − 1)/(v·m + p − 1) (Narayanan et al. 2021). */
+export const bubbleFormula = (p, m, v = 1) => (p - 1) / (v * m + p - 1);
+
+/** How many chunks each process holds: v for interleaved 1F1B, else 1. */
+export function chunksOf(options) {
+  const o = options || {};
+  return o.schedule === "interleaved" ? o.virtual_stages ?? 2 : 1;
+}
+
+/** A cell's label: "F3" (micro-batch 3), or "F3·1" on chunk 1 when the run interleaves. */
+export function cellLabel(kind, micro, chunk, v = 1) {
+  return v > 1 && chunk != null ? `${kind}${micro}·${chunk}` : `${kind}${micro}`;
+}
 
 /** What the schedule card draws, or null: the newest step every stage reported. */
 export function scheduleGrid(state) {
@@ -78,22 +91,24 @@ export function scheduleGrid(state) {
   const o = optionsOf(state.config || {});
   const p = order.length;
   const m = o.micro_batches ?? null;
+  const v = chunksOf(o);
   const steps = Object.keys(state.pipeline.steps).map(Number).sort((a, b) => b - a);
   const step = steps.find((s) => order.every((r) => state.pipeline.steps[s][r]));
-  if (step === undefined) return { step: null, p, m, schedule: o.schedule || null, stages: [], bubble: null, formula: m ? bubbleFormula(p, m) : null };
+  if (step === undefined) return { step: null, p, m, v, schedule: o.schedule || null, stages: [], bubble: null, formula: m ? bubbleFormula(p, m, v) : null };
   const rows = state.pipeline.steps[step];
-  const stages = order.map((r) => ({ rank: r, ...rows[r], pieces: (state.pipeline.stages[r] || {}).pieces || [] }));
+  const stages = order.map((r) => ({ rank: r, ...rows[r], pieces: (state.pipeline.stages[r] || {}).pieces || [], chunks: (state.pipeline.stages[r] || {}).chunks || null }));
   const all = stages.flatMap((s) => s.cells);
   return {
     step,
     p,
     m,
+    v,
     schedule: o.schedule || null,
     stages,
     t0: Math.min(...all.map((c) => c[2])),
     t1: Math.max(...all.map((c) => c[3])),
     bubble: measuredBubble(stages.map((s) => s.cells)),
-    formula: m ? bubbleFormula(p, m) : null,
+    formula: m ? bubbleFormula(p, m, v) : null,
   };
 }
 

@@ -18,7 +18,7 @@ export const views = {
           chain.render(state);
           // where the link bytes come from: the messages (Detail) or the stages' counters
           const src = $("topology").dataset.chainSource;
-          const key = src === "messages" ? "chain.captionMessages" : src === "counters" ? "chain.captionCounters" : "chain.caption";
+          const key = src === "messages" ? "chain.captionMessages" : src === "counters" ? "chain.captionCounters" : src === "schedule" ? "chain.captionInterleaved" : "chain.caption";
           if (caption.dataset.i18n !== key) {
             caption.dataset.i18n = key;
             caption.textContent = t(key);
@@ -47,7 +47,7 @@ export const views = {
   schedule: {
     mount({ $, stage }) {
       const card = $("schedule-card");
-      const v = createScheduleView({ card, svg: $("schedule-grid"), summaryEl: $("schedule-summary"), stagesEl: $("schedule-stages") });
+      const v = createScheduleView({ card, svg: $("schedule-grid"), summaryEl: $("schedule-summary"), stagesEl: $("schedule-stages"), chunkLegend: $("schedule-chunk-legend") });
       return {
         render(state) {
           v.render(state);
