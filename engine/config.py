@@ -41,7 +41,7 @@ MAX_TIMEOUT_S = 120.0
 MAX_LINK_OVERRIDES = 64
 RECOVERIES = ("none", "restart", "shrink", "continue")
 MODELS = ("mlp", "transformer")
-OPTIMIZERS = ("sgd", "adam", "lbfgs")  # L-BFGS: the lbfgs strategy (full batch)
+OPTIMIZERS = ("sgd", "adam", "momentum", "lbfgs")  # L-BFGS: the lbfgs strategy (full batch)
 POINT_DATASETS = ("spirals", "moons", "blobs")  # engine/data.py generates them
 TEXT_DATASETS = ("text-en", "text-zh")  # engine/corpus/, read by engine/data.py
 

@@ -86,7 +86,7 @@ def _final_hashes(log: list[dict[str, Any]], steps: int) -> dict[int, str]:
             if e["type"] == "step" and e["step"] == steps}
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "momentum"])
 def test_restart_from_checkpoint_ends_bitwise_where_an_unbroken_run_ends(optimizer: str) -> None:
     # With Adam, bitwise only because the checkpoint carries m, v and t as well: restarted
     # from m = v = 0 and t = 0, Adam would take different steps after the restart.

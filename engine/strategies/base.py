@@ -196,6 +196,52 @@ class Adam:
         self.t = step
 
 
+class Momentum:
+    """SGD with momentum (Polyak 1964; torch.optim.SGD(momentum=μ), no dampening):
+
+        b ← μ·b + g   (b = g at the first step)        p ← p − lr·b
+
+    One number of state per parameter (the velocity b). Replicas that apply it to the
+    same averaged gradient keep the same b, and stay identical."""
+
+    def __init__(self, params: list[torch.Tensor], lr: float, momentum: float = 0.9) -> None:
+        self.lr, self.mu = lr, momentum
+        # Zero to start: μ·0 + g = g, torch's first step (it creates the buffer then).
+        self.b = [torch.zeros_like(p) for p in params]
+
+    @torch.no_grad()
+    def step(self, params: list[torch.Tensor], grads: list[torch.Tensor]) -> None:
+        for p, g, b in zip(params, grads, self.b, strict=True):
+            b.mul_(self.mu).add_(g)
+            p.sub_(b, alpha=self.lr)
+
+    def state_bytes(self) -> int:
+        return sum(t.numel() * t.element_size() for t in self.b)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"momentum_buffer": [b.detach().to("cpu", copy=True) for b in self.b]}
+
+    @torch.no_grad()
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        saved = state.get("momentum_buffer")
+        if (not isinstance(saved, list) or len(saved) != len(self.b)
+                or not all(isinstance(s, torch.Tensor) and s.shape == b.shape
+                           for s, b in zip(saved, self.b, strict=True))):
+            raise ValueError("momentum state: momentum_buffer does not fit these parameters")
+        for s, b in zip(saved, self.b, strict=True):
+            b.copy_(s)
+
+
+def make_optimizer(name: str, params: list[torch.Tensor], lr: float) -> Adam | Momentum | None:
+    """The run's optimizer for a strategy whose replicas apply the same update: None for
+    plain SGD (no state: ``sgd_update``), Adam, or SGD with momentum 0.9."""
+    if name == "adam":
+        return Adam(params, lr)
+    if name == "momentum":
+        return Momentum(params, lr)
+    return None
+
+
 @torch.no_grad()
 def grad_norm_of(grads: list[torch.Tensor]) -> float:
     return float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))))

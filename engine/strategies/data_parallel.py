@@ -37,13 +37,13 @@ from engine.memory import SavedActivations, memory_due, memory_of
 from engine.model import load_flat, num_params
 from engine.options import choice, flag, integer, number
 from engine.strategies.base import (
-    Adam,
     StepResult,
     Stopwatch,
     WorkerContext,
     emulate_work,
     grad_norm_of,
     local_gradients,
+    make_optimizer,
     sgd_update,
 )
 from engine.strategies.spec import Needs, StrategySpec
@@ -137,7 +137,8 @@ class DataParallelNaive:
         # gradient_as_bucket_view): backward accumulates into it in place, and the
         # all-reduce works on it directly — no copying the gradients out and back each step.
         self.params = list(ctx.model.parameters())
-        self.adam = Adam(self.params, config.lr) if config.optimizer == "adam" else None
+        # None (plain SGD), Adam or SGD with momentum: every replica applies the same one
+        self.adam = make_optimizer(config.optimizer, self.params, config.lr)
         self.grads = torch.zeros(sum(p.numel() for p in self.params), device=flat.device)
         offset = 0
         for p in self.params:
@@ -183,7 +184,7 @@ class DataParallelNaive:
                 self.grads.copy_(flat)
             if self.adam is None:
                 grad_norm = sgd_update(ctx.model, ctx.config.lr, self.params)
-            else:  # every replica applies the same Adam step to the same averaged gradient
+            else:  # every replica takes the same step from the same averaged gradient
                 grads = [p.grad for p in self.params]
                 grad_norm = grad_norm_of(grads)
                 self.adam.step(self.params, grads)
@@ -193,19 +194,20 @@ class DataParallelNaive:
     # ---- its checkpoint (the parameters are saved by the worker's loop)
 
     def optimizer_state(self) -> dict[str, Any]:
-        """Adam's m, v and t (the same on every replica, so the leader's copy is saved with
-        the parameters); plain SGD keeps no state."""
-        return {} if self.adam is None else {"adam": self.adam.state_dict()}
+        """Adam's m, v and t, or the momentum buffer (the same on every replica, so the
+        leader's copy is saved with the parameters); plain SGD keeps no state."""
+        return {} if self.adam is None else {self.ctx.config.optimizer: self.adam.state_dict()}
 
     def load_optimizer_state(self, state: dict[str, Any]) -> None:
         """Without Adam's state a restarted run would begin again from m = v = 0, t = 0 and
         not end where an unbroken one ends."""
         if self.adam is None:
             return
-        if "adam" not in state:
-            raise ValueError("the checkpoint holds no Adam state (it was saved by a run "
-                             "with SGD)")
-        self.adam.load_state_dict(state["adam"])
+        name = self.ctx.config.optimizer
+        if name not in state:
+            raise ValueError(f"the checkpoint holds no {name} state (it was saved by a run "
+                             "with another optimizer)")
+        self.adam.load_state_dict(state[name])
 
     def _on_nan(self, step: int, local_ok: bool) -> dict[str, Any]:
         """Name the ranks whose own gradient was not finite (a rare, extra collective)."""
@@ -232,7 +234,7 @@ SPEC = StrategySpec(
     options=DataParallelOptions,
     workers=(1, 8),
     models=("mlp", "transformer"),
-    optimizers=("sgd", "adam"),
+    optimizers=("sgd", "adam", "momentum"),
     faults={"kill": None, "freeze": None, "slow": None, "corrupt": None, "rejoin": None,
             "delay": None,
             "drop": Needs({"allreduce": ("ring", "tree", "naive")},

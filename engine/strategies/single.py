@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from engine.memory import SavedActivations, memory_due, memory_of
 from engine.strategies.base import (
-    Adam,
     StepResult,
     Stopwatch,
     WorkerContext,
     grad_norm_of,
     local_gradients,
+    make_optimizer,
     sgd_update,
 )
 from engine.strategies.spec import StrategySpec
@@ -24,7 +24,7 @@ class SingleProcess:
     def setup(self, ctx: WorkerContext) -> None:
         self.ctx = ctx
         self.params = list(ctx.model.parameters())
-        self.adam = Adam(self.params, ctx.config.lr) if ctx.config.optimizer == "adam" else None
+        self.adam = make_optimizer(ctx.config.optimizer, self.params, ctx.config.lr)
 
     def train_step(self, step: int) -> StepResult:
         ctx = self.ctx
@@ -54,6 +54,6 @@ SPEC = StrategySpec(
     implementation=SingleProcess,
     workers=(1, 1),
     models=("mlp", "transformer"),
-    optimizers=("sgd", "adam"),
+    optimizers=("sgd", "adam", "momentum"),
     views=("loss", "boundary", "timeline"),
 )
