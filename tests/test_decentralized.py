@@ -174,3 +174,30 @@ def test_what_it_cannot_do_is_refused() -> None:
                   workers=3, options={"data_split": "one_class"})
     with pytest.raises(ValueError, match="not modelled on a network"):
         RunConfig(**BASE, workers=4, network="10gbe")  # type: ignore[arg-type]
+
+
+def test_a_killed_worker_restarts_every_replica_from_its_own_checkpoint(tmp_path: Path) -> None:
+    """Recovery 'restart': every worker saved its own replica (they differ); after a kill
+    all of them go back to the newest step every worker saved, and the run ends with
+    exactly the replicas of an unbroken run."""
+    def run(workdir: Path, **kw: object) -> list[dict]:
+        config = RunConfig(**{**BASE, "steps": 16}, workers=3,  # type: ignore[arg-type]
+                           options={"graph": "ring"}, checkpoint_every=4, **kw)
+        log: list[dict] = []
+        sup = RunSupervisor(config, run_id=workdir.name, on_events=log.extend, workdir=workdir)
+        sup.start()
+        assert sup.wait(120)
+        assert log[-1]["status"] == "finished", log[-1]["error"]
+        return log
+
+    unbroken, killed = tmp_path / "unbroken", tmp_path / "killed"
+    run(unbroken)
+    log = run(killed, recovery="restart", pace=20.0,
+              faults=[{"after_step": 6, "action": "kill", "rank": 1}])
+    [recovery] = [e for e in log if e["type"] == "recovery"]
+    assert recovery["failed_rank"] == 1
+    ours = _final_models(killed / "checkpoints", 3, 16)
+    ref = _final_models(unbroken / "checkpoints", 3, 16)
+    for r in range(3):
+        assert_close(ours[r], ref[r], rtol=0, atol=0)
+    assert not torch.equal(ours[0], ours[1])  # replicas of their own, restored each
