@@ -38,6 +38,14 @@ export default {
     "gossip.captionMessages": "Edges: the model each worker sent each neighbour in the shown step, from the measured messages. The replicas differ — each steps on its own data — and mixing with the neighbours pulls them together: the consensus distance says how far they are from their mean.",
     "gossip.captionCounters": "Edges: the bytes each worker sent in the shown step, split over its neighbours (one model to each). The replicas differ — each steps on its own data — and mixing with the neighbours pulls them together: the consensus distance says how far they are from their mean.",
     "gossip.captionWaiting": "Each worker sends its model to its neighbours on the graph and averages what it gets back with the weights W (Metropolis–Hastings).",
+    "gossip.split.iid": "IID data (a random share each)",
+    "gossip.split.dirichlet": "skewed data (Dirichlet)",
+    "gossip.split.one_class": "one class per worker",
+    "gossip.measuredGraph": "{graph} of {n} workers, {split}",
+    "gossip.measuredConsensus": "consensus distance: {last} at step {step}, {mean} on average over the run's {n} steps",
+    "gossip.measuredBytes": "each worker sent {bytes} per step (step {step})",
+    "gossip.measuredCompareConsensus": "comparison's consensus distance: {last} at its last step, {mean} on average",
+    "gossip.measuredConsensusRatio": "this run's replicas were {x}× as far apart as the comparison's (mean consensus distance)",
     "narr.gossip": "step {step}: {graph} of {n} workers; each averages with its neighbours ({peers}), sending {bytes} per worker; consensus distance {consensus}; loss {loss}"
   } /*END CATALOG:en*/,
   zh: /*CATALOG:zh*/ {
@@ -74,6 +82,14 @@ export default {
     "gossip.captionMessages": "边：所示这一步中每个工作进程发给每个邻居的模型，取自实测的消息。各副本彼此不同——每个进程在自己的数据上更新——与邻居混合又把它们拉近：共识距离表示它们离平均值有多远。",
     "gossip.captionCounters": "边：所示这一步中每个工作进程发送的字节数，平均分到它的各个邻居（每个邻居一份模型）。各副本彼此不同——每个进程在自己的数据上更新——与邻居混合又把它们拉近：共识距离表示它们离平均值有多远。",
     "gossip.captionWaiting": "每个工作进程把自己的模型发给图上的邻居，再用权重 W（Metropolis–Hastings）对收到的模型求加权平均。",
+    "gossip.split.iid": "独立同分布数据（每个进程随机一份）",
+    "gossip.split.dirichlet": "偏斜数据（Dirichlet）",
+    "gossip.split.one_class": "每个工作进程只有一个类别",
+    "gossip.measuredGraph": "{n} 个工作进程组成的{graph}，{split}",
+    "gossip.measuredConsensus": "共识距离：第 {step} 步为 {last}，全程 {n} 步平均为 {mean}",
+    "gossip.measuredBytes": "每个工作进程每步发送 {bytes}（第 {step} 步）",
+    "gossip.measuredCompareConsensus": "对照运行的共识距离：最后一步为 {last}，平均为 {mean}",
+    "gossip.measuredConsensusRatio": "按平均共识距离，本次运行的副本彼此相距是对照运行的 {x} 倍",
     "narr.gossip": "第 {step} 步：{n} 个工作进程组成的{graph}；每个进程与邻居（{peers}）求平均，每个进程发送 {bytes}；共识距离 {consensus}；损失 {loss}"
   } /*END CATALOG:zh*/,
 };
