@@ -139,6 +139,10 @@ test("narration and run words", () => {
   assert.match(line, /consensus distance 0\.01/);
   assert.match(line, /loss 0\.6800/);
   assert.equal(fe.runWords({ strategy: "decentralized", options: { graph: "torus" } }, "list"), "Decentralized SGD · 2-D torus");
+  const c = { strategy: "decentralized", options: { graph: "ring", data_split: "one_class" } };
+  assert.equal(fe.runWords(c, "name"), "Decentralized SGD · ring · one class each");
+  assert.equal(fe.runWords({ ...c, options: { graph: "complete", data_split: "iid" } }, "list"), "Decentralized SGD · complete graph · IID");
+  assert.equal(fe.runWords(c, "short"), "Decentralized SGD");
 });
 
 test("a lesson's measured lines: the graph, the last and mean consensus, the bytes; the comparison's", () => {

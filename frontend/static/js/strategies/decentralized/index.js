@@ -60,7 +60,10 @@ function compareLines(c, mine) {
 function runWords(c, form) {
   const o = optionsOf(c || {});
   const s = t("strategy.gossipShort");
-  return (form === "overlay" || form === "list") && o.graph ? `${s} · ${graphName(o.graph)}` : s;
+  if (!(form === "overlay" || form === "list" || form === "name") || !o.graph) return s;
+  // the data split too, where the config says it (the compare view tells IID from one class)
+  const split = o.data_split ? ` · ${t(`gossip.splitShort.${o.data_split}`, { a: o.dirichlet_alpha })}` : "";
+  return `${s} · ${graphName(o.graph)}${split}`;
 }
 
 function articleKind(state) {
