@@ -183,7 +183,8 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "type, message} | {code: abandoned} | {code: shutdown}",
         "summary": "object: steps_completed (parameter server: the furthest worker's), "
         "wall_s, startup_s, steps_per_s, final_loss, events_dropped, versions (parameter "
-        "server: server 0's last version)",
+        "server: server 0's last version), consensus (decentralized: {last, mean, steps}, "
+        "the consensus distance of the last step and its mean over the run)",
     },
 }
 

@@ -10,7 +10,7 @@ strategy counts versions apart from steps.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine import data as datasets
@@ -31,6 +31,8 @@ class Outcome:
     first_step_t: float | None = None
     last_step_t: float | None = None
     versions: int = 0  # the run's version, for strategies that count them (version_of)
+    # decentralized SGD: the consensus distance of each step (every worker reports the same)
+    consensus: dict[int, float] = field(default_factory=dict)
 
 
 def run_started(sup: RunSupervisor) -> dict[str, Any]:
@@ -78,6 +80,8 @@ def observe(sup: RunSupervisor, w: WorkerHandle, event: dict[str, Any]) -> None:
         if out.first_step_t is None:
             out.first_step_t = event["t_start"]
         out.last_step_t = event["t"]
+        if isinstance(event.get("consensus"), int | float):
+            out.consensus[event["step"]] = float(event["consensus"])
     elif sup.spec.version_of is not None:
         version = sup.spec.version_of(event)
         if version is not None:
@@ -110,7 +114,14 @@ def summary(sup: RunSupervisor) -> dict[str, Any]:
         "final_loss": round(sum(losses) / len(losses), 6) if losses else None,
         "events_dropped": sum(w.dropped for w in sup.workers),
         **({"versions": out.versions} if sup.spec.version_of is not None else {}),
+        **({"consensus": consensus_summary(out.consensus)} if out.consensus else {}),
     }
+
+
+def consensus_summary(by_step: dict[int, float]) -> dict[str, Any]:
+    """The consensus distance of the last step and its mean over the run's steps."""
+    values = [by_step[k] for k in sorted(by_step)]
+    return {"last": values[-1], "mean": sum(values) / len(values), "steps": len(values)}
 
 
 def blame_failure(sup: RunSupervisor) -> None:

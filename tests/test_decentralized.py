@@ -201,3 +201,18 @@ def test_a_killed_worker_restarts_every_replica_from_its_own_checkpoint(tmp_path
     for r in range(3):
         assert_close(ours[r], ref[r], rtol=0, atol=0)
     assert not torch.equal(ours[0], ours[1])  # replicas of their own, restored each
+
+
+def test_the_run_summary_carries_the_consensus_of_the_step_events() -> None:
+    events = run_headless(RunConfig(**{**BASE, "steps": 4}, workers=4,  # type: ignore[arg-type]
+                                    options={"graph": "ring", "data_split": "one_class"}),
+                          timeout=120)
+    assert events[-1]["status"] == "finished", events[-1]["error"]
+    by_step = {e["step"]: e["consensus"] for e in events if e["type"] == "step"}
+    got = events[-1]["summary"]["consensus"]
+    assert got["steps"] == 4 and got["last"] == by_step[4]
+    assert got["mean"] == pytest.approx(sum(by_step.values()) / 4)
+    # no consensus in the summary of a run whose steps carry none
+    plain = run_headless(RunConfig(**{**BASE, "steps": 2, "strategy": "data_parallel"},  # type: ignore[arg-type]
+                                   workers=2), timeout=120)
+    assert "consensus" not in plain[-1]["summary"]

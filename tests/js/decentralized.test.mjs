@@ -139,4 +139,26 @@ test("narration and run words", () => {
   assert.match(line, /consensus distance 0\.01/);
   assert.match(line, /loss 0\.6800/);
   assert.equal(fe.runWords({ strategy: "decentralized", options: { graph: "torus" } }, "list"), "Decentralized SGD · 2-D torus");
+  const c = { strategy: "decentralized", options: { graph: "ring", data_split: "one_class" } };
+  assert.equal(fe.runWords(c, "name"), "Decentralized SGD · ring · one class each");
+  assert.equal(fe.runWords({ ...c, options: { graph: "complete", data_split: "iid" } }, "list"), "Decentralized SGD · complete graph · IID");
+  assert.equal(fe.runWords(c, "short"), "Decentralized SGD");
+});
+
+test("a lesson's measured lines: the graph, the last and mean consensus, the bytes; the comparison's", () => {
+  const fe = frontendOf("decentralized");
+  const events = runEvents(4, false);
+  events[0].config.options.data_split = "one_class";
+  const lines = fe.measuredLines(reduceEvents(events));
+  // steps 1..4: 0.02, 0.01, 0.00667, 0.005 — the last and their mean
+  const mean = (0.02 + 0.01 + 0.02 / 3 + 0.005) / 4;
+  assert.deepEqual(lines, [
+    "ring of 4 workers, one class per worker",
+    `consensus distance: 0.005 at step 4, ${Number(mean.toPrecision(3))} on average over the run's 4 steps`,
+    "each worker sent 9.7 KB per step (step 4)",
+  ]);
+  assert.equal(fe.measuredLines({ strategy: "data_parallel", config: { strategy: "data_parallel" } }), null);
+  const cmp = fe.compareLines({ consensus: { last: 0.004, mean: 0.005, steps: 4 } }, { consensus: { last: 0.02, mean: 0.0125, steps: 4 } });
+  assert.deepEqual(cmp, ["comparison's consensus distance: 0.004 at its last step, 0.005 on average", "this run's replicas were 2.5× as far apart as the comparison's (mean consensus distance)"]);
+  assert.equal(fe.compareLines({ final_loss: 0.2 }, {}), null);
 });

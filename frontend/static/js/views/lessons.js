@@ -555,7 +555,16 @@ export function createLessons({ select, panel, hooks }) {
     const diff = Object.keys(c).filter((k) => JSON.stringify(c[k]) !== JSON.stringify(base[k]) && k !== "pace" && k !== "detail");
     if (!diff.length) return t("lesson.sameRun");
     const show = (v) => (v == null || (Array.isArray(v) && !v.length) ? "—" : typeof v === "object" ? JSON.stringify(v) : v);
-    return diff.map((k) => `${k} = ${show(c[k])}`).join(", ");
+    const isObj = (v) => v != null && typeof v === "object" && !Array.isArray(v);
+    // options: only those that differ (data_split = iid), not the whole object
+    const one = (k) =>
+      k === "options" && isObj(c[k]) && isObj(base[k]) && Object.keys(c[k]).length
+        ? Object.keys(c[k])
+            .filter((o) => JSON.stringify(c[k][o]) !== JSON.stringify(base[k][o]))
+            .map((o) => `${o} = ${show(c[k][o])}`)
+            .join(", ") || `${k} = ${show(c[k])}`
+        : `${k} = ${show(c[k])}`;
+    return diff.map(one).join(", ");
   }
 
   function measuredLines(state, summary) {
@@ -593,6 +602,10 @@ export function createLessons({ select, panel, hooks }) {
           loss: fmtNum(c.final_loss, 3),
         }),
       );
+      // a strategy may say what the comparison measured beside this run (decentralized: consensus)
+      const fc = frontendFor(lesson.compare.config.strategy);
+      const theirs = fc && fc.compareLines ? fc.compareLines(c, sm) : null;
+      if (theirs) out.push(...theirs);
       // Speeds compare only when both ran at full speed (the comparison always does).
       if (lesson.preset.config.pace == null && sm.steps_per_s > 0 && c.steps_per_s > 0) {
         out.push(t("lesson.measuredRatio", { x: fmtNum(c.steps_per_s / sm.steps_per_s, 2) }));
