@@ -55,8 +55,16 @@ def test_the_wheel_carries_the_frontend(tmp_path: Path) -> None:
 
     # Build from a clean copy: an in-tree build/ directory would mask missing files.
     source = tmp_path / "src"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "build", "*.egg-info", "__pycache__", "data", "tests", "node_modules"))
+    anywhere = shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__",
+                                      "tests", "node_modules")
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        # the runs' data directory is the root's data/ alone (as in .dockerignore): the
+        # page's own frontend/static/data/ must be copied, and shipped
+        skip = set(anywhere(directory, names))
+        return skip | ({"data"} & set(names) if Path(directory) == ROOT else set())
+
+    shutil.copytree(ROOT, source, ignore=ignore)
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps",
                     "--no-build-isolation", "-q", "-w", str(tmp_path / "dist")],
                    check=True, capture_output=True, timeout=300)
