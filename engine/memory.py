@@ -57,7 +57,7 @@ class SavedActivations:
 def memory_of(module: nn.Module, activations_peak: int, optimizer: Any = None
               ) -> dict[str, Any]:
     """The step event's ``memory``: bytes by kind for this process (``optimizer``: an
-    optimizer with ``state_bytes()``, e.g. ``base.Adam``; None: SGD keeps none)."""
+    optimizer with ``state_bytes()``, e.g. ``optimizers.Adam``; None: SGD keeps none)."""
     params = list(module.parameters())
     return {"params": sum(p.numel() * p.element_size() for p in params),
             "grads": sum(p.grad.numel() * p.grad.element_size() for p in params

@@ -1,4 +1,4 @@
-"""SGD with momentum (engine/strategies/base.py Momentum), one of 表9's optimizers:
+"""SGD with momentum (engine/strategies/optimizers.py Momentum), one of 表9's optimizers:
 N data-parallel workers end every step where one process with torch.optim.SGD(momentum)
 on the global batch ends (the replicas keep the same velocity), and single does too."""
 

@@ -63,7 +63,7 @@ def _losses(events: list[dict]) -> list[float]:
 def _close(got: list[float], want: list[float]) -> None:
     """The checksums step by step. The sums run in another order (DDP's bucket, FSDP2's
     reduce-scatter, our ring) and torch.optim.Adam orders its arithmetic differently from
-    base.Adam (√v / √(1−β2ᵗ) + ε rather than √(v / (1−β2ᵗ)) + ε): float32 rounding,
+    optimizers.Adam (√v / √(1−β2ᵗ) + ε rather than √(v / (1−β2ᵗ)) + ε): float32 rounding,
     which Adam's division by √v can grow a little — the tolerance of tests/test_zero.py."""
     assert_close(torch.tensor(got, dtype=torch.float64),
                  torch.tensor(want, dtype=torch.float64), rtol=1e-5, atol=1e-5)

@@ -21,7 +21,7 @@ from torch.testing import assert_close
 
 from engine import checkpoint
 from engine.config import RunConfig
-from engine.strategies.base import Adam
+from engine.strategies.optimizers import Adam
 from engine.supervisor import RunSupervisor
 from tests.helpers import assert_gapless, wait_all_dead, worker_pids
 

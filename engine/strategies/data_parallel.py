@@ -43,9 +43,9 @@ from engine.strategies.base import (
     emulate_work,
     grad_norm_of,
     local_gradients,
-    make_optimizer,
     sgd_update,
 )
+from engine.strategies.optimizers import make_optimizer
 from engine.strategies.spec import Needs, StrategySpec
 
 
@@ -138,7 +138,7 @@ class DataParallelNaive:
         # all-reduce works on it directly — no copying the gradients out and back each step.
         self.params = list(ctx.model.parameters())
         # None (plain SGD), Adam or SGD with momentum: every replica applies the same one
-        self.adam = make_optimizer(config.optimizer, self.params, config.lr)
+        self.optimizer = make_optimizer(config.optimizer, self.params, config.lr)
         self.grads = torch.zeros(sum(p.numel() for p in self.params), device=flat.device)
         offset = 0
         for p in self.params:
@@ -162,7 +162,7 @@ class DataParallelNaive:
         if ctx.control.slow_factor > 1:
             extra["slow_factor"] = ctx.control.slow_factor
         if saved is not None:  # a full replica on every rank: the memory data parallelism costs
-            extra["memory"] = memory_of(ctx.model, saved.peak, self.adam)
+            extra["memory"] = memory_of(ctx.model, saved.peak, self.optimizer)
         local_sum = flat.sum()  # not finite when a local value is not (read only then)
         if self.compressed is None:
             # Timed and counted by comms, not compute; the allreduce option picks the
@@ -182,12 +182,12 @@ class DataParallelNaive:
         with compute:
             if flat is not self.grads:  # compression decoded the average into a new tensor
                 self.grads.copy_(flat)
-            if self.adam is None:
+            if self.optimizer is None:
                 grad_norm = sgd_update(ctx.model, ctx.config.lr, self.params)
             else:  # every replica takes the same step from the same averaged gradient
                 grads = [p.grad for p in self.params]
                 grad_norm = grad_norm_of(grads)
-                self.adam.step(self.params, grads)
+                self.optimizer.step(self.params, grads)
         return StepResult(loss=loss, grad_norm=grad_norm, compute_ms=compute.ms,
                           samples=len(y), extra=extra)
 
@@ -196,18 +196,20 @@ class DataParallelNaive:
     def optimizer_state(self) -> dict[str, Any]:
         """Adam's m, v and t, or the momentum buffer (the same on every replica, so the
         leader's copy is saved with the parameters); plain SGD keeps no state."""
-        return {} if self.adam is None else {self.ctx.config.optimizer: self.adam.state_dict()}
+        if self.optimizer is None:
+            return {}
+        return {self.ctx.config.optimizer: self.optimizer.state_dict()}
 
     def load_optimizer_state(self, state: dict[str, Any]) -> None:
         """Without Adam's state a restarted run would begin again from m = v = 0, t = 0 and
         not end where an unbroken one ends."""
-        if self.adam is None:
+        if self.optimizer is None:
             return
         name = self.ctx.config.optimizer
         if name not in state:
             raise ValueError(f"the checkpoint holds no {name} state (it was saved by a run "
                              "with another optimizer)")
-        self.adam.load_state_dict(state[name])
+        self.optimizer.load_state_dict(state[name])
 
     def _on_nan(self, step: int, local_ok: bool) -> dict[str, Any]:
         """Name the ranks whose own gradient was not finite (a rare, extra collective)."""

@@ -42,6 +42,7 @@ from engine.strategies.base import (
     StepResult,
     Stopwatch,
     WorkerContext,
+    flat_parameters,
     grad_norm_of,
     local_gradients,
 )
@@ -118,17 +119,8 @@ class Decentralized:
         # The model as one flat vector (each parameter a view into it): it is what a
         # worker sends, and what the mixing adds up.
         self.params = list(ctx.model.parameters())
-        self.flat = torch.cat([p.detach().reshape(-1) for p in self.params])
+        self.flat, self.grads = flat_parameters(self.params)
         ctx.comms.broadcast(self.flat, src=0)  # x_{0,i} = x_0 on every worker (as Lian)
-        offset = 0
-        for p in self.params:
-            p.data = self.flat[offset:offset + p.numel()].view_as(p)
-            offset += p.numel()
-        self.grads = torch.zeros_like(self.flat)
-        offset = 0
-        for p in self.params:
-            p.grad = self.grads[offset:offset + p.numel()].view_as(p)
-            offset += p.numel()
         ctx.comms.algo = "gossip"
         # IID: the worker's share of each global batch (ctx.batch); skewed: its own samples.
         shards = None if ctx.config.opts.data_split == "iid" else _shards(ctx.config)

@@ -30,7 +30,13 @@ import torch
 from engine.collectives import all_reduce
 from engine.memory import SavedActivations, memory_due, memory_of
 from engine.options import integer
-from engine.strategies.base import StepResult, Stopwatch, WorkerContext, loss_of
+from engine.strategies.base import (
+    StepResult,
+    Stopwatch,
+    WorkerContext,
+    flat_parameters,
+    loss_of,
+)
 from engine.strategies.spec import StrategySpec
 
 
@@ -65,17 +71,8 @@ class Lbfgs:
         self.ctx = ctx
         n, rank = ctx.topo.world_size, ctx.topo.rank
         self.params = list(ctx.model.parameters())
-        self.flat = torch.cat([p.detach().reshape(-1) for p in self.params])
+        self.flat, self.grads = flat_parameters(self.params)
         ctx.comms.broadcast(self.flat, src=0)
-        offset = 0
-        for p in self.params:
-            p.data = self.flat[offset:offset + p.numel()].view_as(p)
-            offset += p.numel()
-        self.grads = torch.zeros_like(self.flat)
-        offset = 0
-        for p in self.params:
-            p.grad = self.grads[offset:offset + p.numel()].view_as(p)
-            offset += p.numel()
         self.mine = torch.arange(rank, len(ctx.data.y), n)  # this worker's share of all
         self.s: list[torch.Tensor] = []
         self.y: list[torch.Tensor] = []

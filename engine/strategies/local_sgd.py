@@ -29,13 +29,14 @@ from engine.collectives import all_reduce
 from engine.memory import SavedActivations, memory_due, memory_of
 from engine.options import choice, integer, number
 from engine.strategies.base import (
-    Adam,
     StepResult,
     Stopwatch,
     WorkerContext,
+    flat_parameters,
     grad_norm_of,
     local_gradients,
 )
+from engine.strategies.optimizers import Adam
 from engine.strategies.spec import StrategySpec
 
 
@@ -83,17 +84,8 @@ class LocalSgd:
         self.ctx = ctx
         self.opts = ctx.config.opts
         self.params = list(ctx.model.parameters())
-        self.flat = torch.cat([p.detach().reshape(-1) for p in self.params])
+        self.flat, self.grads = flat_parameters(self.params)
         ctx.comms.broadcast(self.flat, src=0)  # one starting point for every replica
-        offset = 0
-        for p in self.params:
-            p.data = self.flat[offset:offset + p.numel()].view_as(p)
-            offset += p.numel()
-        self.grads = torch.zeros_like(self.flat)
-        offset = 0
-        for p in self.params:
-            p.grad = self.grads[offset:offset + p.numel()].view_as(p)
-            offset += p.numel()
         self.adam = Adam([self.flat], ctx.config.lr) if ctx.config.optimizer == "adam" else None
         # DiLoCo's outer state: the model every worker started the round from, and the
         # outer momentum (the same on every worker: all of them apply the same outer step).

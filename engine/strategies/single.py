@@ -14,9 +14,9 @@ from engine.strategies.base import (
     WorkerContext,
     grad_norm_of,
     local_gradients,
-    make_optimizer,
     sgd_update,
 )
+from engine.strategies.optimizers import make_optimizer
 from engine.strategies.spec import StrategySpec
 
 
@@ -24,7 +24,7 @@ class SingleProcess:
     def setup(self, ctx: WorkerContext) -> None:
         self.ctx = ctx
         self.params = list(ctx.model.parameters())
-        self.adam = make_optimizer(ctx.config.optimizer, self.params, ctx.config.lr)
+        self.optimizer = make_optimizer(ctx.config.optimizer, self.params, ctx.config.lr)
 
     def train_step(self, step: int) -> StepResult:
         ctx = self.ctx
@@ -32,15 +32,15 @@ class SingleProcess:
         saved = SavedActivations() if memory_due(step) else None
         with Stopwatch() as compute:
             loss = local_gradients(ctx.model, x, y, saved)
-            if self.adam is None:
+            if self.optimizer is None:
                 grad_norm = sgd_update(ctx.model, ctx.config.lr, self.params)
             else:
                 grads = [p.grad for p in self.params]
                 grad_norm = grad_norm_of(grads)
-                self.adam.step(self.params, grads)
+                self.optimizer.step(self.params, grads)
         return StepResult(loss=loss, grad_norm=grad_norm, compute_ms=compute.ms,
                           samples=len(y),
-                          extra={"memory": memory_of(ctx.model, saved.peak, self.adam)}
+                          extra={"memory": memory_of(ctx.model, saved.peak, self.optimizer)}
                           if saved else None)
 
 

@@ -49,13 +49,14 @@ from engine.collectives import all_gather_shards_ring, all_reduce_ring, reduce_s
 from engine.memory import SavedActivations, memory_due
 from engine.options import choice
 from engine.strategies.base import (
-    Adam,
     StepResult,
     Stopwatch,
     WorkerContext,
+    flat_parameters,
     grad_norm_of,
     local_gradients,
 )
+from engine.strategies.optimizers import Adam
 from engine.strategies.spec import Needs, StrategySpec, chosen_by, parts_checkpoint
 
 
@@ -103,18 +104,9 @@ class Zero:
         self.params = list(ctx.model.parameters())
         # All parameters in one flat vector (each parameter a view into it), so that a
         # shard is simply a slice: shard r is the r-th of n nearly equal pieces.
-        self.flat = torch.cat([p.detach().reshape(-1) for p in self.params])
+        self.flat, self.grads = flat_parameters(self.params)
         ctx.comms.broadcast(self.flat, src=0)  # replicas start identical (as in DP)
         ctx.comms.algo = "ring"  # our collectives are the ring's: so say the comm events
-        offset = 0
-        for p in self.params:
-            p.data = self.flat[offset:offset + p.numel()].view_as(p)
-            offset += p.numel()
-        self.grads = torch.zeros_like(self.flat)
-        offset = 0
-        for p in self.params:
-            p.grad = self.grads[offset:offset + p.numel()].view_as(p)
-            offset += p.numel()
         # This worker's shard of the parameters, and Adam's state for it alone.
         self.my_params = self.flat.tensor_split(self.n)[self.rank]
         self.shard = self.my_params.clone() if self.stage == 3 else None

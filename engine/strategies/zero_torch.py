@@ -26,7 +26,7 @@ in place of the stages written out in ``zero.py``.
   updates only its shard, so a process holds 1/N of the parameters at rest (ZeRO-3's
   memory), where ZeRO-2 keeps the whole model. The memory view shows exactly that.
 
-The optimizer is ``torch.optim.Adam``: the same formula as ours (``base.Adam``) with the
+The optimizer is ``torch.optim.Adam``: the same formula as ours (``optimizers.Adam``) with the
 operations in another order, so float32 rounding apart (tests/test_torch_zero.py).
 
 What the library hides, and how this file still reports it:
