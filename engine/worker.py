@@ -396,7 +396,9 @@ class _Trainer:
                             data=self.dataset, data_rank=data_rank, data_world=data_world,
                             control=self.control, emit=self.sender.emit,
                             clock=self.sender.now,
-                            show_model=self.show_model if topo.is_leader else _show_nothing)
+                            show_model=self.show_model if topo.is_leader else _show_nothing,
+                            regrouped=generation is not None,
+                            joining=spec.regroup is not None and self.done == 0)
         strategy = config.spec.implementation()
         strategy.setup(ctx)  # rank 0 broadcasts its parameters: every replica equal
         comms.take_stats()  # set-up traffic (the initial broadcast) is not step 1's

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser_support import get_json, set_view, wait_status
+from tests.browser_support import get_json, post_run, set_view, wait_status
 
 pytestmark = pytest.mark.browser
 
@@ -121,3 +121,36 @@ def test_a_ring_of_4_gossips_and_its_replicas_differ_live_and_on_replay(
     assert page.inner_text(f"{CARD} h2") == "副本：彼此相距多远"
     page.screenshot(path=str(SHOTS / "gossip-replay-zh.png"))
     set_view(page, "en", False)
+
+
+def test_a_killed_worker_leaves_a_hole_the_others_close(page: Page, server: str) -> None:
+    """Recovery "shrink": worker 2 of a ring of 5 is killed; the survivors build a ring of
+    4 over themselves. Replayed, the card draws worker 2 as a hole (no edges), the new
+    edge 1–3 across it, and says so in its head — from the run's second graph event."""
+    body = {"strategy": "decentralized", "workers": 5, "steps": 24, "pace": 20.0,
+            "dataset": "moons", "recovery": "shrink", "options": {"graph": "ring"},
+            "faults": [{"after_step": 8, "action": "kill", "rank": 2}]}
+    run_id = post_run(server, body)
+    page.goto(f"{server}/?run={run_id}")
+    page.wait_for_function("window.distlab !== undefined")
+    wait_status(page, "finished", 120_000)
+    events = get_json(f"{server}/api/runs/{run_id}/events?limit=5000")
+    graphs = [e for e in events if e["type"] == "graph"]
+    assert [g["members"] for g in graphs] == [[0, 1, 2, 3, 4], [0, 1, 3, 4]]
+    page.wait_for_function(f"document.querySelector('{GRAPH}').dataset.holes === '2'",
+                           timeout=30_000)
+    hole = page.locator("[data-testid=gossip-node][data-rank='2']")
+    assert hole.get_attribute("data-member") == "false"
+    assert "hole" in (hole.get_attribute("class") or "")
+    edges = page.locator("[data-testid=gossip-edge]")
+    pairs = sorted((int(edges.nth(i).get_attribute("data-a")),
+                    int(edges.nth(i).get_attribute("data-b"))) for i in range(edges.count()))
+    assert pairs == [(0, 1), (0, 4), (1, 3), (3, 4)]  # closed over the hole
+    head = page.inner_text("[data-testid=gossip-head]")
+    assert "worker 2 left" in head and "4 others" in head
+    # the replicas card lists the four survivors only
+    rows = page.locator("[data-testid=gossip-checksum]")
+    assert sorted(int(rows.nth(i).get_attribute("data-rank"))
+                  for i in range(rows.count())) == [0, 1, 3, 4]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "gossip-hole.png"))

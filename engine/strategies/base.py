@@ -49,6 +49,12 @@ class WorkerContext:
     boundary, the transformer's writing) when due; the worker's loop does it for
     strategies whose processes hold replicas, a strategy that splits or shards the model
     calls it while it has the whole model in hand."""
+    regrouped: bool = False
+    """This group replaces an earlier one (an elastic run after a failure or a rejoin):
+    the members keep what they learned, ``setup`` must not start them over."""
+    joining: bool = False
+    """This process was started to join a run that has trained already (a worker added
+    back): it holds nothing learned yet, and takes it from the others in ``setup``."""
 
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         """This rank's part of step ``step``'s global batch (``engine/data.py``)."""

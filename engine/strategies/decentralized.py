@@ -25,6 +25,13 @@ What each worker sends per step is one model per neighbour: on a ring two, whate
 number of workers — where an all-reduce's bytes per worker approach 2·model. On the
 complete graph the mixing is the exact average, and the replicas differ only by the last
 step's local gradients.
+
+When a worker dies (recovery "shrink"), the survivors form a smaller group and build the
+same kind of graph over themselves: the hole is closed, and each goes on with its own
+replica (only the dead worker's is lost, so the average jumps once). A survivor that had
+finished the step the failure cut short takes it again with the others (it is one local
+step ahead; the invariant holds again from the next step). A worker added back starts
+from the first member's replica, and the gossip pulls it in.
 """
 
 from __future__ import annotations
@@ -111,6 +118,9 @@ def consensus_distance(replicas: torch.Tensor) -> float:
 class Decentralized:
     def setup(self, ctx: WorkerContext) -> None:
         self.ctx = ctx
+        # The graph is over the group's members: after a worker dies (recovery "shrink")
+        # the survivors form a smaller group and the same kind of graph is built over
+        # them — the hole is closed (a ring of 8 that lost one is a ring of 7).
         n, rank = ctx.topo.world_size, ctx.topo.rank
         self.peers = neighbours(ctx.config.opts.graph, n)[rank]
         w = mixing_matrix(ctx.config.opts.graph, n)
@@ -120,17 +130,27 @@ class Decentralized:
         # worker sends, and what the mixing adds up.
         self.params = list(ctx.model.parameters())
         self.flat, self.grads = flat_parameters(self.params)
-        ctx.comms.broadcast(self.flat, src=0)  # x_{0,i} = x_0 on every worker (as Lian)
+        if not ctx.regrouped:
+            ctx.comms.broadcast(self.flat, src=0)  # x_{0,i} = x_0 on every worker (Lian)
+        else:
+            # The survivors keep their own replicas (only the dead worker's is lost); a
+            # worker added back has none yet and starts from the first member's.
+            first = self.flat.clone()
+            ctx.comms.broadcast(first, src=0)
+            if ctx.joining:
+                self.flat.copy_(first)
         ctx.comms.algo = "gossip"
-        # IID: the worker's share of each global batch (ctx.batch); skewed: its own samples.
+        # IID: the worker's share of each global batch (ctx.batch); skewed: its own samples
+        # (a worker's own by its id, which a regroup does not change).
         shards = None if ctx.config.opts.data_split == "iid" else _shards(ctx.config)
-        self.shard = None if shards is None else shards[rank]
+        self.shard = None if shards is None else shards[ctx.topo.me]
         if rank == 0:
             labels = ctx.data.y
             classes = None if shards is None else [
                 [int((labels[s] == c).sum()) for c in range(ctx.data.num_classes)]
                 for s in shards]
             ctx.emit("graph", rank=ctx.topo.me, graph=ctx.config.opts.graph,
+                     members=[ctx.topo.id_of(i) for i in range(n)],
                      neighbours=[[ctx.topo.id_of(j) for j in near]
                                  for near in neighbours(ctx.config.opts.graph, n)],
                      weights=[[round(float(v), 6) for v in row] for row in w],
@@ -141,7 +161,7 @@ class Decentralized:
         if self.shard is None:
             return ctx.batch(step)
         idx = shard_batch_indices(self.shard, step, ctx.config.batch_size, ctx.config.seed,
-                                  ctx.topo.rank)
+                                  ctx.topo.me)
         return ctx.data.x[idx].to(ctx.topo.device), ctx.data.y[idx].to(ctx.topo.device)
 
     def train_step(self, step: int) -> StepResult:
@@ -195,13 +215,16 @@ SPEC = StrategySpec(
     optimizers=("sgd",),
     replicas=False,  # every worker's model is its own: each saves and shows its own
     own_replicas=True,
-    faults={"kill": None, "freeze": None, "slow": None},
-    recoveries={"none": None, "restart": None},
+    faults={"kill": None, "freeze": None, "slow": None, "rejoin": None},
+    recoveries={"none": None, "restart": None, "shrink": None},
     restart_state=parts_checkpoint,  # each worker reloads its own replica
     views=("gossip_graph", "gossip", "timeline", "loss", "boundary", "sample"),
     events={"graph": {"graph": "str: ring | torus | exponential | complete",
-                      "neighbours": "list: per worker, the workers it averages with",
-                      "weights": "list: the mixing matrix W (rows sum to 1, symmetric)",
+                      "members": "list: the workers in the graph (all of them, or the "
+                                 "survivors after a shrink), in the order of the rows",
+                      "neighbours": "list: per member, the workers it averages with",
+                      "weights": "list: the mixing matrix W over the members (rows sum "
+                                 "to 1, symmetric)",
                       "data_split": "str: iid | dirichlet | one_class",
                       "classes": "list | null: per worker, its samples of each class "
                                  "(skewed splits; null for IID)"}},

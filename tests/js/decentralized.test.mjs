@@ -162,3 +162,34 @@ test("a lesson's measured lines: the graph, the last and mean consensus, the byt
   assert.deepEqual(cmp, ["comparison's consensus distance: 0.004 at its last step, 0.005 on average", "this run's replicas were 2.5× as far apart as the comparison's (mean consensus distance)"]);
   assert.equal(fe.compareLines({ final_loss: 0.2 }, {}), null);
 });
+
+test("a worker that died leaves a hole: the survivors' graph is drawn by worker id", () => {
+  // worker 2 of the ring of 4 was killed after step 2; the survivors 0, 1, 3 regrouped
+  // (group ranks 0, 1, 2) and built a ring of 3 over themselves — a triangle
+  const evs = runEvents(2, false).slice(0, -1);
+  const third3 = 0.333333;
+  let seq = evs[evs.length - 1].seq;
+  const push = (e) => evs.push({ seq: ++seq, run_id: "r", t: seq / 100, ...e });
+  push({ type: "worker_failed", rank: 2, step: 2, cause: { code: "signal", signal: "SIGKILL" } });
+  push({ type: "graph", rank: 0, step: 2, graph: "ring", members: [0, 1, 3], neighbours: [[1, 3], [0, 3], [0, 1]], weights: [[third3, third3, third3], [third3, third3, third3], [third3, third3, third3]] });
+  for (const r of [0, 1, 3]) push({ type: "step", rank: r, step: 3, loss: 0.6, bytes_sent: 2 * MODEL, bytes_recv: 2 * MODEL, param_checksum: checksum(r, 3), consensus: 0.01, consensus_measured: true, grad_checksum: 0.01, peers: 2 });
+  const s = reduceEvents(evs);
+  const v = graphView(s, 3);
+  assert.equal(v.n, 3); // in the graph
+  assert.equal(v.slots, 4); // places on the circle: the hole keeps its own
+  assert.deepEqual(v.holes, [2]);
+  assert.deepEqual(v.members, [0, 1, 3]);
+  assert.equal(v.nodes[2].member, false);
+  assert.deepEqual(v.nodes[2].neighbours, []);
+  // the edges close the ring over the hole: 1–3 is new, nothing touches 2
+  assert.deepEqual(v.edges.map((e) => [e.a, e.b]), [[0, 1], [0, 3], [1, 3]]);
+  assert.deepEqual(v.nodes[3].weights, [{ peer: 0, weight: third3 }, { peer: 1, weight: third3 }]);
+  // the counters of step 3 split over each survivor's two neighbours
+  assert.equal(v.source, "counters");
+  assert.ok(v.edges.every((e) => e.bytes === 2 * MODEL));
+  assert.deepEqual(v.checksums.map((c) => c.rank), [0, 1, 3]);
+  // scrubbed back to step 2 (before the failure's graph), the ring of 4 is whole again
+  const before = reduceEvents(evs.filter((e) => e.type !== "graph" || !e.members));
+  assert.deepEqual(graphView(before, 2).holes, []);
+  assert.equal(graphView(before, 2).n, 4);
+});

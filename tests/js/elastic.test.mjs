@@ -66,6 +66,17 @@ test("shrink: the worker that left is gone, the ring is the members, no step is 
   assert.match(faultNarration(st, 4), /Rank 2 died: ranks 0, 1, 3 go on as a group of 3, no step lost/);
 });
 
+test("shrink, then the run finishes: the worker that left stays left, the views reach the end", () => {
+  const events = shrinkRun();
+  for (let s = 4; s <= 6; s++) for (const r of [0, 1, 3]) events.push(step(r, s));
+  events.push(ev("run_finished", { status: "finished", summary: {} }));
+  const st = reduceEvents(events);
+  assert.equal(st.workers[2].status, "left");
+  assert.equal(st.workers[0].status, "finished");
+  assert.equal(completeStep(st), 6, "not the step the worker that left last reported");
+  assert.deepEqual(lossSeries(st).mean.x, [1, 2, 3, 4, 5, 6]);
+});
+
 test("rejoin: joining until its first step, then live again in the ring's order", () => {
   const events = shrinkRun();
   for (let s = 4; s <= 5; s++) for (const r of [0, 1, 3]) events.push(step(r, s));

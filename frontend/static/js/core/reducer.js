@@ -243,7 +243,9 @@ function runFinished(state, base, event, seq) {
   const someFailed = Object.values(state.workers).some((w) => w.failed);
   const workers = {};
   for (const [r, w] of Object.entries(state.workers)) {
-    const st = w.failed ? "failed" : status === "failed" && someFailed ? "stopped" : workerStatusFromRun(status);
+    // A worker an elastic recovery took out of the run stays "left": the run went on
+    // without it (were it "failed" again, the finished run's views would wait for it).
+    const st = w.left ? "left" : w.failed ? "failed" : status === "failed" && someFailed ? "stopped" : workerStatusFromRun(status);
     workers[r] = { ...w, status: st };
   }
   const faultLog =

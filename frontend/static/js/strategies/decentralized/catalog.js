@@ -7,7 +7,7 @@ export default {
   en: /*CATALOG:en*/ {
     "article.gossipTitle": "Decentralized SGD in three moves",
     "article.gossip": "<ol><li>Every worker holds a model of its <b>own</b> (no server, no all-reduce) and its own shard of the data; all start from the same model.</li><li>Each step a worker computes the gradient on its batch <b>at its own model</b>, then sends its model to its <b>neighbours</b> on a graph (ring, 2-D torus, exponential, complete) and receives theirs — a ring sends two models per worker, however many workers there are.</li><li>It mixes: x<sub>i</sub> ← Σ<sub>j</sub> W<sub>ij</sub>·x<sub>j</sub> − γ·g<sub>i</sub>, with Metropolis–Hastings weights (1/3 each on a ring). W is symmetric and doubly stochastic, so the <b>average</b> of the replicas moves exactly as one SGD step on the averaged gradient, while the replicas themselves drift apart and are pulled together: their checksums <b>differ</b>, and the <b>consensus distance</b> (1/n)·Σ‖x<sub>i</sub> − x̄‖² says by how much (Lian et al., 2017).</li></ol>",
-    "article.viewsGossip": "<li><b>Gossip graph</b>: one circle per worker (fill = status, outline = its colour), one line per edge of the graph; an edge lights up with the bytes the shown step sent over it (the measured messages with Detail, else each worker's bytes split over its neighbours), and dashes run once along it each way when a step is drawn. Point at a worker to see whom it averages with and its weights.</li><li><b>Replicas</b>: the consensus distance at every step (a log scale where it spans powers of ten), and each worker's checksum (the sum of its parameters) with its distance from the mean — they differ, and mixing pulls them together.</li>",
+    "article.viewsGossip": "<li><b>Gossip graph</b>: one circle per worker (fill = status, outline = its colour), one line per edge of the graph; an edge lights up with the bytes the shown step sent over it (the measured messages with Detail, else each worker's bytes split over its neighbours), and dashes run once along it each way when a step is drawn. Point at a worker to see whom it averages with and its weights. With recovery “shrink”, a worker that dies stays on the circle as a dashed <b>hole</b>: the others build the same graph again over themselves (a ring closes over the gap) and go on with their own replicas.</li><li><b>Replicas</b>: the consensus distance at every step (a log scale where it spans powers of ten), and each worker's checksum (the sum of its parameters) with its distance from the mean — they differ, and mixing pulls them together.</li>",
     "tail.explainGossip": "A worker waits only for its neighbours' models, not for everyone's: a slow worker holds up its neighbours first, and the others through them.",
     "strategy.gossipShort": "Decentralized SGD",
     "card.gossip": "Gossip graph",
@@ -21,6 +21,7 @@ export default {
     "gossip.graph.complete": "complete graph",
     "gossip.head": "{graph} of {n} workers · step {step}",
     "gossip.headWaiting": "{graph} of {n} workers · the messages appear after the first step",
+    "gossip.repaired": "worker {holes} left: the {n} others closed the {graph} over the hole",
     "gossip.nodeTitle": "worker {rank}: averages with {peers}; keeps {self} of its own model",
     "gossip.selected": "Worker {rank} averages with {peers}: x{sub} ← {self}·x{sub}{terms} − γ·g{sub}",
     "gossip.edgeTitle": "worker {a} ↔ worker {b}: weight {w}; step {step}: {ab} sent {a} → {b}, {ba} sent {b} → {a}",
@@ -54,7 +55,7 @@ export default {
   zh: /*CATALOG:zh*/ {
     "article.gossipTitle": "去中心化 SGD 的三个动作",
     "article.gossip": "<ol><li>每个工作进程持有<b>自己的</b>模型（没有服务器，也没有全归约）以及自己的数据分片；大家从同一个模型出发。</li><li>每一步，工作进程<b>在自己的模型上</b>计算本批次的梯度，然后把自己的模型发给图（环、二维环面、指数图、完全图）上的<b>邻居</b>，并收到邻居的模型——在环上每个进程发送两份模型，与进程数无关。</li><li>混合：x<sub>i</sub> ← Σ<sub>j</sub> W<sub>ij</sub>·x<sub>j</sub> − γ·g<sub>i</sub>，权重为 Metropolis–Hastings 权重（环上各为 1/3）。W 对称且双随机，所以各副本的<b>平均值</b>恰好按平均梯度走一步 SGD，而各副本本身会彼此偏离、又被拉近：它们的校验和<b>各不相同</b>，<b>共识距离</b> (1/n)·Σ‖x<sub>i</sub> − x̄‖² 表示相差多少（Lian 等，2017）。</li></ol>",
-    "article.viewsGossip": "<li><b>Gossip 通信图</b>：每个工作进程一个圆（填充色 = 状态，边框 = 它的颜色），图的每条边一条线；所示这一步在某条边上发送了数据，这条边就亮起并标出字节数（勾选“详细”时取自实测消息，否则把每个进程发送的字节数平均分到它的邻居），每画一步，虚线沿边双向各走一次。指向一个工作进程即可看到它与谁求平均、权重是多少。</li><li><b>副本</b>：每一步的共识距离（跨越数量级时用对数坐标），以及每个工作进程的校验和（参数之和）与均值之差——它们各不相同，混合又把它们拉近。</li>",
+    "article.viewsGossip": "<li><b>Gossip 通信图</b>：每个工作进程一个圆（填充色 = 状态，边框 = 它的颜色），图的每条边一条线；所示这一步在某条边上发送了数据，这条边就亮起并标出字节数（勾选“详细”时取自实测消息，否则把每个进程发送的字节数平均分到它的邻居），每画一步，虚线沿边双向各走一次。指向一个工作进程即可看到它与谁求平均、权重是多少。若恢复策略为“收缩”，死亡的工作进程以虚线<b>空缺</b>留在圆上：其余进程在彼此之间重新组成同一种图（环绕过缺口闭合），并带着各自的副本继续训练。</li><li><b>副本</b>：每一步的共识距离（跨越数量级时用对数坐标），以及每个工作进程的校验和（参数之和）与均值之差——它们各不相同，混合又把它们拉近。</li>",
     "tail.explainGossip": "工作进程只等邻居的模型，而不是等所有进程：慢的进程先拖住它的邻居，再通过邻居拖住其他进程。",
     "strategy.gossipShort": "去中心化 SGD",
     "card.gossip": "Gossip 通信图",
@@ -68,6 +69,7 @@ export default {
     "gossip.graph.complete": "完全图",
     "gossip.head": "{n} 个工作进程组成的{graph} · 第 {step} 步",
     "gossip.headWaiting": "{n} 个工作进程组成的{graph} · 第一步之后显示消息",
+    "gossip.repaired": "工作进程 {holes} 已离开：其余 {n} 个进程绕过空缺，重新组成{graph}",
     "gossip.nodeTitle": "工作进程 {rank}：与 {peers} 求平均；自己的模型保留 {self}",
     "gossip.selected": "工作进程 {rank} 与 {peers} 求平均：x{sub} ← {self}·x{sub}{terms} − γ·g{sub}",
     "gossip.edgeTitle": "工作进程 {a} ↔ 工作进程 {b}：权重 {w}；第 {step} 步：{a} → {b} 发送 {ab}，{b} → {a} 发送 {ba}",

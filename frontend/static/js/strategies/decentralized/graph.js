@@ -49,11 +49,12 @@ export function createGossipGraph(svg, { captionEl = null, headEl = null, badgeE
     svg.appendChild(layer);
     svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
     svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
-    r = v.n <= 4 ? 20 : v.n <= 6 ? 18 : 16;
+    r = v.slots <= 4 ? 20 : v.slots <= 6 ? 18 : 16;
     // the circle stretched to the card: an ellipse (room for the weights outside it)
     const rx = W / 2 - r - 26;
     const ry = H / 2 - r - 15;
-    pos = circleLayout(v.n, 2, 0.5).map((p) => ({ x: W / 2 + rx * (p.x - 1), y: H / 2 + ry * (p.y - 1) }));
+    // every worker keeps its place on the circle: one that left is a hole in the graph
+    pos = circleLayout(v.slots, 2, 0.5).map((p) => ({ x: W / 2 + rx * (p.x - 1), y: H / 2 + ry * (p.y - 1) }));
     edgesG = el("g", { class: "gossip-edges" }, layer);
     labelsG = el("g", { class: "gossip-edge-labels" }, layer);
     const nodesG = el("g", { class: "nodes" }, layer);
@@ -61,7 +62,7 @@ export function createGossipGraph(svg, { captionEl = null, headEl = null, badgeE
     nodes = new Map();
     for (const x of v.nodes) {
       const p = pos[x.id];
-      const g = el("g", { class: "node gossip-node", "data-rank": x.id, "data-testid": "gossip-node", transform: `translate(${f1(p.x)},${f1(p.y)})` }, nodesG);
+      const g = el("g", { class: `node gossip-node${x.member ? "" : " hole"}`, "data-rank": x.id, "data-member": String(x.member), "data-testid": "gossip-node", transform: `translate(${f1(p.x)},${f1(p.y)})` }, nodesG);
       const title = el("title", {}, g);
       const circle = el("circle", { r, class: "node-body", stroke: rankColor(x.id) }, g);
       const no = el("text", { class: "node-rank gossip-node-no", "text-anchor": "middle", y: 0 }, g);
@@ -131,13 +132,14 @@ export function createGossipGraph(svg, { captionEl = null, headEl = null, badgeE
       hide();
       return;
     }
-    const k = `${v.name}|${v.n}|${v.edges.map((e) => `${e.a}-${e.b}`).join(",")}`;
+    const k = `${v.name}|${v.members.join(",")}|${v.edges.map((e) => `${e.a}-${e.b}`).join(",")}`;
     if (k !== key || !layer.isConnected) {
       key = k;
       edgeKey = null;
       build(v);
     }
-    const focus = Math.min(pointed != null ? pointed : chosen, v.n - 1);
+    let focus = Math.min(pointed != null ? pointed : chosen, v.slots - 1);
+    if (!v.nodes[focus] || !v.nodes[focus].member) focus = v.members[0] ?? 0;
     const ek = `${v.step}|${v.source}|${focus}|${v.edges.map((e) => e.bytes).join(",")}`;
     if (ek !== edgeKey) {
       edgeKey = ek;
@@ -145,7 +147,8 @@ export function createGossipGraph(svg, { captionEl = null, headEl = null, badgeE
     }
     svg.dataset.mode = "gossip";
     svg.dataset.workers = String(v.n);
-    svg.dataset.nodes = String(v.n);
+    svg.dataset.nodes = String(v.slots);
+    svg.dataset.holes = v.holes.join(",");
     svg.dataset.edges = String(v.edges.length);
     svg.dataset.step = v.step ? String(v.step) : "";
     const shown = completeStep(state);
@@ -178,7 +181,10 @@ export function createGossipGraph(svg, { captionEl = null, headEl = null, badgeE
     }
     if (headEl) {
       const graph = graphName(v.name);
-      headEl.textContent = v.step ? t("gossip.head", { graph, n: v.n, step: v.step }) : t("gossip.headWaiting", { graph, n: v.n });
+      const head = v.step ? t("gossip.head", { graph, n: v.n, step: v.step }) : t("gossip.headWaiting", { graph, n: v.n });
+      // a worker died (or left): the survivors built the graph again over themselves
+      headEl.textContent = v.holes.length ? `${head} · ${t("gossip.repaired", { holes: v.holes.join(", "), n: v.n, graph })}` : head;
+      headEl.dataset.holes = v.holes.join(",");
     }
     if (badgeEl) {
       // every worker holds a model of its own: they differ by design (the replicas card

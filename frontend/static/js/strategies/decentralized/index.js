@@ -34,7 +34,7 @@ function measuredLines(state) {
   const g = state.gossip && state.gossip.graph;
   const o = optionsOf(state.config || {});
   const split = o.data_split ? t(`gossip.split.${o.data_split}`) : "–";
-  if (g) out.push(t("gossip.measuredGraph", { graph: graphName(g.name), n: g.neighbours.length, split }));
+  if (g) out.push(t("gossip.measuredGraph", { graph: graphName(g.name), n: (g.members || g.neighbours).length, split }));
   const c = consensusSeries(state);
   if (c.values.length) {
     const mean = c.values.reduce((a, b) => a + b, 0) / c.values.length;

@@ -23,11 +23,25 @@ function of(state) {
   return state.gossip || { graph: null, consensus: emptyLog() };
 }
 
-/** The graph, once, from the leader. */
+/** The graph, from the leader: once, and again whenever the group changes (a worker died
+ *  and the survivors closed the hole, or one came back). The event's rows are the
+ *  members' (`members`: worker ids, all of them before any failure); here everything is
+ *  by worker id, with no neighbours for a worker not in the graph. */
 function graph(state, base, event) {
-  const near = Array.isArray(event.neighbours) ? event.neighbours.map((r) => (Array.isArray(r) ? r.slice() : [])) : [];
-  const weights = Array.isArray(event.weights) ? event.weights.map((r) => (Array.isArray(r) ? r.slice() : [])) : [];
-  const g = { name: String(event.graph || ""), neighbours: near, weights, leader: Number.isInteger(event.rank) ? event.rank : 0 };
+  const rows = Array.isArray(event.neighbours) ? event.neighbours.map((r) => (Array.isArray(r) ? r.slice() : [])) : [];
+  const members = Array.isArray(event.members) && event.members.length === rows.length ? event.members.slice() : rows.map((_, i) => i);
+  const workers = (state.config && Number.isInteger(state.config.workers) && state.config.workers) || 0;
+  const size = Math.max(workers, ...members.map((m) => m + 1), 0);
+  const neighbours = Array.from({ length: size }, () => []);
+  const weights = Array.from({ length: size }, () => Array(size).fill(null));
+  members.forEach((m, i) => {
+    neighbours[m] = rows[i];
+    const w = Array.isArray(event.weights) && Array.isArray(event.weights[i]) ? event.weights[i] : [];
+    members.forEach((other, j) => {
+      if (isNum(w[j])) weights[m][other] = w[j];
+    });
+  });
+  const g = { name: String(event.graph || ""), members, neighbours, weights, leader: Number.isInteger(event.rank) ? event.rank : members[0] ?? 0, step: Number.isInteger(event.step) ? event.step : null };
   return { ...base, gossip: { ...of(state), graph: g } };
 }
 
@@ -89,7 +103,7 @@ export function edgeBytes(state, g, step) {
   }
   let any = false;
   g.neighbours.forEach((near, r) => {
-    const rec = recordAt(state, r, step);
+    const rec = near.length ? recordAt(state, r, step) : null;
     if (!rec || !isNum(rec.bytes_sent) || !near.length) return;
     any = true;
     for (const p of near) add(r, p, rec.bytes_sent / near.length);
@@ -115,13 +129,17 @@ export function circleLayout(n, size = 200, radius = 0.38) {
 export function graphView(state, step = completeStep(state)) {
   if (!isDecentralized(state) || !state.gossip || !state.gossip.graph) return null;
   const g = state.gossip.graph;
-  const n = g.neighbours.length;
+  const members = g.members || g.neighbours.map((_, i) => i);
+  const inGraph = new Set(members);
+  const slots = g.neighbours.length; // every worker keeps its place on the circle
   const nodes = g.neighbours.map((near, i) => ({
     id: i,
+    member: inGraph.has(i),
     neighbours: near,
     selfWeight: (g.weights[i] || [])[i] ?? null,
     weights: near.map((j) => ({ peer: j, weight: (g.weights[i] || [])[j] ?? null })),
   }));
+  const holes = nodes.filter((x) => !x.member).map((x) => x.id);
   const traffic = edgeBytes(state, g, step);
   const edges = graphEdges(g).map((e) => {
     const b = traffic.bytes[`${e.a}-${e.b}`] || { ab: 0, ba: 0 };
@@ -129,16 +147,19 @@ export function graphView(state, step = completeStep(state)) {
   });
   const series = consensusSeries(state, step || 0);
   const at = series.steps.length && series.steps[series.steps.length - 1] === step ? series.values[series.values.length - 1] : null;
-  const recs = nodes.map((x) => (step ? recordAt(state, x.id, step) : undefined));
+  const recs = nodes.map((x) => (step && x.member ? recordAt(state, x.id, step) : undefined));
   const sums = recs.map((r) => (r && isNum(r.param_checksum) ? r.param_checksum : null));
   const have = sums.filter((x) => x != null);
   const mean = have.length ? have.reduce((a, b) => a + b, 0) / have.length : null;
-  const checksums = nodes.map((x, i) => ({
-    rank: x.id,
-    value: sums[i],
-    delta: sums[i] == null || mean == null ? null : sums[i] - mean,
-    bytesSent: recs[i] && isNum(recs[i].bytes_sent) ? recs[i].bytes_sent : null,
-  }));
+  const checksums = nodes
+    .map((x, i) => ({
+      rank: x.id,
+      member: x.member,
+      value: sums[i],
+      delta: sums[i] == null || mean == null ? null : sums[i] - mean,
+      bytesSent: recs[i] && isNum(recs[i].bytes_sent) ? recs[i].bytes_sent : null,
+    }))
+    .filter((x) => x.member);
   const spread = have.length ? Math.max(...have) - Math.min(...have) : null;
-  return { name: g.name, n, nodes, edges, step: step || null, source: traffic.source, consensus: at, series, checksums, spread, mean };
+  return { name: g.name, n: members.length, slots, members, holes, since: g.step, nodes, edges, step: step || null, source: traffic.source, consensus: at, series, checksums, spread, mean };
 }
