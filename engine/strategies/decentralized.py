@@ -91,9 +91,6 @@ class DecentralizedOptions:
 
 
 def _check(config: Any) -> None:
-    if config.network is not None:
-        raise ValueError("network: decentralized SGD's gossip is not modelled on a network "
-                         "yet; run it without one")
     if config.opts.data_split != "iid":
         if config.model != "mlp":
             raise ValueError("options.data_split: a skewed split is by class, and only the "
