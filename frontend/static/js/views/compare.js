@@ -546,7 +546,7 @@ export function createCompareView({ el, onOpen }) {
     /** Boot: open the view if the URL asks for it (?compare=A,B). */
     fromUrl() {
       const ids = getParam("compare");
-      return ids ? open(ids[0], ids[1]) : false;
+      return ids ? open(...ids) : false;
     },
     relocalize() {
       if (!el.childElementCount) return;

@@ -105,7 +105,7 @@ export function mountOptimizerCard(section) {
       `<thead><tr><th></th>${runs
         .map(
           (r) =>
-            `<th data-side="${r.key}"><span class="cmp-swatch" style="background:${r.color}"></span>${r.key.toUpperCase()} · ${esc(r.label)}${r.config ? `<span class="sub">${esc(t("compare.opt.seed", { seed: r.config.seed }))}</span>` : ""}</th>`,
+            `<th data-side="${r.key}" data-finished="${!!r.state.finished}"><span class="cmp-swatch" style="background:${r.color}"></span>${r.key.toUpperCase()} · ${esc(r.label)}${r.config ? `<span class="sub">${esc(t("compare.opt.seed", { seed: r.config.seed }))}</span>` : ""}</th>`,
         )
         .join("")}</tr></thead><tbody>` +
       Object.keys(CELLS).map(line).join("") +
