@@ -62,7 +62,8 @@ def smoothed(events: list[dict]) -> list[tuple[int, float]]:
         by_step.setdefault(e["step"], []).append(e["loss"])
     steps = sorted(s for s, ls in by_step.items() if len(ls) == len(workers))
     means = [statistics.fmean(by_step[s]) for s in steps]
-    return [(s, statistics.fmean(means[max(0, i - SMOOTH + 1): i + 1])) for i, s in enumerate(steps)]
+    return [(s, statistics.fmean(means[max(0, i - SMOOTH + 1): i + 1]))
+            for i, s in enumerate(steps)]
 
 
 def to_target(events: list[dict], target: float) -> int | None:
@@ -99,7 +100,9 @@ def optimizer_bytes(events: list[dict]) -> int:
 def final_loss(events: list[dict]) -> float:
     recs = steps_of(events)
     last = sorted({e["step"] for e in recs})[-SMOOTH:]
-    return statistics.fmean(statistics.fmean(e["loss"] for e in recs if e["step"] == s) for s in last)
+    return statistics.fmean(
+        statistics.fmean(e["loss"] for e in recs if e["step"] == s) for s in last
+    )
 
 
 # ------------------------------------------------ what the page shows
@@ -120,7 +123,8 @@ def check_to_target(pg: Page, runs: list[dict], target: float) -> list[int | Non
     steps = values(pg, "steps")
     times = values(pg, "time")
     sent = values(pg, "bytes")
-    for r, want, got_step, got_time, got_bytes in zip(runs, expected, steps, times, sent, strict=True):
+    rows = zip(runs, expected, steps, times, sent, strict=True)
+    for r, want, got_step, got_time, got_bytes in rows:
         if want is None:
             assert got_step == got_time == got_bytes == "", (target, got_step)
             continue
@@ -138,7 +142,8 @@ def test_table9_fills_from_finished_runs(page: Page, server: str, runs: list[dic
     # every run's events reduced to the end (run_finished is the last event)
     pg.wait_for_function(
         f"""(() => {{ const ths = document.querySelectorAll('{TABLE} thead th[data-side]');
-              return ths.length === 3 && [...ths].every(th => th.dataset.finished === 'true'); }})()""",
+              return ths.length === 3
+                  && [...ths].every(th => th.dataset.finished === 'true'); }})()""",
         timeout=30_000,
     )
     wait_target(pg, 0.3)
