@@ -184,18 +184,23 @@ def test_table9_fills_from_finished_runs(page: Page, server: str, runs: list[dic
 
     # a bad target is refused beside the input; the table keeps 0.3
     box = pg.locator("[data-testid=compare-target]")
-    box.fill("-1")
     err = pg.locator("[data-testid=compare-target-error]")
+    box.fill("-1")
+    assert err.is_hidden(), "not refused while typed"
+    box.press("Enter")  # committed: refused
     err.wait_for(state="visible")
     assert "-1" in err.inner_text()
     assert box.get_attribute("aria-invalid") == "true"
     assert pg.get_attribute(TABLE, "data-target") == "0.3"
     assert parse_qs(urlparse(pg.url).query)["target"] == ["0.3"]
+    pg.locator(".compare-card-optimizers .card-head").screenshot(
+        path=str(ARTIFACTS / "table9-bad-target.png")
+    )
 
     # a good one recomputes every run's row and goes in the URL
-    box.fill("0.25")
+    box.fill("0.25")  # applies as typed
     wait_target(pg, 0.25)
-    assert err.is_hidden()
+    err.wait_for(state="hidden")
     assert parse_qs(urlparse(pg.url).query)["target"] == ["0.25"]
     check_to_target(pg, runs, 0.25)
 

@@ -77,8 +77,11 @@ export function mountOptimizerCard(section) {
     <p class="caption">${esc(t("compare.opt.note", { n: SMOOTH_STEPS }))}</p>`;
   const input = section.querySelector("[data-testid=compare-target]");
   const error = section.querySelector("[data-testid=compare-target-error]");
-  input.addEventListener("input", () => {
+  // A good value applies as it is typed; a bad one is refused when committed (Enter or
+  // leaving the box), not while it is typed ("0" on the way to "0.25").
+  const check = (commit) => {
     const v = parseTarget(input.value);
+    if (v == null && !commit) return;
     input.setAttribute("aria-invalid", String(v == null));
     error.hidden = v != null;
     error.textContent = v == null ? t("compare.opt.badTarget", { text: input.value, kept: fmtNum(target, 4) }) : "";
@@ -86,7 +89,9 @@ export function mountOptimizerCard(section) {
     target = v;
     setParams({ target: v });
     draw(lastRuns);
-  });
+  };
+  input.addEventListener("input", () => check(false));
+  input.addEventListener("change", () => check(true));
 
   function draw(runs) {
     lastRuns = runs;
