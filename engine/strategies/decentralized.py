@@ -129,7 +129,7 @@ class Decentralized:
     def train_step(self, step: int) -> StepResult:
         ctx = self.ctx
         x, y = self.data.batch(step)
-        saved = SavedActivations() if memory_due(step) else None
+        saved = SavedActivations() if memory_due(step, ctx.config.steps) else None
         with Stopwatch() as compute:
             loss = local_gradients(ctx.model, x, y, saved)  # 1. g_i at x_{k,i}
             grad_norm = grad_norm_of([self.grads])
