@@ -122,6 +122,7 @@ SPEC = StrategySpec(
         "mr_assign": {"kind": "str: map | reduce", "task": "int", "worker": "int",
                       "attempt": "int", "backup": "bool: a backup copy",
                       "state": "str: assigned | done | late (the other copy was first) | "
+                               "cancelled (stopped: the other copy was first) | "
                                "lost (its worker died: to be done again)"},
         "mr_task": {"kind": "str: map | reduce", "task": "int", "attempt": "int",
                     "backup": "bool", "t_start": "float", "t_end": "float",
@@ -130,7 +131,8 @@ SPEC = StrategySpec(
                     "pairs": "int (map): pairs the map function emitted",
                     "emitted": "int (map): pairs kept after the combiner",
                     "keys": "int (reduce)", "bytes_in": "int (reduce): shuffled in",
-                    "fetch_ms": "float (reduce)"},
+                    "fetch_ms": "float (reduce)",
+                    "cancelled": "bool (optional): stopped early, its other copy was first"},
         "mr_result": {"keys": "int", "correct": "bool: equals the one-process job",
                       "mismatched": "int", "examples": "list", "top": "list: [key, n]",
                       "job_s": "float: the job's wall time"},

@@ -5,8 +5,8 @@ state of every task, and hands tasks to idle workers.
   (a reducer needs partition r of *every* map output): for reduce task r on worker w, the
   master tells each map output's holder to send partition r to w, then tells w to reduce.
 - Backup tasks (§3.6): when no task of the current phase is waiting, an idle worker runs
-  a copy of a task still in progress; whichever copy finishes first counts. One slow
-  machine then no longer holds up the whole job.
+  a copy of a task still in progress; whichever copy finishes first counts, and the other
+  is stopped. One slow machine then no longer holds up the whole job.
 - Failures (§3.3): a dead worker's running task goes back to waiting — and so do the map
   tasks it *completed*, because their output sat on its local disk, which the reducers
   can no longer read. Reduce output already reported is safe (the paper: in GFS).
@@ -155,10 +155,14 @@ class MapReduceMaster:
         if report.get("job") != self.job or w not in self.live:
             return
         self.busy.pop(w, None)
-        kind = report.get("done") or report.get("failed")
+        kind = report.get("done") or report.get("failed") or report.get("cancelled")
         task = (self.maps if kind == "map" else self.reduces)[
-            report["task"] if kind == "map" else report["partition"]]
+            report["partition"] if "partition" in report else report["task"]]
         task.runners.discard(w)
+        if "cancelled" in report:  # its other copy was first; this one stopped early
+            self._emit("mr_assign", kind=kind, task=task.id, worker=w,
+                       attempt=report["attempt"], backup=False, state="cancelled")
+            return
         if "failed" in report:  # a holder died before its partition came: made again
             for h in report["holders"]:
                 self._dead(h)
@@ -170,6 +174,10 @@ class MapReduceMaster:
                        attempt=report["attempt"], backup=False, state="late")
             return
         task.state = "done"
+        # A copy still running can only be wasted work now, and its worker is wanted for
+        # the next phase: stop it (the paper lets it run; the task counts as done either way).
+        for other in sorted(task.runners):
+            self._tell(other, {"do": "cancel", "job": self.job, "kind": kind, "task": task.id})
         if kind == "map":
             task.holder = w
         else:

@@ -90,18 +90,34 @@ class MapReduceWorker:
             return None
         return cmd
 
-    def _busy(self, ms: float) -> None:
-        """The emulated part of a task: serve shuffle sends meanwhile, keep the rest."""
-        end = time.perf_counter() + ms / 1e3
-        while (left := end - time.perf_counter()) > 0:
+    def _busy(self, ms: float, job: int, kind: str, task: int) -> bool:
+        """The emulated part of a task: serve shuffle sends meanwhile, keep the other
+        commands for later. Returns False if the master cancelled the task (its other copy
+        finished first: this one is no longer needed)."""
+        start = time.perf_counter()
+        end = start + ms / 1e3
+        cancelled = False
+        while not cancelled and (left := end - time.perf_counter()) > 0:
             got = self.commands.poll()
             if got is None:
                 time.sleep(min(POLL_S, left))
             elif got[1]["do"] == "send":
                 self._send(got[1])
+            elif got[1]["do"] == "cancel":
+                cancelled = (got[1]["job"], got[1]["kind"], got[1]["task"]) == (job, kind, task)
             else:
                 self.queue.append(got[1])
-        self.spent["emulated"] += ms
+        self.spent["emulated"] += (time.perf_counter() - start) * 1e3
+        return not cancelled
+
+    def _cancel(self, _cmd: dict[str, Any]) -> None:
+        """A cancel that came after its task was done: nothing to stop."""
+
+    def _cancelled(self, job: int, kind: str, task: int, cmd: dict[str, Any],
+                   t_start: float, compute_ms: float) -> None:
+        self._task_event(job, kind, task, cmd, t_start, compute_ms, 0.0, cancelled=True)
+        send_obj(self.comms, {"cancelled": kind, "job": job, "task": task,
+                              "attempt": cmd["attempt"]}, MASTER, tag=REPORT, op="report")
 
     def _work_ms(self, job: int, kind: str, task: int) -> float:
         """How long this task's emulated work takes: task_ms, × the slow-down on a
@@ -136,7 +152,8 @@ class MapReduceWorker:
         compute_ms = (time.perf_counter() - start) * 1e3
         self.spent["compute"] += compute_ms
         emulated_ms = self._work_ms(job, "map", m)
-        self._busy(emulated_ms)
+        if not self._busy(emulated_ms, job, "map", m):
+            return self._cancelled(job, "map", m, cmd, t_start, compute_ms)
         self.outputs[(job, m)] = parts
         self.docs += len(docs)
         self._task_event(job, "map", m, cmd, t_start, compute_ms, emulated_ms,
@@ -176,7 +193,8 @@ class MapReduceWorker:
         compute_ms = (time.perf_counter() - start) * 1e3
         self.spent["compute"] += compute_ms
         emulated_ms = self._work_ms(job, "reduce", r)
-        self._busy(emulated_ms)
+        if not self._busy(emulated_ms, job, "reduce", r):
+            return self._cancelled(job, "reduce", r, cmd, t_start, compute_ms)
         self._task_event(job, "reduce", r, cmd, t_start, compute_ms, emulated_ms,
                          keys=len(output), bytes_in=received, fetch_ms=round(fetch_ms, 3))
         send_obj(self.comms, {"done": "reduce", "job": job, "partition": r,

@@ -62,6 +62,7 @@ function mrTask(state, base, e) {
     bytes: Array.isArray(e.bytes) ? e.bytes.slice() : null,
     bytesIn: isNum(e.bytes_in) ? e.bytes_in : null,
     keys: e.keys ?? null,
+    cancelled: !!e.cancelled,
   };
   return withJob(state, base, stepOf(e), (j) => ({ ...j, tasks: [...j.tasks, task] }));
 }
@@ -121,7 +122,8 @@ export function jobSummary(job) {
     mapsDone: doneNow("map"),
     reducesDone: doneNow("reduce"),
     backups: job.decisions.filter((d) => d.state === "assigned" && d.backup).length,
-    late: job.decisions.filter((d) => d.state === "late").length,
+    late: job.decisions.filter((d) => d.state === "late" || d.state === "cancelled").length,
+    cancelled: job.decisions.filter((d) => d.state === "cancelled").length,
     lost: job.decisions.filter((d) => d.state === "lost"),
     pairs: sum(maps.map((t) => t.pairs)),
     kept: sum(maps.map((t) => t.emitted)),

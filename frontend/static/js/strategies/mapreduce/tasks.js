@@ -64,7 +64,7 @@ export function createJobCard({ card, svg, factsEl, headEl }, onVisible) {
     for (const x of job.tasks) {
       if (!row.has(x.worker) || !Number.isFinite(x.t0) || !Number.isFinite(x.t1)) continue;
       const id = `${x.kind}/${x.task}/${x.worker}`;
-      const cls = ["mr-bar", `mr-${x.kind}`, x.backup ? "backup" : "", won.has(id) ? "" : "late", lostOn.has(id) ? "lost" : ""].filter(Boolean).join(" ");
+      const cls = ["mr-bar", `mr-${x.kind}`, x.backup ? "backup" : "", won.has(id) ? "" : "late", x.cancelled ? "cancelled" : "", lostOn.has(id) ? "lost" : ""].filter(Boolean).join(" ");
       const y = top + row.get(x.worker) * laneH + 3;
       const g = svgEl("g", { class: cls, "data-testid": "mr-bar", "data-kind": x.kind, "data-task": x.task, "data-worker": x.worker }, svg);
       const x0 = sx(x.t0);
@@ -92,7 +92,7 @@ export function createJobCard({ card, svg, factsEl, headEl }, onVisible) {
     lines.push(["tasks", t("mr.factTasks", { m: s.mapsDone, mt: st.mapTasks, r: s.reducesDone, rt: st.reduceTasks, w: st.workers.length })]);
     if (s.pairs) lines.push(["combiner", t(st.combiner ? "mr.factCombiner" : "mr.factNoCombiner", { pairs: s.pairs, kept: s.kept, bytes: fmtBytes(s.mapBytes) })]);
     if (s.shuffled) lines.push(["shuffle", t("mr.factShuffle", { bytes: fmtBytes(s.shuffled) })]);
-    if (s.backups) lines.push(["backups", t("mr.factBackups", { n: s.backups, late: s.late })]);
+    if (s.backups) lines.push(["backups", t("mr.factBackups", { n: s.backups, late: s.late, cancelled: s.cancelled })]);
     if (s.lost.length) lines.push(["lost", t("mr.factLost", { n: s.lost.length, workers: [...new Set(s.lost.map((d) => d.worker))].join(", ") })]);
     const r = s.result;
     if (r) {
