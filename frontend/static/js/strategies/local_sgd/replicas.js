@@ -100,15 +100,16 @@ export function createReplicasPanel({ card, chartDiv, headEl, nowEl, bytesEl, ca
     const layout = {
       margin: { l: 52, r: 8, t: 16, b: 22 },
       font: { size: font, family: FONT, color: "#111" },
-      // the steps, as the loss chart's beside it; one axis for both panels
-      xaxis: { zeroline: false, automargin: true, range: [0.5, Math.max(v.step, 2) + 0.5] },
+      // the steps, as the loss chart's beside it: one axis for both panels, its labels
+      // under the lower one (anchored there, not between the two)
+      xaxis: { zeroline: false, automargin: true, anchor: "y2", range: [0.5, Math.max(v.step, 2) + 0.5] },
       // top: checksum − mean (0 = the average model); bottom: the drift at each sync
-      yaxis: { domain: [0.4, 1], zeroline: true, zerolinecolor: "#999", gridcolor: "#e6e6e6", automargin: true, exponentformat: "power" },
-      yaxis2: { domain: [0, 0.28], rangemode: "tozero", gridcolor: "#e6e6e6", automargin: true, exponentformat: "power" },
+      yaxis: { domain: [0.42, 1], zeroline: true, zerolinecolor: "#999", gridcolor: "#e6e6e6", automargin: true, exponentformat: "power" },
+      yaxis2: { domain: [0, 0.27], rangemode: "tozero", nticks: 3, gridcolor: "#e6e6e6", automargin: true, exponentformat: "power" },
       shapes: syncShapes(v.syncs),
       annotations: [
         { text: t("lsgd.deviation"), showarrow: false, xref: "paper", yref: "paper", x: 0, y: 1.0, xanchor: "left", yanchor: "bottom", font: { size: font, color: "#555" } },
-        { text: t("lsgd.drift"), showarrow: false, xref: "paper", yref: "paper", x: 0, y: 0.3, xanchor: "left", yanchor: "bottom", font: { size: font, color: "#555" } },
+        { text: t("lsgd.drift"), showarrow: false, xref: "paper", yref: "paper", x: 0, y: 0.29, xanchor: "left", yanchor: "bottom", font: { size: font, color: "#555" } },
       ],
       showlegend: false,
       paper_bgcolor: "rgba(0,0,0,0)",
