@@ -144,6 +144,18 @@ def test_local_sgd_replicas_fan_out_and_snap_together_live_and_on_replay(
     assert replay == live
     # the page's article explains local SGD, not data parallelism's every-step all-reduce
     assert page.text_content('[data-article="title"]') == "Local SGD and DiLoCo in three moves"
+    # scrubbed back to step 7: the card as of step 7 — one sync behind it, three steps apart
+    page.eval_on_selector(
+        "[data-testid=scrubber]",
+        "el => { el.value = '7'; el.dispatchEvent(new Event('input', {bubbles: true})); }")
+    page.wait_for_function(
+        f"(() => {{ const c = document.querySelector('{CHART}'); return c.dataset.step === '7'"
+        " && c.data[0].x.length === 7 && c.layout.shapes.length === 1; })()", timeout=10_000)
+    y7 = page.evaluate(f"document.querySelector('{CHART}').data[0].y")
+    assert y7 == pytest.approx(want["dev"][0][:7], abs=1e-9)
+    assert page.inner_text("[data-testid=lsgd-now]").startswith("step 7: 3 of a round of 4")
+    page.click("[data-testid=go-live]")
+    _card_drawn(page)
     set_view(page, "zh", False)
     page.wait_for_function(
         f"document.querySelector('{CARD} h2').textContent === '副本：同步之间各自分开，同步时合而为一'")
