@@ -37,15 +37,18 @@ def _card_drawn(page: Page) -> dict:
     page.wait_for_function(
         f"(() => {{ const c = document.querySelector('{CHART}');"
         f" return c.dataset.step === '{STEPS}' && (c.data || []).length === {2 * WORKERS}"
-        f" && c.data[0].x.length === {STEPS} && (c.layout.shapes || []).length === {STEPS // H}; }})()",
+        f" && c.data[0].x.length === {STEPS}"
+        f" && (c.layout.shapes || []).length === {STEPS // H}; }})()",
         timeout=30_000)
     assert page.is_visible(CARD)
     traces = page.evaluate(
-        f"document.querySelector('{CHART}').data.map((d) => ({{kind: d.meta.kind, rank: d.meta.rank, x: d.x, y: d.y}}))")
+        f"document.querySelector('{CHART}').data.map((d) =>"
+        " ({kind: d.meta.kind, rank: d.meta.rank, x: d.x, y: d.y}))")
     return {
         "deviation": {t["rank"]: (t["x"], t["y"]) for t in traces if t["kind"] == "deviation"},
         "drift": {t["rank"]: (t["x"], t["y"]) for t in traces if t["kind"] == "drift"},
-        "markers": page.evaluate(f"document.querySelector('{CHART}').layout.shapes.map((s) => s.x0)"),
+        "markers": page.evaluate(
+            f"document.querySelector('{CHART}').layout.shapes.map((s) => s.x0)"),
         "syncs": page.get_attribute(CHART, "data-syncs"),
         "ranks": json.loads(page.get_attribute(BYTES, "data-ranks") or "null"),
         "sent": json.loads(page.get_attribute(BYTES, "data-sent") or "null"),
@@ -98,7 +101,8 @@ def _check(shown: dict, want: dict, page: Page) -> None:
         " return [m.fmtBytes(a), m.fmtBytes(b), m.fmtNum(b / a, 3)]; }", [mean_sent, mean_dp])
     for w in words[:2]:
         assert w in shown["bytes_text"]
-    assert f"1/{words[2]} of the bytes" in shown["bytes_text"] or f"1/{words[2]} 的字节数" in shown["bytes_text"]
+    ratio = (f"1/{words[2]} of the bytes", f"1/{words[2]} 的字节数")  # English, Chinese
+    assert any(r in shown["bytes_text"] for r in ratio)
 
 
 def test_local_sgd_replicas_fan_out_and_snap_together_live_and_on_replay(
@@ -157,8 +161,8 @@ def test_local_sgd_replicas_fan_out_and_snap_together_live_and_on_replay(
     page.click("[data-testid=go-live]")
     _card_drawn(page)
     set_view(page, "zh", False)
-    page.wait_for_function(
-        f"document.querySelector('{CARD} h2').textContent === '副本：同步之间各自分开，同步时合而为一'")
+    title_zh = "副本：同步之间各自分开，同步时合而为一"
+    page.wait_for_function(f"document.querySelector('{CARD} h2').textContent === '{title_zh}'")
     page.wait_for_function(
         f"document.querySelector('{BYTES}').textContent.includes('数据并行')")
     _check(_card_drawn(page), want, page)
