@@ -7,6 +7,8 @@
   (the steps whose events say `synced`), each worker's drift at each sync, and a line of
   bytes whose numbers are the events' sums: what each worker sent, and a sync's measured
   bytes × 16 for data parallelism.
+- The decision boundary of the last step says it is the averaged model (the engine draws
+  worker 0's replica, everyone's model only at a sync).
 - Replayed in a freshly loaded page, the run draws the same card, and the article beside
   the views explains local SGD; in Chinese, the card's title is Chinese.
 """
@@ -134,9 +136,13 @@ def test_local_sgd_replicas_fan_out_and_snap_together_live_and_on_replay(
     want = _expected(events)
     _check(live, want, page)
     assert "H = 4 · 3 workers · step 16" in page.inner_text("[data-testid=lsgd-head]")
+    # the boundary of the last step (always drawn, after its sync) is the averaged model
+    page.wait_for_function(
+        "document.querySelector('[data-testid=boundary-note]').textContent"
+        f" === 'the averaged model, as of step {STEPS} (a sync: every worker holds it)'")
     page.wait_for_function(  # the loss chart beside it, for the picture
-        "(document.querySelector('[data-testid=loss-chart]').data || [{x: []}])[0].x.length"
-        f" === {STEPS}")
+        "((document.querySelector('[data-testid=loss-chart]').data || [])[0] || {x: []})"
+        f".x.length === {STEPS}")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "local-sgd-live.png"))
     page.locator(CARD).screenshot(path=str(SHOTS / "local-sgd-card.png"))
@@ -154,7 +160,8 @@ def test_local_sgd_replicas_fan_out_and_snap_together_live_and_on_replay(
         "el => { el.value = '7'; el.dispatchEvent(new Event('input', {bubbles: true})); }")
     page.wait_for_function(
         f"(() => {{ const c = document.querySelector('{CHART}'); return c.dataset.step === '7'"
-        " && c.data[0].x.length === 7 && c.layout.shapes.length === 1; })()", timeout=10_000)
+        " && (c.data || []).length > 0 && c.data[0].x.length === 7"
+        " && (c.layout.shapes || []).length === 1; })()", timeout=10_000)
     y7 = page.evaluate(f"document.querySelector('{CHART}').data[0].y")
     assert y7 == pytest.approx(want["dev"][0][:7], abs=1e-9)
     assert page.inner_text("[data-testid=lsgd-now]").startswith("step 7: 3 of a round of 4")

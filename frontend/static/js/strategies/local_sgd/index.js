@@ -67,6 +67,14 @@ function runWords(c, form) {
   return `${s} · H=${syncEvery(c)}${split ? ` · ${split}` : ""}`;
 }
 
+/** Whose model the decision boundary is: the engine draws worker 0's replica, which is
+ *  everyone's model only at a sync; between syncs it is that worker's own. */
+function boundaryNote(state, b) {
+  if (!isLocalSgd(state)) return null;
+  const synced = stepSynced(state, b.step) === true;
+  return t(synced ? "lsgd.boundarySynced" : "lsgd.boundaryOwn", { rank: b.rank ?? 0, step: b.step });
+}
+
 function articleKind(state) {
   return isLocalSgd(state) ? LSGD : null;
 }
@@ -75,4 +83,4 @@ function articleKeys(kind) {
   return kind === LSGD ? { title: "article.lsgdTitle", body: "article.lsgd", views: "article.viewsLsgd", tail: "tail.explainLsgd" } : null;
 }
 
-export default { name: LSGD, slice, catalog, views, narrate, measuredLines, runWords, articleKind, articleKeys, ring: true };
+export default { name: LSGD, slice, catalog, views, narrate, measuredLines, runWords, articleKind, articleKeys, boundaryNote, ring: true };
