@@ -139,7 +139,7 @@ def test_local_sgd_replicas_fan_out_and_snap_together_live_and_on_replay(
     # the boundary of the last step (always drawn, after its sync) is the averaged model
     page.wait_for_function(
         "document.querySelector('[data-testid=boundary-note]').textContent"
-        f" === 'the averaged model, as of step {STEPS} (a sync: every worker holds it)'")
+        f" === 'averaged model, step {STEPS}'")
     page.wait_for_function(  # the loss chart beside it, for the picture
         "((document.querySelector('[data-testid=loss-chart]').data || [])[0] || {x: []})"
         f".x.length === {STEPS}")

@@ -144,7 +144,7 @@ test("narration: a step of a round, a sync; run words; a lesson's lines", () => 
   assert.equal(fe.articleKind(s), "local_sgd");
   assert.equal(fe.articleKeys("local_sgd").title, "article.lsgdTitle");
   // the boundary is worker 0's replica: everyone's model only at a sync
-  assert.equal(fe.boundaryNote(s, { step: 8, rank: 0 }), "the averaged model, as of step 8 (a sync: every worker holds it)");
-  assert.equal(fe.boundaryNote(s, { step: 7, rank: 0 }), "worker 0's own replica, as of step 7 (the others differ until the next sync)");
+  assert.equal(fe.boundaryNote(s, { step: 8, rank: 0 }), "averaged model, step 8");
+  assert.equal(fe.boundaryNote(s, { step: 7, rank: 0 }), "worker 0's own replica, step 7");
   assert.equal(fe.ring, true); // drawn on data parallelism's ring: the averaging all-reduces over it
 });
