@@ -84,6 +84,9 @@ test("the chart's traces and sync markers", () => {
   assert.deepEqual(d[0].x, [4, 8, 12, 16]);
   assert.ok(d.every((x) => x.yaxis === "y2"));
   assert.deepEqual(syncShapes(v.syncs).map((x) => x.x0), [4, 8, 12, 16]);
+  // H = 1 over a long run: no wall of lines (the drift markers still mark every sync)
+  assert.equal(syncShapes(Array.from({ length: 61 }, (_, i) => i + 1)).length, 0);
+  assert.equal(syncShapes(Array.from({ length: 60 }, (_, i) => i + 1)).length, 60);
 });
 
 test("a short last round syncs too; live, replayed and scrubbed agree", () => {

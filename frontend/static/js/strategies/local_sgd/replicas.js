@@ -8,9 +8,11 @@
 import { fmtBytes, fmtNum, getLang, t } from "../../core/i18n.js";
 import { createThrottledCard } from "../../views/card.js";
 import { rankColor } from "../../views/palette.js";
-import { checksumSpread, meanBytes, replicaView, stepInRound } from "./slice.js";
+import { completeStep } from "../../core/selectors.js";
+import { checksumSpread, isLocalSgd, meanBytes, replicaView, stepInRound } from "./slice.js";
 
 const MIN_INTERVAL_MS = 250;
+const MAX_MARKERS = 60;
 const FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans SC', 'PingFang SC', sans-serif";
 
 /** Pure: the Plotly traces of a replica view — per worker a line of checksum − mean
@@ -43,8 +45,11 @@ export function replicaTraces(v, words) {
   return [...lines, ...drift];
 }
 
-/** Pure: a dotted vertical line across both axes at every sync step. */
+/** Pure: a dotted vertical line across both axes at every sync step — up to MAX_MARKERS
+ *  of them: with H = 1 or 2 over a long run the lines would grey out the chart (and slow
+ *  Plotly down), and the drift markers below still show every sync. */
 export function syncShapes(syncs) {
+  if (syncs.length > MAX_MARKERS) return [];
   return syncs.map((k) => ({ type: "line", xref: "x", yref: "paper", x0: k, x1: k, y0: 0, y1: 1, line: { color: "#888", width: 1, dash: "dot" } }));
 }
 
@@ -69,15 +74,15 @@ export function createReplicasPanel({ card, chartDiv, headEl, nowEl, bytesEl, ca
   }
 
   function render(state, force) {
-    const v = replicaView(state);
-    throttle.setVisible(!!v);
-    if (!v) {
-      drawnKey = null;
-      return;
-    }
-    const key = `${state.runId}|${v.step}|${v.syncs.length}|${getLang()}`;
+    // the view is the same as long as the newest complete step is (every event re-renders:
+    // building the whole series each time would cost steps × workers per event)
+    const step = isLocalSgd(state) ? completeStep(state) : 0;
+    const key = `${state.runId}|${step}|${getLang()}`;
     if (key === drawnKey && !force) return;
-    drawnKey = key;
+    const v = step ? replicaView(state, step) : null;
+    throttle.setVisible(!!v);
+    drawnKey = v ? key : null;
+    if (!v) return;
     chartDiv.dataset.step = String(v.step);
     chartDiv.dataset.syncs = v.syncs.join(",");
     headEl.textContent = t(v.diloco ? "lsgd.headDiloco" : "lsgd.head", { h: v.h, n: v.ranks.length, step: v.step });
