@@ -165,6 +165,11 @@ def test_local_sgd_replicas_fan_out_and_snap_together_live_and_on_replay(
     y7 = page.evaluate(f"document.querySelector('{CHART}').data[0].y")
     assert y7 == pytest.approx(want["dev"][0][:7], abs=1e-9)
     assert page.inner_text("[data-testid=lsgd-now]").startswith("step 7: 3 of a round of 4")
+    # the narration of a step of a round (no collective in it: nobody waits, so no
+    # straggler line can stand in for it)
+    page.wait_for_function(
+        "document.querySelector('[data-testid=narration]').textContent.startsWith("
+        "'step 7 (3 of a round of 4): each worker on its own replica, nothing sent')")
     page.click("[data-testid=go-live]")
     _card_drawn(page)
     set_view(page, "zh", False)
