@@ -216,7 +216,8 @@ class Comms:
         self._message(op, dst, num_bytes, elapsed_ms, step=step)
 
     def post_send(self, tensor: torch.Tensor, dst: int, *, tag: int, op: str,
-                  chunk: int | None = None, group: Group | None = None) -> dist.Work:
+                  chunk: int | None = None, group: Group | None = None,
+                  step: int | None = None) -> dist.Work:
         """Start sending ``tensor`` to ``dst`` and return at once; the caller waits on the
         returned request before it changes ``tensor`` (a pipeline stage sends on while it
         computes, and two neighbours that send to each other cannot deadlock). Counted
@@ -224,7 +225,7 @@ class Comms:
         request = dist.isend(tensor.contiguous(), dst=dst, tag=tag)
         num_bytes = tensor.numel() * tensor.element_size()
         self._account(0.0, sent=num_bytes, recv=0, group=group)
-        self._message(op, dst, num_bytes, 0.0, chunk=chunk, group=group)
+        self._message(op, dst, num_bytes, 0.0, chunk=chunk, group=group, step=step)
         return request
 
     def announce(self, tensor: torch.Tensor, src: int) -> None:
