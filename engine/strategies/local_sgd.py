@@ -186,7 +186,7 @@ SPEC = StrategySpec(
     recoveries={"none": None, "restart": None},
     optimizer_state=True,  # the inner optimizer's and DiLoCo's outer state
     restart_state=parts_checkpoint,  # each worker reloads its own replica
-    views=("timeline", "loss", "boundary", "sample"),
+    views=("local_replicas", "timeline", "loss", "boundary", "sample"),
     check=check_data_split,
     references=("Stich, Local SGD Converges Fast and Communicates Little, ICLR 2019",
                 "Lin et al., Don't Use Large Mini-Batches, Use Local SGD, ICLR 2020",

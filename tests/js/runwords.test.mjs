@@ -10,10 +10,10 @@ import { strategyWords } from "../../frontend/static/js/views/runlist.js";
 registerStrategies();
 
 test("a strategy without a frontend is named by its spec's title", () => {
-  setSpecs([{ name: "local_sgd", title: { en: "Local SGD / DiLoCo", zh: "本地 SGD / DiLoCo" } }], null);
+  setSpecs([{ name: "lbfgs", title: { en: "L-BFGS (full batch)", zh: "L-BFGS（全批量）" } }], null);
   try {
-    assert.equal(strategyWords({ strategy: "local_sgd" }, "list"), "Local SGD / DiLoCo");
-    assert.notEqual(strategyWords({ strategy: "data_parallel" }, "list"), "Local SGD / DiLoCo");
+    assert.equal(strategyWords({ strategy: "lbfgs" }, "list"), "L-BFGS (full batch)");
+    assert.notEqual(strategyWords({ strategy: "data_parallel" }, "list"), "L-BFGS (full batch)");
     assert.equal(strategyWords({ strategy: "unknown_plugin" }, "list"), strategyWords({ strategy: "data_parallel" }, "list"));
   } finally {
     setSpecs([], null);

@@ -7,6 +7,7 @@ import { registerCatalog } from "../core/i18n.js";
 import { registerStrategy } from "../core/registry.js";
 import dataParallel from "./data_parallel/index.js";
 import decentralized from "./decentralized/index.js";
+import localSgd from "./local_sgd/index.js";
 import mapreduce from "./mapreduce/index.js";
 import parameterServer from "./parameter_server/index.js";
 import pipeline from "./pipeline/index.js";
@@ -14,7 +15,7 @@ import tensorParallel from "./tensor_parallel/index.js";
 import threeD from "./three_d/index.js";
 import zero from "./zero/index.js";
 
-export const FRONTENDS = [dataParallel, parameterServer, pipeline, tensorParallel, zero, threeD, decentralized, mapreduce];
+export const FRONTENDS = [dataParallel, parameterServer, pipeline, tensorParallel, zero, threeD, decentralized, mapreduce, localSgd];
 
 /** Register every frontend: its reducer slice, its words and its hooks (twice is harmless). */
 export function registerStrategies() {

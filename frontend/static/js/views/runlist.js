@@ -31,7 +31,7 @@ export function mergeRunStatus(runs, id, status, step = null) {
  *  loss chart's compared run): the strategy's frontend says it (core/registry.js). */
 export function strategyWords(c, form) {
   if (c.strategy === "single") return t("strategy.singleShort");
-  // A strategy without a frontend of its own (local SGD, L-BFGS, a plugin) is drawn by
+  // A strategy without a frontend of its own (L-BFGS, a plugin) is drawn by
   // data parallelism's, but named by its spec's title.
   const spec = frontendOf(c.strategy) ? null : strategySpec(c.strategy);
   if (spec && spec.title) return textIn(spec.title, getLang());
