@@ -63,3 +63,22 @@ def test_a_word_count_runs_and_its_tasks_and_check_are_drawn(page: Page, server:
     assert "与单进程作业一致" in facts.locator("[data-fact=result]").inner_text()
     page.screenshot(path=str(SHOTS / "mapreduce-zh.png"))
     set_view(page, "en", False)
+
+
+def test_the_form_hides_the_training_settings_for_a_job(page: Page, server: str) -> None:
+    page.goto(server)
+    page.wait_for_function("window.distlab !== undefined")
+    assert page.is_visible("[data-testid=lr-input]")
+    page.select_option("[data-testid=strategy-select]", "mapreduce")
+    page.wait_for_selector("[data-testid=opt-map_tasks]")
+    for field in ("lr-input", "batch-input", "optimizer-select", "model-select",
+                  "dataset-select"):
+        assert not page.is_visible(f"[data-testid={field}]"), field
+    assert page.inner_text("#steps-label") == "Jobs (each on a new corpus)"
+    set_view(page, "zh", False)
+    page.wait_for_function("document.querySelector('#steps-label').textContent"
+                           " === '作业数（每次一份新语料）'")
+    set_view(page, "en", False)
+    page.select_option("[data-testid=strategy-select]", "data_parallel")
+    page.wait_for_function("document.querySelector('#steps-label').textContent === 'Steps'")
+    assert page.is_visible("[data-testid=lr-input]")

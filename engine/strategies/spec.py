@@ -155,6 +155,13 @@ class StrategySpec:
     """With ``replicas=False``: every worker holds a whole model of its own, and they differ
     by design until they are averaged (decentralized SGD, local SGD) — not a split model.
     The page says "each worker its own replica" rather than "model split"."""
+    trains: bool = True
+    """False for a strategy that trains no model (a MapReduce job, the collectives
+    playground): the page hides the training settings (learning rate, batch, optimizer,
+    model, data set), and its step events carry no loss."""
+    step_label: Text | None = None
+    """What one step of the run is, where it is not a training step (MapReduce: a job):
+    the form's label for ``steps``."""
     optimizer_state: bool = False
     """Its optimizer keeps state a restart needs, and its implementation saves and loads
     it (``SavesOptimizerState`` in base.py): every checkpoint a process writes carries its
@@ -239,6 +246,7 @@ class StrategySpec:
             "models": list(self.models), "optimizers": list(self.optimizers),
             "replicas": self.replicas, "own_replicas": self.own_replicas,
             "batch_per_worker": self.batch_per_worker,
+            "trains": self.trains, "step_label": self.step_label,
             "roles": sorted(set(self.roles(self.parse_options({}), self.workers[1]))),
             "faults": needs(self.faults), "recoveries": needs(self.recoveries),
             "views": list(self.views), "events": self.events,

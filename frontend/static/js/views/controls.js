@@ -280,6 +280,19 @@ export function createControls(cb) {
     const label = $("batch-label");
     label.dataset.i18n = s.batch_per_worker === false ? "form.batchWhole" : "form.batch";
     label.textContent = t(label.dataset.i18n);
+    // A strategy that trains nothing (MapReduce) has no use for the training settings;
+    // its step may be something else (a job), which the steps label then says.
+    const trains = s.trains !== false;
+    for (const el of [$("f-lr"), $("f-batch"), f.optimizer, f.model, f.dataset]) el.closest(".field").hidden = !trains;
+    if (!trains) f.transformerRow.hidden = true;
+    const steps = $("steps-label");
+    if (s.step_label) {
+      steps.dataset.i18n = "";
+      steps.textContent = textIn(s.step_label, getLang());
+    } else if (!steps.dataset.i18n) {
+      steps.dataset.i18n = "form.steps";
+      steps.textContent = t("form.steps");
+    }
   }
 
   /** The selected strategy's options section, with these values. */
