@@ -304,12 +304,34 @@ def dpsgd_graphs() -> Scenario:
     )
 
 
+def mapreduce_straggler() -> Scenario:
+    return Scenario(
+        name="mapreduce-straggler",
+        title={"en": "MapReduce word count with one slow worker",
+               "zh": "有一个慢工作进程的 MapReduce 词频统计"},
+        description={
+            "en": "A master and 4 workers count the words of 2000 English and Chinese "
+                  "documents: 16 map tasks, 4 reduce tasks. Worker 1 is 5× slower than the "
+                  "others. Watch who waits for whom; then switch on backup tasks.",
+            "zh": "一个主节点和 4 个工作进程统计 2000 篇中英文文档的词频：16 个 map 任务、"
+                  "4 个 reduce 任务。工作进程 1 比其他进程慢 5 倍。观察谁在等谁；然后打开备份任务。",
+        },
+        # Full speed: what the lesson compares is the job's time. 250 ms of emulated work
+        # a task keeps each job a few seconds long, long enough to watch.
+        config=RunConfig(strategy="mapreduce", workers=4, steps=3, seed=1, pace=None,
+                         straggler="one", straggler_rank=0, straggler_factor=5.0,
+                         options={"job": "word_count", "corpus": "mixed", "documents": 2000,
+                                  "map_tasks": 16, "reduce_tasks": 4, "task_ms": 250}),
+    )
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     s().name: s
     for s in (data_parallel_4, single_reference, data_parallel_full_speed,
               data_parallel_8_moons, ps_sync, ps_sync_straggler, ps_backup_workers, ps_async,
               ps_async_straggler, ps_ssp, ps_async_diverges, transformer_writes,
-              pipeline_bubble, tensor_parallel_2, three_d_mix, dpsgd_graphs)
+              pipeline_bubble, tensor_parallel_2, three_d_mix, dpsgd_graphs,
+              mapreduce_straggler)
 }
 
 
