@@ -155,6 +155,10 @@ class StrategySpec:
     """With ``replicas=False``: every worker holds a whole model of its own, and they differ
     by design until they are averaged (decentralized SGD, local SGD) — not a split model.
     The page says "each worker its own replica" rather than "model split"."""
+    trains: bool = True
+    """False: it trains no model (the collectives playground moves small vectors): its
+    "loss" is a check of its own, and the page shows no decision boundary or replicas
+    badge for it."""
     optimizer_state: bool = False
     """Its optimizer keeps state a restart needs, and its implementation saves and loads
     it (``SavesOptimizerState`` in base.py): every checkpoint a process writes carries its
@@ -238,6 +242,7 @@ class StrategySpec:
             "workers": {"min": self.workers[0], "max": self.workers[1]},
             "models": list(self.models), "optimizers": list(self.optimizers),
             "replicas": self.replicas, "own_replicas": self.own_replicas,
+            "trains": self.trains,
             "batch_per_worker": self.batch_per_worker,
             "roles": sorted(set(self.roles(self.parse_options({}), self.workers[1]))),
             "faults": needs(self.faults), "recoveries": needs(self.recoveries),
