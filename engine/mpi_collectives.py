@@ -93,7 +93,7 @@ def broadcast_binomial(comms: Comms, buf: torch.Tensor, root: int) -> torch.Tens
 def broadcast_linear(comms: Comms, buf: torch.Tensor, root: int) -> torch.Tensor:
     """The root sends the vector to every other rank, one after the other (its single
     port is the bottleneck: n−1 rounds of N bytes)."""
-    n, rank, v = _ranks(comms, root)
+    n, _, v = _ranks(comms, root)
     out = buf.clone()
     if v == 0:
         for k in range(1, n):

@@ -90,7 +90,8 @@ class CollectivesOptions:
         label={"en": "Elements per worker", "zh": "每个工作进程的元素数"},
         help={"en": "The length of every worker's vector (empty: 2 per worker, so that "
                     "it splits into one block per worker).",
-              "zh": "每个工作进程向量的长度（留空：每个工作进程 2 个，正好每个工作进程分得一块）。"})
+              "zh": "每个工作进程向量的长度（留空：每个工作进程 2 个，"
+                    "正好每个工作进程分得一块）。"})
     root: int = integer(
         0, 0, 7, label={"en": "Root", "zh": "根进程"},
         help={"en": "The rank that sends (broadcast, scatter) or receives (gather, "
