@@ -5,6 +5,7 @@
 
 import { registerCatalog } from "../core/i18n.js";
 import { registerStrategy } from "../core/registry.js";
+import collectives from "./collectives/index.js";
 import dataParallel from "./data_parallel/index.js";
 import decentralized from "./decentralized/index.js";
 import parameterServer from "./parameter_server/index.js";
@@ -13,7 +14,7 @@ import tensorParallel from "./tensor_parallel/index.js";
 import threeD from "./three_d/index.js";
 import zero from "./zero/index.js";
 
-export const FRONTENDS = [dataParallel, parameterServer, pipeline, tensorParallel, zero, threeD, decentralized];
+export const FRONTENDS = [dataParallel, parameterServer, pipeline, tensorParallel, zero, threeD, decentralized, collectives];
 
 /** Register every frontend: its reducer slice, its words and its hooks (twice is harmless). */
 export function registerStrategies() {

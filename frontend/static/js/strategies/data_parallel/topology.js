@@ -64,6 +64,8 @@ export function replicasBadge(state, ranks = ranksOf(state)) {
     if (same === null) return { state: "unknown", key: null, params: {} };
     return same ? { state: "same", key: "badge.ownSame", params: {} } : { state: "own", key: "badge.ownDiffer", params: {} };
   }
+  // Nothing trained (the collectives playground): no replicas to speak of.
+  if (spec && spec.trains === false) return { state: "none", key: null, params: {} };
   if (spec && spec.replicas === false) return { state: "split", key: "badge.split", params: {} };
   const dead = ranks.filter((r) => state.workers[r] && state.workers[r].status === "failed" && !isRestarting(state, r));
   if (dead.length && ranks.length > 1) {
