@@ -244,8 +244,11 @@ def test_the_strategy_shows_every_buffer_and_checks_itself(n: int, options: dict
         assert e["error"] == 0 and e["defined"]
         if algorithm == "rs_ag":  # the middle: the rank's block of the sum
             assert e["middle"] == block(x.sum(0), e["rank"], n).tolist()
+    after = {(e["rank"], e["step"]): e["after"] for e in buffers}
     for s in (e for e in events if e["type"] == "step"):
         assert s["loss"] == 0 and s["max_error"] == 0
+        # what a rank holds is its result: Σ on the page is the sum of its after-buffer
+        assert s["param_checksum"] == pytest.approx(sum(after[(s["rank"], s["step"])]))
         known = expected_bytes(collective, algorithm, n, num_bytes, s["rank"], root)
         assert (s["bytes_sent"], s["bytes_recv"]) == known
         comms = [c for c in events if c["type"] == "comm" and c["rank"] == s["rank"]

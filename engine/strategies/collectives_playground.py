@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import torch
+
 from engine.costmodel import collective_cost
 from engine.mpi_collectives import (
     ALGORITHMS,
@@ -133,6 +135,14 @@ class CollectivesPlayground:
         self.collective, self.algorithm, self.elements = chosen(ctx.config.opts, n)
         self.root = ctx.config.opts.root if self.collective in ROOTED else 0
         ctx.comms.algo = self.algorithm  # named in every ``comm`` event
+        # What this process "holds" is its buffer after the collective: the step event's
+        # param_checksum (Σ on the page) is then the sum of the rank's result — the same
+        # on every rank after an all-reduce, different after a scatter.
+        part = self.collective in BLOCK_OUTPUT or (self.collective == "gather"
+                                                   and ctx.topo.rank != self.root)
+        self.held = torch.nn.Parameter(
+            torch.zeros(self.elements // n if part else self.elements), requires_grad=False)
+        ctx.model = torch.nn.ParameterList([self.held])
         if ctx.topo.rank == 0:
             num_bytes = self.elements * 4  # float32: N is the whole vector
             ctx.emit("collective", rank=ctx.topo.me, collective=self.collective,
@@ -157,6 +167,7 @@ class CollectivesPlayground:
         total_ms = (time.perf_counter() - start) * 1e3
         # What is not waiting on messages is the local work: copies and the additions.
         compute_ms = max(0.0, total_ms - (ctx.comms.stats.comm_ms - comm_before))
+        self.held.data.copy_(after)
         want = expected(vectors, self.collective, rank, self.root)
         error = 0.0 if want is None else float((after - want).abs().max())
         extra: dict[str, Any] = {}

@@ -280,6 +280,12 @@ export function createControls(cb) {
     const label = $("batch-label");
     label.dataset.i18n = s.batch_per_worker === false ? "form.batchWhole" : "form.batch";
     label.textContent = t(label.dataset.i18n);
+    // A strategy that trains nothing (the collectives playground): no training settings.
+    for (const field of ["lr", "batch_size", "optimizer", "model", "dataset"]) {
+      const input = document.querySelector(`[data-field="${field}"]`);
+      const row = input && input.closest(".field");
+      if (row) row.hidden = s.trains === false;
+    }
   }
 
   /** The selected strategy's options section, with these values. */

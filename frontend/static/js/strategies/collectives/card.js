@@ -11,10 +11,9 @@ import { rankColor } from "../../views/palette.js";
 import { collectivesView } from "./slice.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const ROW_H = 30; // px per rank: the arrows' lanes line up with the rows
+const LINE_H = 26; // px per line of boxes (8 boxes a line); a rank's row has 1 or 2
+const PER_LINE = 8;
 const HEAD_H = 30; // the header row (the rounds' numbers sit in it)
-const ROUND_W = 46;
-const MID_W = 64; // reduce-scatter + all-gather: the blocks in the middle
 const PAD = 10;
 const ROUND_S = 0.35; // seconds between two rounds in the drawing
 
@@ -58,8 +57,20 @@ function boxes(values, { n, testid, rank, cls = "", delay = 0 }) {
   return row;
 }
 
+/** Pure: the sizes the drawing uses: a row per rank (its lane at the row's centre), a
+ *  column per round (narrower when there are many). */
+export function layout(v) {
+  const longest = Math.max(1, ...v.ranks.map((r) => Math.max(r.before ? r.before.length : 0, r.after ? r.after.length : 0)));
+  const rowH = Math.ceil(longest / PER_LINE) * LINE_H + 6;
+  const rounds = v.rounds.length ? Math.max(...v.rounds.map((r) => r.round)) + 1 : 1;
+  const roundW = rounds > 8 ? 30 : 36;
+  // reduce-scatter + all-gather: room in the middle for each rank's block of the sum
+  const midW = v.algorithm === "rs_ag" ? Math.max(64, 34 * Math.ceil((v.elements || 0) / Math.max(1, v.n))) : 0;
+  return { rowH, roundW, midW, width: 2 * PAD + rounds * roundW + midW, height: HEAD_H + v.n * rowH };
+}
+
 /** The step's messages: a lane per rank, a column per round, an arrow per message. */
-function drawRounds(v, width, height) {
+function drawRounds(v, { rowH: ROW_H, roundW: ROUND_W, midW: MID_W, width, height }) {
   const s = svg("svg", { class: "coll-rounds", "data-testid": "coll-rounds", width, height, viewBox: `0 0 ${width} ${height}` });
   const defs = svg("defs");
   const marker = svg("marker", { id: "coll-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto-start-reverse" });
@@ -127,14 +138,12 @@ export function createCollectivesCard({ card, headEl, gridEl, costEl, captionEl 
   }
 
   function drawGrid(v) {
-    const mid = v.algorithm === "rs_ag" ? MID_W : 0;
-    const rounds = Math.max(v.rounds.length ? Math.max(...v.rounds.map((r) => r.round)) + 1 : 0, 1);
-    const width = 2 * PAD + rounds * ROUND_W + mid;
+    const size = layout(v);
     const doneAt = v.rounds.length * ROUND_S;
     gridEl.style.setProperty("--coll-rows", String(v.n));
-    gridEl.style.setProperty("--coll-row-h", `${ROW_H}px`);
+    gridEl.style.setProperty("--coll-row-h", `${size.rowH}px`);
     gridEl.style.setProperty("--coll-head-h", `${HEAD_H}px`);
-    gridEl.style.setProperty("--coll-svg-w", `${width}px`);
+    gridEl.style.setProperty("--coll-svg-w", `${size.width}px`);
     // every cell placed by hand: row 1 the heads, row r + 2 rank r; the arrows' picture
     // spans them all in the middle column, its lanes at the rows' centres
     const place = (e, col, row) => {
@@ -148,7 +157,7 @@ export function createCollectivesCard({ card, headEl, gridEl, costEl, captionEl 
       place(el("span", { class: "coll-colhead" }, t("coll.colAfter")), 4, 1),
       place(el("span", { class: "coll-colhead" }, t("coll.colBytes")), 5, 1),
     ];
-    const picture = v.detail ? drawRounds(v, width, HEAD_H + v.n * ROW_H) : el("p", { class: "coll-nodetail" }, t("coll.noDetail"));
+    const picture = v.detail ? drawRounds(v, size) : el("p", { class: "coll-nodetail" }, t("coll.noDetail"));
     const holder = place(el("div", { class: "coll-svg-cell" }), 3, `1 / span ${v.n + 1}`);
     holder.append(picture);
     items.push(holder);

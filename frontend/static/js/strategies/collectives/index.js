@@ -32,6 +32,12 @@ function runWords(c, form) {
   return `${s} · ${collName(o.collective)}${o.algorithm && o.algorithm !== "auto" ? ` (${algoName(o.algorithm)})` : ""}`;
 }
 
+/** The middle of the workers' ring: the collective that runs ("All-reduce"). */
+function topologyCentre(state) {
+  const v = isCollectives(state) ? collectivesView(state) : null;
+  return v ? collName(v.collective) : null;
+}
+
 function articleKind(state) {
   return isCollectives(state) ? COLL : null;
 }
@@ -40,4 +46,4 @@ function articleKeys(kind) {
   return kind === COLL ? { title: "article.collTitle", body: "article.coll", views: "article.viewsColl", tail: "tail.explainColl" } : null;
 }
 
-export default { name: COLL, slice, catalog, views, narrate, runWords, articleKind, articleKeys };
+export default { name: COLL, slice, catalog, views, narrate, runWords, topologyCentre, articleKind, articleKeys };
