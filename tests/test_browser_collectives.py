@@ -117,6 +117,9 @@ def test_an_all_to_all_replayed_in_both_languages(page: Page, server: str) -> No
     set_view(page, "zh", False)
     page.wait_for_function(f"document.querySelector('{CARD} h2').textContent.includes('集合通信')")
     assert "全交换" in page.inner_text("[data-testid=coll-head]")
+    # the same step redrawn in another language: drawn at once, not animated again
+    assert page.evaluate("getComputedStyle(document.querySelector("
+                         "'[data-testid=coll-after]')).opacity") == "1"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "all-to-all-zh.png"))
     set_view(page, "en", False)

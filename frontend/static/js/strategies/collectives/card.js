@@ -15,7 +15,7 @@ const LINE_H = 26; // px per line of boxes (8 boxes a line); a rank's row has 1 
 const PER_LINE = 8;
 const HEAD_H = 30; // the header row (the rounds' numbers sit in it)
 const PAD = 10;
-const ROUND_S = 0.35; // seconds between two rounds in the drawing
+const ROUND_S = 0.35; // seconds between two rounds in the drawing, at most
 
 function el(tag, attrs = {}, text) {
   const e = document.createElement(tag);
@@ -70,7 +70,7 @@ export function layout(v) {
 }
 
 /** The step's messages: a lane per rank, a column per round, an arrow per message. */
-function drawRounds(v, { rowH: ROW_H, roundW: ROUND_W, midW: MID_W, width, height }) {
+function drawRounds(v, { rowH: ROW_H, roundW: ROUND_W, midW: MID_W, width, height }, roundS) {
   const s = svg("svg", { class: "coll-rounds", "data-testid": "coll-rounds", width, height, viewBox: `0 0 ${width} ${height}` });
   const defs = svg("defs");
   const marker = svg("marker", { id: "coll-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto-start-reverse" });
@@ -82,7 +82,7 @@ function drawRounds(v, { rowH: ROW_H, roundW: ROUND_W, midW: MID_W, width, heigh
   const mid = v.algorithm === "rs_ag" ? v.n - 1 : null; // rounds before it: the reduce-scatter
   const xOf = (k) => PAD + k * ROUND_W + (mid != null && k >= mid ? MID_W : 0);
   v.rounds.forEach((round, i) => {
-    const g = svg("g", { class: `coll-round op-${round.op}`, "data-round": round.round, style: `animation-delay:${(i * ROUND_S).toFixed(2)}s` });
+    const g = svg("g", { class: `coll-round op-${round.op}`, "data-round": round.round, style: `animation-delay:${(i * roundS).toFixed(2)}s` });
     const x0 = xOf(round.round);
     const sizes = new Set(round.messages.map((m) => m.bytes));
     g.append(svg("text", { class: "coll-round-no", x: x0 + ROUND_W / 2 - 4, y: 12 }, String(round.round + 1)));
@@ -98,7 +98,7 @@ function drawRounds(v, { rowH: ROW_H, roundW: ROUND_W, midW: MID_W, width, heigh
   if (mid != null && v.rounds.length) {
     // the middle of reduce-scatter + all-gather: each rank's block of the sum
     const x = PAD + mid * ROUND_W;
-    const g = svg("g", { class: "coll-middle", style: `animation-delay:${(mid * ROUND_S).toFixed(2)}s` });
+    const g = svg("g", { class: "coll-middle", style: `animation-delay:${(mid * roundS).toFixed(2)}s` });
     g.append(svg("text", { class: "coll-round-no", x: x + MID_W / 2 - 4, y: 12 }, t("coll.middle")));
     for (const r of v.ranks) {
       if (!r.middle) continue;
@@ -111,6 +111,22 @@ function drawRounds(v, { rowH: ROW_H, roundW: ROUND_W, midW: MID_W, width, heigh
 
 export function createCollectivesCard({ card, headEl, gridEl, costEl, captionEl }, onVisible) {
   let drawnKey = null;
+  let shownStep = null;
+  let shownAt = 0;
+
+  /** Seconds between two rounds for a newly shown step: the rounds of one step are drawn
+   *  within 60% of the time since the step before it arrived (a fast run, or a replay at
+   *  speed, is never shown behind), at most ROUND_S each; none for a redraw of the same
+   *  step (a language switch). */
+  function roundSeconds(step, rounds) {
+    const now = performance.now();
+    if (step === shownStep) return 0;
+    const gap = shownStep == null ? Infinity : (now - shownAt) / 1000;
+    shownStep = step;
+    shownAt = now;
+    const s = Math.min(ROUND_S, (0.6 * gap) / Math.max(1, rounds));
+    return s < 0.02 ? 0 : s;
+  }
 
   function setVisible(on) {
     if (card.hidden === !on) return;
@@ -139,7 +155,9 @@ export function createCollectivesCard({ card, headEl, gridEl, costEl, captionEl 
 
   function drawGrid(v) {
     const size = layout(v);
-    const doneAt = v.rounds.length * ROUND_S;
+    const roundS = roundSeconds(v.step, v.rounds.length);
+    const doneAt = v.rounds.length * roundS;
+    gridEl.classList.toggle("still", roundS === 0);
     gridEl.style.setProperty("--coll-rows", String(v.n));
     gridEl.style.setProperty("--coll-row-h", `${size.rowH}px`);
     gridEl.style.setProperty("--coll-head-h", `${HEAD_H}px`);
@@ -157,7 +175,7 @@ export function createCollectivesCard({ card, headEl, gridEl, costEl, captionEl 
       place(el("span", { class: "coll-colhead" }, t("coll.colAfter")), 4, 1),
       place(el("span", { class: "coll-colhead" }, t("coll.colBytes")), 5, 1),
     ];
-    const picture = v.detail ? drawRounds(v, size) : el("p", { class: "coll-nodetail" }, t("coll.noDetail"));
+    const picture = v.detail ? drawRounds(v, size, roundS) : el("p", { class: "coll-nodetail" }, t("coll.noDetail"));
     const holder = place(el("div", { class: "coll-svg-cell" }), 3, `1 / span ${v.n + 1}`);
     holder.append(picture);
     items.push(holder);
