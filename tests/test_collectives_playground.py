@@ -257,6 +257,22 @@ def test_the_strategy_shows_every_buffer_and_checks_itself(n: int, options: dict
         assert all(c["algo"] == algorithm and isinstance(c["round"], int) for c in comms)
 
 
+def test_on_a_network_model_the_ring_takes_its_alpha_beta_time() -> None:
+    """With a modelled network every message is charged α + bytes/β on the modelled
+    clock: a ring all-reduce's 2(n−1) rounds of N/n bytes add up to the formula."""
+    from engine.costmodel import collective_ms
+    from engine.network import PRESETS
+    events = run_headless(RunConfig(strategy="collectives", workers=4, steps=1,
+                                    network="1gbe", options={"collective": "all_reduce",
+                                                             "algorithm": "ring"}),
+                          timeout=120)
+    assert events[-1]["status"] == "finished", events[-1]["error"]
+    link = PRESETS["1gbe"]
+    want = collective_ms("all_reduce", "ring", 4, 32, link.latency_us, link.bandwidth_gbps)
+    for s in (e for e in events if e["type"] == "step"):
+        assert s["comm_modelled_ms"] == pytest.approx(want, rel=1e-6)
+
+
 def test_a_reduce_leaves_the_other_ranks_undefined_but_says_so() -> None:
     events = _run(3, steps=1, collective="reduce", algorithm="binomial", root=1)
     by_rank = {e["rank"]: e for e in events if e["type"] == "buffers"}
@@ -296,3 +312,14 @@ def test_the_all_reduce_costs_are_the_cost_models() -> None:
                 pytest.approx(all_reduce_ms(algorithm, n, 4872, 50.0, 1.0))
     assert collective_ms("all_reduce", "rs_ag", 4, 4872, 50.0, 1.0) == \
         pytest.approx(all_reduce_ms("ring", 4, 4872, 50.0, 1.0))
+
+
+def test_the_api_refuses_what_does_not_fit_with_the_reason(client: Any) -> None:
+    body = {"strategy": "collectives", "workers": 3, "steps": 1,
+            "options": {"collective": "reduce_scatter", "elements": 4}}
+    res = client.post("/api/runs", json=body)
+    assert res.status_code == 422
+    assert "multiple of the workers (3)" in res.text
+    spec = next(s for s in client.get("/api/strategies").json() if s["name"] == "collectives")
+    assert spec["trains"] is False and "buffers" in spec["events"]
+    assert {o["name"] for o in spec["options"]} == {"collective", "algorithm", "elements", "root"}

@@ -103,3 +103,11 @@ test("the frontend is registered with its words in both languages", () => {
   assert.deepEqual(Object.keys(fe.catalog.en).sort(), Object.keys(fe.catalog.zh).sort());
   assert.equal(fe.runWords({ strategy: "collectives", options: { collective: "all_to_all", algorithm: "auto" } }, "list"), "Collectives · All-to-all");
 });
+
+test("the step's line and the middle of the workers' ring name the collective", () => {
+  const s = reduceEvents(runEvents(2));
+  const fe = frontendOf("collectives");
+  assert.equal(fe.topologyCentre(s), "All-reduce");
+  const line = fe.narrate(s, { step: 2 });
+  assert.match(line, /^step 2: All-reduce \(ring\) over 4 workers in 6 rounds, 192 B sent in all; every result checked$/);
+});
