@@ -167,7 +167,7 @@ def reduce_linear(comms: Comms, buf: torch.Tensor, root: int) -> torch.Tensor:
 
 # ---------------------------------------------------------------- all to all
 
-def all_gather_ring(comms: Comms, block: torch.Tensor, _root: int) -> torch.Tensor:
+def all_gather_blocks(comms: Comms, block: torch.Tensor, _root: int) -> torch.Tensor:
     """Rank j puts its block at place j; in n−1 rounds each rank passes the newest
     block it has to its right neighbour (engine/collectives.py)."""
     n, rank = comms.topo.world_size, comms.topo.rank
@@ -177,7 +177,7 @@ def all_gather_ring(comms: Comms, block: torch.Tensor, _root: int) -> torch.Tens
     return out
 
 
-def reduce_scatter_ring_(comms: Comms, buf: torch.Tensor, _root: int) -> torch.Tensor:
+def reduce_scatter_blocks(comms: Comms, buf: torch.Tensor, _root: int) -> torch.Tensor:
     """n−1 rounds round the ring, each rank adding the block that arrives from its left
     before passing it on: rank j ends with the complete sum of block j."""
     return reduce_scatter_ring(comms, buf.clone()).clone()
@@ -238,8 +238,8 @@ RUN: dict[tuple[str, str], Callable[[Comms, torch.Tensor, int], torch.Tensor]] =
     ("gather", "linear"): gather_linear,
     ("reduce", "binomial"): reduce_binomial,
     ("reduce", "linear"): reduce_linear,
-    ("all_gather", "ring"): all_gather_ring,
-    ("reduce_scatter", "ring"): reduce_scatter_ring_,
+    ("all_gather", "ring"): all_gather_blocks,
+    ("reduce_scatter", "ring"): reduce_scatter_blocks,
     ("all_reduce", "ring"): all_reduce_by("ring"),
     ("all_reduce", "tree"): all_reduce_by("tree"),
     ("all_reduce", "naive"): all_reduce_by("naive"),

@@ -25,7 +25,7 @@ from torch.testing import assert_close
 from engine.comms import Comms
 from engine.config import RunConfig
 from engine.costmodel import collective_cost
-from engine.mpi_collectives import ALGORITHMS, RUN, all_gather_ring, reduce_scatter_ring_
+from engine.mpi_collectives import ALGORITHMS, RUN, all_gather_blocks, reduce_scatter_blocks
 from engine.runner import run_headless
 from tests.dist_harness import run_in_group
 
@@ -92,8 +92,8 @@ def _run_everything(comms: Comms, elements: int, roots: list[int]) -> dict[str, 
             out[f"{collective}/{algorithm}/{root}"] = {
                 "after": after, "sent": stats.bytes_sent, "recv": stats.bytes_recv,
                 "messages": [dict(m) for m in messages]}
-    mine = reduce_scatter_ring_(comms, x[rank].clone(), 0)
-    out["rs_then_ag"] = all_gather_ring(comms, mine, 0)
+    mine = reduce_scatter_blocks(comms, x[rank].clone(), 0)
+    out["rs_then_ag"] = all_gather_blocks(comms, mine, 0)
     return out
 
 
