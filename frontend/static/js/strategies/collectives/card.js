@@ -161,7 +161,8 @@ export function createCollectivesCard({ card, headEl, gridEl, costEl, captionEl 
     gridEl.style.setProperty("--coll-rows", String(v.n));
     gridEl.style.setProperty("--coll-row-h", `${size.rowH}px`);
     gridEl.style.setProperty("--coll-head-h", `${HEAD_H}px`);
-    gridEl.style.setProperty("--coll-svg-w", `${size.width}px`);
+    // without Detail there are no messages to draw: a narrow gap, and a note under the rows
+    gridEl.style.setProperty("--coll-svg-w", v.detail ? `${size.width}px` : "24px");
     // every cell placed by hand: row 1 the heads, row r + 2 rank r; the arrows' picture
     // spans them all in the middle column, its lanes at the rows' centres
     const place = (e, col, row) => {
@@ -175,9 +176,8 @@ export function createCollectivesCard({ card, headEl, gridEl, costEl, captionEl 
       place(el("span", { class: "coll-colhead" }, t("coll.colAfter")), 4, 1),
       place(el("span", { class: "coll-colhead" }, t("coll.colBytes")), 5, 1),
     ];
-    const picture = v.detail ? drawRounds(v, size, roundS) : el("p", { class: "coll-nodetail" }, t("coll.noDetail"));
     const holder = place(el("div", { class: "coll-svg-cell" }), 3, `1 / span ${v.n + 1}`);
-    holder.append(picture);
+    if (v.detail) holder.append(drawRounds(v, size, roundS));
     items.push(holder);
     for (const r of v.ranks) {
       const row = r.rank + 2;
@@ -195,6 +195,7 @@ export function createCollectivesCard({ card, headEl, gridEl, costEl, captionEl 
   function drawCost(v) {
     const lines = [el("p", { class: "coll-cost", "data-testid": "coll-cost" }, t("coll.cost", { algo: algoName(v.algorithm), formula: v.formula, a: v.alphaTerms ?? "–", b: fmtBytes(v.betaBytes ?? NaN), n: v.n, N: fmtBytes(v.bytes) }))];
     if (v.rounds.length) lines.push(el("p", { class: "coll-measured", "data-testid": "coll-measured" }, t("coll.measured", { step: v.step, rounds: v.rounds.length, critical: fmtBytes(v.critical), messages: v.rounds.reduce((s, r) => s + r.messages.length, 0) })));
+    if (!v.detail) lines.push(el("p", { class: "coll-nodetail", "data-testid": "coll-nodetail" }, t("coll.noDetail")));
     const bad = v.ranks.filter((r) => r.error != null && r.error > 0);
     if (v.step) lines.push(el("p", { class: `coll-check${bad.length ? " bad" : ""}`, "data-testid": "coll-check" }, bad.length ? t("coll.checkBad", { ranks: bad.map((r) => r.rank).join(", ") }) : t("coll.checkOk")));
     costEl.replaceChildren(...lines);
