@@ -145,3 +145,24 @@ def test_reduce_scatter_then_all_gather_shows_the_middle(page: Page, server: str
     page.wait_for_timeout(5500)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "rs-ag-8.png"))
+
+
+def test_every_collective_reaches_finished_and_shows_its_results(page: Page,
+                                                                 server: str) -> None:
+    """Each of the nine collectives (its usual algorithm, 3 workers, root 1 where it has
+    one) runs, and the page shows every rank's after-buffer the engine reported."""
+    from engine.mpi_collectives import COLLECTIVES, ROOTED
+    for collective in COLLECTIVES:
+        options = {"collective": collective, **({"root": 1} if collective in ROOTED else {})}
+        run_id = post_run(server, {"strategy": "collectives", "workers": 3, "steps": 1,
+                                   "detail": True, "options": options})
+        assert wait_run_end(server, run_id, 120)["status"] == "finished", collective
+        page.goto(f"{server}/?run={run_id}")
+        page.wait_for_function("window.distlab !== undefined")
+        wait_status(page, "finished", 30_000)
+        shown = _card(page, 1)
+        events = get_json(f"{server}/api/runs/{run_id}/events?limit=5000")
+        after = {e["rank"]: e["after"] for e in events if e["type"] == "buffers"}
+        assert shown["after"] == after, collective
+        assert "max error 0" in shown["check"], collective
+        assert shown["messages"], collective  # every collective sends something

@@ -122,7 +122,9 @@ def _check(config: Any) -> None:
     if needs_blocks(collective, algorithm) and elements % n:
         raise ValueError(f"options.elements: {collective} ({algorithm}) cuts every vector "
                          f"into one block per worker, so the elements ({elements}) must be "
-                         f"a multiple of the workers ({n})")
+                         f"a multiple of the workers ({n})"
+                         + ("; or choose the tree or the naive all-reduce, which send the "
+                            "whole vector" if collective == "all_reduce" else ""))
     if collective in ROOTED and opts.root >= n:
         raise ValueError(f"options.root: rank {opts.root} does not exist with {n} workers "
                          f"(0 to {n - 1})")
