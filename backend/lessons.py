@@ -76,6 +76,10 @@ class Preset(BaseModel):
     model_config = _STRICT
     scenario: str
     overrides: dict[str, Any] = Field(default_factory=dict)
+    timed: bool = Field(True, description=(
+        "as a lesson's comparison: whether its speed is part of what is compared. False "
+        "where what the lesson compares is counted, not timed (the reveal then leaves "
+        "steps per second out: on a shared 2-core machine they are noise)"))
 
     @model_validator(mode="after")
     def _valid_run(self) -> Preset:

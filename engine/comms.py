@@ -219,7 +219,8 @@ class Comms:
         self._message(op, dst, num_bytes, elapsed_ms, step=step)
 
     def post_send(self, tensor: torch.Tensor, dst: int, *, tag: int, op: str,
-                  chunk: int | None = None, group: Group | None = None) -> dist.Work:
+                  chunk: int | None = None, group: Group | None = None,
+                  step: int | None = None) -> dist.Work:
         """Start sending ``tensor`` to ``dst`` and return at once; the caller waits on the
         returned request before it changes ``tensor`` (a pipeline stage sends on while it
         computes, and two neighbours that send to each other cannot deadlock). Counted
@@ -227,7 +228,7 @@ class Comms:
         request = dist.isend(tensor.contiguous(), dst=dst, tag=tag)
         num_bytes = tensor.numel() * tensor.element_size()
         self._account(0.0, sent=num_bytes, recv=0, group=group)
-        self._message(op, dst, num_bytes, 0.0, chunk=chunk, group=group)
+        self._message(op, dst, num_bytes, 0.0, chunk=chunk, group=group, step=step)
         return request
 
     def announce(self, tensor: torch.Tensor, src: int) -> None:
@@ -263,20 +264,63 @@ class Comms:
 
         Every send and receive is posted before any is waited on: each rank talks to all
         its neighbours at once, so no order of the edges can deadlock. One ``comm`` event
-        per message sent; the bytes are counted as for any message."""
+        per message sent; the bytes are counted as for any message.
+
+        On a network model the single-port rule of ``exchange`` holds: a rank's messages
+        leave one after the other (in the order of ``peers``) and arrive one after the
+        other, so gossiping with k neighbours costs about k·(α + N/β) — on a ring 2·(α +
+        N/β) whatever the number of workers, where a ring all-reduce takes 2(n−1) α's."""
         start = time.perf_counter()
         got = [torch.empty_like(send) for _ in peers]
         send = send.contiguous()
-        requests = [dist.isend(send, peer) for peer in peers]
+        num_bytes = send.numel() * send.element_size()
+        departs = self._departures(peers, num_bytes)
+        arrivals = [torch.zeros(1, dtype=torch.float64) for _ in peers]
+        requests = []
+        if departs is not None:  # each message preceded by its departure on our clock
+            requests += [dist.isend(torch.tensor([d], dtype=torch.float64), peer,
+                                    tag=_CLOCK_TAG) for d, peer in zip(departs, peers, strict=True)]
+            requests += [dist.irecv(a, peer, tag=_CLOCK_TAG)
+                         for a, peer in zip(arrivals, peers, strict=True)]
+        requests += [dist.isend(send, peer) for peer in peers]
         requests += [dist.irecv(buf, peer) for buf, peer in zip(got, peers, strict=True)]
         for request in requests:
             request.wait()
         elapsed_ms = (time.perf_counter() - start) * 1e3
-        num_bytes = send.numel() * send.element_size()
         self._account(elapsed_ms, sent=num_bytes * len(peers), recv=num_bytes * len(peers))
-        for peer in peers:
-            self._message(op, peer, num_bytes, elapsed_ms, algo=self.algo)
+        if departs is not None:
+            self._gossip_clock(peers, num_bytes, departs, [float(a) for a in arrivals])
+        for i, peer in enumerate(peers):
+            transfer = (None if departs is None
+                        else self.network.link(self.topo.rank, peer).transfer_ms(num_bytes))
+            self._message(op, peer, num_bytes, elapsed_ms, algo=self.algo,
+                          modelled_ms=transfer,
+                          modelled_start_ms=None if departs is None else departs[i])
         return got
+
+    def _departures(self, peers: list[int], num_bytes: int) -> list[float] | None:
+        """When each of our messages leaves on the modelled clock: one after the other."""
+        if self.network is None or self.stats.modelled_ms is None:
+            return None
+        out, clock = [], self.stats.modelled_ms
+        for peer in peers:
+            out.append(clock)
+            clock += self.network.link(self.topo.rank, peer).transfer_ms(num_bytes)
+        return out
+
+    def _gossip_clock(self, peers: list[int], num_bytes: int, departs: list[float],
+                      arrivals: list[float]) -> None:
+        """Our clock after the exchange: the last message out has left, and the incoming
+        ones were taken one at a time, in the order they left their senders."""
+        assert self.network is not None and self.stats.modelled_ms is not None
+        now = self.stats.modelled_ms
+        out_done = departs[-1] + self.network.link(self.topo.rank, peers[-1]).transfer_ms(
+            num_bytes) if peers else now
+        in_clock = now
+        for depart, peer in sorted(zip(arrivals, peers, strict=True)):
+            in_clock = max(in_clock, depart) + self.network.link(
+                peer, self.topo.rank).transfer_ms(num_bytes)
+        self.stats.modelled_ms = max(out_done, in_clock)
 
     def measure_sum(self, tensor: torch.Tensor) -> None:
         """Measurement, not training: sum ``tensor`` over all ranks in place (the replicas'

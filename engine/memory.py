@@ -21,8 +21,11 @@ from torch import nn
 MEMORY_EVERY = 50
 
 
-def memory_due(step: int) -> bool:
-    return step == 1 or step % MEMORY_EVERY == 0
+def memory_due(step: int, last: int | None = None) -> bool:
+    """Measure on the first step, every MEMORY_EVERY-th and the last (``last``): some state
+    only fills up as the run goes (L-BFGS's history), and what a finished run is compared
+    by is its memory at the end."""
+    return step == 1 or step % MEMORY_EVERY == 0 or step == last
 
 
 class SavedActivations:

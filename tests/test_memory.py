@@ -1,5 +1,6 @@
 """Memory by kind (engine/memory.py), measured on real runs of the tiny transformer:
-what each process holds, as the step events report it on step 1."""
+what each process holds, as the step events report it on step 1 (and the last step, not
+the ones between)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from engine.config import RunConfig
 from engine.runner import run_headless
 
-BASE: dict[str, object] = dict(model="transformer", dataset="text-en", steps=2, lr=0.5,
+BASE: dict[str, object] = dict(model="transformer", dataset="text-en", steps=3, lr=0.5,
                                context=16, d_model=32, layers=2, heads=4, seed=2)
 
 
@@ -18,6 +19,7 @@ def _memory(strategy: str, workers: int, batch: int, **kw: object) -> dict[int, 
     assert events[-1]["status"] == "finished", events[-1]["error"]
     first = {e["rank"]: e["memory"] for e in events if e["type"] == "step" and e["step"] == 1}
     assert all("memory" not in e for e in events if e["type"] == "step" and e["step"] == 2)
+    assert all("memory" in e for e in events if e["type"] == "step" and e["step"] == 3)
     return first
 
 

@@ -120,14 +120,17 @@ def test_ssp_bounds_the_clock_gap_and_blocks_the_fast_workers() -> None:
 
 
 def test_backup_workers_drop_the_late_gradients() -> None:
+    # The straggler takes 200 ms a step, the others 20: on a busy machine another worker
+    # is sometimes the late one too, but the straggler is late far more often.
     log = _run({"servers": 1, "ps_mode": "backup", "backup_workers": 1}, workers=4, steps=10,
-               emulated_compute_ms=5.0, straggler="one", straggler_rank=2,
-               straggler_factor=5.0)
+               emulated_compute_ms=20.0, straggler="one", straggler_rank=2,
+               straggler_factor=10.0)
     updates = [e for e in log if e["type"] == "ps_update"]
     assert len(updates) == 10 and all(len(e["applied"]) == 3 for e in updates)
-    dropped = [e for e in log if e["type"] == "gradient_dropped"]
+    dropped = [e["worker"] for e in log if e["type"] == "gradient_dropped"]
     assert dropped, "the straggler's gradients arrive late and are dropped"
-    assert {e["worker"] for e in dropped} == {3}  # rank 3 = worker index 2
+    # rank 3 = worker index 2
+    assert dropped.count(3) > len(dropped) - dropped.count(3), dropped
 
 
 @pytest.mark.parametrize(("options", "kwargs", "message"), [

@@ -41,10 +41,9 @@ from typing import Any
 
 import torch
 
-from engine.data import dataset_for, shard_batch_indices, skewed_shards
 from engine.graphs import GRAPHS, mixing_matrix, neighbours
 from engine.memory import SavedActivations, memory_due, memory_of
-from engine.options import choice, number
+from engine.options import choice
 from engine.strategies.base import (
     StepResult,
     Stopwatch,
@@ -52,6 +51,12 @@ from engine.strategies.base import (
     flat_parameters,
     grad_norm_of,
     local_gradients,
+)
+from engine.strategies.data_split import (
+    WorkerData,
+    check_data_split,
+    data_split_option,
+    dirichlet_alpha_option,
 )
 from engine.strategies.spec import StrategySpec, parts_checkpoint
 
@@ -70,42 +75,12 @@ class DecentralizedOptions:
                 "torus": {"en": "2-D torus", "zh": "二维环面"},
                 "exponential": {"en": "Exponential graph", "zh": "指数图"},
                 "complete": {"en": "Complete graph", "zh": "完全图"}})
-    data_split: str = choice(
-        "iid", ("iid", "dirichlet", "one_class"),
-        label={"en": "Data per worker", "zh": "各工作进程的数据"},
-        help={"en": "IID: each worker's batch is its share of one global batch. Skewed "
-                    "(non-IID): each worker draws from its own samples, mostly of some "
-                    "classes — Dirichlet(α) shares per class, or one class per worker.",
-              "zh": "独立同分布：每个工作进程的批次是同一全局批次中的一份。偏斜（非独立同分布）："
-                    "每个工作进程只从自己的样本中取数据，且主要是某些类别——按类别以 "
-                    "Dirichlet(α) 分配，或每个工作进程只有一个类别。"},
-        labels={"iid": {"en": "IID (shuffled for all)", "zh": "独立同分布（统一打乱）"},
-                "dirichlet": {"en": "Skewed: Dirichlet(α)", "zh": "偏斜：Dirichlet(α)"},
-                "one_class": {"en": "Skewed: one class per worker",
-                              "zh": "偏斜：每个工作进程一个类别"}})
-    dirichlet_alpha: float = number(
-        0.3, 0.01, 100.0, label={"en": "Dirichlet α", "zh": "Dirichlet α"},
-        help={"en": "Small α: each worker sees mostly one class; large α: close to IID.",
-              "zh": "α 越小，每个工作进程越集中于一个类别；α 越大，越接近独立同分布。"},
-        shown_when={"data_split": ("dirichlet",)})
+    data_split: str = data_split_option()
+    dirichlet_alpha: float = dirichlet_alpha_option()
 
 
 def _check(config: Any) -> None:
-    if config.network is not None:
-        raise ValueError("network: decentralized SGD's gossip is not modelled on a network "
-                         "yet; run it without one")
-    if config.opts.data_split != "iid":
-        if config.model != "mlp":
-            raise ValueError("options.data_split: a skewed split is by class, and only the "
-                             "points data sets have classes to skew; use 'iid' for text")
-        _shards(config)  # a worker left without a batch: refused with the reason
-
-
-def _shards(config: Any) -> list[torch.Tensor]:
-    """Every worker's own samples for a skewed split (the same on every process)."""
-    return skewed_shards(dataset_for(config).y, config.workers, config.seed,
-                         config.opts.data_split, config.opts.dirichlet_alpha,
-                         min_size=config.batch_size)
+    check_data_split(config)
 
 
 def consensus_distance(replicas: torch.Tensor) -> float:
@@ -140,34 +115,21 @@ class Decentralized:
             if ctx.joining:
                 self.flat.copy_(first)
         ctx.comms.algo = "gossip"
-        # IID: the worker's share of each global batch (ctx.batch); skewed: its own samples
-        # (a worker's own by its id, which a regroup does not change).
-        shards = None if ctx.config.opts.data_split == "iid" else _shards(ctx.config)
-        self.shard = None if shards is None else shards[ctx.topo.me]
+        # IID: the worker's share of each global batch; skewed: its own samples.
+        self.data = WorkerData(ctx)
         if rank == 0:
-            labels = ctx.data.y
-            classes = None if shards is None else [
-                [int((labels[s] == c).sum()) for c in range(ctx.data.num_classes)]
-                for s in shards]
             ctx.emit("graph", rank=ctx.topo.me, graph=ctx.config.opts.graph,
                      members=[ctx.topo.id_of(i) for i in range(n)],
                      neighbours=[[ctx.topo.id_of(j) for j in near]
                                  for near in neighbours(ctx.config.opts.graph, n)],
                      weights=[[round(float(v), 6) for v in row] for row in w],
-                     data_split=ctx.config.opts.data_split, classes=classes)
-
-    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        ctx = self.ctx
-        if self.shard is None:
-            return ctx.batch(step)
-        idx = shard_batch_indices(self.shard, step, ctx.config.batch_size, ctx.config.seed,
-                                  ctx.topo.me)
-        return ctx.data.x[idx].to(ctx.topo.device), ctx.data.y[idx].to(ctx.topo.device)
+                     data_split=ctx.config.opts.data_split,
+                     classes=self.data.class_counts())
 
     def train_step(self, step: int) -> StepResult:
         ctx = self.ctx
-        x, y = self.batch(step)
-        saved = SavedActivations() if memory_due(step) else None
+        x, y = self.data.batch(step)
+        saved = SavedActivations() if memory_due(step, ctx.config.steps) else None
         with Stopwatch() as compute:
             loss = local_gradients(ctx.model, x, y, saved)  # 1. g_i at x_{k,i}
             grad_norm = grad_norm_of([self.grads])

@@ -82,7 +82,7 @@ class Lbfgs:
 
     def train_step(self, step: int) -> StepResult:
         ctx, total = self.ctx, len(self.ctx.data.y)
-        saved = SavedActivations() if memory_due(step) else None
+        saved = SavedActivations() if memory_due(step, ctx.config.steps) else None
         with Stopwatch() as compute:
             # The full-batch mean loss = Σ over the shares of (share's loss sum) / total.
             ctx.model.zero_grad(set_to_none=False)

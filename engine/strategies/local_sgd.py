@@ -36,8 +36,14 @@ from engine.strategies.base import (
     grad_norm_of,
     local_gradients,
 )
-from engine.strategies.optimizers import Adam
-from engine.strategies.spec import StrategySpec
+from engine.strategies.data_split import (
+    WorkerData,
+    check_data_split,
+    data_split_option,
+    dirichlet_alpha_option,
+)
+from engine.strategies.optimizers import make_optimizer
+from engine.strategies.spec import StrategySpec, parts_checkpoint
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,6 +75,8 @@ class LocalSgdOptions:
         help={"en": "DiLoCo's Nesterov momentum (the paper uses 0.9).",
               "zh": "DiLoCo 的 Nesterov 动量（论文取 0.9）。"},
         shown_when={"outer": ("nesterov",)})
+    data_split: str = data_split_option()
+    dirichlet_alpha: float = dirichlet_alpha_option()
 
 
 def nesterov_outer_step(x_global: torch.Tensor, delta: torch.Tensor, velocity: torch.Tensor,
@@ -86,7 +94,9 @@ class LocalSgd:
         self.params = list(ctx.model.parameters())
         self.flat, self.grads = flat_parameters(self.params)
         ctx.comms.broadcast(self.flat, src=0)  # one starting point for every replica
-        self.adam = Adam([self.flat], ctx.config.lr) if ctx.config.optimizer == "adam" else None
+        # the inner optimizer, each worker its own: SGD (None), momentum or Adam
+        self.optimizer = make_optimizer(ctx.config.optimizer, [self.flat], ctx.config.lr)
+        self.data = WorkerData(ctx)  # IID shares of one global batch, or skewed shards
         # DiLoCo's outer state: the model every worker started the round from, and the
         # outer momentum (the same on every worker: all of them apply the same outer step).
         self.x_global = self.flat.clone()
@@ -94,21 +104,21 @@ class LocalSgd:
 
     def train_step(self, step: int) -> StepResult:
         ctx = self.ctx
-        x, y = ctx.batch(step)
-        saved = SavedActivations() if memory_due(step) else None
+        x, y = self.data.batch(step)
+        saved = SavedActivations() if memory_due(step, ctx.config.steps) else None
         with Stopwatch() as compute:
             loss = local_gradients(ctx.model, x, y, saved)
             grad_norm = grad_norm_of([self.grads])
-            if self.adam is None:  # the inner step, on this worker's replica only
+            if self.optimizer is None:  # the inner step, on this worker's replica only
                 self.flat.sub_(self.grads, alpha=ctx.config.lr)
             else:
-                self.adam.step([self.flat], [self.grads])
+                self.optimizer.step([self.flat], [self.grads])
         synced = step % self.opts.sync_every == 0 or step == ctx.config.steps
         extra: dict[str, Any] = {"synced": synced}
         if synced:
             extra["drift"] = self._sync()
         if saved is not None:
-            extra["memory"] = memory_of(ctx.model, saved.peak, self.adam)
+            extra["memory"] = memory_of(ctx.model, saved.peak, self.optimizer)
         if ctx.topo.rank == 0:
             ctx.show_model(ctx.model, step)
         return StepResult(loss=loss, grad_norm=grad_norm, compute_ms=compute.ms,
@@ -132,6 +142,29 @@ class LocalSgd:
         self.x_global.copy_(self.flat)
         return drift
 
+    # ---- its checkpoint (each worker's replica is saved by the worker's loop)
+
+    def optimizer_state(self) -> dict[str, Any]:
+        """What a restart needs besides the replica: the inner optimizer's state (each
+        worker its own) and DiLoCo's outer state (where the round began, the momentum)."""
+        state: dict[str, Any] = {"x_global": self.x_global.clone(),
+                                 "velocity": self.velocity.clone()}
+        if self.optimizer is not None:
+            state[self.ctx.config.optimizer] = self.optimizer.state_dict()
+        return state
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        name = self.ctx.config.optimizer
+        if "x_global" not in state or (self.optimizer is not None and name not in state):
+            raise ValueError("the checkpoint holds no local SGD state (it was saved by "
+                             "another strategy or optimizer)")
+        if state["x_global"].shape != self.x_global.shape:
+            raise ValueError("the checkpoint's model is not this run's")
+        self.x_global.copy_(state["x_global"])
+        self.velocity.copy_(state["velocity"])
+        if self.optimizer is not None:
+            self.optimizer.load_state_dict(state[name])
+
 
 SPEC = StrategySpec(
     name="local_sgd",
@@ -146,14 +179,15 @@ SPEC = StrategySpec(
     options=LocalSgdOptions,
     workers=(2, 8),
     models=("mlp", "transformer"),
-    optimizers=("sgd", "adam"),
+    optimizers=("sgd", "momentum", "adam"),
     replicas=False,  # between syncs every worker's model is its own
     own_replicas=True,
     faults={"kill": None, "freeze": None, "slow": None},
-    # (No restart yet: a checkpoint would also need DiLoCo's outer state and each
-    # worker's Adam state.)
-    recoveries={"none": None},
+    recoveries={"none": None, "restart": None},
+    optimizer_state=True,  # the inner optimizer's and DiLoCo's outer state
+    restart_state=parts_checkpoint,  # each worker reloads its own replica
     views=("timeline", "loss", "boundary", "sample"),
+    check=check_data_split,
     references=("Stich, Local SGD Converges Fast and Communicates Little, ICLR 2019",
                 "Lin et al., Don't Use Large Mini-Batches, Use Local SGD, ICLR 2020",
                 "Douillard et al., DiLoCo: Distributed Low-Communication Training of "

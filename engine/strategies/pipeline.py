@@ -185,7 +185,7 @@ class Pipeline:
                    "activation_bytes_peak": saved.peak,
                    **({"chunks": v} if v > 1 else {}),
                    **({"memory": memory_of(self.stage, saved.peak)}
-                      if memory_due(step) else {})})
+                      if memory_due(step, ctx.config.steps) else {})})
 
     def _emulate(self, share: float) -> float:
         """Sleep as if this pass computed a bigger model: ``emulated_compute_ms`` is one

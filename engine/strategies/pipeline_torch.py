@@ -237,4 +237,4 @@ class TorchPipeline(Pipeline):
                    "activation_bytes_peak": saved.peak,
                    **({"chunks": self.v} if self.v > 1 else {}),
                    **({"memory": memory_of(self.stage, saved.peak)}
-                      if memory_due(step) else {})})
+                      if memory_due(step, ctx.config.steps) else {})})

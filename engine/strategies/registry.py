@@ -29,6 +29,7 @@ BUILTIN = (
     "engine.strategies.decentralized",
     "engine.strategies.local_sgd",
     "engine.strategies.lbfgs",
+    "engine.strategies.mapreduce",
     "engine.strategies.collectives_playground",
 )
 PLUGINS_ENV = "DISTLAB_STRATEGIES"

@@ -29,7 +29,7 @@ class SingleProcess:
     def train_step(self, step: int) -> StepResult:
         ctx = self.ctx
         x, y = ctx.batch(step)
-        saved = SavedActivations() if memory_due(step) else None
+        saved = SavedActivations() if memory_due(step, ctx.config.steps) else None
         with Stopwatch() as compute:
             loss = local_gradients(ctx.model, x, y, saved)
             if self.optimizer is None:

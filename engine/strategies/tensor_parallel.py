@@ -207,7 +207,7 @@ class TensorParallel:
                             ctx.config.seed)  # the same whole batch on every process
         x, y = ctx.data.x[idx], ctx.data.y[idx]
         self.tp.record = []
-        saved = SavedActivations() if memory_due(step) else None
+        saved = SavedActivations() if memory_due(step, ctx.config.steps) else None
         with Stopwatch() as compute:
             self.model.zero_grad(set_to_none=False)
             with saved.hooks() if saved is not None else contextlib.nullcontext():

@@ -177,7 +177,7 @@ class TorchTensorParallel:
                             ctx.config.seed)  # the same whole batch on every process
         x, y = ctx.data.x[idx], ctx.data.y[idx]
         self.watch.record, self.watch.forward_places = [], []
-        saved = SavedActivations(local=_local) if memory_due(step) else None
+        saved = SavedActivations(local=_local) if memory_due(step, ctx.config.steps) else None
         with Stopwatch() as compute:
             self.model.zero_grad(set_to_none=False)
             with self.watch:

@@ -121,7 +121,7 @@ class Zero:
     def train_step(self, step: int) -> StepResult:
         ctx = self.ctx
         x, y = ctx.batch(step)
-        saved = SavedActivations() if memory_due(step) else None
+        saved = SavedActivations() if memory_due(step, ctx.config.steps) else None
         full_params_peak = 0
         if self.stage == 3:  # gather the whole model for this step's forward and backward
             self._gather_full_params()

@@ -229,7 +229,7 @@ class TorchZero:
         ctx = self.ctx
         x, y = ctx.batch(step)
         self.watch.record = []
-        self.measuring, self.gathered_peak = memory_due(step), 0
+        self.measuring, self.gathered_peak = memory_due(step, ctx.config.steps), 0
         saved = SavedActivations(local=_local) if self.measuring else None
         started = time.perf_counter()
         self.trained.zero_grad(set_to_none=self.stage > 1)  # DDP's views stay in place

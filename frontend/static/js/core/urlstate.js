@@ -35,6 +35,13 @@ const atLeast = (min) => ({
   default: null,
 });
 
+/** A positive finite number (the compare view's target loss), else null. */
+const positive = {
+  parse: (s) => (s !== "" && Number.isFinite(Number(s)) && Number(s) > 0 ? Number(s) : null),
+  format: (v) => (Number.isFinite(v) && v > 0 ? String(v) : null),
+  default: null,
+};
+
 /** `?compare=A,B[,C,D]` → ["A", "B", …] (two to four different non-empty ids) or null. */
 export function parseCompare(value) {
   if (!value) return null;
@@ -50,6 +57,7 @@ export const PAGE_KEYS = {
   run: text, // the run shown (main.js)
   base: text, // the run drawn under it: its baseline or a compared run (main.js)
   compare: { parse: parseCompare, format: (ids) => (ids ? ids.join(",") : null), default: null }, // compare.js
+  target: positive, // the compare view's target loss, 表9 (views/optimizercard.js; absent: 0.3)
   lesson: text, // the open lesson (lessons.js)
   guess: atLeast(0), // the lesson's prediction, before the run (lessons.js)
   room: text, // the classroom joined (room.js)

@@ -8,13 +8,14 @@ import { registerStrategy } from "../core/registry.js";
 import collectives from "./collectives/index.js";
 import dataParallel from "./data_parallel/index.js";
 import decentralized from "./decentralized/index.js";
+import mapreduce from "./mapreduce/index.js";
 import parameterServer from "./parameter_server/index.js";
 import pipeline from "./pipeline/index.js";
 import tensorParallel from "./tensor_parallel/index.js";
 import threeD from "./three_d/index.js";
 import zero from "./zero/index.js";
 
-export const FRONTENDS = [dataParallel, parameterServer, pipeline, tensorParallel, zero, threeD, decentralized, collectives];
+export const FRONTENDS = [dataParallel, parameterServer, pipeline, tensorParallel, zero, threeD, decentralized, mapreduce, collectives];
 
 /** Register every frontend: its reducer slice, its words and its hooks (twice is harmless). */
 export function registerStrategies() {

@@ -1,8 +1,9 @@
 // views/compare.js — two to four runs side by side (`?compare=A,B[,C,D]`): their mean losses
 // overlaid (by step or by time since each run started), their timelines one above the
 // other on the same time axis, what each measured (memory per process, bytes and time per
-// step, idle fraction: the chapter's 表4, tradeoffs.js), and their configs in one table
-// with the differing fields highlighted.
+// step, idle fraction: the chapter's 表4, tradeoffs.js), how each got to a target loss
+// (chapter 9's 表9: optimizercard.js), and their configs in one table with the differing
+// fields highlighted.
 //
 // Every run is followed over /ws/runs/{id} like the main view (live runs keep growing)
 // and reduced by the same pure reducer; this module only lays the two states out (what it
@@ -24,6 +25,7 @@ import {
   runName,
   runSegments,
 } from "./comparedata.js";
+import { mountOptimizerCard } from "./optimizercard.js";
 import { OKABE_ITO } from "./palette.js";
 import { tradeoffRow } from "./tradeoffs.js";
 
@@ -70,6 +72,7 @@ export function createCompareView({ el, onOpen }) {
   let runs = [];
   let timer = null;
   let lastDraw = 0;
+  let optimizers = null; // 表9's card (optimizercard.js), mounted by build()
 
   function build() {
     el.innerHTML = `
@@ -129,7 +132,9 @@ export function createCompareView({ el, onOpen }) {
           <div class="diff-wrap"><table class="compare-diff compare-measured" data-testid="compare-measured"></table></div>
           <p class="caption" data-part="measured-note">${esc(t("compare.measuredNote"))}</p>
         </section>
+        <section class="card compare-card-optimizers" data-part="optimizers"></section>
       </div>`;
+    optimizers = mountOptimizerCard(el.querySelector('[data-part="optimizers"]'));
     el.querySelector('[data-act="close"]').addEventListener("click", close);
     el.querySelector('[data-act="swap"]')?.addEventListener("click", () => {
       if (side.a.id && side.b.id) open(side.b.id, side.a.id);
@@ -246,7 +251,7 @@ export function createCompareView({ el, onOpen }) {
     onOpen?.(false);
   }
 
-  const setUrl = (ids) => setParams({ compare: ids || null });
+  const setUrl = (ids) => setParams(ids ? { compare: ids } : { compare: null, target: null });
 
   function fillSelects() {
     for (const key of keys) {
@@ -281,6 +286,7 @@ export function createCompareView({ el, onOpen }) {
     drawDiff();
     drawTimelines();
     drawMeasured();
+    optimizers?.draw(keys.map((k) => ({ key: k, color: COLORS[k], label: runName(config(side[k])), state: side[k].state, config: config(side[k]) })));
   }
 
   const config = (s) => s.state.config || (s.run && s.run.config) || null;
@@ -540,7 +546,7 @@ export function createCompareView({ el, onOpen }) {
     /** Boot: open the view if the URL asks for it (?compare=A,B). */
     fromUrl() {
       const ids = getParam("compare");
-      return ids ? open(ids[0], ids[1]) : false;
+      return ids ? open(...ids) : false;
     },
     relocalize() {
       if (!el.childElementCount) return;

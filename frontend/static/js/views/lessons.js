@@ -594,8 +594,12 @@ export function createLessons({ select, panel, hooks }) {
     out.push(...failureAndRecoveryLines(state && state.faultLog));
     const c = lesson.compare ? shownCompare() : null;
     if (c) {
+      // Steps per second compare only when both ran at full speed (the comparison always
+      // does), and where the lesson compares speed at all (`timed`; chapter 9 compares a
+      // count, the consensus distance): otherwise they are noise, and left out.
+      const fullSpeed = lesson.preset.config.pace == null && lesson.compare.timed !== false;
       out.push(
-        t("lesson.measuredCompare", {
+        t(fullSpeed ? "lesson.measuredCompare" : "lesson.measuredCompareNoSpeed", {
           what: compareText(lesson.compare.config),
           steps: c.steps_completed ?? "–",
           sps: fmtNum(c.steps_per_s, 3),
@@ -606,8 +610,7 @@ export function createLessons({ select, panel, hooks }) {
       const fc = frontendFor(lesson.compare.config.strategy);
       const theirs = fc && fc.compareLines ? fc.compareLines(c, sm) : null;
       if (theirs) out.push(...theirs);
-      // Speeds compare only when both ran at full speed (the comparison always does).
-      if (lesson.preset.config.pace == null && sm.steps_per_s > 0 && c.steps_per_s > 0) {
+      if (fullSpeed && sm.steps_per_s > 0 && c.steps_per_s > 0) {
         out.push(t("lesson.measuredRatio", { x: fmtNum(c.steps_per_s / sm.steps_per_s, 2) }));
       }
     }
