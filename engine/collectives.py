@@ -31,13 +31,14 @@ def all_reduce_naive(comms: Comms, flat: torch.Tensor) -> None:
     if rank == 0:
         incoming = torch.empty_like(flat)
         for src in range(1, n):
-            comms.exchange(recv=incoming, src=src, op="reduce")
+            comms.exchange(recv=incoming, src=src, op="reduce", round_no=src - 1)
             flat += incoming
         for dst in range(1, n):
-            comms.exchange(send=flat, dst=dst, op="broadcast")
+            comms.exchange(send=flat, dst=dst, op="broadcast", round_no=n - 2 + dst)
     else:
-        comms.exchange(send=flat, dst=0, op="reduce")
-        comms.exchange(recv=flat, src=0, op="broadcast")
+        # rank 0's single port takes one message per round: rank r's in round r-1
+        comms.exchange(send=flat, dst=0, op="reduce", round_no=rank - 1)
+        comms.exchange(recv=flat, src=0, op="broadcast", round_no=n - 2 + rank)
 
 
 def all_reduce_tree(comms: Comms, flat: torch.Tensor) -> None:
@@ -47,14 +48,16 @@ def all_reduce_tree(comms: Comms, flat: torch.Tensor) -> None:
     ``rank - mask`` and drops out; the others absorb ``rank + mask``'s sum.
     """
     rank, n = comms.topo.rank, comms.topo.world_size
+    depth = (n - 1).bit_length()  # ⌈log2 n⌉ rounds each way; round k uses mask 2^k
     incoming = torch.empty_like(flat)
     mask = 1
     while mask < n:
+        k = mask.bit_length() - 1
         if rank & mask:
-            comms.exchange(send=flat, dst=rank - mask, op="reduce")
+            comms.exchange(send=flat, dst=rank - mask, op="reduce", round_no=k)
             break
         if rank + mask < n:
-            comms.exchange(recv=incoming, src=rank + mask, op="reduce")
+            comms.exchange(recv=incoming, src=rank + mask, op="reduce", round_no=k)
             flat += incoming
         mask <<= 1
     # Broadcast down the same tree: receive from the parent, then serve the children.
@@ -62,11 +65,13 @@ def all_reduce_tree(comms: Comms, flat: torch.Tensor) -> None:
         lowest_bit = 1 << (n - 1).bit_length()
     else:
         lowest_bit = rank & -rank
-        comms.exchange(recv=flat, src=rank - lowest_bit, op="broadcast")
+        comms.exchange(recv=flat, src=rank - lowest_bit, op="broadcast",
+                       round_no=2 * depth - lowest_bit.bit_length())
     mask = lowest_bit >> 1
-    while mask >= 1:
+    while mask >= 1:  # the widest hop first: round depth + (depth-1-k) for mask 2^k
         if rank + mask < n:
-            comms.exchange(send=flat, dst=rank + mask, op="broadcast")
+            comms.exchange(send=flat, dst=rank + mask, op="broadcast",
+                           round_no=2 * depth - mask.bit_length())
         mask >>= 1
 
 
@@ -86,15 +91,16 @@ def all_reduce_ring(comms: Comms, flat: torch.Tensor) -> None:
         send_idx, recv_idx = (rank - s) % n, (rank - s - 1) % n
         incoming = torch.empty_like(chunks[recv_idx])
         comms.exchange(send=chunks[send_idx], dst=right, recv=incoming, src=left,
-                       op="reduce_scatter", chunk=send_idx)
+                       op="reduce_scatter", chunk=send_idx, round_no=s)
         chunks[recv_idx] += incoming
     for s in range(n - 1):
         send_idx, recv_idx = (rank - s + 1) % n, (rank - s) % n
         comms.exchange(send=chunks[send_idx], dst=right, recv=chunks[recv_idx], src=left,
-                       op="all_gather", chunk=send_idx)
+                       op="all_gather", chunk=send_idx, round_no=n - 1 + s)
 
 
-def reduce_scatter_ring(comms: Comms, flat: torch.Tensor) -> torch.Tensor:
+def reduce_scatter_ring(comms: Comms, flat: torch.Tensor, first_round: int = 0
+                        ) -> torch.Tensor:
     """The first half of the ring all-reduce, arranged so that rank r ends with the sum
     of chunk r (its shard; the other chunks hold partial sums). Returns that chunk, a view
     into ``flat``. Every rank sends and receives (n-1)/n·N."""
@@ -104,12 +110,13 @@ def reduce_scatter_ring(comms: Comms, flat: torch.Tensor) -> torch.Tensor:
         send_idx, recv_idx = (rank - s - 1) % n, (rank - s - 2) % n
         incoming = torch.empty_like(chunks[recv_idx])
         comms.exchange(send=chunks[send_idx], dst=comms.topo.ring_next, recv=incoming,
-                       src=comms.topo.ring_prev, op="reduce_scatter", chunk=send_idx)
+                       src=comms.topo.ring_prev, op="reduce_scatter", chunk=send_idx,
+                       round_no=first_round + s)
         chunks[recv_idx] += incoming
     return chunks[rank]
 
 
-def all_gather_shards_ring(comms: Comms, flat: torch.Tensor) -> None:
+def all_gather_shards_ring(comms: Comms, flat: torch.Tensor, first_round: int = 0) -> None:
     """The second half: rank r's chunk r of ``flat`` is complete; afterwards every rank
     holds every chunk. Every rank sends and receives (n-1)/n·N."""
     rank, n = comms.topo.rank, comms.topo.world_size
@@ -118,7 +125,7 @@ def all_gather_shards_ring(comms: Comms, flat: torch.Tensor) -> None:
         send_idx, recv_idx = (rank - s) % n, (rank - s - 1) % n
         comms.exchange(send=chunks[send_idx], dst=comms.topo.ring_next,
                        recv=chunks[recv_idx], src=comms.topo.ring_prev, op="all_gather",
-                       chunk=send_idx)
+                       chunk=send_idx, round_no=first_round + s)
 
 
 def all_gather_ring(comms: Comms, payload: list[torch.Tensor]) -> list[list[torch.Tensor]]:

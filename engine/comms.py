@@ -143,11 +143,14 @@ class Comms:
         src: int | None = None,
         op: str,
         chunk: int | None = None,
+        round_no: int | None = None,
     ) -> None:
         """Send ``send`` to ``dst`` while receiving ``recv`` from ``src`` (either optional).
 
         Both are posted before either is waited on, so a ring of ranks that all send to
-        their right and receive from their left cannot deadlock.
+        their right and receive from their left cannot deadlock. ``round_no`` numbers the
+        rounds of a hand-written collective (from 0, the same on every rank), so the page
+        can draw its messages round by round.
         """
         start = time.perf_counter()
         requests = []
@@ -183,7 +186,7 @@ class Comms:
             if self._emit_comm is not None:
                 self._emit_comm(op=op, src=self.topo.me, dst=self.topo.id_of(dst),
                                 bytes=sent, chunk=chunk, algo=self.algo, duration_ms=0.0,
-                                dropped=True)
+                                dropped=True, **({} if round_no is None else {"round": round_no}))
             send = None  # nothing left this rank: the receiver waits for it in vain
         transfer_ms = None
         if self.network is not None and self.stats.modelled_ms is not None:
@@ -198,7 +201,7 @@ class Comms:
             self.stats.modelled_ms = done
         if send is not None:  # one event per message, from its sender
             self._message(op, dst, sent, elapsed_ms, chunk=chunk, algo=self.algo,
-                          modelled_ms=transfer_ms,
+                          modelled_ms=transfer_ms, round_no=round_no,
                           modelled_start_ms=float(depart) if modelled else None)
 
     def send(self, tensor: torch.Tensor, dst: int, *, tag: int, op: str,
@@ -367,10 +370,12 @@ class Comms:
                  chunk: int | None = None, algo: str = "builtin",
                  modelled_ms: float | None = None,
                  modelled_start_ms: float | None = None, step: int | None = None,
-                 group: Group | None = None) -> None:
+                 group: Group | None = None, round_no: int | None = None) -> None:
         if self._emit_comm is None:
             return
         fields: dict[str, Any] = {} if step is None else {"step": step}
+        if round_no is not None:
+            fields["round"] = round_no
         if group is not None:
             fields["group"] = group.kind
         if modelled_ms is not None:

@@ -100,6 +100,55 @@ def ring_tree_crossover_bytes(n: int, latency_us: float, bandwidth_gbps: float) 
     return num / den
 
 
+# ---------------------------------------------------------------- every collective
+
+# The α–β cost of each collective of the playground (engine/mpi_collectives.py), for a
+# vector of N bytes (the whole vector: a block is N/n) on n ranks, as
+# (latency terms, share of N on the critical path, formula): time = a·α + b·N·β, with
+# β here the time per byte. Thakur, Rabenseifner & Gropp 2005, section 3 (single port,
+# the reduction's own arithmetic left out); the all-reduces are those above.
+COLLECTIVE_COSTS: dict[tuple[str, str], tuple[Callable[[int], float],
+                                              Callable[[int], float], str]] = {
+    ("broadcast", "binomial"): (ceil_log2, ceil_log2, "⌈log₂n⌉·(α + N·β)"),
+    ("broadcast", "linear"): (lambda n: n - 1, lambda n: n - 1, "(n−1)·(α + N·β)"),
+    ("scatter", "linear"): (lambda n: n - 1, lambda n: (n - 1) / n, "(n−1)·α + (n−1)/n·N·β"),
+    ("gather", "linear"): (lambda n: n - 1, lambda n: (n - 1) / n, "(n−1)·α + (n−1)/n·N·β"),
+    ("reduce", "binomial"): (ceil_log2, ceil_log2, "⌈log₂n⌉·(α + N·β)"),
+    ("reduce", "linear"): (lambda n: n - 1, lambda n: n - 1, "(n−1)·(α + N·β)"),
+    ("all_gather", "ring"): (lambda n: n - 1, lambda n: (n - 1) / n, "(n−1)·α + (n−1)/n·N·β"),
+    ("reduce_scatter", "ring"): (lambda n: n - 1, lambda n: (n - 1) / n,
+                                 "(n−1)·α + (n−1)/n·N·β"),
+    ("all_reduce", "ring"): (lambda n: 2 * (n - 1), lambda n: 2 * (n - 1) / n,
+                             "2(n−1)·α + 2(n−1)/n·N·β"),
+    ("all_reduce", "rs_ag"): (lambda n: 2 * (n - 1), lambda n: 2 * (n - 1) / n,
+                              "2(n−1)·α + 2(n−1)/n·N·β"),
+    ("all_reduce", "tree"): (lambda n: 2 * ceil_log2(n), lambda n: 2 * ceil_log2(n),
+                             "2⌈log₂n⌉·(α + N·β)"),
+    ("all_reduce", "naive"): (lambda n: 2 * (n - 1), lambda n: 2 * (n - 1),
+                              "2(n−1)·(α + N·β)"),
+    ("all_to_all", "pairwise"): (lambda n: n - 1, lambda n: (n - 1) / n,
+                                 "(n−1)·α + (n−1)/n·N·β"),
+    ("barrier", "dissemination"): (ceil_log2, lambda n: 0, "⌈log₂n⌉·α"),
+}
+
+
+def collective_cost(collective: str, algorithm: str, n: int, num_bytes: float
+                    ) -> dict[str, float | str]:
+    """The α–β cost of one collective: its formula, the number of latencies, the bytes on
+    the critical path, and (with ``ms``) the time on a network of α µs and β Gbit/s."""
+    alpha_terms, share, formula = COLLECTIVE_COSTS[(collective, algorithm)]
+    return {"formula": formula, "alpha_terms": alpha_terms(n) if n > 1 else 0,
+            "beta_bytes": share(n) * num_bytes if n > 1 else 0.0}
+
+
+def collective_ms(collective: str, algorithm: str, n: int, num_bytes: float,
+                  latency_us: float, bandwidth_gbps: float) -> float:
+    """Modelled time of one collective (milliseconds, the units of ``ring_ms``)."""
+    cost = collective_cost(collective, algorithm, n, num_bytes)
+    return float(cost["alpha_terms"]) * latency_us / 1e3 + (
+        float(cost["beta_bytes"]) * 8 / (bandwidth_gbps * 1e9) * 1e3)
+
+
 # ---------------------------------------------------------------- golden table
 
 # The cases both implementations must agree on. Networks are written out (not taken from

@@ -101,10 +101,15 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "residual_norm": "float | null (only with compression): error-feedback residual ‖e‖",
     },
     "comm": {
-        "op": "str: all_reduce | broadcast | reduce | reduce_scatter | all_gather | gossip",
+        "op": "str: all_reduce | broadcast | reduce | reduce_scatter | all_gather | gossip "
+              "| scatter | gather | all_to_all | barrier",
         "src": "int", "dst": "int | null",
         "bytes": "int", "chunk": "int | null",
-        "algo": "str: builtin (the process group's own algorithm) | ring | tree | naive",
+        "algo": "str: builtin (the process group's own algorithm) | ring | tree | naive "
+                "(and the collectives playground's: rs_ag | binomial | linear | pairwise | "
+                "dissemination)",
+        "round": "int (optional): the round of a hand-written collective, from 0, the same "
+                 "numbering on every rank",
         "duration_ms": "float: measured wall time of the exchange, to 10 µs (2 decimals)",
         "modelled_ms": "float (only with a network model): α + bytes/β of this message",
         "modelled_start_ms": "float (only with a network model): departure on the "

@@ -314,7 +314,8 @@ def mapreduce_straggler() -> Scenario:
                   "documents: 16 map tasks, 4 reduce tasks. Worker 1 is 5× slower than the "
                   "others. Watch who waits for whom; then switch on backup tasks.",
             "zh": "一个主节点和 4 个工作进程统计 2000 篇中英文文档的词频：16 个 map 任务、"
-                  "4 个 reduce 任务。工作进程 1 比其他进程慢 5 倍。观察谁在等谁；然后打开备份任务。",
+                  "4 个 reduce 任务。工作进程 1 比其他进程慢 5 倍。观察谁在等谁；"
+                  "然后打开备份任务。",
         },
         # Full speed: what the lesson compares is the job's time. 250 ms of emulated work
         # a task keeps each job a few seconds long, long enough to watch.
@@ -325,13 +326,34 @@ def mapreduce_straggler() -> Scenario:
     )
 
 
+def collectives_all_reduce() -> Scenario:
+    return Scenario(
+        name="collectives-all-reduce",
+        title={"en": "All-reduce = reduce-scatter + all-gather, message by message",
+               "zh": "全归约 = 归约散发 + 全收集，一条消息一条消息地看"},
+        description={
+            "en": "Four workers, eight numbers each. In the first three rounds every worker "
+                  "passes a block to its right neighbour, adding as it goes: each ends with "
+                  "the sum of one block (the middle). In the next three the finished blocks "
+                  "go round the ring: everyone has the whole sum. Then try the tree and the "
+                  "naive all-reduce, and compare rounds, bytes and α–β costs.",
+            "zh": "四个工作进程，各有八个数。前三轮中每个进程把一块传给右邻居，边传边加："
+                  "每个进程最后得到一块的总和（中间结果）。后三轮中完成的块沿环传递："
+                  "每个进程都得到完整的和。再试试树形和朴素全归约，比较轮数、字节数和 α–β 代价。",
+        },
+        # one step a second, with every message: slow enough to follow each round
+        config=RunConfig(strategy="collectives", workers=4, steps=30, pace=1.0, detail=True,
+                         options={"collective": "all_reduce", "algorithm": "rs_ag"}),
+    )
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     s().name: s
     for s in (data_parallel_4, single_reference, data_parallel_full_speed,
               data_parallel_8_moons, ps_sync, ps_sync_straggler, ps_backup_workers, ps_async,
               ps_async_straggler, ps_ssp, ps_async_diverges, transformer_writes,
               pipeline_bubble, tensor_parallel_2, three_d_mix, dpsgd_graphs,
-              mapreduce_straggler)
+              mapreduce_straggler, collectives_all_reduce)
 }
 
 

@@ -158,7 +158,8 @@ class StrategySpec:
     trains: bool = True
     """False for a strategy that trains no model (a MapReduce job, the collectives
     playground): the page hides the training settings (learning rate, batch, optimizer,
-    model, data set), and its step events carry no loss."""
+    model, data set), the decision boundary and the replicas badge; its step events carry
+    no loss, or a check of its own as their "loss" (the playground's largest error)."""
     step_label: Text | None = None
     """What one step of the run is, where it is not a training step (MapReduce: a job):
     the form's label for ``steps``."""

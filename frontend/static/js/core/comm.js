@@ -62,6 +62,7 @@ export function applyComm(state, base, event, seq) {
     dst: event.dst ?? null,
     bytes: isNum(event.bytes) ? event.bytes : 0,
     chunk: event.chunk ?? null,
+    round: Number.isInteger(event.round) ? event.round : null, // a hand-written collective's round
     algo: event.algo ?? null,
     duration_ms: isNum(event.duration_ms) ? event.duration_ms : null,
     modelled_ms: isNum(event.modelled_ms) ? event.modelled_ms : null,

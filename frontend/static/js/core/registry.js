@@ -9,7 +9,8 @@
 //   views     its views, by the names its spec's `views` list uses
 //   default   true for the one that also draws strategies without a frontend
 //   …hooks    words and lines the common views ask it for (runWords, narrate,
-//             articleKind/articleKeys, measuredLines, optionNotes, baselineConfig)
+//             articleKind/articleKeys, measuredLines, optionNotes, baselineConfig,
+//             topologyCentre: the words in the middle of the workers' ring)
 // Nothing here imports anything: core and views may ask it without a cycle.
 
 const frontends = [];

@@ -67,7 +67,9 @@ export function renderRunList(ul, runs, activeId, compareId, cb) {
       const c = run.config || {};
       btn.innerHTML = `<span class="run-status-dot" data-status="${run.status}"></span>
         <span class="run-main"></span><span class="run-sub"></span>`;
-      btn.querySelector(".run-main").textContent = `${runLabel(c)} · ${c.workers === 1 ? t("runs.worker1") : t("runs.workers", { n: c.workers ?? "?" })} · ${c.dataset ? t("dataset." + c.dataset) : ""}`;
+      // the data set, unless the strategy trains nothing (the collectives playground)
+      const trains = (strategySpec(c.strategy) || {}).trains !== false;
+      btn.querySelector(".run-main").textContent = `${runLabel(c)} · ${c.workers === 1 ? t("runs.worker1") : t("runs.workers", { n: c.workers ?? "?" })}${trains && c.dataset ? ` · ${t("dataset." + c.dataset)}` : ""}`;
       btn.querySelector(".run-sub").textContent =
         `${t("status." + run.status)} · ${t("runs.steps", { done: run.step ?? 0, total: c.steps ?? "?" })} · ${fmtTime(run.created_at)}`;
       btn.title = run.id;

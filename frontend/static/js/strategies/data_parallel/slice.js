@@ -16,7 +16,7 @@ export const slice = { tailLatency: true };
 
 /** Order of the phases inside one all-reduce: summing first, then handing results out;
  *  then decentralized SGD's gossip (each worker's model to its neighbours, one phase). */
-export const COMM_OP_ORDER = ["reduce_scatter", "reduce", "all_reduce", "all_gather", "broadcast", "gossip"];
+export const COMM_OP_ORDER = ["reduce_scatter", "reduce", "all_reduce", "all_gather", "broadcast", "gossip", "scatter", "gather", "all_to_all", "barrier"];
 
 /** The all-reduce algorithm of a data-parallel run with 2+ ranks (else null). A compressed
  *  run (other than PowerSGD) all-gathers its encoded gradients over a hand-written ring. */

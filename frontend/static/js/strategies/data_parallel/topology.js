@@ -32,6 +32,7 @@ import { compressionOf } from "./compression.js";
 import { bez, createPackets, el, f1, linkKey, packetRadius } from "./packets.js";
 import { runAlgo } from "./slice.js";
 import { strategySpec } from "../../core/specs.js";
+import { frontendOf } from "../../core/registry.js";
 
 const W = 400;
 const H = 400;
@@ -64,6 +65,8 @@ export function replicasBadge(state, ranks = ranksOf(state)) {
     if (same === null) return { state: "unknown", key: null, params: {} };
     return same ? { state: "same", key: "badge.ownSame", params: {} } : { state: "own", key: "badge.ownDiffer", params: {} };
   }
+  // Nothing trained (the collectives playground): no replicas to speak of.
+  if (spec && spec.trains === false) return { state: "none", key: null, params: {} };
   if (spec && spec.replicas === false) return { state: "split", key: "badge.split", params: {} };
   const dead = ranks.filter((r) => state.workers[r] && state.workers[r].status === "failed" && !isRestarting(state, r));
   if (dead.length && ranks.length > 1) {
@@ -387,7 +390,10 @@ export function createTopology(svg, badge, opts = {}) {
     } else {
       const step = completeStep(state);
       // built-in: "all-reduce"; a hand-written one without detail: its short name
-      setText(centerMain, mode === "none" ? t(ranks.length > 1 ? "topo.noAllReduce" : "topo.single") : algo && algo !== "builtin" ? t("algo." + algo) : t("topo.algoShort.builtin"));
+      // a strategy drawn here without an all-reduce may name what its workers do instead
+      const own = mode === "none" ? frontendOf(state.strategy || (state.config && state.config.strategy)) : null;
+      const centre = own && own.topologyCentre ? own.topologyCentre(state) : null;
+      setText(centerMain, centre || (mode === "none" ? t(ranks.length > 1 ? "topo.noAllReduce" : "topo.single") : algo && algo !== "builtin" ? t("algo." + algo) : t("topo.algoShort.builtin")));
       setText(centerSub, step ? t("topo.step", { step }) : "");
     }
   }
