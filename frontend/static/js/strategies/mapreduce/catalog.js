@@ -42,7 +42,9 @@ export default {
     "narr.mr": "job {step}: {phase} — map {m}/{mt}, reduce {r}/{rt}; shuffled {bytes}",
     "mr.measuredJob": "{job}: {keys} keys, equal to the one-process job: {correct}",
     "mr.measuredTime": "job time {s} s; shuffled {bytes}; pairs {pairs} → {kept} after the combiner",
+    "mr.measuredTimeNoCombiner": "job time {s} s; shuffled {bytes}: all {pairs} pairs the map tasks emitted (no combiner)",
     "strategy.mrShort": "MapReduce",
+    "mr.compareJobs": "time per job: {mine} s in this run, {theirs} s in the comparison (this run took {x}× as long)",
     "tail.explainMr": "A job ends when its last task ends: one slow machine holds up the whole job, and backup tasks cut that tail."
   } /*END CATALOG:en*/,
   zh: /*CATALOG:zh*/ {
@@ -83,7 +85,9 @@ export default {
     "narr.mr": "第 {step} 个作业：{phase}——map {m}/{mt}，reduce {r}/{rt}；已 shuffle {bytes}",
     "mr.measuredJob": "{job}：{keys} 个键，与单进程作业一致：{correct}",
     "mr.measuredTime": "作业用时 {s} 秒；shuffle {bytes}；键值对 {pairs} → combiner 后 {kept}",
+    "mr.measuredTimeNoCombiner": "作业用时 {s} 秒；shuffle {bytes}：map 任务产生的全部 {pairs} 个键值对（未开启 combiner）",
     "strategy.mrShort": "MapReduce",
+    "mr.compareJobs": "每个作业的用时：本次运行 {mine} 秒，对照运行 {theirs} 秒（本次是对照的 {x} 倍）",
     "tail.explainMr": "作业在最后一个任务结束时才结束：一台慢机器会拖住整个作业，备份任务能砍掉这条长尾。"
   } /*END CATALOG:zh*/,
 };

@@ -23,7 +23,7 @@ function measuredLines(state) {
   const m = jobSummary(job);
   return [
     t("mr.measuredJob", { job: t(`mr.job.${job.settings.job}`), keys: job.result.keys, correct: job.result.correct ? "✓" : "✗" }),
-    t("mr.measuredTime", { s: fmtNum(job.result.jobS, 3), bytes: fmtBytes(m.shuffled), pairs: m.pairs, kept: m.kept }),
+    t(job.settings.combiner ? "mr.measuredTime" : "mr.measuredTimeNoCombiner", { s: fmtNum(job.result.jobS, 3), bytes: fmtBytes(m.shuffled), pairs: m.pairs, kept: m.kept }),
   ];
 }
 
@@ -36,6 +36,15 @@ function runWords(c, form) {
   return `${s} · ${t(`mr.job.${o.job}`)} · M=${o.map_tasks} R=${o.reduce_tasks}${extras ? ` · ${extras}` : ""}`;
 }
 
+/** The comparison's time per job beside this run's (from both run summaries: a job is a
+ *  step, so a job's time is 1 / steps per second). */
+function compareLines(c, mine) {
+  if (!c || !(c.steps_per_s > 0) || !mine || !(mine.steps_per_s > 0)) return null;
+  const own = 1 / mine.steps_per_s;
+  const theirs = 1 / c.steps_per_s;
+  return [t("mr.compareJobs", { mine: fmtNum(own, 3), theirs: fmtNum(theirs, 3), x: fmtNum(own / theirs, 2) })];
+}
+
 function articleKind(state) {
   return isMapReduce(state) ? MR : null;
 }
@@ -44,4 +53,4 @@ function articleKeys(kind) {
   return kind === MR ? { title: "article.mrTitle", body: "article.mr", views: "article.viewsMr", tail: "tail.explainMr" } : null;
 }
 
-export default { name: MR, slice, catalog, views, narrate, measuredLines, runWords, articleKind, articleKeys };
+export default { name: MR, slice, catalog, views, narrate, measuredLines, compareLines, runWords, articleKind, articleKeys };
