@@ -326,6 +326,27 @@ def mapreduce_straggler() -> Scenario:
     )
 
 
+def architecture_layered() -> Scenario:
+    return Scenario(
+        name="architecture-layered",
+        title={"en": "Two nodes of four: the layered (hierarchical) all-reduce",
+               "zh": "两个节点、各四个进程：分层全归约"},
+        description={
+            "en": "Eight workers in two nodes of four: fast links inside a node, 10 GbE "
+                  "between them (the modelled network). Each node sums its gradients first; "
+                  "only the two node leaders talk across the slow link. Compare it with a "
+                  "parameter server (centralized) and with gossip on a ring (peer-to-peer).",
+            "zh": "八个工作进程分在两个节点中，每个节点四个：节点内链路很快，节点之间是 "
+                  "10 GbE（网络模型）。每个节点先在内部对梯度求和；只有两个节点的首进程跨越"
+                  "慢链路通信。再与参数服务器（集中式）和环上的 gossip（对等式）比较。",
+        },
+        config=RunConfig(strategy="data_parallel", workers=8, steps=40, batch_size=16,
+                         lr=0.3, dataset="moons", seed=3, pace=4.0, detail=True,
+                         node_size=4, network="two_level",
+                         options={"allreduce": "hierarchical"}),
+    )
+
+
 def collectives_all_reduce() -> Scenario:
     return Scenario(
         name="collectives-all-reduce",
@@ -353,7 +374,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
               data_parallel_8_moons, ps_sync, ps_sync_straggler, ps_backup_workers, ps_async,
               ps_async_straggler, ps_ssp, ps_async_diverges, transformer_writes,
               pipeline_bubble, tensor_parallel_2, three_d_mix, dpsgd_graphs,
-              mapreduce_straggler, collectives_all_reduce)
+              mapreduce_straggler, collectives_all_reduce, architecture_layered)
 }
 
 

@@ -464,6 +464,7 @@ class _Trainer:
                 comm_modelled_ms=(None if stats.modelled_ms is None
                                   else round(stats.modelled_ms, 6)),
                 bytes_sent=stats.bytes_sent, bytes_recv=stats.bytes_recv,
+                **({"bytes_across_nodes": stats.bytes_across} if config.node_size else {}),
                 param_checksum=checksum, param_hash=digest,
                 lr=config.lr, samples=result.samples,
                 # The step began with the barrier wait that preceded the compute.

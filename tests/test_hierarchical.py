@@ -80,3 +80,27 @@ def test_the_network_and_the_algorithm_need_nodes() -> None:
         RunConfig(strategy="data_parallel", workers=4, options={"allreduce": "hierarchical"})
     net = build_network("two_level", world_size=4, nodes=[0, 0, 1, 1])
     assert net.link(0, 1).bandwidth_gbps == 200.0 and net.link(1, 2).bandwidth_gbps == 10.0
+
+
+def _across_per_step(strategy: str, workers: int, options: dict[str, Any]) -> tuple[int, int]:
+    """(bytes across the node boundary in step 2, summed over the processes; model bytes)"""
+    events = run_headless(RunConfig(strategy=strategy, workers=workers, steps=3, batch_size=8,
+                                    dataset="moons", seed=2, node_size=4, options=options),
+                          timeout=120)
+    assert events[-1]["status"] == "finished", events[-1]["error"]
+    model = next(e for e in events if e["type"] == "run_started")["num_params"] * 4
+    return sum(e["bytes_across_nodes"] for e in events
+               if e["type"] == "step" and e["step"] == 2), model
+
+
+def test_three_architectures_send_what_they_should_across_the_nodes() -> None:
+    """Chapter 2 on 8 processes in 2 nodes of 4: centralized (a parameter server on node
+    0: the 4 workers on node 1 push a gradient and pull the model across), layered (the
+    hierarchical all-reduce: the two leaders' ring), peer-to-peer (gossip on a ring: the
+    edges 3–4 and 7–0 carry one model each way)."""
+    ps, n = _across_per_step("parameter_server", 7, {"servers": 1, "ps_mode": "sync"})
+    assert ps == 8 * n
+    layered, n = _across_per_step("data_parallel", 8, {"allreduce": "hierarchical"})
+    assert layered == 2 * n
+    gossip, n = _across_per_step("decentralized", 8, {"graph": "ring"})
+    assert gossip == 4 * n
