@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser_support import wait_run_end
+from tests.browser_support import run_lesson_measure
 
 pytestmark = pytest.mark.browser
 
@@ -20,19 +20,8 @@ TABLE = "[data-testid=compare-measured]"
 
 
 def test_the_three_architectures_are_measured_side_by_side(page: Page, server: str) -> None:
-    page.set_viewport_size({"width": 1440, "height": 900})
-    page.goto(f"{server}/?lesson={LID}&lang=en")
-    page.locator("[data-testid=lesson-measure]").wait_for()
-    page.click("[data-testid=lesson-measure-run]")
-    page.wait_for_function(
-        "(() => { const v = document.querySelector('[data-testid=compare-view]');"
-        " return !v.hidden && v.dataset.runs === '3'; })()", timeout=300_000)
-    runs = []
-    for side in "abc":
-        run = wait_run_end(server, page.get_attribute("[data-testid=compare-view]",
-                                                      f"data-{side}"), 120)
-        assert run["status"] == "finished", run
-        runs.append(run)
+    runs = run_lesson_measure(page, server, LID, 3)
+    assert all(r["status"] == "finished" for r in runs), runs
     assert [r["config"]["strategy"] for r in runs] == ["parameter_server", "data_parallel",
                                                         "decentralized"]
     assert all(r["config"]["node_size"] == 4 and r["config"]["network"] == "two_level"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser_support import wait_run_end
+from tests.browser_support import run_lesson_measure
 
 pytestmark = pytest.mark.browser
 
@@ -19,15 +19,7 @@ TABLE = "[data-testid=compare-measured]"
 
 
 def test_one_process_against_four_speed_and_availability(page: Page, server: str) -> None:
-    page.set_viewport_size({"width": 1440, "height": 900})
-    page.goto(f"{server}/?lesson={LID}&lang=en")
-    page.locator("[data-testid=lesson-measure]").wait_for()
-    page.click("[data-testid=lesson-measure-run]")
-    page.wait_for_function(
-        "(() => { const v = document.querySelector('[data-testid=compare-view]');"
-        " return !v.hidden && v.dataset.runs === '4'; })()", timeout=300_000)
-    runs = [wait_run_end(server, page.get_attribute("[data-testid=compare-view]",
-                                                    f"data-{side}"), 120) for side in "abcd"]
+    runs = run_lesson_measure(page, server, LID, 4)
     assert [r["config"]["workers"] for r in runs] == [1, 4, 1, 4]
     # availability: one process is a single point of failure; four go on without one
     assert [r["status"] for r in runs] == ["finished", "finished", "failed", "finished"]
