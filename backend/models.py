@@ -195,6 +195,10 @@ class RunPublic(BaseModel):
     status: str
     config: dict[str, Any]
     created_at: float
+    queue_position: int | None = None
+    """A queued run's place in the queue (1: next to start)."""
+    waiting_for: str | None = None
+    """Why a queued run waits (the limit it is held by)."""
     finished_at: float | None = None
     step: int = 0
     workers: list[WorkerPublic] = []

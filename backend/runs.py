@@ -48,6 +48,9 @@ class LiveRun:
     workers: dict[int, dict[str, Any]] = field(default_factory=dict)
     worker_steps: dict[int, int] = field(default_factory=dict)  # each worker's newest step
     versions: int = 0  # the run's model version, for strategies that count them
+    student: str | None = None  # the anonymous id of the page that started it
+    queue_position: int | None = None  # while queued: 1 is next
+    waiting_for: str | None = None  # while queued: the limit that holds it
     control_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     """Given only to whoever started the run: without it, controls are refused (403), so
     in a classroom nobody can pause or kill someone else's run."""
@@ -70,6 +73,7 @@ class LiveRun:
         return {
             "id": self.id, "status": self.status, "config": self.config.to_dict(),
             "created_at": self.created_at, "finished_at": self.finished_at,
+            "queue_position": self.queue_position, "waiting_for": self.waiting_for,
             "step": self.step, "workers": [self.workers[r] for r in sorted(self.workers)],
             "summary": self.summary, "error": self.error,
         }
@@ -83,31 +87,90 @@ class RunManager:
         self.runs: dict[str, LiveRun] = {}  # live (and just-ended) runs; the rest: store
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.queue: list[LiveRun] = []  # runs waiting for a place, first come first served
 
     # ---------------------------------------------------------------- starting
-    async def start(self, config: RunConfig) -> LiveRun:
+    async def start(self, config: RunConfig, student: str | None = None) -> LiveRun:
+        """Start a run now, or — when the server's or this student's limits are reached —
+        queue it: it starts by itself, first come first served, when a place frees up.
+        ``RunLimitError`` only when the queue is full too."""
         self._loop = asyncio.get_running_loop()
-        active = [r for r in self.runs.values() if r.live]
-        if len(active) >= self.settings.max_active_runs:
-            raise RunLimitError(f"{len(active)} runs are already live (the limit is "
-                                f"{self.settings.max_active_runs}); try again when one ends")
-        busy = sum(r.config.world_size for r in active)
-        if busy + config.world_size > self.settings.max_active_workers:
-            raise RunLimitError(f"{busy} worker processes are busy; {config.world_size} more "
-                                f"would exceed the limit of {self.settings.max_active_workers}")
         resolve_backend(config.backend, config.world_size)  # ValueError → 422 before a run exists
-
+        reason = self._why_wait(config, student)
+        if reason is not None and len(self.queue) >= self.settings.max_queued_runs:
+            raise RunLimitError(f"{reason}; and {len(self.queue)} runs already wait (the "
+                                f"queue holds {self.settings.max_queued_runs}): try again "
+                                "when one ends")
         run_id = uuid.uuid4().hex[:12]
-        run = LiveRun(id=run_id, config=config, created_at=time.time())
+        run = LiveRun(id=run_id, config=config, created_at=time.time(), student=student,
+                      status="queued" if reason is not None else "starting")
         run.created_at = self.store.create_run(run_id, config.to_dict(), run.status)
         self.runs[run_id] = run
-        run.supervisor = RunSupervisor(config, run_id=run_id,
-                                       on_events=lambda evs: self._from_thread(run_id, evs),
-                                       workdir=self.settings.data_dir / "runs" / run_id)
+        if reason is None:
+            await self._launch(run)
+        else:
+            self.queue.append(run)
+            self._renumber()
+        return run
+
+    def _why_wait(self, config: RunConfig, student: str | None) -> str | None:
+        """Why a run cannot start now (the limit it meets), or None."""
+        active = [r for r in self.runs.values() if r.live and r.status != "queued"]
+        limits = self.settings
+        if len(active) >= limits.max_active_runs:
+            return (f"{len(active)} runs are live (the server runs at most "
+                    f"{limits.max_active_runs} at once)")
+        busy = sum(r.config.world_size for r in active)
+        if busy + config.world_size > limits.max_active_workers:
+            return (f"{busy} worker processes are busy; {config.world_size} more would exceed "
+                    f"the limit of {limits.max_active_workers}")
+        mine = sum(1 for r in active if student is not None and r.student == student)
+        if limits.max_runs_per_student and mine >= limits.max_runs_per_student:
+            return (f"you have {mine} runs live (at most {limits.max_runs_per_student} per "
+                    "student, so that everyone in the class gets a turn)")
+        return None
+
+    async def _launch(self, run: LiveRun) -> None:
+        run.status, run.queue_position, run.waiting_for = "starting", None, None
+        self._persist(run)
+        run.supervisor = RunSupervisor(run.config, run_id=run.id,
+                                       on_events=lambda evs: self._from_thread(run.id, evs),
+                                       workdir=self.settings.data_dir / "runs" / run.id)
         # On failure the supervisor has already emitted run_finished(failed) with the reason.
         with contextlib.suppress(Exception):
             await asyncio.to_thread(run.supervisor.start)
-        return run
+
+    def _renumber(self) -> None:
+        for i, run in enumerate(self.queue):
+            run.queue_position = i + 1
+            run.waiting_for = self._why_wait(run.config, run.student)
+
+    def _admit_queued(self) -> None:
+        """A place freed up: start the queued runs that fit now, oldest first (a student at
+        their own limit does not hold back the others behind them)."""
+        for run in list(self.queue):
+            if self._why_wait(run.config, run.student) is None:
+                self.queue.remove(run)
+                run.status = "starting"  # counted as live before the next one is weighed
+                self._spawn(self._launch(run))
+        self._renumber()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _cancel_queued(self, run: LiveRun) -> None:
+        """Stop on a run that never started: it leaves the queue, "stopped", with the one
+        event a run's viewers wait for."""
+        self.queue.remove(run)
+        run.status, run.queue_position, run.waiting_for = "stopped", None, None
+        run.error, run.finished_at = "stopped while queued: it never started", time.time()
+        event = {"seq": 1, "type": "run_finished", "run_id": run.id, "t": 0.0, "rank": None,
+                 "step": None, "status": "stopped", "error": run.error, "summary": None}
+        self.store.append_events(run.id, [event])
+        self._ingest(run.id, [event])
+        self._renumber()
 
     def _from_thread(self, run_id: str, events: list[dict[str, Any]]) -> None:
         # Persist right here, in the supervisor's thread (the store's queue is thread-safe),
@@ -130,9 +193,8 @@ class RunManager:
             self._persist(run)
         self.hub.publish(run_id, events)
         if not run.live:
-            task = asyncio.get_running_loop().create_task(self._retire(run))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._retire(run))
+            self._admit_queued()
 
     @staticmethod
     def _apply(run: LiveRun, event: dict[str, Any]) -> None:
@@ -196,6 +258,13 @@ class RunManager:
                       rank: int | None = None, factor: float | None = None,
                       link: tuple[int, int, float | None] | None = None) -> None:
         run = self.runs.get(run_id)
+        if run is not None and run.status == "queued":
+            if action != "stop":
+                raise RunNotLiveError(f"run {run_id} is queued (position "
+                                      f"{run.queue_position}): it takes no controls until "
+                                      "it starts, only stop")
+            self._cancel_queued(run)
+            return
         if run is None or not run.live or run.supervisor is None:
             raise RunNotLiveError(f"run {run_id} is not live; only live runs take controls")
         sup = run.supervisor

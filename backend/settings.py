@@ -15,9 +15,15 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     """Where the SQLite store of runs and events lives."""
     max_active_runs: int = 4
-    """Runs live at once; more get HTTP 429 (a 2-core machine cannot do more justice)."""
+    """Runs live at once; more wait in a queue (a 2-core machine cannot do more justice)."""
     max_active_workers: int = 24
     """Worker processes live at once, over all runs."""
+    max_runs_per_student: int = 0
+    """Runs one student (the anonymous id the page sends, ``X-Student-Id``) may have live at
+    once; their next ones wait in the queue while another student's start at once. 0: no
+    limit per student (a laptop; the Docker image for a class sets 2)."""
+    max_queued_runs: int = 50
+    """Runs that may wait for a place (beyond the limits above); more get HTTP 429."""
     max_body_bytes: int = 64 * 1024
     """Larger request bodies are refused with 413 before they are parsed."""
     instructor_key: str | None = None

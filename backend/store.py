@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.config import migrate
 
-LIVE_STATUSES = ("starting", "running", "paused")
+LIVE_STATUSES = ("queued", "starting", "running", "paused")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -311,10 +311,11 @@ def mapreduce_straggler() -> Scenario:
                "zh": "有一个慢工作进程的 MapReduce 词频统计"},
         description={
             "en": "A master and 4 workers count the words of 2000 English and Chinese "
-                  "documents: 16 map tasks, 4 reduce tasks. Worker 1 is 5× slower than the "
-                  "others. Watch who waits for whom; then switch on backup tasks.",
+                  "documents: 16 map tasks, 4 reduce tasks. Worker 1 is a straggler, 5× "
+                  "slower than the others. Watch who waits for whom; then switch on backup "
+                  "tasks.",
             "zh": "一个主节点和 4 个工作进程统计 2000 篇中英文文档的词频：16 个 map 任务、"
-                  "4 个 reduce 任务。工作进程 1 比其他进程慢 5 倍。观察谁在等谁；"
+                  "4 个 reduce 任务。工作进程 1 是落后者，比其他进程慢 5 倍。观察谁在等谁；"
                   "然后打开备份任务。",
         },
         # Full speed: what the lesson compares is the job's time. 250 ms of emulated work

@@ -181,8 +181,8 @@ def test_hostile_requests_do_not_hurt_the_server(client: TestClient) -> None:
     assert client.get("/api/health").json()["status"] == "ok"
 
 
-def test_too_many_live_runs_get_429(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings(data_dir=tmp_path, max_active_runs=1)
+def test_too_many_live_runs_get_429_when_the_queue_is_full(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(data_dir=tmp_path, max_active_runs=1, max_queued_runs=0)
     with TestClient(create_app(settings)) as client:
         first = client.post("/api/runs", json={"workers": 2, "steps": 5000, "pace": 5.0})
         assert first.status_code == 201

@@ -42,7 +42,7 @@ STARTED: list[str] = []  # runs the fuzzing started (for the report of the last 
 # from app.openapi() (no request, no lifespan); the app starts on the first request.
 _DATA = Path(tempfile.mkdtemp(prefix="distlab-fuzz-"))
 _APP = create_app(Settings(data_dir=_DATA / "data", instructor_key=KEY,
-                           max_active_runs=1, max_active_workers=2))
+                           max_active_runs=1, max_active_workers=2, max_queued_runs=0))
 schema = schemathesis.openapi.from_dict(_APP.openapi())
 schema.app = _APP  # requests go to the app in process (as from_asgi does)
 schema.config.generation.update(max_examples=EXAMPLES, deterministic=True)

@@ -10,6 +10,7 @@ from backend.deps import (
     InstructorKeyHeader,
     Manager,
     RunId,
+    StudentHeader,
     is_instructor,
     not_found,
 )
@@ -25,13 +26,17 @@ router = APIRouter(prefix="/api/runs", tags=["runs"])
 
 @router.post("", status_code=201, response_model=RunStarted,
              responses=refusals(400, 413, 422, 429))
-async def create_run(body: RunCreate, manager: Manager) -> dict[str, Any]:
-    return await _start(manager, body.to_engine())
+async def create_run(body: RunCreate, manager: Manager,
+                     student: StudentHeader = None) -> dict[str, Any]:
+    """Start a run — or queue it (status ``queued``, with its ``queue_position``) while the
+    server or this student is at their limit: it starts by itself when a place frees up."""
+    return await _start(manager, body.to_engine(), student)
 
 
 @router.post("/{run_id}/fork", status_code=201, response_model=RunStarted,
              responses=refusals(404, 409, 422, 429))
-async def fork_run(run_id: RunId, manager: Manager) -> dict[str, Any]:
+async def fork_run(run_id: RunId, manager: Manager,
+                   student: StudentHeader = None) -> dict[str, Any]:
     """A new run with exactly the same config: a student's own sandbox of a demo."""
     try:
         config = await manager.config_of(run_id)
@@ -40,12 +45,12 @@ async def fork_run(run_id: RunId, manager: Manager) -> dict[str, Any]:
                             ) from exc
     if config is None:
         raise not_found(run_id)
-    return await _start(manager, config)
+    return await _start(manager, config, student)
 
 
-async def _start(manager: Manager, config: RunConfig) -> dict[str, Any]:
+async def _start(manager: Manager, config: RunConfig, student: str | None) -> dict[str, Any]:
     try:
-        run = await manager.start(config)
+        run = await manager.start(config, student)
     except RunLimitError as exc:
         raise HTTPException(status_code=429, detail=str(exc)) from exc
     except ValueError as exc:  # e.g. nccl asked for on a machine without GPUs

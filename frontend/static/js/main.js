@@ -231,7 +231,28 @@ function currentStatus() {
   // the views have drawn those events.
   const streamEnded = app.apiStatus === "interrupted" || app.connState === "closed";
   if (!s.finished && streamEnded && TERMINAL_STATUSES.includes(app.apiStatus)) return app.apiStatus;
+  if (app.apiStatus === "queued" && !s.lastSeq) return "queued"; // waits for a place
   return s.status;
+}
+
+/** A queued run (the server's or this student's limit): say where it stands in the queue,
+ *  asking the server every QUEUE_POLL_MS until it starts (its events then take over). */
+const QUEUE_POLL_MS = 1500;
+async function watchQueue(id, gen, run) {
+  const note = $("queue-note");
+  while (gen === app.loadGen && run && run.status === "queued") {
+    note.hidden = false;
+    note.textContent = t("queue.note", { n: run.queue_position ?? "?", why: run.waiting_for || "" });
+    renderHeader();
+    await new Promise((done) => setTimeout(done, QUEUE_POLL_MS));
+    if (gen !== app.loadGen) break;
+    const r = await api.getRun(id);
+    if (!r.ok) break;
+    run = r.data;
+    app.apiStatus = run.status;
+  }
+  if (gen === app.loadGen || !app.runId) note.hidden = true;
+  renderHeader();
 }
 
 /** A new step while following live: the views that animate it. */
@@ -308,6 +329,8 @@ async function loadRun(id, runObj, baselineId) {
   }
   // The form shows the loaded run's settings, so a replay never sits beside another config.
   if (runObj?.config) controls.fillForm(runObj.config);
+  if (runObj?.status === "queued") watchQueue(id, gen, runObj);
+  else $("queue-note").hidden = true;
   app.conn = api.followRun(id, {
     after: 0,
     onEvents(events) {

@@ -83,9 +83,35 @@ export function ownsRun(id) {
   return Boolean(memoryTokens[id] || loadTokens()[id]);
 }
 
-export const createRun = async (config) => rememberToken(await request("POST", "/api/runs", config));
+// An anonymous id this browser keeps (localStorage): the server limits the live runs of
+// one student (the rest wait in its queue) so that everyone in a class gets a turn.
+const STUDENT_KEY = "distlab.studentId";
+let memoryStudent = null;
+
+export function studentId() {
+  try {
+    const kept = localStorage.getItem(STUDENT_KEY);
+    if (kept) return kept;
+  } catch {
+    /* storage disabled: an id for this page only */
+  }
+  if (!memoryStudent) {
+    const bytes = new Uint8Array(9);
+    crypto.getRandomValues(bytes);
+    memoryStudent = `s-${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+    try {
+      localStorage.setItem(STUDENT_KEY, memoryStudent);
+    } catch {
+      /* as above */
+    }
+  }
+  return memoryStudent;
+}
+
+const asStudent = () => ({ "X-Student-Id": studentId() });
+export const createRun = async (config) => rememberToken(await request("POST", "/api/runs", config, asStudent()));
 export const forkRun = async (id) =>
-  rememberToken(await request("POST", `/api/runs/${encodeURIComponent(id)}/fork`));
+  rememberToken(await request("POST", `/api/runs/${encodeURIComponent(id)}/fork`, undefined, asStudent()));
 export const controlRun = (id, action, extra = {}) => {
   const token = memoryTokens[id] || loadTokens()[id];
   const key = token ? null : instructorKey();

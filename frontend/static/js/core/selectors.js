@@ -7,7 +7,7 @@
 import { emptyLog, isNum, logAt, logLast, lowerBound } from "./log.js";
 import { frontendOf, slicesOf } from "./registry.js";
 
-export const LIVE_STATUSES = ["starting", "running", "paused"];
+export const LIVE_STATUSES = ["queued", "starting", "running", "paused"];
 export const TERMINAL_STATUSES = ["finished", "stopped", "failed", "interrupted"];
 
 /** Steps done, in the unit the run asked for (the run list's "12/60"): the newest step,
