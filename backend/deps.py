@@ -33,7 +33,7 @@ def not_found(run_id: str) -> HTTPException:
 InstructorKeyHeader = Annotated[str | None, Header(alias="X-Instructor-Key", max_length=200)]
 ControlTokenHeader = Annotated[str | None, Header(alias="X-Control-Token", max_length=200)]
 StudentHeader = Annotated[str | None, Header(
-    alias="X-Student-Id", min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+    alias="X-Student-Id", max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
     description="An anonymous id the page keeps (localStorage): runs per student are "
                 "limited (DISTLAB_MAX_RUNS_PER_STUDENT), the rest wait in the queue")]
 
