@@ -1,0 +1,296 @@
+"""Bulk-synchronous parallel (BSP) graph computation on real processes: PageRank (or
+connected components) in Pregel's supersteps.
+
+Valiant's BSP model ("A bridging model for parallel computation", CACM 1990) cuts a
+parallel program into *supersteps*: each process computes on its own data, sends
+messages, and waits at a barrier; messages sent in superstep k are read in superstep
+k + 1. Pregel (Malewicz et al., "Pregel: a system for large-scale graph processing",
+SIGMOD 2010) runs graph algorithms this way, "thinking like a vertex": the graph's
+vertices are split over the workers, and in every superstep each vertex reads the
+messages sent to it, updates its value and sends messages along its out-edges.
+
+One step of this run is one superstep. On worker w:
+
+1. compute: every vertex w holds sends along each out-edge its rank / out-degree
+   (PageRank; Page et al. 1999) or its label (connected components). With the
+   *combiner* the messages to one destination vertex are folded into one before they
+   leave (a sum for PageRank, a minimum for labels): fewer messages, the same result.
+2. exchange: the messages for vertices another worker holds go to it as real
+   point-to-point messages (``Comms.exchange``: one message a worker, batched as Pregel
+   batches them, its bytes counted, a ``comm`` event each with Detail). Messages to w's own
+   vertices never leave the process.
+3. barrier: w receives one message from *every* other worker every superstep (a header
+   even when no vertex messages are in it), and a worker sends only after computing — so
+   when w has all its messages, every worker has finished computing: the all-to-all
+   exchange is itself the barrier. The time w waits there is ``barrier_ms``: a straggler
+   stretches it on everyone else, every superstep.
+4. update: every vertex combines what arrived; then a tiny all-reduce (Pregel's
+   *aggregator*) sums the rank the dangling vertices hold (spread evenly next superstep,
+   see engine/bsp_graph.py) and the superstep's change.
+
+The step's "loss" is the superstep's L1 change ‖r_{k+1} − r_k‖₁ (PageRank) — what power
+iteration's convergence is judged by, not a training loss — or the number of vertices
+whose label changed (connected components; 0 once the labels are final). The last
+superstep's ``bsp_values`` events carry every vertex's value: the tests compare them with
+the one-process computation (engine/bsp_graph.py).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from engine.bsp_graph import (
+    ALGORITHMS,
+    GRAPHS,
+    PARTITIONS,
+    make_graph,
+    message_counts,
+    owner_of,
+    undirected,
+)
+from engine.options import choice, flag, integer, number
+from engine.strategies.base import StepResult, WorkerContext, emulate_work
+from engine.strategies.spec import StrategySpec
+
+TOP = 5  # vertices of the highest rank each worker reports every superstep
+
+
+@dataclass(frozen=True, kw_only=True)
+class BSPOptions:
+    algorithm: str = choice(
+        "pagerank", ALGORITHMS, label={"en": "Algorithm", "zh": "算法"},
+        help={"en": "PageRank: each vertex passes its rank on along its out-links. "
+                    "Connected components: each vertex takes the smallest label of its "
+                    "neighbours (edges both ways).",
+              "zh": "PageRank：每个顶点沿出边传出自己的排名值。连通分量：每个顶点取邻居中最小的"
+                    "标签（边视为双向）。"},
+        labels={"pagerank": {"en": "PageRank", "zh": "PageRank"},
+                "connected_components": {"en": "Connected components", "zh": "连通分量"}})
+    vertices: int = integer(
+        400, 50, 20000, label={"en": "Vertices", "zh": "顶点数"},
+        help={"en": "The generated graph's size; every worker builds the same graph from "
+                    "the run's seed.",
+              "zh": "生成图的大小；每个工作进程都用运行的随机种子生成同一张图。"})
+    graph: str = choice(
+        "power_law", GRAPHS, label={"en": "Graph", "zh": "图"},
+        help={"en": "Power law: preferential attachment, each new vertex links to 2 older "
+                    "ones picked by degree (a few hubs). Random: Erdős–Rényi, edges drawn "
+                    "uniformly.",
+              "zh": "幂律：优先连接，每个新顶点按度数挑选 2 个旧顶点相连（少数枢纽）。随机："
+                    "Erdős–Rényi，边均匀随机抽取。"},
+        labels={"power_law": {"en": "Power law (preferential attachment)",
+                              "zh": "幂律（优先连接）"},
+                "random": {"en": "Random (Erdős–Rényi)", "zh": "随机（Erdős–Rényi）"}})
+    degree: float = number(
+        4.0, 0.2, 8.0, label={"en": "Edges per vertex", "zh": "每个顶点的边数"},
+        help={"en": "The random graph has this many directed edges per vertex (below about "
+                    "1 it falls apart into many components).",
+              "zh": "随机图中每个顶点平均的有向边数（低于约 1 时图会分裂成许多连通分量）。"},
+        shown_when={"graph": ("random",)})
+    partition: str = choice(
+        "hash", PARTITIONS, label={"en": "Partition", "zh": "划分"},
+        help={"en": "Which worker holds vertex v: hash, v mod W; range, contiguous blocks "
+                    "of ⌈N/W⌉ vertices.",
+              "zh": "顶点 v 归哪个工作进程：哈希，v mod W；范围，连续的 ⌈N/W⌉ 个顶点一块。"},
+        labels={"hash": {"en": "Hash (v mod W)", "zh": "哈希（v mod W）"},
+                "range": {"en": "Range (contiguous blocks)", "zh": "范围（连续分块）"}})
+    damping: float = number(
+        0.85, 0.0, 0.99, label={"en": "Damping d", "zh": "阻尼系数 d"},
+        help={"en": "PageRank: the surfer follows a link with probability d, else jumps "
+                    "to any vertex.",
+              "zh": "PageRank：随机游走者以概率 d 沿链接前进，否则跳到任意顶点。"},
+        shown_when={"algorithm": ("pagerank",)})
+    combiner: bool = flag(
+        False, label={"en": "Combiner", "zh": "Combiner（合并器）"},
+        help={"en": "Fold the messages to one destination vertex into one before sending "
+                    "(a sum, or a minimum): fewer messages, the same result.",
+              "zh": "发送前把发往同一目标顶点的消息合并成一条（求和或取最小值）：消息更少，"
+                    "结果不变。"})
+
+
+class BSP:
+    def setup(self, ctx: WorkerContext) -> None:
+        self.ctx = ctx
+        opts = ctx.config.opts
+        self.pagerank = opts.algorithm == "pagerank"
+        n, w, me = opts.vertices, ctx.topo.world_size, ctx.topo.rank
+        self.n, self.w, self.me, self.d = n, w, me, opts.damping
+        src, dst = make_graph(opts.graph, n, ctx.config.seed, opts.degree)
+        if not self.pagerank:
+            src, dst = undirected(src, dst)
+        owner = owner_of(torch.arange(n), n, w, opts.partition)
+        self.mine = torch.nonzero(owner == me).flatten()  # my vertices, ascending
+        self.pos = torch.full((n,), -1, dtype=torch.int64)
+        self.pos[self.mine] = torch.arange(len(self.mine))
+        out_degree = torch.bincount(src, minlength=n).to(torch.float64)
+        ours = owner[src] == me
+        self.src, self.dst = src[ours], dst[ours]  # my vertices' out-edges
+        self.out_degree = out_degree[self.src]
+        self.dangling = out_degree[self.mine] == 0
+        # Per destination worker: its edges, and (combiner) one slot per distinct vertex.
+        self.routes = []
+        to = owner[self.dst]
+        for j in range(w):
+            edges = torch.nonzero(to == j).flatten()
+            targets, slot = (torch.unique(self.dst[edges], return_inverse=True)
+                             if opts.combiner else (self.dst[edges], None))
+            self.routes.append((edges, targets, slot))
+        # How many vertex messages each worker gets from each: the graph is known to all,
+        # so the receiver knows the size of every message before it arrives.
+        self.expect = message_counts(src, dst, owner, w, opts.combiner)
+        self.raw = message_counts(src, dst, owner, w, False)[me]
+        if self.pagerank:
+            self.value = torch.full((len(self.mine),), 1.0 / n, dtype=torch.float64)
+            self.spill = float((out_degree == 0).sum()) / n  # D_0: dangling rank at r_0
+        else:
+            self.value = self.mine.to(torch.float64)  # labels (ids are exact in float64)
+        self.held = torch.nn.Parameter(self.value.clone(), requires_grad=False)
+        ctx.model = torch.nn.ParameterList([self.held])  # Σ on the page: my vertices' sum
+        ctx.comms.algo = "bsp"
+        if me == 0:
+            ctx.emit("bsp_graph", rank=ctx.topo.me, algorithm=opts.algorithm, graph=opts.graph,
+                     partition=opts.partition, combiner=opts.combiner, vertices=n,
+                     edges=len(src), workers=[ctx.topo.id_of(i) for i in range(w)],
+                     owned=torch.bincount(owner, minlength=w).tolist(),
+                     dangling=int((out_degree == 0).sum()) if self.pagerank else 0,
+                     messages=self.expect.tolist(),
+                     messages_raw=message_counts(src, dst, owner, w, False).tolist())
+
+    def _outgoing(self, step: int) -> list[torch.Tensor]:
+        """Compute: each worker's message — [superstep, count, destination ids…, values…]."""
+        if self.pagerank:
+            per_edge = self.value[self.pos[self.src]] / self.out_degree
+        else:
+            per_edge = self.value[self.pos[self.src]]
+        out = []
+        for edges, targets, slot in self.routes:
+            values = per_edge[edges]
+            if slot is not None:  # the combiner: one message per destination vertex
+                folded = torch.zeros(len(targets), dtype=torch.float64)
+                values = (folded.index_add_(0, slot, values) if self.pagerank else
+                          folded.fill_(float("inf")).scatter_reduce_(0, slot, values, "amin"))
+            head = torch.tensor([step, len(targets)], dtype=torch.float64)
+            out.append(torch.cat([head, targets.to(torch.float64), values]))
+        return out
+
+    def _exchange(self, out: list[torch.Tensor], step: int) -> list[torch.Tensor]:
+        """Every other worker's message to me, received while mine go out (pairwise
+        rounds: in round r, send to w + r, receive from w − r, so no two wait on each
+        other). Returning means every worker has sent: the barrier."""
+        got = [out[self.me]]  # to my own vertices: delivered in memory, not sent
+        for r in range(1, self.w):
+            dst, src = (self.me + r) % self.w, (self.me - r) % self.w
+            buf = torch.empty(2 + 2 * int(self.expect[src, self.me]), dtype=torch.float64)
+            self.ctx.comms.exchange(send=out[dst], dst=dst, recv=buf, src=src,
+                                    op="bsp_messages", round_no=r - 1)
+            if int(buf[0]) != step or int(buf[1]) != int(self.expect[src, self.me]):
+                raise RuntimeError(f"superstep {step}: worker {src} sent a message for "
+                                   f"superstep {int(buf[0])} with {int(buf[1])} vertex "
+                                   f"messages; expected {int(self.expect[src, self.me])}")
+            got.append(buf)
+        return got
+
+    def _update(self, got: list[torch.Tensor]) -> tuple[torch.Tensor, float]:
+        """Every vertex combines its messages: the new values and the local change."""
+        ids = torch.cat([m[2:2 + int(m[1])] for m in got]).to(torch.int64)
+        values = torch.cat([m[2 + int(m[1]):] for m in got])
+        slots = self.pos[ids]
+        if self.pagerank:
+            incoming = torch.zeros_like(self.value).index_add_(0, slots, values)
+            new = (1 - self.d) / self.n + self.d * (incoming + self.spill / self.n)
+            change = float((new - self.value).abs().sum())
+        else:
+            new = self.value.clone().scatter_reduce_(0, slots, values, "amin")
+            change = float((new != self.value).sum())
+        return new, change
+
+    def train_step(self, step: int) -> StepResult:
+        ctx, config = self.ctx, self.ctx.config
+        start = time.perf_counter()
+        out = self._outgoing(step)
+        compute_ms = (time.perf_counter() - start) * 1e3
+        emulated_ms, slowed = emulate_work(config, self.me, step, compute_ms,
+                                           ctx.control.slow_factor, ctx.control.pace)
+        start = time.perf_counter()
+        got = self._exchange(out, step)
+        barrier_ms = (time.perf_counter() - start) * 1e3
+        start = time.perf_counter()
+        new, change = self._update(got)
+        update_ms = (time.perf_counter() - start) * 1e3
+        # The aggregator: Σ over workers of the change, and of the rank on dangling vertices.
+        start = time.perf_counter()
+        totals = torch.tensor([change, float(new[self.dangling].sum())], dtype=torch.float64)
+        ctx.comms.all_reduce_sum(totals, op="bsp_aggregate")
+        aggregate_ms = (time.perf_counter() - start) * 1e3
+        change, self.spill = float(totals[0]), float(totals[1])
+        self.value = new
+        self.held.data.copy_(new)
+        sent = [int(len(t)) for _, t, _ in self.routes]
+        sent[self.me] = 0
+        extra: dict[str, Any] = {
+            "vertices": len(self.mine), "messages_to": sent, "messages": sum(sent),
+            "messages_raw": int(self.raw.sum() - self.raw[self.me]),
+            "messages_local": int(len(self.routes[self.me][1])),
+            "barrier_ms": round(barrier_ms, 3), "change": change}
+        if self.pagerank and len(self.mine):
+            best = torch.topk(new, min(TOP, len(new)))
+            extra["top"] = [[int(self.mine[i]), round(float(v), 8)]
+                            for v, i in zip(best.values, best.indices, strict=True)]
+        if emulated_ms:
+            extra["emulated_ms"] = round(emulated_ms, 4)
+        if slowed:
+            extra["slowed"] = True
+        if step == config.steps:  # the result: every vertex's value, for the check
+            ctx.emit("bsp_values", rank=ctx.topo.me, step=step, vertices=self.mine.tolist(),
+                     values=new.tolist())
+        return StepResult(
+            loss=change, grad_norm=0.0, compute_ms=compute_ms + update_ms, samples=0,
+            extra=extra, phases=[("compute", compute_ms), ("emulated", emulated_ms),
+                                 ("wait", barrier_ms), ("compute", update_ms),
+                                 ("comm", aggregate_ms)])
+
+
+SPEC = StrategySpec(
+    name="bsp",
+    title={"en": "BSP: PageRank in supersteps (Pregel)",
+           "zh": "BSP：按超步计算 PageRank（Pregel）"},
+    summary={"en": "A generated graph split over the workers; every superstep each vertex "
+                   "sends messages along its edges, the workers exchange them as real "
+                   "messages and meet at a barrier. Count the messages (try the combiner), "
+                   "watch a straggler stretch every superstep, and check the ranks against "
+                   "one process.",
+             "zh": "生成的图被划分到各工作进程；每个超步中每个顶点沿边发送消息，工作进程之间以"
+                   "真实消息交换，并在屏障处会合。数一数消息（试试合并器），看一个掉队者如何拉长"
+                   "每一个超步，并与单进程的结果核对。"},
+    implementation=BSP,
+    options=BSPOptions,
+    workers=(1, 8),
+    replicas=False,  # no model: each worker holds its own vertices' values
+    trains=False,
+    step_label={"en": "Supersteps", "zh": "超步数"},
+    faults={"slow": None},
+    views=("bsp_topology", "bsp", "timeline"),
+    events={
+        "bsp_graph": {"algorithm": "str: pagerank | connected_components",
+                      "graph": "str: power_law | random", "partition": "str: hash | range",
+                      "combiner": "bool", "vertices": "int", "edges": "int",
+                      "workers": "list: the workers, in rank order",
+                      "owned": "list: vertices each worker holds",
+                      "dangling": "int: vertices without out-links (PageRank)",
+                      "messages": "list: [i][j] vertex messages worker i sends j per "
+                                  "superstep, as sent (after the combiner when on)",
+                      "messages_raw": "list: [i][j] the same without the combiner"},
+        "bsp_values": {"vertices": "list: the vertices this worker holds",
+                       "values": "list: their values after the last superstep (ranks, "
+                                 "or component labels)"},
+    },
+    references=("Valiant, A bridging model for parallel computation, CACM 1990",
+                "Malewicz et al., Pregel: a system for large-scale graph processing, "
+                "SIGMOD 2010",
+                "Page, Brin, Motwani & Winograd, The PageRank citation ranking: bringing "
+                "order to the web, Stanford 1999"),
+)
