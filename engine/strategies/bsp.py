@@ -273,7 +273,7 @@ SPEC = StrategySpec(
     trains=False,
     step_label={"en": "Supersteps", "zh": "超步数"},
     faults={"slow": None},
-    views=("bsp_topology", "bsp", "timeline"),
+    views=("bsp", "topology", "timeline"),
     events={
         "bsp_graph": {"algorithm": "str: pagerank | connected_components",
                       "graph": "str: power_law | random", "partition": "str: hash | range",
