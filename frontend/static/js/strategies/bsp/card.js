@@ -100,6 +100,13 @@ export function createBspCard({ card, headEl, stepsEl, pairsEl, topEl, chartDiv,
   let drawnKey = null;
   let chartKey = "";
   const throttle = createThrottledCard({ card, onVisible, intervalMs: MIN_INTERVAL_MS, draw: drawChart, visibleFromDom: true });
+  // The chart shares its row with the pairs and the best vertices, which appear after it
+  // is first drawn: follow the box's size, not only the window's.
+  if (typeof ResizeObserver !== "undefined") {
+    new ResizeObserver(() => {
+      if (window.Plotly && chartDiv.data && !card.hidden) window.Plotly.Plots.resize(chartDiv);
+    }).observe(chartDiv);
+  }
 
   function drawChart(payload) {
     if (!payload || !window.Plotly || card.hidden) return;

@@ -25,6 +25,12 @@ function runWords(c, form) {
   return `${s} · ${algName(o.algorithm)} · ${t("bsp.nVertices", { n: o.vertices })}${o.combiner ? " · combiner" : ""}`;
 }
 
+/** The middle of the workers' ring: what they compute ("PageRank in supersteps"). */
+function topologyCentre(state) {
+  const v = isBsp(state) ? bspView(state) : null;
+  return v ? t("bsp.centre", { alg: algName(v.algorithm) }) : null;
+}
+
 function articleKind(state) {
   return isBsp(state) ? BSP : null;
 }
@@ -33,4 +39,4 @@ function articleKeys(kind) {
   return kind === BSP ? { title: "article.bspTitle", body: "article.bsp", views: "article.viewsBsp", tail: "tail.explainBsp" } : null;
 }
 
-export default { name: BSP, slice, catalog, views, narrate, runWords, articleKind, articleKeys };
+export default { name: BSP, slice, catalog, views, narrate, runWords, topologyCentre, articleKind, articleKeys };
