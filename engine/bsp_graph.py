@@ -8,8 +8,10 @@ Every process builds the same graph from the run's seed (nothing is sent to set 
   with probability proportional to their degree so far. Edges point from the new vertex
   to the old ones (a new web page cites established ones), so the old vertices collect
   the in-links and the rank — and vertices 0 and 1 have no out-links (dangling).
-- ``random``: Erdős–Rényi G(n, M) (Erdős & Rényi 1959): M = degree·n (4n by default) distinct directed edges
-  u → v (u ≠ v) drawn uniformly; in-degrees are all alike, a few vertices dangle.
+- ``random``: Erdős–Rényi G(n, M) (Erdős & Rényi 1959): M = degree·n (4n by default)
+  distinct directed edges u → v (u ≠ v) drawn uniformly; in-degrees are all alike, a few
+  vertices dangle (and below about one edge per vertex the graph falls apart into many
+  components: something for connected components to find).
 
 PageRank (Page, Brin, Motwani & Winograd 1999), by power iteration, N vertices, damping d:
 

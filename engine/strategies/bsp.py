@@ -229,12 +229,12 @@ class BSP:
         change, self.spill = float(totals[0]), float(totals[1])
         self.value = new
         self.held.data.copy_(new)
-        sent = [int(len(t)) for _, t, _ in self.routes]
+        sent = [len(t) for _, t, _ in self.routes]
         sent[self.me] = 0
         extra: dict[str, Any] = {
             "vertices": len(self.mine), "messages_to": sent, "messages": sum(sent),
             "messages_raw": int(self.raw.sum() - self.raw[self.me]),
-            "messages_local": int(len(self.routes[self.me][1])),
+            "messages_local": len(self.routes[self.me][1]),
             "barrier_ms": round(barrier_ms, 3), "change": change}
         if self.pagerank and len(self.mine):
             best = torch.topk(new, min(TOP, len(new)))
