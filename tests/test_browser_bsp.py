@@ -75,6 +75,13 @@ def test_pagerank_in_supersteps_runs_and_its_card_shows_the_events(page: Page,
         steps[(0, STEPS)]["change"]
     page.wait_for_function(
         f"document.querySelector('[data-testid=bsp-chart]').dataset.points === '{STEPS}'")
+    # the workers' own check against the one-process computation
+    errors = [e["error"] for e in events if e["type"] == "bsp_values"]
+    assert len(errors) == 3
+    check = page.locator("[data-testid=bsp-check]")
+    assert check.get_attribute("data-ok") == "true"
+    assert float(check.get_attribute("data-error")) == max(errors)
+    assert "equals the same supersteps computed in one process" in check.inner_text()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "bsp-en.png"))
 
@@ -82,6 +89,7 @@ def test_pagerank_in_supersteps_runs_and_its_card_shows_the_events(page: Page,
     page.wait_for_function(
         "document.querySelector('.card-bsp h2').textContent === '超步：计算、交换、屏障'")
     assert "等待" in page.inner_text("[data-testid=bsp-steps]")
+    assert "与单进程计算相同超步的结果一致" in page.inner_text("[data-testid=bsp-check]")
     page.screenshot(path=str(SHOTS / "bsp-zh.png"))
     set_view(page, "en", False)
 

@@ -31,85 +31,32 @@ One step of this run is one superstep. On worker w:
 The step's "loss" is the superstep's L1 change ‖r_{k+1} − r_k‖₁ (PageRank) — what power
 iteration's convergence is judged by, not a training loss — or the number of vertices
 whose label changed (connected components; 0 once the labels are final). The last
-superstep's ``bsp_values`` events carry every vertex's value: the tests compare them with
-the one-process computation (engine/bsp_graph.py).
+superstep's ``bsp_values`` events carry every vertex's value, and how far it is from the
+same supersteps computed in one process (engine/bsp_graph.py): each worker computes the
+whole graph alone once, at the end, only to check itself (the tests compare the values
+too, with a power iteration of their own).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from engine.bsp_graph import (
-    ALGORITHMS,
-    GRAPHS,
-    PARTITIONS,
     make_graph,
     message_counts,
     owner_of,
+    pagerank,
+    propagate_labels,
     undirected,
 )
-from engine.options import choice, flag, integer, number
 from engine.strategies.base import StepResult, WorkerContext, emulate_work
+from engine.strategies.bsp_options import BSPOptions
 from engine.strategies.spec import StrategySpec
 
 TOP = 5  # vertices of the highest rank each worker reports every superstep
-
-
-@dataclass(frozen=True, kw_only=True)
-class BSPOptions:
-    algorithm: str = choice(
-        "pagerank", ALGORITHMS, label={"en": "Algorithm", "zh": "算法"},
-        help={"en": "PageRank: each vertex passes its rank on along its out-links. "
-                    "Connected components: each vertex takes the smallest label of its "
-                    "neighbours (edges both ways).",
-              "zh": "PageRank：每个顶点沿出边传出自己的排名值。连通分量：每个顶点取邻居中最小的"
-                    "标签（边视为双向）。"},
-        labels={"pagerank": {"en": "PageRank", "zh": "PageRank"},
-                "connected_components": {"en": "Connected components", "zh": "连通分量"}})
-    vertices: int = integer(
-        400, 50, 20000, label={"en": "Vertices", "zh": "顶点数"},
-        help={"en": "The generated graph's size; every worker builds the same graph from "
-                    "the run's seed.",
-              "zh": "生成图的大小；每个工作进程都用运行的随机种子生成同一张图。"})
-    graph: str = choice(
-        "power_law", GRAPHS, label={"en": "Graph", "zh": "图"},
-        help={"en": "Power law: preferential attachment, each new vertex links to 2 older "
-                    "ones picked by degree (a few hubs). Random: Erdős–Rényi, edges drawn "
-                    "uniformly.",
-              "zh": "幂律：优先连接，每个新顶点按度数挑选 2 个旧顶点相连（少数枢纽）。随机："
-                    "Erdős–Rényi，边均匀随机抽取。"},
-        labels={"power_law": {"en": "Power law (preferential attachment)",
-                              "zh": "幂律（优先连接）"},
-                "random": {"en": "Random (Erdős–Rényi)", "zh": "随机（Erdős–Rényi）"}})
-    degree: float = number(
-        4.0, 0.2, 8.0, label={"en": "Edges per vertex", "zh": "每个顶点的边数"},
-        help={"en": "The random graph has this many directed edges per vertex (below about "
-                    "1 it falls apart into many components).",
-              "zh": "随机图中每个顶点平均的有向边数（低于约 1 时图会分裂成许多连通分量）。"},
-        shown_when={"graph": ("random",)})
-    partition: str = choice(
-        "hash", PARTITIONS, label={"en": "Partition", "zh": "划分"},
-        help={"en": "Which worker holds vertex v: hash, v mod W; range, contiguous blocks "
-                    "of ⌈N/W⌉ vertices.",
-              "zh": "顶点 v 归哪个工作进程：哈希，v mod W；范围，连续的 ⌈N/W⌉ 个顶点一块。"},
-        labels={"hash": {"en": "Hash (v mod W)", "zh": "哈希（v mod W）"},
-                "range": {"en": "Range (contiguous blocks)", "zh": "范围（连续分块）"}})
-    damping: float = number(
-        0.85, 0.0, 0.99, label={"en": "Damping d", "zh": "阻尼系数 d"},
-        help={"en": "PageRank: the surfer follows a link with probability d, else jumps "
-                    "to any vertex.",
-              "zh": "PageRank：随机游走者以概率 d 沿链接前进，否则跳到任意顶点。"},
-        shown_when={"algorithm": ("pagerank",)})
-    combiner: bool = flag(
-        False, label={"en": "Combiner", "zh": "Combiner（合并器）"},
-        help={"en": "Fold the messages to one destination vertex into one before sending "
-                    "(a sum, or a minimum): fewer messages, the same result.",
-              "zh": "发送前把发往同一目标顶点的消息合并成一条（求和或取最小值）：消息更少，"
-                    "结果不变。"})
 
 
 class BSP:
@@ -120,6 +67,7 @@ class BSP:
         n, w, me = opts.vertices, ctx.topo.world_size, ctx.topo.rank
         self.n, self.w, self.me, self.d = n, w, me, opts.damping
         src, dst = make_graph(opts.graph, n, ctx.config.seed, opts.degree)
+        self.graph = (src, dst)  # as generated: for the check against one process
         if not self.pagerank:
             src, dst = undirected(src, dst)
         owner = owner_of(torch.arange(n), n, w, opts.partition)
@@ -208,6 +156,13 @@ class BSP:
             change = float((new != self.value).sum())
         return new, change
 
+    def _reference(self, steps: int) -> torch.Tensor:
+        """The same supersteps computed in one process (engine/bsp_graph.py), every vertex."""
+        src, dst = self.graph
+        if self.pagerank:
+            return pagerank(src, dst, self.n, self.d, steps)[0]
+        return propagate_labels(src, dst, self.n, steps)[0].to(torch.float64)
+
     def train_step(self, step: int) -> StepResult:
         ctx, config = self.ctx, self.ctx.config
         start = time.perf_counter()
@@ -244,9 +199,11 @@ class BSP:
             extra["emulated_ms"] = round(emulated_ms, 4)
         if slowed:
             extra["slowed"] = True
-        if step == config.steps:  # the result: every vertex's value, for the check
+        if step == config.steps:  # the result: every vertex's value, checked
+            want = self._reference(step)[self.mine]
+            error = float((new - want).abs().max()) if len(new) else 0.0
             ctx.emit("bsp_values", rank=ctx.topo.me, step=step, vertices=self.mine.tolist(),
-                     values=new.tolist())
+                     values=new.tolist(), error=error)
         return StepResult(
             loss=change, grad_norm=0.0, compute_ms=compute_ms + update_ms, samples=0,
             extra=extra, phases=[("compute", compute_ms), ("emulated", emulated_ms),
@@ -286,7 +243,9 @@ SPEC = StrategySpec(
                       "messages_raw": "list: [i][j] the same without the combiner"},
         "bsp_values": {"vertices": "list: the vertices this worker holds",
                        "values": "list: their values after the last superstep (ranks, "
-                                 "or component labels)"},
+                                 "or component labels)",
+                       "error": "float: max |value − the one-process computation's| over "
+                                "its vertices (0 up to rounding)"},
     },
     references=("Valiant, A bridging model for parallel computation, CACM 1990",
                 "Malewicz et al., Pregel: a system for large-scale graph processing, "

@@ -23,7 +23,7 @@ const RAW = [
   [2, 9, 9],
 ];
 
-function runEvents(steps, { algorithm = "pagerank", slow = null } = {}) {
+function runEvents(steps, { algorithm = "pagerank", slow = null, wrong = false } = {}) {
   const out = [];
   let seq = 0;
   const push = (e) => out.push({ seq: ++seq, run_id: "r", t: seq / 100, ...e });
@@ -37,9 +37,9 @@ function runEvents(steps, { algorithm = "pagerank", slow = null } = {}) {
     }
   }
   if (algorithm === "connected_components") {
-    push({ type: "bsp_values", rank: 0, step: steps, vertices: [0, 3], values: [0, 3] });
-    push({ type: "bsp_values", rank: 1, step: steps, vertices: [1, 4], values: [0, 3] });
-    push({ type: "bsp_values", rank: 2, step: steps, vertices: [2, 5], values: [2, 3] });
+    push({ type: "bsp_values", rank: 0, step: steps, vertices: [0, 3], values: [0, 3], error: 0 });
+    push({ type: "bsp_values", rank: 1, step: steps, vertices: [1, 4], values: [0, 3], error: 0 });
+    push({ type: "bsp_values", rank: 2, step: steps, vertices: [2, 5], values: [2, 3], error: wrong ? 1 : 0 });
   }
   push({ type: "run_finished", rank: null, step: null, status: "finished" });
   return out;
@@ -92,6 +92,16 @@ test("connected components: the count of distinct final labels", () => {
   assert.equal(v.components, 3);
   assert.deepEqual(v.top, []);
   assert.equal(componentCount({ 0: { values: [1, 1, 2] } }), 2);
+  assert.deepEqual(v.check, { error: 0, ok: true });
+  const bad = bspView(reduceEvents(runEvents(2, { algorithm: "connected_components", wrong: true })));
+  assert.deepEqual(bad.check, { error: 1, ok: false });
+});
+
+test("no check before every worker has said its values", () => {
+  const evs = runEvents(2, { algorithm: "connected_components" });
+  const s = reduceEvents(evs.slice(0, -2)); // the last worker's values not in yet
+  assert.equal(bspView(s).check, null);
+  assert.equal(bspView(s).components, null);
 });
 
 test("the best vertices over all workers, highest first", () => {

@@ -88,12 +88,18 @@ function pairsTable(v) {
   return table;
 }
 
+function checkLine(v) {
+  if (!v.check) return [];
+  const words = t(v.check.ok ? "bsp.checkOk" : "bsp.checkBad", { error: v.check.error.toExponential(1) });
+  return [el("p", { class: `bsp-check${v.check.ok ? " ok" : " bad"}`, "data-testid": "bsp-check", "data-ok": String(v.check.ok), "data-error": String(v.check.error) }, words)];
+}
+
 function topList(v) {
-  if (v.components != null) return [el("p", { class: "bsp-sub", "data-testid": "bsp-components" }, t("bsp.components", { n: v.components }))];
-  if (!v.top.length) return [];
+  if (v.components != null) return [el("p", { class: "bsp-sub", "data-testid": "bsp-components" }, t("bsp.components", { n: v.components })), ...checkLine(v)];
+  if (!v.top.length) return checkLine(v);
   const list = el("ol", { class: "bsp-top", "data-testid": "bsp-top" });
   for (const x of v.top) list.append(el("li", { "data-vertex": x.vertex, "data-value": x.value }, t("bsp.topRow", { vertex: x.vertex, value: x.value.toFixed(4), rank: x.rank })));
-  return [el("p", { class: "bsp-sub" }, t("bsp.topTitle")), list];
+  return [el("p", { class: "bsp-sub" }, t("bsp.topTitle")), list, ...checkLine(v)];
 }
 
 export function createBspCard({ card, headEl, stepsEl, pairsEl, topEl, chartDiv, nowEl, captionEl }, onVisible) {
@@ -139,7 +145,7 @@ export function createBspCard({ card, headEl, stepsEl, pairsEl, topEl, chartDiv,
     }
     chartDiv.dataset.points = String(v.series.steps.length);
     throttle.schedule({ series: v.series, algorithm: v.algorithm });
-    const key = `${state.runId}|${v.step}|${v.columns.length}|${v.components}|${getLang()}`;
+    const key = `${state.runId}|${v.step}|${v.columns.length}|${v.components}|${v.check ? v.check.error : ""}|${getLang()}`;
     if (key === drawnKey && !force) return;
     drawnKey = key;
     card.dataset.step = v.step ? String(v.step) : "";

@@ -13,6 +13,8 @@ export const BSP = "bsp";
 const KEEP = 16;
 export const COLUMNS = 8;
 const TOP_SHOWN = 8;
+// Float64 sums taken in another order differ in the last bits; anything larger is wrong.
+const CHECK_TOLERANCE = 1e-9;
 
 export function isBsp(state) {
   return state.strategy === BSP || !!(state.config && state.config.strategy === BSP);
@@ -43,11 +45,12 @@ function graph(state, base, event) {
   return { ...base, bsp: { ...of(state), info } };
 }
 
-/** A worker's final values (the card counts the components of a labelling from them). */
+/** A worker's final values and their distance from the one-process computation (the
+ *  card counts the components of a labelling from them). */
 function values(state, base, event) {
   if (!Number.isInteger(event.rank)) return base;
   const s = of(state);
-  const entry = { vertices: ints(event.vertices), values: Array.isArray(event.values) ? event.values.slice() : [] };
+  const entry = { vertices: ints(event.vertices), values: Array.isArray(event.values) ? event.values.slice() : [], error: isNum(event.error) ? event.error : null };
   return { ...base, bsp: { ...s, values: { ...s.values, [event.rank]: entry } } };
 }
 
@@ -99,6 +102,15 @@ export function topVertices(recs, count = TOP_SHOWN) {
 }
 
 /** Pure: how many components a labelling has (distinct labels over every worker). */
+/** Pure: the check of the final values: the largest difference from the one-process
+ *  computation over every worker, and whether it is rounding only. */
+export function resultCheck(valuesByRank) {
+  const errors = Object.values(valuesByRank).map((v) => v.error);
+  if (!errors.length || errors.some((e) => e == null)) return null;
+  const error = Math.max(...errors);
+  return { error, ok: error <= CHECK_TOLERANCE };
+}
+
 export function componentCount(valuesByRank) {
   const labels = new Set();
   for (const v of Object.values(valuesByRank)) for (const x of v.values) labels.add(x);
@@ -143,6 +155,7 @@ export function bspView(state, step = completeStep(state)) {
     change: last ? last.change : null,
     top: info.algorithm === "pagerank" ? topVertices(recs) : [],
     components: info.algorithm === "connected_components" && finalValues ? componentCount(finalValues) : null,
+    check: finalValues ? resultCheck(finalValues) : null,
     series: { steps: items.map((x) => x.step), values: items.map((x) => x.value) },
   };
 }
