@@ -95,11 +95,11 @@ function checkLine(v) {
 }
 
 function topList(v) {
-  if (v.components != null) return [el("p", { class: "bsp-sub", "data-testid": "bsp-components" }, t("bsp.components", { n: v.components })), ...checkLine(v)];
+  if (v.components != null) return [...checkLine(v), el("p", { class: "bsp-sub", "data-testid": "bsp-components" }, t("bsp.components", { n: v.components }))];
   if (!v.top.length) return checkLine(v);
   const list = el("ol", { class: "bsp-top", "data-testid": "bsp-top" });
   for (const x of v.top) list.append(el("li", { "data-vertex": x.vertex, "data-value": x.value }, t("bsp.topRow", { vertex: x.vertex, value: x.value.toFixed(4), rank: x.rank })));
-  return [el("p", { class: "bsp-sub" }, t("bsp.topTitle")), list, ...checkLine(v)];
+  return [...checkLine(v), el("p", { class: "bsp-sub" }, t("bsp.topTitle")), list];
 }
 
 export function createBspCard({ card, headEl, stepsEl, pairsEl, topEl, chartDiv, nowEl, captionEl }, onVisible) {

@@ -12,7 +12,7 @@ export const BSP = "bsp";
 // change; scrubbing further back replays the events, as for every view).
 const KEEP = 16;
 export const COLUMNS = 8;
-const TOP_SHOWN = 8;
+const TOP_SHOWN = 6;
 // Float64 sums taken in another order differ in the last bits; anything larger is wrong.
 const CHECK_TOLERANCE = 1e-9;
 
