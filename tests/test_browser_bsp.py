@@ -73,8 +73,8 @@ def test_pagerank_in_supersteps_runs_and_its_card_shows_the_events(page: Page,
     assert int(first.get_attribute("data-vertex")) == best[0]
     assert float(page.get_attribute("[data-testid=bsp-now]", "data-value")) == \
         steps[(0, STEPS)]["change"]
-    page.wait_for_function(
-        f"document.querySelector('[data-testid=bsp-chart]').dataset.points === '{STEPS}'")
+    page.wait_for_function("(document.getElementById('bsp-chart').data || [{x: []}])[0]"
+                           f".x.length === {STEPS}")
     # the workers' own check against the one-process computation
     errors = [e["error"] for e in events if e["type"] == "bsp_values"]
     assert len(errors) == 3
@@ -109,3 +109,27 @@ def test_the_form_names_supersteps_and_the_strategy_in_chinese(page: Page,
     option = page.locator("[data-testid=strategy-select] option[value=bsp]")
     assert option.inner_text() == "BSP：按超步计算 PageRank（Pregel）"
     set_view(page, "en", False)
+
+
+def test_connected_components_count_the_components_of_one_process(page: Page,
+                                                                   server: str) -> None:
+    from engine import bsp_graph
+
+    n, degree = 300, 0.8
+    body = {"strategy": "bsp", "workers": 2, "steps": 30, "pace": None,
+            "options": {"algorithm": "connected_components", "vertices": n,
+                        "graph": "random", "degree": degree, "partition": "range"}}
+    run_id = post_run(server, body)
+    page.goto(f"{server}/?run={run_id}")
+    page.wait_for_function("window.distlab !== undefined")
+    wait_status(page, "finished", 120_000)
+    page.wait_for_selector("[data-testid=bsp-components]", timeout=30_000)
+    src, dst = bsp_graph.make_graph("random", n, 0, degree)
+    want = len(set(bsp_graph.components(src, dst, n).tolist()))
+    assert page.inner_text("[data-testid=bsp-components]") == f"{want} connected components"
+    assert page.get_attribute("[data-testid=bsp-check]", "data-ok") == "true"
+    assert page.locator("[data-testid=bsp-top]").count() == 0  # no ranks to list
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_function("(document.getElementById('bsp-chart').data || [{x: []}])[0]"
+                           ".x.length === 30")  # the chart drawn to the last superstep
+    page.screenshot(path=str(SHOTS / "bsp-components-en.png"))

@@ -108,22 +108,25 @@ export function createBspCard({ card, headEl, stepsEl, pairsEl, topEl, chartDiv,
   const throttle = createThrottledCard({ card, onVisible, intervalMs: MIN_INTERVAL_MS, draw: drawChart, visibleFromDom: true });
   // The chart shares its row with the pairs and the best vertices, which appear after it
   // is first drawn: follow the box's size, not only the window's.
-  if (typeof ResizeObserver !== "undefined") {
-    new ResizeObserver(() => {
-      if (window.Plotly && chartDiv.data && !card.hidden) window.Plotly.Plots.resize(chartDiv);
-    }).observe(chartDiv);
-  }
+  // Plotly.react keeps the size of the first draw, so the chart is drawn at the box's
+  // size, and again when it changes.
+  let lastPayload = null;
+  if (typeof ResizeObserver !== "undefined") new ResizeObserver(() => lastPayload && drawChart(lastPayload)).observe(chartDiv);
 
   function drawChart(payload) {
     if (!payload || !window.Plotly || card.hidden) return;
+    lastPayload = payload;
     const { series, algorithm } = payload;
-    const k = `${getLang()}|${series.steps.length}|${series.values[series.values.length - 1]}`;
+    const width = chartDiv.clientWidth;
+    const height = chartDiv.clientHeight;
+    const k = `${getLang()}|${series.steps.length}|${series.values[series.values.length - 1]}|${width}x${height}`;
     if (k === chartKey) return;
     chartKey = k;
     // PageRank's change shrinks geometrically (by about d each superstep): a log axis
     const log = algorithm === "pagerank" && series.values.length > 1 && series.values.every((x) => x > 0);
     const trace = { type: "scatter", mode: series.steps.length > 40 ? "lines" : "lines+markers", x: series.steps, y: series.values, line: { color: OKABE_ITO.vermillion, width: 2 }, marker: { size: 4, color: OKABE_ITO.vermillion }, hovertemplate: `${t("bsp.superstepWord")} %{x}: %{y:.3g}<extra></extra>` };
     const layout = {
+      ...(width > 0 && height > 0 ? { width, height, autosize: false } : {}),
       margin: { l: 48, r: 8, t: 4, b: 26 },
       font: { size: 11, family: "system-ui, -apple-system, 'Segoe UI', 'Noto Sans SC', 'PingFang SC', sans-serif", color: "#111" },
       xaxis: { zeroline: false, automargin: true, dtick: series.steps.length <= 12 ? 1 : undefined },
@@ -166,7 +169,8 @@ export function createBspCard({ card, headEl, stepsEl, pairsEl, topEl, chartDiv,
   return {
     render,
     resize() {
-      if (window.Plotly && chartDiv.data && !card.hidden) window.Plotly.Plots.resize(chartDiv);
+      chartKey = "";
+      if (lastPayload) drawChart(lastPayload);
     },
     invalidate() {
       drawnKey = null;
