@@ -347,13 +347,36 @@ def collectives_all_reduce() -> Scenario:
     )
 
 
+def bsp_pagerank_straggler() -> Scenario:
+    return Scenario(
+        name="bsp-pagerank-straggler",
+        title={"en": "PageRank in supersteps (BSP), one worker slow",
+               "zh": "按超步计算 PageRank（BSP），一个工作进程很慢"},
+        description={
+            "en": "Four workers rank a 2000-vertex power-law graph, one superstep at a time: "
+                  "compute, exchange the vertex messages, barrier. Worker 2 is a straggler "
+                  "(5× slower), and every other worker waits for it at every barrier. Count the "
+                  "messages, then switch on the combiner, or the range partition.",
+            "zh": "四个工作进程为一张 2000 个顶点的幂律图计算 PageRank，一次一个超步：计算、"
+                  "交换顶点消息、屏障。工作进程 2 是落后者（慢 5 倍），其他进程在每个屏障处都要等它。"
+                  "数一数消息，再打开合并器，或改用范围划分。",
+        },
+        # two supersteps a second: slow enough to watch the barrier waits column by column
+        config=RunConfig(strategy="bsp", workers=4, steps=30, pace=2.0,
+                         emulated_compute_ms=40.0, straggler="one", straggler_rank=2,
+                         straggler_factor=5.0,
+                         options={"algorithm": "pagerank", "vertices": 2000,
+                                  "graph": "power_law", "partition": "hash"}),
+    )
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     s().name: s
     for s in (data_parallel_4, single_reference, data_parallel_full_speed,
               data_parallel_8_moons, ps_sync, ps_sync_straggler, ps_backup_workers, ps_async,
               ps_async_straggler, ps_ssp, ps_async_diverges, transformer_writes,
               pipeline_bubble, tensor_parallel_2, three_d_mix, dpsgd_graphs,
-              mapreduce_straggler, collectives_all_reduce)
+              mapreduce_straggler, collectives_all_reduce, bsp_pagerank_straggler)
 }
 
 
