@@ -114,3 +114,13 @@ test("the frontend is registered with its words", () => {
   assert.ok(f && f.views.bsp);
   assert.ok(f.catalog.en["card.bsp"] && f.catalog.zh["card.bsp"]);
 });
+
+test("the narration names the superstep, its messages, the longest wait and the slow worker", () => {
+  const s = reduceEvents(runEvents(3, { slow: 1 }));
+  const line = frontendOf("bsp").narrate(s, { step: 3 });
+  assert.match(line, /^Superstep 3: worker 1 is slow/);
+  assert.match(line, /up to 92 ms/);
+  assert.match(line, /24 vertex messages/);
+  const even = frontendOf("bsp").narrate(reduceEvents(runEvents(2)), { step: 2 });
+  assert.match(even, /^Superstep 2: 24 vertex messages between the workers/);
+});
