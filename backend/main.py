@@ -14,6 +14,7 @@ from backend import __version__, errors
 from backend.hub import Hub
 from backend.lessons import lessons as load_lessons
 from backend.limits import BodySizeLimit
+from backend.origins import OriginCheck, parse_origins
 from backend.rooms import Rooms
 from backend.routes import lessons, meta, pages, rooms, runs, stream
 from backend.runs import RunManager
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(OriginCheck, allowed=parse_origins(settings.allowed_origins))
 
     errors.install(app)
     return app

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     printed (so a lecture-hall laptop works with `make serve` alone)."""
     max_rooms: int = 200
     """Rooms kept at once (oldest are dropped first)."""
+    allowed_origins: str | None = None
+    """Comma-separated origins (``https://lab.example.edu``) whose pages may open
+    WebSockets and change things here, besides this server's own (backend/origins.py).
+    Unset: any (a laptop)."""
     feed_window_batches: int = 2048
     """Event batches a live run keeps for its viewers (shared by all of them); a viewer
     further behind than that is closed with 1013 and resumes with ``?after=``."""

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.config import RunConfig
+from engine.cliconfig import build_config
 from engine.export import FORMATS, export
 from engine.scenarios import SCENARIOS, get_scenario
 
@@ -19,8 +19,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="distlab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run a scenario headless and write its event log")
+    run = sub.add_parser("run", help="run a scenario headless and write its event log",
+                         description="Run a scenario headless. Any setting of the run — "
+                         "common or the strategy's own option — can be changed with "
+                         "--set key=value (repeated) or a --config file; the same checks "
+                         "as the web lab's API apply.")
     run.add_argument("scenario", help="scenario name (see `distlab scenarios`)")
+    run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                     help="change a setting, e.g. --set compression=qsgd --set "
+                          "qsgd_levels=3 (values are read as JSON where they parse)")
+    run.add_argument("--config", type=Path, metavar="FILE",
+                     help="settings from a TOML or JSON file (applied before --set)")
     run.add_argument("--workers", type=int, help="number of worker processes")
     run.add_argument("--steps", type=int, help="training steps")
     run.add_argument("--lr", type=float, help="learning rate")
@@ -62,43 +71,53 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _list_scenarios() -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("scenario", "strategy", "workers", "steps", "what it shows", box=None)
     for make in SCENARIOS.values():
         s = make()
         c = s.config
-        print(f"{s.name:28} {c.strategy:14} workers={c.workers:<2} steps={c.steps:<5} "
-              f"{s.title['en']}")
+        table.add_row(s.name, c.strategy, str(c.workers), str(c.steps), s.title["en"])
+    Console(width=160).print(table)
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from engine.runner import run_headless  # imports torch: only when running
 
     base = get_scenario(args.scenario).config
-    overrides: dict[str, Any] = {
-        k: v for k, v in {"workers": args.workers, "steps": args.steps, "lr": args.lr,
-                          "batch_size": args.batch_size, "seed": args.seed}.items()
-        if v is not None
-    }
-    overrides["pace"] = args.pace  # the CLI runs at full speed unless asked
-    if args.detail:
-        overrides["detail"] = True
-    if "workers" in overrides and overrides["workers"] > 1 and base.strategy == "single":
+    if args.workers is not None and args.workers > 1 and base.strategy == "single":
         raise ValueError("scenario uses strategy 'single', which runs on one worker")
-    config = dataclasses.replace(base, **overrides)
-    RunConfig.from_dict(config.to_dict())  # re-validate after the overrides
+    flags = {"workers": args.workers, "steps": args.steps, "lr": args.lr,
+             "batch_size": args.batch_size, "seed": args.seed,
+             "detail": True if args.detail else None}
+    # full speed unless asked (--pace, or pace in the file or a --set)
+    base = dataclasses.replace(base, pace=args.pace)
+    config = build_config(base, file=args.config, sets=args.sets, flags=flags)
 
     out = open(args.out, "w", encoding="utf-8") if args.out else None  # noqa: SIM115
-    bar = _ProgressBar(config.steps)
+    # rich draws the bar (and degrades to plain lines when stderr is not a terminal)
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[loss]}"), transient=False,
+                        console=_stderr_console())
+    task = progress.add_task(config.strategy, total=config.steps, loss="")
     try:
+        progress.start()
+
         def on_event(event: dict[str, Any]) -> None:
             if out is not None:
                 out.write(json.dumps(event) + "\n")
-            if event["type"] == "step" and event["rank"] == 0:
-                bar.update(event["step"], event["loss"])
+            if event["type"] == "step":
+                loss = event.get("loss")
+                progress.update(task, completed=max(event["step"], progress.tasks[0].completed),
+                                loss="" if loss is None else f"loss {loss:.4f}")
 
         log = run_headless(config, on_event=on_event)
     finally:
-        bar.close()
+        progress.stop()
         if out is not None:
             out.close()
     final = log[-1]
@@ -112,30 +131,10 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if final["status"] == "finished" else 1
 
 
-class _ProgressBar:
-    """A dependency-free progress bar on stderr (redrawn at most every 1 %)."""
+def _stderr_console() -> Any:
+    from rich.console import Console
 
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.shown = -1
-        self.tty = sys.stderr.isatty()
-
-    def update(self, step: int, loss: float) -> None:
-        pct = step * 100 // self.total
-        if pct == self.shown:
-            return
-        self.shown = pct
-        filled = pct * 30 // 100
-        line = f"[{'#' * filled}{'.' * (30 - filled)}] {step}/{self.total} loss {loss:.4f}"
-        if self.tty:
-            sys.stderr.write("\r" + line)
-        elif pct % 10 == 0:
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.tty and self.shown >= 0:
-            sys.stderr.write("\n")
+    return Console(stderr=True)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -84,19 +84,61 @@ def all_reduce_ring(comms: Comms, flat: torch.Tensor) -> None:
     complete sum of chunk (r+1) mod n. All-gather then passes the finished chunks around
     the ring so that everyone ends up with every sum.
     """
-    rank, n = comms.topo.rank, comms.topo.world_size
-    right, left = comms.topo.ring_next, comms.topo.ring_prev
+    ring_all_reduce_over(comms, flat, list(range(comms.topo.world_size)))
+
+
+def ring_all_reduce_over(comms: Comms, flat: torch.Tensor, ring: list[int],
+                         first_round: int = 0) -> None:
+    """The ring all-reduce among the ranks of ``ring`` only, in that order (the caller is
+    one of them): every rank of the group, or a hierarchical all-reduce's node leaders."""
+    pos, n = ring.index(comms.topo.rank), len(ring)
+    right, left = ring[(pos + 1) % n], ring[(pos - 1) % n]
     chunks = list(flat.tensor_split(n))  # views into flat: updating them updates flat
     for s in range(n - 1):
-        send_idx, recv_idx = (rank - s) % n, (rank - s - 1) % n
+        send_idx, recv_idx = (pos - s) % n, (pos - s - 1) % n
         incoming = torch.empty_like(chunks[recv_idx])
         comms.exchange(send=chunks[send_idx], dst=right, recv=incoming, src=left,
-                       op="reduce_scatter", chunk=send_idx, round_no=s)
+                       op="reduce_scatter", chunk=send_idx, round_no=first_round + s)
         chunks[recv_idx] += incoming
     for s in range(n - 1):
-        send_idx, recv_idx = (rank - s + 1) % n, (rank - s) % n
+        send_idx, recv_idx = (pos - s + 1) % n, (pos - s) % n
         comms.exchange(send=chunks[send_idx], dst=right, recv=chunks[recv_idx], src=left,
-                       op="all_gather", chunk=send_idx, round_no=n - 1 + s)
+                       op="all_gather", chunk=send_idx, round_no=first_round + n - 1 + s)
+
+
+def all_reduce_hierarchical(comms: Comms, flat: torch.Tensor) -> None:
+    """Two levels, for processes grouped into nodes (``RunConfig.node_size``), as
+    Horovod's hierarchical all-reduce and NCCL across nodes do:
+
+    1. inside each node, every process sends its tensor to the node's first process (its
+       leader), which adds them up — fast links;
+    2. the leaders run a ring all-reduce among themselves — the only traffic that crosses
+       the slow links between nodes: 2(L−1)/L·N per leader for L nodes;
+    3. each leader sends the sum back to the processes of its node.
+
+    A flat ring over n processes in nodes of k sends 2(n−1)/n·N from *every* process,
+    and each node's last process sends its share across the boundary; here a node's
+    boundary carries only its leader's ring traffic.
+    """
+    topo = comms.topo
+    nodes: dict[int, list[int]] = {}
+    for r in range(topo.world_size):
+        nodes.setdefault(topo.node_of(r), []).append(r)
+    mine = nodes[topo.node_of(topo.rank)]
+    leader, others = mine[0], mine[1:]
+    leaders = [members[0] for _, members in sorted(nodes.items())]
+    if topo.rank != leader:
+        comms.exchange(send=flat, dst=leader, op="reduce", round_no=0)
+        comms.exchange(recv=flat, src=leader, op="broadcast", round_no=2 * len(leaders))
+        return
+    incoming = torch.empty_like(flat)
+    for r in others:  # 1. (one message each: the leader takes them as they come)
+        comms.exchange(recv=incoming, src=r, op="reduce", round_no=0)
+        flat += incoming
+    if len(leaders) > 1:  # 2.
+        ring_all_reduce_over(comms, flat, leaders, first_round=1)
+    for r in others:  # 3.
+        comms.exchange(send=flat, dst=r, op="broadcast", round_no=2 * len(leaders))
 
 
 def reduce_scatter_ring(comms: Comms, flat: torch.Tensor, first_round: int = 0
@@ -169,6 +211,7 @@ ALL_REDUCE: dict[str, Callable[[Comms, torch.Tensor], None]] = {
     "ring": all_reduce_ring,
     "tree": all_reduce_tree,
     "naive": all_reduce_naive,
+    "hierarchical": all_reduce_hierarchical,
 }
 
 

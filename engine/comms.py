@@ -47,6 +47,11 @@ class CommStats:
     bytes_recv: int = 0
     sent_by_group: dict[str, int] = field(default_factory=dict)
     """Bytes sent over each named subgroup (3-D parallelism: data, pipeline, tensor)."""
+    bytes_across: int = 0
+    """Bytes sent to processes on other nodes (``RunConfig.node_size``): what crosses the
+    slow links between hosts."""
+    bytes_across_in: int = 0
+    """Bytes received (``recv``) from processes on other nodes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,8 +259,12 @@ class Comms:
         else:
             request.wait(timeout)
         if traffic:
-            self._account((time.perf_counter() - start) * 1e3, sent=0,
-                          recv=tensor.numel() * tensor.element_size())
+            num_bytes = tensor.numel() * tensor.element_size()
+            self._account((time.perf_counter() - start) * 1e3, sent=0, recv=num_bytes)
+            topo = self.topo
+            if src is not None and topo.node_size and topo.node_of(src) != topo.node_of(
+                    topo.rank):
+                self.stats.bytes_across_in += num_bytes
 
     def with_neighbours(self, send: torch.Tensor, peers: list[int], *, op: str
                         ) -> list[torch.Tensor]:
@@ -371,6 +380,9 @@ class Comms:
                  modelled_ms: float | None = None,
                  modelled_start_ms: float | None = None, step: int | None = None,
                  group: Group | None = None, round_no: int | None = None) -> None:
+        topo = self.topo
+        if dst is not None and topo.node_size and topo.node_of(dst) != topo.node_of(topo.rank):
+            self.stats.bytes_across += num_bytes
         if self._emit_comm is None:
             return
         fields: dict[str, Any] = {} if step is None else {"step": step}

@@ -105,6 +105,13 @@ class RunConfig:
                                           help="Custom network: link bandwidth.")
     links: list[dict[str, Any]] = field(default_factory=list)
     """Per-link overrides ``{src, dst, latency_us, bandwidth_gbps}`` on top of the network."""
+    node_size: int | None = integer(None, 1, MAX_WORKERS, nullable=True,
+                                    label="Processes per node",
+                                    help="Group the processes into nodes (hosts) of this "
+                                         "many, by rank: the two_level network is fast "
+                                         "inside a node and slow between nodes, and the "
+                                         "hierarchical all-reduce sums inside each node "
+                                         "first. null: no nodes.")
     emulated_compute_ms: float = number(0.0, 0.0, 10_000.0, label="Emulated compute (ms)",
                                         help="Extra work per step, emulated by sleeping, as "
                                              "if the model were bigger (the UI says so).")
@@ -220,6 +227,9 @@ class RunConfig:
             raise ValueError("links must be a list of {src, dst, latency_us, bandwidth_gbps}")
         if self.links and self.network is None:
             raise ValueError("links need a network to modify (choose a network preset)")
+        if self.network == "two_level" and self.node_size is None:
+            raise ValueError("network 'two_level' needs node_size (processes per node): "
+                             "it is fast inside a node and slow between nodes")
         if len(self.links) > MAX_LINK_OVERRIDES:
             raise ValueError(f"at most {MAX_LINK_OVERRIDES} link overrides")
         for i, link in enumerate(self.links):

@@ -61,6 +61,8 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "bytes_sent": "int", "bytes_recv": "int",
         "param_checksum": "float: float64 sum of all parameters after the update",
         "param_hash": "str: hash of the raw parameter bytes (bitwise identity)",
+        "bytes_across_nodes": "int (with node_size): bytes this rank sent to processes on "
+        "other nodes this step (what crosses the slow links)",
         "lr": "float", "samples": "int: samples this rank processed this step",
         "t_start": "float: when this rank started the step (s since run start)",
         "phases": "list (optional): the step's measured phases in order, [[name, ms], …] "

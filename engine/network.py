@@ -48,7 +48,12 @@ PRESETS: dict[str, Link] = {
 }
 # "One slow link": a 10 GbE cluster where the cable from rank 0 to rank 1 is 10× slower.
 SLOW_LINK_FACTOR = 10.0
-NETWORKS = (*PRESETS, "slow_link", "custom")
+# "Two levels": nodes of ``node_size`` processes; inside a node a fast interconnect (as
+# NVLink or a shared-memory bus: 2 µs, 200 Gb/s), between nodes 10 GbE — the node boundary
+# is where the bytes cost (a hierarchical all-reduce sends fewer of them across it).
+INSIDE_NODE = Link(latency_us=2.0, bandwidth_gbps=200.0)
+BETWEEN_NODES = PRESETS["10gbe"]
+NETWORKS = (*PRESETS, "slow_link", "two_level", "custom")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +61,16 @@ class NetworkModel:
     name: str
     default: Link
     links: dict[tuple[int, int], Link] = field(default_factory=dict)
+    nodes: tuple[int, ...] = ()
+    """The node of every rank (``two_level``): links between nodes are ``between``."""
+    between: Link | None = None
 
     def link(self, src: int, dst: int) -> Link:
-        return self.links.get((src, dst), self.default)
+        if (src, dst) in self.links:
+            return self.links[(src, dst)]
+        if self.between is not None and self.nodes and self.nodes[src] != self.nodes[dst]:
+            return self.between
+        return self.default
 
     def describe(self) -> dict[str, Any]:
         """For ``run_started``: what the modelled clock assumes."""
@@ -69,15 +81,23 @@ class NetworkModel:
             "links": [{"src": s, "dst": d, "latency_us": link.latency_us,
                        "bandwidth_gbps": link.bandwidth_gbps}
                       for (s, d), link in sorted(self.links.items())],
+            **({"between_nodes": {"latency_us": self.between.latency_us,
+                                  "bandwidth_gbps": self.between.bandwidth_gbps},
+                "nodes": list(self.nodes)} if self.between is not None else {}),
         }
 
 
 def build_network(name: str | None, *, world_size: int, latency_us: float | None = None,
                   bandwidth_gbps: float | None = None,
-                  links: list[dict[str, Any]] | None = None) -> NetworkModel | None:
-    """The model a run asked for, or ``None`` (measured wall time only)."""
+                  links: list[dict[str, Any]] | None = None,
+                  nodes: list[int] | None = None) -> NetworkModel | None:
+    """The model a run asked for, or ``None`` (measured wall time only). ``nodes``: the
+    node of every rank, for ``two_level``."""
     if name is None:
         return None
+    if name == "two_level":
+        return NetworkModel(name=name, default=INSIDE_NODE, links=_overrides(links),
+                            nodes=tuple(nodes or [0] * world_size), between=BETWEEN_NODES)
     if name == "custom":
         default = Link(latency_us=latency_us, bandwidth_gbps=bandwidth_gbps)  # type: ignore[arg-type]
     elif name == "slow_link":
@@ -88,10 +108,13 @@ def build_network(name: str | None, *, world_size: int, latency_us: float | None
     if name == "slow_link" and world_size > 1:
         overrides[(0, 1)] = Link(default.latency_us,
                                  default.bandwidth_gbps / SLOW_LINK_FACTOR)
-    for spec in links or []:
-        overrides[(spec["src"], spec["dst"])] = Link(spec["latency_us"],
-                                                     spec["bandwidth_gbps"])
+    overrides |= _overrides(links)
     return NetworkModel(name=name, default=default, links=overrides)
+
+
+def _overrides(links: list[dict[str, Any]] | None) -> dict[tuple[int, int], Link]:
+    return {(spec["src"], spec["dst"]): Link(spec["latency_us"], spec["bandwidth_gbps"])
+            for spec in links or []}
 
 
 def ring_all_reduce_ms(world_size: int, num_bytes: int, link: Link) -> float:

@@ -39,9 +39,12 @@ def run_started(sup: RunSupervisor) -> dict[str, Any]:
     config = sup.config
     dataset = datasets.dataset_for(config)
     model = model_for(config, dataset.num_classes)
+    size = config.node_size
     network = build_network(config.network, world_size=config.world_size,
                             latency_us=config.latency_us,
-                            bandwidth_gbps=config.bandwidth_gbps, links=config.links)
+                            bandwidth_gbps=config.bandwidth_gbps, links=config.links,
+                            nodes=[r // size if size else 0
+                                   for r in range(config.world_size)])
     return make_event(
         "run_started", t=sup.now(), config=config.to_dict(),
         world_size=config.world_size, num_servers=config.num_servers,

@@ -326,6 +326,27 @@ def mapreduce_straggler() -> Scenario:
     )
 
 
+def architecture_layered() -> Scenario:
+    return Scenario(
+        name="architecture-layered",
+        title={"en": "Two nodes of four: the layered (hierarchical) all-reduce",
+               "zh": "两个节点、各四个进程：分层全归约"},
+        description={
+            "en": "Eight workers in two nodes of four: fast links inside a node, 10 GbE "
+                  "between them (the modelled network). Each node sums its gradients first; "
+                  "only the two node leaders talk across the slow link. Compare it with a "
+                  "parameter server (centralized) and with gossip on a ring (peer-to-peer).",
+            "zh": "八个工作进程分在两个节点中，每个节点四个：节点内链路很快，节点之间是 "
+                  "10 GbE（网络模型）。每个节点先在内部对梯度求和；只有两个节点的首进程跨越"
+                  "慢链路通信。再与参数服务器（集中式）和环上的 gossip（对等式）比较。",
+        },
+        config=RunConfig(strategy="data_parallel", workers=8, steps=40, batch_size=16,
+                         lr=0.3, dataset="moons", seed=3, pace=4.0, detail=True,
+                         node_size=4, network="two_level",
+                         options={"allreduce": "hierarchical"}),
+    )
+
+
 def collectives_all_reduce() -> Scenario:
     return Scenario(
         name="collectives-all-reduce",
@@ -357,9 +378,9 @@ def bsp_pagerank_straggler() -> Scenario:
                   "compute, exchange the vertex messages, barrier. Worker 2 is a straggler "
                   "(5× slower), and every other worker waits for it at every barrier. Count the "
                   "messages, then switch on the combiner, or the range partition.",
-            "zh": "四个工作进程为一张 2000 个顶点的幂律图计算 PageRank，一次一个超步：计算、"
-                  "交换顶点消息、屏障。工作进程 2 是落后者（慢 5 倍），其他进程在每个屏障处都要等它。"
-                  "数一数消息，再打开合并器，或改用范围划分。",
+            "zh": "四个工作进程为一张 2000 个顶点的幂律图计算 PageRank，一次一个超步："
+                  "计算、交换顶点消息、屏障。工作进程 2 是落后者（慢 5 倍），其他进程在每个"
+                  "屏障处都要等它。数一数消息，再打开合并器，或改用范围划分。",
         },
         # two supersteps a second: slow enough to watch the barrier waits column by column
         config=RunConfig(strategy="bsp", workers=4, steps=30, pace=2.0,
@@ -376,7 +397,8 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
               data_parallel_8_moons, ps_sync, ps_sync_straggler, ps_backup_workers, ps_async,
               ps_async_straggler, ps_ssp, ps_async_diverges, transformer_writes,
               pipeline_bubble, tensor_parallel_2, three_d_mix, dpsgd_graphs,
-              mapreduce_straggler, collectives_all_reduce, bsp_pagerank_straggler)
+              mapreduce_straggler, collectives_all_reduce, architecture_layered,
+              bsp_pagerank_straggler)
 }
 
 

@@ -14,6 +14,9 @@ class Topology:
     ids: tuple[int, ...] = ()
     """The worker each process-group rank is, when they differ: after an elastic shrink,
     survivors 0, 1, 3 are group ranks 0, 1, 2. Events always name the worker."""
+    node_size: int | None = None
+    """Processes per node (host), by process rank: ranks 0..k−1 are node 0, and so on
+    (``RunConfig.node_size``); None: no nodes."""
 
     def __post_init__(self) -> None:
         assert 0 <= self.rank < self.world_size, (self.rank, self.world_size)
@@ -26,6 +29,10 @@ class Topology:
     @property
     def me(self) -> int:
         return self.id_of(self.rank)
+
+    def node_of(self, group_rank: int) -> int:
+        """The node (host) a process-group rank runs on (0 without nodes)."""
+        return self.id_of(group_rank) // self.node_size if self.node_size else 0
 
     @property
     def is_leader(self) -> bool:

@@ -382,14 +382,15 @@ class _Trainer:
                                 timeout=timeout)
         ids = () if members == list(range(world)) else tuple(members)
         topo = Topology(rank=rank, world_size=world, backend=spec.backend, device=spec.device,
-                        ids=ids)
+                        ids=ids, node_size=config.node_size)
         # Parameter-server runs put the servers first; only workers train on data. After
         # an elastic regroup each global batch is dealt out among the members.
         num_servers = config.num_servers
         data_rank, data_world = rank - num_servers, world - num_servers
-        network = build_network(config.network, world_size=config.world_size,
+        network = build_network(config.network, world_size=world,
                                 latency_us=config.latency_us,
-                                bandwidth_gbps=config.bandwidth_gbps, links=config.links)
+                                bandwidth_gbps=config.bandwidth_gbps, links=config.links,
+                                nodes=[topo.node_of(r) for r in range(world)])
         comms = Comms(topo, emit_comm=self._emit_comm if config.detail else None,
                       network=network, link_faults=self.control)
         ctx = WorkerContext(config=config, topo=topo, comms=comms, model=self.model,
@@ -463,6 +464,7 @@ class _Trainer:
                 comm_modelled_ms=(None if stats.modelled_ms is None
                                   else round(stats.modelled_ms, 6)),
                 bytes_sent=stats.bytes_sent, bytes_recv=stats.bytes_recv,
+                **({"bytes_across_nodes": stats.bytes_across} if config.node_size else {}),
                 param_checksum=checksum, param_hash=digest,
                 lr=config.lr, samples=result.samples,
                 # The step began with the barrier wait that preceded the compute.

@@ -167,6 +167,21 @@ def wait_run_end(server: str, run_id: str, timeout_s: float = 60) -> dict:
         time.sleep(0.2)
 
 
+def run_lesson_measure(pg: Page, server: str, lesson: str, runs: int) -> list[dict]:
+    """Open a lesson, run its last step's runs (one after another) and wait for the compare
+    view to open them; returns the runs as the API has them once each has ended."""
+    pg.set_viewport_size({"width": 1440, "height": 900})
+    pg.goto(f"{server}/?lesson={lesson}&lang=en")
+    pg.locator("[data-testid=lesson-measure]").wait_for()
+    pg.click("[data-testid=lesson-measure-run]")
+    pg.wait_for_function(
+        "n => { const v = document.querySelector('[data-testid=compare-view]');"
+        " return !v.hidden && v.dataset.runs === String(n); }", arg=runs, timeout=300_000)
+    return [wait_run_end(server, pg.get_attribute("[data-testid=compare-view]",
+                                                  f"data-{side}"), 120)
+            for side in "abcd"[:runs]]
+
+
 def set_view(pg: Page, lang: str, presenter: bool) -> None:
     """Switch language and presenter mode with the page's own toggles (only if needed)."""
     if pg.evaluate("document.documentElement.lang || 'en'").startswith("zh") != (lang == "zh"):

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser_support import get_json, wait_run_end, wait_status
+from tests.browser_support import get_json, run_lesson_measure, wait_run_end, wait_status
 
 pytestmark = pytest.mark.browser
 
@@ -138,17 +138,8 @@ def test_the_dpsgd_lesson_reveals_the_consensus_its_runs_measured(page: Page,
 
 
 def test_the_last_step_measures_ring_and_complete_graph(page: Page, server: str) -> None:
-    page.set_viewport_size({"width": 1440, "height": 900})
-    page.goto(f"{server}/?lesson={LID}&lang=en")
-    page.locator("[data-testid=lesson-measure]").wait_for()
-    page.click("[data-testid=lesson-measure-run]")
-    page.wait_for_function(
-        "(() => { const v = document.querySelector('[data-testid=compare-view]');"
-        " return !v.hidden && v.dataset.runs === '4'; })()", timeout=300_000)
     setups = []
-    for side in "abcd":
-        run = wait_run_end(server, page.get_attribute("[data-testid=compare-view]",
-                                                      f"data-{side}"), 60)
+    for run in run_lesson_measure(page, server, LID, 4):
         assert run["status"] == "finished"
         o = run["config"]["options"]
         setups.append((o["graph"], o["data_split"]))

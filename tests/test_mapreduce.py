@@ -150,3 +150,26 @@ def test_a_killed_worker_s_tasks_and_map_output_are_done_again() -> None:
     done = {(e["kind"], e["task"]): e["worker"] for e in run.of("mr_assign")
             if e["state"] == "done"}
     assert all(done[(e["kind"], e["task"])] in (1, 3) for e in lost)  # done again
+
+
+def _wait_for(run: Run, what: Any, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(what(e) for e in list(run.log)):
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.01)
+
+
+def test_a_slow_fault_slows_the_worker_s_next_tasks_and_stop_ends_the_job() -> None:
+    run = Run(strategy="mapreduce", workers=2, steps=50,
+              options={**OPTS, "task_ms": 40, "map_tasks": 8, "reduce_tasks": 2})
+    _wait_for(run, lambda e: e["type"] == "mr_task" and e["rank"] == 2)
+    run.sup.inject("slow", 2, 3.0)
+    # a task worker 2 started after the fault: its emulated work is 3 × 40 ms
+    _wait_for(run, lambda e: e["type"] == "mr_task" and e["rank"] == 2
+              and e["emulated_ms"] >= 119)
+    run.sup.stop()  # in the middle of the run (50 jobs): it ends now, not after them
+    final = run.finish(timeout=30)
+    assert final["status"] == "stopped", final
+    assert final["summary"]["steps_completed"] < 50
+    slowed = [e for e in run.of("mr_task") if e["rank"] == 2 and e["emulated_ms"] >= 119]
+    assert slowed and all(e["emulated_ms"] <= 121 for e in slowed)

@@ -61,7 +61,9 @@ class DataParallelOptions:
         labels={"builtin": {"en": "Built-in (process group)", "zh": "内置（进程组）"},
                 "ring": {"en": "Ring", "zh": "环形"},
                 "tree": {"en": "Tree", "zh": "树形"},
-                "naive": {"en": "Naive (via rank 0)", "zh": "朴素（经由 0 号进程）"}})
+                "naive": {"en": "Naive (via rank 0)", "zh": "朴素（经由 0 号进程）"},
+                "hierarchical": {"en": "Hierarchical (inside each node, then between nodes)",
+                                 "zh": "分层（先节点内，再节点间）"}})
     compression: str | None = choice(
         None, METHODS, nullable=True,
         label={"en": "Gradient compression", "zh": "梯度压缩"},
@@ -100,6 +102,9 @@ class DataParallelOptions:
 
 def _check(config: Any) -> None:
     opts = config.opts
+    if opts.allreduce == "hierarchical" and config.node_size is None:
+        raise ValueError("options.allreduce: 'hierarchical' sums inside each node first; "
+                         "set node_size (processes per node)")
     if opts.compression is None:
         if opts.error_feedback:
             raise ValueError("options.error_feedback needs a compression method")

@@ -67,7 +67,8 @@ class MapReduceMaster:
         job = 0
         while job < self.config.steps and self.runtime.gate.wait_for_next_step():
             job += 1
-            self._job(job)
+            if not self._job(job):
+                break  # stopped by the user in the middle of the job
             for w in sorted(self.live):
                 self._tell(w, {"do": "end_job", "job": job})
         self.expect_byes = set(self.live)
@@ -77,8 +78,10 @@ class MapReduceMaster:
 
     # ---- one job
 
-    def _job(self, job: int) -> None:
+    def _job(self, job: int) -> bool:
+        """Run job ``job`` to its checked result; False if the user stopped the run."""
         opts = self.opts
+        control = self.ctx.control
         self.job = job
         self.maps = [Task("map", m) for m in range(opts.map_tasks)]
         self.reduces = [Task("reduce", r) for r in range(opts.reduce_tasks)]
@@ -95,6 +98,9 @@ class MapReduceMaster:
         while not all(t.state == "done" for t in self.reduces):
             if not self.live:
                 raise RuntimeError("every MapReduce worker died: nobody left to run tasks")
+            control.apply_through(control.received_seq)  # a Stop is not left for the job's end
+            if control.stop:
+                return False
             self._notice_deaths()
             now_phase = "map" if any(t.state != "done" for t in self.maps) else "reduce"
             if now_phase != phase:
@@ -113,6 +119,7 @@ class MapReduceMaster:
         self._emit("mr_result", keys=len(self.output), correct=not wrong,
                    mismatched=len(wrong), examples=wrong[:5],
                    top=_top(opts.job, self.output), job_s=round(self.runtime.now() - t0, 6))
+        return True
 
     def _assign(self, phase: str) -> None:
         tasks = self.maps if phase == "map" else self.reduces

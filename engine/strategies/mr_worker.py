@@ -122,7 +122,9 @@ class MapReduceWorker:
     def _work_ms(self, job: int, kind: str, task: int) -> float:
         """How long this task's emulated work takes: task_ms, × the slow-down on a
         straggler (the run's straggler setting, or a "slow" fault)."""
-        factor = self.ctx.control.slow_factor
+        control = self.ctx.control
+        control.apply_through(control.received_seq)  # a "slow" fault sent meanwhile
+        factor = control.slow_factor
         config = self.config
         if config.straggler == "one" and self.index == config.straggler_rank:
             factor *= config.straggler_factor

@@ -229,6 +229,10 @@ class _Worker:
                 blocked_ms=round(pull_ms if held == BLOCKED_BY_SSP else 0.0, 4),
                 pull_ms=round(pull_ms, 4), comm_modelled_ms=None,
                 bytes_sent=stats.bytes_sent, bytes_recv=stats.bytes_recv,
+                # across nodes: its pushes, and the pulls from servers on other nodes
+                # (a server reports no steps: its replies are counted here, once)
+                **({"bytes_across_nodes": stats.bytes_across + stats.bytes_across_in}
+                   if config.node_size else {}),
                 param_checksum=float(self.flat.double().sum()),
                 param_hash="", read_version=versions[0], read_versions=list(versions),
                 lr=config.lr, samples=len(y), t_start=round(t_start, 6),

@@ -110,3 +110,18 @@ test("pipeline: the idle fraction is its bubble, measured from the stages' cells
   assert.equal(row.bytes, (512 + 1024) / 2);
   close(row.time.ms, 900, "time per step");
 });
+
+test("bytes across nodes and the modelled network: summed over processes, median over steps", () => {
+  // step 2: 100 + 300 = 400 B across; step 3: 100 + 500 = 600 B → median 500 B
+  // modelled: step 2 max(0.2, 0.4) = 0.4 ms, step 3 max(0.3, 0.1) = 0.3 → 0.35 ms
+  const across = { 0: { 2: 100, 3: 100 }, 1: { 2: 300, 3: 500 } };
+  const modelled = { 0: { 2: 0.2, 3: 0.3 }, 1: { 2: 0.4, 3: 0.1 } };
+  const events = dpEvents.map((e) => (e.type === "step" && e.step > 1 ? { ...e, bytes_across_nodes: across[e.rank][e.step], comm_modelled_ms: modelled[e.rank][e.step] } : e));
+  const row = tradeoffRow(reduce(events));
+  assert.equal(row.across, 500);
+  close(row.modelled, 0.35, "modelled");
+  // a run without nodes or a network model says nothing (the rows are left out)
+  const plain = tradeoffRow(reduce(dpEvents));
+  assert.equal(plain.across, null);
+  assert.equal(plain.modelled, null);
+});

@@ -30,6 +30,7 @@ export const STEP_FIELDS = [
   "wait_ms",
   "bytes_sent",
   "bytes_recv",
+  "bytes_across_nodes",
   "param_checksum",
   "param_hash",
   "lr",

@@ -426,6 +426,9 @@ export function createCompareView({ el, onOpen }) {
       line("bytes", rows.map((r) => (r.bytes == null ? na("noSteps") : num(r.bytes, `<b>${esc(fmtBytes(r.bytes))}</b>`)))) +
       line("time", rows.map((r) => (r.time == null ? na("noSteps") : num(r.time.ms, `<b>${esc(`${fmtNum(r.time.ms, 3)} ms`)}</b><span class="sub">${esc(t(r.time.writing ? "compare.medianOfWriting" : "compare.medianOf", { n: r.time.steps }))}</span>`)))) +
       line("idle", rows.map((r) => idleCell(r.idle))) +
+      // chapter 2's comparison: what crossed between nodes, and the modelled network's time
+      (rows.some((r) => r.across != null) ? line("across", rows.map((r) => (r.across == null ? na("noNodes") : num(r.across, `<b>${esc(fmtBytes(r.across))}</b>`)))) : "") +
+      (rows.some((r) => r.modelled != null) ? line("modelled", rows.map((r) => (r.modelled == null ? na(config(side[keys[rows.indexOf(r)]])?.network ? "notModelled" : "noNetwork") : num(r.modelled, `<b>${esc(`${fmtNum(r.modelled, 3)} ms`)}</b>`)))) : "") +
       "</tbody>";
   }
 

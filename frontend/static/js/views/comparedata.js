@@ -168,6 +168,7 @@ export const FIELD_LABELS = {
   straggler_rank: "form.stragglerRank",
   straggler_prob: "form.stragglerProb",
   network: "form.network",
+  node_size: "form.nodeSize",
   latency_us: "form.latency",
   bandwidth_gbps: "form.bandwidth",
   links: "form.links",

@@ -124,7 +124,35 @@ export function idleFraction(state) {
   return { value: median(shares), steps: new Set(recs.map((r) => r.step)).size, kind: "collectives" };
 }
 
-/** Pure: the four measured quantities of one run (表4's row). */
+/** Pure: what crossed the slow links between nodes in a step — the step events'
+ *  `bytes_across_nodes` (runs with node_size: engine/comms.py counts what each process
+ *  sent to another node; a parameter server's worker also counts the model it pulled from
+ *  a server on another node, as servers report no steps) summed over the processes, the
+ *  median over the steady steps every process reported; null without nodes. */
+export function acrossNodesPerStep(state) {
+  const ranks = stepRanks(state);
+  const bySteps = new Map();
+  for (const r of steady(records(state), state)) {
+    if (!Number.isFinite(r.bytes_across_nodes)) continue;
+    const cur = bySteps.get(r.step) || { n: 0, bytes: 0 };
+    bySteps.set(r.step, { n: cur.n + 1, bytes: cur.bytes + r.bytes_across_nodes });
+  }
+  return median([...bySteps.values()].filter((v) => v.n >= ranks.length).map((v) => v.bytes));
+}
+
+/** Pure: a step's communication on the modelled network (its slowest process's
+ *  comm_modelled_ms), the median over the steady steps; null without a network model. */
+export function modelledPerStep(state) {
+  const bySteps = new Map();
+  for (const r of steady(records(state), state)) {
+    if (!Number.isFinite(r.comm_modelled_ms)) continue;
+    bySteps.set(r.step, Math.max(bySteps.get(r.step) ?? 0, r.comm_modelled_ms));
+  }
+  return median([...bySteps.values()]);
+}
+
+/** Pure: the measured quantities of one run (表4's row; the last two only where the run
+ *  had nodes or a network model). */
 export function tradeoffRow(state) {
-  return { memory: memoryPerProcess(state), bytes: bytesPerStep(state), time: timePerStep(state), idle: idleFraction(state) };
+  return { memory: memoryPerProcess(state), bytes: bytesPerStep(state), time: timePerStep(state), idle: idleFraction(state), across: acrossNodesPerStep(state), modelled: modelledPerStep(state) };
 }

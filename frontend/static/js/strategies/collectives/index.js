@@ -24,6 +24,19 @@ function narrate(state, s) {
   });
 }
 
+/** What a lesson's reveal says the run measured, from its last step's events: the bytes
+ *  each rank sent (the formula's N, 2(n−1)/n·N, … as the comms module counted them), the
+ *  rounds and messages, and the check against the one-process result. */
+function measuredLines(state) {
+  if (!isCollectives(state)) return null;
+  const v = collectivesView(state);
+  if (!v || !v.step) return null;
+  const out = [t("coll.measuredSent", { step: v.step, collective: collName(v.collective), algo: algoName(v.algorithm), per: v.ranks.map((r) => `${r.rank}: ${r.sent == null ? "–" : fmtBytes(r.sent)}`).join(" · "), n: v.n, N: fmtBytes(v.bytes) })];
+  if (v.rounds.length) out.push(t("coll.measured", { step: v.step, rounds: v.rounds.length, critical: fmtBytes(v.critical), messages: v.rounds.reduce((a, r) => a + r.messages.length, 0) }));
+  out.push(t(v.ranks.every((r) => !r.error) ? "coll.measuredOk" : "coll.measuredBad"));
+  return out;
+}
+
 /** The run in a few words (run list, overlay): "Collectives · all-reduce (ring)". */
 function runWords(c, form) {
   const o = optionsOf(c || {});
@@ -46,4 +59,4 @@ function articleKeys(kind) {
   return kind === COLL ? { title: "article.collTitle", body: "article.coll", views: "article.viewsColl", tail: "tail.explainColl" } : null;
 }
 
-export default { name: COLL, slice, catalog, views, narrate, runWords, topologyCentre, articleKind, articleKeys };
+export default { name: COLL, slice, catalog, views, narrate, measuredLines, runWords, topologyCentre, articleKind, articleKeys };

@@ -111,7 +111,8 @@ function treeChildren(rank, n) {
  */
 export function expectedTraffic(algo, n, N) {
   const perRank = [];
-  if (!(n > 1) || !isNum(N)) return { perRank, headline: null };
+  // hierarchical: what a rank sends depends on its node (leader or not): measured only
+  if (!(n > 1) || !isNum(N) || algo === "hierarchical") return { perRank, headline: null };
   for (let r = 0; r < n; r++) {
     let sent;
     let recv;
