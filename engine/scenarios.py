@@ -371,23 +371,18 @@ def collectives_all_reduce() -> Scenario:
 def bsp_pagerank_straggler() -> Scenario:
     return Scenario(
         name="bsp-pagerank-straggler",
-        title={"en": "PageRank in supersteps (BSP), one worker slow",
-               "zh": "按超步计算 PageRank（BSP），一个工作进程很慢"},
+        title={"en": "PageRank in supersteps (BSP), one straggler",
+               "zh": "按超步计算 PageRank（BSP），一个落后者"},
         description={
-            "en": "Four workers rank a 2000-vertex power-law graph, one superstep at a time: "
-                  "compute, exchange the vertex messages, barrier. Worker 2 is a straggler "
-                  "(5× slower), and every other worker waits for it at every barrier. Count the "
-                  "messages, then switch on the combiner, or the range partition.",
-            "zh": "四个工作进程为一张 2000 个顶点的幂律图计算 PageRank，一次一个超步："
-                  "计算、交换顶点消息、屏障。工作进程 2 是落后者（慢 5 倍），其他进程在每个"
-                  "屏障处都要等它。数一数消息，再打开合并器，或改用范围划分。",
-        },
+            "en": "Four workers rank a 2000-vertex power-law graph superstep by superstep; "
+                  "worker 2 is 5× slower, and all others wait for it at every barrier. Then "
+                  "try the combiner, or the range partition.",
+            "zh": "四个工作进程逐个超步为 2000 个顶点的幂律图计算 PageRank；工作进程 2 慢 5 倍，"
+                  "其他进程在每个屏障处都等它。再试试合并器或范围划分。"},
         # two supersteps a second: slow enough to watch the barrier waits column by column
-        config=RunConfig(strategy="bsp", workers=4, steps=30, pace=2.0,
-                         emulated_compute_ms=40.0, straggler="one", straggler_rank=2,
-                         straggler_factor=5.0,
-                         options={"algorithm": "pagerank", "vertices": 2000,
-                                  "graph": "power_law", "partition": "hash"}),
+        config=RunConfig(strategy="bsp", workers=4, steps=30, pace=2.0, straggler="one",
+                         emulated_compute_ms=40.0, straggler_rank=2, straggler_factor=5.0,
+                         options={"algorithm": "pagerank", "vertices": 2000}),
     )
 
 
