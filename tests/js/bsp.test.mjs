@@ -124,3 +124,11 @@ test("the narration names the superstep, its messages, the longest wait and the 
   const even = frontendOf("bsp").narrate(reduceEvents(runEvents(2)), { step: 2 });
   assert.match(even, /^Superstep 2: 24 vertex messages between the workers/);
 });
+
+test("a straggler's line says the others wait at the barrier, not at an all-reduce", () => {
+  const s = reduceEvents(runEvents(2, { slow: 1 }));
+  const words = { step: 2, rank: 1, k: "5", n: 2, ms: "90 ms", w: 5 };
+  const line = frontendOf("bsp").stragglerLine(s, { kind: "straggler" }, words);
+  assert.equal(line, "superstep 2: worker 1 is 5× slower (the straggler) — the other 2 wait 90 ms for it at the barrier, every superstep");
+  assert.match(frontendOf("bsp").stragglerLine(s, { kind: "slower" }, words), /no straggler was set.*at the barrier$/);
+});

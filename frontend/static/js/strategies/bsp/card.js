@@ -122,15 +122,17 @@ export function createBspCard({ card, headEl, stepsEl, pairsEl, topEl, chartDiv,
     const k = `${getLang()}|${series.steps.length}|${series.values[series.values.length - 1]}|${width}x${height}`;
     if (k === chartKey) return;
     chartKey = k;
-    // PageRank's change shrinks geometrically (by about d each superstep): a log axis
-    const log = algorithm === "pagerank" && series.values.length > 1 && series.values.every((x) => x > 0);
+    // PageRank's change shrinks geometrically (by about d each superstep): a log axis,
+    // a label per power of ten, once it spans one
+    const positive = algorithm === "pagerank" && series.values.length > 1 && series.values.every((x) => x > 0);
+    const log = positive && Math.log10(Math.max(...series.values) / Math.min(...series.values)) >= 1;
     const trace = { type: "scatter", mode: series.steps.length > 40 ? "lines" : "lines+markers", x: series.steps, y: series.values, line: { color: OKABE_ITO.vermillion, width: 2 }, marker: { size: 4, color: OKABE_ITO.vermillion }, hovertemplate: `${t("bsp.superstepWord")} %{x}: %{y:.3g}<extra></extra>` };
     const layout = {
       ...(width > 0 && height > 0 ? { width, height, autosize: false } : {}),
       margin: { l: 48, r: 8, t: 4, b: 26 },
       font: { size: 11, family: "system-ui, -apple-system, 'Segoe UI', 'Noto Sans SC', 'PingFang SC', sans-serif", color: "#111" },
       xaxis: { zeroline: false, automargin: true, dtick: series.steps.length <= 12 ? 1 : undefined },
-      yaxis: { type: log ? "log" : "linear", exponentformat: "power", gridcolor: "#e6e6e6", automargin: true, rangemode: log ? undefined : "tozero" },
+      yaxis: { type: log ? "log" : "linear", dtick: log ? 1 : undefined, exponentformat: "power", gridcolor: "#e6e6e6", automargin: true, rangemode: log ? undefined : "tozero" },
       showlegend: false,
       annotations: series.steps.length ? [] : [{ text: t("bsp.noneYet"), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { color: "#777" } }],
       paper_bgcolor: "rgba(0,0,0,0)",

@@ -17,6 +17,13 @@ function narrate(state, s) {
   return t(slow >= 0 ? "narr.bspSlow" : "narr.bsp", { step: v.step, n: v.messages ?? "–", wait: fmtNum(Math.max(0, ...waits), 3), change: fmtNum(v.change, 3), slow });
 }
 
+/** A straggler's line: the others wait for it at the barrier of every superstep (not at
+ *  an all-reduce, as the common line says). */
+function stragglerLine(state, slow, words) {
+  if (!isBsp(state)) return null;
+  return t(slow.kind === "straggler" ? "narr.bspStraggler" : "narr.bspSlower", words);
+}
+
 /** "BSP · PageRank · 400 vertices", with the combiner where on. */
 function runWords(c, form) {
   const o = optionsOf(c || {});
@@ -25,10 +32,11 @@ function runWords(c, form) {
   return `${s} · ${algName(o.algorithm)} · ${t("bsp.nVertices", { n: o.vertices })}${o.combiner ? " · combiner" : ""}`;
 }
 
-/** The middle of the workers' ring: what they compute ("PageRank in supersteps"). */
+/** The middle of the workers' ring: what they compute ("PageRank"; short, it sits
+ *  between the workers). */
 function topologyCentre(state) {
   const v = isBsp(state) ? bspView(state) : null;
-  return v ? t("bsp.centre", { alg: algName(v.algorithm) }) : null;
+  return v ? t(`bsp.centre.${v.algorithm}`) : null;
 }
 
 function articleKind(state) {
@@ -39,4 +47,4 @@ function articleKeys(kind) {
   return kind === BSP ? { title: "article.bspTitle", body: "article.bsp", views: "article.viewsBsp", tail: "tail.explainBsp" } : null;
 }
 
-export default { name: BSP, slice, catalog, views, narrate, runWords, topologyCentre, articleKind, articleKeys };
+export default { name: BSP, slice, catalog, views, narrate, stragglerLine, runWords, topologyCentre, articleKind, articleKeys };
