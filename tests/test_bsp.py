@@ -7,7 +7,8 @@
 - Connected components: the labels equal a union-find labelling.
 - The vertex messages each worker reports equal a one-process count of the edges that
   cross from its vertices to another worker's (with the combiner: of the distinct
-  destination vertices), and every message went out as a real ``comm`` event.
+  destination vertices), and every message went out as a real ``comm`` event; for
+  connected components only from the vertices whose label changed (vote to halt).
 - A 10× straggler makes every other worker wait at every superstep's barrier.
 - Bad options are refused with a clear error.
 """
@@ -166,6 +167,43 @@ def _waits(events: list[dict[str, Any]]) -> dict[int, list[float]]:
         if e["type"] == "step":
             waits.setdefault(e["rank"], []).append(e["barrier_ms"])
     return waits
+
+
+@pytest.mark.parametrize("combiner", [False, True])
+def test_components_send_only_from_changed_vertices(combiner: bool) -> None:
+    """Pregel's vote to halt: a vertex sends only in the first superstep and after its
+    label changed, so the messages die out as the labels settle."""
+    n, workers, steps, degree = 150, 3, 25, 0.9
+    events = _run(workers, steps, algorithm="connected_components", vertices=n,
+                  graph="random", degree=degree, combiner=combiner, detail=True)
+    src, dst = bsp_graph.undirected(*bsp_graph.make_graph("random", n, 0, degree))
+    edges = list(zip(src.tolist(), dst.tolist(), strict=True))
+    label, active = list(range(n)), set(range(n))
+    totals = []
+    for step in range(1, steps + 1):
+        raw = [[0] * workers for _ in range(workers)]
+        targets: list[list[set[int]]] = [[set() for _ in range(workers)]
+                                         for _ in range(workers)]
+        new = label[:]
+        for u, v in edges:
+            if u in active:
+                raw[u % workers][v % workers] += 1
+                targets[u % workers][v % workers].add(v)
+                new[v] = min(new[v], label[u])
+        sent = [[len(t) for t in row] for row in targets] if combiner else raw
+        for e in (e for e in events if e["type"] == "step" and e["step"] == step):
+            i = e["rank"]
+            assert e["messages_to"] == [0 if j == i else sent[i][j] for j in range(workers)]
+            assert e["messages_raw"] == sum(raw[i]) - raw[i][i]
+            assert e["messages_local"] == sent[i][i]
+        totals.append(sum(map(sum, sent)))
+        active = {v for v in range(n) if new[v] != label[v]}
+        label = new
+    assert totals[0] > 0 and totals[-1] == 0  # all settled: nobody sends
+    # every superstep still has one header to every other worker: the barrier
+    heads = [c for c in events if c["type"] == "comm" and c["op"] == "bsp_header"]
+    assert len(heads) == steps * workers * (workers - 1)
+    assert all(c["bytes"] == 16 for c in heads)
 
 
 def test_a_straggler_stretches_every_superstep() -> None:

@@ -15,10 +15,13 @@ One step of this run is one superstep. On worker w:
    (PageRank; Page et al. 1999) or its label (connected components). With the
    *combiner* the messages to one destination vertex are folded into one before they
    leave (a sum for PageRank, a minimum for labels): fewer messages, the same result.
+   Connected components follow Pregel's *vote to halt*: after the first superstep only
+   a vertex whose label changed sends, so the messages die out as the labels settle.
 2. exchange: the messages for vertices another worker holds go to it as real
    point-to-point messages (``Comms.exchange``: one message a worker, batched as Pregel
    batches them, its bytes counted, a ``comm`` event each with Detail). Messages to w's own
-   vertices never leave the process.
+   vertices never leave the process. (Where the number of messages varies — components —
+   a 16-byte header [superstep, count] goes first, so the receiver knows what follows.)
 3. barrier: w receives one message from *every* other worker every superstep (a header
    even when no vertex messages are in it), and a worker sends only after computing — so
    when w has all its messages, every worker has finished computing: the all-to-all
@@ -63,7 +66,7 @@ class BSP:
     def setup(self, ctx: WorkerContext) -> None:
         self.ctx = ctx
         opts = ctx.config.opts
-        self.pagerank = opts.algorithm == "pagerank"
+        self.pagerank, self.combiner = opts.algorithm == "pagerank", opts.combiner
         n, w, me = opts.vertices, ctx.topo.world_size, ctx.topo.rank
         self.n, self.w, self.me, self.d = n, w, me, opts.damping
         src, dst = make_graph(opts.graph, n, ctx.config.seed, opts.degree)
@@ -87,10 +90,13 @@ class BSP:
             targets, slot = (torch.unique(self.dst[edges], return_inverse=True)
                              if opts.combiner else (self.dst[edges], None))
             self.routes.append((edges, targets, slot))
-        # How many vertex messages each worker gets from each: the graph is known to all,
-        # so the receiver knows the size of every message before it arrives.
+        # How many vertex messages each worker gets from each when every vertex sends
+        # (PageRank: every superstep): the graph is known to all, so the receiver knows
+        # the size of every message before it arrives.
         self.expect = message_counts(src, dst, owner, w, opts.combiner)
-        self.raw = message_counts(src, dst, owner, w, False)[me]
+        # Connected components: only a vertex whose label changed sends (Pregel's vote to
+        # halt; all of them in the first superstep), so the sizes vary: see _exchange.
+        self.active = torch.ones(len(self.mine), dtype=torch.bool)
         if self.pagerank:
             self.value = torch.full((len(self.mine),), 1.0 / n, dtype=torch.float64)
             self.spill = float((out_degree == 0).sum()) / n  # D_0: dangling rank at r_0
@@ -108,14 +114,26 @@ class BSP:
                      messages=self.expect.tolist(),
                      messages_raw=message_counts(src, dst, owner, w, False).tolist())
 
+    def _route(self, j: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """This superstep's edges to worker j's vertices, and the messages' targets."""
+        edges, targets, slot = self.routes[j]
+        if self.pagerank:
+            return edges, targets, slot
+        edges = edges[self.active[self.pos[self.src[edges]]]]  # only the changed send
+        if self.combiner:
+            return edges, *torch.unique(self.dst[edges], return_inverse=True)
+        return edges, self.dst[edges], None
+
     def _outgoing(self, step: int) -> list[torch.Tensor]:
         """Compute: each worker's message — [superstep, count, destination ids…, values…]."""
         if self.pagerank:
             per_edge = self.value[self.pos[self.src]] / self.out_degree
         else:
             per_edge = self.value[self.pos[self.src]]
-        out = []
-        for edges, targets, slot in self.routes:
+        out, self.raw = [], []
+        for j in range(self.w):
+            edges, targets, slot = self._route(j)
+            self.raw.append(len(edges))  # vertex messages before the combiner
             values = per_edge[edges]
             if slot is not None:  # the combiner: one message per destination vertex
                 folded = torch.zeros(len(targets), dtype=torch.float64)
@@ -130,15 +148,29 @@ class BSP:
         rounds: in round r, send to w + r, receive from w − r, so no two wait on each
         other). Returning means every worker has sent: the barrier."""
         got = [out[self.me]]  # to my own vertices: delivered in memory, not sent
+        comms = self.ctx.comms
         for r in range(1, self.w):
             dst, src = (self.me + r) % self.w, (self.me - r) % self.w
-            buf = torch.empty(2 + 2 * int(self.expect[src, self.me]), dtype=torch.float64)
-            self.ctx.comms.exchange(send=out[dst], dst=dst, recv=buf, src=src,
-                                    op="bsp_messages", round_no=r - 1)
-            if int(buf[0]) != step or int(buf[1]) != int(self.expect[src, self.me]):
+            expect = int(self.expect[src, self.me])
+            if self.pagerank:  # sizes known: one message
+                buf = torch.empty(2 + 2 * expect, dtype=torch.float64)
+                comms.exchange(send=out[dst], dst=dst, recv=buf, src=src, op="bsp_messages",
+                               round_no=r - 1)
+            else:  # sizes vary: the header [superstep, count] first, then the body
+                head = torch.empty(2, dtype=torch.float64)
+                comms.exchange(send=out[dst][:2], dst=dst, recv=head, src=src,
+                               op="bsp_header", round_no=2 * r - 2)
+                expect = min(expect, int(head[1]))  # never more than every vertex's
+                body, mine = torch.empty(2 * expect, dtype=torch.float64), out[dst][2:]
+                if len(mine) or expect:
+                    comms.exchange(send=mine if len(mine) else None, dst=dst,
+                                   recv=body if expect else None, src=src,
+                                   op="bsp_messages", round_no=2 * r - 1)
+                buf = torch.cat([head, body])
+            if int(buf[0]) != step or int(buf[1]) != expect:
                 raise RuntimeError(f"superstep {step}: worker {src} sent a message for "
                                    f"superstep {int(buf[0])} with {int(buf[1])} vertex "
-                                   f"messages; expected {int(self.expect[src, self.me])}")
+                                   f"messages; expected {expect}")
             got.append(buf)
         return got
 
@@ -153,7 +185,8 @@ class BSP:
             change = float((new - self.value).abs().sum())
         else:
             new = self.value.clone().scatter_reduce_(0, slots, values, "amin")
-            change = float((new != self.value).sum())
+            self.active = new != self.value  # who sends next superstep
+            change = float(self.active.sum())
         return new, change
 
     def _reference(self, steps: int) -> torch.Tensor:
@@ -184,12 +217,11 @@ class BSP:
         change, self.spill = float(totals[0]), float(totals[1])
         self.value = new
         self.held.data.copy_(new)
-        sent = [len(t) for _, t, _ in self.routes]
-        sent[self.me] = 0
+        sent = [int(o[1]) for o in out]
+        local, sent[self.me] = sent[self.me], 0
         extra: dict[str, Any] = {
             "vertices": len(self.mine), "messages_to": sent, "messages": sum(sent),
-            "messages_raw": int(self.raw.sum() - self.raw[self.me]),
-            "messages_local": len(self.routes[self.me][1]),
+            "messages_raw": sum(self.raw) - self.raw[self.me], "messages_local": local,
             "barrier_ms": round(barrier_ms, 3), "change": change}
         if self.pagerank and len(self.mine):
             best = torch.topk(new, min(TOP, len(new)))
@@ -238,8 +270,9 @@ SPEC = StrategySpec(
                       "workers": "list: the workers, in rank order",
                       "owned": "list: vertices each worker holds",
                       "dangling": "int: vertices without out-links (PageRank)",
-                      "messages": "list: [i][j] vertex messages worker i sends j per "
-                                  "superstep, as sent (after the combiner when on)",
+                      "messages": "list: [i][j] vertex messages worker i sends j in a "
+                                  "superstep where every vertex sends (PageRank: each; "
+                                  "components: the first), after the combiner when on",
                       "messages_raw": "list: [i][j] the same without the combiner"},
         "bsp_values": {"vertices": "list: the vertices this worker holds",
                        "values": "list: their values after the last superstep (ranks, "

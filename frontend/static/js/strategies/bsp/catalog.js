@@ -6,7 +6,7 @@
 export default {
   en: /*CATALOG:en*/ {
     "article.bspTitle": "BSP: PageRank in supersteps (Pregel)",
-    "article.bsp": "<ol><li>A graph is generated from the run's seed — every worker builds the same one — and its vertices are split over the workers: by hash (v mod W) or in contiguous ranges.</li><li>Every step is one <b>superstep</b> (Valiant 1990; Pregel, Malewicz et al. 2010): each worker computes, for each of its vertices, a message along every out-edge (PageRank: its rank ÷ its out-degree; components: its label); the messages for another worker's vertices go to it as one real message; then the <b>barrier</b>: nobody updates before every message is in. Each worker gets a message from every other one, so having them all means everyone has finished computing — the exchange is the barrier.</li><li>Each vertex then updates from what it got: PageRank r ← (1 − d)/N + d·(Σ messages + the rank of the dead ends ÷ N) (Page et al. 1999). The “loss” is the superstep's L1 change ‖r_{k+1} − r_k‖₁ — how power iteration's convergence is judged, not a training loss. The final ranks equal a one-process power iteration.</li><li>Try the <b>combiner</b> (messages to one vertex folded into one before sending: fewer messages, the same ranks), the range partition (fewer messages cross), and a straggler: everyone waits at every barrier.</li></ol>",
+    "article.bsp": "<ol><li>A graph is generated from the run's seed — every worker builds the same one — and its vertices are split over the workers: by hash (v mod W) or in contiguous ranges.</li><li>Every step is one <b>superstep</b> (Valiant 1990; Pregel, Malewicz et al. 2010): each worker computes, for each of its vertices, a message along every out-edge (PageRank: its rank ÷ its out-degree; components: its label); the messages for another worker's vertices go to it as one real message; then the <b>barrier</b>: nobody updates before every message is in. Each worker gets a message from every other one, so having them all means everyone has finished computing — the exchange is the barrier.</li><li>Each vertex then updates from what it got: PageRank r ← (1 − d)/N + d·(Σ messages + the rank of the dead ends ÷ N) (Page et al. 1999). The “loss” is the superstep's L1 change ‖r_{k+1} − r_k‖₁ — how power iteration's convergence is judged, not a training loss. The final ranks equal a one-process power iteration. Connected components: each vertex takes the smallest label among its neighbours', and after the first superstep only a vertex whose label changed sends (Pregel's “vote to halt”) — watch the messages die out as the labels settle.</li><li>Try the <b>combiner</b> (messages to one vertex folded into one before sending: fewer messages, the same ranks), the range partition (fewer messages cross), and a straggler: everyone waits at every barrier.</li></ol>",
     "article.viewsBsp": "<li><b>Supersteps</b>: a column per superstep, a row per worker. Each cell's bar is measured time: compute (blue, with any emulated work) then the wait at the barrier (orange) — the time the worker waited for the others' messages. Under it the vertex messages the worker sent to other workers (and, with the combiner, how many there were before combining) and its wait. Under the columns: the messages between every pair of workers in the shown superstep (the diagonal stays inside a worker, never sent), the best-ranked vertices, and the change per superstep.</li>",
     "tail.explainBsp": "A superstep ends at its barrier: the slowest worker sets the pace of every superstep.",
     "strategy.bspShort": "BSP",
@@ -52,11 +52,12 @@ export default {
     "narr.bspStraggler": "superstep {step}: worker {rank} is {k}× slower (the straggler) — the other {n} wait {ms} for it at the barrier, every superstep",
     "narr.bspSlower": "superstep {step}: worker {rank} is {k}× slower — no straggler was set, but it has been slower over the last {w} supersteps (a busier core?) — the other {n} wait {ms} for it at the barrier",
     "op.bsp_messages": "vertex messages",
+    "op.bsp_header": "message header",
     "op.bsp_aggregate": "aggregator"
   } /*END CATALOG:en*/,
   zh: /*CATALOG:zh*/ {
     "article.bspTitle": "BSP：按超步计算 PageRank（Pregel）",
-    "article.bsp": "<ol><li>用运行的随机种子生成一张图——每个工作进程生成的都是同一张——并把顶点划分到各工作进程：按哈希（v mod W）或按连续范围。</li><li>每一步是一个<b>超步</b>（Valiant 1990；Pregel，Malewicz 等 2010）：每个工作进程为自己的每个顶点沿每条出边计算一条消息（PageRank：排名值 ÷ 出度；连通分量：标签）；发往其他工作进程顶点的消息合成一条真实消息发给它；然后是<b>屏障</b>：所有消息到齐之前谁也不更新。每个工作进程都会收到其余每个进程的一条消息，所以收齐就意味着所有进程都已算完——交换本身就是屏障。</li><li>随后每个顶点根据收到的消息更新：PageRank r ← (1 − d)/N + d·(Σ 消息 + 悬挂顶点的排名值 ÷ N)（Page 等 1999）。“损失”是本超步的 L1 变化量 ‖r_{k+1} − r_k‖₁——幂迭代正是用它判断收敛，并非训练损失。最终排名与单进程幂迭代的结果一致。</li><li>试试<b>合并器</b>（发送前把发往同一顶点的消息合并成一条：消息更少，排名不变）、范围划分（跨进程的消息更少），以及掉队者：每个屏障处大家都在等它。</li></ol>",
+    "article.bsp": "<ol><li>用运行的随机种子生成一张图——每个工作进程生成的都是同一张——并把顶点划分到各工作进程：按哈希（v mod W）或按连续范围。</li><li>每一步是一个<b>超步</b>（Valiant 1990；Pregel，Malewicz 等 2010）：每个工作进程为自己的每个顶点沿每条出边计算一条消息（PageRank：排名值 ÷ 出度；连通分量：标签）；发往其他工作进程顶点的消息合成一条真实消息发给它；然后是<b>屏障</b>：所有消息到齐之前谁也不更新。每个工作进程都会收到其余每个进程的一条消息，所以收齐就意味着所有进程都已算完——交换本身就是屏障。</li><li>随后每个顶点根据收到的消息更新：PageRank r ← (1 − d)/N + d·(Σ 消息 + 悬挂顶点的排名值 ÷ N)（Page 等 1999）。“损失”是本超步的 L1 变化量 ‖r_{k+1} − r_k‖₁——幂迭代正是用它判断收敛，并非训练损失。最终排名与单进程幂迭代的结果一致。连通分量：每个顶点取邻居中最小的标签，第一个超步之后只有标签变化了的顶点才发送消息（Pregel 的“投票停机”）——看消息随着标签稳定而逐渐消失。</li><li>试试<b>合并器</b>（发送前把发往同一顶点的消息合并成一条：消息更少，排名不变）、范围划分（跨进程的消息更少），以及掉队者：每个屏障处大家都在等它。</li></ol>",
     "article.viewsBsp": "<li><b>超步</b>：每个超步一列，每个工作进程一行。每格的条形是实测时间：先计算（蓝色，含模拟的工作量），再在屏障处等待（橙色）——即等待其他进程消息的时间。下方是该进程发给其他进程的顶点消息数（开启合并器时还有合并前的数量）及其等待时间。各列下方：所示超步中每对工作进程之间的消息数（对角线留在进程内部，不发送）、排名最高的顶点，以及每个超步的变化量。</li>",
     "tail.explainBsp": "超步在屏障处结束：最慢的工作进程决定每个超步的节奏。",
     "strategy.bspShort": "BSP",
@@ -102,6 +103,7 @@ export default {
     "narr.bspStraggler": "超步 {step}：工作进程 {rank} 慢 {k} 倍（落后者）——其他 {n} 个进程在屏障处等它 {ms}，每个超步都如此",
     "narr.bspSlower": "超步 {step}：工作进程 {rank} 慢 {k} 倍——并未设置落后者，但它在最近 {w} 个超步里一直更慢（核心更忙？）——其他 {n} 个进程在屏障处等它 {ms}",
     "op.bsp_messages": "顶点消息",
+    "op.bsp_header": "消息头",
     "op.bsp_aggregate": "聚合器"
   } /*END CATALOG:zh*/,
 };
