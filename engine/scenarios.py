@@ -369,13 +369,32 @@ def collectives_all_reduce() -> Scenario:
     )
 
 
+def bsp_pagerank_straggler() -> Scenario:
+    return Scenario(
+        name="bsp-pagerank-straggler",
+        title={"en": "PageRank in supersteps (BSP), one straggler",
+               "zh": "按超步计算 PageRank（BSP），一个落后者"},
+        description={
+            "en": "Four workers rank a 2000-vertex power-law graph superstep by superstep; "
+                  "worker 2 is 5× slower, and all others wait for it at every barrier. Then "
+                  "try the combiner, or the range partition.",
+            "zh": "四个工作进程逐个超步为 2000 个顶点的幂律图计算 PageRank；工作进程 2 慢 5 倍，"
+                  "其他进程在每个屏障处都等它。再试试合并器或范围划分。"},
+        # two supersteps a second: slow enough to watch the barrier waits column by column
+        config=RunConfig(strategy="bsp", workers=4, steps=30, pace=2.0, straggler="one",
+                         emulated_compute_ms=40.0, straggler_rank=2, straggler_factor=5.0,
+                         options={"algorithm": "pagerank", "vertices": 2000}),
+    )
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     s().name: s
     for s in (data_parallel_4, single_reference, data_parallel_full_speed,
               data_parallel_8_moons, ps_sync, ps_sync_straggler, ps_backup_workers, ps_async,
               ps_async_straggler, ps_ssp, ps_async_diverges, transformer_writes,
               pipeline_bubble, tensor_parallel_2, three_d_mix, dpsgd_graphs,
-              mapreduce_straggler, collectives_all_reduce, architecture_layered)
+              mapreduce_straggler, collectives_all_reduce, architecture_layered,
+              bsp_pagerank_straggler)
 }
 
 

@@ -31,6 +31,7 @@ BUILTIN = (
     "engine.strategies.lbfgs",
     "engine.strategies.mapreduce",
     "engine.strategies.collectives_playground",
+    "engine.strategies.bsp",
 )
 PLUGINS_ENV = "DISTLAB_STRATEGIES"
 _specs: dict[str, StrategySpec] | None = None

@@ -10,7 +10,8 @@
 //   default   true for the one that also draws strategies without a frontend
 //   …hooks    words and lines the common views ask it for (runWords, narrate,
 //             articleKind/articleKeys, measuredLines, optionNotes, baselineConfig,
-//             topologyCentre: the words in the middle of the workers' ring)
+//             topologyCentre: the words in the middle of the workers' ring,
+//             stragglerLine: the narration of a straggler, where the others wait)
 // Nothing here imports anything: core and views may ask it without a cycle.
 
 const frontends = [];

@@ -5,6 +5,7 @@
 
 import { registerCatalog } from "../core/i18n.js";
 import { registerStrategy } from "../core/registry.js";
+import bsp from "./bsp/index.js";
 import collectives from "./collectives/index.js";
 import dataParallel from "./data_parallel/index.js";
 import decentralized from "./decentralized/index.js";
@@ -16,7 +17,7 @@ import tensorParallel from "./tensor_parallel/index.js";
 import threeD from "./three_d/index.js";
 import zero from "./zero/index.js";
 
-export const FRONTENDS = [dataParallel, parameterServer, pipeline, tensorParallel, zero, threeD, decentralized, mapreduce, localSgd, collectives];
+export const FRONTENDS = [dataParallel, parameterServer, pipeline, tensorParallel, zero, threeD, decentralized, mapreduce, localSgd, collectives, bsp];
 
 /** Register every frontend: its reducer slice, its words and its hooks (twice is harmless). */
 export function registerStrategies() {

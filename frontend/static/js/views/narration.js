@@ -186,7 +186,11 @@ export function narrationLine(state, info, ctx) {
     // One noisy step is a footnote to the step, not its news (a busy 2-core machine has
     // them often); a straggler, or a rank that is consistently slower, is the news.
     if (slow.kind === "jitter") line += t("narr.jitter", words);
-    else line = t({ straggler: one ? "pres.narrStraggler1" : "pres.narrStraggler", slower: one ? "narr.slower1" : "narr.slower" }[slow.kind], words);
+    else {
+      // where the others wait is the strategy's to say (an all-reduce; BSP: the barrier)
+      const own = fe && fe.stragglerLine ? fe.stragglerLine(state, slow, words) : null;
+      line = own ?? t({ straggler: one ? "pres.narrStraggler1" : "pres.narrStraggler", slower: one ? "narr.slower1" : "narr.slower" }[slow.kind], words);
+    }
   }
   const cp = (state.checkpoints || []).find((c) => c.step === step);
   if (cp) line += t("narr.checkpoint", { step, bytes: fmtBytes(cp.bytes), ms: fmtNum(cp.durationMs, 3) });
