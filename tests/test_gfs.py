@@ -76,7 +76,7 @@ def test_chunks_round_trip_and_checksums_catch_a_flipped_byte() -> None:
     # placement: r distinct servers per chunk, the round robin evenly
     rr = placement(8, [1, 2, 3, 4], 3, "round_robin", 0)
     assert rr[0] == [1, 2, 3] and all(len(set(p)) == 3 for p in rr)
-    assert sorted(sum(rr, [])) == sorted([1, 2, 3, 4] * 6)
+    assert sorted(s for p in rr for s in p) == sorted([1, 2, 3, 4] * 6)
     rnd = placement(8, [1, 2, 3, 4], 3, "random", 5)
     assert rnd == placement(8, [1, 2, 3, 4], 3, "random", 5)
     assert all(len(set(p)) == 3 for p in rnd)

@@ -40,7 +40,8 @@ class GfsOptions:
         64, 1, 100_000, label={"en": "Samples per chunk", "zh": "每块样本数"},
         help={"en": "The data set is cut into fixed-size chunks of this many samples "
                     "(GFS: 64 MB chunks; ours hold about a kilobyte).",
-              "zh": "数据集被切成固定大小的块，每块这么多样本（GFS 的块是 64 MB；我们的约 1 KB）。"})
+              "zh": "数据集被切成固定大小的块，每块这么多样本（GFS 的块是 64 MB；"
+                    "我们的约 1 KB）。"})
     replicas: int = integer(
         3, 1, 8, label={"en": "Replicas (r)", "zh": "副本数（r）"},
         help={"en": "Copies of every chunk, each on a different chunkserver (GFS's "
