@@ -110,7 +110,7 @@ SPEC = StrategySpec(
     roles=_roles,
     faults={"kill": None, "corrupt": None},
     recoveries={"none": None, "continue": None},
-    views=("gfs_cluster", "gfs", "timeline"),
+    views=("topology", "gfs", "timeline"),
     events={
         "gfs_setup": {"chunks": "int", "chunk_samples": "int", "samples": "int",
                       "replicas": "int", "placement": "str", "servers": "list: ranks",

@@ -1,0 +1,61 @@
+// strategies/gfs/catalog.js — GFS's words: the chunkservers and their chunks, the reads, what an epoch checked.
+//
+// The catalog is JSON between the CATALOG markers (tests read it with json.loads); every
+// key lives in exactly one module, in English and 简体中文.
+
+export default {
+  en: /*CATALOG:en*/ {
+    "card.gfsStore": "The store: every chunkserver's chunks",
+    "gfs.head": "epoch {step} of {steps} · r = {r} · {n} chunks",
+    "gfs.server": "chunkserver {rank} · {n}",
+    "gfs.serverDead": "chunkserver {rank} · dead",
+    "gfs.chunkTitle": "chunk {chunk} on chunkserver {server}: {role}",
+    "gfs.rolePrimary": "primary (read first)",
+    "gfs.roleCopy": "a copy the master made (re-replication)",
+    "gfs.roleReplica": "replica",
+    "gfs.placement.round_robin": "placed round robin",
+    "gfs.placement.random": "placed at random (seeded)",
+    "gfs.factLayout": "{n} chunks of {k} samples, r = {r} copies each, {placement}; {bytes} written, pushed along each chunk's chain",
+    "gfs.factReads": "epoch {step}: {total} reads by the master (the client) — {ok} first try, {fo} after failing over, {corrupt} caught by a checksum, {gone} from a dead server",
+    "gfs.factOnce": "✓ every sample read exactly once and equal to the data set ({samples} of {expected}) · the epoch took {s} s",
+    "gfs.factNotOnce": "✗ {samples} samples read for {expected}: not every sample exactly once",
+    "gfs.factDead": "dead: chunkserver {servers} (its replicas are gone from the map)",
+    "gfs.factCopies": "re-replicated: {n} copies ({bytes}), each from a live holder to the server holding fewest chunks",
+    "gfs.factUnder": "under-replicated (fewer than {r} copies): chunks {chunks}",
+    "gfs.factFull": "every chunk has {r} copies",
+    "gfs.factCorrupted": "a fault flipped a byte of chunk {chunk} on chunkserver {server} (block {block}): a read verifies the block checksums and never returns it",
+    "gfs.caption": "Emulated: each read also sleeps its disk time. Everything else — the chunk files, the checksums, the messages and their bytes, the check — is real.",
+    "gfs.lgPrimary": "primary",
+    "gfs.lgCopy": "+ re-replicated",
+    "gfs.lgBad": "corrupted on disk",
+    "narr.gfs": "epoch {step}: {total} reads, {fo} failed over, {corrupt} corrupt; {under} chunks under-replicated",
+    "strategy.gfsShort": "GFS"
+  } /*END CATALOG:en*/,
+  zh: /*CATALOG:zh*/ {
+    "card.gfsStore": "存储：每个块服务器上的块",
+    "gfs.head": "第 {step} 轮（共 {steps} 轮）· r = {r} · {n} 个块",
+    "gfs.server": "块服务器 {rank} · {n}",
+    "gfs.serverDead": "块服务器 {rank} · 已死亡",
+    "gfs.chunkTitle": "块服务器 {server} 上的块 {chunk}：{role}",
+    "gfs.rolePrimary": "主副本（优先读取）",
+    "gfs.roleCopy": "主节点补出的副本（重新复制）",
+    "gfs.roleReplica": "副本",
+    "gfs.placement.round_robin": "轮转放置",
+    "gfs.placement.random": "随机放置（有种子）",
+    "gfs.factLayout": "{n} 个块，每块 {k} 个样本，每块 r = {r} 份副本，{placement}；共写入 {bytes}，沿每个块的链推送",
+    "gfs.factReads": "第 {step} 轮：主节点（客户端）读取 {total} 次——{ok} 次一次成功，{fo} 次切换副本后成功，{corrupt} 次被校验和发现损坏，{gone} 次目标服务器已死亡",
+    "gfs.factOnce": "✓ 每个样本恰好读取一次，且与数据集一致（{samples}/{expected}）· 本轮用时 {s} 秒",
+    "gfs.factNotOnce": "✗ 读到 {samples} 个样本，应为 {expected}：并非每个样本恰好一次",
+    "gfs.factDead": "已死亡：块服务器 {servers}（它的副本已从映射中移除）",
+    "gfs.factCopies": "重新复制：{n} 份副本（{bytes}），每份从存活的持有者复制到块最少的服务器",
+    "gfs.factUnder": "副本不足（少于 {r} 份）：块 {chunks}",
+    "gfs.factFull": "每个块都有 {r} 份副本",
+    "gfs.factCorrupted": "一次故障翻转了块服务器 {server} 上块 {chunk} 的一个字节（第 {block} 个校验块）：读取时校验各块的校验和，绝不返回它",
+    "gfs.caption": "模拟部分：每次读取额外休眠磁盘时间。其余一切——块文件、校验和、消息与字节、核对——都是真实的。",
+    "gfs.lgPrimary": "主副本",
+    "gfs.lgCopy": "+ 重新复制",
+    "gfs.lgBad": "磁盘上已损坏",
+    "narr.gfs": "第 {step} 轮：读取 {total} 次，切换副本 {fo} 次，损坏 {corrupt} 次；{under} 个块副本不足",
+    "strategy.gfsShort": "GFS"
+  } /*END CATALOG:zh*/,
+};
