@@ -22,4 +22,10 @@ function runWords(c, form) {
   return `${s} · r=${o.replicas} · ${o.chunk_samples}/chunk`;
 }
 
-export default { name: GFS, slice, catalog, views, narrate, runWords };
+/** The middle of the processes' ring: the store and its replication factor. */
+function topologyCentre(state) {
+  const v = isGfs(state) ? storeView(state) : null;
+  return v ? t("gfs.centre", { r: v.setup.replicas }) : null;
+}
+
+export default { name: GFS, slice, catalog, views, narrate, runWords, topologyCentre };

@@ -118,6 +118,10 @@ export function storeView(state) {
     epoch,
     rereps: g.rereps,
     rerepBytes: g.rereps.reduce((a, r) => a + (isNum(r.bytes) ? r.bytes : 0), 0),
-    corrupted: g.corrupted,
+    // each corruption a fault made, with the epoch a read caught it in (null: not yet)
+    corrupted: g.corrupted.map((h) => {
+      const at = g.changes.find((ch) => ch.reason === "corrupt" && ch.chunk === h.chunk && ch.server === h.server);
+      return { ...h, caughtIn: at ? at.step : null };
+    }),
   };
 }

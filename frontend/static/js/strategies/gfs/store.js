@@ -46,7 +46,7 @@ export function createStoreCard({ card, svg, factsEl, headEl }, onVisible) {
     const cols = v.columns.length;
     const colW = Wd / cols;
     const most = Math.max(1, ...v.columns.map((c) => Math.max(c.chunks.length, c.dead ? c.lost.length : 0)));
-    const perRow = Math.max(1, Math.floor((colW - 12) / 34));
+    const perRow = Math.max(1, Math.floor((colW - 12) / 38));
     const rows = Math.ceil(most / perRow);
     const top = 30;
     const cell = 22;
@@ -60,13 +60,13 @@ export function createStoreCard({ card, svg, factsEl, headEl }, onVisible) {
       svgEl("text", { x: x0 + colW / 2, y: 18, "text-anchor": "middle", class: "gfs-col-title" }, g).textContent = t(c.dead ? "gfs.serverDead" : "gfs.server", { rank: c.server, n: c.chunks.length });
       const shown = c.dead ? c.lost.map((chunk) => ({ chunk, primary: false, copy: false, bad: false })) : c.chunks;
       shown.forEach((ch, k) => {
-        const cx = x0 + 8 + (k % perRow) * 34;
+        const cx = x0 + 8 + (k % perRow) * 38;
         const cy = top + Math.floor(k / perRow) * (cell + 6);
         const cls = ["gfs-chunk", ch.primary ? "primary" : "", ch.copy ? "copy" : "", ch.bad ? "bad" : ""].filter(Boolean).join(" ");
         const b = svgEl("g", { class: cls, "data-testid": "gfs-chunk", "data-chunk": ch.chunk, "data-copy": String(ch.copy) }, g);
-        svgEl("rect", { x: cx, y: cy, width: 30, height: cell, rx: 3, fill: CHUNK_COLORS[ch.chunk % CHUNK_COLORS.length] }, b);
-        svgEl("text", { x: cx + 15, y: cy + cell * 0.68, "text-anchor": "middle", class: "gfs-chunk-label" }, b).textContent = `${ch.copy ? "+" : ""}C${ch.chunk}`;
-        if (ch.bad) svgEl("path", { d: `M${cx},${cy} l30,${cell} M${cx + 30},${cy} l-30,${cell}`, class: "gfs-bad-cross" }, b);
+        svgEl("rect", { x: cx, y: cy, width: 34, height: cell, rx: 3, fill: CHUNK_COLORS[ch.chunk % CHUNK_COLORS.length] }, b);
+        svgEl("text", { x: cx + 17, y: cy + cell * 0.68, "text-anchor": "middle", class: "gfs-chunk-label" }, b).textContent = `${ch.copy ? "+" : ""}C${ch.chunk}`;
+        if (ch.bad) svgEl("path", { d: `M${cx},${cy} l34,${cell} M${cx + 34},${cy} l-34,${cell}`, class: "gfs-bad-cross" }, b);
         svgEl("title", {}, b).textContent = t("gfs.chunkTitle", { chunk: ch.chunk, server: c.server, role: t(ch.primary ? "gfs.rolePrimary" : ch.copy ? "gfs.roleCopy" : "gfs.roleReplica") });
       });
     });
@@ -84,7 +84,7 @@ export function createStoreCard({ card, svg, factsEl, headEl }, onVisible) {
     if (v.map.dead.length) lines.push(["dead", t("gfs.factDead", { servers: v.map.dead.join(", ") })]);
     if (v.rereps.length) lines.push(["rereplicated", t("gfs.factCopies", { n: v.rereps.length, bytes: fmtBytes(v.rerepBytes) })]);
     lines.push(["replicas", v.map.under.length ? t("gfs.factUnder", { chunks: v.map.under.join(", "), r: s.replicas }) : t("gfs.factFull", { r: s.replicas })]);
-    for (const h of v.corrupted) lines.push(["corrupted", t("gfs.factCorrupted", { chunk: h.chunk, server: h.server, block: h.block })]);
+    for (const h of v.corrupted) lines.push(["corrupted", t(h.caughtIn == null ? "gfs.factCorrupted" : "gfs.factCaught", { chunk: h.chunk, server: h.server, block: h.block, step: h.caughtIn })]);
     factsEl.replaceChildren(
       ...lines.map(([k, text]) => {
         const li = document.createElement("li");
