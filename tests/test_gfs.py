@@ -5,6 +5,8 @@
 - The initial write goes along each chunk's chain: r stored copies, as real messages.
 - r = 3 and a chunkserver killed mid-epoch (recovery "continue"): reads fail over, every
   sample is still read exactly once, and re-replication brings every chunk back to 3.
+- With the chunkservers reading (option ``reader``), each reads its share, from its own
+  disk where it holds a replica (data locality), else from another server.
 - A corrupt fault flips a byte in a chunk file on disk: the checksum catches it, the bad
   replica is never served, the reader gets the true data from another replica, and a
   good copy replaces the bad one.
@@ -82,12 +84,15 @@ def test_chunks_round_trip_and_checksums_catch_a_flipped_byte() -> None:
     assert all(len(set(p)) == 3 for p in rnd)
 
 
-@pytest.mark.parametrize(("workers", "replicas", "how", "chunk"), [
-    (1, 1, "round_robin", 64), (3, 2, "random", 100), (4, 3, "round_robin", 64)])
+@pytest.mark.parametrize(("workers", "replicas", "how", "chunk", "reader"), [
+    (1, 1, "round_robin", 64, "master"), (3, 2, "random", 100, "master"),
+    (4, 3, "round_robin", 64, "master"), (4, 2, "random", 32, "chunkservers"),
+    (3, 3, "round_robin", 64, "chunkservers")])
 def test_every_epoch_reads_the_data_set_back(workers: int, replicas: int, how: str,
-                                             chunk: int) -> None:
+                                             chunk: int, reader: str) -> None:
     events = _run(workers, steps=2, num_samples=300,
-                  options={"replicas": replicas, "placement": how, "chunk_samples": chunk})
+                  options={"replicas": replicas, "placement": how, "chunk_samples": chunk,
+                           "reader": reader})
     [setup] = of(events, "gfs_setup")
     assert setup["chunks"] == -(-300 // chunk) and setup["replicas"] == replicas
     writes = of(events, "gfs_write")
@@ -105,6 +110,23 @@ def test_every_epoch_reads_the_data_set_back(workers: int, replicas: int, how: s
         (s, n) for s in range(1, workers + 1) for n in (1, 2)}
     assert all(e["loss"] is None for e in steps)  # nothing is trained
     assert sum(e["samples"] for e in steps) == 2 * 300  # served by the chunkservers
+    reads = [e for e in of(events, "gfs_read") if e["status"] == "ok"]
+    if reader == "master":
+        assert all(e["reader"] == 0 and not e["local"] for e in reads)
+        return
+    # chunk c is read by the c-th server, from its own disk when it holds a replica
+    for e in reads:
+        assert e["reader"] == 1 + e["chunk"] % workers
+        holders = of(events, "gfs_write")[e["chunk"]]["chain"]
+        assert e["local"] == (e["reader"] in holders)
+        assert e["server"] == (e["reader"] if e["local"] else holders[0])
+    for epoch in of(events, "gfs_epoch"):
+        assert epoch["local"] + epoch["remote"] == epoch["ok"] == setup["chunks"]
+        assert epoch["local"] > 0
+        if replicas == workers:
+            assert epoch["remote"] == 0  # every server holds every chunk
+        else:
+            assert epoch["remote"] > 0
 
 
 def test_the_write_pushes_along_the_chain() -> None:
@@ -154,9 +176,32 @@ def test_a_killed_chunkserver_is_failed_over_and_re_replicated() -> None:
     assert sorted(map(tuple, last["copies"])) == sorted((e["chunk"], e["dst"]) for e in copies)
 
 
-def test_a_corrupted_chunk_is_caught_never_served_and_replaced() -> None:
+def test_a_reader_killed_mid_read_leaves_its_chunk_to_another() -> None:
+    run = Run(strategy="gfs", workers=4, steps=3, recovery="continue", num_samples=256,
+              options={"replicas": 3, "chunk_samples": 32, "read_ms": 200,
+                       "reader": "chunkservers"})
+    deadline = time.monotonic() + 60
+    # chunk 1 is chunkserver 2's share, read from its own disk: kill it meanwhile
+    while not any(e["type"] == "gfs_read" and e["step"] == 2 and e["chunk"] == 0
+                  for e in list(run.log)):
+        assert time.monotonic() < deadline, "epoch 2 never started reading"
+        time.sleep(0.005)
+    run.sup.inject("kill", 2)
+    final = run.finish(timeout=120)
+    assert final["status"] == "finished", final
+    _read_once_per_epoch(run.log, 256)
+    [again] = [e for e in run.of("gfs_read") if e["step"] == 2 and e["chunk"] == 1]
+    assert again["status"] == "ok" and again["reader"] != 2 and again["local"]
+    last = run.of("gfs_map")[-1]
+    assert last["under"] == [] and last["dead"] == [2]
+    assert all(len(h) == 3 for h in last["chunks"])
+
+
+@pytest.mark.parametrize("reader", ["master", "chunkservers"])
+def test_a_corrupted_chunk_is_caught_never_served_and_replaced(reader: str) -> None:
+    # (with the chunkservers reading, chunk 0 is server 1's share: it reads its own disk)
     run = Run(strategy="gfs", workers=3, steps=4, pace=4.0, num_samples=256,
-              options={"replicas": 3, "chunk_samples": 32, "read_ms": 0})
+              options={"replicas": 3, "chunk_samples": 32, "read_ms": 0, "reader": reader})
     deadline = time.monotonic() + 60
     while not run.of("gfs_epoch"):
         assert time.monotonic() < deadline, "no epoch finished"

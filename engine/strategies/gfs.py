@@ -11,15 +11,16 @@ survivors by; the page calls them chunkservers.)
 The data is the run's data set, cut into chunks of ``chunk_samples`` samples, written
 once at the start through the store (primary, then pushed along the chain of replicas:
 real messages, their bytes counted). A "step" of this run is one epoch: the master, as a
-client, reads every chunk back from a replica and checks that every sample came back
-exactly once and equal to the data set (the ``gfs_epoch`` event).
+client — or each chunkserver its share, locally where it can (option ``reader``) — reads
+every chunk back from a replica, and every sample must come back exactly once and equal
+to the data set (the ``gfs_epoch`` event; engine/strategies/gfs_reads.py).
 
 What to try: kill a chunkserver mid-epoch (recovery "continue"): reads fail over to
 other replicas, and the master copies the chunks it held until each has ``replicas``
 copies again. A ``corrupt`` fault on a chunkserver flips a byte in one of its chunk
 files: the checksum catches it on the next read, the bad replica is never served, and a
-good copy replaces it. Not built yet: chunkservers reading their own share (data
-locality), leases and record append, the namespace's operation log.
+good copy replaces it. Not built yet: leases and record append, the namespace's
+operation log, training that reads its batches through the store.
 """
 
 from __future__ import annotations
@@ -56,6 +57,16 @@ class GfsOptions:
                     "GFS 把它们分散到不同机架。"},
         labels={"round_robin": {"en": "Round robin", "zh": "轮转"},
                 "random": {"en": "Random (seeded)", "zh": "随机（有种子）"}})
+    reader: str = choice(
+        "master", ("master", "chunkservers"), label={"en": "Reader", "zh": "读取方"},
+        help={"en": "Who reads the data set each epoch: the master as the one client, or "
+                    "every chunkserver its share, from its own disk where it holds a "
+                    "replica (data locality), else from another server.",
+              "zh": "每轮由谁读取数据集：主节点作为唯一客户端，或每个块服务器读自己那一份——"
+                    "本地有副本就读本地磁盘（数据局部性），否则从其他服务器读取。"},
+        labels={"master": {"en": "The master (one client)", "zh": "主节点（单一客户端）"},
+                "chunkservers": {"en": "The chunkservers (data locality)",
+                                 "zh": "块服务器（数据局部性）"}})
     read_ms: int = integer(
         20, 0, 2000, label={"en": "Disk read per chunk (ms, emulated)",
                             "zh": "每块磁盘读取（毫秒，模拟）"},
@@ -123,7 +134,9 @@ SPEC = StrategySpec(
                     "copies": "list: [chunk, server] made by re-replication",
                     "under": "list: chunks below r", "server": "int (optional)",
                     "chunk": "int (optional)", "why": "str (optional)"},
-        "gfs_read": {"chunk": "int", "server": "int",
+        "gfs_read": {"chunk": "int", "server": "int: the replica read",
+                     "reader": "int: the client (0: the master)",
+                     "local": "bool: the reader read its own disk",
                      "status": "str: ok | unreachable | corrupt", "attempt": "int",
                      "bytes": "int", "failed_over": "bool (ok)", "first": "int (ok)",
                      "samples": "int (ok)", "blocks": "list (corrupt): bad blocks"},
@@ -135,6 +148,8 @@ SPEC = StrategySpec(
                       "exactly_once": "bool: every sample read once", "equal": "bool",
                       "ok": "int", "failed_over": "int", "corrupt": "int",
                       "unreachable": "int", "bytes": "int", "live": "list",
+                      "local": "int: reads from the reader's own disk", "remote": "int",
+                      "reader": "str: master | chunkservers",
                       "under_replicated": "int", "epoch_s": "float"},
     },
     check=_check,

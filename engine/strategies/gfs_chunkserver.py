@@ -8,7 +8,11 @@ its own disk, with a checksum per block in memory, and does what the master says
 - ``read``: verify the checksums of the chunk's blocks, then return its bytes — or, on a
   mismatch, say so and return nothing (§5.2: "the chunkserver returns an error to the
   requestor … and will not propagate corruptions to other machines").
-- ``send`` a copy to another server (re-replication, §4.3) — verified first as well.
+- ``send`` a copy to another server (re-replication, §4.3, or a read by another
+  chunkserver) — verified first as well.
+- As a client (option ``reader`` "chunkservers", engine/strategies/gfs_reads.py):
+  ``read_local`` a chunk from its own disk, or ``fetch`` it from the server the master
+  names; decode it and compare it with its own copy of the data set.
 - ``heartbeat``: the chunks it holds (§2.6.2: the chunkserver has the final word on what
   it holds); ``delete`` a bad replica; ``end_epoch``: report this step.
 
@@ -20,11 +24,14 @@ for a bad disk. Nothing here notices until a read verifies the checksums.
 from __future__ import annotations
 
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from engine.strategies.base import WorkerContext, step_phases
-from engine.strategies.gfs_chunks import BLOCK_BYTES, bad_blocks, block_sums
+from engine.strategies.gfs_chunks import BLOCK_BYTES, bad_blocks, block_sums, decode
 from engine.strategies.mr_protocol import COMMAND, MASTER, REPORT, Inbox, recv_obj, send_obj
 
 DATA = 24  # chunk bytes between chunkservers (the chain, re-replication)
@@ -157,10 +164,14 @@ class Chunkserver:
         return None
 
     def _send(self, cmd: dict[str, Any]) -> None:
+        """Send a verified copy of a chunk to another server: a new replica, or a read."""
+        reading = cmd.get("op") == "read"
+        if reading:
+            self._disk_time()
         data, bad = self._load(cmd["chunk"])
         start = time.perf_counter()
         try:  # None tells the receiver that no copy comes (it would wait otherwise)
-            send_obj(self.comms, data, cmd["to"], tag=DATA, op="copy",
+            send_obj(self.comms, data, cmd["to"], tag=DATA, op=cmd.get("op", "copy"),
                      traffic=data is not None, step=self.epoch)
         except RuntimeError:
             return self._report(rid=cmd["rid"], lost=[cmd["to"]])
@@ -168,12 +179,50 @@ class Chunkserver:
             self.spent["comm"] += (time.perf_counter() - start) * 1e3
         if data is None:
             self._report(rid=cmd["rid"], corrupt=cmd["chunk"], blocks=bad)
+        elif reading:
+            self.served += cmd["samples"]
         return None
 
-    def _read(self, cmd: dict[str, Any]) -> None:
+    def _disk_time(self) -> None:
         time.sleep(self.opts.read_ms / 1e3)  # emulated disk time: ours is a page cache
         self.spent["disk"] += self.opts.read_ms
         self._faults()  # a corrupt fault aimed here lands before the read, not after
+
+    # ---- as a client (option reader "chunkservers"): this server's share of the epoch
+
+    def _read_local(self, cmd: dict[str, Any]) -> None:
+        """Read a chunk from this server's own disk: no message carries its bytes."""
+        self._disk_time()
+        data, bad = self._load(cmd["chunk"])
+        if data is None:
+            return self._report(rid=cmd["rid"], corrupt=cmd["chunk"], blocks=bad)
+        self.served += cmd["samples"]
+        return self._checked(cmd, data)
+
+    def _fetch(self, cmd: dict[str, Any]) -> None:
+        """Read a chunk from the replica the master named: it sends the bytes here."""
+        start = time.perf_counter()
+        try:
+            data = recv_obj(self.comms, cmd["from"], tag=DATA, traffic=True)
+        except RuntimeError:
+            return self._report(rid=cmd["rid"], lost=[cmd["from"]])
+        finally:
+            self.spent["comm"] += (time.perf_counter() - start) * 1e3
+        if data is None:  # its checksums failed: it told the master
+            return None
+        return self._checked(cmd, data)
+
+    def _checked(self, cmd: dict[str, Any], data: bytes) -> None:
+        """Tell the master the chunk's crc32 (it checks it end to end) and whether the
+        samples equal this process's own copy of the data set."""
+        first, count = cmd["first"], cmd["samples"]
+        x, y = decode(data, self.ctx.data.x, self.ctx.data.y, count)
+        equal = (torch.equal(x, self.ctx.data.x[first:first + count])
+                 and torch.equal(y, self.ctx.data.y[first:first + count]))
+        self._report(rid=cmd["rid"], crc=zlib.crc32(data), equal=equal, bytes=len(data))
+
+    def _read(self, cmd: dict[str, Any]) -> None:
+        self._disk_time()
         data, bad = self._load(cmd["chunk"])
         start = time.perf_counter()
         if data is None:

@@ -5,11 +5,8 @@ reads it back every epoch (a real client would ask it for locations only, §2.4)
 
 - Write (§3.2): the chunk's bytes go to its primary, which stores them and pushes them
   along the chain of the other replicas; the chain's last server acknowledges.
-- Read (§2.4, §5.2): from the first live replica of the chunk (the primary); a dead
-  server or a checksum mismatch makes the reader fail over to the next one, and the bad
-  replica is dropped from the map (its server told to delete it). The reader also checks
-  the whole chunk against the crc32 it wrote (end to end), then marks each sample read:
-  at the end of an epoch every sample must have been read exactly once.
+- Read: every epoch, each chunk once, by the master or by the chunkservers
+  (engine/strategies/gfs_reads.py).
 - Heartbeats (§2.6.2, §4.5): every epoch each live server says which chunks it holds; a
   server that does not answer, or that the supervisor says died (recovery "continue"),
   is dead, and its replicas are gone from the map.
@@ -28,10 +25,9 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from engine.strategies.base import WorkerContext
-from engine.strategies.gfs_chunks import chunks_of, decode, encode, placement
+from engine.strategies.gfs_chunks import chunks_of, encode, placement
+from engine.strategies.gfs_reads import read_epoch
 from engine.strategies.mr_protocol import COMMAND, REPORT, Inbox, send_obj
 
 POLL_S = 0.002
@@ -59,7 +55,7 @@ class GfsMaster:
         self.crc: list[int] = []
         self.replicas: list[list[int]] = [[] for _ in self.chunks]
         self.copies: set[tuple[int, int]] = set()  # (chunk, server) made by re-replication
-        self.reads: dict[str, int] = {}
+        self.reads: dict[str, int] = {}  # this epoch's read attempts, by outcome
 
     def _last_report(self, sender: int, report: Any) -> bool:
         if isinstance(report, dict) and report.get("bye"):
@@ -83,7 +79,7 @@ class GfsMaster:
             while self.epoch < self.config.steps and self.runtime.gate.wait_for_next_step():
                 self.epoch += 1
                 self._heartbeats()
-                self._read_epoch()
+                read_epoch(self)
                 for s in sorted(self.live):
                     self._tell(s, {"do": "end_epoch", "epoch": self.epoch})
             self.expect_byes = set(self.live)
@@ -167,60 +163,6 @@ class GfsMaster:
                 if s in holders and c not in held:
                     holders.remove(s)
         self._repair()
-
-    def _read_epoch(self) -> None:
-        t0 = self.runtime.now()
-        self.reads = {"ok": 0, "failed_over": 0, "corrupt": 0, "unreachable": 0, "bytes": 0}
-        times = torch.zeros(len(self.x), dtype=torch.int64)
-        xs, ys = torch.empty_like(self.x), torch.empty_like(self.y)
-        for chunk in self.chunks:
-            self._notice_deaths()
-            self._repair()
-            data = self._read(chunk.id)
-            if data is None:
-                raise RuntimeError(f"GFS: chunk {chunk.id} is lost: no live server holds a "
-                                   "good copy")
-            x, y = decode(data, self.x, self.y, chunk.count)
-            end = chunk.first + chunk.count
-            xs[chunk.first:end], ys[chunk.first:end] = x, y
-            times[chunk.first:end] += 1
-        self._notice_deaths()
-        self._repair()
-        self._emit("gfs_epoch", samples=int(times.sum()), expected=len(self.x),
-                   exactly_once=bool((times == 1).all()),
-                   equal=torch.equal(xs, self.x) and torch.equal(ys, self.y),
-                   **self.reads, live=sorted(self.live),
-                   under_replicated=sum(len(r) < self.opts.replicas for r in self.replicas),
-                   epoch_s=round(self.runtime.now() - t0, 6))
-
-    def _read(self, c: int) -> bytes | None:
-        tried: list[int] = []
-        while candidates := [s for s in self.replicas[c] if s in self.live and s not in tried]:
-            s = candidates[0]
-            tried.append(s)
-            chunk = self.chunks[c]
-            reply = self._exchange([(s, {"do": "read", "chunk": c, "samples": chunk.count})],
-                                   [s], REPLY_S + self.opts.read_ms / 1e3)
-            if reply is None:
-                self.reads["unreachable"] += 1
-                self._emit("gfs_read", chunk=c, server=s, status="unreachable",
-                           attempt=len(tried), bytes=0)
-                continue
-            data = reply.get("data")
-            if data is None or zlib.crc32(data) != self.crc[c]:  # never used, never kept
-                self.reads["corrupt"] += 1
-                self._emit("gfs_read", chunk=c, server=s, status="corrupt",
-                           attempt=len(tried), bytes=0, blocks=reply.get("blocks", []))
-                self._drop_replica(c, s)
-                continue
-            self.reads["ok"] += 1
-            self.reads["failed_over"] += len(tried) > 1
-            self.reads["bytes"] += len(data)
-            self._emit("gfs_read", chunk=c, server=s, status="ok", attempt=len(tried),
-                       bytes=len(data), first=chunk.first, samples=chunk.count,
-                       failed_over=len(tried) > 1)
-            return data
-        return None
 
     # ---- failures and repair
 
