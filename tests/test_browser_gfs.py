@@ -1,6 +1,7 @@
 """GFS in real Chromium (issue 19): the data set stored on 4 chunkservers with r = 3; a
 planned fault corrupts a chunk file on chunkserver 1 and another kills chunkserver 3
-(recovery "continue"); the run reaches "finished". The store card draws the chunkservers
+(recovery "continue"), while the chunkservers read the data set, each its share, locally
+where they can; the run reaches "finished". The store card draws the chunkservers
 as columns — the dead one greyed, the copies the master made marked — as many as the
 events say, says every sample was read exactly once, and that every chunk has 3 copies
 again. In Chinese too.
@@ -25,7 +26,8 @@ def test_a_killed_chunkserver_is_re_replicated_and_drawn(page: Page, server: str
             "recovery": "continue",
             "faults": [{"after_step": 1, "action": "corrupt", "rank": 1},
                        {"after_step": 2, "action": "kill", "rank": 3}],
-            "options": {"replicas": 3, "chunk_samples": 32, "read_ms": 5}}
+            "options": {"replicas": 3, "chunk_samples": 32, "read_ms": 5,
+                        "reader": "chunkservers"}}
     run_id = post_run(server, body)
     page.goto(f"{server}/?run={run_id}")
     page.wait_for_function("window.distlab !== undefined")
@@ -57,6 +59,9 @@ def test_a_killed_chunkserver_is_re_replicated_and_drawn(page: Page, server: str
     assert marked.count() == len(last_map["copies"]) > 0
     facts = page.locator("[data-testid=gfs-facts]")
     assert facts.locator("[data-fact=check]").get_attribute("data-correct") == "true"
+    last = epochs[-1]
+    assert (f"data locality: {last['local']} chunks read from the reader's own disk"
+            in facts.locator("[data-fact=locality]").inner_text())
     assert "exactly once" in facts.locator("[data-fact=check]").inner_text()
     assert "every chunk has 3 copies" in facts.locator("[data-fact=replicas]").inner_text()
     assert "re-replicated" in facts.locator("[data-fact=rereplicated]").inner_text()
@@ -70,4 +75,20 @@ def test_a_killed_chunkserver_is_re_replicated_and_drawn(page: Page, server: str
         "document.querySelector('.card-gfs h2').textContent === '存储：每个块服务器上的块'")
     assert "恰好读取一次" in facts.locator("[data-fact=check]").inner_text()
     page.screenshot(path=str(SHOTS / "gfs-zh.png"))
+    set_view(page, "en", False)
+
+
+def test_the_form_offers_the_store_s_options_and_no_training(page: Page, server: str) -> None:
+    page.goto(server)
+    page.wait_for_function("window.distlab !== undefined")
+    page.select_option("[data-testid=strategy-select]", "gfs")
+    page.wait_for_selector("[data-testid=opt-replicas]")
+    for opt in ("chunk_samples", "placement", "reader", "read_ms"):
+        assert page.is_visible(f"[data-testid=opt-{opt}]"), opt
+    for field in ("lr-input", "batch-input", "optimizer-select", "model-select"):
+        assert not page.is_visible(f"[data-testid={field}]"), field
+    assert page.inner_text("#steps-label") == "Epochs (each reads the data set once)"
+    set_view(page, "zh", False)
+    page.wait_for_function("document.querySelector('#steps-label').textContent"
+                           " === '轮数（每轮把数据集读一遍）'")
     set_view(page, "en", False)

@@ -44,7 +44,7 @@ test("the columns follow the master's newest map", () => {
   assert.equal(v0.columns[0].chunks[0].bad, true); // corrupted on disk, not caught yet
   assert.equal(v0.corrupted[0].caughtIn, null);
   assert.equal(v0.step, 1);
-  assert.deepEqual(v0.reads, { total: 4, ok: 4, failedOver: 0, corrupt: 0, unreachable: 0 });
+  assert.deepEqual(v0.reads, { total: 4, ok: 4, failedOver: 0, corrupt: 0, unreachable: 0, local: 0, remote: 4, byServers: false });
 
   const v = storeView(reduceEvents(evs));
   assert.equal(v.columns[2].dead, true);
@@ -54,7 +54,20 @@ test("the columns follow the master's newest map", () => {
   const copy = v.columns[3].chunks.find((x) => x.chunk === 0);
   assert.equal(copy.copy, true);
   assert.equal(v.corrupted[0].caughtIn, 2);
-  assert.deepEqual(v.reads, { total: 4, ok: 0, failedOver: 2, corrupt: 1, unreachable: 1 });
+  assert.deepEqual(v.reads, { total: 4, ok: 0, failedOver: 2, corrupt: 1, unreachable: 1, local: 0, remote: 2, byServers: false });
   assert.deepEqual(v.map.under, [0, 1, 2]);
   assert.equal(v.rerepBytes, 128);
+});
+
+test("with the chunkservers reading, the reads from their own disks are counted", () => {
+  const evs = events().filter((e) => e.type !== "gfs_read" || e.step !== 2);
+  let seq = evs[evs.length - 1].seq;
+  for (let c = 0; c < 4; c++) {
+    const reader = c === 0 ? 4 : c + 1; // server 4 holds no copy of chunk 0
+    const local = WRITTEN[c].includes(reader);
+    evs.push({ seq: ++seq, run_id: "g", t: 1 + seq / 100, type: "gfs_read", rank: 0, step: 2, chunk: c, server: local ? reader : WRITTEN[c][0], reader, local, status: "ok", attempt: 1, bytes: 128, failed_over: false, first: 8 * c, samples: 8 });
+  }
+  const v = storeView(reduceEvents(evs));
+  assert.equal(v.step, 2);
+  assert.deepEqual([v.reads.local, v.reads.remote, v.reads.byServers], [3, 1, true]);
 });

@@ -51,7 +51,7 @@ function gfsMap(state, base, e) {
 function gfsRead(state, base, e) {
   const g = gfsOf(state);
   const step = stepOf(e);
-  const read = { chunk: e.chunk, server: e.server, status: String(e.status), failedOver: !!e.failed_over, bytes: isNum(e.bytes) ? e.bytes : 0, attempt: e.attempt };
+  const read = { chunk: e.chunk, server: e.server, reader: isNum(e.reader) ? e.reader : 0, local: !!e.local, status: String(e.status), failedOver: !!e.failed_over, bytes: isNum(e.bytes) ? e.bytes : 0, attempt: e.attempt };
   return put(base, state, { reads: { ...g.reads, [step]: [...(g.reads[step] || []), read] } });
 }
 
@@ -66,7 +66,7 @@ function gfsCorrupted(state, base, e) {
 }
 
 function gfsEpoch(state, base, e) {
-  const epoch = { step: stepOf(e), samples: e.samples, expected: e.expected, exactlyOnce: !!e.exactly_once, equal: !!e.equal, ok: e.ok, failedOver: e.failed_over, corrupt: e.corrupt, unreachable: e.unreachable, bytes: e.bytes, underReplicated: e.under_replicated, epochS: e.epoch_s };
+  const epoch = { step: stepOf(e), reader: e.reader || "master", local: e.local ?? 0, remote: e.remote ?? 0, samples: e.samples, expected: e.expected, exactlyOnce: !!e.exactly_once, equal: !!e.equal, ok: e.ok, failedOver: e.failed_over, corrupt: e.corrupt, unreachable: e.unreachable, bytes: e.bytes, underReplicated: e.under_replicated, epochS: e.epoch_s };
   return put(base, state, { epochs: [...gfsOf(state).epochs, epoch] });
 }
 
@@ -114,6 +114,10 @@ export function storeView(state) {
       failedOver: count((r) => r.status === "ok" && r.failedOver),
       corrupt: count((r) => r.status === "corrupt"),
       unreachable: count((r) => r.status === "unreachable"),
+      // data locality (option reader "chunkservers"): good reads from the reader's own disk
+      local: count((r) => r.status === "ok" && r.local),
+      remote: count((r) => r.status === "ok" && !r.local),
+      byServers: reads.some((r) => r.reader > 0),
     },
     epoch,
     rereps: g.rereps,

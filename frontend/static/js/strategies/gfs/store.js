@@ -78,7 +78,8 @@ export function createStoreCard({ card, svg, factsEl, headEl }, onVisible) {
   function drawFacts(v) {
     const s = v.setup;
     const lines = [["layout", t("gfs.factLayout", { n: s.chunks, k: s.chunkSamples, r: s.replicas, placement: t(`gfs.placement.${s.placement}`), bytes: fmtBytes(s.bytes) })]];
-    if (v.step != null) lines.push(["reads", t("gfs.factReads", { step: v.step, total: v.reads.total, ok: v.reads.ok, fo: v.reads.failedOver, corrupt: v.reads.corrupt, gone: v.reads.unreachable })]);
+    if (v.step != null) lines.push(["reads", t(v.reads.byServers ? "gfs.factReadsServers" : "gfs.factReads", { step: v.step, total: v.reads.total, ok: v.reads.ok, fo: v.reads.failedOver, corrupt: v.reads.corrupt, gone: v.reads.unreachable })]);
+    if (v.reads.byServers) lines.push(["locality", t("gfs.factLocality", { local: v.reads.local, remote: v.reads.remote })]);
     const e = v.epoch;
     if (e) lines.push(["check", t(e.exactlyOnce && e.equal ? "gfs.factOnce" : "gfs.factNotOnce", { samples: e.samples, expected: e.expected, s: fmtNum(e.epochS, 3) })]);
     if (v.map.dead.length) lines.push(["dead", t("gfs.factDead", { servers: v.map.dead.join(", ") })]);
