@@ -30,6 +30,7 @@ BUILTIN = (
     "engine.strategies.local_sgd",
     "engine.strategies.lbfgs",
     "engine.strategies.mapreduce",
+    "engine.strategies.gfs",
     "engine.strategies.collectives_playground",
     "engine.strategies.bsp",
 )

@@ -9,6 +9,7 @@ import bsp from "./bsp/index.js";
 import collectives from "./collectives/index.js";
 import dataParallel from "./data_parallel/index.js";
 import decentralized from "./decentralized/index.js";
+import gfs from "./gfs/index.js";
 import localSgd from "./local_sgd/index.js";
 import mapreduce from "./mapreduce/index.js";
 import parameterServer from "./parameter_server/index.js";
@@ -17,7 +18,7 @@ import tensorParallel from "./tensor_parallel/index.js";
 import threeD from "./three_d/index.js";
 import zero from "./zero/index.js";
 
-export const FRONTENDS = [dataParallel, parameterServer, pipeline, tensorParallel, zero, threeD, decentralized, mapreduce, localSgd, collectives, bsp];
+export const FRONTENDS = [dataParallel, parameterServer, pipeline, tensorParallel, zero, threeD, decentralized, mapreduce, gfs, localSgd, collectives, bsp];
 
 /** Register every frontend: its reducer slice, its words and its hooks (twice is harmless). */
 export function registerStrategies() {
