@@ -1,0 +1,91 @@
+"""Preset runs of the systems half of the course (chapters 1–3 and 7): MapReduce, the
+architectures side by side, the MPI collectives, BSP — each a named function whose
+comments say why it is set up that way (engine/scenarios.py lists them all)."""
+
+from __future__ import annotations
+
+from engine.config import RunConfig
+from engine.scenario import Scenario
+
+
+def mapreduce_straggler() -> Scenario:
+    return Scenario(
+        name="mapreduce-straggler",
+        title={"en": "MapReduce word count with one slow worker",
+               "zh": "有一个慢工作进程的 MapReduce 词频统计"},
+        description={
+            "en": "A master and 4 workers count the words of 2000 English and Chinese "
+                  "documents: 16 map tasks, 4 reduce tasks. Worker 1 is a straggler, 5× "
+                  "slower than the others. Watch who waits for whom; then switch on backup "
+                  "tasks.",
+            "zh": "一个主节点和 4 个工作进程统计 2000 篇中英文文档的词频：16 个 map 任务、"
+                  "4 个 reduce 任务。工作进程 1 是落后者，比其他进程慢 5 倍。观察谁在等谁；"
+                  "然后打开备份任务。",
+        },
+        # Full speed: what the lesson compares is the job's time. 250 ms of emulated work
+        # a task keeps each job a few seconds long, long enough to watch.
+        config=RunConfig(strategy="mapreduce", workers=4, steps=3, seed=1, pace=None,
+                         straggler="one", straggler_rank=0, straggler_factor=5.0,
+                         options={"job": "word_count", "corpus": "mixed", "documents": 2000,
+                                  "map_tasks": 16, "reduce_tasks": 4, "task_ms": 250}),
+    )
+
+
+def architecture_layered() -> Scenario:
+    return Scenario(
+        name="architecture-layered",
+        title={"en": "Two nodes of four: the layered (hierarchical) all-reduce",
+               "zh": "两个节点、各四个进程：分层全归约"},
+        description={
+            "en": "Eight workers in two nodes of four: fast links inside a node, 10 GbE "
+                  "between them (the modelled network). Each node sums its gradients first; "
+                  "only the two node leaders talk across the slow link. Compare it with a "
+                  "parameter server (centralized) and with gossip on a ring (peer-to-peer).",
+            "zh": "八个工作进程分在两个节点中，每个节点四个：节点内链路很快，节点之间是 "
+                  "10 GbE（网络模型）。每个节点先在内部对梯度求和；只有两个节点的首进程跨越"
+                  "慢链路通信。再与参数服务器（集中式）和环上的 gossip（对等式）比较。",
+        },
+        config=RunConfig(strategy="data_parallel", workers=8, steps=40, batch_size=16,
+                         lr=0.3, dataset="moons", seed=3, pace=4.0, detail=True,
+                         node_size=4, network="two_level",
+                         options={"allreduce": "hierarchical"}),
+    )
+
+
+def collectives_all_reduce() -> Scenario:
+    return Scenario(
+        name="collectives-all-reduce",
+        title={"en": "All-reduce = reduce-scatter + all-gather, message by message",
+               "zh": "全归约 = 归约散发 + 全收集，一条消息一条消息地看"},
+        description={
+            "en": "Four workers, eight numbers each. In the first three rounds every worker "
+                  "passes a block to its right neighbour, adding as it goes: each ends with "
+                  "the sum of one block (the middle). In the next three the finished blocks "
+                  "go round the ring: everyone has the whole sum. Then try the tree and the "
+                  "naive all-reduce, and compare rounds, bytes and α–β costs.",
+            "zh": "四个工作进程，各有八个数。前三轮中每个进程把一块传给右邻居，边传边加："
+                  "每个进程最后得到一块的总和（中间结果）。后三轮中完成的块沿环传递："
+                  "每个进程都得到完整的和。再试试树形和朴素全归约，比较轮数、字节数和 α–β 代价。",
+        },
+        # one step a second, with every message: slow enough to follow each round
+        config=RunConfig(strategy="collectives", workers=4, steps=30, pace=1.0, detail=True,
+                         options={"collective": "all_reduce", "algorithm": "rs_ag"}),
+    )
+
+
+def bsp_pagerank_straggler() -> Scenario:
+    return Scenario(
+        name="bsp-pagerank-straggler",
+        title={"en": "PageRank in supersteps (BSP), one straggler",
+               "zh": "按超步计算 PageRank（BSP），一个落后者"},
+        description={
+            "en": "Four workers rank a 2000-vertex power-law graph superstep by superstep; "
+                  "worker 2 is 5× slower, and all others wait for it at every barrier. Then "
+                  "try the combiner, or the range partition.",
+            "zh": "四个工作进程逐个超步为 2000 个顶点的幂律图计算 PageRank；工作进程 2 慢 5 倍，"
+                  "其他进程在每个屏障处都等它。再试试合并器或范围划分。"},
+        # two supersteps a second: slow enough to watch the barrier waits column by column
+        config=RunConfig(strategy="bsp", workers=4, steps=30, pace=2.0, straggler="one",
+                         emulated_compute_ms=40.0, straggler_rank=2, straggler_factor=5.0,
+                         options={"algorithm": "pagerank", "vertices": 2000}),
+    )
