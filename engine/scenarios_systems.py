@@ -89,3 +89,27 @@ def bsp_pagerank_straggler() -> Scenario:
                          emulated_compute_ms=40.0, straggler_rank=2, straggler_factor=5.0,
                          options={"algorithm": "pagerank", "vertices": 2000}),
     )
+
+
+def gfs_kill() -> Scenario:
+    return Scenario(
+        name="gfs-kill",
+        title={"en": "A small GFS: a chunkserver dies during an epoch",
+               "zh": "小型 GFS：一个块服务器在读取途中死亡"},
+        description={
+            "en": "A master and 4 chunkservers hold the training data in chunks of 32 "
+                  "samples, 3 copies of each; every epoch the chunkservers read it, each its "
+                  "share, from their own disks where they can. In epoch 3 chunkserver 3 is "
+                  "killed: watch the reads fail over and the master copy its chunks again.",
+            "zh": "一个主节点和 4 个块服务器把训练数据按每块 32 个样本存放，每块 3 份副本；"
+                  "每个轮次由块服务器各读自己的那一份，尽量读本地磁盘。第 3 个轮次中块服务器 3 "
+                  "被杀死：观察读取如何转向其他副本，以及主节点如何重新复制它的块。",
+        },
+        # a kill after epoch 2 (recovery "continue": the store goes on without it); 2
+        # epochs a second with a few ms of emulated disk per read: long enough to watch
+        config=RunConfig(strategy="gfs", workers=4, steps=6, pace=2.0, num_samples=512,
+                         recovery="continue",
+                         faults=[{"after_step": 2, "action": "kill", "rank": 3}],
+                         options={"replicas": 3, "chunk_samples": 32, "read_ms": 5,
+                                  "reader": "chunkservers"}),
+    )

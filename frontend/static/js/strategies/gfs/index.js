@@ -1,7 +1,7 @@
 // strategies/gfs/index.js — GFS's frontend, as registered with core/registry.js: its slice, words, views and narration.
 
 import catalog from "./catalog.js";
-import { t } from "../../core/i18n.js";
+import { fmtBytes, t } from "../../core/i18n.js";
 import { optionsOf } from "../../core/selectors.js";
 import { GFS, isGfs, slice, storeView } from "./slice.js";
 import { views } from "./views.js";
@@ -12,6 +12,21 @@ function narrate(state) {
   const v = storeView(state);
   if (!v || v.step == null) return null;
   return t("narr.gfs", { step: v.step, total: v.reads.total, fo: v.reads.failedOver + v.reads.unreachable, corrupt: v.reads.corrupt, under: v.map.under.length });
+}
+
+/** What a lesson's reveal says the run measured, from its events: whether every epoch
+ *  read every sample exactly once, who died, what was copied again, and the replicas now. */
+function measuredLines(state) {
+  if (!isGfs(state)) return null;
+  const v = storeView(state);
+  if (!v || !v.epoch) return null;
+  const epochs = (state.gfs && state.gfs.epochs) || [];
+  const once = epochs.filter((e) => e.exactlyOnce && e.equal).length;
+  const out = [t("gfs.measuredOnce", { once, n: epochs.length, samples: v.epoch.expected })];
+  if (v.map.dead.length) out.push(t("gfs.factDead", { servers: v.map.dead.join(", ") }));
+  if (v.rereps.length) out.push(t("gfs.factCopies", { n: v.rereps.length, bytes: fmtBytes(v.rerepBytes) }));
+  out.push(v.map.under.length ? t("gfs.factUnder", { r: v.setup.replicas, chunks: v.map.under.join(", ") }) : t("gfs.factFull", { r: v.setup.replicas }));
+  return out;
 }
 
 /** "GFS · r=3 · 64 samples a chunk". */
@@ -28,4 +43,4 @@ function topologyCentre(state) {
   return v ? t("gfs.centre", { r: v.setup.replicas }) : null;
 }
 
-export default { name: GFS, slice, catalog, views, narrate, runWords, topologyCentre };
+export default { name: GFS, slice, catalog, views, narrate, measuredLines, runWords, topologyCentre };
