@@ -54,6 +54,7 @@ def test_a_word_count_runs_and_its_tasks_and_check_are_drawn(page: Page, server:
     nodes = page.locator("[data-testid=mr-node]")
     assert nodes.count() == 4
     assert page.get_attribute("[data-testid=topology]", "data-mode") == "mapreduce"
+    assert page.inner_text(".card-topology .card-head h2") == "Master and workers"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "mapreduce-en.png"))
 

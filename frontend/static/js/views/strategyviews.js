@@ -46,7 +46,10 @@ export function mountStrategyViews(ctx) {
     topologies.get(name)?.render(state);
     if (name !== chromeOf) {
       chromeOf = name;
-      for (const [n, v] of topologies) v.chrome?.(n === name);
+      // the others' chrome off first, then this one's on: several views set the card's
+      // title, and the one drawing the run must have the last word
+      for (const [n, v] of topologies) if (n !== name) v.chrome?.(false);
+      topologies.get(name)?.chrome?.(true);
     }
     for (const v of panels) v.render(state);
   }
