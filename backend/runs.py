@@ -88,6 +88,7 @@ class RunManager:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.queue: list[LiveRun] = []  # runs waiting for a place, first come first served
+        self.closing = False  # the server is going down: nothing new starts
 
     # ---------------------------------------------------------------- starting
     async def start(self, config: RunConfig, student: str | None = None) -> LiveRun:
@@ -148,6 +149,8 @@ class RunManager:
     def _admit_queued(self) -> None:
         """A place freed up: start the queued runs that fit now, oldest first (a student at
         their own limit does not hold back the others behind them)."""
+        if self.closing:
+            return
         for run in list(self.queue):
             if self._why_wait(run.config, run.student) is None:
                 self.queue.remove(run)
@@ -325,7 +328,14 @@ class RunManager:
 
     # ---------------------------------------------------------------- shutdown
     async def shutdown(self) -> None:
-        """Server going down: kill every live run's workers and record why."""
+        """Server going down: kill every live run's workers and record why; the queued
+        runs never start (a run ending now must not let one in)."""
+        self.closing = True
+        for run in self.queue:
+            run.status, run.queue_position, run.waiting_for = "interrupted", None, None
+            run.error, run.finished_at = cause_text(SHUTDOWN), time.time()
+            self._persist(run)
+        self.queue.clear()
         live = [r for r in self.runs.values() if r.live and r.supervisor is not None]
         for run in live:
             run.supervisor.kill(SHUTDOWN, status="interrupted")

@@ -81,3 +81,17 @@ def test_the_server_limit_queues_in_order_and_stop_cancels_a_queued_run(
 def test_a_student_id_must_look_like_one(client: TestClient) -> None:
     r = client.post("/api/runs", json=LONG, headers={"X-Student-Id": "x y"})
     assert r.status_code == 422
+
+
+def test_a_server_going_down_starts_no_queued_run(tmp_path: Path) -> None:
+    """Shutting down ends the live run, and a queued run is not let in as it ends: the
+    queued ones are recorded as interrupted (a restarted server lists them so)."""
+    settings = Settings(data_dir=tmp_path, max_active_runs=1)
+    with TestClient(create_app(settings)) as client:
+        client.post("/api/runs", json=LONG)
+        queued = [client.post("/api/runs", json=LONG).json()["id"] for _ in range(3)]
+    with TestClient(create_app(settings)) as client:
+        for run_id in queued:
+            run = client.get(f"/api/runs/{run_id}").json()
+            assert run["status"] == "interrupted", run
+            assert client.get(f"/api/runs/{run_id}/events").json() == []  # never started
