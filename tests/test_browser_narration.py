@@ -52,12 +52,15 @@ def jitter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _narration_at(browser: Browser, base: str, lang: str, step: int) -> str:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=lang)
     try:
+        # The views draw in the next animation frame, so until then the narration may still
+        # hold the line of the run's end: wait for the line of this very step.
+        marker = f"第 {step} 步" if lang == "zh" else f"step {step}:"
         pg: Page = context.new_page()
         pg.goto(f"{base}/?run={RUN}&at={step}&lang={lang}")
         pg.wait_for_function(
             f"window.distlab && window.distlab.player.mode === 'scrub'"
             f" && window.distlab.player.cursor === {step}"
-            f" && document.getElementById('narration').textContent.includes('{step}')",
+            f" && document.getElementById('narration').textContent.includes('{marker}')",
             timeout=30_000,
         )
         return pg.inner_text("#narration")

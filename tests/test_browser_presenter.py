@@ -154,6 +154,14 @@ def test_keys_and_live_scrubbing_during_a_paced_run(page: Page) -> None:
     wait_status(pg, "stopped", 15_000)
 
 
+def _colours_when_drawn(pg: Page, read_js: str) -> list[str]:
+    """The distinct colours `read_js` reads, once there are some and none is missing."""
+    handle = pg.wait_for_function(
+        f"(() => {{ const cs = [...new Set({read_js})];"
+        " return cs.length && cs.every(c => c) ? cs : null; })()", timeout=10_000)
+    return handle.json_value()
+
+
 def test_presenter_hide_controls_help_and_palette(page: Page, server: str, dp_run: str) -> None:
     pg = page
     open_run(pg, server, dp_run)
@@ -163,21 +171,20 @@ def test_presenter_hide_controls_help_and_palette(page: Page, server: str, dp_ru
         "parseFloat(getComputedStyle(document.querySelector('[data-testid=narration]')).fontSize)")
     assert narr_px >= 22
 
-    # the palette: ranks and segments in Okabe–Ito colours everywhere
-    strokes = pg.eval_on_selector_all("[data-testid=topology] .node[data-rank] .node-body",
-                                      "els => els.map(e => e.getAttribute('stroke'))")
-    assert strokes and {s.lower() for s in strokes} <= OKABE_ITO, strokes
-    lines = pg.evaluate(
-        "document.querySelector('[data-testid=loss-chart]').data.map(d => d.line.color)")
-    assert lines and {c.lower() for c in lines} <= OKABE_ITO, lines
-    # the views draw in the next animation frame (views/frame.js): wait for the timeline's
-    # segments to be styled before reading their colours
-    pg.wait_for_function(
-        "[...document.querySelectorAll('[data-testid=timeline] .seg')]"
-        ".some(e => getComputedStyle(e).fill !== '')", timeout=10_000)
-    fills = pg.eval_on_selector_all(
-        "[data-testid=timeline] .seg",
-        "els => [...new Set(els.map(e => getComputedStyle(e).fill))]")
+    # the palette: ranks and segments in Okabe–Ito colours everywhere. The views draw in
+    # the next animation frame (views/frame.js), and the presenter toggle redraws them:
+    # each reading waits until every element it reads has its colour.
+    strokes = _colours_when_drawn(
+        pg, "[...document.querySelectorAll('[data-testid=topology] .node[data-rank] .node-body')]"
+            ".map(e => e.getAttribute('stroke'))")
+    assert {s.lower() for s in strokes} <= OKABE_ITO, strokes
+    lines = _colours_when_drawn(
+        pg, "(document.querySelector('[data-testid=loss-chart]').data || [])"
+            ".map(d => d.line.color)")
+    assert {c.lower() for c in lines} <= OKABE_ITO, lines
+    fills = _colours_when_drawn(
+        pg, "[...document.querySelectorAll('[data-testid=timeline] .seg')]"
+            ".map(e => getComputedStyle(e).fill)")
     assert fills and set(fills) <= RGB | WAIT_GREY, fills
 
     # hide controls: only the views stay; H brings the controls back
