@@ -67,6 +67,13 @@ def test_a_killed_chunkserver_is_re_replicated_and_drawn(page: Page, server: str
     assert "re-replicated" in facts.locator("[data-fact=rereplicated]").inner_text()
     corrupted = facts.locator("[data-fact=corrupted]")
     assert corrupted.count() == 1 and "a good copy replaced it" in corrupted.inner_text()
+    # a store run trains nothing: its end says no "final loss"
+    end = page.inner_text("[data-testid=narration]")
+    assert end.startswith("finished:") and "loss" not in end, end
+    # the fault log says what a corrupt fault does to a chunkserver (the strategy's own
+    # words from its spec), not a training worker's NaN gradient
+    log = page.inner_text("[data-testid=fault-log]")
+    assert "a byte of one of its chunk files on disk flips" in log and "NaN" not in log, log
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "gfs-en.png"))
 

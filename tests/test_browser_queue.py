@@ -47,6 +47,9 @@ def test_a_student_at_the_limit_waits_and_another_starts(browser: Browser,
         note.wait_for(state="visible", timeout=30_000)
         assert "position 1" in note.inner_text() and "per student" in note.inner_text()
         assert get_json(f"{class_server}/api/runs/{second}")["status"] == "queued"
+        # the narration says the run waits (not "Starting ? workers")
+        alice.wait_for_function("document.getElementById('narration').textContent"
+                                ".includes('waiting in the queue')", timeout=10_000)
         theirs = _start(bob, class_server)  # another student: at once
         wait_status(bob, "running", 60_000)
         assert get_json(f"{class_server}/api/runs/{theirs}")["status"] != "queued"

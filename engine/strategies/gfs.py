@@ -32,7 +32,7 @@ from engine.options import choice, integer
 from engine.strategies.base import WorkerContext
 from engine.strategies.gfs_chunkserver import Chunkserver
 from engine.strategies.gfs_master import GfsMaster
-from engine.strategies.spec import StrategySpec
+from engine.strategies.spec import FaultEffect, StrategySpec
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,6 +120,11 @@ SPEC = StrategySpec(
     workers=(1, 8),
     roles=_roles,
     faults={"kill": None, "corrupt": None},
+    fault_effects={"corrupt": FaultEffect(
+        text={"en": "a byte of one of its chunk files on disk flips: the next read's "
+                    "checksum catches it",
+              "zh": "它磁盘上某个块文件的一个字节被翻转：下一次读取的校验和会发现它"},
+        glyph="crc")},
     recoveries={"none": None, "continue": None},
     views=("topology", "gfs", "timeline"),
     events={

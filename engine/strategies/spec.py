@@ -43,6 +43,18 @@ class Needs:
 
 
 @dataclass(frozen=True, slots=True)
+class FaultEffect:
+    """What a fault action does to a process of this strategy, where that is not what it
+    does to a training worker (the page's default words: ``corrupt`` makes the next
+    gradient NaN). GFS's ``corrupt`` flips a byte of a chunk file on disk instead."""
+
+    text: Text
+    """One clause, in English and Chinese: the fault menu's hint, the log, the narration."""
+    glyph: str
+    """The mark on the process's node while the fault is on it (a few characters)."""
+
+
+@dataclass(frozen=True, slots=True)
 class _NoOptions:
     """A strategy without options of its own."""
 
@@ -171,6 +183,8 @@ class StrategySpec:
     """``roles(opts, workers)``: the role of every process, by process rank."""
     faults: dict[str, Needs | None] = field(default_factory=dict)
     """Fault actions it supports (``engine/faultplan.py``), perhaps only for some options."""
+    fault_effects: dict[str, FaultEffect] = field(default_factory=dict)
+    """What an action of ``faults`` does here, where the page's default words are wrong."""
     recoveries: dict[str, Needs | None] = field(default_factory=lambda: {"none": None})
     """Recovery policies it supports (``RunConfig.recovery``)."""
     views: tuple[str, ...] = ("topology", "timeline", "loss", "boundary")
@@ -207,6 +221,9 @@ class StrategySpec:
         if not callable(self.progress) and self.progress not in ("slowest", "furthest"):
             raise TypeError(f"strategy {self.name}: progress must be 'slowest', 'furthest' "
                             "or a function")
+        if not set(self.fault_effects) <= set(self.faults):
+            raise TypeError(f"strategy {self.name}: fault_effects names an action it does "
+                            "not support")
 
     def steps_done(self, config: Any, worker_steps: list[int], versions: int) -> int:
         """The run's progress (see ``progress``) from each worker's newest step and the
@@ -250,6 +267,8 @@ class StrategySpec:
             "trains": self.trains, "step_label": self.step_label,
             "roles": sorted(set(self.roles(self.parse_options({}), self.workers[1]))),
             "faults": needs(self.faults), "recoveries": needs(self.recoveries),
+            "fault_effects": {k: {"text": v.text, "glyph": v.glyph}
+                              for k, v in self.fault_effects.items()},
             "views": list(self.views), "events": self.events,
             "references": list(self.references),
         }

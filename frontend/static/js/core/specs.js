@@ -37,6 +37,13 @@ export const configLimits = () => limits;
 /** The data sets a model learns from ({mlp: [spirals, …], transformer: [text-en, …]}), or null. */
 export const datasetsFor = (model) => datasets[model] || null;
 
+/** What fault `action` does to a process of `strategy` where its spec says so ({text,
+ *  glyph}: GFS's corrupt flips a byte on disk, not a gradient), or null: the default words. */
+export function faultEffect(strategy, action) {
+  const spec = strategySpec(strategy);
+  return (spec && spec.fault_effects && spec.fault_effects[action]) || null;
+}
+
 /** A text of the API ({en, zh}, or a plain string) in `lang`; English when it lacks one. */
 export function textIn(text, lang) {
   if (text == null) return "";

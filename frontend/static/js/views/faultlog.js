@@ -7,7 +7,8 @@
 // a plain list under the workers.
 
 import { setData, setText } from "./dom.js";
-import { fmtNum, t } from "../core/i18n.js";
+import { fmtNum, getLang, t } from "../core/i18n.js";
+import { faultEffect, textIn } from "../core/specs.js";
 import { hasFaults, isRestarting, workerFault } from "../core/faults.js";
 import { isGone, isJoining } from "../core/selectors.js";
 
@@ -67,10 +68,17 @@ export function fmtT(seconds) {
   return typeof seconds === "number" && Number.isFinite(seconds) ? `${seconds.toFixed(1)} s` : "";
 }
 
+/** The strategy's own words for a fault action, or null (see core/specs.js faultEffect). */
+function effectOf(state, action) {
+  const strategy = state && (state.strategy || (state.config && state.config.strategy));
+  return strategy ? faultEffect(strategy, action) : null;
+}
+const effectText = (effect) => textIn(effect.text, getLang());
+
 const ranksText = (ranks) => (ranks && ranks.length ? ranks.join(", ") : "?");
 
 /** What a fault did, without "scheduled" or why it was not applied. */
-function faultWhat(e, pid) {
+function faultWhat(e, pid, state) {
   if (e.src != null && e.dst != null) {
     const link = t("elastic.link", { src: e.src, dst: e.dst });
     if (e.action === "delay") return `${link} · ${t("elastic.log.delay", { ms: fmtNum(e.ms, 3) })}`;
@@ -78,6 +86,8 @@ function faultWhat(e, pid) {
     return `${link} · ${e.action}`;
   }
   const rank = t("topo.rank", { rank: e.rank });
+  const effect = effectOf(state, e.action);
+  if (effect) return `${rank} · ${effectText(effect)}`;
   if (e.action === "kill") return `${rank} · ${t("faults.kill", { pid })}`;
   if (e.action === "freeze") return `${rank} · ${t("faults.freeze", { pid })}`;
   if (e.action === "slow") return `${rank} · ${t("faults.slow", { k: fmtNum(e.factor, 3) })}`;
@@ -92,7 +102,7 @@ export function entryText(e, state = null) {
   switch (e.kind) {
     case "fault": {
       const pid = e.pid ?? "?";
-      const what = faultWhat(e, pid);
+      const what = faultWhat(e, pid, state);
       if (e.notApplied) return t("elastic.log.notApplied", { what, why: e.notApplied });
       return e.scheduled ? `${what} · ${t("elastic.log.scheduled")}` : what;
     }
@@ -165,19 +175,19 @@ export function faultLines(state) {
 
 /** The mark a worker node carries: {glyph, state} or null. ⚡ kill, ❄ freeze, ×k slow,
  *  NaN corrupt, ✖ failed (all in DejaVu Sans). */
-export function nodeMark(fault) {
+export function nodeMark(fault, state = null) {
   if (!fault) return null;
   if (fault.left) return { glyph: "⊘", state: "left" };
   if (fault.state === "failed") return { glyph: "✖", state: "failed" };
   if (fault.state === "killed") return { glyph: "⚡", state: "killed" };
   if (fault.state === "frozen") return { glyph: "❄", state: "frozen" };
   if (fault.state === "slowed") return { glyph: `×${fmtNum(fault.slowFactor, 2)}`, state: "slowed" };
-  if (fault.state === "corrupt") return { glyph: "NaN", state: "corrupt" };
+  if (fault.state === "corrupt") return { glyph: effectOf(state, "corrupt")?.glyph ?? "NaN", state: "corrupt" };
   return null;
 }
 
 /** Lines for a node's tooltip about its fault. */
-export function faultTitle(fault) {
+export function faultTitle(fault, state = null) {
   if (!fault) return [];
   const out = [];
   if (fault.left) out.push(t("elastic.leftTitle"));
@@ -190,7 +200,10 @@ export function faultTitle(fault) {
   if (fault.slowFactor) out.push(t("topo.slowTitle", { k: fmtNum(fault.slowFactor, 3) }));
   if (fault.nanStep != null) {
     out.push(t(fault.nanAction === "spread" ? "topo.nanSpreadTitle" : "topo.nanTitle", { step: fault.nanStep }));
-  } else if (fault.action === "corrupt") out.push(t("topo.corruptTitle"));
+  } else if (fault.action === "corrupt") {
+    const effect = effectOf(state, "corrupt");
+    out.push(effect ? effectText(effect) : t("topo.corruptTitle"));
+  }
   return out;
 }
 
@@ -214,7 +227,7 @@ export function decorateNode(g, markEl, state, rank) {
       : { glyph: "↻", state: "restarting" }
     : isJoining(state, rank)
       ? { glyph: "↩", state: "joining" }
-      : nodeMark(fault);
+      : nodeMark(fault, state);
   // (written only when changed: the node's style, and then its layout, is redone on each write)
   setData(g, "left", String(isGone(state, rank)));
   setData(g, "failures", String((state.faultLog || []).filter((e) => e.kind === "failed" && e.rank === rank).length));
@@ -302,12 +315,14 @@ export function faultNarration(state, step) {
   if (step > until) return null;
   const pid = e.pid ?? "?";
   if (e.kind === "fault") {
-    if (e.notApplied) return t("elastic.log.notApplied", { what: faultWhat(e, pid), why: e.notApplied });
+    if (e.notApplied) return t("elastic.log.notApplied", { what: faultWhat(e, pid, state), why: e.notApplied });
     if (e.src != null && e.dst != null) {
       if (e.action === "delay") return t("elastic.narr.delay", { src: e.src, dst: e.dst, ms: fmtNum(e.ms, 3) });
       if (e.action === "drop") return t("elastic.narr.drop", { src: e.src, dst: e.dst });
       return null;
     }
+    const effect = effectOf(state, e.action);
+    if (effect) return t("narr.faultEffect", { rank: e.rank, what: effectText(effect) });
     if (e.action === "kill") return t("narr.faultKill", { rank: e.rank, pid });
     if (e.action === "freeze") return t("narr.faultFreeze", { rank: e.rank, pid });
     if (e.action === "slow") return t("narr.faultSlow", { rank: e.rank, k: fmtNum(e.factor, 3) });

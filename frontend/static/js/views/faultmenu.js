@@ -16,7 +16,7 @@
 // disabled with the spec's reason.
 
 import { getLang, t } from "../core/i18n.js";
-import { strategySpec, textIn, whyNot } from "../core/specs.js";
+import { faultEffect, strategySpec, textIn, whyNot } from "../core/specs.js";
 import { LINK_FAULT_ACTIONS } from "../core/faults.js";
 import { isGone, optionsOf, ranksOf, serverRanks } from "../core/selectors.js";
 
@@ -196,6 +196,8 @@ export function createFaultMenu({ svg, menu, canInject, workerInfo, onInject, ge
       freeze: () => t("fault.freezeHint", { pid: pidText }),
       corrupt: () => t("fault.corruptHint"),
     };
+    const effect = faultEffect(((getState() || {}).config || {}).strategy, action);
+    if (effect) hints[action] = () => textIn(effect.text, getLang());
     const label = t("fault." + action);
     return button(action, label === "fault." + action ? action : label, why || (hints[action] ? hints[action]() : ""), off);
   }

@@ -8,6 +8,7 @@
 
 import { fmtBytes, fmtMs, fmtNum, t } from "../core/i18n.js";
 import { frontendFor } from "../core/registry.js";
+import { strategySpec } from "../core/specs.js";
 import { completeStep, isLockstep, recordAt, runNetwork, stepRanks, stepSummary } from "../core/selectors.js";
 import { faultNarration, fmtDetection, translateCause } from "./faultlog.js";
 import { networkName } from "./netlabels.js";
@@ -147,7 +148,9 @@ export function narrationLine(state, info, ctx) {
       return d ? t("narr.failedDetected", { error, d }) : t("narr.failed", { error });
     }
     if (live.status === "stopped") return t("narr.stopped", { steps: sm.steps_completed ?? live.lastStep });
-    return t("narr.finished", {
+    // a run that trains nothing (GFS, MapReduce, the collectives) has no loss to end with
+    const spec = strategySpec(state.strategy || (state.config && state.config.strategy));
+    return t(spec && spec.trains === false ? "narr.finishedNoLoss" : "narr.finished", {
       steps: sm.steps_completed ?? live.lastStep,
       wall: fmtNum(sm.wall_s, 3),
       sps: fmtNum(sm.steps_per_s, 3),
@@ -159,6 +162,7 @@ export function narrationLine(state, info, ctx) {
   // A paused run says so, also before its first step (a run paused as it starts): the
   // Step/Resume prompt only on the page that controls the run.
   if (info.mode === "live" && live.status === "paused") return pausedLine(step, ctx);
+  if (!step && ctx.status === "queued") return t("narr.queued"); // no process started yet
   if (!step) return t("narr.starting", { n: state.worldSize || state.config?.workers || "?" });
   const s = stepSummary(state, step);
   const fe = frontendFor(state.strategy || (state.config && state.config.strategy));

@@ -17,6 +17,7 @@ import { setAttr, setData, setText } from "./dom.js";
 import { networkText } from "./netlabels.js";
 import { checkpointList, faultMarkers, recoveryList, skippedSteps } from "../core/faults.js";
 import { runNetwork, timelineWindow } from "../core/selectors.js";
+import { faultEffect, textIn } from "../core/specs.js";
 import { stepRange } from "./faultlog.js";
 
 export const TIMELINE_STEPS = 30;
@@ -512,11 +513,14 @@ export function createTimeline(svg, axisLabelEl, onModes) {
     // a vertical marker at each injected fault
     for (const m of markers) {
       const px = sx(m.x).toFixed(1);
-      const glyph = m.action === "slow" ? `×${fmtNum(m.factor, 2)}` : MARK_GLYPH[m.action] || "!";
+      // the strategy's own mark and words where its spec has them (GFS: a byte on disk, not NaN)
+      const effect = faultEffect(state.strategy || (state.config && state.config.strategy), m.action);
+      const glyph = m.action === "slow" ? `×${fmtNum(m.factor, 2)}` : effect ? effect.glyph : MARK_GLYPH[m.action] || "!";
+      const actionText = effect ? textIn(effect.text, getLang()) : t("elastic.action." + m.action);
       // a link fault names its link (src→dst), a rank fault its rank
       const link = m.src != null;
       const who = link ? t("elastic.marker.link", { src: m.src, dst: m.dst }) : t("topo.rank", { rank: m.rank });
-      const label = `${t("faults.legendMarker")}: ${who} · ${t("elastic.action." + m.action)}${m.scheduled ? ` · ${t("elastic.log.scheduled")}` : ""}`;
+      const label = `${t("faults.legendMarker")}: ${who} · ${actionText}${m.scheduled ? ` · ${t("elastic.log.scheduled")}` : ""}`;
       const short = link ? `${glyph} ${m.src}→${m.dst}` : `${glyph} r${m.rank}`;
       parts.push(
         `<g class="fault-marker" data-action="${esc(m.action)}" data-rank="${link ? "" : m.rank}"${m.scheduled ? ' data-scheduled="true"' : ""}><title>${esc(label)}</title><line x1="${px}" x2="${px}" y1="${top - 2}" y2="${Ht - bottom}"/><text x="${(+px - 3).toFixed(1)}" y="${fs}" text-anchor="end" font-size="${fs}">${esc(short)}</text></g>`,

@@ -526,7 +526,7 @@ export function createTopology(svg, badge, opts = {}) {
         w.pid != null ? t("topo.pid", { pid: w.pid }) : "",
         rec ? t("topo.loss", { loss: fmtNum(rec.loss, 4) }) : "",
         `${t("topo.status")}: ${t("status." + status)}`,
-        ...faultTitle(fault),
+        ...faultTitle(fault, state),
         !failed && +node.g.dataset.failures > 0 ? t("topo.failedBefore", { n: node.g.dataset.failures }) : "",
         w.device ? `${t("topo.device")}: ${w.device}${w.host ? " @ " + w.host : ""}` : "",
         w.shardSize != null ? `${t("topo.shard")}: ${w.shardSize}` : "",

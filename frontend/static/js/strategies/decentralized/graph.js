@@ -167,7 +167,7 @@ export function createGossipGraph(svg, { captionEl = null, headEl = null, badgeE
         x ? t("gossip.nodeTitle", { rank, peers: x.weights.map((y) => `${y.peer} (${fmtWeight(y.weight)})`).join(", "), self: fmtWeight(x.selfWeight) }) : t("topo.rank", { rank }),
         w.pid != null ? t("topo.pid", { pid: w.pid }) : "",
         `${t("topo.status")}: ${t("status." + status)}`,
-        ...faultTitle(fault),
+        ...faultTitle(fault, state),
         rec ? t("topo.step", { step: rec.step }) : "",
         rec && Number.isFinite(rec.bytes_sent) ? t("topo.traffic", { sent: fmtBytes(rec.bytes_sent), recv: fmtBytes(rec.bytes_recv) }) : "",
         rec && rec.param_checksum != null ? `${t("topo.checksum")}: ${fmtNum(rec.param_checksum, 6)}` : "",

@@ -272,7 +272,7 @@ export function createPsTopology(svg) {
         w.slowed && !(fault && fault.slowFactor) ? t("ps.slowedTitle", { k: fmtNum(cfg.factor, 2) }) : "",
         w.dropped ? t("ps.droppedTitle", { n: w.dropped }) : "",
         `${t("topo.status")}: ${t("status." + status)}`,
-        ...faultTitle(fault),
+        ...faultTitle(fault, state),
       ]
         .filter(Boolean)
         .join("\n");

@@ -221,7 +221,7 @@ export function createChain(svg) {
         t("topo.rank", { rank }),
         w.pid != null ? t("topo.pid", { pid: w.pid }) : "",
         `${t("topo.status")}: ${t("status." + status)}`,
-        ...faultTitle(fault),
+        ...faultTitle(fault, state),
         rec ? t("topo.step", { step: rec.step }) : "",
         rec && Number.isFinite(rec.bytes_sent) ? t("topo.traffic", { sent: fmtBytes(rec.bytes_sent), recv: fmtBytes(rec.bytes_recv) }) : "",
         rec && rec.param_checksum != null ? `${t("topo.checksum")}: ${fmtNum(rec.param_checksum, 6)}` : "",
