@@ -245,7 +245,8 @@ class RunManager:
         await asyncio.to_thread(self.store.flush)
         if self.keeper is not None:  # packed while still served from memory
             await asyncio.to_thread(self.keeper.run_ended, run.id)
-        self.runs.pop(run.id, None)
+        if not self.store.unsaved(run.id):  # a full disk: memory keeps its final status
+            self.runs.pop(run.id, None)
 
     # ----------------------------------------------------------------- control
     def may_control(self, run_id: str, token: str | None) -> bool:

@@ -134,7 +134,7 @@ class Store:
             while not self._writes.empty() and len(jobs) < 1000:
                 jobs.append(self._writes.get_nowait())
             # status updates that failed before go first: a newer one in this batch wins
-            retries, self._retries = list(self._retries.values()), {}
+            retries = list(self._retries.values())
             self._commit(db, retries + [j for j in jobs if j is not None])
             for _ in jobs:
                 self._writes.task_done()
@@ -149,6 +149,9 @@ class Store:
             for job in jobs:
                 job.write(db)
             db.commit()
+            for job in jobs:
+                if job.retry and job.run_id is not None:
+                    self._retries.pop(job.run_id, None)
             return
         except Exception:  # any failed write: the writer must go on
             db.rollback()
@@ -235,6 +238,10 @@ class Store:
                 " AND EXISTS (SELECT 1 FROM events WHERE run_id = runs.id) ORDER BY created_at",
                 LIVE_STATUSES).fetchall()
         return [r["id"] for r in rows]
+
+    def unsaved(self, run_id: str) -> bool:
+        """Whether the run's latest status is still waiting for space to be written."""
+        return run_id in self._retries
 
     def set_pinned(self, run_id: str, pinned: bool) -> None:
         self._submit(lambda db: db.execute("UPDATE runs SET pinned = ? WHERE id = ?",
