@@ -81,8 +81,7 @@ def test_replay_export_and_fork_of_a_packed_run_work_as_before(
         for fmt in ("jsonl", "csv", "perfetto"):
             body = client.get(f"/api/runs/{run_id}/export", params={"format": fmt})
             assert body.status_code == 200
-            expected = export(events, fmt)
-            assert body.content == (expected if isinstance(expected, bytes) else expected.encode()), fmt
+            assert body.text == export(events, fmt), fmt
         with client.websocket_connect(f"/ws/runs/{run_id}?after=0") as ws:
             replayed = json.loads(ws.receive_text())
         assert replayed == events
