@@ -322,27 +322,35 @@ class Store:
 
     def events_after(self, run_id: str, after: int, limit: int | None = None
                      ) -> list[dict[str, Any]]:
-        """Events with ``seq > after``, in order, packed or not: only the segments that
-        hold some of them are decompressed."""
-        want = -1 if limit is None else limit
-        events: list[dict[str, Any]] = []
         with self._connect() as db:
-            db.execute("BEGIN")  # one snapshot: a run being packed is seen whole
-            segments = db.execute(
-                "SELECT data FROM event_segments WHERE run_id = ? AND last_seq > ? "
-                "ORDER BY first_seq", (run_id, after))
-            for segment in segments:
-                if 0 <= want <= len(events):
-                    break
-                events.extend(e for e in map(json.loads, eventpack.unpack(segment["data"]))
-                              if e["seq"] > after)
-            rows = db.execute(
-                "SELECT body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                (run_id, after, want)).fetchall()
-            db.rollback()
-        events.extend(json.loads(r["body"]) for r in rows)
-        events.sort(key=lambda e: e["seq"])
-        return [_migrated_event(e) for e in (events if want < 0 else events[:want])]
+            return read_events(db, run_id, after, limit)
+
+
+def read_events(db: sqlite3.Connection, run_id: str, after: int = 0,
+                limit: int | None = None) -> list[dict[str, Any]]:
+    """A run's events with ``seq > after``, in order, packed or not: only the segments
+    that hold some of them are decompressed. ``db``: any connection to the store, read-only
+    too (``distlab export``)."""
+    want = -1 if limit is None else limit
+    events: list[dict[str, Any]] = []
+    db.execute("BEGIN")  # one snapshot: a run being packed is seen whole
+    try:
+        segments = db.execute(
+            "SELECT data FROM event_segments WHERE run_id = ? AND last_seq > ? "
+            "ORDER BY first_seq", (run_id, after))
+        for (data,) in segments:
+            if 0 <= want <= len(events):
+                break
+            events.extend(e for e in map(json.loads, eventpack.unpack(data))
+                          if e["seq"] > after)
+        rows = db.execute(
+            "SELECT body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (run_id, after, want)).fetchall()
+    finally:
+        db.rollback()
+    events.extend(json.loads(body) for (body,) in rows)
+    events.sort(key=lambda e: e["seq"])
+    return [_migrated_event(e) for e in (events if want < 0 else events[:want])]
 
 
 def _migrated_event(event: dict[str, Any]) -> dict[str, Any]:
