@@ -267,12 +267,15 @@ class Store:
     def retention_rows(self) -> list[dict[str, Any]]:
         """What retention weighs, newest first: every run, its student, pin and size, and
         whether an open classroom room shows it."""
+        live = ", ".join("?" * len(LIVE_STATUSES))
         with self._connect() as db:
+            # Packed runs know their size; an ended one not yet packed is measured; a live
+            # one is not (the run list asks every 10 s: no scan of a growing log).
             rows = db.execute(
                 "SELECT id, status, student, pinned, created_at, finished_at, "
-                "COALESCE(stored_bytes, (SELECT COALESCE(SUM(LENGTH(body)), 0) FROM events "
-                "WHERE run_id = runs.id)) AS bytes FROM runs ORDER BY created_at DESC"
-            ).fetchall()
+                f"CASE WHEN status IN ({live}) THEN 0 ELSE COALESCE(stored_bytes, "
+                "(SELECT COALESCE(SUM(LENGTH(body)), 0) FROM events WHERE run_id = runs.id)) "
+                "END AS bytes FROM runs ORDER BY created_at DESC", LIVE_STATUSES).fetchall()
             rooms = db.execute("SELECT run_id, compare_id FROM rooms").fetchall()
         shown = {r for room in rooms for r in room if r}
         return [{**dict(r), "pinned": bool(r["pinned"]), "in_room": r["id"] in shown,
