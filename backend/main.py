@@ -11,10 +11,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from backend import __version__, errors
+from backend.diskspace import end_runs_on_store_failure
 from backend.hub import Hub
 from backend.lessons import lessons as load_lessons
 from backend.limits import BodySizeLimit
 from backend.origins import OriginCheck, parse_origins
+from backend.retention import Keeper
 from backend.rooms import Rooms
 from backend.routes import lessons, meta, pages, rooms, runs, stream
 from backend.runs import RunManager
@@ -33,12 +35,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = Store(settings.data_dir)
         store.mark_interrupted()
         app.state.rooms = Rooms(store, settings.max_rooms)
-        app.state.manager = RunManager(settings, store, Hub(settings.feed_window_batches))
+        app.state.manager = manager = RunManager(settings, store,
+                                                 Hub(settings.feed_window_batches))
+        manager.keeper = Keeper(store, settings)
+        await asyncio.to_thread(manager.keeper.start)  # retention now, packing aside
+        end_runs_on_store_failure(manager, asyncio.get_running_loop())
         await asyncio.to_thread(warm_up)  # the forkserver imports torch once, now
         try:
             yield
         finally:
-            await app.state.manager.shutdown()
+            await manager.shutdown()
+            manager.keeper.close()
             store.close()
 
     app = FastAPI(title="DistLab", version=__version__, lifespan=lifespan)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.hub import Hub, Viewer
+from backend.retention import Keeper
 from backend.settings import Settings
 from backend.store import LIVE_STATUSES, Store
 from engine.causes import cause_text, make
@@ -89,6 +90,7 @@ class RunManager:
         self._tasks: set[asyncio.Task[None]] = set()
         self.queue: list[LiveRun] = []  # runs waiting for a place, first come first served
         self.closing = False  # the server is going down: nothing new starts
+        self.keeper: Keeper | None = None  # packs ended runs, applies retention
 
     # ---------------------------------------------------------------- starting
     async def start(self, config: RunConfig, student: str | None = None) -> LiveRun:
@@ -105,7 +107,7 @@ class RunManager:
         run_id = uuid.uuid4().hex[:12]
         run = LiveRun(id=run_id, config=config, created_at=time.time(), student=student,
                       status="queued" if reason is not None else "starting")
-        run.created_at = self.store.create_run(run_id, config.to_dict(), run.status)
+        run.created_at = self.store.create_run(run_id, config.to_dict(), run.status, student)
         self.runs[run_id] = run
         if reason is None:
             await self._launch(run)
@@ -241,7 +243,10 @@ class RunManager:
     async def _retire(self, run: LiveRun) -> None:
         """Once an ended run is safely in the store, free its memory; reads go there."""
         await asyncio.to_thread(self.store.flush)
-        self.runs.pop(run.id, None)
+        if self.keeper is not None:  # packed while still served from memory
+            await asyncio.to_thread(self.keeper.run_ended, run.id)
+        if not self.store.unsaved(run.id):  # a full disk: memory keeps its final status
+            self.runs.pop(run.id, None)
 
     # ----------------------------------------------------------------- control
     def may_control(self, run_id: str, token: str | None) -> bool:

@@ -36,6 +36,11 @@ CAUSES: dict[str, tuple[tuple[str, ...], str]] = {
     "internal": (("type", "message"), "supervisor error: {message}"),
     "abandoned": ((), "the run was abandoned"),
     "shutdown": ((), "the server shut down during the run"),
+    "store_failed": (("message",), "the server could not save this run's events ({message}), "
+                                   "so the run was ended rather than kept going unrecorded"),
+    # A new run refused (HTTP 507, backend/diskspace.py)
+    "disk_full": (("free_mb",), "the server's disk is full ({free_mb:.1f} MB free): new runs "
+                                "are refused until space is freed; stored runs still open"),
 }
 
 

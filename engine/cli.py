@@ -149,11 +149,12 @@ def _export(args: argparse.Namespace) -> int:
     try:
         if db.execute("SELECT 1 FROM runs WHERE id = ?", (args.run_id,)).fetchone() is None:
             raise ValueError(f"no run with id {args.run_id!r} in {db_path}")
-        rows = db.execute("SELECT body FROM events WHERE run_id = ? ORDER BY seq",
-                          (args.run_id,)).fetchall()
+        from backend.store import read_events  # packed runs too (backend/eventpack.py)
+
+        rows = read_events(db, args.run_id)
     finally:
         db.close()
-    text = export([json.loads(body) for (body,) in rows], args.format)
+    text = export(rows, args.format)
     if args.out is None:
         sys.stdout.write(text)
     else:

@@ -20,7 +20,7 @@ import { createMemoryView } from "./views/memory.js";
 import { createLossChart, wireLossCard } from "./views/charts.js";
 import { createCompareView } from "./views/compare.js";
 import { createControls } from "./views/controls.js";
-import { createFaultLog } from "./views/faultlog.js";
+import { createFaultLog, translateCause } from "./views/faultlog.js";
 import { createFaultMenu } from "./views/faultmenu.js";
 import { createLessons } from "./views/lessons.js";
 import { narrationLine } from "./views/narration.js";
@@ -153,6 +153,12 @@ const controls = createControls({
   onPickRun: (id) => loadRun(id),
   onCompare: (id) => compareWith(id),
   onRefreshRuns: refreshRuns,
+  canPin: api.isInstructor,
+  async onPin(id, pinned) {
+    const r = await api.pinRun(id, pinned);
+    if (!r.ok) controls.showError(failMessage(r));
+    refreshRuns();
+  },
 });
 
 // Classroom rooms (room.js): an instructor's runs are followed live by the students in
@@ -364,6 +370,8 @@ async function loadRun(id, runObj, baselineId) {
 }
 
 function failMessage(r) {
+  // a refusal that says why as a cause (507: the disk is full) is said in the page's words
+  if (r.data && r.data.cause && typeof r.data.cause === "object") return translateCause(r.data.cause);
   return r.status === 0 ? t("error.network") : api.errorMessage(r.data, t("error.generic", { status: r.status }));
 }
 

@@ -72,6 +72,13 @@ function instructorKey() {
   }
 }
 
+/** Whether this tab holds the instructor key (it may pin runs, control any run). */
+export const isInstructor = () => Boolean(instructorKey());
+
+/** Pin (keep whatever the retention policy) or unpin a run: instructor key only. */
+export const pinRun = (id, pinned) =>
+  request(pinned ? "PUT" : "DELETE", `/api/runs/${encodeURIComponent(id)}/pin`, undefined, { "X-Instructor-Key": instructorKey() || "" });
+
 /** Whether this page may control run `id` (it started it in this tab, or holds the
  *  instructor key). */
 export function hasControl(id) {
