@@ -5,7 +5,7 @@
 
 export default {
   en: /*CATALOG:en*/ {
-    "gfsTrain.head": "epoch {epoch} · step {step} of {steps} · r = {r}",
+    "gfsTrain.head": "epoch {epoch} · step {step} of {steps} · r = {r} · reads so far",
     "gfsTrain.gridTitle": "Epoch {epoch}: which worker reads which samples, from which chunkserver ({tail})",
     "gfsTrain.tail.pad": "uneven tail padded with repeats",
     "gfsTrain.tail.drop": "uneven tail dropped",
@@ -13,7 +13,7 @@ export default {
     "gfsTrain.lg.remote": "read from another host",
     "gfsTrain.lg.unread": "not read yet",
     "gfsTrain.lg.padded": "padded repeat",
-    "gfsTrain.worker": "worker {worker} (rank {rank}, host with chunkserver {server})",
+    "gfsTrain.worker": "worker {worker} · host of chunkserver {server}",
     "gfsTrain.rowCount": "{local} local · {remote} remote",
     "gfsTrain.cellLocal": "sample {sample}: chunk {chunk}, local, from chunkserver {server}",
     "gfsTrain.cellRemote": "sample {sample}: chunk {chunk}, remote, from chunkserver {server}",
@@ -32,7 +32,7 @@ export default {
     "strategy.gfsTrainShort": "GFS training"
   } /*END CATALOG:en*/,
   zh: /*CATALOG:zh*/ {
-    "gfsTrain.head": "第 {epoch} 轮 · 第 {step} 步（共 {steps} 步）· r = {r}",
+    "gfsTrain.head": "第 {epoch} 轮 · 第 {step} 步（共 {steps} 步）· r = {r} · 目前的读取",
     "gfsTrain.gridTitle": "第 {epoch} 轮：哪个工作进程从哪个块服务器读取哪些样本（{tail}）",
     "gfsTrain.tail.pad": "不能整除的尾部用重复样本填充",
     "gfsTrain.tail.drop": "不能整除的尾部被丢弃",
@@ -40,7 +40,7 @@ export default {
     "gfsTrain.lg.remote": "从其他主机读取",
     "gfsTrain.lg.unread": "尚未读取",
     "gfsTrain.lg.padded": "填充的重复样本",
-    "gfsTrain.worker": "工作进程 {worker}（进程 {rank}，与块服务器 {server} 同一主机）",
+    "gfsTrain.worker": "工作进程 {worker} · 与块服务器 {server} 同主机",
     "gfsTrain.rowCount": "本地 {local} · 远程 {remote}",
     "gfsTrain.cellLocal": "样本 {sample}：块 {chunk}，本地，来自块服务器 {server}",
     "gfsTrain.cellRemote": "样本 {sample}：块 {chunk}，远程，来自块服务器 {server}",

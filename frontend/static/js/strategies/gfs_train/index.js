@@ -10,7 +10,7 @@ function narrate(state) {
   if (!isGfsTrain(state)) return null;
   const v = readsView(state);
   if (!v || v.locality == null) return null;
-  return t("narr.gfsTrain", { step: state.step ?? 0, epoch: v.epoch, local: v.local, remote: v.remote, pct: fmtNum(100 * v.locality, 0) });
+  return t("narr.gfsTrain", { step: v.step, epoch: v.epoch, local: v.local, remote: v.remote, pct: fmtNum(100 * v.locality, 0) });
 }
 
 /** What a lesson's reveal says the run measured: locality, the tail, the check. */

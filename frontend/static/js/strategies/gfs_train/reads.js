@@ -23,7 +23,7 @@ export function createReadsGrid({ box, headEl }) {
       return;
     }
     const steps = (state.config && state.config.steps) || 0;
-    headEl.textContent = t("gfsTrain.head", { epoch: v.epoch, step: state.step ?? 0, steps, r: (state.gfs && state.gfs.setup && state.gfs.setup.replicas) || "?" });
+    headEl.textContent = t("gfsTrain.head", { epoch: v.epoch, step: v.step, steps, r: (state.gfs && state.gfs.setup && state.gfs.setup.replicas) || "?" });
     const key = `${state.runId}|${v.epoch}|${v.local}|${v.remote}|${v.corrupt}|${v.checks.length}|${document.documentElement.lang}`;
     if (key === drawnKey) return;
     drawnKey = key;

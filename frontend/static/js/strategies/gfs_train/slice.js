@@ -12,7 +12,8 @@ export function isGfsTrain(state) {
   return state.strategy === GFS_TRAIN || !!(state.config && state.config.strategy === GFS_TRAIN);
 }
 
-const EMPTY = { epochs: {}, reads: {}, checks: {}, corrupt: 0 };
+const EMPTY = { epochs: {}, reads: {}, checks: {}, corrupt: 0, step: 0 };
+const newer = (g, e) => Math.max(g.step || 0, Number.isInteger(e.step) ? e.step : 0);
 const list = (v) => (Array.isArray(v) ? v.slice() : []);
 
 function ofState(state) {
@@ -26,16 +27,16 @@ function put(base, state, fields) {
 function sampler(state, base, e) {
   const g = ofState(state);
   const epoch = { epoch: e.epoch, step: e.step, tail: String(e.tail), source: String(e.source), samples: e.samples, assignment: list(e.assignment).map(list), padded: list(e.padded).map(list), dropped: list(e.dropped), numPadded: e.num_padded || 0, numDropped: e.num_dropped || 0 };
-  return put(base, state, { epochs: { ...g.epochs, [e.epoch]: epoch } });
+  return put(base, state, { epochs: { ...g.epochs, [e.epoch]: epoch }, step: newer(g, e) });
 }
 
 function batch(state, base, e) {
   const g = ofState(state);
-  if (e.status !== "ok") return put(base, state, { corrupt: g.corrupt + (e.status === "corrupt" ? 1 : 0) });
+  if (e.status !== "ok") return put(base, state, { corrupt: g.corrupt + (e.status === "corrupt" ? 1 : 0), step: newer(g, e) });
   const mine = { ...((g.reads[e.epoch] || {})[e.worker] || {}) };
   for (const s of list(e.samples)) mine[s] = { chunk: e.chunk, server: e.server, local: !!e.local, step: e.step, failedOver: !!e.failed_over };
   const epochReads = { ...(g.reads[e.epoch] || {}), [e.worker]: mine };
-  return put(base, state, { reads: { ...g.reads, [e.epoch]: epochReads } });
+  return put(base, state, { reads: { ...g.reads, [e.epoch]: epochReads }, step: newer(g, e) });
 }
 
 function epochCheck(state, base, e) {
@@ -81,5 +82,5 @@ export function readsView(state) {
   });
   const local = rows.reduce((a, r) => a + r.local, 0);
   const remote = rows.reduce((a, r) => a + r.remote, 0);
-  return { epoch: n, plan, rows, local, remote, locality: local + remote ? local / (local + remote) : null, check: g.checks[n] || null, corrupt: g.corrupt, checks: Object.values(g.checks) };
+  return { epoch: n, step: g.step || 0, plan, rows, local, remote, locality: local + remote ? local / (local + remote) : null, check: g.checks[n] || null, corrupt: g.corrupt, checks: Object.values(g.checks) };
 }
