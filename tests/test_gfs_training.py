@@ -21,6 +21,7 @@ from torch.utils.data import DistributedSampler
 
 from engine.config import RunConfig
 from engine.data import make_dataset
+from engine.faultplan import check_fault
 from engine.model import build_model
 from engine.runner import run_headless
 from engine.strategies.base import local_gradients, sgd_update
@@ -180,3 +181,14 @@ def test_a_corrupt_chunk_is_never_served_and_training_is_unchanged() -> None:
 def test_bad_settings_are_refused_with_their_field(fields: dict[str, Any], words: str) -> None:
     with pytest.raises(ValueError, match=words.replace("[", r"\[").replace("]", r"\]")):
         RunConfig(**{**BASE, "steps": 4, **fields})
+
+
+def test_a_live_corrupt_fault_must_aim_at_a_chunkserver() -> None:
+    # a click in the page goes through the same check as a planned fault
+    config = RunConfig(**BASE, steps=4)
+    check_fault(config, config.spec, {"action": "corrupt", "rank": 4})  # a chunkserver
+    for rank in (1, 0):  # a trainer, the master
+        with pytest.raises(ValueError, match=f"rank {rank}"):
+            check_fault(config, config.spec, {"action": "corrupt", "rank": rank})
+    with pytest.raises(ValueError, match="all-reduce"):
+        check_fault(config, config.spec, {"action": "kill", "rank": 4})

@@ -103,14 +103,15 @@ def _check(config: Any) -> None:
     if samples_per_worker(config.num_samples, config.workers, opts.tail) < 1:
         raise ValueError(f"num_samples: {config.num_samples} samples cannot be split among "
                          f"{config.workers} workers")
-    for i, fault in enumerate(config.faults or []):
-        if not isinstance(fault, dict) or fault.get("action") != "corrupt":
-            continue  # (the fault plan itself says what is wrong with it)
-        rank = fault.get("rank")
-        if isinstance(rank, int) and not config.workers < rank <= 2 * config.workers:
-            raise ValueError(f"faults[{i}].rank: corrupt flips a byte on a chunkserver's "
-                             f"disk: aim it at a chunkserver (ranks {config.workers + 1}"
-                             f"–{2 * config.workers})")
+
+
+def _fault_target(config: Any, action: str, rank: int) -> str | None:
+    """A corrupt fault flips a byte of a chunk file: only a chunkserver has chunk files."""
+    w = config.workers
+    if action == "corrupt" and not w < rank <= 2 * w:
+        return (f"corrupt flips a byte on a chunkserver's disk and rank {rank} is a "
+                f"{config.roles[rank]}: aim it at a chunkserver (ranks {w + 1}–{2 * w})")
+    return None
 
 
 class GfsTrain:
@@ -154,6 +155,7 @@ SPEC = StrategySpec(
     workers=(1, 4),
     roles=_roles,
     faults={"corrupt": None, "kill": Needs({"source": ()}, because=_NO_KILL)},
+    fault_target=_fault_target,
     fault_effects={"corrupt": FaultEffect(
         text={"en": "a byte of one of its chunk files on disk flips: the next read's "
                     "checksum catches it and the samples come from another replica",
