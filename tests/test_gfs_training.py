@@ -161,11 +161,14 @@ def test_a_corrupt_chunk_is_never_served_and_training_is_unchanged() -> None:
     assert caught[0]["t"] >= corrupted["t"]
     (back,) = [e for e in of(hit, "gfs_rereplicate") if e["chunk"] == c]
     assert back["dst"] == server and back["seq"] > caught[0]["seq"]
-    # from the caught read until a good copy replaced it, nothing came from the bad one,
-    # and the samples came from the other replica
-    between = [e for e in reads if caught[0]["seq"] < e["seq"] < back["seq"]]
-    assert not [e for e in between if e["server"] == server]
-    assert [e for e in between if e["status"] == "ok" and e["failed_over"]]
+    # nothing came from the bad replica until a good copy replaced it; the batch's
+    # samples came from the other replica instead
+    assert not [e for e in reads if caught[0]["seq"] < e["seq"] < back["seq"]
+                and e["server"] == server]
+    retry = [e for e in reads if e["seq"] > caught[0]["seq"]
+             and (e["worker"], e["batch"]) == (caught[0]["worker"], caught[0]["batch"])]
+    assert retry[0]["status"] == "ok" and retry[0]["server"] != server
+    assert retry[0]["failed_over"] and retry[0]["samples"] == caught[0]["samples"]
     # and no flipped byte reached a trainer: it trained exactly as from memory
     a, b = _checksums(hit), _checksums(clean)
     torch.testing.assert_close(torch.tensor([a[k] for k in sorted(b)], dtype=torch.float64),

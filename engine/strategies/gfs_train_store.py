@@ -8,7 +8,8 @@ master for the chunk locations, then reads from a replica directly"):
 2. the master groups them by chunk and, for each chunk, picks a live replica — the
    chunkserver on the trainer's own host when it holds one (data locality), else the
    primary — and tells both ends: the chunkserver to send just those samples' bytes (a
-   byte-range read of the chunk), the trainer where they come from;
+   byte-range read of the chunk), the trainer where they come from. All the batch's
+   chunks at once: the chunkservers serve them in parallel;
 3. the chunkserver verifies the chunk's block checksums first (§5.2) and sends nothing
    from a bad replica: it tells the master, which drops the replica, reads the samples
    from the next one and re-replicates the chunk from a good copy;
@@ -133,7 +134,7 @@ class TrainMaster(GfsMaster):
                                   "trained": torch.zeros(len(self.x), dtype=torch.int64),
                                   "done": set(), "t0": self.runtime.now(),
                                   "ok": 0, "corrupt": 0, "unreachable": 0, "local": 0,
-                                  "remote": 0, "bytes": 0, "padded_reads": 0}
+                                  "remote": 0, "bytes": 0}
             self._heartbeats()  # once an epoch, as the base master does (§2.6.2)
             self._emit("gfs_sampler", epoch=epoch + 1, tail=self.opts.tail,
                        source=self.opts.source, samples=len(self.x),
@@ -178,70 +179,95 @@ class TrainMaster(GfsMaster):
     # ---- a trainer's batch
 
     def _serve(self, trainer: int, msg: dict[str, Any]) -> None:
+        """Read the batch's samples for the trainer, every chunk's at once (each from its
+        own replica: the chunkservers work in parallel, as a GFS client's reads of
+        different chunks would); a chunk whose read failed is read again, from its next
+        replica, in another round."""
         book = self._epoch(msg["epoch"], msg["step"])
         padded = {s for s, p in zip(msg["samples"], msg["padded"], strict=True) if p}
-        by_chunk: dict[int, list[int]] = {}
+        left: dict[int, list[int]] = {}  # chunk → its samples still to read
         for s in msg["samples"]:
-            by_chunk.setdefault(s // self.opts.chunk_samples, []).append(s)
-        for c, samples in by_chunk.items():
+            left.setdefault(s // self.opts.chunk_samples, []).append(s)
+        tried: dict[int, list[int]] = {c: [] for c in left}
+        local = host_server(trainer, self.workers)
+        while left:
             self._repair()
-            if not self._read_for(trainer, c, samples, padded, msg, book):
-                send_obj(self.comms, {"lost": c}, trainer, tag=TELL, op="command")
-                raise RuntimeError(f"GFS: chunk {c} is lost: no live server holds a good copy")
+            reads = []  # (request id, chunk, server) of this round
+            for c in left:
+                candidates = [s for s in self.replicas[c] if s in self.live
+                              and s not in tried[c]]
+                if not candidates:
+                    send_obj(self.comms, {"lost": c}, trainer, tag=TELL, op="command")
+                    raise RuntimeError(f"GFS: chunk {c} is lost: no live server holds a "
+                                       "good copy")
+                src = local if local in candidates else candidates[0]  # its own host first
+                tried[c].append(src)
+                self.rid += 1
+                reads.append((self.rid, c, src))
+            # the trainer first (where each range comes from, in the order to receive
+            # them), then each chunkserver its command
+            send_obj(self.comms, {"reads": [{"rid": rid, "from": src, "samples": left[c]}
+                                            for rid, c, src in reads]},
+                     trainer, tag=TELL, op="command")
+            for rid, c, src in reads:
+                chunk = self.chunks[c]
+                self._tell(src, {"do": "send_samples", "rid": rid, "to": trainer, "chunk": c,
+                                 "count": chunk.count,
+                                 "offsets": [s - chunk.first for s in left[c]]})
+            replies = self._await_all({rid for rid, _, _ in reads},
+                                      [src for _, _, src in reads],
+                                      REPLY_S + len(reads) * self.opts.read_ms / 1e3)
+            for rid, c, src in reads:
+                if self._account(replies.get(rid), trainer, c, src, left[c], padded, msg,
+                                 book, attempt=len(tried[c])):
+                    del left[c]
         send_obj(self.comms, {"served": True}, trainer, tag=TELL, op="command")
 
-    def _read_for(self, trainer: int, c: int, samples: list[int], padded: set[int],
-                  msg: dict[str, Any], book: dict[str, Any]) -> bool:
-        chunk = self.chunks[c]
-        tried: list[int] = []
-        while candidates := [s for s in self.replicas[c] if s in self.live and s not in tried]:
-            local = host_server(trainer, self.workers)
-            src = local if local in candidates else candidates[0]  # its own host's disk first
-            tried.append(src)
-            self.rid += 1
-            offsets = [s - chunk.first for s in samples]
-            send_obj(self.comms, {"rid": self.rid, "from": src, "samples": samples}, trainer,
-                     tag=TELL, op="command")
-            self._tell(src, {"do": "send_samples", "rid": self.rid, "to": trainer, "chunk": c,
-                             "count": chunk.count, "offsets": offsets})
-            reply = self._await(self.rid, [src], REPLY_S + self.opts.read_ms / 1e3)
-            event = {"worker": trainer - 1, "trainer": trainer, "epoch": msg["epoch"] + 1,
-                     "batch": msg["step"], "chunk": c, "server": src, "local": src == local,
-                     "samples": samples, "padded": sorted(padded.intersection(samples)),
-                     "attempt": len(tried)}
-            if reply is None or "lost" in reply:
-                book["unreachable"] += 1
-                self._emit("gfs_batch", status="unreachable", bytes=0, **event)
-                continue  # (a dead server is refused by the spec: this is a timeout)
-            if "corrupt" in reply:  # checksums wrong: nothing served, never kept
-                book["corrupt"] += 1
-                self._emit("gfs_batch", status="corrupt", bytes=0,
-                           blocks=reply.get("blocks", []), **event)
-                self._drop_replica(c, src)
-                continue
-            book["ok"] += 1
-            book["local" if src == local else "remote"] += 1
-            book["bytes"] += reply["bytes"]
-            book["padded_reads"] += len(event["padded"])
-            for s in samples:
-                book["reads"][s] += 1
-            self._emit("gfs_batch", status="ok", bytes=reply["bytes"],
-                       failed_over=len(tried) > 1, **event)
-            return True
-        return False
+    def _account(self, reply: dict[str, Any] | None, trainer: int, c: int, src: int,
+                 samples: list[int], padded: set[int], msg: dict[str, Any],
+                 book: dict[str, Any], attempt: int) -> bool:
+        """Count one read and say it (``gfs_batch``); whether it brought the samples."""
+        local = src == host_server(trainer, self.workers)
+        event = {"worker": trainer - 1, "trainer": trainer, "epoch": msg["epoch"] + 1,
+                 "batch": msg["step"], "chunk": c, "server": src, "local": local,
+                 "samples": samples, "padded": sorted(padded.intersection(samples)),
+                 "attempt": attempt}
+        if reply is None or "lost" in reply:
+            book["unreachable"] += 1  # (a dead server is refused by the spec: a timeout)
+            self._emit("gfs_batch", status="unreachable", bytes=0, **event)
+            return False
+        if "corrupt" in reply:  # checksums wrong: nothing served, never kept
+            book["corrupt"] += 1
+            self._emit("gfs_batch", status="corrupt", bytes=0, blocks=reply.get("blocks", []),
+                       **event)
+            self._drop_replica(c, src)
+            return False
+        book["ok"] += 1
+        book["local" if local else "remote"] += 1
+        book["bytes"] += reply["bytes"]
+        for s in samples:
+            book["reads"][s] += 1
+        self._emit("gfs_batch", status="ok", bytes=reply["bytes"], failed_over=attempt > 1,
+                   **event)
+        return True
 
-    def _await(self, rid: int, watch: list[int], wait_s: float) -> dict[str, Any] | None:
-        """The reply that carries ``rid`` (the trainer's or the chunkserver's), or None."""
+    def _await_all(self, rids: set[int], watch: list[int], wait_s: float
+                   ) -> dict[int, dict[str, Any]]:
+        """The replies that carry these request ids (the trainer's or the chunkservers'),
+        by id; those missing when a watched server died or the time ran out are absent."""
+        replies: dict[int, dict[str, Any]] = {}
         deadline = time.monotonic() + wait_s
-        while True:
+        while len(replies) < len(rids):
             got = self.requests.poll()
-            if got is not None and got[1].get("rid") == rid:
-                return got[1]
+            if got is not None and got[1].get("rid") in rids:
+                replies[got[1]["rid"]] = got[1]
+                continue
             self._notice_deaths()
             if any(s not in self.live for s in watch) or time.monotonic() > deadline:
-                return None
+                break
             if got is None:
                 time.sleep(POLL_S)
+        return replies
 
 
 class TrainChunkserver(Chunkserver):

@@ -105,15 +105,16 @@ class Trainer:
                 break
             if "lost" in tell:
                 raise RuntimeError(f"GFS: chunk {tell['lost']} is lost: no good copy left")
-            payload = recv_obj(self.ctx.comms, tell["from"], tag=SAMPLES, traffic=True)
-            if payload is None:  # the replica's checksums failed: the master tells us
-                continue  # where to read these samples from instead
-            xs, ys = decode(payload, data.x, data.y, len(tell["samples"]))
-            for k, s in enumerate(tell["samples"]):
-                got[s] = (xs[k], ys[k])
-            # the answer the master waits for (no "ask": it is not a new request)
-            send_obj(self.ctx.comms, {"rid": tell["rid"], "bytes": len(payload)}, MASTER,
-                     tag=REPORT, op="report")
+            for read in tell["reads"]:  # in the order the master sent the commands
+                payload = recv_obj(self.ctx.comms, read["from"], tag=SAMPLES, traffic=True)
+                if payload is None:  # the replica's checksums failed: the master has
+                    continue  # us read these samples from another one next round
+                xs, ys = decode(payload, data.x, data.y, len(read["samples"]))
+                for k, s in enumerate(read["samples"]):
+                    got[s] = (xs[k], ys[k])
+                # the answer the master waits for (no "ask": it is not a new request)
+                send_obj(self.ctx.comms, {"rid": read["rid"], "bytes": len(payload)}, MASTER,
+                         tag=REPORT, op="report")
         missing = [s for s in samples if s not in got]
         assert not missing, f"the store never served samples {missing}"
         return (torch.stack([got[s][0] for s in samples]),
