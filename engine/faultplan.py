@@ -57,6 +57,9 @@ def check_fault(config: RunConfig, spec: StrategySpec, fault: dict[str, Any],
         raise ValueError(f"{where}.rank: rank {rank} is a {config.roles[rank]}: it can be "
                          f"killed or frozen, not {action}ed" if action != "rejoin" else
                          f"{where}.rank: rank {rank} is a {config.roles[rank]}, not a worker")
+    why = spec.fault_target(config, action, rank) if spec.fault_target else None
+    if why:
+        raise ValueError(f"{where}.rank: {why}")
     if action == "slow":
         check_number(f"{where}.factor", fault.get("factor"), 1.0, 100.0)
     if action == "rejoin" and config.recovery != "shrink":

@@ -10,8 +10,11 @@ import { isNum } from "../../core/log.js";
 
 export const GFS = "gfs";
 
+// a training run that reads through the store (strategies/gfs_train/) shows the store too
+const STORES = [GFS, "gfs_train"];
+
 export function isGfs(state) {
-  return state.strategy === GFS || !!(state.config && state.config.strategy === GFS);
+  return STORES.includes(state.strategy) || !!(state.config && STORES.includes(state.config.strategy));
 }
 
 const EMPTY = { setup: null, writes: 0, map: null, lost: {}, changes: [], reads: {}, rereps: [], corrupted: [], epochs: [] };
