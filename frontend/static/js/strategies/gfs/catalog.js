@@ -34,7 +34,17 @@ export default {
     "gfs.lgCopy": "+ re-replicated",
     "gfs.lgBad": "corrupted on disk",
     "narr.gfs": "epoch {step}: {total} reads, {fo} failed over, {corrupt} corrupt; {under} chunks under-replicated",
-    "strategy.gfsShort": "GFS"
+    "strategy.gfsShort": "GFS",
+    "gfs.placement.range": "placed by range (contiguous chunks per server)",
+    "gfs.placement.hash": "placed by hash mod n",
+    "gfs.placement.consistent": "placed by consistent hashing ({n} virtual nodes per server)",
+    "gfs.serverSpare": "chunkserver {rank} · spare",
+    "gfs.serverRetired": "chunkserver {rank} · retired",
+    "gfs.factJoin": "epoch {step}: chunkserver {server} joined — the master recomputed the placement and moved {moved} of {total} replicas ({bytes}), each copy's crc32 checked, then deleted the old ones",
+    "gfs.factLeave": "epoch {step}: chunkserver {server} was decommissioned — {moved} of {total} replicas ({bytes}) copied to the servers the new placement names, checked, and deleted from it",
+    "gfs.factBalance": "balance now: {counts} replicas per server, max / mean {ratio}",
+    "gfs.factScrub": "scrub after epoch {step}'s move: {n} replicas re-read and verified, every chunk has {r} good copies",
+    "gfs.factScrubBad": "scrub after epoch {step}'s move: only {n} replicas verified; under {r} copies: chunks {chunks}"
   } /*END CATALOG:en*/,
   zh: /*CATALOG:zh*/ {
     "card.gfsStore": "存储：每个块服务器上的块",
@@ -66,6 +76,16 @@ export default {
     "gfs.lgCopy": "+ 重新复制",
     "gfs.lgBad": "磁盘上已损坏",
     "narr.gfs": "第 {step} 轮：读取 {total} 次，切换副本 {fo} 次，损坏 {corrupt} 次；{under} 个块副本不足",
-    "strategy.gfsShort": "GFS"
+    "strategy.gfsShort": "GFS",
+    "gfs.placement.range": "按范围放置（每个服务器一段连续的块）",
+    "gfs.placement.hash": "按哈希取模放置",
+    "gfs.placement.consistent": "按一致性哈希放置（每个服务器 {n} 个虚拟节点）",
+    "gfs.serverSpare": "块服务器 {rank} · 备用",
+    "gfs.serverRetired": "块服务器 {rank} · 已退役",
+    "gfs.factJoin": "第 {step} 轮：块服务器 {server} 加入——主节点重新计算放置，搬动了 {total} 份副本中的 {moved} 份（{bytes}），每份都校验了 crc32，然后删除旧副本",
+    "gfs.factLeave": "第 {step} 轮：块服务器 {server} 退役——{total} 份副本中的 {moved} 份（{bytes}）被复制到新放置指定的服务器、校验后从它上面删除",
+    "gfs.factBalance": "当前均衡：各服务器副本数 {counts}，最大 / 平均 {ratio}",
+    "gfs.factScrub": "第 {step} 轮搬动后的校验：重新读取并核对了 {n} 份副本，每个块都有 {r} 份完好的副本",
+    "gfs.factScrubBad": "第 {step} 轮搬动后的校验：只有 {n} 份副本通过；少于 {r} 份的块：{chunks}"
   } /*END CATALOG:zh*/,
 };
