@@ -33,7 +33,7 @@ function balanced(b, reason) {
 function scrubbed(r) {
   const last = !r.leave.reason ? r.leave.scrub : !r.join.reason ? r.join.scrub : null;
   if (!last) return na("noChange");
-  return num(last.verified, t(last.full ? "compare.place.scrubFull" : "compare.place.scrubUnder", { n: last.verified }), "", ` data-full="${last.full}"`);
+  return num(last.verified, `${last.full ? "✓" : "✗"} ${t("compare.place.scrubCount", { n: last.verified })}`, t(last.full ? "compare.place.scrubFull" : "compare.place.scrubUnder"), ` data-full="${last.full}"`);
 }
 
 const CELLS = {

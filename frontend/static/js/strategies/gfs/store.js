@@ -43,6 +43,7 @@ export function createStoreCard({ card, svg, factsEl, headEl }, onVisible) {
   }
 
   function drawColumns(v, mv) {
+    const moved = lastMoves(mv);
     const box = svg.getBoundingClientRect();
     const Wd = Math.max(320, Math.round(box.width || 720));
     const cols = v.columns.length;
@@ -64,12 +65,13 @@ export function createStoreCard({ card, svg, factsEl, headEl }, onVisible) {
       shown.forEach((ch, k) => {
         const cx = x0 + 8 + (k % perRow) * 38;
         const cy = top + Math.floor(k / perRow) * (cell + 6);
-        const cls = ["gfs-chunk", ch.primary ? "primary" : "", ch.copy ? "copy" : "", ch.bad ? "bad" : ""].filter(Boolean).join(" ");
-        const b = svgEl("g", { class: cls, "data-testid": "gfs-chunk", "data-chunk": ch.chunk, "data-copy": String(ch.copy) }, g);
+        const came = !c.dead && moved.has(`${ch.chunk}/${c.server}`);
+        const cls = ["gfs-chunk", ch.primary ? "primary" : "", ch.copy ? "copy" : "", came ? "moved" : "", ch.bad ? "bad" : ""].filter(Boolean).join(" ");
+        const b = svgEl("g", { class: cls, "data-testid": "gfs-chunk", "data-chunk": ch.chunk, "data-copy": String(ch.copy), "data-moved": String(came) }, g);
         svgEl("rect", { x: cx, y: cy, width: 34, height: cell, rx: 3, fill: CHUNK_COLORS[ch.chunk % CHUNK_COLORS.length] }, b);
-        svgEl("text", { x: cx + 17, y: cy + cell * 0.68, "text-anchor": "middle", class: "gfs-chunk-label" }, b).textContent = `${ch.copy ? "+" : ""}C${ch.chunk}`;
+        svgEl("text", { x: cx + 17, y: cy + cell * 0.68, "text-anchor": "middle", class: "gfs-chunk-label" }, b).textContent = `${ch.copy ? "+" : came ? "→" : ""}C${ch.chunk}`;
         if (ch.bad) svgEl("path", { d: `M${cx},${cy} l34,${cell} M${cx + 34},${cy} l-34,${cell}`, class: "gfs-bad-cross" }, b);
-        svgEl("title", {}, b).textContent = t("gfs.chunkTitle", { chunk: ch.chunk, server: c.server, role: t(ch.primary ? "gfs.rolePrimary" : ch.copy ? "gfs.roleCopy" : "gfs.roleReplica") });
+        svgEl("title", {}, b).textContent = t("gfs.chunkTitle", { chunk: ch.chunk, server: c.server, role: t(came ? "gfs.roleMoved" : ch.primary ? "gfs.rolePrimary" : ch.copy ? "gfs.roleCopy" : "gfs.roleReplica") });
       });
     });
     svg.dataset.copies = String(v.map.copies.length);
@@ -106,6 +108,12 @@ export function createStoreCard({ card, svg, factsEl, headEl }, onVisible) {
       drawnKey = null;
     },
   };
+}
+
+/** "chunk/server" of each replica the newest join or leave copied (they are marked →). */
+function lastMoves(mv) {
+  const last = mv && (mv.leave || mv.join);
+  return new Set(last ? mv.moves.filter((m) => m.step === last.step && m.verified).map((m) => `${m.chunk}/${m.dst}`) : []);
 }
 
 /** A column's title: a member's, or the spare's (not in the placement yet) or a retired
