@@ -132,7 +132,6 @@ def test_consistent_moves_fewer_than_hash_in_real_runs(
 
 @pytest.mark.parametrize(("kw", "says"), [
     ({"workers": 2, "options": {"replicas": 2, "join_at": 1}}, "options.join_at"),
-    ({"workers": 3, "steps": 2, "options": {"replicas": 2, "join_at": 5}}, "options.join_at"),
     ({"workers": 2, "options": {"replicas": 2, "leave_at": 1}}, "options.leave_at"),
     ({"workers": 3, "options": {"placement": "consistent", "vnodes": 0}}, "vnodes")])
 def test_bad_membership_settings_are_refused(kw: dict[str, Any], says: str) -> None:

@@ -76,9 +76,10 @@ class GfsOptions:
         0, 0, 10_000, label={"en": "A spare joins at epoch", "zh": "备用服务器加入的轮次"},
         help={"en": "0: no spare. Otherwise the last chunkserver starts empty, outside the "
                     "placement, and joins at the start of this epoch: the master "
-                    "recomputes the placement and moves chunks to it for real.",
+                    "recomputes the placement and moves chunks to it for real (if the run "
+                    "gets that far).",
               "zh": "0：没有备用服务器。否则最后一个块服务器起初为空、不参与放置，在这个轮次开始时"
-                    "加入：主节点重新计算放置，真的把块搬过去。"})
+                    "加入：主节点重新计算放置，真的把块搬过去（如果运行能到这一轮）。"})
     leave_at: int = integer(
         0, 0, 10_000, label={"en": "Chunkserver 1 leaves at epoch",
                              "zh": "块服务器 1 退出的轮次"},
@@ -128,10 +129,6 @@ def _check(config: Any) -> None:
         raise ValueError(f"options.leave_at: after chunkserver 1 leaves, "
                          f"{config.workers - spare_out - 1} chunkservers are left, fewer than "
                          f"replicas ({opts.replicas}); add workers or lower replicas")
-    for name in ("join_at", "leave_at"):
-        if getattr(opts, name) > config.steps:
-            raise ValueError(f"options.{name}: epoch {getattr(opts, name)} is after the "
-                             f"run's last ({config.steps} steps)")
     if opts.chunk_samples > config.num_samples:
         raise ValueError(f"options.chunk_samples: {opts.chunk_samples} is more than the "
                          f"data set's {config.num_samples} samples")

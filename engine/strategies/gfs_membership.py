@@ -136,6 +136,10 @@ class Membership:
         for src in holders:
             reply = m._exchange([(dst, {"do": "receive", "chunk": c, "from": src, "next": []}),
                                  (src, {"do": "send", "chunk": c, "to": dst})], [src, dst])
+            if reply is not None and "corrupt" in reply:
+                m._drop_replica(c, src)  # its checksums failed: never copied, deleted
+            for s in (reply or {}).get("lost", []):
+                m._dead(s, "unreachable")
             if reply is None or "stored" not in reply:
                 continue  # a dead or corrupt source: try the next holder
             verified = reply.get("crc") == m.crc[c]
