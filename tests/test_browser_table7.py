@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser_support import ARTIFACTS, get_json, run_lesson_measure
+from tests.browser_support import ARTIFACTS, get_json, run_lesson_measure, wait_status
 
 pytestmark = pytest.mark.browser
 
@@ -111,3 +111,36 @@ def test_table7_from_three_placements(page: Page, server: str) -> None:
     assert sorted(landed) == sorted(want) and len(want) == leaves[2]["moved"]
     pg.locator("[data-testid=gfs-card]").scroll_into_view_if_needed()
     pg.screenshot(path=str(ARTIFACTS / "table7-store.png"), full_page=True)
+
+
+def test_the_placement_lesson_predicts_then_reveals_what_moved(page: Page,
+                                                               server: str) -> None:
+    """Predict-then-observe: the answer is chosen before the run; the reveal says, from
+    the run's events, how many replicas the join and the leave moved."""
+    lid = "data-placement"
+    reveal = "[data-testid=lesson-reveal]"
+    measured_li = f"{reveal} [data-testid=lesson-measured] li"
+    lesson = get_json(f"{server}/api/lessons/{lid}")
+    assert isinstance(lesson, dict) and lesson["chapter"] == 7 and lesson["kind"] == "demo"
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{server}/?lesson={lid}&lang=en")
+    page.wait_for_function("document.querySelector('[data-testid=lesson-panel]')"
+                           f".dataset.lesson === '{lid}'")
+    page.click(f"[data-testid=lesson-predict] [data-choice='{lesson['predict']['answer']}']")
+    page.click("[data-testid=lesson-start]")
+    wait_status(page, "finished", 120_000)
+    page.locator(reveal).wait_for(state="visible", timeout=30_000)
+    page.wait_for_function(
+        "sel => [...document.querySelectorAll(sel)].some(li => li.textContent"
+        ".includes('was decommissioned'))", arg=measured_li, timeout=60_000)
+    measured = page.locator(measured_li).all_inner_texts()
+    run_id = page.evaluate("window.distlab.app.runId")
+    events = get_json(f"{server}/api/runs/{run_id}/events?limit=10000")
+    join, leave = of(events, "gfs_rebalance")
+    assert join["policy"] == "consistent"
+    assert any("chunkserver 5 joined" in m and f"moved {join['moved']} of 128" in m
+               for m in measured), measured
+    assert any(f"chunkserver 1 was decommissioned — {leave['moved']} of 128" in m
+               for m in measured), measured
+    assert any(m.startswith("scrub after epoch 3") for m in measured), measured
+    page.locator(reveal).screenshot(path=str(ARTIFACTS / "table7-lesson.png"))
