@@ -143,4 +143,5 @@ def test_the_placement_lesson_predicts_then_reveals_what_moved(page: Page,
     assert any(f"chunkserver 1 was decommissioned — {leave['moved']} of 128" in m
                for m in measured), measured
     assert any(m.startswith("scrub after epoch 3") for m in measured), measured
+    assert measured[0].startswith("4 steps in") and "nothing trained" in measured[0], measured
     page.locator(reveal).screenshot(path=str(ARTIFACTS / "table7-lesson.png"))
