@@ -19,8 +19,11 @@ What to try: kill a chunkserver mid-epoch (recovery "continue"): reads fail over
 other replicas, and the master copies the chunks it held until each has ``replicas``
 copies again. A ``corrupt`` fault on a chunkserver flips a byte in one of its chunk
 files: the checksum catches it on the next read, the bad replica is never served, and a
-good copy replaces it. Not built yet: leases and record append, the namespace's
-operation log, training that reads its batches through the store.
+good copy replaces it. Where replicas go is a policy (engine/strategies/gfs_placement.py:
+range, hash mod n, consistent hashing), and a spare chunkserver can join and chunkserver 1
+leave during the run (options ``join_at``, ``leave_at``): the master moves the chunks for
+real (engine/strategies/gfs_membership.py; 表7). Not built yet: leases and record append,
+the namespace's operation log, training that reads its batches through the store.
 """
 
 from __future__ import annotations
