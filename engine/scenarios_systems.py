@@ -141,3 +141,25 @@ def gfs_train() -> Scenario:
                          options={"replicas": 2, "chunk_samples": 64, "tail": "pad",
                                   "source": "store", "read_ms": 2}),
     )
+
+
+def gfs_membership() -> Scenario:
+    return Scenario(
+        name="gfs-membership",
+        title={"en": "GFS placement: a chunkserver joins, another leaves",
+               "zh": "GFS 数据放置：一个块服务器加入，另一个退出"},
+        description={
+            "en": "64 chunks, 2 copies each, on 4 chunkservers placed by consistent "
+                  "hashing; a fifth, spare chunkserver joins at epoch 2 and chunkserver 1 "
+                  "is decommissioned at epoch 3. Count the chunks the master moves, then "
+                  "try range or hash placement (表7).",
+            "zh": "64 个块、每块 2 份副本，按一致性哈希放在 4 个块服务器上；第 5 个备用块服务器"
+                  "在第 2 个轮次加入，块服务器 1 在第 3 个轮次退役。数一数主节点搬动了多少块，"
+                  "再试试范围放置或哈希放置（表7）。",
+        },
+        # 4 members + 1 spare, r = 2, 64 chunks: the set-up 表7 is measured on; a join
+        # and a leave one epoch apart, one epoch a second so each move can be followed
+        config=RunConfig(strategy="gfs", workers=5, steps=4, pace=1.0, num_samples=1024,
+                         options={"replicas": 2, "chunk_samples": 16, "read_ms": 2,
+                                  "placement": "consistent", "join_at": 2, "leave_at": 3}),
+    )

@@ -7,6 +7,7 @@
 // fault flipped in a chunk file, `gfs_epoch` the epoch's check (every sample once).
 
 import { isNum } from "../../core/log.js";
+import { membershipEvents } from "./membership.js";
 
 export const GFS = "gfs";
 
@@ -74,8 +75,8 @@ function gfsEpoch(state, base, e) {
 }
 
 export const slice = {
-  events: { gfs_setup: gfsSetup, gfs_write: gfsWrite, gfs_map: gfsMap, gfs_read: gfsRead, gfs_rereplicate: gfsRereplicate, gfs_corrupted: gfsCorrupted, gfs_epoch: gfsEpoch },
-  initial: { gfs: null },
+  events: { gfs_setup: gfsSetup, gfs_write: gfsWrite, gfs_map: gfsMap, gfs_read: gfsRead, gfs_rereplicate: gfsRereplicate, gfs_corrupted: gfsCorrupted, gfs_epoch: gfsEpoch, ...membershipEvents },
+  initial: { gfs: null, gfsMembers: null }, // gfsMembers: membership.js
   lockstep: false, // chunkservers answer the master as it asks
   serverRanks: (state) => (isGfs(state) ? [0] : []), // the master reports no steps
 };
