@@ -35,6 +35,7 @@ import torch
 from engine.strategies.base import WorkerContext
 from engine.strategies.gfs_chunkserver import Chunkserver
 from engine.strategies.gfs_master import POLL_S, REPLY_S, GfsMaster
+from engine.strategies.gfs_membership import Membership
 from engine.strategies.gfs_sampler import plan_epoch
 from engine.strategies.mr_protocol import Inbox, send_obj
 
@@ -88,6 +89,7 @@ class TrainMaster(GfsMaster):
         self.workers = ctx.config.workers
         self.trainers, self.servers = layout(self.opts, self.workers)
         self.live, self.requests = set(self.servers), _Requests(self.reports)
+        self.members = Membership(self)  # placed on this run's chunkservers, not ranks 1..
         self.reports = self.requests  # type: ignore[assignment]
         self.served: dict[int, dict[str, Any]] = {}  # epoch → what it read and trained
 
