@@ -23,6 +23,7 @@ names the host on the page (default: its host name).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import socket
@@ -95,10 +96,8 @@ def _watch(link: _Link, rank: int, host: str) -> None:
 
 
 def _last_word(link: _Link, message: dict[str, Any]) -> None:
-    try:
+    with contextlib.suppress(OSError):  # the supervisor is gone too
         link.send([message])
-    except OSError:
-        pass  # the supervisor is gone too
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,9 +46,8 @@ STORE_AFTERLIFE_S = 15.0  # the agents' exit barrier still meets in the store af
 def _hang_up(conn: Connection) -> None:
     """Close a socket connection so that a thread blocked reading it wakes up (a plain
     close would leave it blocked on Linux): shut it down through a duplicate first."""
-    with contextlib.suppress(OSError):
-        with socket.socket(fileno=os.dup(conn.fileno())) as dup:
-            dup.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError), socket.socket(fileno=os.dup(conn.fileno())) as dup:
+        dup.shutdown(socket.SHUT_RDWR)
     with contextlib.suppress(OSError):
         conn.close()
 
@@ -290,6 +289,3 @@ class HostLobby:
         timer.daemon = True
         timer.start()
 
-
-def open_lobby(sup: RunSupervisor) -> HostLobby:
-    return HostLobby(sup)

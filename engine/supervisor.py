@@ -33,20 +33,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine import (
-    causes,
-    detection,
-    faultinject,
-    processes,
-    recovery,
-    remote_workers,
-    runreport,
-    spawning,
-)
+from engine import causes, detection, faultinject, processes, recovery, runreport, spawning
 from engine.config import RunConfig
 from engine.events import json_safe, make_event
 from engine.processes import _CTX, WorkerHandle, resolve_backend, warm_up
 from engine.recovery.elastic import RecoveryInProgress
+from engine.remote_workers import HostLobby
 from engine.spawning import WarmPool
 
 __all__ = ["_CTX", "RecoveryInProgress", "RunSupervisor", "resolve_backend", "warm_up"]
@@ -93,7 +85,7 @@ class RunSupervisor:
         self.group_generation = 0  # elastic: +1 every time the members change
         self.schedule = sorted((dict(f) for f in config.faults), key=lambda f: f["after_step"])
         self.backend = ""
-        self.lobby: remote_workers.HostLobby | None = None  # launcher torchrun: where they join
+        self.lobby: HostLobby | None = None  # launcher torchrun: where they join
         self.pool = WarmPool(config.world_size if self.policy.name == "restart" else 0,
                              self.config.to_dict, f"distlab-{run_id}", self.lock)
 
@@ -113,7 +105,7 @@ class RunSupervisor:
                 self.t0 = time.monotonic()
                 self.emit([runreport.run_started(self)])
                 if remote:
-                    self.lobby = remote_workers.HostLobby(self)
+                    self.lobby = HostLobby(self)
                 else:
                     self.spawn_generation()
             except Exception as exc:
