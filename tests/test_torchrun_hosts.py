@@ -101,7 +101,7 @@ def join_with(argv: list[str], token: str) -> subprocess.CompletedProcess[str]:
 
 def test_two_hosts_train_one_run_in_sync_and_a_wrong_token_is_refused(
         client: TestClient, agents: list[subprocess.Popen[str]]) -> None:
-    run_id, token, argv = create(client, steps=25)
+    run_id, _, argv = create(client, steps=25)
     # The command holds the join token: a viewer without the control token gets none.
     assert client.get(f"/api/runs/{run_id}/hosts").status_code == 403
     assert client.get(f"/api/runs/{run_id}").json()["status"] == "starting"
