@@ -35,13 +35,13 @@ export function refusedLine(entry, tr = t) {
 export function createHostsPanel(el, { runId, mayControl, fetchCommand }) {
   el.innerHTML = `
     <div class="hosts-head"><span class="hosts-title"></span> <span class="hosts-status" data-testid="hosts-status"></span></div>
+    <ul class="hosts-list" data-testid="hosts-list"></ul>
+    <ul class="hosts-refused" data-testid="hosts-refused"></ul>
     <div class="hosts-command-row" data-testid="hosts-command-row" hidden>
       <code class="hosts-command" data-testid="hosts-command"></code>
       <button type="button" class="btn small hosts-copy" data-testid="hosts-copy"></button>
     </div>
-    <p class="hosts-note" data-testid="hosts-note" hidden></p>
-    <ul class="hosts-list" data-testid="hosts-list"></ul>
-    <ul class="hosts-refused" data-testid="hosts-refused"></ul>`;
+    <p class="hosts-note" data-testid="hosts-note" hidden></p>`;
   const $ = (sel) => el.querySelector(sel);
   const code = $(".hosts-command");
   const copyBtn = $(".hosts-copy");
