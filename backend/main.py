@@ -18,7 +18,7 @@ from backend.limits import BodySizeLimit
 from backend.origins import OriginCheck, parse_origins
 from backend.retention import Keeper
 from backend.rooms import Rooms
-from backend.routes import lessons, meta, pages, rooms, runs, stream
+from backend.routes import hosts, lessons, meta, pages, rooms, runs, stream
 from backend.runs import RunManager
 from backend.settings import Settings
 from backend.store import Store
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="DistLab", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.instructor_key = settings.instructor_key or _generated_instructor_key()
-    for module in (meta, runs, lessons, rooms, stream, pages):
+    for module in (meta, runs, hosts, lessons, rooms, stream, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -188,6 +188,8 @@ class WorkerPublic(BaseModel):
     role: str
     device: str
     status: str
+    host: str | None = None  # the host it runs on (launcher torchrun: as hosts_joined names it)
+    node: int | None = None  # launcher torchrun: its host's node rank
 
 
 class Retention(BaseModel):

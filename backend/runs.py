@@ -98,7 +98,8 @@ class RunManager:
         queue it: it starts by itself, first come first served, when a place frees up.
         ``RunLimitError`` only when the queue is full too."""
         self._loop = asyncio.get_running_loop()
-        resolve_backend(config.backend, config.world_size)  # ValueError → 422 before a run exists
+        if config.launcher == "local":  # torchrun: the hosts' GPUs decide, when they join
+            resolve_backend(config.backend, config.world_size)  # ValueError → 422 up front
         reason = self._why_wait(config, student)
         if reason is not None and len(self.queue) >= self.settings.max_queued_runs:
             raise RunLimitError(f"{reason}; and {len(self.queue)} runs already wait (the "
@@ -211,6 +212,7 @@ class RunManager:
         if kind == "worker_started":
             run.workers[event["rank"]] = {"rank": event["rank"], "pid": event["pid"],
                                           "role": event["role"], "device": event["device"],
+                                          "host": event.get("host"), "node": event.get("node"),
                                           "status": "running"}
             if len(run.workers) == run.config.world_size and run.status == "starting":
                 run.status = "running"

@@ -53,6 +53,9 @@ def check_fault(config: RunConfig, spec: StrategySpec, fault: dict[str, Any],
     # other faults act on a worker's training loop.
     rank = fault.get("rank")
     _check_rank(f"{where}.rank", rank, config.world_size)
+    if action == "freeze" and config.launcher == "torchrun":
+        raise ValueError(f"{where}: freeze — a torchrun run's workers are on other hosts: "
+                         "a frozen one could not be reached to end it (kill works)")
     if action not in ("kill", "freeze") and rank < config.num_servers:
         raise ValueError(f"{where}.rank: rank {rank} is a {config.roles[rank]}: it can be "
                          f"killed or frozen, not {action}ed" if action != "rejoin" else

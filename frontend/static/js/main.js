@@ -22,6 +22,7 @@ import { createCompareView } from "./views/compare.js";
 import { createControls } from "./views/controls.js";
 import { createFaultLog, translateCause } from "./views/faultlog.js";
 import { createFaultMenu } from "./views/faultmenu.js";
+import { createHostsPanel } from "./views/hosts.js";
 import { createLessons } from "./views/lessons.js";
 import { narrationLine } from "./views/narration.js";
 import { createFramePass } from "./views/frame.js";
@@ -77,6 +78,7 @@ const renderPass = createFramePass("render", [
     strategyViews.render(state);
     syncArticle(state);
     faultLog.render(state);
+    hostsPanel.render(state);
     faultMenu.sync(isLive(currentStatus()));
     chart.render(state);
     renderNarration(state, info);
@@ -121,6 +123,13 @@ const tailPanel = createTailPanel({ card: $("tail-card"), plotDiv: $("tail-laten
 const faultLog = createFaultLog($("fault-log"), (on) => {
   $("topology").closest(".card").classList.toggle("has-faults", on);
   $("timeline").closest(".card").classList.toggle("has-faults", on);
+});
+// A torchrun run's hosts: the command to paste on each (for the page that may control the
+// run) and the workers grouped by host.
+const hostsPanel = createHostsPanel($("hosts-panel"), {
+  runId: () => app.runId,
+  mayControl: (id) => api.hasControl(id),
+  fetchCommand: (id) => api.getHostsCommand(id),
 });
 const faultMenu = createFaultMenu({
   svg: $("topology"),

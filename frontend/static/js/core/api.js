@@ -126,6 +126,15 @@ export const controlRun = (id, action, extra = {}) => {
   return request("POST", `/api/runs/${encodeURIComponent(id)}/control`, { action, ...extra }, headers);
 };
 
+/** A torchrun run's command for its hosts (it holds the join token: only for the page
+ *  that started the run, or the instructor). */
+export const getHostsCommand = (id) => {
+  const token = memoryTokens[id] || loadTokens()[id];
+  const key = token ? null : instructorKey();
+  const headers = token ? { "X-Control-Token": token } : key ? { "X-Instructor-Key": key } : {};
+  return request("GET", `/api/runs/${encodeURIComponent(id)}/hosts`, undefined, headers);
+};
+
 /** A readable message from an error body ({detail: str} or FastAPI's [{msg, loc}]). */
 export function errorMessage(data, fallback = "") {
   if (!data) return fallback;
