@@ -12,6 +12,8 @@ from datetime import timedelta
 import torch
 import torch.distributed as dist
 
+from engine.comms import Comms, PostedRecv
+
 PULL, PUSH, DONE, LEFT = 1, 2, 3, 4  # what a worker's header says: [kind, a, b, sender]
 WAITED_FOR_VERSION, BLOCKED_BY_SSP = 1, 2  # why a server held a pull back
 HEADER_TAG, PAYLOAD_TAG = 10, 11
@@ -31,3 +33,14 @@ def shard_bounds(numel: int, servers: int) -> list[tuple[int, int]]:
     sizes = [len(c) for c in torch.arange(numel).tensor_split(servers)]
     starts = [sum(sizes[:i]) for i in range(servers)]
     return [(a, a + n) for a, n in zip(starts, sizes, strict=True)]
+
+
+def post_replies(comms: Comms, bounds: list[tuple[int, int]], flat: torch.Tensor,
+                 headers: torch.Tensor) -> list[tuple[PostedRecv, PostedRecv]]:
+    """A worker posts the receives of every server's reply (header, shard of ``flat``)
+    before it asks any server. A gloo send waits for its receiver, so otherwise server 0
+    could wait to reply to us while we wait to ask server 1, which waits to reply to a
+    worker that waits for server 0: a cycle that froze two-server runs under load."""
+    return [(comms.post_recv(headers[server], server, tag=HEADER_TAG, traffic=False),
+             comms.post_recv(flat[a:b], server, tag=PAYLOAD_TAG))
+            for server, (a, b) in enumerate(bounds)]
