@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from fastapi.testclient import TestClient
 from torch.testing import assert_close
 
 from engine import checkpoint
@@ -111,3 +112,40 @@ def test_every_exportable_setting_renders_a_script_that_parses() -> None:
         assert f"--nproc-per-node {config.workers}" in text
     assert "class TinyGPT" in render(configs[0])
     assert "powerSGD_hook.powerSGD_hook" in render(configs[1])
+
+
+def test_the_api_and_the_cli_hand_out_the_script_or_say_why_not(
+        client: TestClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.cli import main as cli
+    from tests.test_api import wait_for_status
+
+    made = {}
+    for name, options in (("plain", {}), ("qsgd", {"compression": "qsgd"})):
+        r = client.post("/api/runs", json={"strategy": "data_parallel", "workers": 2,
+                                           "steps": 2, "batch_size": 8, "options": options})
+        assert r.status_code == 201, r.text
+        made[name] = r.json()["id"]
+        wait_for_status(client, made[name], {"finished"})
+    r = client.get(f"/api/runs/{made['plain']}/script")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/x-python")
+    assert f'filename="distlab-{made["plain"]}-train.py"' in r.headers["content-disposition"]
+    assert r.text == render(RunConfig.from_dict(client.get(
+        f"/api/runs/{made['plain']}").json()["config"]), made["plain"])
+    refused = client.get(f"/api/runs/{made['qsgd']}/script")
+    assert refused.status_code == 409
+    assert "options.compression" in refused.json()["detail"]
+    assert client.get("/api/runs/0123456789ab/script").status_code == 404
+    # the spec says where the browser offers it
+    specs = {s["name"]: s for s in client.get("/api/strategies").json()}
+    assert specs["data_parallel"]["ddp_script"] is True
+    assert specs["parameter_server"]["ddp_script"] is False
+
+    data_dir = str(client.app.state.settings.data_dir)
+    client.app.state.manager.store.flush()
+    out = tmp_path / "train.py"
+    assert cli(["export", made["plain"], "--format", "script", "--data-dir", data_dir,
+                "--out", str(out)]) == 0
+    assert out.read_text() == r.text
+    assert cli(["export", made["qsgd"], "--format", "script", "--data-dir", data_dir]) == 2
+    assert "options.compression" in capsys.readouterr().err
