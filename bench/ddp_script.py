@@ -82,7 +82,7 @@ def main() -> None:
             s_rate = statistics.median(r for r, _, _ in script)
             print(f"{name:6} {e_rate:15.1f} {s_rate:12.1f} {s_rate / e_rate:11.2f} "
                   f"{engine[-1][1]:12.6f} {script[-1][1]:10.6f} "
-                  f"{str(engine[-1][2] == script[-1][2]):>10}")
+                  f"{engine[-1][2] == script[-1][2]!s:>10}")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ export default {
     "fw.horovod": "Horovod",
     "fw.tf": "TensorFlow MultiWorkerMirroredStrategy",
     "fw.notRun": "根据本次运行的设置写出，用于对照——这里不运行（两者都未安装）。",
-    "fw.table5": "Table 5 · DistLab 引擎与导出的 DDP 脚本对比",
+    "fw.table5": "表5 · DistLab 引擎与导出的 DDP 脚本对比",
     "fw.table5Caption": "{date} 在 {machine} 上测得（{setup}），命令：{command}。每秒步数从第 1 步结束计到最后一步结束；损失为各进程最后一步损失的平均。",
     "fw.colConfig": "压缩",
     "fw.colEngine": "DistLab 引擎",
