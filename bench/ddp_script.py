@@ -7,8 +7,11 @@ so that both see the same load on a shared machine. Reported per side: the media
 of step 1 to the end of the last step) and the final loss (mean of the ranks' last
 losses), plus whether the final parameters hash the same.
 
-What the ratio shows: the engine's per-step events, pacing checks and instrumentation
-against DDP's bare loop with bucketed all-reduce overlapped with backward.
+What the ratio compares: the engine's loop (per-step events, pacing and control checks,
+one flat all-reduce after backward; with fp16, a hand-written ring all-gather of the
+encoded gradients) against DDP's (its reducer's autograd hooks and bucketed all-reduce
+overlapped with backward; fp16 all-reduced as a comm hook). On a model this small both
+are mostly per-step overhead, so the ratio says little about large models.
 
 Usage: .venv/bin/python bench/ddp_script.py [--steps 300] [--workers 2] [--repeats 3]
 """

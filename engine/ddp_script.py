@@ -226,7 +226,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", help="save the final parameters and every step's losses here")
     args = parser.parse_args()
-    use_cuda = RUN["backend"] != "gloo" and torch.cuda.is_available()
+    # DistLab's choice (engine/processes.py): nccl where there is a GPU per worker.
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    use_cuda = RUN["backend"] == "nccl" or (RUN["backend"] == "auto"
+                                            and gpus >= int(os.environ["WORLD_SIZE"]))
     dist.init_process_group("nccl" if use_cuda else "gloo")
     rank, world = dist.get_rank(), dist.get_world_size()
     assert world == RUN["workers"], f"run it with --nproc-per-node {RUN['workers']}"
