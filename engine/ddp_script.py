@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import textwrap
 from typing import Any
 
 from engine import data, model, transformer
@@ -106,7 +107,7 @@ def _header(config: RunConfig, run_id: str | None) -> str:
         notes.append("PowerSGD is PyTorch's implementation: the same algorithm, not the "
                      "same numbers (its own random start, plain all-reduce for the first "
                      "steps, small matrices sent uncompressed).")
-    note = "".join(f"\n{n}" for n in notes)
+    note = "".join("\n" + textwrap.fill(n, 88) for n in notes)
     source = f"DistLab run {run_id}" if run_id else "A DistLab run"
     return (f'"""{source} as a standalone PyTorch DDP script '
             f'(strategy {config.strategy}, {config.workers} workers).\n\n'
