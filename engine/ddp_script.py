@@ -282,6 +282,9 @@ def main():
             torch.save({"params": flat, "losses": torch.stack([t.cpu() for t in every_loss], 1),
                         "checksums": checksums, "final_loss": last.item() / world,
                         "param_hash": param_hash, "steps_per_s": steps_per_s}, args.out)
+    # Leave together: a rank tearing gloo down while another still writes aborted at
+    # exit once in a loaded run ("terminate called without an active exception").
+    dist.barrier()
     dist.destroy_process_group()
 
 
