@@ -15,15 +15,15 @@ import { fmtNum, getLang, t } from "../core/i18n.js";
 /** What bench/ddp_script.py measured (its output, by hand): where, when, and the numbers. */
 export const TABLE5 = {
   machine: {
-    en: "a 2-core cloud VM shared with other jobs (CPU, gloo)",
-    zh: "一台与其他任务共用的 2 核云虚拟机（CPU、gloo）",
+    en: "a 2-core cloud VM, little else running (load ≈ 1.5; CPU, gloo)",
+    zh: "一台 2 核云虚拟机，几乎没有其他任务（负载约 1.5；CPU、gloo）",
   },
   date: "2026-12-06",
   command: ".venv/bin/python bench/ddp_script.py --steps 300 --repeats 3",
   setup: { en: "2 workers · 300 steps · batch 32 · MLP on spirals · median of 3", zh: "2 个工作进程 · 300 步 · 批大小 32 · spirals 上的 MLP · 3 次取中位数" },
   rows: [
-    { config: "none", engine: { rate: 564.3, loss: 0.029206 }, ddp: { rate: 354.7, loss: 0.029207 }, sameHash: true },
-    { config: "fp16", engine: { rate: 164.6, loss: 0.029206 }, ddp: { rate: 271.4, loss: 0.029203 }, sameHash: false },
+    { config: "none", engine: { rate: 572.9, loss: 0.029206 }, ddp: { rate: 839.3, loss: 0.029207 }, sameHash: true },
+    { config: "fp16", engine: { rate: 465.7, loss: 0.029206 }, ddp: { rate: 604.0, loss: 0.029203 }, sameHash: false },
   ],
 };
 
