@@ -48,10 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--instructor-key", default=os.environ.get("DISTLAB_INSTRUCTOR_KEY"),
                        help="key that opens classroom rooms (default: generated, printed)")
 
-    exp = sub.add_parser("export", help="export a stored run: JSON lines, CSV or a "
-                         "Perfetto/Chrome trace")
+    exp = sub.add_parser("export", help="export a stored run: JSON lines, CSV, a "
+                         "Perfetto/Chrome trace, or (data parallelism) a PyTorch DDP script")
     exp.add_argument("run_id", help="the run's id (see the page's past runs, or /api/runs)")
-    exp.add_argument("--format", choices=FORMATS, default="jsonl")
+    exp.add_argument("--format", choices=(*FORMATS, "script"), default="jsonl",
+                     help="script: a standalone train.py for torchrun that reproduces the "
+                          "run (engine/ddp_script.py)")
     exp.add_argument("--data-dir", default=os.environ.get("DISTLAB_DATA_DIR", "data"),
                      help="the server's data directory (default: ./data)")
     exp.add_argument("--out", type=Path, help="write here (default: standard output)")
@@ -157,19 +159,34 @@ def _export(args: argparse.Namespace) -> int:
                          "`distlab serve` was given)")
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
     try:
-        if db.execute("SELECT 1 FROM runs WHERE id = ?", (args.run_id,)).fetchone() is None:
+        row = db.execute("SELECT config FROM runs WHERE id = ?", (args.run_id,)).fetchone()
+        if row is None:
             raise ValueError(f"no run with id {args.run_id!r} in {db_path}")
+        if args.format == "script":
+            return _write(args, _script(args.run_id, row[0]), "a PyTorch DDP script")
         from backend.store import read_events  # packed runs too (backend/eventpack.py)
 
         rows = read_events(db, args.run_id)
     finally:
         db.close()
     text = export(rows, args.format)
+    return _write(args, text, f"{len(rows)} events, {args.format}")
+
+
+def _script(run_id: str, stored_config: str) -> str:
+    """The run as a DDP script; ValueError (exit 2) naming the setting it cannot have."""
+    from engine.config import RunConfig
+    from engine.ddp_script import render
+
+    return render(RunConfig.from_dict(json.loads(stored_config)), run_id)
+
+
+def _write(args: argparse.Namespace, text: str, what: str) -> int:
     if args.out is None:
         sys.stdout.write(text)
     else:
         args.out.write_text(text, encoding="utf-8")
-        print(f"wrote {args.out} ({len(rows)} events, {args.format})", file=sys.stderr)
+        print(f"wrote {args.out} ({what})", file=sys.stderr)
     return 0
 
 

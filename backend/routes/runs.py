@@ -26,6 +26,7 @@ from backend.models import (
     RunStarted,
 )
 from backend.runs import RunLimitError, RunManager, RunNotLiveError
+from engine import ddp_script
 from engine.config import RunConfig
 from engine.export import EXTENSIONS, MEDIA_TYPES, export
 from engine.supervisor import RecoveryInProgress
@@ -162,4 +163,29 @@ async def export_run(run_id: RunId, manager: Manager,
     body = await asyncio.to_thread(export, events, format)
     name = f"distlab-{run_id}.{EXTENSIONS[format]}"
     return Response(body, media_type=MEDIA_TYPES[format],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/{run_id}/script", response_class=Response, responses={
+    200: {"description": "a standalone PyTorch DDP script (train.py) that reproduces the "
+                         "run: torchrun --standalone --nproc-per-node N train.py",
+          "content": {ddp_script.MEDIA_TYPE: {"schema": {"type": "string"}}}},
+    **refusals(404, 409, 422)})
+async def run_script(run_id: RunId, manager: Manager) -> Response:
+    """The run as a PyTorch DDP script (data-parallel runs; engine/ddp_script.py). 409 with
+    the setting that has no DDP counterpart (e.g. QSGD compression) where there is none."""
+    try:
+        config = await manager.config_of(run_id)
+    except (TypeError, ValueError) as exc:  # stored by an older version
+        raise HTTPException(status_code=409, detail=f"run {run_id} has no script: {exc}"
+                            ) from exc
+    if config is None:
+        raise not_found(run_id)
+    try:
+        body = ddp_script.render(config, run_id)
+    except ddp_script.ScriptRefused as exc:
+        raise HTTPException(status_code=409, detail=f"run {run_id} has no DDP script: {exc}"
+                            ) from exc
+    name = ddp_script.filename(run_id)
+    return Response(body, media_type=ddp_script.MEDIA_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

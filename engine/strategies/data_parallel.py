@@ -254,6 +254,7 @@ SPEC = StrategySpec(
     views=("topology", "timeline", "loss", "boundary", "compression", "alpha_beta",
            "link_bytes"),
     check=_check,
+    ddp_script=True,  # engine/ddp_script.py writes it as torch's DistributedDataParallel
     references=("Li et al., PyTorch Distributed: Experiences on Accelerating Data Parallel "
                 "Training, VLDB 2020",
                 "Goyal et al., Accurate, Large Minibatch SGD, 2017"),

@@ -197,6 +197,10 @@ class StrategySpec:
     check: Callable[[Any], None] = lambda config: None
     """Rules that tie its options to the common settings; raise ``ValueError``."""
     references: tuple[str, ...] = ()
+    ddp_script: bool = False
+    """A run of it can be exported as a standalone PyTorch DDP script that reproduces it
+    (engine/ddp_script.py; the page's "Export as DDP script"). Data parallelism only: it
+    is what DistributedDataParallel does."""
     # What the supervisor asks of a run of this strategy (engine/supervisor.py):
     progress: Literal["slowest", "furthest"] | Callable[[Any, list[int], int], int] = "slowest"
     """The run's progress in the steps the user asked for (``summary.steps_completed``,
@@ -274,5 +278,5 @@ class StrategySpec:
             "fault_effects": {k: {"text": v.text, "glyph": v.glyph}
                               for k, v in self.fault_effects.items()},
             "views": list(self.views), "events": self.events,
-            "references": list(self.references),
+            "references": list(self.references), "ddp_script": self.ddp_script,
         }

@@ -7,6 +7,7 @@ import compare from "./compare.js";
 import faults from "./faults.js";
 import hosts from "./hosts.js";
 import form from "./form.js";
+import frameworks from "./frameworks.js";
 import lessons from "./lessons.js";
 import narration from "./narration.js";
 import network from "./network.js";
@@ -15,4 +16,4 @@ import presenter from "./presenter.js";
 import room from "./room.js";
 import workers from "./workers.js";
 
-export const COMMON_CATALOGS = [page, form, workers, charts, narration, faults, network, presenter, room, compare, lessons, article, calculator, hosts];
+export const COMMON_CATALOGS = [page, form, workers, charts, narration, faults, network, presenter, room, compare, lessons, frameworks, article, calculator, hosts];

@@ -18,6 +18,7 @@ import { frontendFor } from "../core/registry.js";
 import { optionsOf, stepSummary, tailLatency, tailLatencyApplies, TERMINAL_STATUSES } from "../core/selectors.js";
 import { baselineConfigOf } from "./baseline.js";
 import { getParam, pageLink, setParams } from "../core/urlstate.js";
+import { createFrameworksView } from "./lessonframeworks.js";
 
 export const NUM_CHAPTERS = 15; // the course outline's chapters (lesson.chapter.N keys)
 
@@ -81,6 +82,8 @@ function el(tag, attrs = {}, ...children) {
  *   room() → the classroom room's state {role, following, runId, lesson} (room.js)
  */
 export function createLessons({ select, panel, hooks }) {
+  // Lessons with a section of their own below the run column, by lesson id.
+  const extraViews = { frameworks: createFrameworksView() };
   let list = [];
   let lesson = null; // the whole lesson (GET /api/lessons/{id})
   let guess = null; // the chosen prediction (index) or null
@@ -355,6 +358,8 @@ export function createLessons({ select, panel, hooks }) {
       el("h3", { text: t("lesson.papers") }),
       el("ul", {}, ...(lesson.papers || []).map((p) => el("li", { text: paperText(p) }))),
     );
+    const extra = extraViews[lesson.id];
+    const extraSection = extra ? extra.render(lesson, lang) : null;
     const foot = el("div", { class: "lesson-foot" }, papers);
     if (lesson.measure && !following()) foot.prepend(renderMeasure(lang));
     const rel = (lesson.related || []).map((id) => list.find((l) => l.id === id)).filter(Boolean);
@@ -386,7 +391,7 @@ export function createLessons({ select, panel, hooks }) {
         ),
       );
     }
-    panel.replaceChildren(head, summary, cols, foot);
+    panel.replaceChildren(head, summary, cols, ...(extraSection ? [extraSection] : []), foot);
     if (lesson.cases && lesson.cases.length) panel.append(renderCases(lang));
     sync();
   }
@@ -642,6 +647,7 @@ export function createLessons({ select, panel, hooks }) {
     const cur = hooks.current();
     restoreRun(cur);
     const runId = lessonRunId && cur.runId === lessonRunId ? lessonRunId : roomRun(cur);
+    extraViews[lesson.id]?.sync(panel.querySelector("[data-testid=lesson-frameworks]"), runId);
     const mine = !!runId;
     const done = mine && TERMINAL_STATUSES.includes(cur.status);
     panel.dataset.runStatus = mine ? cur.status : "";

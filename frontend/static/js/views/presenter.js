@@ -2,12 +2,14 @@
 //
 // Driving the page in front of a class: keyboard control, a key help
 // overlay, "hide controls" (only the views stay), fullscreen, the view state in the URL
-// with a "Copy link" button, and the export menu (JSONL, CSV, Perfetto trace, PNG).
+// with a "Copy link" button, and the export menu (JSONL, CSV, Perfetto trace, PNG, and a
+// data-parallel run as a PyTorch DDP script where its strategy's spec says ddp_script).
 //
 // It reads the player and the run through the hooks main.js passes in; it never touches
 // events itself (the narration facts come from views/narration.js, on reducer state).
 
 import { t } from "../core/i18n.js";
+import { strategySpec } from "../core/specs.js";
 import { getParam, setParams } from "../core/urlstate.js";
 
 /** Keys 1–9: steps per second, for a live run's pace (set_pace) and for replay alike. */
@@ -67,6 +69,7 @@ export function createPresenter(h) {
     tl: getParam("tl") !== "wall" ? getParam("tl") : null,
   };
   let shownRun = undefined;
+  let shownStrategy = undefined;
 
   const writeUrl = (fields) => setParams(fields);
 
@@ -250,6 +253,43 @@ export function createPresenter(h) {
     }
   }
 
+  // The DDP script: offered where the run's strategy's spec says ddp_script. Fetched rather
+  // than linked, so a run whose settings have no DDP counterpart (QSGD compression) shows
+  // the server's reason here instead of downloading an error.
+  function syncScript(id, strategy) {
+    const spec = strategySpec(strategy);
+    $("export-script").hidden = !id || !(spec && spec.ddp_script);
+    $("export-script-why").hidden = true;
+  }
+
+  async function downloadScript() {
+    const id = h.runId();
+    if (!id) return;
+    const why = $("export-script-why");
+    why.hidden = true;
+    let res;
+    try {
+      res = await fetch(`/api/runs/${encodeURIComponent(id)}/script`);
+    } catch (err) {
+      res = { ok: false, status: 0, json: async () => ({ detail: String(err) }) };
+    }
+    if (!res.ok) {
+      const body = await res.json().catch(() => ({}));
+      why.textContent = t("pres.scriptRefused", { msg: body.detail || `HTTP ${res.status}` });
+      why.hidden = false;
+      return;
+    }
+    const url = URL.createObjectURL(await res.blob());
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = `distlab-${id}-train.py`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+  $("export-script").addEventListener("click", downloadScript);
+
   function renderPngItems() {
     const box = $("export-pngs");
     box.replaceChildren();
@@ -285,9 +325,11 @@ export function createPresenter(h) {
   // ---------------------------------------------------------------- per render
   function onRender(state, info) {
     const id = h.runId();
-    if (id !== shownRun) {
+    if (id !== shownRun || state.strategy !== shownStrategy) {
       shownRun = id;
+      shownStrategy = state.strategy;
       syncExports(id);
+      syncScript(id, state.strategy);
     }
     if (pending.run && id && id !== pending.run) {
       pending.at = null;
