@@ -38,3 +38,8 @@ class Settings(BaseSettings):
     feed_window_batches: int = 2048
     """Event batches a live run keeps for its viewers (shared by all of them); a viewer
     further behind than that is closed with 1013 and resumes with ``?after=``."""
+    ray_address: str | None = None
+    """A Ray cluster (``ray://…`` or ``host:port`` of its head, or ``auto``) to run every
+    run on, one actor and placement group per run (backend/cluster.py); the server's own
+    run limits then give way to the cluster's room. Unset: runs are processes of this
+    server. Needs ``pip install 'distlab[cluster]'``."""

@@ -36,6 +36,7 @@ CAUSES: dict[str, tuple[tuple[str, ...], str]] = {
     "internal": (("type", "message"), "supervisor error: {message}"),
     "abandoned": ((), "the run was abandoned"),
     "shutdown": ((), "the server shut down during the run"),
+    "host_lost": ((), "a host's agent went away"),
 }
 
 
