@@ -141,30 +141,32 @@ class RayRunSupervisor:
         """Place the run's group (``ClusterFull`` if Ray cannot now), start its actor and
         the run in it, and follow its events. Blocking: call it off the event loop."""
         ray = _ray()
-        from ray.util.placement_group import placement_group, remove_placement_group
+        from ray.util.placement_group import placement_group
         from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
         need = needs(self.config)
         self.cluster._reserve(self.run_id, None, need)  # counted before Ray is asked
-        group = placement_group([need], strategy="STRICT_PACK", name=f"distlab-{self.run_id}")
-        if not group.wait(timeout_seconds=PLACE_WAIT_S):
-            remove_placement_group(group)
-            self.cluster._release(self.run_id)
-            self.cluster._refused_at = time.monotonic()
-            raise ClusterFull(f"{FULL}: Ray could not place {self.config.world_size} "
-                              "worker(s) on one node")
-        self._group = group
-        node = ray.util.placement_group_table(group).get("bundles_to_node_id", {}).get(0)
-        self.cluster._reserve(self.run_id, node, need)
-        self._host = self.cluster._remote_host.options(
-            num_cpus=need["CPU"], num_gpus=need.get("GPU", 0.0),
-            max_concurrency=8,  # a waiting poll must not hold up a control or a kill
-            scheduling_strategy=PlacementGroupSchedulingStrategy(
-                placement_group=group, placement_group_bundle_index=0),
-        ).remote(self.config.to_dict(), self.run_id, int(need.get("GPU", 0)))
         try:
+            group = placement_group([need], strategy="STRICT_PACK",
+                                    name=f"distlab-{self.run_id}")
+            self._group = group
+            if not group.wait(timeout_seconds=PLACE_WAIT_S):
+                self._free()
+                self.cluster._refused_at = time.monotonic()
+                raise ClusterFull(f"{FULL}: Ray could not place {self.config.world_size} "
+                                  "worker(s) on one node")
+            node = ray.util.placement_group_table(group).get("bundles_to_node_id", {}).get(0)
+            self.cluster._reserve(self.run_id, node, need)
+            self._host = self.cluster._remote_host.options(
+                num_cpus=need["CPU"], num_gpus=need.get("GPU", 0.0),
+                max_concurrency=8,  # a waiting poll must not hold up a control or a kill
+                scheduling_strategy=PlacementGroupSchedulingStrategy(
+                    placement_group=group, placement_group_bundle_index=0),
+            ).remote(self.config.to_dict(), self.run_id, int(need.get("GPU", 0)))
             self.where = ray.get(self._host.start.remote(), timeout=START_TIMEOUT_S)
-        except Exception as exc:
+        except ClusterFull:
+            raise
+        except Exception as exc:  # the run's viewers wait for a run_finished: say why
             self._end_here(causes.of_exception("start_failed", _unwrapped(exc)))
             raise
         threading.Thread(target=self._follow, name=f"ray-run-{self.run_id}",

@@ -34,7 +34,8 @@ class RunHost:
             os.environ["CUDA_VISIBLE_DEVICES"] = ""
         self.config = RunConfig.from_dict(config)
         self.run_id = run_id
-        self._events: list[dict[str, Any]] = []
+        self._events: list[dict[str, Any]] = []  # those with seq > self._acked
+        self._acked = 0  # the server has these: they need not be kept here
         self._new = threading.Condition()
         # Headless: no workdir here (the server's data directory is on another machine);
         # a run that checkpoints gets a temporary directory on this node.
@@ -56,12 +57,16 @@ class RunHost:
     def events_after(self, seq: int, wait_s: float = POLL_WAIT_S
                      ) -> tuple[list[dict[str, Any]], bool]:
         """The events with ``seq`` > ``seq`` (waiting up to ``wait_s`` for some), and
-        whether the run has ended (its ``run_finished`` is among the events)."""
+        whether the run has ended (its ``run_finished`` is among the events). Asking for
+        them acknowledges those up to ``seq``: they are dropped here."""
         with self._new:
-            if len(self._events) <= seq and not self.supervisor.finished:
+            # seq is gapless from 1, so the events after a seq are a slice
+            if seq > self._acked:
+                del self._events[:seq - self._acked]
+                self._acked = seq
+            if not self._events and not self.supervisor.finished:
                 self._new.wait(wait_s)
-            # seq is gapless from 1, so "seq > after" is a slice
-            return self._events[seq:], self.supervisor.finished
+            return list(self._events), self.supervisor.finished
 
     def control(self, action: str, pace: float | None = None) -> None:
         self.supervisor.control(action, pace)

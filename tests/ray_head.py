@@ -2,10 +2,10 @@
 
 ``ray start --head --block`` runs in a session of its own, with its temp dir in a fresh
 short directory (Ray's unix socket paths must stay under ~107 bytes, pytest's tmp_path
-is too long) and ports the OS picked. Stopping it: SIGTERM to its process group, then
-SIGKILL to whatever of its session is left (Ray's workers put themselves in process
-groups of their own, but not in sessions of their own), by process id; nothing else on
-the machine is touched. ``leftovers`` says what outlived it (a test asserts: nothing).
+is too long) and ports the OS picked. Stopping it: SIGTERM to every process of its
+session (Ray's workers put themselves in process groups of their own, but not in sessions
+of their own), then SIGKILL to what is left, by process id; nothing else on the machine
+is touched. ``leftovers`` says what outlived it (a test asserts: nothing).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STOP_WAIT_S = 20.0
+STOP_WAIT_S = 5.0
 
 
 def _free_port() -> int:
@@ -75,22 +75,23 @@ class RayHead:
 
     def stop(self) -> None:
         sid = self.process.pid  # start_new_session: the leader's pid is the session id
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(sid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(STOP_WAIT_S)
+        self._signal_all(sid, signal.SIGTERM)  # raylet, GCS, workers: a graceful end first
         deadline = time.monotonic() + STOP_WAIT_S
         while session_members(sid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        for pid in session_members(sid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        self._signal_all(sid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)
         time.sleep(0.5)
         self.leftovers = session_members(sid)
         self.log.close()
         shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+    @staticmethod
+    def _signal_all(sid: int, signum: int) -> None:
+        for pid in session_members(sid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
 
 
 @contextlib.contextmanager

@@ -6,6 +6,8 @@ runs end with the same parameters, step for step, as the same configs run locall
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -118,3 +120,36 @@ def test_two_runs_at_once_on_ray_match_local_runs_and_a_third_waits(
 def test_without_an_address_runs_are_local(tmp_path: Path) -> None:
     with TestClient(create_app(Settings(data_dir=tmp_path))) as client:
         assert client.get("/api/health").json()["runs_on"] == "local"
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_a_lost_actor_fails_its_run_and_shutdown_interrupts_the_rest(
+        ray_address: str, tmp_path: Path) -> None:
+    """SIGKILL of the actor hosting a run (its node's process, as when a node dies): the run
+    fails with host_lost and its workers die with it. A run still live when the server
+    goes down is interrupted; nothing of either is left running."""
+    settings = Settings(data_dir=tmp_path, ray_address=ray_address)
+    with TestClient(create_app(settings)) as client:
+        doomed, survivor = (client.post("/api/runs", json=LONG).json() for _ in range(2))
+        for run in (doomed, survivor):
+            wait_for_status(client, run["id"], {"running"}, timeout=120)
+        events = client.get(f"/api/runs/{doomed['id']}/events").json()
+        pids = worker_pids(events)
+        forkserver = {_parent(p) for p in pids}
+        assert len(forkserver) == 1  # the actor's forkserver started them
+        actor = _parent(forkserver.pop())
+        os.kill(actor, signal.SIGKILL)
+        ended = wait_for_status(client, doomed["id"], {"failed", "stopped", "finished"},
+                                timeout=120)
+        assert ended["status"] == "failed" and ended["error"] == "a host's agent went away"
+        assert wait_all_dead(pids, timeout=30) == []
+        last = client.get(f"/api/runs/{doomed['id']}/events").json()
+        assert_gapless(last)
+        assert last[-1]["cause"] == {"code": "host_lost"}
+        kept = worker_pids(client.get(f"/api/runs/{survivor['id']}/events").json())
+    with TestClient(create_app(settings)) as client:
+        assert client.get(f"/api/runs/{survivor['id']}").json()["status"] == "interrupted"
+    assert wait_all_dead(kept, timeout=30) == []
