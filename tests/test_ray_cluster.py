@@ -82,10 +82,19 @@ def test_two_runs_at_once_on_ray_match_local_runs_and_a_third_waits(
         wait_for_status(client, third["id"], {"running"}, timeout=120)
         _control(client, third, "pause")
         wait_for_status(client, third["id"], {"paused"})
-        for run in (second, third):
-            _control(client, run, "stop")
-            assert wait_for_status(client, run["id"], {"stopped", "failed"},
-                                   timeout=120)["status"] == "stopped"
+        _control(client, third, "stop")
+        assert wait_for_status(client, third["id"], {"stopped", "failed"},
+                               timeout=120)["status"] == "stopped"
+        # a fault reaches the run's real worker process on the node: SIGKILL of rank 1
+        r = client.post(f"/api/runs/{second['id']}/control", json={"action": "kill", "rank": 1},
+                        headers={"X-Control-Token": second["control_token"]})
+        assert r.status_code == 200, r.text
+        killed = wait_for_status(client, second["id"], {"stopped", "failed"}, timeout=120)
+        assert killed["status"] == "failed" and "rank 1" in killed["error"], killed
+        assert "SIGKILL" in killed["error"], killed
+        r = client.post(f"/api/runs/{second['id']}/control", json={"action": "pause"},
+                        headers={"X-Control-Token": second["control_token"]})
+        assert r.status_code == 409  # an ended run takes no controls
 
         # two short runs side by side, to compare with the same configs run locally
         runs = [client.post("/api/runs", json=c).json() for c in CONFIGS]
