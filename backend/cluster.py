@@ -106,9 +106,10 @@ class RayCluster:
             if all(free[k] >= want[k] for k in want):
                 return None
             best = max(best, free["CPU"])
-        what = "CPUs and GPUs" if "GPU" in want else "CPUs"
-        return (f"{FULL}: the run needs {config.world_size} {what} on one node; the most "
-                f"free on any node is {best:g}")
+        n = config.world_size
+        what = ("CPU" if n == 1 else "CPUs") + (" and GPUs" if "GPU" in want else "")
+        return (f"{FULL}: the run needs {n} {what} on one node; the most CPUs free on "
+                f"any node: {best:g}")
 
     def supervisor(self, config: RunConfig, run_id: str, on_events: Callable[..., None]
                    ) -> RayRunSupervisor:
