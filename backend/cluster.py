@@ -181,7 +181,7 @@ class RayRunSupervisor:
                 events, _ = ray.get(self._host.events_after.remote(self._seq),
                                     timeout=POLL_WAIT_S + 60)
             except Exception:  # the actor, its node or the poll went away
-                self._end_here(causes.make("host_lost"))
+                self._end_here(causes.make("host_lost", host=self._host_name()))
                 return
             if any(e["type"] == "run_finished" for e in events):
                 self._free()  # before the manager hears of it: room for the next run
@@ -189,6 +189,11 @@ class RayRunSupervisor:
                 self._finished.set()
                 return
             self._hand_on(events)
+
+    def _host_name(self) -> str:
+        """The lost actor's node (and pid), as the server last knew it."""
+        where = self.where or {}
+        return f"{where.get('host', '?')} (Ray actor, pid {where.get('pid', '?')})"
 
     def _hand_on(self, events: list[dict[str, Any]]) -> None:
         if events:

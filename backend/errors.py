@@ -36,6 +36,8 @@ class ApiError(BaseModel):
     detail: str = Field(description="what was refused and why, in one sentence")
     errors: list[FieldError] = Field(default_factory=list,
                                      description="each refused field (a 422); else empty")
+    cause: dict[str, Any] | None = Field(None, description="why, as a code with fields "
+                                         "(engine/causes.py), where the page words it: a 507")
 
 
 _WHY = {
@@ -46,6 +48,7 @@ _WHY = {
     413: "the request body is too large",
     422: "a refused value: `errors` names each field",
     429: "too many runs or worker processes are live; try again when one ends",
+    507: "the server's disk is full: no new runs until space is freed (`cause`: disk_full)",
 }
 
 
@@ -71,8 +74,14 @@ def install(app: FastAPI) -> None:
             # Starlette's Allow names the methods of the first route on this path only
             # (GET /api/runs and POST /api/runs are two routes): name them all.
             headers["Allow"] = ", ".join(_methods_at(request))
-        return JSONResponse({"detail": str(exc.detail), "errors": []},
+        return JSONResponse({"detail": str(exc.detail), "errors": [], **_cause_of(exc)},
                             status_code=exc.status_code, headers=headers)
+
+
+def _cause_of(exc: HTTPException) -> dict[str, Any]:
+    """A refusal that says why as a cause (backend/diskspace.py's 507) sends it along."""
+    cause = getattr(exc, "cause", None)
+    return {"cause": cause} if isinstance(cause, dict) else {}
 
 
 def _methods_at(request: Request) -> list[str]:

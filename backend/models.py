@@ -188,6 +188,26 @@ class WorkerPublic(BaseModel):
     role: str
     device: str
     status: str
+    host: str | None = None  # the host it runs on (launcher torchrun: as hosts_joined names it)
+    node: int | None = None  # launcher torchrun: its host's node rank
+
+
+class Retention(BaseModel):
+    """When the store would remove a run under the retention policy."""
+
+    policy: str = Field(description="the policy in English words")
+    limits: dict[str, float | None] = Field(description="days, runs and mb (null: no limit)")
+    kept: Literal["pinned", "room", "live", "all", "newest"] | None = Field(
+        description="why it is kept whatever the limits (newest: the student's newest run, "
+                    "until their next one ends); null: the limits apply")
+    expires_at: float | None = Field(description="when it goes by age (Unix time)")
+    runs_left: int | None = Field(description="the student's runs to come before it goes")
+    mb_left: float | None = Field(description="MB more of the student's runs before it goes")
+
+
+class Pinned(BaseModel):
+    id: str
+    pinned: bool
 
 
 class RunPublic(BaseModel):
@@ -204,6 +224,10 @@ class RunPublic(BaseModel):
     workers: list[WorkerPublic] = []
     summary: dict[str, Any] | None = None
     error: str | None = None
+    pinned: bool = False
+    """An instructor pinned it: retention never removes it (PUT /api/runs/{id}/pin)."""
+    retention: Retention | None = None
+    """How long the store keeps it (the run list; backend/retention.py)."""
 
 
 class RunStarted(RunPublic):

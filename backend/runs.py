@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from backend.cluster import RETRY_S, ClusterFull
 from backend.hub import Hub, Viewer
+from backend.retention import Keeper
 from backend.settings import Settings
 from backend.store import LIVE_STATUSES, Store
 from engine.causes import cause_text, make
@@ -95,6 +96,7 @@ class RunManager:
         self._tasks: set[asyncio.Task[None]] = set()
         self.queue: list[LiveRun] = []  # runs waiting for a place, first come first served
         self.closing = False  # the server is going down: nothing new starts
+        self.keeper: Keeper | None = None  # packs ended runs, applies retention
 
     # ---------------------------------------------------------------- starting
     async def start(self, config: RunConfig, student: str | None = None) -> LiveRun:
@@ -102,8 +104,9 @@ class RunManager:
         queue it: it starts by itself, first come first served, when a place frees up.
         ``RunLimitError`` only when the queue is full too."""
         self._loop = asyncio.get_running_loop()
-        if self.cluster is None:  # on a cluster, the node's GPUs count, not this server's
-            resolve_backend(config.backend, config.world_size)  # ValueError → 422 first
+        # torchrun: the hosts' GPUs decide, when they join; on a Ray cluster, the node's
+        if config.launcher == "local" and self.cluster is None:
+            resolve_backend(config.backend, config.world_size)  # ValueError → 422 up front
         reason = self._why_wait(config, student)
         if reason is not None and len(self.queue) >= self.settings.max_queued_runs:
             raise RunLimitError(f"{reason}; and {len(self.queue)} runs already wait (the "
@@ -112,7 +115,7 @@ class RunManager:
         run_id = uuid.uuid4().hex[:12]
         run = LiveRun(id=run_id, config=config, created_at=time.time(), student=student,
                       status="queued" if reason is not None else "starting")
-        run.created_at = self.store.create_run(run_id, config.to_dict(), run.status)
+        run.created_at = self.store.create_run(run_id, config.to_dict(), run.status, student)
         self.runs[run_id] = run
         if reason is None:
             await self._launch(run)
@@ -125,9 +128,11 @@ class RunManager:
         """Why a run cannot start now (the limit it meets), or None."""
         active = [r for r in self.runs.values() if r.live and r.status != "queued"]
         limits = self.settings
-        if self.cluster is not None:  # the cluster's room, not this server's, limits runs
+        on_ray = self.cluster is not None and config.launcher == "local"
+        if on_ray:  # the cluster's room, not this server's, limits runs
             # let in but not placed yet: they count too
-            unplaced = [r.config for r in active if r.id not in self.cluster.reserved]
+            unplaced = [r.config for r in active if r.id not in self.cluster.reserved
+                        and r.config.launcher == "local"]
             reason = self.cluster.why_full(config, also=unplaced)
             if reason is not None:
                 return reason
@@ -135,7 +140,7 @@ class RunManager:
             return (f"{len(active)} runs are live (the server runs at most "
                     f"{limits.max_active_runs} at once)")
         busy = sum(r.config.world_size for r in active)
-        if busy + config.world_size > limits.max_active_workers:
+        if not on_ray and busy + config.world_size > limits.max_active_workers:
             return (f"{busy} worker processes are busy; {config.world_size} more would exceed "
                     f"the limit of {limits.max_active_workers}")
         mine = sum(1 for r in active if student is not None and r.student == student)
@@ -148,7 +153,7 @@ class RunManager:
         run.status, run.queue_position, run.waiting_for = "starting", None, None
         self._persist(run)
         on_events = lambda evs: self._from_thread(run.id, evs)
-        if self.cluster is not None:
+        if self.cluster is not None and run.config.launcher == "local":  # torchrun: hosts
             run.supervisor = self.cluster.supervisor(run.config, run.id, on_events)
         else:
             run.supervisor = RunSupervisor(run.config, run_id=run.id, on_events=on_events,
@@ -232,6 +237,7 @@ class RunManager:
         if kind == "worker_started":
             run.workers[event["rank"]] = {"rank": event["rank"], "pid": event["pid"],
                                           "role": event["role"], "device": event["device"],
+                                          "host": event.get("host"), "node": event.get("node"),
                                           "status": "running"}
             if len(run.workers) == run.config.world_size and run.status == "starting":
                 run.status = "running"
@@ -264,7 +270,10 @@ class RunManager:
     async def _retire(self, run: LiveRun) -> None:
         """Once an ended run is safely in the store, free its memory; reads go there."""
         await asyncio.to_thread(self.store.flush)
-        self.runs.pop(run.id, None)
+        if self.keeper is not None:  # packed while still served from memory
+            await asyncio.to_thread(self.keeper.run_ended, run.id)
+        if not self.store.unsaved(run.id):  # a full disk: memory keeps its final status
+            self.runs.pop(run.id, None)
 
     # ----------------------------------------------------------------- control
     def may_control(self, run_id: str, token: str | None) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +39,18 @@ class Settings(BaseSettings):
     feed_window_batches: int = 2048
     """Event batches a live run keeps for its viewers (shared by all of them); a viewer
     further behind than that is closed with 1013 and resumes with ``?after=``."""
+    keep_days: float | None = Field(None, gt=0)
+    """Ended runs older than this many days are removed (backend/retention.py). Unset:
+    kept whatever their age. Pinned runs, and each student's newest, are always kept."""
+    keep_runs_per_student: int | None = Field(None, ge=1)
+    """Each student (``X-Student-Id``; runs without one count as one student) keeps this
+    many ended runs, newest first, besides pinned ones; older ones are removed."""
+    keep_mb_per_student: float | None = Field(None, gt=0)
+    """Each student's ended runs may take this many MB of the store (packed), newest
+    first; older ones beyond it are removed."""
+    min_free_mb: float = Field(0.0, ge=0)
+    """New runs are refused (HTTP 507) while the disk of ``data_dir`` has less free than
+    this; 0: only once a write has failed for want of space (backend/diskspace.py)."""
     ray_address: str | None = None
     """A Ray cluster (``ray://…`` or ``host:port`` of its head, or ``auto``) to run every
     run on, one actor and placement group per run (backend/cluster.py); the server's own

@@ -27,6 +27,8 @@ CAUSES: dict[str, tuple[tuple[str, ...], str]] = {
     "collective": (("type", "message"), "its collective broke ({type}: {message})"),
     "link_drop": (("src", "dst"), "timed out waiting for a message from rank {src}, which "
                                   "was dropped on the link {src}→{dst}"),
+    # A worker or a run: a host's agent went away (torchrun's, engine/remote_workers.py)
+    "host_lost": (("host",), "host {host} was lost: its agent went away"),
     # A run (run_finished.cause; run_finished.error is its sentence)
     "rank_failed": (("rank", "pid", "cause"), "rank {rank} (pid {pid}): {cause}"),
     "stalled": (("limit_s",), "no progress for {limit_s:.0f} s although nobody failed: "
@@ -36,7 +38,11 @@ CAUSES: dict[str, tuple[tuple[str, ...], str]] = {
     "internal": (("type", "message"), "supervisor error: {message}"),
     "abandoned": ((), "the run was abandoned"),
     "shutdown": ((), "the server shut down during the run"),
-    "host_lost": ((), "a host's agent went away"),
+    "store_failed": (("message",), "the server could not save this run's events ({message}), "
+                                   "so the run was ended rather than kept going unrecorded"),
+    # A new run refused (HTTP 507, backend/diskspace.py)
+    "disk_full": (("free_mb",), "the server's disk is full ({free_mb:.1f} MB free): new runs "
+                                "are refused until space is freed; stored runs still open"),
 }
 
 

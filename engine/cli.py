@@ -115,7 +115,7 @@ def _run(args: argparse.Namespace) -> int:
                 progress.update(task, completed=max(event["step"], progress.tasks[0].completed),
                                 loss="" if loss is None else f"loss {loss:.4f}")
 
-        log = run_headless(config, on_event=on_event)
+        log = run_headless(config, on_event=on_event, on_start=_print_hosts_command)
     finally:
         progress.stop()
         if out is not None:
@@ -129,6 +129,16 @@ def _run(args: argparse.Namespace) -> int:
     if final["error"]:
         print(f"error: {final['error']}", file=sys.stderr)
     return 0 if final["status"] == "finished" else 1
+
+
+def _print_hosts_command(sup: Any) -> None:
+    """A torchrun run waits for its hosts: say what to run on each (engine/hosts.py)."""
+    if sup.lobby is None:
+        return
+    command = sup.lobby.command
+    print(f"Waiting for {command.nnodes} host(s). On each host, where DistLab is "
+          f"installed, run ({command.nproc_per_node} process(es) each):", file=sys.stderr)
+    print(command.line(), flush=True)  # stdout: the one line to copy
 
 
 def _stderr_console() -> Any:
@@ -149,11 +159,12 @@ def _export(args: argparse.Namespace) -> int:
     try:
         if db.execute("SELECT 1 FROM runs WHERE id = ?", (args.run_id,)).fetchone() is None:
             raise ValueError(f"no run with id {args.run_id!r} in {db_path}")
-        rows = db.execute("SELECT body FROM events WHERE run_id = ? ORDER BY seq",
-                          (args.run_id,)).fetchall()
+        from backend.store import read_events  # packed runs too (backend/eventpack.py)
+
+        rows = read_events(db, args.run_id)
     finally:
         db.close()
-    text = export([json.loads(body) for (body,) in rows], args.format)
+    text = export(rows, args.format)
     if args.out is None:
         sys.stdout.write(text)
     else:

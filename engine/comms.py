@@ -259,12 +259,24 @@ class Comms:
         else:
             request.wait(timeout)
         if traffic:
-            num_bytes = tensor.numel() * tensor.element_size()
-            self._account((time.perf_counter() - start) * 1e3, sent=0, recv=num_bytes)
-            topo = self.topo
-            if src is not None and topo.node_size and topo.node_of(src) != topo.node_of(
-                    topo.rank):
-                self.stats.bytes_across_in += num_bytes
+            self._count_recv(tensor, src, start)
+
+    def post_recv(self, tensor: torch.Tensor, src: int, *, tag: int,
+                  traffic: bool = True) -> PostedRecv:
+        """Start receiving into ``tensor`` from ``src`` and return at once; ``wait`` on the
+        result. A gloo send waits until its receiver has posted the receive, so a process
+        that asks several peers for replies posts every receive first: none of them is
+        then held up sending to it while it is still busy asking another."""
+        return PostedRecv(self, dist.irecv(tensor, src=src, tag=tag), tensor, src, traffic,
+                          time.perf_counter())
+
+    def _count_recv(self, tensor: torch.Tensor, src: int | None, started: float) -> None:
+        num_bytes = tensor.numel() * tensor.element_size()
+        self._account((time.perf_counter() - started) * 1e3, sent=0, recv=num_bytes)
+        topo = self.topo
+        if src is not None and topo.node_size and topo.node_of(src) != topo.node_of(
+                topo.rank):
+            self.stats.bytes_across_in += num_bytes
 
     def with_neighbours(self, send: torch.Tensor, peers: list[int], *, op: str
                         ) -> list[torch.Tensor]:
@@ -401,3 +413,23 @@ class Comms:
         self._emit_comm(op=op, src=self.topo.me,
                         dst=None if dst is None else self.topo.id_of(dst), bytes=num_bytes,
                         chunk=chunk, algo=algo, duration_ms=round(elapsed_ms, 2), **fields)
+
+
+@dataclass(slots=True)
+class PostedRecv:
+    """A receive posted by ``Comms.post_recv``: its bytes count when it is waited for."""
+
+    comms: Comms
+    request: Any
+    tensor: torch.Tensor
+    src: int
+    traffic: bool
+    started: float
+
+    def wait(self, timeout: timedelta | None = None) -> None:
+        if timeout is None:
+            self.request.wait()
+        else:
+            self.request.wait(timeout)
+        if self.traffic:
+            self.comms._count_recv(self.tensor, self.src, self.started)

@@ -40,6 +40,7 @@ MIN_TIMEOUT_S = 2.0
 MAX_TIMEOUT_S = 120.0
 MAX_LINK_OVERRIDES = 64
 RECOVERIES = ("none", "restart", "shrink", "continue")
+LAUNCHERS = ("local", "torchrun")  # torchrun: workers on other hosts (engine/remote_workers.py)
 MODELS = ("mlp", "transformer")
 OPTIMIZERS = ("sgd", "adam", "momentum", "lbfgs")  # L-BFGS: the lbfgs strategy (full batch)
 POINT_DATASETS = ("spirals", "moons", "blobs")  # engine/data.py generates them
@@ -93,6 +94,15 @@ class RunConfig:
                                "transformer).")
     backend: str = choice("auto", ("auto", "gloo", "nccl"), label="Backend",
                           help="gloo (CPU), nccl (one GPU per worker) or auto.")
+    launcher: str = choice("local", LAUNCHERS, label="Launcher",
+                           help="local: the server starts the workers; torchrun: the "
+                                "workers run on nnodes hosts, started there by the command "
+                                "the run prints (torchrun, c10d rendezvous at the run's "
+                                "store), each host's agent joining with the run's token.")
+    nnodes: int = integer(1, 1, MAX_WORKERS, label="Hosts (nnodes)",
+                          help="torchrun: how many hosts share the run's processes "
+                               "(each starts processes ÷ nnodes of them).",
+                          shown_when={"launcher": ("torchrun",)})
     detail: bool = flag(False, label="Per-message events",
                         help="Emit one comm event per message (for animation).")
     network: str | None = choice(None, NETWORKS, nullable=True, label="Network model",
@@ -175,6 +185,7 @@ class RunConfig:
         self._check_model(spec)
         self._check_recovery(spec)
         self._check_network()
+        self._check_launcher()
         check_int("straggler_rank", self.straggler_rank, 0, self.workers - 1)
         if spec.batch_per_worker and self.num_samples < self.workers * self.batch_size:
             raise ValueError(
@@ -214,6 +225,25 @@ class RunConfig:
             raise ValueError("recovery 'restart' needs checkpoints: set checkpoint_every")
         if self.recovery == "shrink" and self.workers < 2:
             raise ValueError("recovery 'shrink' needs at least 2 workers (someone must survive)")
+
+    def _check_launcher(self) -> None:
+        if self.launcher == "local":
+            if self.nnodes != 1:
+                raise ValueError("nnodes: a local run is one host; more hosts need "
+                                 "launcher 'torchrun'")
+            return
+        if self.world_size % self.nnodes:
+            raise ValueError(f"nnodes: the run's {self.world_size} processes must split "
+                             f"evenly over the hosts ({self.nnodes} does not divide them)")
+        # The processes belong to the torchrun agents on their hosts: DistLab cannot start
+        # them again, nor keep files on their disks.
+        if self.recovery != "none":
+            raise ValueError(f"recovery '{self.recovery}': a torchrun run's processes are "
+                             "started by the agents on their hosts, and DistLab cannot "
+                             "start them again: use recovery 'none'")
+        if self.checkpoint_every is not None:
+            raise ValueError("checkpoint_every: checkpoints are written to the server's "
+                             "disk, and a torchrun run's workers are on other hosts")
 
     def _check_network(self) -> None:
         custom = self.network == "custom"

@@ -55,6 +55,10 @@ def on_eof(w: WorkerHandle) -> None:
     w.events_open = False
     if w.status in ("done", "failed", "left"):
         return
+    said = getattr(w.process, "end_cause", None)  # a remote worker's last word (host lost)
+    if said is not None:
+        fail(w, said, root=True)
+        return
     w.process.join(timeout=1.0)
     code = w.process.exitcode
     if code is not None and code < 0:

@@ -32,7 +32,8 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "config": "object: the run configuration",
         "world_size": "int: number of ranks (processes), servers included",
         "num_servers": "int: parameter servers among them (ranks 0..num_servers-1)",
-        "backend": "str: gloo | nccl",
+        "backend": "str: gloo | nccl (launcher torchrun: as asked, auto | gloo | nccl, until "
+        "hosts_joined says which)",
         "num_params": "int: model parameters per replica",
         "schema_version": "int",
         "strategy": "str",
@@ -48,6 +49,23 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
         "device": "str: cpu | cuda:N",
         "host": "str",
         "shard_size": "int: samples in this rank's shard",
+        "node": "int (launcher torchrun): the node rank of its host (see hosts_joined)",
+    },
+    "hosts_waiting": {
+        "nnodes": "int: hosts the run waits for (launcher torchrun)",
+        "nproc_per_node": "int: processes each host's torchrun starts",
+        "rendezvous": "str: HOST:PORT of the run's store, the agents' c10d rendezvous (the "
+        "command to paste, with its join token, is GET /api/runs/{id}/hosts)",
+    },
+    "hosts_joined": {
+        "hosts": "list: [{node, host, address, ranks}] by node rank: every host and the "
+        "ranks torchrun started there",
+        "backend": "str: gloo | nccl, chosen now: nccl where every worker has a GPU",
+    },
+    "join_refused": {
+        "address": "str: where the refused process connected from (ip:port)",
+        "host": "str | null: the host it said it is on (null: it did not get that far)",
+        "reason": "str: why, in English (a wrong join token, a rank already there, …)",
     },
     "step": {
         "loss": "float: this rank's loss on its own batch",

@@ -18,6 +18,7 @@ from engine.events import make_event
 from engine.faultplan import LINK_FAULTS, RANK_FAULTS, check_fault
 from engine.recovery.elastic import RecoveryInProgress
 from engine.recovery.shrink import rejoin
+from engine.remote_workers import RemoteWorker
 
 if TYPE_CHECKING:
     from engine.supervisor import RunSupervisor
@@ -48,7 +49,11 @@ def inject(sup: RunSupervisor, action: str, rank: int, factor: float | None = No
             raise ValueError(f"rank {rank} is {w.status}, not running")
         w.fault, w.fault_at = action, time.monotonic()
         if action in ("kill", "freeze"):
-            os.kill(w.pid, signal.SIGKILL if action == "kill" else signal.SIGSTOP)
+            sig = signal.SIGKILL if action == "kill" else signal.SIGSTOP
+            if isinstance(w.process, RemoteWorker):  # on another host: it signals itself
+                w.process.send_signal(sig)
+            else:
+                os.kill(w.pid, sig)
         else:
             sup.send_control({"action": action, "rank": rank, "factor": factor})
         sup.emit([make_event("fault", t=sup.now(), rank=rank, action=action,

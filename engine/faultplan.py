@@ -53,10 +53,16 @@ def check_fault(config: RunConfig, spec: StrategySpec, fault: dict[str, Any],
     # other faults act on a worker's training loop.
     rank = fault.get("rank")
     _check_rank(f"{where}.rank", rank, config.world_size)
+    if action == "freeze" and config.launcher == "torchrun":
+        raise ValueError(f"{where}: freeze — a torchrun run's workers are on other hosts: "
+                         "a frozen one could not be reached to end it (kill works)")
     if action not in ("kill", "freeze") and rank < config.num_servers:
         raise ValueError(f"{where}.rank: rank {rank} is a {config.roles[rank]}: it can be "
                          f"killed or frozen, not {action}ed" if action != "rejoin" else
                          f"{where}.rank: rank {rank} is a {config.roles[rank]}, not a worker")
+    why = spec.fault_target(config, action, rank) if spec.fault_target else None
+    if why:
+        raise ValueError(f"{where}.rank: {why}")
     if action == "slow":
         check_number(f"{where}.factor", fault.get("factor"), 1.0, 100.0)
     if action == "rejoin" and config.recovery != "shrink":

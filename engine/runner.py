@@ -16,8 +16,10 @@ def run_headless(
     run_id: str | None = None,
     on_event: Callable[[dict[str, Any]], None] | None = None,
     timeout: float | None = None,
+    on_start: Callable[[RunSupervisor], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Start the run, wait for it to end, and return its whole event log."""
+    """Start the run, wait for it to end, and return its whole event log. ``on_start``
+    sees the supervisor once the run has started (e.g. a torchrun run's command)."""
     log: list[dict[str, Any]] = []
 
     def collect(events: list[dict[str, Any]]) -> None:
@@ -29,6 +31,8 @@ def run_headless(
     sup = RunSupervisor(config, run_id=run_id or uuid.uuid4().hex[:12], on_events=collect)
     sup.start()
     try:
+        if on_start is not None:
+            on_start(sup)
         if not sup.wait(timeout):
             raise TimeoutError(f"run did not finish within {timeout} s")
     finally:

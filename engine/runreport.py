@@ -131,8 +131,10 @@ def blame_failure(sup: RunSupervisor) -> None:
     """A failure no policy recovered from fails the run, naming the rank that caused it."""
     failure = sup.failure
     if failure is not None and sup.outcome.error is None:
-        sup.outcome.error = make("rank_failed", rank=failure.rank, pid=failure.pid,
-                                 cause=failure.cause)
+        lost_host = (failure.cause or {}).get("code") == "host_lost"
+        # A lost host takes all its ranks with it: the host, not one rank, is the cause.
+        sup.outcome.error = failure.cause if lost_host else make(
+            "rank_failed", rank=failure.rank, pid=failure.pid, cause=failure.cause)
         sup.outcome.status = "failed"
 
 

@@ -18,6 +18,8 @@ from engine.scenarios_systems import (
     bsp_pagerank_straggler,
     collectives_all_reduce,
     gfs_kill,
+    gfs_membership,
+    gfs_train,
     mapreduce_straggler,
 )
 
@@ -310,7 +312,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
               ps_async_straggler, ps_ssp, ps_async_diverges, transformer_writes,
               pipeline_bubble, tensor_parallel_2, three_d_mix, dpsgd_graphs,
               mapreduce_straggler, collectives_all_reduce, architecture_layered,
-              bsp_pagerank_straggler, gfs_kill)
+              bsp_pagerank_straggler, gfs_kill, gfs_train, gfs_membership)
 }
 
 

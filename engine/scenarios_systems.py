@@ -113,3 +113,53 @@ def gfs_kill() -> Scenario:
                          options={"replicas": 3, "chunk_samples": 32, "read_ms": 5,
                                   "reader": "chunkservers"}),
     )
+
+
+def gfs_train() -> Scenario:
+    return Scenario(
+        name="gfs-train",
+        title={"en": "Training through GFS: who reads which samples, from where",
+               "zh": "经 GFS 读取数据的训练：谁从哪里读哪些样本"},
+        description={
+            "en": "3 data-parallel workers train on 500 samples stored in a small GFS: "
+                  "chunks of 64 samples, 2 copies each, one chunkserver on each worker's "
+                  "host. Every epoch the sampler shuffles the samples and deals them out "
+                  "(500 do not divide by 3: one is padded). Watch the reads grid: how many "
+                  "reads are local? After step 15 a chunk on chunkserver 5 is corrupted.",
+            "zh": "3 个数据并行的工作进程在一个小型 GFS 中存放的 500 个样本上训练：每块 64 个"
+                  "样本，每块 2 份副本，每个工作进程的主机上有一台块服务器。每个轮次采样器打乱"
+                  "样本并分给各进程（500 不能被 3 整除：填充 1 个）。观察读取网格：有多少读取"
+                  "是本地的？第 15 步之后块服务器 5 上的一个块被损坏。",
+        },
+        # r = 2 of 3 hosts: a shuffled sample's chunk is on its reader's host about 2 times
+        # in 3 — the lesson asks for that prediction. 11 steps an epoch, 3 epochs at 6 steps
+        # a second: long enough to watch the grid fill. r = 2 also lets the corrupted chunk
+        # be read from its other copy.
+        config=RunConfig(strategy="gfs_train", workers=3, steps=33, batch_size=16,
+                         num_samples=500, seed=5, pace=6.0,
+                         faults=[{"after_step": 15, "action": "corrupt", "rank": 5}],
+                         options={"replicas": 2, "chunk_samples": 64, "tail": "pad",
+                                  "source": "store", "read_ms": 2}),
+    )
+
+
+def gfs_membership() -> Scenario:
+    return Scenario(
+        name="gfs-membership",
+        title={"en": "GFS placement: a chunkserver joins, another leaves",
+               "zh": "GFS 数据放置：一个块服务器加入，另一个退出"},
+        description={
+            "en": "64 chunks, 2 copies each, on 4 chunkservers placed by consistent "
+                  "hashing; a fifth, spare chunkserver joins at epoch 2 and chunkserver 1 "
+                  "is decommissioned at epoch 3. Count the chunks the master moves, then "
+                  "try range or hash placement (表7).",
+            "zh": "64 个块、每块 2 份副本，按一致性哈希放在 4 个块服务器上；第 5 个备用块服务器"
+                  "在第 2 个轮次加入，块服务器 1 在第 3 个轮次退役。数一数主节点搬动了多少块，"
+                  "再试试范围放置或哈希放置（表7）。",
+        },
+        # 4 members + 1 spare, r = 2, 64 chunks: the set-up 表7 is measured on; a join
+        # and a leave one epoch apart, one epoch a second so each move can be followed
+        config=RunConfig(strategy="gfs", workers=5, steps=4, pace=1.0, num_samples=1024,
+                         options={"replicas": 2, "chunk_samples": 16, "read_ms": 2,
+                                  "placement": "consistent", "join_at": 2, "leave_at": 3}),
+    )

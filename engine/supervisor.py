@@ -38,6 +38,7 @@ from engine.config import RunConfig
 from engine.events import json_safe, make_event
 from engine.processes import _CTX, WorkerHandle, resolve_backend, warm_up
 from engine.recovery.elastic import RecoveryInProgress
+from engine.remote_workers import HostLobby
 from engine.spawning import WarmPool
 
 __all__ = ["_CTX", "RecoveryInProgress", "RunSupervisor", "resolve_backend", "warm_up"]
@@ -84,6 +85,7 @@ class RunSupervisor:
         self.group_generation = 0  # elastic: +1 every time the members change
         self.schedule = sorted((dict(f) for f in config.faults), key=lambda f: f["after_step"])
         self.backend = ""
+        self.lobby: HostLobby | None = None  # launcher torchrun: where they join
         self.pool = WarmPool(config.world_size if self.policy.name == "restart" else 0,
                              self.config.to_dict, f"distlab-{run_id}", self.lock)
 
@@ -96,11 +98,16 @@ class RunSupervisor:
         """
         with self.lock:
             try:
-                self.backend, self.devices = resolve_backend(self.config.backend,
-                                                             self.config.world_size)
+                remote = self.config.launcher == "torchrun"
+                # torchrun: the backend is chosen once the hosts say what they have
+                self.backend, self.devices = (self.config.backend, []) if remote else \
+                    resolve_backend(self.config.backend, self.config.world_size)
                 self.t0 = time.monotonic()
                 self.emit([runreport.run_started(self)])
-                self.spawn_generation()
+                if remote:
+                    self.lobby = HostLobby(self)
+                else:
+                    self.spawn_generation()
             except Exception as exc:
                 self.pool.retire()
                 self.teardown()
@@ -178,7 +185,9 @@ class RunSupervisor:
 
     # ------------------------------------------------------------------- monitor
     def _watch(self) -> None:
-        while True:
+        # torchrun: wait for the hosts' workers to join (not if the run is stopped first)
+        gathered = self.lobby is None or self.lobby.gather()
+        while gathered:
             try:
                 self._watch_loop()
             except Exception as exc:  # a bug here must not leave workers behind
@@ -255,6 +264,8 @@ class RunSupervisor:
     def teardown(self) -> None:
         """Every process of this generation gone; the stores released."""
         processes.teardown(self.workers)
+        if self.lobby is not None:
+            self.lobby.close()
         self.store = None
         self.old_stores.clear()
 

@@ -197,8 +197,11 @@ def spare_main(config_dict: dict[str, Any], events_conn: Connection,
 
 
 def worker_main(spec: WorkerSpec, events_conn: Connection, control_conn: Connection,
-                prepared: Prepared | None = None) -> None:
-    _die_with_parent()
+                prepared: Prepared | None = None,
+                lifeline: Callable[[], None] | None = None) -> None:
+    # A worker on another host (engine/join.py) brings its own lifeline: it watches its
+    # torchrun agent, to tell the supervisor that the host is lost before it exits.
+    (lifeline or _die_with_parent)()
     # Ctrl+C in a terminal signals the whole process group; the supervisor, not the
     # keyboard, decides when a worker ends (and records why).
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -153,11 +153,11 @@ def test_a_lost_actor_fails_its_run_and_shutdown_interrupts_the_rest(
         os.kill(actor, signal.SIGKILL)
         ended = wait_for_status(client, doomed["id"], {"failed", "stopped", "finished"},
                                 timeout=120)
-        assert ended["status"] == "failed" and ended["error"] == "a host's agent went away"
+        assert ended["status"] == "failed" and "its agent went away" in ended["error"], ended
         assert wait_all_dead(pids, timeout=30) == []
         last = client.get(f"/api/runs/{doomed['id']}/events").json()
         assert_gapless(last)
-        assert last[-1]["cause"] == {"code": "host_lost"}
+        assert last[-1]["cause"]["code"] == "host_lost"
         kept = worker_pids(client.get(f"/api/runs/{survivor['id']}/events").json())
     with TestClient(create_app(settings)) as client:
         assert client.get(f"/api/runs/{survivor['id']}").json()["status"] == "interrupted"

@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from backend.deps import (
     ControlTokenHeader,
+    Instructor,
     InstructorKeyHeader,
     Manager,
     RunId,
@@ -14,9 +15,17 @@ from backend.deps import (
     is_instructor,
     not_found,
 )
+from backend.diskspace import refuse_when_full
 from backend.errors import refusals
-from backend.models import ControlDone, ControlRequest, RunCreate, RunPublic, RunStarted
-from backend.runs import RunLimitError, RunNotLiveError
+from backend.models import (
+    ControlDone,
+    ControlRequest,
+    Pinned,
+    RunCreate,
+    RunPublic,
+    RunStarted,
+)
+from backend.runs import RunLimitError, RunManager, RunNotLiveError
 from engine.config import RunConfig
 from engine.export import EXTENSIONS, MEDIA_TYPES, export
 from engine.supervisor import RecoveryInProgress
@@ -25,7 +34,7 @@ router = APIRouter(prefix="/api/runs", tags=["runs"])
 
 
 @router.post("", status_code=201, response_model=RunStarted,
-             responses=refusals(400, 413, 422, 429))
+             responses=refusals(400, 413, 422, 429, 507))
 async def create_run(body: RunCreate, manager: Manager,
                      student: StudentHeader = None) -> dict[str, Any]:
     """Start a run — or queue it (status ``queued``, with its ``queue_position``) while the
@@ -34,7 +43,7 @@ async def create_run(body: RunCreate, manager: Manager,
 
 
 @router.post("/{run_id}/fork", status_code=201, response_model=RunStarted,
-             responses=refusals(404, 409, 422, 429))
+             responses=refusals(404, 409, 422, 429, 507))
 async def fork_run(run_id: RunId, manager: Manager,
                    student: StudentHeader = None) -> dict[str, Any]:
     """A new run with exactly the same config: a student's own sandbox of a demo."""
@@ -49,6 +58,7 @@ async def fork_run(run_id: RunId, manager: Manager,
 
 
 async def _start(manager: Manager, config: RunConfig, student: str | None) -> dict[str, Any]:
+    await asyncio.to_thread(refuse_when_full, manager)  # 507 on a full disk
     try:
         run = await manager.start(config, student)
     except RunLimitError as exc:
@@ -62,7 +72,31 @@ async def _start(manager: Manager, config: RunConfig, student: str | None) -> di
 @router.get("", response_model=list[RunPublic], responses=refusals(422))
 async def list_runs(manager: Manager, limit: int = Query(50, ge=1, le=500)
                     ) -> list[dict[str, Any]]:
-    return await manager.list(limit)
+    """Runs, newest first, each with its ``pinned`` and ``retention`` (when the store's
+    retention policy would remove it)."""
+    runs = await manager.list(limit)
+    if manager.keeper is None:
+        return runs
+    return await asyncio.to_thread(manager.keeper.annotate, runs)
+
+
+@router.put("/{run_id}/pin", response_model=Pinned, responses=refusals(403, 404, 422))
+async def pin_run(run_id: RunId, manager: Manager, _: Instructor) -> dict[str, Any]:
+    """Keep this run whatever the retention policy (instructor key only)."""
+    return await _pin(manager, run_id, True)
+
+
+@router.delete("/{run_id}/pin", response_model=Pinned, responses=refusals(403, 404, 422))
+async def unpin_run(run_id: RunId, manager: Manager, _: Instructor) -> dict[str, Any]:
+    """Let the retention policy weigh this run again (instructor key only)."""
+    return await _pin(manager, run_id, False)
+
+
+async def _pin(manager: RunManager, run_id: str, pinned: bool) -> dict[str, Any]:
+    if not await manager.exists(run_id):
+        raise not_found(run_id)
+    await asyncio.to_thread(manager.store.set_pinned, run_id, pinned)
+    return {"id": run_id, "pinned": pinned}
 
 
 @router.get("/{run_id}", response_model=RunPublic, responses=refusals(404, 422))

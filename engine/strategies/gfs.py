@@ -19,8 +19,11 @@ What to try: kill a chunkserver mid-epoch (recovery "continue"): reads fail over
 other replicas, and the master copies the chunks it held until each has ``replicas``
 copies again. A ``corrupt`` fault on a chunkserver flips a byte in one of its chunk
 files: the checksum catches it on the next read, the bad replica is never served, and a
-good copy replaces it. Not built yet: leases and record append, the namespace's
-operation log, training that reads its batches through the store.
+good copy replaces it. Where replicas go is a policy (engine/strategies/gfs_placement.py:
+range, hash mod n, consistent hashing), and a spare chunkserver can join and chunkserver 1
+leave during the run (options ``join_at``, ``leave_at``): the master moves the chunks for
+real (engine/strategies/gfs_membership.py; 表7). Not built yet: leases and record append,
+the namespace's operation log, training that reads its batches through the store.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from engine.options import choice, integer
 from engine.strategies.base import WorkerContext
 from engine.strategies.gfs_chunkserver import Chunkserver
 from engine.strategies.gfs_master import GfsMaster
+from engine.strategies.gfs_membership import EVENTS as MEMBERSHIP_EVENTS
+from engine.strategies.gfs_placement import POLICIES
 from engine.strategies.spec import FaultEffect, StrategySpec
 
 
@@ -49,14 +54,43 @@ class GfsOptions:
                     "default is 3); at most the number of chunkservers.",
               "zh": "每个块的副本数，各在不同的块服务器上（GFS 默认 3）；不超过块服务器数。"})
     placement: str = choice(
-        "round_robin", ("round_robin", "random"),
+        "round_robin", POLICIES,
         label={"en": "Placement", "zh": "副本放置"},
         help={"en": "Where a chunk's replicas go: round robin (chunk c on servers c, c+1, "
-                    "…: even) or random (seeded). GFS spreads them over racks.",
-              "zh": "块的副本放在哪里：轮转（块 c 放在服务器 c、c+1……：均匀）或随机（有种子）。"
-                    "GFS 把它们分散到不同机架。"},
+                    "…: even), random (seeded), range (contiguous ranges of chunks per "
+                    "server), hash (hash(chunk) mod n) or consistent hashing (a ring with "
+                    "virtual nodes: a joining server takes about 1/n). GFS spreads them "
+                    "over racks.",
+              "zh": "块的副本放在哪里：轮转（块 c 放在服务器 c、c+1……：均匀）、随机（有种子）、"
+                    "范围（每个服务器一段连续的块）、哈希（hash(块) mod n）或一致性哈希（带虚拟"
+                    "节点的环：新加入的服务器只接走约 1/n）。GFS 把它们分散到不同机架。"},
         labels={"round_robin": {"en": "Round robin", "zh": "轮转"},
-                "random": {"en": "Random (seeded)", "zh": "随机（有种子）"}})
+                "random": {"en": "Random (seeded)", "zh": "随机（有种子）"},
+                "range": {"en": "Range", "zh": "范围分片"},
+                "hash": {"en": "Hash mod n", "zh": "哈希取模"},
+                "consistent": {"en": "Consistent hashing", "zh": "一致性哈希"}})
+    vnodes: int = integer(
+        32, 1, 512, label={"en": "Virtual nodes per server", "zh": "每个服务器的虚拟节点数"},
+        help={"en": "Consistent hashing only: points each server owns on the ring. More "
+                    "points, a more even share (Karger et al. 1997).",
+              "zh": "仅用于一致性哈希：每个服务器在环上拥有的点数。点越多，分摊越均匀"
+                    "（Karger 等，1997）。"})
+    join_at: int = integer(
+        0, 0, 10_000, label={"en": "A spare joins at epoch", "zh": "备用服务器加入的轮次"},
+        help={"en": "0: no spare. Otherwise the last chunkserver starts empty, outside the "
+                    "placement, and joins at the start of this epoch: the master "
+                    "recomputes the placement and moves chunks to it for real (if the run "
+                    "gets that far).",
+              "zh": "0：没有备用服务器。否则最后一个块服务器起初为空、不参与放置，在这个轮次开始时"
+                    "加入：主节点重新计算放置，真的把块搬过去（如果运行能到这一轮）。"})
+    leave_at: int = integer(
+        0, 0, 10_000, label={"en": "Chunkserver 1 leaves at epoch",
+                             "zh": "块服务器 1 退出的轮次"},
+        help={"en": "0: never. Otherwise chunkserver 1 is decommissioned at the start of "
+                    "this epoch: its chunks are copied to the servers the new placement "
+                    "names, checked, and deleted from it.",
+              "zh": "0：从不。否则在这个轮次开始时让块服务器 1 退役：它的块被复制到新放置指定的"
+                    "服务器、校验后从它上面删除。"})
     reader: str = choice(
         "master", ("master", "chunkservers"), label={"en": "Reader", "zh": "读取方"},
         help={"en": "Who reads the data set each epoch: the master as the one client, or "
@@ -87,6 +121,17 @@ def _check(config: Any) -> None:
         raise ValueError(f"options.replicas: {opts.replicas} copies of each chunk need "
                          f"{opts.replicas} chunkservers, and this run has {config.workers} "
                          f"(workers); lower replicas or add workers")
+    members = config.workers - (1 if opts.join_at else 0)
+    if opts.join_at and opts.replicas > members:
+        raise ValueError(f"options.join_at: with a spare, {members} of the {config.workers} "
+                         f"chunkservers hold data at first, fewer than replicas "
+                         f"({opts.replicas}); add workers or lower replicas")
+    # members when chunkserver 1 leaves: the spare too if it joined before
+    spare_out = opts.join_at and opts.join_at > opts.leave_at
+    if opts.leave_at and opts.replicas > config.workers - spare_out - 1:
+        raise ValueError(f"options.leave_at: after chunkserver 1 leaves, "
+                         f"{config.workers - spare_out - 1} chunkservers are left, fewer than "
+                         f"replicas ({opts.replicas}); add workers or lower replicas")
     if opts.chunk_samples > config.num_samples:
         raise ValueError(f"options.chunk_samples: {opts.chunk_samples} is more than the "
                          f"data set's {config.num_samples} samples")
@@ -156,6 +201,7 @@ SPEC = StrategySpec(
                       "local": "int: reads from the reader's own disk", "remote": "int",
                       "reader": "str: master | chunkservers",
                       "under_replicated": "int", "epoch_s": "float"},
+        **MEMBERSHIP_EVENTS,
     },
     check=_check,
     references=("Ghemawat, Gobioff & Leung, The Google File System, SOSP 2003",),

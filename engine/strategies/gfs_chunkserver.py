@@ -152,7 +152,8 @@ class Chunkserver:
         self._store(cmd["chunk"], data)
         chain = cmd.get("next", [])
         if not chain:
-            return self._report(rid=cmd["rid"], stored=cmd["chunk"], bytes=len(data))
+            return self._report(rid=cmd["rid"], stored=cmd["chunk"], bytes=len(data),
+                                crc=zlib.crc32(data))
         start = time.perf_counter()
         try:
             send_obj(self.comms, data, chain[0], tag=DATA, op="forward", traffic=True,
@@ -237,6 +238,15 @@ class Chunkserver:
         self.sums.pop(cmd["chunk"], None)
         self.primary.discard(cmd["chunk"])
         self._path(cmd["chunk"]).unlink(missing_ok=True)
+
+    def _scrub(self, cmd: dict[str, Any]) -> None:
+        """Re-read every chunk held (engine/strategies/gfs_membership.py): its crc32, or
+        None where a block's checksum fails."""
+        crcs = []
+        for chunk in sorted(self.sums):
+            data, _bad = self._load(chunk)
+            crcs.append([chunk, None if data is None else zlib.crc32(data)])
+        self._report(rid=cmd["rid"], crcs=crcs)
 
     def _heartbeat(self, cmd: dict[str, Any]) -> None:
         self.epoch = cmd["epoch"]

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.strategies.base import WorkerContext
-from engine.strategies.gfs_chunks import chunks_of, encode, placement
+from engine.strategies.gfs_chunks import chunks_of, encode
+from engine.strategies.gfs_membership import Membership
 from engine.strategies.gfs_reads import read_epoch
 from engine.strategies.mr_protocol import COMMAND, REPORT, Inbox, send_obj
 
@@ -56,6 +57,8 @@ class GfsMaster:
         self.replicas: list[list[int]] = [[] for _ in self.chunks]
         self.copies: set[tuple[int, int]] = set()  # (chunk, server) made by re-replication
         self.reads: dict[str, int] = {}  # this epoch's read attempts, by outcome
+        # who the placement uses; a spare joins and a member leaves (gfs_membership.py)
+        self.members = Membership(self)
 
     def _last_report(self, sender: int, report: Any) -> bool:
         if isinstance(report, dict) and report.get("bye"):
@@ -79,6 +82,7 @@ class GfsMaster:
             while self.epoch < self.config.steps and self.runtime.gate.wait_for_next_step():
                 self.epoch += 1
                 self._heartbeats()
+                self.members.at_epoch()
                 read_epoch(self)
                 for s in sorted(self.live):
                     self._tell(s, {"do": "end_epoch", "epoch": self.epoch})
@@ -126,8 +130,7 @@ class GfsMaster:
     # ---- the write, once
 
     def _write_all(self, root: Path) -> None:
-        places = placement(len(self.chunks), self.servers, self.opts.replicas,
-                           self.opts.placement, self.config.seed)
+        places = self.members.initial()
         written = 0
         for chunk, chain in zip(self.chunks, places, strict=True):
             data = encode(self.x, self.y, chunk)
@@ -148,6 +151,7 @@ class GfsMaster:
                    placement=self.opts.placement, servers=self.servers,
                    bytes=written, directory=str(root))
         self._map("written")
+        self.members.written()
 
     # ---- an epoch
 
@@ -196,7 +200,7 @@ class GfsMaster:
             tries = 2 * len(self.servers)
             while len(holders) < self.opts.replicas and tries > 0:
                 tries -= 1
-                targets = [s for s in self.live if s not in holders]
+                targets = [s for s in self.live if s not in holders and self.members.takes(s)]
                 sources = [s for s in holders if s in self.live]
                 if not targets or not sources:
                     break

@@ -166,7 +166,7 @@ class _Worker:
         servers = range(opts.servers)
         versions = [0] * opts.servers
         clock = 0
-        header = torch.zeros(4, dtype=torch.int64)
+        headers = torch.zeros(opts.servers, 4, dtype=torch.int64)  # one reply per server
         while True:
             if not self.runtime.gate.wait_for_next_step():
                 for server in servers:
@@ -177,15 +177,22 @@ class _Worker:
             min_version = versions[0] + 1 if clock and opts.ps_mode in ("sync", "backup") \
                 else 0
             started = time.perf_counter()
+            # Every reply's receive is posted before we ask anyone. A gloo send waits for
+            # its receiver, so otherwise server 0 could wait to reply to us while we wait
+            # to ask server 1, which waits to reply to a worker that waits for server 0:
+            # a cycle that froze two-server runs on a loaded machine.
+            replies = [(self.comms.post_recv(headers[server], server, tag=HEADER_TAG,
+                                             traffic=False),
+                        self.comms.post_recv(self.flat[a:b], server, tag=PAYLOAD_TAG))
+                       for server, (a, b) in zip(servers, self.bounds, strict=True)]
             for server in servers:
                 self._tell(server, PULL, min_version, clock)
             stopped, held = [], 0
-            for server, (a, b) in zip(servers, self.bounds, strict=True):
-                self.comms.recv(header, src=server, tag=HEADER_TAG, timeout=PATIENCE,
-                                traffic=False)
-                self.comms.recv(self.flat[a:b], src=server, tag=PAYLOAD_TAG,
-                                timeout=PATIENCE)
-                versions[server], server_stop, why, on_record = (int(v) for v in header)
+            for server, (header_reply, shard_reply) in zip(servers, replies, strict=True):
+                header_reply.wait(PATIENCE)
+                shard_reply.wait(PATIENCE)
+                versions[server], server_stop, why, on_record = (
+                    int(v) for v in headers[server])
                 if server == 0 and clock == 0:
                     clock = on_record  # a restarted worker goes on where it was
                 held = max(held, why)

@@ -31,6 +31,7 @@ BUILTIN = (
     "engine.strategies.lbfgs",
     "engine.strategies.mapreduce",
     "engine.strategies.gfs",
+    "engine.strategies.gfs_train",
     "engine.strategies.collectives_playground",
     "engine.strategies.bsp",
 )

@@ -185,6 +185,10 @@ class StrategySpec:
     """Fault actions it supports (``engine/faultplan.py``), perhaps only for some options."""
     fault_effects: dict[str, FaultEffect] = field(default_factory=dict)
     """What an action of ``faults`` does here, where the page's default words are wrong."""
+    fault_target: Callable[[Any, str, int], str | None] | None = None
+    """``fault_target(config, action, rank)``: why an action of ``faults`` cannot hit this
+    process (its role has nothing the action acts on), or ``None``. Checked for planned
+    and live faults alike (engine/faultplan.py)."""
     recoveries: dict[str, Needs | None] = field(default_factory=lambda: {"none": None})
     """Recovery policies it supports (``RunConfig.recovery``)."""
     views: tuple[str, ...] = ("topology", "timeline", "loss", "boundary")

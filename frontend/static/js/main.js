@@ -20,8 +20,9 @@ import { createMemoryView } from "./views/memory.js";
 import { createLossChart, wireLossCard } from "./views/charts.js";
 import { createCompareView } from "./views/compare.js";
 import { createControls } from "./views/controls.js";
-import { createFaultLog } from "./views/faultlog.js";
+import { createFaultLog, translateCause } from "./views/faultlog.js";
 import { createFaultMenu } from "./views/faultmenu.js";
+import { createHostsPanel } from "./views/hosts.js";
 import { createLessons } from "./views/lessons.js";
 import { narrationLine } from "./views/narration.js";
 import { createFramePass } from "./views/frame.js";
@@ -77,6 +78,7 @@ const renderPass = createFramePass("render", [
     strategyViews.render(state);
     syncArticle(state);
     faultLog.render(state);
+    hostsPanel.render(state);
     faultMenu.sync(isLive(currentStatus()));
     chart.render(state);
     renderNarration(state, info);
@@ -122,6 +124,13 @@ const faultLog = createFaultLog($("fault-log"), (on) => {
   $("topology").closest(".card").classList.toggle("has-faults", on);
   $("timeline").closest(".card").classList.toggle("has-faults", on);
 });
+// A torchrun run's hosts: the command to paste on each (for the page that may control the
+// run) and the workers grouped by host.
+const hostsPanel = createHostsPanel($("hosts-panel"), {
+  runId: () => app.runId,
+  mayControl: (id) => api.hasControl(id),
+  fetchCommand: (id) => api.getHostsCommand(id),
+});
 const faultMenu = createFaultMenu({
   svg: $("topology"),
   menu: $("fault-menu"),
@@ -153,6 +162,12 @@ const controls = createControls({
   onPickRun: (id) => loadRun(id),
   onCompare: (id) => compareWith(id),
   onRefreshRuns: refreshRuns,
+  canPin: api.isInstructor,
+  async onPin(id, pinned) {
+    const r = await api.pinRun(id, pinned);
+    if (!r.ok) controls.showError(failMessage(r));
+    refreshRuns();
+  },
 });
 
 // Classroom rooms (room.js): an instructor's runs are followed live by the students in
@@ -364,6 +379,8 @@ async function loadRun(id, runObj, baselineId) {
 }
 
 function failMessage(r) {
+  // a refusal that says why as a cause (507: the disk is full) is said in the page's words
+  if (r.data && r.data.cause && typeof r.data.cause === "object") return translateCause(r.data.cause);
   return r.status === 0 ? t("error.network") : api.errorMessage(r.data, t("error.generic", { status: r.status }));
 }
 

@@ -72,6 +72,13 @@ function instructorKey() {
   }
 }
 
+/** Whether this tab holds the instructor key (it may pin runs, control any run). */
+export const isInstructor = () => Boolean(instructorKey());
+
+/** Pin (keep whatever the retention policy) or unpin a run: instructor key only. */
+export const pinRun = (id, pinned) =>
+  request(pinned ? "PUT" : "DELETE", `/api/runs/${encodeURIComponent(id)}/pin`, undefined, { "X-Instructor-Key": instructorKey() || "" });
+
 /** Whether this page may control run `id` (it started it in this tab, or holds the
  *  instructor key). */
 export function hasControl(id) {
@@ -117,6 +124,15 @@ export const controlRun = (id, action, extra = {}) => {
   const key = token ? null : instructorKey();
   const headers = token ? { "X-Control-Token": token } : key ? { "X-Instructor-Key": key } : {};
   return request("POST", `/api/runs/${encodeURIComponent(id)}/control`, { action, ...extra }, headers);
+};
+
+/** A torchrun run's command for its hosts (it holds the join token: only for the page
+ *  that started the run, or the instructor). */
+export const getHostsCommand = (id) => {
+  const token = memoryTokens[id] || loadTokens()[id];
+  const key = token ? null : instructorKey();
+  const headers = token ? { "X-Control-Token": token } : key ? { "X-Instructor-Key": key } : {};
+  return request("GET", `/api/runs/${encodeURIComponent(id)}/hosts`, undefined, headers);
 };
 
 /** A readable message from an error body ({detail: str} or FastAPI's [{msg, loc}]). */

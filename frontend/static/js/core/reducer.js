@@ -19,6 +19,7 @@ import {
   applyWorkerFailed,
   initialFaults,
 } from "./faults.js";
+import { applyHostsJoined, applyHostsWaiting, applyJoinRefused, initialHosts } from "./hosts.js";
 import { addSorted, emptyLog, isNum, logAppend, logLast, logTruncate, lowerBound } from "./log.js";
 import { sliceEventTypes, sliceFor, slices } from "./registry.js";
 
@@ -87,6 +88,7 @@ export function initialState() {
     numServers: 0, // ranks 0..numServers-1 serve (run_started.num_servers)
     nonFinite: 0, // step events whose loss was NaN or ±Infinity (a diverged run)
     ...initialFaults(),
+    ...initialHosts(),
   };
   for (const s of slices()) if (s.initial) Object.assign(state, structuredClone(s.initial));
   return state;
@@ -150,6 +152,7 @@ function workerStarted(state, base, event, seq) {
         role: event.role ?? "worker",
         device: event.device ?? null,
         host: event.host ?? null,
+        node: Number.isInteger(event.node) ? event.node : null, // launcher torchrun: its host's node rank
         shardSize: event.shard_size ?? null,
         status: state.finished ? workerStatusFromRun(state.status) : running,
         // back after a rejoin: in the group from its first step (see applyRegroup)
@@ -280,6 +283,9 @@ const COMMON = new Map([
   ["nan_detected", applyNanDetected],
   ["checkpoint_saved", applyCheckpointSaved],
   ["recovery", applyRecovery],
+  ["hosts_waiting", applyHostsWaiting],
+  ["hosts_joined", applyHostsJoined],
+  ["join_refused", applyJoinRefused],
 ]);
 
 /** Event types the core handles. Checked against engine/events.py EVENT_TYPES by

@@ -5,6 +5,7 @@ import calculator from "./calculator.js";
 import charts from "./charts.js";
 import compare from "./compare.js";
 import faults from "./faults.js";
+import hosts from "./hosts.js";
 import form from "./form.js";
 import lessons from "./lessons.js";
 import narration from "./narration.js";
@@ -14,4 +15,4 @@ import presenter from "./presenter.js";
 import room from "./room.js";
 import workers from "./workers.js";
 
-export const COMMON_CATALOGS = [page, form, workers, charts, narration, faults, network, presenter, room, compare, lessons, article, calculator];
+export const COMMON_CATALOGS = [page, form, workers, charts, narration, faults, network, presenter, room, compare, lessons, article, calculator, hosts];

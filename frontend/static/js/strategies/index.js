@@ -10,6 +10,7 @@ import collectives from "./collectives/index.js";
 import dataParallel from "./data_parallel/index.js";
 import decentralized from "./decentralized/index.js";
 import gfs from "./gfs/index.js";
+import gfsTrain from "./gfs_train/index.js";
 import localSgd from "./local_sgd/index.js";
 import mapreduce from "./mapreduce/index.js";
 import parameterServer from "./parameter_server/index.js";
@@ -18,7 +19,7 @@ import tensorParallel from "./tensor_parallel/index.js";
 import threeD from "./three_d/index.js";
 import zero from "./zero/index.js";
 
-export const FRONTENDS = [dataParallel, parameterServer, pipeline, tensorParallel, zero, threeD, decentralized, mapreduce, gfs, localSgd, collectives, bsp];
+export const FRONTENDS = [dataParallel, parameterServer, pipeline, tensorParallel, zero, threeD, decentralized, mapreduce, gfs, gfsTrain, localSgd, collectives, bsp];
 
 /** Register every frontend: its reducer slice, its words and its hooks (twice is harmless). */
 export function registerStrategies() {

@@ -2,7 +2,8 @@
 // overlaid (by step or by time since each run started), their timelines one above the
 // other on the same time axis, what each measured (memory per process, bytes and time per
 // step, idle fraction: the chapter's 表4, tradeoffs.js), how each got to a target loss
-// (chapter 9's 表9: optimizercard.js), and their configs in one table with the differing
+// (chapter 9's 表9: optimizercard.js), how GFS runs placed and moved their chunks (chapter
+// 7's 表7: placementcard.js), and their configs in one table with the differing
 // fields highlighted.
 //
 // Every run is followed over /ws/runs/{id} like the main view (live runs keep growing)
@@ -27,6 +28,7 @@ import {
 } from "./comparedata.js";
 import { mountOptimizerCard } from "./optimizercard.js";
 import { OKABE_ITO } from "./palette.js";
+import { mountPlacementCard } from "./placementcard.js";
 import { tradeoffRow } from "./tradeoffs.js";
 
 export const COLORS = { a: OKABE_ITO.blue, b: OKABE_ITO.vermillion, c: OKABE_ITO.green, d: OKABE_ITO.purple };
@@ -73,6 +75,7 @@ export function createCompareView({ el, onOpen }) {
   let timer = null;
   let lastDraw = 0;
   let optimizers = null; // 表9's card (optimizercard.js), mounted by build()
+  let placement = null; // 表7's card (placementcard.js), shown for GFS runs
 
   function build() {
     el.innerHTML = `
@@ -132,9 +135,11 @@ export function createCompareView({ el, onOpen }) {
           <div class="diff-wrap"><table class="compare-diff compare-measured" data-testid="compare-measured"></table></div>
           <p class="caption" data-part="measured-note">${esc(t("compare.measuredNote"))}</p>
         </section>
+        <section class="card compare-card-placement" data-part="placement"></section>
         <section class="card compare-card-optimizers" data-part="optimizers"></section>
       </div>`;
     optimizers = mountOptimizerCard(el.querySelector('[data-part="optimizers"]'));
+    placement = mountPlacementCard(el.querySelector('[data-part="placement"]'));
     el.querySelector('[data-act="close"]').addEventListener("click", close);
     el.querySelector('[data-act="swap"]')?.addEventListener("click", () => {
       if (side.a.id && side.b.id) open(side.b.id, side.a.id);
@@ -286,7 +291,9 @@ export function createCompareView({ el, onOpen }) {
     drawDiff();
     drawTimelines();
     drawMeasured();
-    optimizers?.draw(keys.map((k) => ({ key: k, color: COLORS[k], label: runName(config(side[k])), state: side[k].state, config: config(side[k]) })));
+    const drawn = keys.map((k) => ({ key: k, color: COLORS[k], label: runName(config(side[k])), state: side[k].state, config: config(side[k]) }));
+    optimizers?.draw(drawn);
+    placement?.draw(drawn);
   }
 
   const config = (s) => s.state.config || (s.run && s.run.config) || null;

@@ -169,6 +169,8 @@ export const FIELD_LABELS = {
   straggler_prob: "form.stragglerProb",
   network: "form.network",
   node_size: "form.nodeSize",
+  launcher: "form.launcher",
+  nnodes: "form.nnodes",
   latency_us: "form.latency",
   bandwidth_gbps: "form.bandwidth",
   links: "form.links",

@@ -16,6 +16,7 @@ import { isGone, isJoining } from "../core/selectors.js";
 const CAUSE_FORMATS = {
   silent_s: (v) => v.toFixed(1),
   limit_s: (v) => v.toFixed(0),
+  free_mb: (v) => v.toFixed(1),
 };
 
 /**

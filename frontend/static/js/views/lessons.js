@@ -9,6 +9,7 @@
 // lives in the URL: ?lesson=<id>&guess=<i> (the run itself is ?run=, its comparison ?base=),
 // so reloading or sharing the link restores the same lesson, guess and result.
 
+import { strategySpec } from "../core/specs.js";
 import { request } from "../core/api.js";
 import { failureAndRecoveryLines } from "./measured.js";
 import { fmtBytes, fmtNum, getLang, t } from "../core/i18n.js";
@@ -570,8 +571,10 @@ export function createLessons({ select, panel, hooks }) {
   function measuredLines(state, summary) {
     const out = [];
     const sm = summary || {};
+    // a run that trains nothing (a file system, MapReduce) has no loss to end with
+    const spec = state ? strategySpec(state.strategy || (state.config && state.config.strategy)) : null;
     out.push(
-      t("lesson.measuredRun", {
+      t(spec && spec.trains === false ? "lesson.measuredRunNoLoss" : "lesson.measuredRun", {
         steps: sm.steps_completed ?? "–",
         wall: fmtNum(sm.wall_s, 3),
         sps: fmtNum(sm.steps_per_s, 3),

@@ -3,7 +3,9 @@
 import catalog from "./catalog.js";
 import { fmtBytes, t } from "../../core/i18n.js";
 import { optionsOf } from "../../core/selectors.js";
+import { membershipView } from "./membership.js";
 import { GFS, isGfs, slice, storeView } from "./slice.js";
+import { membershipFacts } from "./store.js";
 import { views } from "./views.js";
 
 /** The line of an epoch: its reads, the failovers, what is still under-replicated. */
@@ -25,6 +27,8 @@ function measuredLines(state) {
   const out = [t("gfs.measuredOnce", { once, n: epochs.length, samples: v.epoch.expected })];
   if (v.map.dead.length) out.push(t("gfs.factDead", { servers: v.map.dead.join(", ") }));
   if (v.rereps.length) out.push(t("gfs.factCopies", { n: v.rereps.length, bytes: fmtBytes(v.rerepBytes) }));
+  const mv = membershipView(state); // a join, a leave: what moved (表7)
+  if (mv) out.push(...membershipFacts(mv, v.setup.replicas).map(([, text]) => text));
   out.push(v.map.under.length ? t("gfs.factUnder", { r: v.setup.replicas, chunks: v.map.under.join(", ") }) : t("gfs.factFull", { r: v.setup.replicas }));
   return out;
 }

@@ -7,11 +7,15 @@
 // fault flipped in a chunk file, `gfs_epoch` the epoch's check (every sample once).
 
 import { isNum } from "../../core/log.js";
+import { membershipEvents } from "./membership.js";
 
 export const GFS = "gfs";
 
+// a training run that reads through the store (strategies/gfs_train/) shows the store too
+const STORES = [GFS, "gfs_train"];
+
 export function isGfs(state) {
-  return state.strategy === GFS || !!(state.config && state.config.strategy === GFS);
+  return STORES.includes(state.strategy) || !!(state.config && STORES.includes(state.config.strategy));
 }
 
 const EMPTY = { setup: null, writes: 0, map: null, lost: {}, changes: [], reads: {}, rereps: [], corrupted: [], epochs: [] };
@@ -71,8 +75,8 @@ function gfsEpoch(state, base, e) {
 }
 
 export const slice = {
-  events: { gfs_setup: gfsSetup, gfs_write: gfsWrite, gfs_map: gfsMap, gfs_read: gfsRead, gfs_rereplicate: gfsRereplicate, gfs_corrupted: gfsCorrupted, gfs_epoch: gfsEpoch },
-  initial: { gfs: null },
+  events: { gfs_setup: gfsSetup, gfs_write: gfsWrite, gfs_map: gfsMap, gfs_read: gfsRead, gfs_rereplicate: gfsRereplicate, gfs_corrupted: gfsCorrupted, gfs_epoch: gfsEpoch, ...membershipEvents },
+  initial: { gfs: null, gfsMembers: null }, // gfsMembers: membership.js
   lockstep: false, // chunkservers answer the master as it asks
   serverRanks: (state) => (isGfs(state) ? [0] : []), // the master reports no steps
 };

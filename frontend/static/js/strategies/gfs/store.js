@@ -4,6 +4,7 @@
 // reads of the newest epoch, the copies the master made.
 
 import { fmtBytes, fmtNum, t } from "../../core/i18n.js";
+import { membershipView } from "./membership.js";
 import { isGfs, storeView } from "./slice.js";
 
 const NS = "http://www.w3.org/2000/svg";
@@ -32,15 +33,17 @@ export function createStoreCard({ card, svg, factsEl, headEl }, onVisible) {
       return;
     }
     const g = state.gfs;
-    const key = `${state.runId}|${g.changes.length}|${g.rereps.length}|${g.corrupted.length}|${g.epochs.length}|${v.reads.total}|${document.documentElement.lang}`;
+    const mv = membershipView(state); // a spare joining, a server leaving (membership.js)
+    const key = `${state.runId}|${mv ? mv.moves.length : 0}|${g.changes.length}|${g.rereps.length}|${g.corrupted.length}|${g.epochs.length}|${v.reads.total}|${document.documentElement.lang}`;
     if (key === drawnKey) return;
     drawnKey = key;
-    drawColumns(v);
-    drawFacts(v);
+    drawColumns(v, mv);
+    drawFacts(v, mv);
     headEl.textContent = t("gfs.head", { step: v.step ?? 0, steps: (state.config && state.config.steps) || 0, r: v.setup.replicas, n: v.setup.chunks });
   }
 
-  function drawColumns(v) {
+  function drawColumns(v, mv) {
+    const moved = lastMoves(mv);
     const box = svg.getBoundingClientRect();
     const Wd = Math.max(320, Math.round(box.width || 720));
     const cols = v.columns.length;
@@ -57,17 +60,18 @@ export function createStoreCard({ card, svg, factsEl, headEl }, onVisible) {
       const x0 = i * colW;
       const g = svgEl("g", { class: `gfs-column${c.dead ? " dead" : ""}`, "data-testid": "gfs-column", "data-server": c.server, "data-chunks": c.chunks.length, "data-dead": String(c.dead) }, svg);
       svgEl("rect", { x: x0 + 3, y: 2, width: colW - 6, height: Ht - 4, rx: 6, class: "gfs-col-bg" }, g);
-      svgEl("text", { x: x0 + colW / 2, y: 18, "text-anchor": "middle", class: "gfs-col-title" }, g).textContent = t(c.dead ? "gfs.serverDead" : "gfs.server", { rank: c.server, n: c.chunks.length });
+      svgEl("text", { x: x0 + colW / 2, y: 18, "text-anchor": "middle", class: "gfs-col-title" }, g).textContent = t(c.dead ? "gfs.serverDead" : columnTitle(mv, c.server), { rank: c.server, n: c.chunks.length });
       const shown = c.dead ? c.lost.map((chunk) => ({ chunk, primary: false, copy: false, bad: false })) : c.chunks;
       shown.forEach((ch, k) => {
         const cx = x0 + 8 + (k % perRow) * 38;
         const cy = top + Math.floor(k / perRow) * (cell + 6);
-        const cls = ["gfs-chunk", ch.primary ? "primary" : "", ch.copy ? "copy" : "", ch.bad ? "bad" : ""].filter(Boolean).join(" ");
-        const b = svgEl("g", { class: cls, "data-testid": "gfs-chunk", "data-chunk": ch.chunk, "data-copy": String(ch.copy) }, g);
+        const came = !c.dead && moved.has(`${ch.chunk}/${c.server}`);
+        const cls = ["gfs-chunk", ch.primary ? "primary" : "", ch.copy ? "copy" : "", came ? "moved" : "", ch.bad ? "bad" : ""].filter(Boolean).join(" ");
+        const b = svgEl("g", { class: cls, "data-testid": "gfs-chunk", "data-chunk": ch.chunk, "data-copy": String(ch.copy), "data-moved": String(came) }, g);
         svgEl("rect", { x: cx, y: cy, width: 34, height: cell, rx: 3, fill: CHUNK_COLORS[ch.chunk % CHUNK_COLORS.length] }, b);
-        svgEl("text", { x: cx + 17, y: cy + cell * 0.68, "text-anchor": "middle", class: "gfs-chunk-label" }, b).textContent = `${ch.copy ? "+" : ""}C${ch.chunk}`;
+        svgEl("text", { x: cx + 17, y: cy + cell * 0.68, "text-anchor": "middle", class: "gfs-chunk-label" }, b).textContent = `${ch.copy ? "+" : came ? "→" : ""}C${ch.chunk}`;
         if (ch.bad) svgEl("path", { d: `M${cx},${cy} l34,${cell} M${cx + 34},${cy} l-34,${cell}`, class: "gfs-bad-cross" }, b);
-        svgEl("title", {}, b).textContent = t("gfs.chunkTitle", { chunk: ch.chunk, server: c.server, role: t(ch.primary ? "gfs.rolePrimary" : ch.copy ? "gfs.roleCopy" : "gfs.roleReplica") });
+        svgEl("title", {}, b).textContent = t("gfs.chunkTitle", { chunk: ch.chunk, server: c.server, role: t(came ? "gfs.roleMoved" : ch.primary ? "gfs.rolePrimary" : ch.copy ? "gfs.roleCopy" : "gfs.roleReplica") });
       });
     });
     svg.dataset.copies = String(v.map.copies.length);
@@ -75,9 +79,10 @@ export function createStoreCard({ card, svg, factsEl, headEl }, onVisible) {
     svg.dataset.dead = v.map.dead.join(",");
   }
 
-  function drawFacts(v) {
+  function drawFacts(v, mv) {
     const s = v.setup;
-    const lines = [["layout", t("gfs.factLayout", { n: s.chunks, k: s.chunkSamples, r: s.replicas, placement: t(`gfs.placement.${s.placement}`), bytes: fmtBytes(s.bytes) })]];
+    const lines = [["layout", t("gfs.factLayout", { n: s.chunks, k: s.chunkSamples, r: s.replicas, placement: t(`gfs.placement.${s.placement}`, { n: mv ? mv.vnodes : "" }), bytes: fmtBytes(s.bytes) })]];
+    if (mv) lines.push(...membershipFacts(mv, s.replicas));
     if (v.step != null) lines.push(["reads", t(v.reads.byServers ? "gfs.factReadsServers" : "gfs.factReads", { step: v.step, total: v.reads.total, ok: v.reads.ok, fo: v.reads.failedOver, corrupt: v.reads.corrupt, gone: v.reads.unreachable })]);
     if (v.reads.byServers) lines.push(["locality", t("gfs.factLocality", { local: v.reads.local, remote: v.reads.remote })]);
     const e = v.epoch;
@@ -103,4 +108,35 @@ export function createStoreCard({ card, svg, factsEl, headEl }, onVisible) {
       drawnKey = null;
     },
   };
+}
+
+/** "chunk/server" of each replica the newest join or leave copied (they are marked →). */
+function lastMoves(mv) {
+  const last = mv && (mv.leave || mv.join);
+  return new Set(last ? mv.moves.filter((m) => m.step === last.step && m.verified).map((m) => `${m.chunk}/${m.dst}`) : []);
+}
+
+/** A column's title: a member's, or the spare's (not in the placement yet) or a retired
+ *  server's (decommissioned: alive, holding nothing). */
+function columnTitle(mv, server) {
+  if (mv && mv.retired.includes(server)) return "gfs.serverRetired";
+  if (mv && mv.outside.includes(server)) return "gfs.serverSpare";
+  return "gfs.server";
+}
+
+/** The store card's lines on a join, a leave, the balance now and the scrub after (also
+ *  a lesson's "measured in this run"): [fact, text] pairs. */
+export function membershipFacts(mv, r) {
+  const out = [];
+  for (const c of [mv.join, mv.leave].filter(Boolean)) {
+    out.push([c.reason, t(c.reason === "join" ? "gfs.factJoin" : "gfs.factLeave", { step: c.step, server: c.server, moved: c.moved, total: c.total, bytes: fmtBytes(c.bytes) })]);
+  }
+  const last = mv.leave || mv.join;
+  const b = (last && last.balance) || mv.written;
+  if (b) out.push(["balance", t("gfs.factBalance", { counts: b.counts.map(([s, n]) => `${s}: ${n}`).join(", "), ratio: fmtNum(b.ratio, 3) })]);
+  if (last && last.scrub) {
+    const sc = last.scrub;
+    out.push(["scrub", t(sc.full ? "gfs.factScrub" : "gfs.factScrubBad", { step: last.step, n: sc.verified, r, chunks: sc.under.join(", ") })]);
+  }
+  return out;
 }

@@ -1,0 +1,61 @@
+// strategies/gfs_train/catalog.js — the words of a training run through GFS: the reads grid, locality, the padded and dropped tail, each epoch's check.
+//
+// The catalog is JSON between the CATALOG markers (tests read it with json.loads); every
+// key lives in exactly one module, in English and 简体中文.
+
+export default {
+  en: /*CATALOG:en*/ {
+    "gfsTrain.head": "epoch {epoch} · step {step} of {steps} · r = {r} · reads so far",
+    "gfsTrain.gridTitle": "Epoch {epoch}: which worker reads which samples, from which chunkserver ({tail})",
+    "gfsTrain.tail.pad": "uneven tail padded with repeats",
+    "gfsTrain.tail.drop": "uneven tail dropped",
+    "gfsTrain.lg.local": "read from its own host's chunkserver",
+    "gfsTrain.lg.remote": "read from another host",
+    "gfsTrain.lg.unread": "not read yet",
+    "gfsTrain.lg.padded": "padded repeat",
+    "gfsTrain.worker": "worker {worker} · host of chunkserver {server}",
+    "gfsTrain.rowCount": "{local} local · {remote} remote",
+    "gfsTrain.cellLocal": "sample {sample}: chunk {chunk}, local, from chunkserver {server}",
+    "gfsTrain.cellRemote": "sample {sample}: chunk {chunk}, remote, from chunkserver {server}",
+    "gfsTrain.cellPadded": " — a padded repeat: another worker reads it too",
+    "gfsTrain.cellUnread": "sample {sample}: not read yet",
+    "gfsTrain.factLocality": "data locality: {pct}% of the reads this epoch came from the worker's own host ({local} samples local, {remote} remote)",
+    "gfsTrain.factMemory": "reading from memory (the reference): no store reads",
+    "gfsTrain.factPadded": "{samples} samples do not divide among {w} workers: {n} padded with repeats (read twice this epoch)",
+    "gfsTrain.factDropped": "{samples} samples do not divide among {w} workers: {n} dropped this epoch (never read): {list}",
+    "gfsTrain.factCorrupt": "{n} reads found a chunk's checksum wrong: nothing served from that replica, the samples came from another",
+    "gfsTrain.factOnce": "✓ {ok} of {n} finished epochs read every sample exactly as often as the sampler dealt it",
+    "gfsTrain.factNotOnce": "✗ only {ok} of {n} finished epochs read every sample as dealt",
+    "gfsTrain.measuredLocality": "locality {pct}% in the last epoch ({local} samples local, {remote} remote)",
+    "gfsTrain.measuredTail": "tail: {padded} padded, {dropped} dropped per epoch",
+    "narr.gfsTrain": "step {step}, epoch {epoch}: {local} samples read locally, {remote} remotely so far ({pct}% local)",
+    "strategy.gfsTrainShort": "GFS training"
+  } /*END CATALOG:en*/,
+  zh: /*CATALOG:zh*/ {
+    "gfsTrain.head": "第 {epoch} 轮 · 第 {step} 步（共 {steps} 步）· r = {r} · 目前的读取",
+    "gfsTrain.gridTitle": "第 {epoch} 轮：哪个工作进程从哪个块服务器读取哪些样本（{tail}）",
+    "gfsTrain.tail.pad": "不能整除的尾部用重复样本填充",
+    "gfsTrain.tail.drop": "不能整除的尾部被丢弃",
+    "gfsTrain.lg.local": "从本机的块服务器读取",
+    "gfsTrain.lg.remote": "从其他主机读取",
+    "gfsTrain.lg.unread": "尚未读取",
+    "gfsTrain.lg.padded": "填充的重复样本",
+    "gfsTrain.worker": "工作进程 {worker} · 与块服务器 {server} 同主机",
+    "gfsTrain.rowCount": "本地 {local} · 远程 {remote}",
+    "gfsTrain.cellLocal": "样本 {sample}：块 {chunk}，本地，来自块服务器 {server}",
+    "gfsTrain.cellRemote": "样本 {sample}：块 {chunk}，远程，来自块服务器 {server}",
+    "gfsTrain.cellPadded": "——填充的重复样本：另一个工作进程也读它",
+    "gfsTrain.cellUnread": "样本 {sample}：尚未读取",
+    "gfsTrain.factLocality": "数据局部性：本轮 {pct}% 的读取来自工作进程本机（本地 {local} 个样本，远程 {remote} 个）",
+    "gfsTrain.factMemory": "从内存读取（参照）：不经存储",
+    "gfsTrain.factPadded": "{samples} 个样本不能被 {w} 个工作进程整除：用 {n} 个重复样本填充（本轮读两次）",
+    "gfsTrain.factDropped": "{samples} 个样本不能被 {w} 个工作进程整除：本轮丢弃 {n} 个（不读取）：{list}",
+    "gfsTrain.factCorrupt": "{n} 次读取发现块的校验和不符：该副本没有返回任何数据，样本改从其他副本读取",
+    "gfsTrain.factOnce": "✓ {n} 个已完成轮次中有 {ok} 个把每个样本读取的次数恰好等于采样器分配的次数",
+    "gfsTrain.factNotOnce": "✗ {n} 个已完成轮次中只有 {ok} 个按分配读取了每个样本",
+    "gfsTrain.measuredLocality": "最后一轮的数据局部性 {pct}%（本地 {local} 个样本，远程 {remote} 个）",
+    "gfsTrain.measuredTail": "尾部：每轮填充 {padded} 个，丢弃 {dropped} 个",
+    "narr.gfsTrain": "第 {step} 步，第 {epoch} 轮：目前本地读取 {local} 个样本，远程 {remote} 个（本地 {pct}%）",
+    "strategy.gfsTrainShort": "GFS 训练"
+  } /*END CATALOG:zh*/,
+};
