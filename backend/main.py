@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from backend import __version__, errors
+from backend.cluster import RayCluster
 from backend.diskspace import end_runs_on_store_failure
 from backend.hub import Hub
 from backend.lessons import lessons as load_lessons
@@ -35,18 +36,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = Store(settings.data_dir)
         store.mark_interrupted()
         app.state.rooms = Rooms(store, settings.max_rooms)
+        cluster = RayCluster(settings.ray_address) if settings.ray_address else None
         app.state.manager = manager = RunManager(settings, store,
-                                                 Hub(settings.feed_window_batches))
+                                                 Hub(settings.feed_window_batches), cluster)
         manager.keeper = Keeper(store, settings)
         await asyncio.to_thread(manager.keeper.start)  # retention now, packing aside
         end_runs_on_store_failure(manager, asyncio.get_running_loop())
-        await asyncio.to_thread(warm_up)  # the forkserver imports torch once, now
+        if cluster is None:  # on a cluster, each run's actor has a forkserver of its own
+            await asyncio.to_thread(warm_up)  # the forkserver imports torch once, now
         try:
             yield
         finally:
             await manager.shutdown()
             manager.keeper.close()
             store.close()
+            if cluster is not None:
+                cluster.close()
 
     app = FastAPI(title="DistLab", version=__version__, lifespan=lifespan)
     app.state.settings = settings

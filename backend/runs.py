@@ -13,8 +13,9 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from backend.cluster import RETRY_S, ClusterFull
 from backend.hub import Hub, Viewer
 from backend.retention import Keeper
 from backend.settings import Settings
@@ -22,6 +23,9 @@ from backend.store import LIVE_STATUSES, Store
 from engine.causes import cause_text, make
 from engine.config import RunConfig
 from engine.supervisor import RunSupervisor, resolve_backend
+
+if TYPE_CHECKING:
+    from backend.cluster import RayCluster
 
 SHUTDOWN = make("shutdown")  # why live runs end when the server goes down
 
@@ -81,8 +85,10 @@ class LiveRun:
 
 
 class RunManager:
-    def __init__(self, settings: Settings, store: Store, hub: Hub) -> None:
+    def __init__(self, settings: Settings, store: Store, hub: Hub,
+                 cluster: RayCluster | None = None) -> None:
         self.settings = settings
+        self.cluster = cluster  # runs go to this Ray cluster (backend/cluster.py), or local
         self.store = store
         self.hub = hub
         self.runs: dict[str, LiveRun] = {}  # live (and just-ended) runs; the rest: store
@@ -98,7 +104,8 @@ class RunManager:
         queue it: it starts by itself, first come first served, when a place frees up.
         ``RunLimitError`` only when the queue is full too."""
         self._loop = asyncio.get_running_loop()
-        if config.launcher == "local":  # torchrun: the hosts' GPUs decide, when they join
+        # torchrun: the hosts' GPUs decide, when they join; on a Ray cluster, the node's
+        if config.launcher == "local" and self.cluster is None:
             resolve_backend(config.backend, config.world_size)  # ValueError → 422 up front
         reason = self._why_wait(config, student)
         if reason is not None and len(self.queue) >= self.settings.max_queued_runs:
@@ -121,11 +128,19 @@ class RunManager:
         """Why a run cannot start now (the limit it meets), or None."""
         active = [r for r in self.runs.values() if r.live and r.status != "queued"]
         limits = self.settings
-        if len(active) >= limits.max_active_runs:
+        on_ray = self.cluster is not None and config.launcher == "local"
+        if on_ray:  # the cluster's room, not this server's, limits runs
+            # let in but not placed yet: they count too
+            unplaced = [r.config for r in active if r.id not in self.cluster.reserved
+                        and r.config.launcher == "local"]
+            reason = self.cluster.why_full(config, also=unplaced)
+            if reason is not None:
+                return reason
+        elif len(active) >= limits.max_active_runs:
             return (f"{len(active)} runs are live (the server runs at most "
                     f"{limits.max_active_runs} at once)")
         busy = sum(r.config.world_size for r in active)
-        if busy + config.world_size > limits.max_active_workers:
+        if not on_ray and busy + config.world_size > limits.max_active_workers:
             return (f"{busy} worker processes are busy; {config.world_size} more would exceed "
                     f"the limit of {limits.max_active_workers}")
         mine = sum(1 for r in active if student is not None and r.student == student)
@@ -137,12 +152,22 @@ class RunManager:
     async def _launch(self, run: LiveRun) -> None:
         run.status, run.queue_position, run.waiting_for = "starting", None, None
         self._persist(run)
-        run.supervisor = RunSupervisor(run.config, run_id=run.id,
-                                       on_events=lambda evs: self._from_thread(run.id, evs),
-                                       workdir=self.settings.data_dir / "runs" / run.id)
-        # On failure the supervisor has already emitted run_finished(failed) with the reason.
-        with contextlib.suppress(Exception):
+        on_events = lambda evs: self._from_thread(run.id, evs)
+        if self.cluster is not None and run.config.launcher == "local":  # torchrun: hosts
+            run.supervisor = self.cluster.supervisor(run.config, run.id, on_events)
+        else:
+            run.supervisor = RunSupervisor(run.config, run_id=run.id, on_events=on_events,
+                                           workdir=self.settings.data_dir / "runs" / run.id)
+        try:
             await asyncio.to_thread(run.supervisor.start)
+        except ClusterFull:  # Ray could not place it after all: back to the queue's head
+            run.status, run.supervisor = "queued", None
+            self.queue.insert(0, run)
+            self._renumber()
+            self._persist(run)
+            asyncio.get_running_loop().call_later(RETRY_S, self._admit_queued)
+        except Exception:  # the supervisor has already emitted run_finished(failed), why
+            pass
 
     def _renumber(self) -> None:
         for i, run in enumerate(self.queue):
@@ -329,6 +354,10 @@ class RunManager:
     def is_live(self, run_id: str) -> bool:
         run = self.runs.get(run_id)
         return run is not None and run.live
+
+    def runs_on(self) -> str:
+        """Where runs run: ``local`` (processes of this server) or the Ray address."""
+        return "local" if self.cluster is None else self.cluster.address
 
     def live_count(self) -> int:
         return sum(r.live for r in self.runs.values())

@@ -51,3 +51,8 @@ class Settings(BaseSettings):
     min_free_mb: float = Field(0.0, ge=0)
     """New runs are refused (HTTP 507) while the disk of ``data_dir`` has less free than
     this; 0: only once a write has failed for want of space (backend/diskspace.py)."""
+    ray_address: str | None = None
+    """A Ray cluster (``ray://…`` or ``host:port`` of its head, or ``auto``) to run every
+    run on, one actor and placement group per run (backend/cluster.py); the server's own
+    run limits then give way to the cluster's room. Unset: runs are processes of this
+    server. Needs ``pip install 'distlab[cluster]'``."""

@@ -17,7 +17,8 @@ router = APIRouter(prefix="/api", tags=["meta"])
 
 @router.get("/health")
 async def health(manager: Manager) -> dict[str, Any]:
-    return {"status": "ok", "version": __version__, "live_runs": manager.live_count()}
+    return {"status": "ok", "version": __version__, "live_runs": manager.live_count(),
+            "runs_on": manager.runs_on()}  # "local", or the Ray cluster's address
 
 
 @router.get("/scenarios")
