@@ -184,6 +184,7 @@ class RunConfig:
                              f"(got {self.workers})")
         self._check_model(spec)
         self._check_recovery(spec)
+        self._hosts_are_nodes()
         self._check_network()
         self._check_launcher()
         check_int("straggler_rank", self.straggler_rank, 0, self.workers - 1)
@@ -225,6 +226,18 @@ class RunConfig:
             raise ValueError("recovery 'restart' needs checkpoints: set checkpoint_every")
         if self.recovery == "shrink" and self.workers < 2:
             raise ValueError("recovery 'shrink' needs at least 2 workers (someone must survive)")
+
+    def _hosts_are_nodes(self) -> None:
+        """A torchrun run's nodes are its real hosts (torchrun numbers a host's processes
+        one after another), so the network model's slow links are the real host boundary."""
+        if self.launcher != "torchrun" or self.nnodes < 2 or self.world_size % self.nnodes:
+            return  # (_check_launcher names an uneven split)
+        per_host = self.world_size // self.nnodes
+        if self.node_size is None:
+            self.node_size = per_host
+        elif self.node_size != per_host:
+            raise ValueError(f"node_size: a torchrun run's nodes are its {self.nnodes} hosts "
+                             f"of {per_host} processes each (got {self.node_size})")
 
     def _check_launcher(self) -> None:
         if self.launcher == "local":

@@ -137,6 +137,11 @@ def test_two_hosts_train_one_run_in_sync_and_a_wrong_token_is_refused(
     # The same training as one process on the concatenated batches (engine/equivalence),
     # and every replica bitwise the same at every step.
     config = RunConfig.from_dict(done["config"])
+    # The network model's nodes are the real hosts: torchrun numbers each host's processes
+    # one after another, node_size of them.
+    assert config.node_size == 2
+    for node, host in hosts.items():
+        assert sorted(host["ranks"]) == [node * 2, node * 2 + 1]
     _, reference = reference_run(config, 4)
     by_rank = steps_by_rank(events)
     assert sorted(by_rank) == [0, 1, 2, 3]
@@ -236,6 +241,7 @@ def test_the_cli_prints_the_command_and_waits_for_the_hosts(
     ({"launcher": "local", "nnodes": 2}, "nnodes"),
     ({"recovery": "restart", "checkpoint_every": 5}, "recovery"),
     ({"faults": [{"after_step": 2, "action": "freeze", "rank": 1}]}, "faults[0]"),
+    ({"node_size": 1}, "node_size"),  # its nodes are its 2 hosts of 2 processes
 ])
 def test_settings_a_torchrun_run_cannot_have_are_refused_by_name(
         client: TestClient, changes: dict[str, Any], field: str) -> None:
