@@ -3,6 +3,10 @@
 # Run:   docker run -p 8000:8000 -v distlab-data:/data \
 #          -e DISTLAB_INSTRUCTOR_KEY=choose-a-key -e DISTLAB_MAX_ACTIVE_RUNS=8 distlab
 # Without DISTLAB_INSTRUCTOR_KEY a key is generated at start and printed in the log.
+# Runs on a Ray cluster (README, "Many runs on a Ray cluster"): build with
+#   docker build --build-arg EXTRAS="[cluster]" -t distlab .
+# and run with -e DISTLAB_RAY_ADDRESS=head-host:6379. Retention and a full disk:
+#   -e DISTLAB_KEEP_DAYS=120 -e DISTLAB_KEEP_RUNS_PER_STUDENT=30 -e DISTLAB_MIN_FREE_MB=500
 FROM python:3.11-slim
 
 # tini as PID 1: forwards SIGTERM to the server (which then kills every run's workers)
@@ -26,11 +30,13 @@ WORKDIR /app
 ARG TORCH_SPEC="torch==2.13.0"
 RUN pip install --index-url https://download.pytorch.org/whl/cpu ${TORCH_SPEC}
 
+# Optional extras, e.g. "[cluster]" for Ray (not in the default image: Ray adds some hundreds of MB).
+ARG EXTRAS=""
 COPY pyproject.toml README.md ./
 COPY engine ./engine
 COPY backend ./backend
 COPY frontend ./frontend
-RUN pip install . \
+RUN pip install ".${EXTRAS}" \
     && useradd --create-home --uid 1000 distlab \
     && mkdir -p /data && chown distlab /data
 

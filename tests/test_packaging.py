@@ -19,7 +19,7 @@ def test_dockerfile_serves_the_same_entry_point_on_port_8000() -> None:
     # The CPU build of torch is installed before the project, from the CPU index.
     torch_line = next(i for i, line in enumerate(text.splitlines()) if "whl/cpu" in line)
     project_line = next(i for i, line in enumerate(text.splitlines())
-                        if line.startswith("RUN pip install ."))
+                        if line.startswith('RUN pip install ".'))
     assert torch_line < project_line
 
 
