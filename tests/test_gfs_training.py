@@ -8,7 +8,10 @@ processes: a master, chunkservers and data-parallel trainers.
   second time, counted; with ``tail="drop"`` the dropped tail never, counted.
 - A chunk a fault corrupted on disk is caught by its checksum and never served; the
   samples come from another replica and training is unchanged.
-- A kill is refused with the reason; bad settings name their field.
+- A chunkserver killed mid-run (r = 2, recovery "continue") loses no sample and stops
+  nothing: reads fail over, the master re-replicates to r copies, and training ends with
+  the same parameters as from memory. Killing a trainer or the master is refused with the
+  reason, naming the chunkservers; bad settings name their field.
 """
 
 from __future__ import annotations
@@ -175,8 +178,61 @@ def test_a_corrupt_chunk_is_never_served_and_training_is_unchanged() -> None:
                                torch.tensor([b[k] for k in sorted(b)], dtype=torch.float64))
 
 
+def test_a_killed_chunkserver_loses_no_sample_and_training_is_unchanged() -> None:
+    # 3 trainers (ranks 1-3), chunkservers 4-6, r = 2: 4 chunks of 64 samples. Slow reads
+    # (read_ms) keep a read in flight most of the time, so the kill after step 2 usually
+    # lands on one; 12 steps: two whole epochs and a part of the third.
+    opts = {"replicas": 2, "read_ms": 150}
+    killed = 5
+    hit = _run(12, opts, recovery="continue",
+               faults=[{"after_step": 2, "action": "kill", "rank": killed}])
+    clean = _run(12, {**opts, "source": "memory"})
+    assert [e["rank"] for e in of(hit, "fault")] == [killed]
+    # every epoch read each sample as often as the sampler dealt it, once its reads
+    # that failed are set aside
+    epochs = of(hit, "gfs_train_epoch")
+    assert [e["epoch"] for e in epochs] == [1, 2, 3]
+    assert [e["complete"] for e in epochs] == [True, True, False]
+    assert all(e["exactly_once"] for e in epochs[:2])
+    assert epochs[2]["samples"] == epochs[2]["read_once"] == 3 * 2 * 16  # 2 of its steps
+    for sampler in of(hit, "gfs_sampler"):
+        dealt = torch.zeros(200, dtype=torch.int64)
+        for s in (s for w in sampler["assignment"] for s in w):
+            dealt[s] += 1
+        if sampler["epoch"] < 3:  # (the third epoch is cut short by the last step)
+            assert torch.equal(_reads_per_epoch(hit)[sampler["epoch"]], dealt)
+    # the master stopped choosing the dead server: no good read from it after its death
+    (dead,) = [m for m in of(hit, "gfs_map") if m["reason"] == "server_dead"]
+    assert dead["server"] == killed and dead["under"]
+    assert not [e for e in of(hit, "gfs_batch") if e["server"] == killed
+                and e["status"] == "ok" and e["seq"] > dead["seq"]]
+    # a read the kill caught is read again, the same samples, from another replica
+    for lost in [e for e in of(hit, "gfs_batch") if e["status"] == "unreachable"]:
+        assert lost["server"] == killed
+        (again,) = [e for e in of(hit, "gfs_batch") if e["seq"] > lost["seq"]
+                    and (e["worker"], e["batch"], e["chunk"]) == (lost["worker"],
+                                                                  lost["batch"],
+                                                                  lost["chunk"])]
+        assert again["status"] == "ok" and again["failed_over"]
+        assert again["server"] != killed and again["samples"] == lost["samples"]
+    # the store is back to r copies of every chunk, none on the dead server
+    copies = of(hit, "gfs_rereplicate")
+    assert {e["chunk"] for e in copies} == set(dead["under"])
+    last = of(hit, "gfs_map")[-1]
+    assert last["under"] == [] and last["dead"] == [killed]
+    assert all(len(set(h)) == 2 and killed not in h for h in last["chunks"])
+    # the same data, from elsewhere: the same training as from memory
+    a, b = _checksums(hit), _checksums(clean)
+    assert set(a) == set(b) == {(r, s) for r in (1, 2, 3) for s in range(1, 13)}
+    torch.testing.assert_close(torch.tensor([a[k] for k in sorted(b)], dtype=torch.float64),
+                               torch.tensor([b[k] for k in sorted(b)], dtype=torch.float64))
+
+
 @pytest.mark.parametrize(("fields", "words"), [
-    ({"faults": [{"after_step": 1, "action": "kill", "rank": 4}]}, "all-reduce"),
+    ({"faults": [{"after_step": 1, "action": "kill", "rank": 1}]}, "ranks 4–6"),
+    ({"faults": [{"after_step": 1, "action": "kill", "rank": 0}]}, "master"),
+    ({"faults": [{"after_step": 1, "action": "kill", "rank": 4}], "options": {"replicas": 1}},
+     "at least 2 replicas"),
     ({"faults": [{"after_step": 1, "action": "corrupt", "rank": 1}]}, "faults[0].rank"),
     ({"options": {"replicas": 4}}, "options.replicas"),
     ({"options": {"tail": "wrap"}}, "options.tail"),
@@ -193,5 +249,6 @@ def test_a_live_corrupt_fault_must_aim_at_a_chunkserver() -> None:
     for rank in (1, 0):  # a trainer, the master
         with pytest.raises(ValueError, match=f"rank {rank}"):
             check_fault(config, config.spec, {"action": "corrupt", "rank": rank})
-    with pytest.raises(ValueError, match="all-reduce"):
-        check_fault(config, config.spec, {"action": "kill", "rank": 4})
+    check_fault(config, config.spec, {"action": "kill", "rank": 4})  # a chunkserver
+    with pytest.raises(ValueError, match=r"rank 2 is a trainer.*all-reduce.*ranks 4–6"):
+        check_fault(config, config.spec, {"action": "kill", "rank": 2})

@@ -20,9 +20,17 @@ instead: the run that a store run must match, parameter for parameter.
 What to try: predict the locality with r = 1 and with r = W (every host holds every
 chunk); change ``tail`` with a sample count that does not divide by the trainers; corrupt
 a chunkserver's chunk mid-run — the checksum catches it, the samples come from another
-replica, and training goes on exactly as from memory. A killed process is refused: a dead
-trainer would leave the others waiting in their all-reduce, a dead master would take the
-store with it (the GFS strategy shows chunkserver deaths and re-replication).
+replica, and training goes on exactly as from memory. Kill a chunkserver (r >= 2,
+recovery "continue"): the master stops choosing it, a read in flight to it is read again
+from another replica, the master re-replicates its chunks to restore r copies, and
+training ends with the same parameters as from memory — only where the data came from
+changed. Killing a trainer or the master is refused: a dead trainer would leave the
+others waiting in their all-reduce, a dead master takes the store with it.
+
+The chunkservers' role is ``worker`` like the trainers' (the role the supervisor counts
+survivors by, so that recovery "continue" leaves a dead one behind); the page calls them
+chunkservers, and the run's progress is the trainers' step (``progress="furthest"``: the
+chunkservers count no steps).
 """
 
 from __future__ import annotations
@@ -88,7 +96,11 @@ class GfsTrainOptions:
 
 
 def _roles(_opts: Any, workers: int) -> list[str]:
-    return ["master"] + ["worker"] * workers + ["chunkserver"] * workers
+    return ["master"] + ["worker"] * (2 * workers)  # the trainers, then the chunkservers
+
+
+def _role(config: Any, rank: int) -> str:
+    return "master" if rank == 0 else "trainer" if rank <= config.workers else "chunkserver"
 
 
 def _check(config: Any) -> None:
@@ -106,12 +118,27 @@ def _check(config: Any) -> None:
 
 
 def _fault_target(config: Any, action: str, rank: int) -> str | None:
-    """A corrupt fault flips a byte of a chunk file: only a chunkserver has chunk files."""
+    """A corrupt fault flips a byte of a chunk file: only a chunkserver has chunk files.
+    A kill can be survived only by a chunkserver (its chunks have other replicas)."""
     w = config.workers
-    if action == "corrupt" and not w < rank <= 2 * w:
+    if w < rank <= 2 * w:
+        return None
+    servers = f"ranks {w + 1}–{2 * w}"
+    if action == "corrupt":
         return (f"corrupt flips a byte on a chunkserver's disk and rank {rank} is a "
-                f"{config.roles[rank]}: aim it at a chunkserver (ranks {w + 1}–{2 * w})")
+                f"{_role(config, rank)}: aim it at a chunkserver ({servers})")
+    if action == "kill":
+        why = ("a dead trainer leaves the others waiting in their all-reduce"
+               if rank else "a dead master takes the store with it")
+        return (f"rank {rank} is a {_role(config, rank)} and cannot be killed here ({why}): "
+                f"only a chunkserver can ({servers}), its reads fail over to other replicas")
     return None
+
+
+def _min_workers(config: Any) -> int:
+    """To go on without a dead process: every trainer (a trainer's kill is refused) and
+    at least one chunkserver (a chunk without a live replica ends the run, named)."""
+    return config.workers + 1
 
 
 class GfsTrain:
@@ -132,12 +159,11 @@ class GfsTrain:
             Trainer(ctx, runtime, group).run()
 
 
-_NO_KILL = {"en": "a killed process cannot be survived here: a dead trainer leaves the "
-                  "others waiting in their all-reduce, a dead master or chunkserver takes "
-                  "its part of the store away mid-epoch (the GFS strategy shows a "
-                  "chunkserver's death and re-replication)",
-            "zh": "这里无法从进程被杀中恢复：训练进程死亡会让其他进程在全归约中一直等待，主节点或"
-                  "块服务器死亡会在一轮中途带走存储的一部分（GFS 策略演示块服务器死亡与重新复制）"}
+_NO_KILL = {"en": "only a chunkserver can be killed, and only with at least 2 replicas: "
+                  "with one copy its chunks die with it. A dead trainer would leave the "
+                  "others waiting in their all-reduce, a dead master takes the store with it",
+            "zh": "只能杀死块服务器，且副本数至少为 2：只有一份副本时，它的块会随它一起丢失。"
+                  "训练进程死亡会让其他进程在全归约中一直等待，主节点死亡会带走整个存储"}
 
 SPEC = StrategySpec(
     name="gfs_train",
@@ -154,7 +180,7 @@ SPEC = StrategySpec(
     loop="own",
     workers=(1, 4),
     roles=_roles,
-    faults={"corrupt": None, "kill": Needs({"source": ()}, because=_NO_KILL)},
+    faults={"corrupt": None, "kill": Needs({"replicas": (2, 3, 4)}, because=_NO_KILL)},
     fault_target=_fault_target,
     fault_effects={"corrupt": FaultEffect(
         text={"en": "a byte of one of its chunk files on disk flips: the next read's "
@@ -162,7 +188,9 @@ SPEC = StrategySpec(
               "zh": "它磁盘上某个块文件的一个字节被翻转：下一次读取的校验和会发现它，样本改从"
                     "另一个副本读取"},
         glyph="crc")},
-    recoveries={"none": None},
+    recoveries={"none": None, "continue": None},  # continue: a chunkserver's death
+    progress="furthest",
+    min_workers=_min_workers,
     views=("topology", "gfs", "gfs_reads", "loss", "timeline"),
     events={
         "gfs_sampler": {"epoch": "int (from 1)", "tail": "str: pad | drop",
@@ -176,7 +204,8 @@ SPEC = StrategySpec(
                       "chunk": "int", "server": "int: the chunkserver read",
                       "local": "bool: the chunkserver on the worker's host",
                       "samples": "list", "padded": "list: the padded repeats among them",
-                      "status": "str: ok | corrupt | unreachable", "attempt": "int",
+                      "status": "str: ok | corrupt | unreachable (its server died or "
+                                "was silent)", "attempt": "int",
                       "bytes": "int", "failed_over": "bool (ok)",
                       "blocks": "list (corrupt): bad blocks"},
         "gfs_train_epoch": {"epoch": "int (from 1)", "complete": "bool",

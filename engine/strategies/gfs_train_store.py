@@ -13,12 +13,13 @@ master for the chunk locations, then reads from a replica directly"):
 3. the chunkserver verifies the chunk's block checksums first (§5.2) and sends nothing
    from a bad replica: it tells the master, which drops the replica, reads the samples
    from the next one and re-replicates the chunk from a good copy;
-4. the trainer decodes the bytes and tells the master it has them.
+4. the trainer decodes the bytes and tells the master it has them — or that they are
+   lost, the chunkserver died (a ``kill``): the master drops it from the map, reads them
+   from another replica next round and re-replicates the chunks it held (§4.3).
 
-Each read is a ``gfs_batch`` event (worker, samples, chunk, chunkserver, local or remote,
-padded repeats marked). When every trainer has finished an epoch, the master checks from
-what it served that every sample was read exactly once (a padded repeat a second time,
-counted; a dropped tail not at all): ``gfs_train_epoch``.
+Each read is a ``gfs_batch`` event. When every trainer has finished an epoch, the master
+checks from what it served that every sample was read exactly once (a padded repeat
+twice, a dropped tail never): ``gfs_train_epoch``.
 """
 
 from __future__ import annotations
@@ -59,9 +60,8 @@ def sample_bytes(like_x: torch.Tensor, like_y: torch.Tensor) -> tuple[int, int]:
 
 
 class _Requests:
-    """The master's reports inbox, with the trainers' requests set aside: a request that
-    arrives while the master waits for a chunkserver's reply waits its turn (the base
-    master's wait drops whatever does not answer it)."""
+    """The master's reports inbox, the trainers' requests set aside: one arriving while
+    the master waits for a reply waits its turn (the base master's wait drops it)."""
 
     def __init__(self, inbox: Inbox) -> None:
         self.inbox, self.thread = inbox, inbox.thread
@@ -104,6 +104,7 @@ class TrainMaster(GfsMaster):
                 got = self.requests.next_request()
                 if got is None:
                     self._notice_deaths()
+                    self._repair()  # a dead server's chunks back to r copies (§4.3)
                     time.sleep(POLL_S)
                     continue
                 trainer, msg = got
@@ -216,9 +217,8 @@ class TrainMaster(GfsMaster):
                 self._tell(src, {"do": "send_samples", "rid": rid, "to": trainer, "chunk": c,
                                  "count": chunk.count,
                                  "offsets": [s - chunk.first for s in left[c]]})
-            replies = self._await_all({rid for rid, _, _ in reads},
-                                      [src for _, _, src in reads],
-                                      REPLY_S + len(reads) * self.opts.read_ms / 1e3)
+            wait_s = REPLY_S + len(reads) * self.opts.read_ms / 1e3
+            replies = self._await_all({rid for rid, _, _ in reads}, wait_s)
             for rid, c, src in reads:
                 if self._account(replies.get(rid), trainer, c, src, left[c], padded, msg,
                                  book, attempt=len(tried[c])):
@@ -234,8 +234,10 @@ class TrainMaster(GfsMaster):
                  "batch": msg["step"], "chunk": c, "server": src, "local": local,
                  "samples": samples, "padded": sorted(padded.intersection(samples)),
                  "attempt": attempt}
-        if reply is None or "lost" in reply:
-            book["unreachable"] += 1  # (a dead server is refused by the spec: a timeout)
+        if reply is None or "lost" in reply:  # the server died (lost), or is silent
+            if reply is not None:
+                self._dead(src, "unreachable")
+            book["unreachable"] += 1
             self._emit("gfs_batch", status="unreachable", bytes=0, **event)
             return False
         if "corrupt" in reply:  # checksums wrong: nothing served, never kept
@@ -253,10 +255,10 @@ class TrainMaster(GfsMaster):
                    **event)
         return True
 
-    def _await_all(self, rids: set[int], watch: list[int], wait_s: float
-                   ) -> dict[int, dict[str, Any]]:
-        """The replies that carry these request ids (the trainer's or the chunkservers'),
-        by id; those missing when a watched server died or the time ran out are absent."""
+    def _await_all(self, rids: set[int], wait_s: float) -> dict[int, dict[str, Any]]:
+        """The replies that carry these request ids, by id (those missing when the time
+        ran out are absent). A death ends no wait: the trainer answers every read ("lost"
+        where its receive failed) and must be done with a round before the next one."""
         replies: dict[int, dict[str, Any]] = {}
         deadline = time.monotonic() + wait_s
         while len(replies) < len(rids):
@@ -265,7 +267,7 @@ class TrainMaster(GfsMaster):
                 replies[got[1]["rid"]] = got[1]
                 continue
             self._notice_deaths()
-            if any(s not in self.live for s in watch) or time.monotonic() > deadline:
+            if time.monotonic() > deadline:
                 break
             if got is None:
                 time.sleep(POLL_S)

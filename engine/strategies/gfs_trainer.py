@@ -106,7 +106,14 @@ class Trainer:
             if "lost" in tell:
                 raise RuntimeError(f"GFS: chunk {tell['lost']} is lost: no good copy left")
             for read in tell["reads"]:  # in the order the master sent the commands
-                payload = recv_obj(self.ctx.comms, read["from"], tag=SAMPLES, traffic=True)
+                try:
+                    payload = recv_obj(self.ctx.comms, read["from"], tag=SAMPLES,
+                                       traffic=True)
+                except RuntimeError:  # the chunkserver died (a kill): the master hears it
+                    # from us and has us read these samples from another replica
+                    send_obj(self.ctx.comms, {"rid": read["rid"], "lost": [read["from"]]},
+                             MASTER, tag=REPORT, op="report")
+                    continue
                 if payload is None:  # the replica's checksums failed: the master has
                     continue  # us read these samples from another one next round
                 xs, ys = decode(payload, data.x, data.y, len(read["samples"]))
