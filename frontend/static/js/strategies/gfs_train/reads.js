@@ -24,7 +24,7 @@ export function createReadsGrid({ box, headEl }) {
     }
     const steps = (state.config && state.config.steps) || 0;
     headEl.textContent = t("gfsTrain.head", { epoch: v.epoch, step: v.step, steps, r: (state.gfs && state.gfs.setup && state.gfs.setup.replicas) || "?" });
-    const key = `${state.runId}|${v.epoch}|${v.local}|${v.remote}|${v.corrupt}|${v.checks.length}|${document.documentElement.lang}`;
+    const key = `${state.runId}|${v.epoch}|${v.local}|${v.remote}|${v.corrupt}|${v.unreachable}|${v.checks.length}|${document.documentElement.lang}`;
     if (key === drawnKey) return;
     drawnKey = key;
     draw(v, state);
@@ -67,6 +67,7 @@ export function createReadsGrid({ box, headEl }) {
     fact("locality", v.locality == null ? t("gfsTrain.factMemory") : t("gfsTrain.factLocality", { pct: fmtNum(100 * v.locality, 0), local: v.local, remote: v.remote }));
     fact("tail", v.plan.tail === "pad" ? t("gfsTrain.factPadded", { n: v.plan.numPadded, samples: v.plan.samples, w }) : t("gfsTrain.factDropped", { n: v.plan.numDropped, samples: v.plan.samples, w, list: v.plan.dropped.join(", ") }));
     if (v.corrupt) fact("corrupt", t("gfsTrain.factCorrupt", { n: v.corrupt }));
+    if (v.unreachable) fact("unreachable", t("gfsTrain.factUnreachable", { n: v.unreachable }));
     const done = v.checks.filter((c) => c.complete);
     if (done.length) {
       const ok = done.filter((c) => c.exactlyOnce).length;

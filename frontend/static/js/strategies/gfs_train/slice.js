@@ -12,7 +12,7 @@ export function isGfsTrain(state) {
   return state.strategy === GFS_TRAIN || !!(state.config && state.config.strategy === GFS_TRAIN);
 }
 
-const EMPTY = { epochs: {}, reads: {}, checks: {}, corrupt: 0, step: 0 };
+const EMPTY = { epochs: {}, reads: {}, checks: {}, corrupt: 0, unreachable: 0, step: 0 };
 const newer = (g, e) => Math.max(g.step || 0, Number.isInteger(e.step) ? e.step : 0);
 const list = (v) => (Array.isArray(v) ? v.slice() : []);
 
@@ -32,7 +32,8 @@ function sampler(state, base, e) {
 
 function batch(state, base, e) {
   const g = ofState(state);
-  if (e.status !== "ok") return put(base, state, { corrupt: g.corrupt + (e.status === "corrupt" ? 1 : 0), step: newer(g, e) });
+  // a failed read: a bad checksum, or its chunkserver died (killed) — its samples come from another replica
+  if (e.status !== "ok") return put(base, state, { corrupt: g.corrupt + (e.status === "corrupt" ? 1 : 0), unreachable: (g.unreachable || 0) + (e.status === "unreachable" ? 1 : 0), step: newer(g, e) });
   const mine = { ...((g.reads[e.epoch] || {})[e.worker] || {}) };
   for (const s of list(e.samples)) mine[s] = { chunk: e.chunk, server: e.server, local: !!e.local, step: e.step, failedOver: !!e.failed_over };
   const epochReads = { ...(g.reads[e.epoch] || {}), [e.worker]: mine };
@@ -82,5 +83,5 @@ export function readsView(state) {
   });
   const local = rows.reduce((a, r) => a + r.local, 0);
   const remote = rows.reduce((a, r) => a + r.remote, 0);
-  return { epoch: n, step: g.step || 0, plan, rows, local, remote, locality: local + remote ? local / (local + remote) : null, check: g.checks[n] || null, corrupt: g.corrupt, checks: Object.values(g.checks) };
+  return { epoch: n, step: g.step || 0, plan, rows, local, remote, locality: local + remote ? local / (local + remote) : null, check: g.checks[n] || null, corrupt: g.corrupt, unreachable: g.unreachable || 0, checks: Object.values(g.checks) };
 }
