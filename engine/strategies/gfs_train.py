@@ -171,10 +171,11 @@ SPEC = StrategySpec(
     summary={"en": "Data-parallel workers read their batches through a GFS store: each "
                    "epoch a sampler shuffles the samples and deals them out, each worker "
                    "reads its share from a replica — on its own host when it can. See "
-                   "locality, padding and dropping, and a corrupt chunk caught.",
+                   "locality, padding and dropping, a corrupt chunk caught, and a killed "
+                   "chunkserver survived without losing a sample.",
              "zh": "数据并行的工作进程经 GFS 存储读取批次：每轮采样器打乱样本并分给各进程，"
                    "每个进程从副本读取自己那一份——能在本机读就在本机读。观察数据局部性、"
-                   "填充与丢弃，以及被发现的损坏块。"},
+                   "填充与丢弃、被发现的损坏块，以及块服务器被杀后不丢一个样本地继续训练。"},
     implementation=GfsTrain,
     options=GfsTrainOptions,
     loop="own",
