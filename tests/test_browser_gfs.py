@@ -37,6 +37,9 @@ def test_a_killed_chunkserver_is_re_replicated_and_drawn(page: Page, server: str
     assert len(epochs) == 5 and all(e["exactly_once"] and e["equal"] for e in epochs)
     copies = [e for e in events if e["type"] == "gfs_rereplicate"]
     assert copies
+    # "What you are looking at" explains the store, not the ring all-reduce
+    assert page.text_content('[data-article="title"]') == "A small GFS in four moves"
+    assert "heartbeat" in page.text_content('[data-article="body"]')
     last_map = [e for e in events if e["type"] == "gfs_map"][-1]
     assert last_map["dead"] == [3] and last_map["under"] == []
 

@@ -61,6 +61,9 @@ def test_the_reads_grid_shows_who_read_what_from_where(page: Page, server: str) 
     assert facts.locator("[data-fact=check]").get_attribute("data-correct") == "true"
     if any(e["type"] == "gfs_batch" and e["status"] == "corrupt" for e in events):
         assert "checksum wrong" in facts.locator("[data-fact=corrupt]").inner_text()
+    # "What you are looking at" explains the sampler and the reads, not the ring alone
+    assert page.text_content('[data-article="title"]') == "Training through GFS in four moves"
+    assert "DistributedSampler" in page.text_content('[data-article="body"]')
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "gfs-train-en.png"), full_page=True)
 
@@ -69,5 +72,6 @@ def test_the_reads_grid_shows_who_read_what_from_where(page: Page, server: str) 
         "document.querySelector('[data-testid=gfs-reads] [data-fact=tail]')"
         ".textContent.includes('填充')")
     assert "数据局部性" in facts.locator("[data-fact=locality]").inner_text()
+    assert page.text_content('[data-article="title"]') == "经 GFS 读取数据训练的四个动作"
     page.screenshot(path=str(SHOTS / "gfs-train-zh.png"), full_page=True)
     set_view(page, "en", False)

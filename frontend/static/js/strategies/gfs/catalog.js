@@ -46,7 +46,11 @@ export default {
     "gfs.factLeave": "epoch {step}: chunkserver {server} was decommissioned — {moved} of {total} replicas ({bytes}) copied to the servers the new placement names, checked, and deleted from it",
     "gfs.factBalance": "balance now: {counts} replicas per server, max / mean {ratio}",
     "gfs.factScrub": "scrub after epoch {step}'s move: {n} replicas re-read and verified, every chunk has {r} good copies",
-    "gfs.factScrubBad": "scrub after epoch {step}'s move: only {n} replicas verified; under {r} copies: chunks {chunks}"
+    "gfs.factScrubBad": "scrub after epoch {step}'s move: only {n} replicas verified; under {r} copies: chunks {chunks}",
+    "article.gfsTitle": "A small GFS in four moves",
+    "article.gfs": "<ol><li>The <b>master</b> (rank 0) splits the data set into fixed-size <b>chunks</b> and keeps only metadata: which chunkservers hold a replica of each chunk (Ghemawat et al. 2003).</li><li>The data are <b>written once</b>: each chunk goes to its primary and is pushed along the chain of its r replicas; every chunkserver stores it in a file on disk with a checksum per block.</li><li>A <b>read</b> asks the master where a chunk is, then fetches it straight from a replica, which checks its checksums first: a corrupted copy is never served, the reader takes another replica.</li><li>The master hears every chunkserver's <b>heartbeat</b>. A silent one is declared dead and its chunks, now under-replicated, are <b>copied</b> from a surviving replica to another server until each has r copies again. Placement (round robin, range, hash, consistent hashing) decides which servers hold which chunks, and how many must move when a server joins or leaves (表7).</li></ol>",
+    "article.viewsGfs": "<li><b>Workers</b>: the master in the centre, the chunkservers around it; a killed one turns red.</li><li><b>The store</b>: one column per chunkserver with the chunks it holds — the primary outlined, re-replicated copies marked +, copies moved by a join or leave marked →, a corrupted file hatched. Under it, what each epoch read: every sample exactly once, and from which replica.</li>",
+    "tail.explainGfs": "A read waits for the slowest replica it was sent to; a dead chunkserver costs one timed-out read, then its chunks are read elsewhere."
   } /*END CATALOG:en*/,
   zh: /*CATALOG:zh*/ {
     "card.gfsStore": "存储：每个块服务器上的块",
@@ -90,6 +94,10 @@ export default {
     "gfs.factLeave": "第 {step} 轮：块服务器 {server} 退役——{total} 份副本中的 {moved} 份（{bytes}）被复制到新放置指定的服务器、校验后从它上面删除",
     "gfs.factBalance": "当前均衡：各服务器副本数 {counts}，最大 / 平均 {ratio}",
     "gfs.factScrub": "第 {step} 轮搬动后的校验：重新读取并核对了 {n} 份副本，每个块都有 {r} 份完好的副本",
-    "gfs.factScrubBad": "第 {step} 轮搬动后的校验：只有 {n} 份副本通过；少于 {r} 份的块：{chunks}"
+    "gfs.factScrubBad": "第 {step} 轮搬动后的校验：只有 {n} 份副本通过；少于 {r} 份的块：{chunks}",
+    "article.gfsTitle": "小型 GFS 的四个动作",
+    "article.gfs": "<ol><li><b>主节点</b>（rank 0）把数据集切成固定大小的<b>块</b>，自己只保存元数据：每个块的副本在哪些块服务器上（Ghemawat 等 2003）。</li><li>数据<b>只写一次</b>：每个块先发给主副本，再沿 r 个副本组成的链推送；每个块服务器把它存成磁盘上的文件，每个数据块带一个校验和。</li><li><b>读取</b>时先问主节点块在哪里，再直接从某个副本读取；副本先核对校验和：损坏的副本绝不会被读出，读者改读另一个副本。</li><li>主节点接收每个块服务器的<b>心跳</b>。没有心跳的服务器被判定死亡，它上面的块副本数不足，主节点从幸存副本<b>复制</b>到其他服务器，直到每块又有 r 份。放置策略（轮转、范围、哈希、一致性哈希）决定哪些服务器存哪些块，以及服务器加入或退出时要搬动多少块（表7）。</li></ol>",
+    "article.viewsGfs": "<li><b>工作进程</b>：主节点在中间，块服务器环绕四周；被杀死的变成红色。</li><li><b>存储</b>：每个块服务器一列，列出它保存的块——主副本加框，重新复制的副本标 +，因加入或退出而搬动的副本标 →，损坏的文件打斜线。下方是每个轮次读了什么：每个样本恰好一次，以及来自哪个副本。</li>",
+    "tail.explainGfs": "一次读取要等它所请求的最慢副本；死去的块服务器让一次读取超时，之后它的块改从别处读取。"
   } /*END CATALOG:zh*/,
 };

@@ -47,4 +47,13 @@ function topologyCentre(state) {
   return v ? t("gfs.centre", { r: v.setup.replicas }) : null;
 }
 
-export default { name: GFS, slice, catalog, views, narrate, measuredLines, runWords, topologyCentre };
+/** "What you are looking at" explains the store, not the ring all-reduce. */
+function articleKind(state) {
+  return isGfs(state) ? GFS : null;
+}
+
+function articleKeys(kind) {
+  return kind === GFS ? { title: "article.gfsTitle", body: "article.gfs", views: "article.viewsGfs", tail: "tail.explainGfs" } : null;
+}
+
+export default { name: GFS, slice, catalog, views, narrate, measuredLines, runWords, topologyCentre, articleKind, articleKeys };

@@ -30,7 +30,11 @@ export default {
     "gfsTrain.measuredLocality": "locality {pct}% in the last epoch ({local} samples local, {remote} remote)",
     "gfsTrain.measuredTail": "tail: {padded} padded, {dropped} dropped per epoch",
     "narr.gfsTrain": "step {step}, epoch {epoch}: {local} samples read locally, {remote} remotely so far ({pct}% local)",
-    "strategy.gfsTrainShort": "GFS training"
+    "strategy.gfsTrainShort": "GFS training",
+    "article.gfsTrainTitle": "Training through GFS in four moves",
+    "article.gfsTrain": "<ol><li>The training set is stored in a small <b>GFS</b>: a master (rank 0) with the chunk map, one chunkserver on each worker's host, every chunk on r of them (Ghemawat et al. 2003).</li><li>Every epoch a <b>sampler</b> shuffles the sample ids with the seed and the epoch and deals each worker its share, as PyTorch's DistributedSampler does. When the samples do not divide by the workers, the tail is <b>padded</b> with repeats or <b>dropped</b>.</li><li>Each step a worker asks the master where its batch's samples are; the master names a replica — <b>the worker's own host's</b> when it holds one (a local read), another host's otherwise — and the chunkserver checks its checksums before it sends the samples.</li><li>The workers train <b>data-parallel</b>: local gradients, one all-reduce, the same update. The data are the same as from memory, only where they come from changes, so the run ends with the memory run's parameters.</li></ol>",
+    "article.viewsGfsTrain": "<li><b>The store</b>: the chunkservers' chunks (as in the GFS run). Below, the <b>reads grid</b>: a row per worker, a cell per sample it was dealt this epoch — blue read from its own host, orange from another host, grey not read yet, outlined a padded repeat — and the share of local reads (data locality, about r ÷ workers).</li>",
+    "tail.explainGfsTrain": "A step waits for its slowest worker's reads and then for the all-reduce: remote reads and a dead chunkserver's failed read show as waiting."
   } /*END CATALOG:en*/,
   zh: /*CATALOG:zh*/ {
     "gfsTrain.head": "第 {epoch} 轮 · 第 {step} 步（共 {steps} 步）· r = {r} · 目前的读取",
@@ -58,6 +62,10 @@ export default {
     "gfsTrain.measuredLocality": "最后一轮的数据局部性 {pct}%（本地 {local} 个样本，远程 {remote} 个）",
     "gfsTrain.measuredTail": "尾部：每轮填充 {padded} 个，丢弃 {dropped} 个",
     "narr.gfsTrain": "第 {step} 步，第 {epoch} 轮：目前本地读取 {local} 个样本，远程 {remote} 个（本地 {pct}%）",
-    "strategy.gfsTrainShort": "GFS 训练"
+    "strategy.gfsTrainShort": "GFS 训练",
+    "article.gfsTrainTitle": "经 GFS 读取数据训练的四个动作",
+    "article.gfsTrain": "<ol><li>训练集存放在一个小型 <b>GFS</b> 中：主节点（rank 0）保存块映射，每个工作进程的主机上有一台块服务器，每个块存放在其中 r 台上（Ghemawat 等 2003）。</li><li>每个轮次，<b>采样器</b>用种子和轮次打乱样本编号，把它们分给各工作进程，与 PyTorch 的 DistributedSampler 相同。样本数不能被进程数整除时，尾部用重复样本<b>填充</b>或者<b>丢弃</b>。</li><li>每一步，工作进程向主节点询问本批样本所在的位置；主节点指定一个副本——如果<b>本机</b>有副本就用本机的（本地读取），否则用其他主机的——块服务器核对校验和后再发送样本。</li><li>各工作进程以<b>数据并行</b>方式训练：本地梯度、一次全归约、相同的更新。数据与从内存读取时完全相同，只是来源不同，所以运行结束时参数与内存运行一致。</li></ol>",
+    "article.viewsGfsTrain": "<li><b>存储</b>：各块服务器上的块（与 GFS 运行相同）。下方是<b>读取网格</b>：每个工作进程一行，本轮分给它的每个样本一格——蓝色为从本机读取，橙色为从其他主机读取，灰色为尚未读取，加框为填充的重复样本——以及本地读取所占比例（数据局部性，约为 r ÷ 进程数）。</li>",
+    "tail.explainGfsTrain": "每一步要等最慢的工作进程读完数据，再等全归约：远程读取和死去的块服务器上失败的读取都表现为等待。"
   } /*END CATALOG:zh*/,
 };

@@ -30,4 +30,13 @@ function runWords() {
   return t("strategy.gfsTrainShort");
 }
 
-export default { name: GFS_TRAIN, slice, catalog, views, narrate, measuredLines, runWords };
+/** "What you are looking at" explains the sampler and the reads, not only the ring. */
+function articleKind(state) {
+  return isGfsTrain(state) ? GFS_TRAIN : null;
+}
+
+function articleKeys(kind) {
+  return kind === GFS_TRAIN ? { title: "article.gfsTrainTitle", body: "article.gfsTrain", views: "article.viewsGfsTrain", tail: "tail.explainGfsTrain" } : null;
+}
+
+export default { name: GFS_TRAIN, slice, catalog, views, narrate, measuredLines, runWords, articleKind, articleKeys };
