@@ -123,3 +123,30 @@ def test_the_hosts_panel_shows_the_command_and_the_workers_by_host(
                 agent.wait(30)
         pg.context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def test_the_form_starts_a_torchrun_run_and_shows_its_command(
+        browser: Browser, hosts_server: str) -> None:
+    """An instructor needs no API call: Launcher and Hosts are in the form, and the page
+    that pressed Start shows the command; a stop while it waits for hosts ends it."""
+    errors: list[str] = []
+    pg = open_page(browser, f"{hosts_server}/?lang=en", errors)
+    pg.select_option("[data-testid=strategy-select]", "data_parallel")
+    pg.click("[data-testid=comm-section] summary")
+    pg.select_option("[data-testid=launcher-select]", "torchrun")
+    assert pg.inner_text("[data-testid=launcher-select] option:checked") == \
+        "torchrun, other hosts"
+    pg.fill("[data-testid=nnodes-input]", "2")
+    pg.fill("[data-testid=workers-input]", "4")
+    pg.click("[data-testid=start-run]")
+    command = pg.locator("[data-testid=hosts-command]")
+    command.wait_for(state="visible", timeout=30_000)
+    text = command.inner_text().strip()
+    assert text.startswith("torchrun --nnodes 2 --nproc-per-node 2 --rdzv-backend c10d")
+    assert "--token " in text
+    run_id = pg.evaluate("new URLSearchParams(location.search).get('run')")
+    pg.click("[data-testid=stop-run]")
+    wait_status(pg, "stopped", 60_000)
+    pg.context.close()
+    assert run_id
+    assert errors == [], f"JavaScript errors on the page: {errors}"

@@ -18,7 +18,13 @@ export default {
     "hosts.refused": "refused {who}: {reason}",
     "cause.host_lost": "host {host} was lost: its agent went away",
     "form.launcher": "Launcher",
-    "form.nnodes": "Hosts (nnodes)"
+    "form.nnodes": "Hosts (nnodes)",
+    "form.launcher": "Launcher",
+    "form.launcherHint": "local: this server starts the workers. torchrun: the workers run on other hosts, started there by the command this page shows once the run is created.",
+    "launcher.local": "local",
+    "launcher.torchrun": "torchrun, other hosts",
+    "form.nnodes": "Hosts (nnodes)",
+    "form.nnodesHint": "How many hosts a torchrun run waits for; each runs processes ÷ hosts of them. They are its nodes for the network model."
   } /*END CATALOG:en*/,
   zh: /*CATALOG:zh*/ {
     "hosts.title": "主机",
@@ -34,6 +40,12 @@ export default {
     "hosts.refused": "已拒绝 {who}：{reason}",
     "cause.host_lost": "主机 {host} 已失联：它的代理进程没了",
     "form.launcher": "启动方式",
-    "form.nnodes": "主机数（nnodes）"
+    "form.nnodes": "主机数（nnodes）",
+    "form.launcher": "启动方式",
+    "form.launcherHint": "本机：由本服务器启动各工作进程。torchrun：工作进程运行在其他主机上，由运行创建后本页显示的命令在那里启动。",
+    "launcher.local": "本机",
+    "launcher.torchrun": "torchrun（多主机）",
+    "form.nnodes": "主机数（nnodes）",
+    "form.nnodesHint": "torchrun 运行要等待的主机数；每台主机运行 进程数 ÷ 主机数 个进程。对网络模型而言它们就是节点。"
   } /*END CATALOG:zh*/,
 };

@@ -408,7 +408,7 @@ export function createControls(cb) {
     const differs = (k) => JSON.stringify(c[k]) !== JSON.stringify(dflt[k]);
     if (["faults", "nan_policy", "checkpoint_every", "recovery"].some(differs)) f.faultSection.open = true;
     if (["emulated_compute_ms", "straggler"].some(differs)) f.stragglerSection.open = true;
-    if (c.network || c.node_size != null) f.section.open = true;
+    if (c.network || c.node_size != null || (c.launcher || "local") !== "local") f.section.open = true;
     sync();
     writeUrl(); // a copied link carries the shown run's settings too
   }
