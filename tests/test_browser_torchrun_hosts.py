@@ -144,6 +144,10 @@ def test_the_form_starts_a_torchrun_run_and_shows_its_command(
     text = command.inner_text().strip()
     assert text.startswith("torchrun --nnodes 2 --nproc-per-node 2 --rdzv-backend c10d")
     assert "--token " in text
+    # No process runs yet: the run is starting, and the narration says what to do
+    pg.wait_for_function("document.querySelector('[data-testid=narration]')"
+                         ".innerText.includes('Waiting for 2 hosts to join')")
+    assert pg.is_disabled("[data-testid=pause-run]")
     run_id = pg.evaluate("new URLSearchParams(location.search).get('run')")
     pg.click("[data-testid=stop-run]")
     wait_status(pg, "stopped", 60_000)

@@ -40,3 +40,8 @@ test("a local run has no hosts panel", () => {
   assert.equal(hostsProgress(s), null);
   assert.equal(hostsStatusText(s, tr), "");
 });
+
+test("a run waiting for its hosts is starting (no pause, no faults), running once they joined", () => {
+  assert.equal(reduceEvents(run).status, "starting");
+  assert.equal(reduceEvents([...run, joined, ...started]).status, "running");
+});

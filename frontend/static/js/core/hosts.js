@@ -15,6 +15,9 @@ const emptyHosts = () => ({ nnodes: null, nprocPerNode: null, rendezvous: null, 
 export function applyHostsWaiting(state, base, event) {
   return {
     ...base,
+    // No process runs yet: the run is starting until its hosts have joined (no pause, no
+    // faults to aim at; Stop works).
+    status: base.status === "running" ? "starting" : base.status,
     hosts: {
       ...(state.hosts || emptyHosts()),
       nnodes: Number.isInteger(event.nnodes) ? event.nnodes : null,
@@ -33,6 +36,7 @@ export function applyHostsJoined(state, base, event) {
   }));
   return {
     ...base,
+    status: base.status === "starting" ? "running" : base.status,
     backend: event.backend ?? state.backend, // chosen once the hosts said what they have
     hosts: { ...(state.hosts || emptyHosts()), joined },
   };

@@ -7,6 +7,7 @@ export default {
   en: /*CATALOG:en*/ {
     "narr.idle": "Pick a scenario or set the options, then press Start.",
     "narr.starting": "Starting {n} workers…",
+    "narr.waitingHosts": "Waiting for {n} hosts to join ({per} processes each): run the command under Hosts on each of them.",
     "narr.dp": "step {step}: {n} workers all-reduced {bytes} of gradients in {ms}; {replicas}",
     "narr.identical": "replicas identical",
     "narr.differ": "replicas differ!",
@@ -34,6 +35,7 @@ export default {
   zh: /*CATALOG:zh*/ {
     "narr.idle": "选择一个场景或设置参数，然后按“开始”。",
     "narr.starting": "正在启动 {n} 个工作进程…",
+    "narr.waitingHosts": "正在等待 {n} 台主机加入（每台 {per} 个进程）：在每台主机上运行“主机”下面的命令。",
     "narr.dp": "第 {step} 步：{n} 个工作进程用 {ms} 全归约了 {bytes} 的梯度；{replicas}",
     "narr.identical": "副本一致",
     "narr.differ": "副本不一致！",

@@ -163,6 +163,10 @@ export function narrationLine(state, info, ctx) {
   // Step/Resume prompt only on the page that controls the run.
   if (info.mode === "live" && live.status === "paused") return pausedLine(step, ctx);
   if (!step && ctx.status === "queued") return t("narr.queued"); // no process started yet
+  const hosts = state.hosts;
+  if (!step && hosts && hosts.nnodes && !(hosts.joined && hosts.joined.length)) {
+    return t("narr.waitingHosts", { n: hosts.nnodes, per: hosts.nprocPerNode ?? "?" });
+  }
   if (!step) return t("narr.starting", { n: state.worldSize || state.config?.workers || "?" });
   const s = stepSummary(state, step);
   const fe = frontendFor(state.strategy || (state.config && state.config.strategy));
