@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from backend.waiting import Waiting
 from engine import causes
 from engine.config import RunConfig
 from engine.events import make_event
@@ -88,13 +89,14 @@ class RayCluster:
             self._nodes_at = time.monotonic()
         return self._nodes
 
-    def why_full(self, config: RunConfig, also: Sequence[RunConfig] = ()) -> str | None:
+    def why_full(self, config: RunConfig, also: Sequence[RunConfig] = ()) -> Waiting | None:
         """Why the run cannot be placed now (a sentence starting "Ray cluster is full"),
         or None. A run needs its CPUs (GPUs) on one node. ``also``: runs let in but not
         placed yet; where they will land is unknown, so they count against every node."""
         want = needs(config)
         if time.monotonic() - self._refused_at < RETRY_S:
-            return f"{FULL}: Ray could not place the last run; trying again shortly"
+            return Waiting("cluster_retry", f"{FULL}: Ray could not place the last run; "
+                           "trying again shortly", {})
         with self._lock:
             taken = list(self.reserved.values())
         taken += [(None, needs(c)) for c in also]
@@ -108,8 +110,9 @@ class RayCluster:
             best = max(best, free["CPU"])
         n = config.world_size
         what = ("CPU" if n == 1 else "CPUs") + (" and GPUs" if "GPU" in want else "")
-        return (f"{FULL}: the run needs {n} {what} on one node; the most CPUs free on "
-                f"any node: {best:g}")
+        return Waiting("cluster_full", f"{FULL}: the run needs {n} {what} on one node; the "
+                       f"most CPUs free on any node: {best:g}",
+                       {"n": n, "gpus": "GPU" in want, "best": float(f"{best:g}")})
 
     def supervisor(self, config: RunConfig, run_id: str, on_events: Callable[..., None]
                    ) -> RayRunSupervisor:

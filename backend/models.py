@@ -218,7 +218,10 @@ class RunPublic(BaseModel):
     queue_position: int | None = None
     """A queued run's place in the queue (1: next to start)."""
     waiting_for: str | None = None
-    """Why a queued run waits (the limit it is held by)."""
+    """Why a queued run waits (the limit it is held by), in English."""
+    waiting_reason: dict[str, Any] | None = None
+    """The same as {code, args}: server_runs {live, max}, server_workers {busy, more,
+    max}, student_runs {mine, max}, cluster_full {n, gpus, best}, cluster_retry {}."""
     finished_at: float | None = None
     step: int = 0
     workers: list[WorkerPublic] = []

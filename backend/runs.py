@@ -20,6 +20,7 @@ from backend.hub import Hub, Viewer
 from backend.retention import Keeper
 from backend.settings import Settings
 from backend.store import LIVE_STATUSES, Store
+from backend.waiting import Waiting
 from engine.causes import cause_text, make
 from engine.config import RunConfig
 from engine.supervisor import RunSupervisor, resolve_backend
@@ -55,7 +56,7 @@ class LiveRun:
     versions: int = 0  # the run's model version, for strategies that count them
     student: str | None = None  # the anonymous id of the page that started it
     queue_position: int | None = None  # while queued: 1 is next
-    waiting_for: str | None = None  # while queued: the limit that holds it
+    waiting: Waiting | None = None  # while queued: the limit that holds it
     control_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     """Given only to whoever started the run: without it, controls are refused (403), so
     in a classroom nobody can pause or kill someone else's run."""
@@ -78,7 +79,9 @@ class LiveRun:
         return {
             "id": self.id, "status": self.status, "config": self.config.to_dict(),
             "created_at": self.created_at, "finished_at": self.finished_at,
-            "queue_position": self.queue_position, "waiting_for": self.waiting_for,
+            "queue_position": self.queue_position,
+            "waiting_for": self.waiting.text if self.waiting else None,
+            "waiting_reason": self.waiting.public() if self.waiting else None,
             "step": self.step, "workers": [self.workers[r] for r in sorted(self.workers)],
             "summary": self.summary, "error": self.error,
         }
@@ -109,7 +112,7 @@ class RunManager:
             resolve_backend(config.backend, config.world_size)  # ValueError → 422 up front
         reason = self._why_wait(config, student)
         if reason is not None and len(self.queue) >= self.settings.max_queued_runs:
-            raise RunLimitError(f"{reason}; and {len(self.queue)} runs already wait (the "
+            raise RunLimitError(f"{reason.text}; and {len(self.queue)} runs already wait (the "
                                 f"queue holds {self.settings.max_queued_runs}): try again "
                                 "when one ends")
         run_id = uuid.uuid4().hex[:12]
@@ -124,7 +127,7 @@ class RunManager:
             self._renumber()
         return run
 
-    def _why_wait(self, config: RunConfig, student: str | None) -> str | None:
+    def _why_wait(self, config: RunConfig, student: str | None) -> Waiting | None:
         """Why a run cannot start now (the limit it meets), or None."""
         active = [r for r in self.runs.values() if r.live and r.status != "queued"]
         limits = self.settings
@@ -137,20 +140,26 @@ class RunManager:
             if reason is not None:
                 return reason
         elif len(active) >= limits.max_active_runs:
-            return (f"{len(active)} runs are live (the server runs at most "
-                    f"{limits.max_active_runs} at once)")
+            return Waiting("server_runs", f"{len(active)} runs are live (the server runs at "
+                           f"most {limits.max_active_runs} at once)",
+                           {"live": len(active), "max": limits.max_active_runs})
         busy = sum(r.config.world_size for r in active)
         if not on_ray and busy + config.world_size > limits.max_active_workers:
-            return (f"{busy} worker processes are busy; {config.world_size} more would exceed "
-                    f"the limit of {limits.max_active_workers}")
+            return Waiting("server_workers", f"{busy} worker processes are busy; "
+                           f"{config.world_size} more would exceed the limit of "
+                           f"{limits.max_active_workers}",
+                           {"busy": busy, "more": config.world_size,
+                            "max": limits.max_active_workers})
         mine = sum(1 for r in active if student is not None and r.student == student)
         if limits.max_runs_per_student and mine >= limits.max_runs_per_student:
-            return (f"you have {mine} runs live (at most {limits.max_runs_per_student} per "
-                    "student, so that everyone in the class gets a turn)")
+            return Waiting("student_runs", f"you have {mine} runs live (at most "
+                           f"{limits.max_runs_per_student} per student, so that everyone in "
+                           "the class gets a turn)",
+                           {"mine": mine, "max": limits.max_runs_per_student})
         return None
 
     async def _launch(self, run: LiveRun) -> None:
-        run.status, run.queue_position, run.waiting_for = "starting", None, None
+        run.status, run.queue_position, run.waiting = "starting", None, None
         self._persist(run)
         on_events = lambda evs: self._from_thread(run.id, evs)
         if self.cluster is not None and run.config.launcher == "local":  # torchrun: hosts
@@ -172,7 +181,7 @@ class RunManager:
     def _renumber(self) -> None:
         for i, run in enumerate(self.queue):
             run.queue_position = i + 1
-            run.waiting_for = self._why_wait(run.config, run.student)
+            run.waiting = self._why_wait(run.config, run.student)
 
     def _admit_queued(self) -> None:
         """A place freed up: start the queued runs that fit now, oldest first (a student at
@@ -195,7 +204,7 @@ class RunManager:
         """Stop on a run that never started: it leaves the queue, "stopped", with the one
         event a run's viewers wait for."""
         self.queue.remove(run)
-        run.status, run.queue_position, run.waiting_for = "stopped", None, None
+        run.status, run.queue_position, run.waiting = "stopped", None, None
         run.error, run.finished_at = "stopped while queued: it never started", time.time()
         event = {"seq": 1, "type": "run_finished", "run_id": run.id, "t": 0.0, "rank": None,
                  "step": None, "status": "stopped", "error": run.error, "summary": None}
@@ -368,7 +377,7 @@ class RunManager:
         runs never start (a run ending now must not let one in)."""
         self.closing = True
         for run in self.queue:
-            run.status, run.queue_position, run.waiting_for = "interrupted", None, None
+            run.status, run.queue_position, run.waiting = "interrupted", None, None
             run.error, run.finished_at = cause_text(SHUTDOWN), time.time()
             self._persist(run)
         self.queue.clear()

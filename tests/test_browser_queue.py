@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.browser_support import get_json, running_server, wait_status
+from tests.browser_support import get_json, running_server, set_view, wait_status
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +47,11 @@ def test_a_student_at_the_limit_waits_and_another_starts(browser: Browser,
         note.wait_for(state="visible", timeout=30_000)
         assert "position 1" in note.inner_text() and "per student" in note.inner_text()
         assert get_json(f"{class_server}/api/runs/{second}")["status"] == "queued"
+        # in Chinese the reason is Chinese too (the server's code and numbers, worded here)
+        set_view(alice, "zh", False)
+        alice.wait_for_function("document.querySelector('[data-testid=queue-note]')"
+                                ".textContent.includes('每位学生最多 1 个')", timeout=10_000)
+        set_view(alice, "en", False)
         # the narration says the run waits (not "Starting ? workers")
         alice.wait_for_function("document.getElementById('narration').textContent"
                                 ".includes('waiting in the queue')", timeout=10_000)

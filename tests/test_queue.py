@@ -42,6 +42,8 @@ def test_a_student_at_their_limit_is_queued_and_another_starts_at_once(
     second = second.json()
     assert second["status"] == "queued" and second["queue_position"] == 1
     assert "per student" in second["waiting_for"]
+    # the page words it in its own language from the code and its numbers
+    assert second["waiting_reason"] == {"code": "student_runs", "args": {"mine": 1, "max": 1}}
     bob = client.post("/api/runs", json=LONG, headers=BOB).json()
     assert bob["status"] != "queued"  # another student: at once
     # a queued run takes no controls but stop
@@ -66,6 +68,7 @@ def test_the_server_limit_queues_in_order_and_stop_cancels_a_queued_run(
         assert (a["status"], a["queue_position"]) == ("queued", 1)
         assert (b["status"], b["queue_position"]) == ("queued", 2)
         assert "at most 1 at once" in a["waiting_for"]
+        assert a["waiting_reason"] == {"code": "server_runs", "args": {"live": 1, "max": 1}}
         _stop(client, a)  # cancelled while queued: it never starts, b moves up
         a_now = client.get(f"/api/runs/{a['id']}").json()
         assert a_now["status"] == "stopped" and "never started" in a_now["error"]

@@ -76,6 +76,7 @@ def test_two_runs_at_once_on_ray_match_local_runs_and_a_third_waits(
         third = third.json()
         assert third["status"] == "queued" and third["queue_position"] == 1
         assert third["waiting_for"].startswith("Ray cluster is full"), third
+        assert third["waiting_reason"]["code"] in ("cluster_full", "cluster_retry"), third
         _control(client, first, "stop")
         assert wait_for_status(client, first["id"], {"stopped", "failed"},
                                timeout=120)["status"] == "stopped"

@@ -35,6 +35,7 @@ import { mergeRunStatus } from "./views/runlist.js";
 import { mountStrategyViews } from "./views/strategyviews.js";
 import { createTailPanel } from "./views/tailview.js";
 import { createTimeline, wireTimelineModes } from "./views/timeline.js";
+import { waitingWords } from "./views/queuewords.js";
 
 registerStrategies(); // their reducer slices, words and hooks, before any event or word
 
@@ -257,7 +258,7 @@ async function watchQueue(id, gen, run) {
   const note = $("queue-note");
   while (gen === app.loadGen && run && run.status === "queued") {
     note.hidden = false;
-    note.textContent = t("queue.note", { n: run.queue_position ?? "?", why: run.waiting_for || "" });
+    note.textContent = t("queue.note", { n: run.queue_position ?? "?", why: waitingWords(run) });
     renderHeader();
     await new Promise((done) => setTimeout(done, QUEUE_POLL_MS));
     if (gen !== app.loadGen) break;
